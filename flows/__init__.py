@@ -1,0 +1,1 @@
+"""Prefect flows: each task is one call into `pipeline`."""

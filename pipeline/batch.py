@@ -1,0 +1,147 @@
+"""A batch of scan files, from paths to stored page results: the steps the ingest flow runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipeline.errors import InputFileError, ProgramFailedError
+from pipeline.external import require_program
+from pipeline.forms.manifest import Layout
+from pipeline.forms.registry import registered_layouts
+from pipeline.read.page import ReaderSettings, read_page
+from pipeline.read.results import PageRef, PageResult
+from pipeline.read.tesseract import require_tesseract
+from pipeline.scan.intake import ArchivedFile, SetAside, archive_file, collect_inputs, iter_pages
+from pipeline.store.store import Store
+from pipeline.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    batch_id: int
+    to_read: tuple[ArchivedFile, ...]
+    already_read: tuple[ArchivedFile, ...]
+    set_aside: tuple[SetAside, ...]
+    layouts: dict[str, Layout]
+
+
+@dataclass(frozen=True)
+class FileReading:
+    archived: ArchivedFile
+    pages: tuple[PageResult, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class PageLine:
+    file: str
+    index: int
+    outcome: str
+    reason: str
+    serial: str = ""
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch_id: int
+    files_read: int
+    files_already_read: int
+    set_aside: tuple[SetAside, ...]
+    pages: tuple[PageLine, ...] = field(default_factory=tuple)
+    answers: int = 0
+    flagged: int = 0
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        return dict(Counter(p.outcome for p in self.pages))
+
+
+def check_programs() -> None:
+    """Fail before any work when a program every batch needs is missing."""
+    require_program("pdfinfo")
+    require_program("pdftoppm")
+    require_tesseract()
+
+
+def plan_batch(paths: Sequence[Path], workspace: Workspace) -> BatchPlan:
+    """Archive every input by content hash; leave out files whose pages were all read before."""
+    check_programs()
+    workspace.ensure()
+    layouts = registered_layouts(workspace)
+    files, set_aside = collect_inputs(paths)
+    store = Store.open(workspace.store_url)
+    try:
+        batch_id = store.begin_batch([str(p) for p in paths])
+        to_read: list[ArchivedFile] = []
+        already: list[ArchivedFile] = []
+        seen: set[str] = set()
+        for path in files:
+            try:
+                archived = archive_file(path, workspace)
+            except InputFileError as exc:
+                set_aside.append(SetAside(str(path), str(exc)))
+                continue
+            if archived.sha256 in seen or store.file_status(archived.sha256) == "read":
+                already.append(archived)
+            else:
+                to_read.append(archived)
+            seen.add(archived.sha256)
+    finally:
+        store.close()
+    return BatchPlan(batch_id, tuple(to_read), tuple(already), tuple(set_aside), layouts)
+
+
+def read_file(archived: ArchivedFile, layouts: dict[str, Layout],
+              settings: ReaderSettings) -> FileReading:
+    """Every page of one archived file; a bad file or page is recorded, never raised."""
+    results: list[PageResult] = []
+    try:
+        for index, image in iter_pages(archived, settings.dpi):
+            ref = PageRef(archived.sha256, archived.name, index)
+            try:
+                results.append(read_page(image, ref, layouts, settings))
+            except ProgramFailedError as exc:
+                results.append(PageResult(ref, "unreadable", f"page could not be read: {exc}"))
+    except (InputFileError, ProgramFailedError) as exc:
+        return FileReading(archived, tuple(results), error=str(exc))
+    return FileReading(archived, tuple(results))
+
+
+def store_reading(reading: FileReading, batch_id: int, workspace: Workspace) -> FileReading:
+    """Write one file's results in one transaction; returns them as stored."""
+    store = Store.open(workspace.store_url)
+    try:
+        if reading.error and not reading.pages:
+            store.record_file_error(batch_id, reading.archived, reading.error)
+            return reading
+        stored = store.record_file(batch_id, reading.archived, reading.pages,
+                                   workspace.crops_dir, reading.error)
+    finally:
+        store.close()
+    return replace(reading, pages=tuple(stored))
+
+
+def summarise_batch(plan: BatchPlan, readings: Sequence[FileReading],
+                    workspace: Workspace) -> BatchSummary:
+    store = Store.open(workspace.store_url)
+    try:
+        store.finish_batch(plan.batch_id)
+    finally:
+        store.close()
+    set_aside = list(plan.set_aside)
+    lines: list[PageLine] = []
+    answers = flagged = 0
+    for reading in readings:
+        if reading.error:
+            set_aside.append(SetAside(str(reading.archived.original), reading.error))
+        for page in reading.pages:
+            lines.append(PageLine(reading.archived.name, page.ref.index, page.outcome,
+                                  page.reason, page.serial, page.page))
+            answers += sum(1 for a in page.answers if a.value)
+            flagged += sum(1 for a in page.answers if a.needs_review)
+    return BatchSummary(plan.batch_id, len(readings), len(plan.already_read), tuple(set_aside),
+                        tuple(lines), answers, flagged)

@@ -1,0 +1,189 @@
+"""The `papertwin` command. Errors end as one line on stderr and a stable exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.errors import ExitCode, PapertwinError, UsageError
+from pipeline.workspace import Workspace
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="papertwin",
+        description="Print paper twins of online surveys, read the scanned returns, and "
+                    "reconcile both channels into one dataset.",
+    )
+    parser.add_argument("--version", action="version", version=f"papertwin {__version__}")
+    _add_common_options(parser, with_defaults=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common_options(common, with_defaults=False)
+    verbs = _Verbs(parser.add_subparsers(dest="verb", required=True, metavar="VERB"), common)
+
+    forms = verbs.add_parser("forms", help="design and print questionnaires")
+    forms_verbs = _Verbs(forms.add_subparsers(dest="forms_verb", required=True,
+                                              metavar="ACTION"), common)
+    build = forms_verbs.add_parser("build", help="PDF with N barcoded copies, plus layout.json")
+    build.add_argument("template", type=Path, help="questionnaire template (YAML)")
+    build.add_argument("--copies", type=int, required=True, help="number of copies to print")
+    build.add_argument("--out", type=Path, required=True, help="folder for form.pdf, layout.json")
+
+    simulate = verbs.add_parser("simulate", help="filled, scanner-damaged returns of a built form")
+    simulate.add_argument("--form", type=Path, required=True, help="folder of a built form")
+    simulate.add_argument("--out", type=Path, required=True, help="folder for the batch and truth")
+    simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    simulate.add_argument("--dpi", type=int, default=200, help="scan resolution (default 200)")
+    simulate.add_argument("--clean", action="store_true", help="no scanner damage")
+
+    ingest = verbs.add_parser("ingest", help="read scanned returns into the store")
+    ingest.add_argument("paths", nargs="+", type=Path, help="scan files or folders of them")
+
+    reconcile = verbs.add_parser("reconcile", help="merge an online export into the store")
+    reconcile.add_argument("--digital", type=Path, required=True, help="online export (CSV)")
+    reconcile.add_argument("--form", default=None, help="questionnaire id, if several")
+
+    export = verbs.add_parser("export", help="write the unified dataset")
+    export.add_argument("--format", choices=["csv"], default="csv", help="file format")
+    export.add_argument("--out", type=Path, required=True, help="dataset file to write")
+    export.add_argument("--form", default=None, help="questionnaire id, if several")
+
+    demo = verbs.add_parser("demo", help="the whole loop on the shipped template and scans")
+    demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+class _Verbs:
+    """Subcommands that accept the common options after the verb too."""
+
+    def __init__(self, actions: Any, common: argparse.ArgumentParser) -> None:
+        self.actions = actions
+        self.common = common
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self.actions.add_parser(
+            name, parents=[self.common], **kwargs)
+        return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser, with_defaults: bool) -> None:
+    def default(value: Any) -> Any:
+        return value if with_defaults else argparse.SUPPRESS
+
+    parser.add_argument("--workspace", type=Path, default=default(None),
+                        help="workspace folder (default: $PAPERTWIN_HOME, else ./papertwin-data)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                        help="show Prefect's flow and task logs")
+    parser.add_argument("--debug", action="store_true", default=default(False),
+                        help="show tracebacks of internal errors")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Prefect reads its settings at import: quiet unless asked, and never phoning home.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not args.verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    try:
+        return _run(args)
+    except PapertwinError as exc:
+        print(f"papertwin: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("papertwin: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"papertwin: internal error: {exc.__class__.__name__}: {exc} "
+              "(rerun with --debug for details)", file=sys.stderr)
+        return int(ExitCode.OTHER_ERROR)
+
+
+def _run(args: argparse.Namespace) -> int:
+    workspace = Workspace.resolve(args.workspace)
+    if args.verb == "forms":
+        return _forms_build(args, workspace)
+    if args.verb == "simulate":
+        return _simulate(args)
+    if args.verb == "ingest":
+        return _ingest(args, workspace)
+    if args.verb == "reconcile":
+        return _reconcile(args, workspace)
+    if args.verb == "export":
+        return _export(args, workspace)
+    if args.verb == "demo":
+        from pipeline.demo import run_demo
+
+        return run_demo(args.workspace)
+    raise UsageError(f"unknown verb {args.verb}")
+
+
+def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
+    from pipeline.forms.build import build_forms
+
+    built = build_forms(args.template, args.copies, args.out, workspace)
+    layout = built.layout
+    print(f"built {len(layout.copies)} copies of form {layout.form_key} "
+          f"({len(layout.pages)} pages each, serials {layout.copies[0].serial}-"
+          f"{layout.copies[-1].serial})")
+    print(f"  PDF:    {built.pdf_path}")
+    print(f"  layout: {built.layout_path}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from pipeline.simulate.damage import Damage
+    from pipeline.simulate.returns import simulate_returns
+
+    damage = Damage.none() if args.clean else Damage.mild()
+    batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage)
+    print(f"simulated {batch.responses} returns ({batch.pages} pages)")
+    print(f"  scans:        {batch.pdf_path}")
+    print(f"  ground truth: {batch.truth_path}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
+    from pipeline.batch import check_programs
+    from pipeline.report import print_batch_summary
+
+    check_programs()  # before Prefect starts, so a missing program is said at once
+    from flows.ingest import ingest_batch
+
+    summary = ingest_batch(list(args.paths), workspace)
+    print_batch_summary(summary, sys.stdout)
+    if summary.set_aside:
+        for item in summary.set_aside:
+            print(f"papertwin: set aside {item.path}: {item.reason}", file=sys.stderr)
+        return int(ExitCode.FILES_SET_ASIDE)
+    return 0
+
+
+def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
+    from flows.reconcile import reconcile
+    from pipeline.report import print_online_import
+
+    imported = reconcile(args.digital, workspace, args.form)
+    print_online_import(imported, args.digital, sys.stdout)
+    return 0
+
+
+def _export(args: argparse.Namespace, workspace: Workspace) -> int:
+    from pipeline.reconcile.steps import export_dataset
+
+    summary = export_dataset(workspace, args.out, args.format, args.form)
+    channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
+    print(f"wrote {summary.rows} responses ({channels or 'none'}) to {summary.path}")
+    print(f"  {summary.needs_review} responses have answers waiting for a person")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

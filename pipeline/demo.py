@@ -1,0 +1,77 @@
+"""papertwin demo: the whole loop on the shipped template and the shipped sample scans."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.errors import WorkspaceError
+from pipeline.forms.build import build_forms
+from pipeline.forms.registry import registered_layouts
+from pipeline.reconcile.dataset import pick_questionnaire
+from pipeline.reconcile.steps import export_dataset
+from pipeline.report import print_batch_summary, print_online_import
+from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
+from pipeline.simulate.truth import compare_with_truth, read_truth
+from pipeline.workspace import Workspace
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = PROJECT_ROOT / "form_templates" / "library_services.yaml"
+ONLINE_EXPORT = PROJECT_ROOT / "form_templates" / "library_services_online.csv"
+SAMPLE_SCANS = PROJECT_ROOT / "sample_scans"
+REGENERATE = (
+    "papertwin forms build form_templates/library_services.yaml --copies 8 --out /tmp/form && "
+    "papertwin simulate --form /tmp/form --out sample_scans"
+)
+
+
+def run_demo(root: Path | None) -> int:
+    for needed in (TEMPLATE, ONLINE_EXPORT, SAMPLE_SCANS / BATCH_NAME, SAMPLE_SCANS / TRUTH_NAME):
+        if not needed.exists():
+            raise WorkspaceError(f"the demo needs {needed}: run it from a papertwin source tree")
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="papertwin-demo-"))
+    workspace = Workspace.resolve(root).ensure()
+    if any(workspace.layouts_dir.iterdir()):
+        raise WorkspaceError(f"{workspace.root} is not empty: give the demo a new workspace")
+    truth = read_truth(SAMPLE_SCANS / TRUTH_NAME)
+    copies = len(truth["responses"])
+    out = sys.stdout
+    print(f"papertwin demo in workspace {workspace.root}", file=out)
+
+    built = build_forms(TEMPLATE, copies, workspace.root / "printed", workspace)
+    if built.layout.form_key != truth["form_key"]:
+        raise WorkspaceError(
+            f"sample_scans/ were made for form {truth['form_key']}, but the template now builds "
+            f"{built.layout.form_key}: regenerate them with: {REGENERATE}"
+        )
+    print(f"1. printed {copies} copies of {built.layout.form_key}: {built.pdf_path}", file=out)
+
+    from flows.ingest import ingest_batch
+    from flows.reconcile import reconcile
+
+    print(f"2. ingesting {SAMPLE_SCANS / BATCH_NAME}", file=out)
+    summary = ingest_batch([SAMPLE_SCANS / BATCH_NAME], workspace)
+    print_batch_summary(summary, out)
+
+    print(f"3. reconciling with the online export {ONLINE_EXPORT.name}", file=out)
+    imported = reconcile(ONLINE_EXPORT, workspace, None)
+    print_online_import(imported, ONLINE_EXPORT, out)
+
+    dataset = workspace.root / "dataset.csv"
+    exported = export_dataset(workspace, dataset)
+    channels = ", ".join(f"{n} {c}" for c, n in sorted(exported.by_channel.items()))
+    print(f"4. dataset: {exported.path}", file=out)
+    print(f"   {exported.rows} responses ({channels}), {exported.questions} questions; "
+          f"{exported.needs_review} responses wait for a person", file=out)
+
+    questionnaire = pick_questionnaire(registered_layouts(workspace), None)
+    frame = pd.read_csv(dataset, dtype=str, keep_default_na=False)
+    check = compare_with_truth(frame, truth, questionnaire)
+    print(f"5. against the simulator's ground truth: {check.choices_right} of {check.choices} "
+          f"choice answers right, {check.choices_flagged} flagged, {check.choices_wrong} wrong; "
+          f"free text character error rate {check.text_cer:.1%}", file=out)
+    return 0

@@ -1,0 +1,80 @@
+"""The project's exceptions and the one table that maps them to exit codes.
+
+Every error a user can cause ends as one of these, so the command line can print one line that
+names the file or program and what to do, and exit with a code that scripts can rely on.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Stable exit codes of the `papertwin` command (documented in docs/exit-codes.md)."""
+
+    OK = 0
+    OTHER_ERROR = 1
+    USAGE = 2
+    TEMPLATE = 3
+    INPUT_FILE = 4
+    MISSING_PROGRAM = 5
+    PROGRAM_FAILED = 6
+    WORKSPACE = 7
+    FILES_SET_ASIDE = 8
+    INTERRUPTED = 130
+
+
+class PapertwinError(Exception):
+    """Base class: a message for a person, and an exit code."""
+
+    exit_code: ExitCode = ExitCode.OTHER_ERROR
+
+
+class UsageError(PapertwinError):
+    exit_code = ExitCode.USAGE
+
+
+class TemplateError(PapertwinError):
+    """A questionnaire template is missing or does not describe a valid questionnaire."""
+
+    exit_code = ExitCode.TEMPLATE
+
+
+class LayoutError(PapertwinError):
+    """A layout manifest is missing, of an unknown schema, or inconsistent."""
+
+    exit_code = ExitCode.TEMPLATE
+
+
+class InputFileError(PapertwinError):
+    """A scan or data file cannot be read."""
+
+    exit_code = ExitCode.INPUT_FILE
+
+
+class MissingProgramError(PapertwinError):
+    """An external program papertwin needs is not installed."""
+
+    exit_code = ExitCode.MISSING_PROGRAM
+
+
+class ProgramFailedError(PapertwinError):
+    """An external program crashed, timed out or returned an error."""
+
+    exit_code = ExitCode.PROGRAM_FAILED
+
+
+class ProgramTimeoutError(ProgramFailedError):
+    pass
+
+
+class WorkspaceError(PapertwinError):
+    """The workspace is missing something a command needs (no registered form, no results)."""
+
+    exit_code = ExitCode.WORKSPACE
+
+
+class FilesSetAsideError(PapertwinError):
+    """Some input files could not be read; the rest were ingested."""
+
+    exit_code = ExitCode.FILES_SET_ASIDE

@@ -1,0 +1,1 @@
+"""Form design: templates in, printable PDF and layout manifest out."""

@@ -1,0 +1,182 @@
+"""The layout manifest (layout.json, schema papertwin.layout/1): where every box is on every page.
+
+Units are PDF points, origin top-left, y down. The form key hashes the geometry, so a reprinted
+form whose boxes moved gets a new key and is never read with the old geometry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pipeline.errors import LayoutError
+from pipeline.fsutil import atomic_write_text
+from pipeline.model import Questionnaire
+
+SCHEMA = "papertwin.layout/1"
+
+Box = tuple[float, float, float, float]
+FieldKind = Literal["choice", "text"]
+MarkKind = Literal["solid", "ring"]
+
+
+@dataclass(frozen=True)
+class Mark:
+    box: Box
+    kind: MarkKind
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return ((self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2)
+
+
+@dataclass(frozen=True)
+class FieldBox:
+    question: str
+    kind: FieldKind
+    box: Box
+    value: str | None = None  # the choice's name, for kind "choice"
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    page: int
+    marks: tuple[Mark, ...]
+    barcode: Box
+    fields: tuple[FieldBox, ...]
+
+
+@dataclass(frozen=True)
+class Copy:
+    serial: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    form_key: str
+    title: str
+    page_size: tuple[float, float]
+    pages: tuple[PageLayout, ...]
+    questionnaire: Questionnaire
+    copies: tuple[Copy, ...] = field(default_factory=tuple)
+
+    def page_layout(self, page: int) -> PageLayout:
+        for p in self.pages:
+            if p.page == page:
+                return p
+        raise LayoutError(f"form {self.form_key} has no page {page}")
+
+    def with_copies(self, copies: tuple[Copy, ...]) -> Layout:
+        return replace(self, copies=copies)
+
+
+def geometry_digest(
+    page_size: tuple[float, float], pages: tuple[PageLayout, ...], questionnaire: Questionnaire
+) -> str:
+    """A hash of everything a reader relies on: page size, boxes, and what each box means."""
+    canonical = {
+        "schema": SCHEMA,
+        "page_size_pt": _round_all(page_size),
+        "pages": [_page_to_dict(p) for p in pages],
+        "questions": [q.to_dict() for q in questionnaire.questions],
+    }
+    blob = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def make_form_key(questionnaire: Questionnaire, digest: str) -> str:
+    return f"{questionnaire.id}-v{questionnaire.version}-{digest[:10]}"
+
+
+def layout_to_dict(layout: Layout) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "form_key": layout.form_key,
+        "title": layout.title,
+        "page_size_pt": _round_all(layout.page_size),
+        "pages": [_page_to_dict(p) for p in layout.pages],
+        "copies": [{"serial": c.serial, "codes": list(c.codes)} for c in layout.copies],
+        "questionnaire": layout.questionnaire.to_dict(),
+    }
+
+
+def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else None
+        raise LayoutError(f"{source}: schema is {found!r}, papertwin reads {SCHEMA!r}")
+    try:
+        pages = tuple(
+            PageLayout(
+                page=int(p["page"]),
+                marks=tuple(Mark(_box(m["box"]), m.get("kind", "solid")) for m in p["marks"]),
+                barcode=_box(p["barcode"]["box"]),
+                fields=tuple(
+                    FieldBox(
+                        question=str(f["question"]),
+                        kind=f["kind"],
+                        box=_box(f["box"]),
+                        value=f.get("value"),
+                    )
+                    for f in p["fields"]
+                ),
+            )
+            for p in data["pages"]
+        )
+        return Layout(
+            form_key=str(data["form_key"]),
+            title=str(data["title"]),
+            page_size=(float(data["page_size_pt"][0]), float(data["page_size_pt"][1])),
+            pages=pages,
+            questionnaire=Questionnaire.from_dict(data["questionnaire"]),
+            copies=tuple(
+                Copy(serial=str(c["serial"]), codes=tuple(c["codes"]))
+                for c in data.get("copies", [])
+            ),
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise LayoutError(f"{source}: malformed layout manifest ({exc!r})") from exc
+
+
+def write_layout(layout: Layout, path: Path) -> None:
+    atomic_write_text(path, json.dumps(layout_to_dict(layout), indent=1, ensure_ascii=False))
+
+
+def read_layout(path: Path) -> Layout:
+    if not path.is_file():
+        raise LayoutError(f"layout manifest {path} not found: build the form first")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LayoutError(f"layout manifest {path} is not valid JSON: {exc}") from exc
+    return layout_from_dict(data, source=str(path))
+
+
+def _page_to_dict(page: PageLayout) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = []
+    for f in page.fields:
+        entry: dict[str, Any] = {"question": f.question, "kind": f.kind}
+        if f.value is not None:
+            entry["value"] = f.value
+        entry["box"] = _round_all(f.box)
+        fields.append(entry)
+    return {
+        "page": page.page,
+        "marks": [{"box": _round_all(m.box), "kind": m.kind} for m in page.marks],
+        "barcode": {"box": _round_all(page.barcode)},
+        "fields": fields,
+    }
+
+
+def _box(values: Any) -> Box:
+    x0, y0, x1, y1 = (float(v) for v in values)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"empty box {values}")
+    return (x0, y0, x1, y1)
+
+
+def _round_all(values: tuple[float, ...]) -> list[float]:
+    return [round(v, 2) for v in values]

@@ -1,0 +1,63 @@
+"""The workspace's register of printed layouts, by form key, and the serials issued for each."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from pipeline.errors import WorkspaceError
+from pipeline.forms.manifest import Layout, read_layout, write_layout
+from pipeline.fsutil import atomic_write_text
+from pipeline.workspace import Workspace
+
+SERIAL_DIGITS = 6
+
+
+def _layout_path(workspace: Workspace, form_key: str) -> Path:
+    return workspace.layouts_dir / f"{form_key}.json"
+
+
+def _serials_path(workspace: Workspace, form_key: str) -> Path:
+    return workspace.layouts_dir / f"{form_key}.serials.json"
+
+
+def register_layout(workspace: Workspace, layout: Layout) -> Path:
+    """Keep the geometry (not the copies) so any page of this form key can be read later."""
+    workspace.ensure()
+    path = _layout_path(workspace, layout.form_key)
+    write_layout(replace(layout, copies=()), path)
+    return path
+
+
+def allocate_serials(workspace: Workspace, layout: Layout, count: int) -> list[str]:
+    """Serials continue from the last ones issued for this form, so no two copies share one."""
+    workspace.ensure()
+    path = _serials_path(workspace, layout.form_key)
+    issued = 0
+    if path.exists():
+        issued = int(json.loads(path.read_text(encoding="utf-8"))["issued"])
+    first, last = issued + 1, issued + count
+    if last >= 10**SERIAL_DIGITS:
+        raise WorkspaceError(f"form {layout.form_key} has run out of {SERIAL_DIGITS}-digit serials")
+    atomic_write_text(path, json.dumps({"issued": last}))
+    return [str(n).zfill(SERIAL_DIGITS) for n in range(first, last + 1)]
+
+
+def registered_layouts(workspace: Workspace) -> dict[str, Layout]:
+    if not workspace.layouts_dir.is_dir():
+        return {}
+    layouts = {}
+    for path in sorted(workspace.layouts_dir.glob("*.json")):
+        if path.name.endswith(".serials.json"):
+            continue
+        layout = read_layout(path)
+        layouts[layout.form_key] = layout
+    return layouts
+
+
+def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:
+    path = _layout_path(workspace, form_key)
+    if not path.exists():
+        raise WorkspaceError(f"form {form_key} is not registered in {workspace.root}")
+    return read_layout(path)

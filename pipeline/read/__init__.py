@@ -1,0 +1,1 @@
+"""Reading a page image: registration, identification, tick boxes and text."""

@@ -1,0 +1,154 @@
+"""Registration: find the four corner marks, turn the page upright, map layout points to pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.forms.manifest import PageLayout
+
+Image8 = NDArray[np.uint8]
+Point = tuple[float, float]
+
+A4_SHORT_SIDE_MM = 210.0
+MARK_SIDE_MM = 6.0
+CORNER_WINDOW = 0.22  # share of width and height searched for a mark at each corner
+
+
+@dataclass(frozen=True)
+class CornerMarks:
+    """Mark centres in pixels, in the order top-left, top-right, bottom-left, bottom-right."""
+
+    centres: tuple[Point, Point, Point, Point]
+    solid: tuple[bool, bool, bool, bool]
+
+
+@dataclass(frozen=True)
+class Registration:
+    upright: Image8  # the page turned so the solid mark is top-left
+    rotation: int  # degrees clockwise the scan was turned to make it upright
+    marks: CornerMarks
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """The page resampled into the layout's own frame: pixel = point * scale."""
+
+    image: Image8
+    scale: float
+    quality: float  # 1 perfect; falls as the marks disagree with the layout's rectangle
+    residual_pt: float
+
+
+def ink_threshold(gray: Image8) -> int:
+    """A threshold between paper and ink, taken from this page rather than fixed."""
+    paper = float(np.percentile(gray[:: 4, :: 4], 90))
+    return int(max(60.0, paper * 0.62))
+
+
+def find_corner_marks(gray: Image8) -> CornerMarks | None:
+    """The mark nearest each image corner, or None if any corner has none."""
+    height, width = gray.shape
+    px_per_mm = min(height, width) / A4_SHORT_SIDE_MM
+    expected = MARK_SIDE_MM * px_per_mm
+    ink = (gray < ink_threshold(gray)).astype(np.uint8)
+    win_w, win_h = int(width * CORNER_WINDOW), int(height * CORNER_WINDOW)
+    corners = ((0, 0), (width - win_w, 0), (0, height - win_h), (width - win_w, height - win_h))
+    image_corners = ((0, 0), (width, 0), (0, height), (width, height))
+    centres: list[Point] = []
+    solid: list[bool] = []
+    for (ox, oy), (cx, cy) in zip(corners, image_corners, strict=True):
+        window = ink[oy : oy + win_h, ox : ox + win_w]
+        found = _best_mark(window, expected, (cx - ox, cy - oy))
+        if found is None:
+            return None
+        (mx, my), is_solid = found
+        centres.append((mx + ox, my + oy))
+        solid.append(is_solid)
+    return CornerMarks(
+        (centres[0], centres[1], centres[2], centres[3]),
+        (solid[0], solid[1], solid[2], solid[3]),
+    )
+
+
+def register(gray: Image8) -> Registration | None:
+    """Find the marks and turn the page so that the solid mark is at the top left."""
+    marks = find_corner_marks(gray)
+    if marks is None or sum(marks.solid) != 1:
+        return None
+    # Corner index of the solid mark -> quarter turns (np.rot90 is anticlockwise) to fix it.
+    turns = {0: 0, 1: 1, 3: 2, 2: 3}[marks.solid.index(True)]
+    if turns == 0:
+        return Registration(gray, 0, marks)
+    upright = np.ascontiguousarray(np.rot90(gray, turns))
+    again = find_corner_marks(upright)
+    if again is None or again.solid != (True, False, False, False):
+        return None
+    return Registration(upright, 90 * turns, again)
+
+
+def align(registration: Registration, page: PageLayout, scale: float,
+          page_size: tuple[float, float]) -> Aligned:
+    """Resample the upright scan into layout coordinates with a homography from the marks."""
+    layout_pts = np.array([m.centre for m in page.marks], dtype=np.float64)
+    found = np.array(registration.marks.centres, dtype=np.float64)
+    homography = cv2.getPerspectiveTransform(found.astype(np.float32),
+                                             (layout_pts * scale).astype(np.float32))
+    size = (round(page_size[0] * scale), round(page_size[1] * scale))
+    image = cv2.warpPerspective(registration.upright, homography, size, flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    residual = _similarity_residual(found, layout_pts)
+    quality = float(max(0.0, 1.0 - residual / 6.0))
+    return Aligned(np.asarray(image, dtype=np.uint8), scale, quality, residual)
+
+
+def _best_mark(ink: Image8, expected: float, corner: Point) -> tuple[Point, bool] | None:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    best: tuple[float, Point, bool] | None = None
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if not (0.6 * expected <= w <= 1.6 * expected and 0.6 * expected <= h <= 1.6 * expected):
+            continue
+        if not 0.7 <= w / h <= 1.4:
+            continue
+        component = (labels[y : y + h, x : x + w] == label).astype(np.uint8)
+        contours, _ = cv2.findContours(component, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        outer = max(contours, key=cv2.contourArea)
+        outer_area = cv2.contourArea(outer)
+        if outer_area < 0.4 * expected * expected:
+            continue
+        hull_area = cv2.contourArea(cv2.convexHull(outer))
+        if hull_area <= 0 or outer_area / hull_area < 0.85:  # a square, not a blot or a letter
+            continue
+        moments = cv2.moments(outer)
+        cx, cy = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
+        filled = area / outer_area
+        if filled < 0.6:
+            continue
+        core = max(1, int(min(w, h) * 0.12))
+        ix, iy = int(cx), int(cy)
+        centre_ink = component[max(0, iy - core) : iy + core + 1, max(0, ix - core) : ix + core + 1]
+        is_solid = bool(centre_ink.size and centre_ink.mean() > 0.5)
+        centre = (x + cx, y + cy)
+        distance = float(np.hypot(centre[0] - corner[0], centre[1] - corner[1]))
+        if best is None or distance < best[0]:
+            best = (distance, centre, is_solid)
+    return None if best is None else (best[1], best[2])
+
+
+def _similarity_residual(found: NDArray[np.float64], layout_pts: NDArray[np.float64]) -> float:
+    """RMS distance, in points, between the marks and the best similarity fit of the layout.
+
+    Least squares in complex numbers: found ~ a * layout + b, with a the scale and rotation.
+    """
+    z = layout_pts[:, 0] + 1j * layout_pts[:, 1]
+    w = found[:, 0] + 1j * found[:, 1]
+    zc, wc = z - z.mean(), w - w.mean()
+    a = complex(np.sum(np.conj(zc) * wc) / np.sum(np.abs(zc) ** 2))
+    if abs(a) == 0:
+        return float("inf")
+    b = w.mean() - a * z.mean()
+    return float(np.sqrt(np.mean(np.abs(a * z + b - w) ** 2)) / abs(a))

@@ -1,0 +1,1 @@
+"""Reconciliation: the online export and the paper answers in one dataset."""

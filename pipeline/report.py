@@ -1,0 +1,40 @@
+"""What the command line prints after a batch or an import: short, naming what needs a person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from pipeline.batch import BatchSummary
+from pipeline.reconcile.online import OnlineImport
+
+OUTCOME_ORDER = ("identified", "duplicate", "unknown_form", "unreadable", "blank")
+
+
+def print_batch_summary(summary: BatchSummary, out: TextIO) -> None:
+    outcomes = summary.outcomes
+    total = sum(outcomes.values())
+    parts = [f"{outcomes[o]} {o.replace('_', ' ')}" for o in OUTCOME_ORDER if outcomes.get(o)]
+    print(f"batch {summary.batch_id}: {summary.files_read} files read, "
+          f"{summary.files_already_read} already ingested, {len(summary.set_aside)} set aside",
+          file=out)
+    print(f"  pages: {total}" + (f" ({', '.join(parts)})" if parts else ""), file=out)
+    print(f"  answers read: {summary.answers}; flagged for review: {summary.flagged}", file=out)
+    for line in summary.pages:
+        if line.outcome != "identified":
+            print(f"  {line.file} p{line.index}: {line.outcome.replace('_', ' ')}"
+                  f" - {line.reason}", file=out)
+
+
+def print_online_import(imported: OnlineImport, path: Path, out: TextIO) -> None:
+    print(f"imported {len(imported.rows)} online responses from {path} "
+          f"(response id column '{imported.id_column}')", file=out)
+    print(f"  question columns matched: {len(imported.matched)}", file=out)
+    if imported.missing:
+        print(f"  questions not in the export: {', '.join(imported.missing)}", file=out)
+    if imported.extra:
+        print(f"  columns not in the questionnaire (not imported): {', '.join(imported.extra)}",
+              file=out)
+    for bad in imported.invalid:
+        print(f"  row {bad.row}: '{bad.value}' is not a choice of {bad.question} (kept as is)",
+              file=out)

@@ -1,0 +1,1 @@
+"""Scan intake: batch files in, page images out, originals archived untouched."""

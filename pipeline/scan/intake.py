@@ -1,0 +1,104 @@
+"""Scan intake: archive each input file by content hash, then split it into page images.
+
+The original is never modified; everything later reads the archived copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from pipeline.errors import InputFileError
+from pipeline.fsutil import atomic_copy, sha256_file
+from pipeline.scan.poppler import page_count, rasterise_page
+from pipeline.workspace import Workspace
+
+Image8 = NDArray[np.uint8]
+FileKind = Literal["pdf", "image"]
+IMAGE_SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg"}
+SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+
+
+@dataclass(frozen=True)
+class ArchivedFile:
+    sha256: str
+    name: str  # the name the file arrived with
+    original: Path
+    archived: Path
+    kind: FileKind
+    size: int
+
+
+@dataclass(frozen=True)
+class SetAside:
+    path: str
+    reason: str
+
+
+def collect_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[SetAside]]:
+    """Files named, and scan files inside folders named (recursively, in name order)."""
+    files: list[Path] = []
+    problems: list[SetAside] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                problems.append(SetAside(str(path), "folder holds no PDF, TIFF, PNG or JPEG files"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(SetAside(str(path), "no such file or folder"))
+    return files, problems
+
+
+def archive_file(path: Path, workspace: Workspace) -> ArchivedFile:
+    """Copy the file into the archive under its content hash (once), and say what it is."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise InputFileError(f"{path} is empty (0 bytes): rescan it")
+        kind = sniff_kind(path)
+        digest = sha256_file(path)
+    except OSError as exc:
+        raise InputFileError(f"{path} cannot be read: {exc.strerror}") from exc
+    suffix = ".pdf" if kind == "pdf" else path.suffix.lower()
+    target = workspace.archive_dir / digest[:2] / f"{digest}{suffix}"
+    if not target.exists():
+        atomic_copy(path, target)
+        target.chmod(0o444)
+    return ArchivedFile(digest, path.name, path, target, kind, size)
+
+
+def sniff_kind(path: Path) -> FileKind:
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
+        return "image"
+    raise InputFileError(f"{path} is not a PDF, TIFF, PNG or JPEG file: check what was scanned")
+
+
+def iter_pages(archived: ArchivedFile, dpi: int) -> Iterator[tuple[int, Image8]]:
+    """(1-based page number, 8-bit grey image) for every page of the file."""
+    if archived.kind == "pdf":
+        for page in range(1, page_count(archived.archived) + 1):
+            yield page, rasterise_page(archived.archived, page, dpi)
+        return
+    try:
+        with Image.open(archived.archived) as image:
+            for index, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                yield index, np.asarray(frame.convert("L"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise InputFileError(f"{archived.name} is not a readable image ({exc})") from exc

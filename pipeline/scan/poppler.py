@@ -1,0 +1,42 @@
+"""Wrapper around poppler's pdfinfo and pdftoppm."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.errors import InputFileError, ProgramFailedError
+from pipeline.external import run_program
+
+INFO_TIMEOUT = 30.0
+PAGE_TIMEOUT = 60.0
+
+
+def page_count(pdf: Path) -> int:
+    try:
+        result = run_program(["pdfinfo", str(pdf)], INFO_TIMEOUT, str(pdf))
+    except ProgramFailedError as exc:
+        raise InputFileError(f"{pdf} is not a readable PDF ({exc})") from exc
+    for line in result.stdout.decode(errors="replace").splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split(":", 1)[1])
+    raise InputFileError(f"{pdf}: pdfinfo reports no page count")
+
+
+def rasterise_page(pdf: Path, page: int, dpi: int, gray: bool = True) -> NDArray[np.uint8]:
+    """One page (1-based) as an 8-bit grey or BGR image."""
+    with tempfile.TemporaryDirectory(prefix="papertwin-ppm-") as tmp:
+        stem = Path(tmp) / "page"
+        args = ["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile"]
+        args += ["-gray"] if gray else []
+        args += [str(pdf), str(stem)]
+        run_program(args, PAGE_TIMEOUT, f"{pdf} page {page}")
+        produced = stem.with_suffix(".pgm" if gray else ".ppm")
+        image = cv2.imread(str(produced), cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
+    if image is None:
+        raise InputFileError(f"{pdf} page {page}: pdftoppm produced no image")
+    return np.asarray(image, dtype=np.uint8)

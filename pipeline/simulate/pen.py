@@ -1,0 +1,125 @@
+"""Pen marks on a page image: ticks, crosses and handwriting, in pixel coordinates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.errors import MissingProgramError
+from pipeline.external import run_program
+
+Image8 = NDArray[np.uint8]
+
+# Pen colours in BGR: black ballpoint, blue ballpoint, dark blue gel.
+PEN_COLOURS = ((25, 25, 30), (150, 60, 20), (110, 40, 30))
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",
+    "/usr/share/fonts/truetype/comic-neue/ComicNeue-Regular.ttf",
+)
+
+
+@dataclass(frozen=True)
+class Pen:
+    colour: tuple[int, int, int]
+    width: int
+
+
+def find_handwriting_font(explicit: Path | None = None) -> Path:
+    """The clean handwriting-like font used for simulated writing (Comic Neue by default)."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise MissingProgramError(f"handwriting font {explicit} does not exist")
+        return explicit
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    try:
+        result = run_program(["fc-match", "-f", "%{file}", "Comic Neue"], 10, "font lookup")
+        found = Path(result.stdout.decode().strip())
+        if "comic" in found.name.lower() and found.is_file():
+            return found
+    except MissingProgramError:
+        pass
+    raise MissingProgramError(
+        "the handwriting font Comic Neue is not installed: apt-get install fonts-comic-neue"
+    )
+
+
+def draw_tick(image: Image8, box: tuple[int, int, int, int], pen: Pen,
+              rng: np.random.Generator) -> Image8:
+    """A tick whose strokes may run a little past the box, as real ones do."""
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    j = _jitter(rng, w * 0.08)
+    start = (x0 + 0.15 * w + j(), y0 + 0.55 * h + j())
+    bottom = (x0 + 0.42 * w + j(), y0 + 0.88 * h + j())
+    end = (x0 + 1.05 * w + j(), y0 - 0.25 * h + j())
+    _stroke(out, [start, bottom, end], pen)
+    return out
+
+
+def draw_cross(image: Image8, box: tuple[int, int, int, int], pen: Pen,
+               rng: np.random.Generator) -> Image8:
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    j = _jitter(rng, w * 0.08)
+    _stroke(out, [(x0 + 0.12 * w + j(), y0 + 0.12 * h + j()),
+                  (x1 - 0.12 * w + j(), y1 - 0.12 * h + j())], pen)
+    _stroke(out, [(x1 - 0.12 * w + j(), y0 + 0.12 * h + j()),
+                  (x0 + 0.12 * w + j(), y1 - 0.12 * h + j())], pen)
+    return out
+
+
+def write_text(image: Image8, box: tuple[int, int, int, int], text: str, font_path: Path,
+               line_height: int, pen: Pen, rng: np.random.Generator) -> Image8:
+    """Handwriting-like text, wrapped to the box, each line with a little baseline wander."""
+    rgb = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    draw = ImageDraw.Draw(rgb)
+    size = max(8, int(line_height * 0.62))
+    font = ImageFont.truetype(str(font_path), size)
+    x0, y0, x1, y1 = box
+    margin = int(line_height * 0.35)
+    colour = (pen.colour[2], pen.colour[1], pen.colour[0])
+    y = y0 + margin
+    for line in _wrap(text, font, x1 - x0 - 2 * margin):
+        if y + line_height > y1:
+            break
+        dx, dy = int(rng.integers(0, margin + 1)), int(rng.integers(-2, 3))
+        draw.text((x0 + margin + dx, y + dy), line, font=font, fill=colour)
+        y += line_height
+    return np.asarray(cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR), dtype=np.uint8)
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if font.getlength(trial) <= width or not current:
+            current = trial
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _stroke(image: Image8, points: list[tuple[float, float]], pen: Pen) -> None:
+    shift = 4  # sub-pixel precision for anti-aliased lines
+    pts = np.array([[round(x * 16), round(y * 16)] for x, y in points], dtype=np.int32)
+    cv2.polylines(image, [pts], isClosed=False, color=pen.colour, thickness=pen.width,
+                  lineType=cv2.LINE_AA, shift=shift)
+
+
+def _jitter(rng: np.random.Generator, scale: float) -> Callable[[], float]:
+    return lambda: float(rng.normal(0, scale))

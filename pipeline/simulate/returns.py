@@ -1,0 +1,116 @@
+"""simulate: filled-in, scanner-damaged returns of a built form, plus their ground truth."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import img2pdf
+import numpy as np
+
+from pipeline.errors import LayoutError
+from pipeline.forms.build import LAYOUT_NAME, PDF_NAME
+from pipeline.forms.manifest import Box, Layout, read_layout
+from pipeline.fsutil import atomic_write_bytes, atomic_write_text
+from pipeline.scan.poppler import page_count, rasterise_page
+from pipeline.simulate.answers import choose_answers
+from pipeline.simulate.damage import Damage, damage_page, encode_jpeg
+from pipeline.simulate.pen import (
+    PEN_COLOURS,
+    Image8,
+    Pen,
+    draw_cross,
+    draw_tick,
+    find_handwriting_font,
+    write_text,
+)
+from pipeline.simulate.truth import TRUTH_SCHEMA
+
+TRUTH_NAME = "truth.json"
+BATCH_NAME = "returns.pdf"
+
+
+@dataclass(frozen=True)
+class SimulatedBatch:
+    pdf_path: Path
+    truth_path: Path
+    pages: int
+    responses: int
+
+
+def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 200,
+                     damage: Damage | None = None, font: Path | None = None) -> SimulatedBatch:
+    """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json."""
+    damage = damage or Damage.mild()
+    layout = read_layout(form_dir / LAYOUT_NAME)
+    pdf = form_dir / PDF_NAME
+    if not layout.copies:
+        raise LayoutError(f"{form_dir / LAYOUT_NAME} lists no copies: build the form with --copies")
+    expected_pages = len(layout.copies) * len(layout.pages)
+    if page_count(pdf) != expected_pages:
+        raise LayoutError(f"{pdf} has not the {expected_pages} pages its layout.json describes")
+    font_path = find_handwriting_font(font)
+    rng = np.random.default_rng(seed)
+    scale = dpi / 72.0
+    jpegs: list[bytes] = []
+    responses: list[dict[str, Any]] = []
+    page_index = 0
+    for copy in layout.copies:
+        answers = choose_answers(layout.questionnaire, rng)
+        pen = Pen(PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))], int(rng.integers(2, 5)))
+        mark_style = "tick" if rng.random() < 0.6 else "cross"
+        for page in layout.pages:
+            page_index += 1
+            grey = rasterise_page(pdf, page_index, dpi)
+            image = np.asarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
+            image = _fill_page(image, layout, page.page, answers, scale, pen, mark_style,
+                               font_path, rng)
+            grey_filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+            scanned = damage_page(grey_filled, damage, rng)
+            jpegs.append(encode_jpeg(scanned, damage.jpeg_quality))
+        responses.append({"serial": copy.serial, "answers": answers})
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pdf_path = out_dir / BATCH_NAME
+    layout_mode = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
+    atomic_write_bytes(pdf_path, img2pdf.convert(jpegs, layout_fun=layout_mode))
+    truth = {
+        "schema": TRUTH_SCHEMA,
+        "form_key": layout.form_key,
+        "seed": seed,
+        "dpi": dpi,
+        "damage": damage.__dict__,
+        "files": {BATCH_NAME: [
+            {"serial": c.serial, "page": p.page} for c in layout.copies for p in layout.pages
+        ]},
+        "responses": responses,
+    }
+    truth_path = out_dir / TRUTH_NAME
+    atomic_write_text(truth_path, json.dumps(truth, indent=1, ensure_ascii=False))
+    return SimulatedBatch(pdf_path, truth_path, len(jpegs), len(responses))
+
+
+def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any], scale: float,
+               pen: Pen, mark_style: str, font_path: Path, rng: np.random.Generator) -> Image8:
+    from pipeline.forms.layout import TEXT_LINE
+
+    for field in layout.page_layout(page).fields:
+        answer = answers.get(field.question)
+        box = _to_pixels(field.box, scale)
+        if field.kind == "choice":
+            chosen = answer == field.value or (isinstance(answer, list) and field.value in answer)
+            if chosen:
+                draw = draw_tick if mark_style == "tick" else draw_cross
+                image = draw(image, box, pen, rng)
+        elif field.kind == "text" and answer:
+            image = write_text(image, box, str(answer), font_path, int(TEXT_LINE * scale),
+                               Pen(pen.colour, 1), rng)
+    return image
+
+
+def _to_pixels(box: Box, scale: float) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    return (round(x0 * scale), round(y0 * scale), round(x1 * scale), round(y1 * scale))

@@ -1,0 +1,1 @@
+"""The response store: batches, files, pages, answers and online responses, over SQLAlchemy."""

@@ -1,0 +1,94 @@
+"""Tables of the response store."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+store_info = Table(
+    "store_info", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+batches = Table(
+    "batches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32)),
+    Column("inputs", Text, nullable=False),  # JSON list of the paths given
+)
+
+files = Table(
+    "files", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("archived_path", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("batch_id", Integer, ForeignKey("batches.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # read | error
+    Column("error", Text),
+    Column("pages", Integer),
+)
+
+pages = Table(
+    "pages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_sha256", String(64), ForeignKey("files.sha256"), nullable=False),
+    Column("page_index", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("form_key", String(128), nullable=False, default=""),
+    Column("serial", String(32), nullable=False, default=""),
+    Column("page", Integer, nullable=False, default=0),
+    Column("rotation", Integer, nullable=False, default=0),
+    Column("alignment_quality", Float, nullable=False, default=0.0),
+    Column("read_at", String(32), nullable=False),
+    UniqueConstraint("file_sha256", "page_index"),
+)
+
+boxes = Table(
+    "boxes", metadata,
+    Column("page_id", Integer, ForeignKey("pages.id"), primary_key=True),
+    Column("question", String(128), primary_key=True),
+    Column("value", String(128), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("fill", Float, nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
+answers = Table(
+    "answers", metadata,
+    Column("page_id", Integer, ForeignKey("pages.id"), primary_key=True),
+    Column("question", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("needs_review", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("crop_path", Text),
+)
+
+online_responses = Table(
+    "online_responses", metadata,
+    Column("questionnaire_id", String(128), primary_key=True),
+    Column("response_id", String(128), primary_key=True),
+    Column("submitted_at", String(64), nullable=False),
+    Column("respondent_ref", String(128), nullable=False),
+    Column("answers", Text, nullable=False),  # JSON: question name -> value as exported
+    Column("source", Text, nullable=False),
+    Column("imported_at", String(32), nullable=False),
+)

@@ -1,0 +1,256 @@
+"""The response store. One writer (the ingest flow) records each file in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.errors import WorkspaceError
+from pipeline.fsutil import atomic_write_bytes
+from pipeline.read.results import PageResult
+from pipeline.scan.intake import ArchivedFile
+from pipeline.store import schema
+from pipeline.store.schema import SCHEMA_VERSION, metadata
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class PaperAnswer:
+    form_key: str
+    serial: str
+    page: int
+    question: str
+    value: str
+    confidence: float
+    needs_review: bool
+    reason: str
+    source: str  # "<file name> p<page index>"
+    read_at: str
+
+
+@dataclass(frozen=True)
+class OnlineRow:
+    response_id: str
+    submitted_at: str
+    respondent_ref: str
+    answers: Mapping[str, str]
+    source: str
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        try:
+            engine = create_engine(url)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            metadata.create_all(engine)
+            with engine.begin() as conn:
+                found = conn.execute(
+                    select(schema.store_info.c.value).where(schema.store_info.c.key == "schema")
+                ).scalar()
+                if found is None:
+                    conn.execute(insert(schema.store_info).values(
+                        key="schema", value=str(SCHEMA_VERSION)))
+                elif int(found) != SCHEMA_VERSION:
+                    raise WorkspaceError(
+                        f"store {engine.url!r} has schema {found}; this papertwin uses "
+                        f"{SCHEMA_VERSION}"
+                    )
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(f"cannot open the store {url}: {exc.__class__.__name__}: "
+                                 f"{str(exc).splitlines()[0]}") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- batches and files -------------------------------------------------------------------
+
+    def begin_batch(self, inputs: Sequence[str]) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(schema.batches).values(
+                started_at=now_iso(), inputs=json.dumps(list(inputs))))
+            return _new_id(result)
+
+    def finish_batch(self, batch_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(schema.batches).where(schema.batches.c.id == batch_id)
+                         .values(finished_at=now_iso()))
+
+    def file_status(self, sha256: str) -> str | None:
+        with self.engine.connect() as conn:
+            status = conn.execute(select(schema.files.c.status)
+                                  .where(schema.files.c.sha256 == sha256)).scalar()
+        return None if status is None else str(status)
+
+    def record_file_error(self, batch_id: int, archived: ArchivedFile, error: str) -> None:
+        with self.engine.begin() as conn:
+            _forget_file(conn, archived.sha256)
+            conn.execute(insert(schema.files).values(
+                sha256=archived.sha256, name=archived.name, archived_path=str(archived.archived),
+                size=archived.size, batch_id=batch_id, status="error", error=error))
+
+    def record_file(self, batch_id: int, archived: ArchivedFile, results: Sequence[PageResult],
+                    crops_dir: Path, error: str = "") -> list[PageResult]:
+        """Store every page of a file at once; returns the results as stored (duplicates marked).
+
+        A file that failed part-way keeps the pages read and status "error", so that a later
+        run reads it again from the start, replacing what was stored.
+        """
+        crop_paths = _write_crops(results, crops_dir)
+        stored: list[PageResult] = []
+        read_at = now_iso()
+        with self.engine.begin() as conn:
+            _forget_file(conn, archived.sha256)
+            conn.execute(insert(schema.files).values(
+                sha256=archived.sha256, name=archived.name, archived_path=str(archived.archived),
+                size=archived.size, batch_id=batch_id, status="error" if error else "read",
+                error=error or None, pages=len(results)))
+            for result in results:
+                result = _mark_duplicate(conn, result)
+                stored.append(result)
+                page_id = _new_id(conn.execute(insert(schema.pages).values(
+                    file_sha256=archived.sha256, page_index=result.ref.index,
+                    outcome=result.outcome, reason=result.reason, form_key=result.form_key,
+                    serial=result.serial, page=result.page, rotation=result.rotation,
+                    alignment_quality=result.alignment_quality, read_at=read_at,
+                )))
+                if result.boxes:
+                    conn.execute(insert(schema.boxes), [
+                        {"page_id": page_id, "question": b.question, "value": b.value,
+                         "state": b.state, "fill": b.fill, "confidence": b.confidence}
+                        for b in result.boxes])
+                if result.answers:
+                    conn.execute(insert(schema.answers), [
+                        {"page_id": page_id, "question": a.question, "value": a.value,
+                         "confidence": a.confidence, "needs_review": a.needs_review,
+                         "reason": a.reason,
+                         "crop_path": crop_paths.get((result.ref.index, a.question))}
+                        for a in result.answers])
+        return stored
+
+    # -- reading back ------------------------------------------------------------------------
+
+    def paper_answers(self, form_keys: Iterable[str]) -> list[PaperAnswer]:
+        p, a, f = schema.pages, schema.answers, schema.files
+        query = (
+            select(p.c.form_key, p.c.serial, p.c.page, p.c.page_index, p.c.read_at, f.c.name,
+                   a.c.question, a.c.value, a.c.confidence, a.c.needs_review, a.c.reason)
+            .join(a, a.c.page_id == p.c.id).join(f, f.c.sha256 == p.c.file_sha256)
+            .where(p.c.outcome == "identified", p.c.form_key.in_(list(form_keys)))
+            .order_by(p.c.serial, p.c.page, a.c.question)
+        )
+        with self.engine.connect() as conn:
+            return [
+                PaperAnswer(row.form_key, row.serial, row.page, row.question, row.value,
+                            row.confidence, bool(row.needs_review), row.reason,
+                            f"{row.name} p{row.page_index}", row.read_at)
+                for row in conn.execute(query)
+            ]
+
+    def page_outcomes(self, batch_id: int | None = None) -> list[dict[str, Any]]:
+        p, f = schema.pages, schema.files
+        query = (select(f.c.name, p.c.page_index, p.c.outcome, p.c.reason, p.c.form_key,
+                        p.c.serial, p.c.page)
+                 .join(f, f.c.sha256 == p.c.file_sha256).order_by(f.c.name, p.c.page_index))
+        if batch_id is not None:
+            query = query.where(f.c.batch_id == batch_id)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # -- online channel ----------------------------------------------------------------------
+
+    def replace_online(self, questionnaire_id: str, rows: Sequence[OnlineRow]) -> int:
+        """Upsert by response id: importing the same export again changes nothing."""
+        t = schema.online_responses
+        imported_at = now_iso()
+        with self.engine.begin() as conn:
+            ids = [r.response_id for r in rows]
+            conn.execute(t.delete().where(t.c.questionnaire_id == questionnaire_id,
+                                          t.c.response_id.in_(ids)))
+            if rows:
+                conn.execute(insert(t), [
+                    {"questionnaire_id": questionnaire_id, "response_id": r.response_id,
+                     "submitted_at": r.submitted_at, "respondent_ref": r.respondent_ref,
+                     "answers": json.dumps(dict(r.answers), ensure_ascii=False),
+                     "source": r.source, "imported_at": imported_at}
+                    for r in rows])
+        return len(rows)
+
+    def online_rows(self, questionnaire_id: str) -> list[OnlineRow]:
+        t = schema.online_responses
+        query = (select(t).where(t.c.questionnaire_id == questionnaire_id)
+                 .order_by(t.c.submitted_at, t.c.response_id))
+        with self.engine.connect() as conn:
+            return [OnlineRow(row.response_id, row.submitted_at, row.respondent_ref,
+                              json.loads(row.answers), row.source)
+                    for row in conn.execute(query)]
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise WorkspaceError("the store did not return the id of a new row")
+    return int(key[0])
+
+
+def _forget_file(conn: Connection, sha256: str) -> None:
+    page_ids = select(schema.pages.c.id).where(schema.pages.c.file_sha256 == sha256)
+    conn.execute(schema.answers.delete().where(schema.answers.c.page_id.in_(page_ids)))
+    conn.execute(schema.boxes.delete().where(schema.boxes.c.page_id.in_(page_ids)))
+    conn.execute(schema.pages.delete().where(schema.pages.c.file_sha256 == sha256))
+    conn.execute(schema.files.delete().where(schema.files.c.sha256 == sha256))
+
+
+def _mark_duplicate(conn: Connection, result: PageResult) -> PageResult:
+    """A second copy of a page already read stays on record but does not count."""
+    if result.outcome != "identified":
+        return result
+    p, f = schema.pages, schema.files
+    first = conn.execute(
+        select(f.c.name, p.c.page_index).join(f, f.c.sha256 == p.c.file_sha256)
+        .where(p.c.outcome == "identified", p.c.form_key == result.form_key,
+               p.c.serial == result.serial, p.c.page == result.page)
+    ).first()
+    if first is None:
+        return result
+    return replace(result, outcome="duplicate",
+                   reason=f"serial {result.serial} page {result.page} already read from "
+                          f"{first.name} p{first.page_index}",
+                   boxes=(), answers=())
+
+
+def _write_crops(results: Sequence[PageResult], crops_dir: Path) -> dict[tuple[int, str], str]:
+    paths: dict[tuple[int, str], str] = {}
+    for result in results:
+        for answer in result.answers:
+            if answer.crop_png:
+                target = (crops_dir / result.form_key / result.serial /
+                          f"p{result.page}-{answer.question}-{result.ref.sha256[:8]}.png")
+                atomic_write_bytes(target, answer.crop_png)
+                paths[(result.ref.index, answer.question)] = str(target)
+    return paths
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
