@@ -107,7 +107,11 @@ def read_file(archived: ArchivedFile, layouts: dict[str, Layout],
             except ProgramFailedError as exc:
                 results.append(PageResult(ref, "unreadable", f"page could not be read: {exc}"))
     except (InputFileError, ProgramFailedError) as exc:
-        return FileReading(archived, tuple(results), error=str(exc))
+        # Name the file as the mailroom knows it, not by its place in the archive.
+        detail = str(exc).replace(str(archived.archived), archived.name)
+        return FileReading(archived, tuple(results),
+                           error=f"{archived.name} could not be read (at page "
+                                 f"{len(results) + 1}): {detail}")
     return FileReading(archived, tuple(results))
 
 

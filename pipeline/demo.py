@@ -22,10 +22,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = PROJECT_ROOT / "form_templates" / "library_services.yaml"
 ONLINE_EXPORT = PROJECT_ROOT / "form_templates" / "library_services_online.csv"
 SAMPLE_SCANS = PROJECT_ROOT / "sample_scans"
-REGENERATE = (
-    "papertwin forms build form_templates/library_services.yaml --copies 8 --out /tmp/form && "
-    "papertwin simulate --form /tmp/form --out sample_scans"
-)
 
 
 def run_demo(root: Path | None) -> int:
@@ -46,7 +42,7 @@ def run_demo(root: Path | None) -> int:
     if built.layout.form_key != truth["form_key"]:
         raise WorkspaceError(
             f"sample_scans/ were made for form {truth['form_key']}, but the template now builds "
-            f"{built.layout.form_key}: regenerate them with: {REGENERATE}"
+            f"{built.layout.form_key}: regenerate them as sample_scans/README.md says"
         )
     print(f"1. printed {copies} copies of {built.layout.form_key}: {built.pdf_path}", file=out)
 

@@ -12,7 +12,6 @@ Image8 = NDArray[np.uint8]
 
 # Where our code sits on an upright page, as shares of width and height (top-right corner).
 CODE_REGION = (0.55, 0.0, 1.0, 0.2)
-PAGE_CODE_FORMATS = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def read_page_code(upright: Image8) -> PageCode | None:
@@ -29,7 +28,8 @@ def read_page_code(upright: Image8) -> PageCode | None:
 
 
 def _decode(image: Image8) -> PageCode | None:
-    for barcode in zxingcpp.read_barcodes(image, formats=PAGE_CODE_FORMATS):
+    formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    for barcode in zxingcpp.read_barcodes(image, formats=formats):
         code = decode_page_code(barcode.text)
         if code is not None:
             return code

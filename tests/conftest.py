@@ -1,0 +1,56 @@
+"""Shared fixtures: a built form, its simulated returns, and Prefect on a throw-away home."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Prefect reads these when it is first imported: keep its state out of the user's home.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="papertwin-test-prefect-")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.simulate.damage import Damage
+from pipeline.simulate.returns import SimulatedBatch, simulate_returns
+from pipeline.workspace import Workspace
+
+PROJECT = Path(__file__).resolve().parent.parent
+TEMPLATE = PROJECT / "form_templates" / "library_services.yaml"
+ONLINE_EXPORT = PROJECT / "form_templates" / "library_services_online.csv"
+SAMPLE_SCANS = PROJECT / "sample_scans"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace.resolve(tmp_path / "workspace").ensure()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, BuiltForm]:
+    """Six copies of the shipped template, registered in a workspace of their own."""
+    root = tmp_path_factory.mktemp("built")
+    workspace = Workspace.resolve(root / "workspace").ensure()
+    return workspace, build_forms(TEMPLATE, 6, root / "form", workspace)
+
+
+@pytest.fixture(scope="session")
+def simulated(built: tuple[Workspace, BuiltForm],
+              tmp_path_factory: pytest.TempPathFactory) -> SimulatedBatch:
+    """Those copies filled in and scanned with mild damage (skew, shift, noise, JPEG)."""
+    _, form = built
+    out = tmp_path_factory.mktemp("returns")
+    return simulate_returns(form.pdf_path.parent, out, seed=1, damage=Damage.mild())

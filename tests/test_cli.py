@@ -1,0 +1,86 @@
+"""The command line: what a user sees when something is wrong, and the exit codes scripts see."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.errors import ExitCode
+from pipeline.forms.build import BuiltForm
+from pipeline.forms.registry import register_layout
+from pipeline.simulate.returns import SimulatedBatch
+from pipeline.workspace import Workspace
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_missing_template(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "--workspace", str(tmp_path / "ws"), "forms", "build",
+                       str(tmp_path / "consultation.yaml"), "--copies", "2",
+                       "--out", str(tmp_path / "out"))
+    assert code == ExitCode.TEMPLATE == 3
+    assert err == f"papertwin: template {tmp_path / 'consultation.yaml'} does not exist: " \
+                  "check the path\n"
+
+
+def test_tesseract_not_installed(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch,
+                                 simulated: SimulatedBatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for program in ("pdfinfo", "pdftoppm"):
+        found = shutil.which(program)
+        assert found is not None
+        (bin_dir / program).symlink_to(found)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    code, out, err = run(capsys, "ingest", "--workspace", str(tmp_path / "ws"),
+                         str(simulated.pdf_path))
+    assert code == ExitCode.MISSING_PROGRAM == 5
+    assert err == ("papertwin: tesseract is not installed or not on PATH: install tesseract-ocr "
+                   "(apt-get install tesseract-ocr tesseract-ocr-eng)\n")
+    assert out == ""
+
+
+def test_bad_scan_files_are_set_aside_and_the_rest_ingested(
+    prefect_harness: None, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    built: tuple[Workspace, BuiltForm], simulated: SimulatedBatch,
+) -> None:
+    _, form = built
+    workspace = Workspace.resolve(tmp_path / "ws")
+    register_layout(workspace, form.layout)
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(simulated.pdf_path.read_bytes()[:2000])
+    letter = tmp_path / "letter.pdf"
+    letter.write_text("Dear council, please find my form enclosed.")
+    code, out, err = run(capsys, "--workspace", str(workspace.root), "ingest",
+                         str(empty), str(simulated.pdf_path), str(truncated), str(letter),
+                         str(tmp_path / "missing.pdf"))
+    assert code == ExitCode.FILES_SET_ASIDE == 8
+    assert "pages: 12 (12 identified)" in out
+    lines = err.splitlines()
+    assert lines[0] == f"papertwin: set aside {tmp_path / 'missing.pdf'}: no such file or folder"
+    assert lines[1] == (f"papertwin: set aside {empty}: {empty} is empty (0 bytes): rescan it")
+    assert lines[2] == (f"papertwin: set aside {letter}: {letter} is not a PDF, TIFF, PNG or "
+                        "JPEG file: check what was scanned")
+    assert lines[3].startswith(f"papertwin: set aside {truncated}: truncated.pdf could not be "
+                               "read (at page 1): ")
+    assert str(workspace.archive_dir) not in err
+    assert len(lines) == 4
+
+
+def test_export_before_any_form_is_registered(capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    code, _, err = run(capsys, "--workspace", str(tmp_path / "ws"), "export", "--out",
+                       str(tmp_path / "d.csv"))
+    assert code == ExitCode.WORKSPACE
+    assert err == ("papertwin: no form is registered in this workspace: "
+                   "run 'papertwin forms build'\n")

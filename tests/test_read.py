@@ -1,0 +1,94 @@
+"""Reading single pages: orientation, identification outcomes, and tick-box decisions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.forms.build import BuiltForm
+from pipeline.read.answers import choice_answer
+from pipeline.read.page import ReaderSettings, read_page
+from pipeline.read.results import BoxResult, PageRef
+from pipeline.read.tickbox import classify_fill
+from pipeline.scan.poppler import rasterise_page
+from pipeline.simulate.returns import SimulatedBatch
+from pipeline.workspace import Workspace
+
+REF = PageRef("0" * 64, "batch.pdf", 1)
+
+
+@pytest.fixture(scope="module")
+def first_page(simulated: SimulatedBatch) -> np.ndarray:
+    return rasterise_page(simulated.pdf_path, 1, 200)
+
+
+@pytest.mark.parametrize("quarter_turns", [1, 2, 3])
+def test_a_page_fed_sideways_or_upside_down_reads_the_same(
+    first_page: np.ndarray, built: tuple[Workspace, BuiltForm], quarter_turns: int
+) -> None:
+    _, form = built
+    layouts = {form.layout.form_key: form.layout}
+    upright = read_page(first_page, REF, layouts, ReaderSettings())
+    turned = read_page(np.ascontiguousarray(np.rot90(first_page, quarter_turns)), REF, layouts,
+                       ReaderSettings())
+    assert upright.outcome == turned.outcome == "identified"
+    assert (turned.serial, turned.page) == ("000001", 1)
+    assert turned.rotation == 90 * (4 - quarter_turns)
+    assert [(a.question, a.value) for a in turned.answers] == [
+        (a.question, a.value) for a in upright.answers
+    ]
+    assert turned.alignment_quality > 0.9
+
+
+def test_a_page_of_an_unregistered_form_is_not_read(first_page: np.ndarray,
+                                                    built: tuple[Workspace, BuiltForm]) -> None:
+    _, form = built
+    result = read_page(first_page, REF, {}, ReaderSettings())
+    assert result.outcome == "unknown_form"
+    assert result.form_key == form.layout.form_key
+    assert result.answers == ()
+
+
+def test_blank_and_markless_pages_have_their_reason() -> None:
+    blank = np.full((2339, 1654), 250, dtype=np.uint8)
+    assert read_page(blank, REF, {}, ReaderSettings()).outcome == "blank"
+    letter = blank.copy()
+    letter[300:2000:40, 200:1400] = 20  # lines of "text", no corner marks
+    result = read_page(letter, REF, {}, ReaderSettings())
+    assert (result.outcome, result.reason) == ("unreadable", "corner marks not found")
+
+
+@pytest.mark.parametrize(
+    ("fill", "state", "sure"),
+    [(0.0, "empty", True), (0.01, "empty", True), (0.05, "empty", False),
+     (0.07, "marked", False), (0.2, "marked", True), (0.5, "marked", True),
+     (0.74, "marked", False), (0.95, "cancelled", True)],
+)
+def test_box_states_and_confidence(fill: float, state: str, sure: bool) -> None:
+    reading = classify_fill(fill)
+    assert reading.state == state
+    assert (reading.confidence >= 0.8) is sure
+
+
+def box(value: str, state: str, confidence: float = 1.0) -> BoxResult:
+    return BoxResult("q", value, state, 0.0, confidence)
+
+
+def test_single_choice_logic() -> None:
+    one = choice_answer("q", False, [box("a", "marked"), box("b", "empty")], 0.8)
+    assert (one.value, one.needs_review) == ("a", False)
+    blank = choice_answer("q", False, [box("a", "empty"), box("b", "empty")], 0.8)
+    assert (blank.value, blank.needs_review) == ("", False)
+    corrected = choice_answer("q", False, [box("a", "cancelled"), box("b", "marked")], 0.8)
+    assert (corrected.value, corrected.needs_review) == ("b", False)
+    two = choice_answer("q", False, [box("a", "marked"), box("b", "marked")], 0.8)
+    assert (two.value, two.needs_review) == ("", True)
+    assert two.reason == "ambiguous: 2 marked (a b)"
+    unsure = choice_answer("q", False, [box("a", "marked", 0.6), box("b", "empty")], 0.8)
+    assert (unsure.value, unsure.needs_review) == ("", True)
+
+
+def test_multiple_choice_logic() -> None:
+    some = choice_answer("q", True, [box("a", "marked"), box("b", "empty"), box("c", "marked")],
+                         0.8)
+    assert (some.value, some.needs_review) == ("a c", False)
