@@ -110,7 +110,7 @@ def read_file(archived: ArchivedFile, layouts: dict[str, Layout],
         # Name the file as the mailroom knows it, not by its place in the archive.
         detail = str(exc).replace(str(archived.archived), archived.name)
         return FileReading(archived, tuple(results),
-                           error=f"{archived.name} could not be read (at page "
+                           error=f"{archived.original} could not be read (at page "
                                  f"{len(results) + 1}): {detail}")
     return FileReading(archived, tuple(results))
 

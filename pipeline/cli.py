@@ -161,7 +161,7 @@ def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
     print_batch_summary(summary, sys.stdout)
     if summary.set_aside:
         for item in summary.set_aside:
-            print(f"papertwin: set aside {item.path}: {item.reason}", file=sys.stderr)
+            print(f"papertwin: set aside: {item.reason}", file=sys.stderr)
         return int(ExitCode.FILES_SET_ASIDE)
     return 0
 

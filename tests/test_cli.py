@@ -67,12 +67,12 @@ def test_bad_scan_files_are_set_aside_and_the_rest_ingested(
     assert code == ExitCode.FILES_SET_ASIDE == 8
     assert "pages: 12 (12 identified)" in out
     lines = err.splitlines()
-    assert lines[0] == f"papertwin: set aside {tmp_path / 'missing.pdf'}: no such file or folder"
-    assert lines[1] == (f"papertwin: set aside {empty}: {empty} is empty (0 bytes): rescan it")
-    assert lines[2] == (f"papertwin: set aside {letter}: {letter} is not a PDF, TIFF, PNG or "
-                        "JPEG file: check what was scanned")
-    assert lines[3].startswith(f"papertwin: set aside {truncated}: truncated.pdf could not be "
-                               "read (at page 1): ")
+    assert lines[0] == (f"papertwin: set aside: {tmp_path / 'missing.pdf'} does not exist: "
+                        "check the path")
+    assert lines[1] == f"papertwin: set aside: {empty} is empty (0 bytes): rescan it"
+    assert lines[2] == (f"papertwin: set aside: {letter} is not a PDF, TIFF, PNG or JPEG file: "
+                        "check what was scanned")
+    assert lines[3].startswith(f"papertwin: set aside: {truncated} could not be read (at page 1): ")
     assert str(workspace.archive_dir) not in err
     assert len(lines) == 4
 

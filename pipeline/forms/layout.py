@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from pipeline.errors import TemplateError
 from pipeline.forms.manifest import (
@@ -259,10 +258,6 @@ def _closing_block(
                           BODY_FONT, BODY_SIZE))
         y += BODY_SIZE * 1.35
     return ops, y
-
-
-def text_width(text: str, font: str, size: float) -> float:
-    return float(stringWidth(text, font, size))
 
 
 def _shift(op: DrawOp, dy: float) -> DrawOp:

@@ -25,6 +25,7 @@ BLANK_INK_SHARE = 0.0015
 class ReaderSettings:
     dpi: int = 200  # resolution of the frame pages are resampled into
     review_below: float = 0.8  # answers less confident than this go to a person
+    ocr_timeout: float = 30.0  # seconds for one tesseract call; past it the field is flagged
 
     @property
     def scale(self) -> float:
@@ -63,7 +64,7 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
                                    reading.confidence))
         elif field.kind == "text":
             texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale,
-                                                  threshold)
+                                                  threshold, settings.ocr_timeout)
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
                              settings.review_below, encode_png)
     return PageResult(

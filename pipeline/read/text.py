@@ -35,7 +35,8 @@ def crop_box(image: Image8, box: Box, scale: float, inset_pt: float = 0.0) -> Im
     ])
 
 
-def read_text_box(image: Image8, box: Box, scale: float, threshold: int) -> TextReading:
+def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
+                  timeout: float) -> TextReading:
     crop = crop_box(image, box, scale, FRAME_INSET_PT)
     ink = crop < threshold
     if float(ink.mean()) < BLANK_INK_SHARE:
@@ -45,7 +46,7 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int) -> Text
         cv2.copyMakeBorder(cleaned, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255), np.uint8
     )
     try:
-        words = ocr_words(cleaned)
+        words = ocr_words(cleaned, timeout=timeout)
     except ProgramFailedError as exc:
         return TextReading("", 0.0, crop, problem=f"OCR failed: {exc}")
     if not words:

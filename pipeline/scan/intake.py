@@ -38,7 +38,7 @@ class ArchivedFile:
 @dataclass(frozen=True)
 class SetAside:
     path: str
-    reason: str
+    reason: str  # names the file, so it can be shown alone
 
 
 def collect_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[SetAside]]:
@@ -53,12 +53,13 @@ def collect_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[SetAside]]:
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
-                problems.append(SetAside(str(path), "folder holds no PDF, TIFF, PNG or JPEG files"))
+                reason = f"{path} holds no PDF, TIFF, PNG or JPEG files"
+                problems.append(SetAside(str(path), reason))
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
-            problems.append(SetAside(str(path), "no such file or folder"))
+            problems.append(SetAside(str(path), f"{path} does not exist: check the path"))
     return files, problems
 
 

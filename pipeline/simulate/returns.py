@@ -13,6 +13,7 @@ import numpy as np
 
 from pipeline.errors import LayoutError
 from pipeline.forms.build import LAYOUT_NAME, PDF_NAME
+from pipeline.forms.layout import TEXT_LINE
 from pipeline.forms.manifest import Box, Layout, read_layout
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
 from pipeline.scan.poppler import page_count, rasterise_page
@@ -95,8 +96,6 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
 
 def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any], scale: float,
                pen: Pen, mark_style: str, font_path: Path, rng: np.random.Generator) -> Image8:
-    from pipeline.forms.layout import TEXT_LINE
-
     for field in layout.page_layout(page).fields:
         answer = answers.get(field.question)
         box = _to_pixels(field.box, scale)

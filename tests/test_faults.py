@@ -1,0 +1,63 @@
+"""Injected faults: a tesseract that crashes or hangs flags the text field, never loses the page.
+
+The fake tesseract is a shell script put first on PATH; it answers --version like the real one
+(pytesseract asks) and then fails the way a broken install or a pathological image makes it fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.forms.build import BuiltForm
+from pipeline.read.page import ReaderSettings, read_page
+from pipeline.read.results import PageRef
+from pipeline.scan.poppler import rasterise_page
+from pipeline.simulate.returns import SimulatedBatch
+from pipeline.workspace import Workspace
+
+FAKE_TESSERACT = """#!/bin/sh
+if [ "$1" = "--version" ]; then echo "tesseract 5.3.0"; exit 0; fi
+{behaviour}
+"""
+BEHAVIOURS = {
+    "crash": 'echo "Segmentation fault (core dumped)" >&2; exit 139',
+    "hang": "sleep 60",
+}
+
+
+@pytest.mark.parametrize(("behaviour", "reason"), [
+    ("crash", "OCR failed: tesseract failed: "),
+    ("hang", "OCR failed: tesseract timed out after 2 s"),
+])
+def test_a_failing_tesseract_flags_the_field_not_the_page(
+    behaviour: str, reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    built: tuple[Workspace, BuiltForm], simulated: SimulatedBatch,
+) -> None:
+    _, form = built
+    layouts = {form.layout.form_key: form.layout}
+    truth = json.loads(simulated.truth_path.read_text())
+    copy = next(i for i, r in enumerate(truth["responses"]) if r["answers"]["comments"])
+    image = rasterise_page(simulated.pdf_path, 2 * copy + 2, 200)
+    ref = PageRef("0" * 64, "returns.pdf", 2 * copy + 2)
+    healthy = read_page(image, ref, layouts, ReaderSettings())
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "tesseract"
+    fake.write_text(FAKE_TESSERACT.format(behaviour=BEHAVIOURS[behaviour]))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    broken = read_page(image, ref, layouts, ReaderSettings(ocr_timeout=2))
+    assert broken.outcome == "identified"
+    comments = next(a for a in broken.answers if a.question == "comments")
+    assert comments.needs_review
+    assert comments.value == ""
+    assert comments.reason.startswith(reason)
+    assert comments.crop_png  # the crop is kept for the person who will key it
+    relocation = [a for a in broken.answers if a.question == "relocation"]
+    assert relocation == [a for a in healthy.answers if a.question == "relocation"]
