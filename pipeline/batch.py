@@ -111,7 +111,7 @@ def read_file(archived: ArchivedFile, layouts: dict[str, Layout],
         detail = str(exc).replace(str(archived.archived), archived.name)
         return FileReading(archived, tuple(results),
                            error=f"{archived.original} could not be read (at page "
-                                 f"{len(results) + 1}): {detail}")
+                                 f"{len(results) + 1}): {detail}; check the file or rescan it")
     return FileReading(archived, tuple(results))
 
 
