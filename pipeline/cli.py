@@ -31,9 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     forms_verbs = _Verbs(forms.add_subparsers(dest="forms_verb", required=True,
                                               metavar="ACTION"), common)
     build = forms_verbs.add_parser("build", help="PDF with N barcoded copies, plus layout.json")
-    build.add_argument("template", type=Path, help="questionnaire template (YAML)")
-    build.add_argument("--copies", type=int, required=True, help="number of copies to print")
+    build.add_argument("template", type=Path,
+                       help="questionnaire template: YAML, XLSForm (.xlsx, .csv, .md) or queXML")
+    copies = build.add_mutually_exclusive_group(required=True)
+    copies.add_argument("--copies", type=int, help="number of anonymous copies to print")
+    copies.add_argument("--recipients", type=Path,
+                        help="CSV of recipients (name, address columns): one addressed copy each")
     build.add_argument("--out", type=Path, required=True, help="folder for form.pdf, layout.json")
+    _add_layout_options(build)
+    preview = forms_verbs.add_parser("preview", help="PNG pages of a specimen copy")
+    preview.add_argument("template", type=Path, help="questionnaire template")
+    preview.add_argument("--out", type=Path, required=True, help="folder for the PNG pages")
+    preview.add_argument("--dpi", type=int, default=100, help="resolution (default 100)")
+    _add_layout_options(preview)
 
     simulate = verbs.add_parser("simulate", help="filled, scanner-damaged returns of a built form")
     simulate.add_argument("--form", type=Path, required=True, help="folder of a built form")
@@ -70,6 +80,21 @@ class _Verbs:
         parser: argparse.ArgumentParser = self.actions.add_parser(
             name, parents=[self.common], **kwargs)
         return parser
+
+
+def _add_layout_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--large-print", action="store_true",
+                        help="16 pt text and larger boxes (its own layout and form key)")
+    parser.add_argument("--languages", default=None,
+                        help="languages to print, in order, e.g. en,cy (default: the first)")
+
+
+def _layout_options(args: argparse.Namespace) -> Any:
+    from pipeline.forms.layout import LayoutOptions
+
+    languages = tuple(x.strip() for x in args.languages.split(",") if x.strip()) \
+        if args.languages else None
+    return LayoutOptions(languages=languages, large_print=args.large_print)
 
 
 def _add_common_options(parser: argparse.ArgumentParser, with_defaults: bool) -> None:
@@ -126,16 +151,30 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.forms.build import build_forms
+    from pipeline.forms.build import build_forms, preview_form
 
-    built = build_forms(args.template, args.copies, args.out, workspace)
+    if args.forms_verb == "preview":
+        pages, warnings = preview_form(args.template, args.out, _layout_options(args), args.dpi)
+        _print_warnings(warnings)
+        print(f"previewed {len(pages)} pages of {args.template} in {args.out}")
+        return 0
+    built = build_forms(args.template, args.copies, args.out, workspace, _layout_options(args),
+                        args.recipients)
+    _print_warnings(built.warnings)
     layout = built.layout
     print(f"built {len(layout.copies)} copies of form {layout.form_key} "
           f"({len(layout.pages)} pages each, serials {layout.copies[0].serial}-"
           f"{layout.copies[-1].serial})")
-    print(f"  PDF:    {built.pdf_path}")
-    print(f"  layout: {built.layout_path}")
+    print(f"  PDF:      {built.pdf_path}")
+    print(f"  layout:   {built.layout_path}")
+    if built.contacts_path is not None:
+        print(f"  contacts: {built.contacts_path} (names and addresses by serial: keep it safe)")
     return 0
+
+
+def _print_warnings(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        print(f"papertwin: warning: {warning}", file=sys.stderr)
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -1,56 +1,120 @@
-"""The questionnaire model every template source is turned into.
+"""The questionnaire model every template source (YAML, XLSForm, queXML) is turned into.
 
 Question and choice `name`s are the column names and codes of the online survey, so paper and online
-answers land in the same columns. Type names follow XLSForm (select_one, select_multiple, text).
+answers land in the same columns. Type names follow XLSForm. Every printed text is a `Label`: one
+text per language code, so one model prints in English, in Welsh, or in both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-QuestionType = Literal["select_one", "select_multiple", "text"]
-QUESTION_TYPES: tuple[QuestionType, ...] = ("select_one", "select_multiple", "text")
+QuestionType = Literal["select_one", "select_multiple", "text", "integer", "decimal", "date"]
+QUESTION_TYPES: tuple[QuestionType, ...] = (
+    "select_one", "select_multiple", "text", "integer", "decimal", "date",
+)
+Charset = Literal["any", "digits", "capitals", "alphanumeric"]
+CHARSETS: tuple[Charset, ...] = ("any", "digits", "capitals", "alphanumeric")
+MODEL_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Label:
+    """A printed text in one or more languages; `text(lang)` falls back to the first given."""
+
+    texts: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, value: str | Mapping[str, str] | Label | None, default_lang: str = "en") -> Label:
+        if value is None:
+            return cls()
+        if isinstance(value, Label):
+            return value
+        if isinstance(value, str):
+            return cls(((default_lang, value),)) if value else cls()
+        return cls(tuple((str(k), str(v)) for k, v in value.items() if str(v).strip()))
+
+    def text(self, lang: str | None = None) -> str:
+        for code, value in self.texts:
+            if code == lang:
+                return value
+        return self.texts[0][1] if self.texts else ""
+
+    def languages(self) -> tuple[str, ...]:
+        return tuple(code for code, _ in self.texts)
+
+    def __bool__(self) -> bool:
+        return bool(self.texts)
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.texts)
 
 
 @dataclass(frozen=True)
 class Choice:
     name: str
-    label: str
+    label: Label
+    route_to: str = ""  # name of the question to go to when this choice is ticked
 
 
 @dataclass(frozen=True)
 class Question:
     name: str
     type: QuestionType
-    label: str
-    hint: str = ""
+    label: Label
+    hint: Label = field(default_factory=Label)
     choices: tuple[Choice, ...] = ()
-    lines: int = 4  # height of a free-text area, in written lines
+    lines: int = 4  # long text: height of the writing area, in lines
+    cells: int = 0  # text/integer/decimal: write one character per cell when > 0
+    charset: Charset = "any"  # what the cells may hold
+    grid: str = ""  # name of the grid (rows sharing one scale) this question is a row of
+    other_of: str = ""  # a "please specify" text: the choice question it belongs to
+    relevant: str = ""  # the online survey's condition for asking this question, kept as given
+    horizontal: bool = False  # choices in one row (yes/no, short scales)
 
     def choice_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.choices)
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.label}
-        if self.hint:
-            data["hint"] = self.hint
-        if self.choices:
-            data["choices"] = [{"name": c.name, "label": c.label} for c in self.choices]
-        if self.type == "text":
-            data["lines"] = self.lines
-        return data
+    @property
+    def is_choice(self) -> bool:
+        return self.type in ("select_one", "select_multiple")
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Question:
-        return cls(
-            name=str(data["name"]),
-            type=data["type"],
-            label=str(data["label"]),
-            hint=str(data.get("hint", "")),
-            choices=tuple(Choice(str(c["name"]), str(c["label"])) for c in data.get("choices", [])),
-            lines=int(data.get("lines", 4)),
-        )
+    @property
+    def uses_cells(self) -> bool:
+        return self.cells > 0 or self.type in ("integer", "decimal", "date")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading that starts a part of the questionnaire."""
+
+    name: str
+    label: Label
+
+
+@dataclass(frozen=True)
+class Note:
+    """Printed text that asks nothing: an explanation or an instruction."""
+
+    name: str
+    label: Label
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Questions printed as rows of one table, all answered on the same scale."""
+
+    name: str
+    label: Label
+    choices: tuple[Choice, ...]
+    rows: tuple[Question, ...]
+    hint: Label = field(default_factory=Label)
+    multiple: bool = False
+
+
+Item = Section | Note | Question | Grid
 
 
 @dataclass(frozen=True)
@@ -66,46 +130,141 @@ class ReturnInfo:
 class Questionnaire:
     id: str
     version: str
-    title: str
-    questions: tuple[Question, ...]
-    intro: str = ""
-    organisation: str = ""
+    title: Label
+    items: tuple[Item, ...]
+    languages: tuple[str, ...] = ("en",)
+    intro: Label = field(default_factory=Label)
+    organisation: Label = field(default_factory=Label)
     returns: ReturnInfo = field(default_factory=ReturnInfo)
 
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """Every question that makes a dataset column, grid rows included, in order."""
+        return tuple(self._iter_questions())
+
+    def _iter_questions(self) -> Iterator[Question]:
+        for item in self.items:
+            if isinstance(item, Question):
+                yield item
+            elif isinstance(item, Grid):
+                yield from item.rows
+
     def question(self, name: str) -> Question:
-        for q in self.questions:
+        for q in self._iter_questions():
             if q.name == name:
                 return q
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "model": MODEL_VERSION,
             "id": self.id,
             "version": self.version,
-            "title": self.title,
-            "intro": self.intro,
-            "organisation": self.organisation,
+            "languages": list(self.languages),
+            "title": self.title.to_json(),
+            "intro": self.intro.to_json(),
+            "organisation": self.organisation.to_json(),
             "returns": {
                 "address": self.returns.address,
                 "closing_date": self.returns.closing_date,
                 "helpline": self.returns.helpline,
             },
-            "questions": [q.to_dict() for q in self.questions],
+            "items": [_item_to_dict(item) for item in self.items],
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Questionnaire:
+    def from_dict(cls, data: Mapping[str, Any]) -> Questionnaire:
+        languages = tuple(data.get("languages") or ("en",))
+        lang = languages[0]
         returns = data.get("returns") or {}
+        # Model 1 (papertwin 0.1) had a flat "questions" list of single-language labels.
+        raw_items = data["items"] if "items" in data else data["questions"]
         return cls(
             id=str(data["id"]),
             version=str(data["version"]),
-            title=str(data["title"]),
-            intro=str(data.get("intro", "")),
-            organisation=str(data.get("organisation", "")),
+            title=Label.of(data["title"], lang),
+            items=tuple(_item_from_dict(i, lang) for i in raw_items),
+            languages=languages,
+            intro=Label.of(data.get("intro"), lang),
+            organisation=Label.of(data.get("organisation"), lang),
             returns=ReturnInfo(
                 address=str(returns.get("address", "")),
                 closing_date=str(returns.get("closing_date", "")),
                 helpline=str(returns.get("helpline", "")),
             ),
-            questions=tuple(Question.from_dict(q) for q in data["questions"]),
         )
+
+
+def _choice_to_dict(choice: Choice) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": choice.name, "label": choice.label.to_json()}
+    if choice.route_to:
+        data["route_to"] = choice.route_to
+    return data
+
+
+def _question_to_dict(q: Question) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": "question", "name": q.name, "type": q.type,
+                            "label": q.label.to_json()}
+    optional: dict[str, Any] = {
+        "hint": q.hint.to_json() if q.hint else None,
+        "choices": [_choice_to_dict(c) for c in q.choices] or None,
+        "lines": q.lines if q.type == "text" and not q.cells else None,
+        "cells": q.cells or None,
+        "charset": q.charset if q.charset != "any" else None,
+        "grid": q.grid or None,
+        "other_of": q.other_of or None,
+        "relevant": q.relevant or None,
+        "horizontal": q.horizontal or None,
+    }
+    data.update({k: v for k, v in optional.items() if v is not None})
+    return data
+
+
+def _item_to_dict(item: Item) -> dict[str, Any]:
+    if isinstance(item, Question):
+        return _question_to_dict(item)
+    if isinstance(item, Grid):
+        return {"kind": "grid", "name": item.name, "label": item.label.to_json(),
+                "hint": item.hint.to_json(), "multiple": item.multiple,
+                "choices": [_choice_to_dict(c) for c in item.choices],
+                "rows": [_question_to_dict(r) for r in item.rows]}
+    kind = "section" if isinstance(item, Section) else "note"
+    return {"kind": kind, "name": item.name, "label": item.label.to_json()}
+
+
+def _choices_from(data: Any, lang: str) -> tuple[Choice, ...]:
+    return tuple(Choice(str(c["name"]), Label.of(c["label"], lang), str(c.get("route_to", "")))
+                 for c in data or ())
+
+
+def _question_from_dict(data: Mapping[str, Any], lang: str) -> Question:
+    return Question(
+        name=str(data["name"]),
+        type=data["type"],
+        label=Label.of(data["label"], lang),
+        hint=Label.of(data.get("hint"), lang),
+        choices=_choices_from(data.get("choices"), lang),
+        lines=int(data.get("lines", 4)),
+        cells=int(data.get("cells", 0)),
+        charset=data.get("charset", "any"),
+        grid=str(data.get("grid", "")),
+        other_of=str(data.get("other_of", "")),
+        relevant=str(data.get("relevant", "")),
+        horizontal=bool(data.get("horizontal", False)),
+    )
+
+
+def _item_from_dict(data: Mapping[str, Any], lang: str) -> Item:
+    kind = data.get("kind", "question")
+    if kind == "question":
+        return _question_from_dict(data, lang)
+    if kind == "grid":
+        return Grid(name=str(data["name"]), label=Label.of(data["label"], lang),
+                    choices=_choices_from(data["choices"], lang),
+                    rows=tuple(_question_from_dict(r, lang) for r in data["rows"]),
+                    hint=Label.of(data.get("hint"), lang), multiple=bool(data.get("multiple")))
+    if kind == "section":
+        return Section(str(data["name"]), Label.of(data["label"], lang))
+    if kind == "note":
+        return Note(str(data["name"]), Label.of(data["label"], lang))
+    raise ValueError(f"unknown item kind {kind!r}")

@@ -14,6 +14,7 @@ from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.layout import plan_form
 from pipeline.forms.pagecode import PageCode, decode_page_code
 from pipeline.forms.template_yaml import load_template
+from pipeline.model import Label
 from pipeline.scan.poppler import page_count, rasterise_page
 from pipeline.workspace import Workspace
 
@@ -67,9 +68,10 @@ def test_form_key_follows_the_geometry_not_the_build() -> None:
     questionnaire = load_template(TEMPLATE)
     first = plan_form(questionnaire).layout.form_key
     assert plan_form(questionnaire).layout.form_key == first
-    longer = replace(questionnaire, questions=(
-        replace(questionnaire.questions[0], label="How often, in a normal month, do you go?"),
-        *questionnaire.questions[1:],
+    first = questionnaire.questions[0]
+    longer = replace(questionnaire, items=(
+        replace(first, label=Label.of("How often, in a normal month, do you go?")),
+        *questionnaire.items[1:],
     ))
     assert plan_form(longer).layout.form_key != first
 
@@ -93,7 +95,7 @@ def test_page_code_round_trip_and_foreign_codes() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("id: x\ntitle: T\n", "missing required key 'questions'"),
+        ("id: x\ntitle: T\n", "missing required key 'items'"),
         ("id: x\ntitle: T\nquestions: [{name: a, type: rating, label: A}]\n",
          "type 'rating' is not one of select_one, select_multiple, text"),
         ("id: x\ntitle: T\nquestions: [{name: a, type: select_one, label: A, choices: []}]\n",

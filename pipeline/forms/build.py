@@ -1,23 +1,28 @@
-"""forms build: template in, print-ready PDF and layout manifest out, layout registered."""
+"""forms build and forms preview: template in, print-ready PDF and layout manifest out."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import UsageError
-from pipeline.forms.layout import plan_form
+from pipeline.forms.layout import FormPlan, LayoutOptions, plan_form
 from pipeline.forms.manifest import Copy, Layout, write_layout
 from pipeline.forms.pagecode import PageCode
+from pipeline.forms.recipients import Recipient, read_recipients, write_contacts
 from pipeline.forms.registry import allocate_serials, register_layout
 from pipeline.forms.render import render_pdf
-from pipeline.forms.template_yaml import load_template
-from pipeline.fsutil import atomic_write_bytes
+from pipeline.forms.sources import load_questionnaire
+from pipeline.fsutil import atomic_writer
+from pipeline.scan.poppler import render_pngs
 from pipeline.workspace import Workspace
 
 PDF_NAME = "form.pdf"
 LAYOUT_NAME = "layout.json"
-MAX_COPIES = 100_000
+CONTACTS_NAME = "contacts.csv"
+MAX_COPIES = 1_000_000
+SPECIMEN_SERIAL = "000000"
 
 
 @dataclass(frozen=True)
@@ -25,27 +30,54 @@ class BuiltForm:
     pdf_path: Path
     layout_path: Path
     layout: Layout
+    contacts_path: Path | None = None
+    warnings: tuple[str, ...] = ()
 
 
-def build_forms(template: Path, copies: int, out_dir: Path, workspace: Workspace) -> BuiltForm:
-    if not 1 <= copies <= MAX_COPIES:
+def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Workspace,
+                options: LayoutOptions | None = None,
+                recipients_file: Path | None = None) -> BuiltForm:
+    """Print N anonymous copies, or one addressed copy per recipient, and register the layout."""
+    recipients: list[Recipient] | None = None
+    if recipients_file is not None:
+        if copies is not None:
+            raise UsageError("give --copies or --recipients, not both")
+        recipients = read_recipients(recipients_file)
+        copies = len(recipients)
+    if copies is None or not 1 <= copies <= MAX_COPIES:
         raise UsageError(f"--copies must be between 1 and {MAX_COPIES}, not {copies}")
-    questionnaire = load_template(template)
-    plan = plan_form(questionnaire)
-    layout = plan.layout
-    serials = allocate_serials(workspace, layout, copies)
-    copy_list = tuple(
-        Copy(
-            serial=serial,
-            codes=tuple(PageCode(layout.form_key, serial, p.page).encode() for p in layout.pages),
-        )
-        for serial in serials
-    )
-    layout = layout.with_copies(copy_list)
-    pdf = render_pdf(plan, copy_list)
+    loaded = load_questionnaire(template)
+    plan = plan_form(loaded.questionnaire, options)
+    serials = allocate_serials(workspace, plan.layout, copies)
+    copy_list = tuple(_copy(plan, serial) for serial in serials)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path, layout_path = out_dir / PDF_NAME, out_dir / LAYOUT_NAME
-    atomic_write_bytes(pdf_path, pdf)
+    with atomic_writer(pdf_path) as handle:
+        render_pdf(plan, copy_list, handle, recipients)
+    layout = plan.layout.with_copies(copy_list)
     write_layout(layout, layout_path)
+    contacts_path = None
+    if recipients is not None:
+        contacts_path = out_dir / CONTACTS_NAME
+        write_contacts(contacts_path, serials, recipients)
     register_layout(workspace, layout)
-    return BuiltForm(pdf_path=pdf_path, layout_path=layout_path, layout=layout)
+    return BuiltForm(pdf_path, layout_path, layout, contacts_path, loaded.warnings)
+
+
+def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = None,
+                 dpi: int = 100) -> tuple[list[Path], tuple[str, ...]]:
+    """PNG pages of one specimen copy (serial 000000); nothing is registered or issued."""
+    loaded = load_questionnaire(template)
+    plan = plan_form(loaded.questionnaire, options)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="papertwin-preview-") as tmp:
+        pdf = Path(tmp) / "preview.pdf"
+        with pdf.open("wb") as handle:
+            render_pdf(plan, [_copy(plan, SPECIMEN_SERIAL)], handle)
+        pages = render_pngs(pdf, out_dir, "page", dpi)
+    return pages, loaded.warnings
+
+
+def _copy(plan: FormPlan, serial: str) -> Copy:
+    key = plan.layout.form_key
+    return Copy(serial, tuple(PageCode(key, serial, p.page).encode() for p in plan.layout.pages))

@@ -1,16 +1,36 @@
-"""Lays a questionnaire out on A4 pages: where each question, box and line of text goes.
+"""Lays a questionnaire out on A4 pages with reportlab platypus, recording where every box lands.
 
-The plan is computed once, before drawing, so that the manifest and the PDF come from the same
-numbers. Questions are never split across pages.
+Platypus decides the page flow (questions kept whole, long text continuing on the next page); each
+block records its drawing operations and answer boxes at the absolute position platypus gives it.
+The plan is made once per layout and replayed for every copy, so the manifest and the PDF come
+from the same numbers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
 
-from reportlab.lib.utils import simpleSplit
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from pipeline.errors import TemplateError
+from pipeline.forms.blocks import (
+    Block,
+    Context,
+    DrawOp,
+    RuleOp,
+    TextOp,
+    cells_block,
+    choice_question_block,
+    grid_block,
+    heading_block,
+    heading_height,
+    note_block,
+    text_area_block,
+    wrap,
+)
 from pipeline.forms.manifest import (
     Box,
     FieldBox,
@@ -20,57 +40,19 @@ from pipeline.forms.manifest import (
     geometry_digest,
     make_form_key,
 )
-from pipeline.model import Question, Questionnaire
+from pipeline.forms.phrases import KNOWN_LANGUAGES, phrase
+from pipeline.forms.style import BOLD, LARGE_PRINT, MM, REGULAR, STANDARD, Style, ensure_fonts
+from pipeline.model import Grid, Note, Question, Questionnaire, Section
 
-MM = 72 / 25.4
 A4 = (595.28, 841.89)
-
 MARK_SIZE = 6 * MM
 MARK_INSET = 9 * MM
 MARGIN = 18 * MM
 QR_SIZE = 22 * MM
 QR_TOP = MARK_INSET
 HEADER_BOTTOM = QR_TOP + QR_SIZE + 9 * MM
-FOOTER_TOP = A4[1] - MARK_INSET - MARK_SIZE - 4 * MM
-
-BODY_FONT = "Helvetica"
-BOLD_FONT = "Helvetica-Bold"
-ITALIC_FONT = "Helvetica-Oblique"
-BODY_SIZE = 11.0
-LABEL_SIZE = 11.5
-HINT_SIZE = 9.5
-TITLE_SIZE = 17.0
-
-TICK_BOX = 4.6 * MM
-CHOICE_ROW = 7.5 * MM
-TEXT_LINE = 9 * MM
-QUESTION_GAP = 6 * MM
-
-INSTRUCTIONS = (
-    "Please use a black or blue pen. Mark each answer with a tick or a cross inside the box.",
-    "If you make a mistake, fill that box in completely and tick the box you meant.",
-)
-
-
-@dataclass(frozen=True)
-class TextOp:
-    x: float
-    y: float  # baseline, from the top of the page
-    text: str
-    font: str
-    size: float
-    align: str = "left"
-
-
-@dataclass(frozen=True)
-class RuleOp:
-    box: Box
-    width: float = 0.8
-    grey: float = 0.0  # 0 black .. 1 white
-    fill: bool = False
-
-
-DrawOp = TextOp | RuleOp
+FOOTER_TOP = A4[1] - MARK_INSET - MARK_SIZE - 5 * MM
+MIN_TEXT_LINES = 2  # a long text split over pages keeps at least this many lines on each
 
 
 @dataclass(frozen=True)
@@ -84,65 +66,118 @@ class PagePlan:
 class FormPlan:
     layout: Layout
     pages: tuple[PagePlan, ...]
+    style: Style
+    languages: tuple[str, ...]
 
 
-def plan_form(questionnaire: Questionnaire) -> FormPlan:
-    """Lay out every question; returns the layout (no copies yet) and the drawing plan."""
+@dataclass(frozen=True)
+class LayoutOptions:
+    languages: tuple[str, ...] | None = None  # None: the questionnaire's first language
+    large_print: bool = False
+
+
+@dataclass
+class _Recorder:
+    """Collects what the blocks draw, page by page, at absolute top-left coordinates."""
+
+    pages: dict[int, tuple[list[DrawOp], list[FieldBox]]] = field(default_factory=dict)
+
+    def add(self, page: int, left: float, top: float, block: Block) -> None:
+        ops, fields = self.pages.setdefault(page, ([], []))
+        ops.extend(_shift_op(op, left, top) for op in block.ops)
+        fields.extend(_shift_field(f, left, top) for f in block.fields)
+
+
+class _BlockFlowable(Flowable):  # type: ignore[misc]
+    """A platypus flowable that lays out a block at the width it is given and records it."""
+
+    def __init__(self, recorder: _Recorder, build: Callable[[float], Block],
+                 keep_with_next: bool = False) -> None:
+        super().__init__()
+        self._recorder = recorder
+        self._build = build
+        self._block = Block()
+        self.keepWithNext = keep_with_next
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self._block = self._build(avail_width)
+        return avail_width, self._block.height
+
+    def draw(self) -> None:
+        left, top = self.canv.absolutePosition(0, self._block.height)
+        self._recorder.add(self.canv.getPageNumber(), left, A4[1] - top, self._block)
+
+
+class _TextAreaFlowable(_BlockFlowable):
+    """A long-text question that may continue on the next page, keeping its heading with it."""
+
+    def __init__(self, recorder: _Recorder, ctx: Context, question: Question, lines: int,
+                 continued: bool = False) -> None:
+        self._ctx, self._question, self._lines, self._continued = ctx, question, lines, continued
+        super().__init__(recorder, lambda width: text_area_block(
+            ctx, question, width, lines, continued))
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        style = self._ctx.style
+        room = avail_height - heading_height(self._ctx, self._question, avail_width) - 1 * MM
+        fits = int(room // style.line)
+        if fits < MIN_TEXT_LINES or self._lines - fits < MIN_TEXT_LINES:
+            return []
+        return [
+            _TextAreaFlowable(self._recorder, self._ctx, self._question, fits, self._continued),
+            _TextAreaFlowable(self._recorder, self._ctx, self._question, self._lines - fits,
+                              continued=True),
+        ]
+
+
+def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None) -> FormPlan:
+    """Lay out every item; returns the layout (no copies yet) and the drawing plan per page."""
+    options = options or LayoutOptions()
+    languages = options.languages or questionnaire.languages[:1]
+    unknown = [lang for lang in languages if lang not in questionnaire.languages]
+    if unknown:
+        raise TemplateError(
+            f"template {questionnaire.id} has no labels in {', '.join(unknown)}: its languages "
+            f"are {', '.join(questionnaire.languages)}"
+        )
+    unprintable = [lang for lang in languages if lang not in KNOWN_LANGUAGES]
+    if unprintable:
+        raise TemplateError(f"papertwin prints its instructions in {', '.join(KNOWN_LANGUAGES)}, "
+                            f"not {', '.join(unprintable)}")
+    ensure_fonts()
+    style = LARGE_PRINT if options.large_print else STANDARD
+    ctx = Context(style, tuple(languages), _numbering(questionnaire))
+    recorder = _Recorder()
+    story = _story(questionnaire, ctx, recorder)
+
     width, height = A4
-    content_left, content_right = MARGIN, width - MARGIN
-    content_width = content_right - content_left
+    frame_width = width - 2 * MARGIN
+    first = Frame(MARGIN, height - FOOTER_TOP, frame_width, FOOTER_TOP - (MARK_INSET + 3 * MM),
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="first")
+    later = Frame(MARGIN, height - FOOTER_TOP, frame_width, FOOTER_TOP - HEADER_BOTTOM,
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="later")
+    doc = BaseDocTemplate(io.BytesIO(), pagesize=A4, invariant=1)
+    doc.addPageTemplates([PageTemplate("first", [first], autoNextPageTemplate="later"),
+                          PageTemplate("later", [later])])
+    try:
+        doc.build(story)
+    except Exception as exc:  # platypus reports a block too big for any page as LayoutError
+        raise TemplateError(f"template {questionnaire.id} cannot be laid out: {exc}") from exc
 
-    pages: list[tuple[list[DrawOp], list[FieldBox]]] = []
-    ops: list[DrawOp] = []
-    fields: list[FieldBox] = []
-    y = _page_header(ops, questionnaire, first=True, content_width=content_width)
-
-    for number, question in enumerate(questionnaire.questions, start=1):
-        block_ops, block_fields, block_height = _question_block(
-            question, number, content_left, content_width
-        )
-        if block_height > FOOTER_TOP - HEADER_BOTTOM:
-            raise TemplateError(
-                f"question {question.name} is taller than a page: shorten it or reduce 'lines'"
-            )
-        if y + block_height > FOOTER_TOP:
-            pages.append((ops, fields))
-            ops, fields = [], []
-            y = _page_header(ops, questionnaire, first=False, content_width=content_width)
-        ops.extend(_shift(op, y) for op in block_ops)
-        fields.extend(_shift_field(f, y) for f in block_fields)
-        y += block_height + QUESTION_GAP
-
-    closing = _closing_block(questionnaire, content_left, content_width)
-    if closing:
-        closing_ops, closing_height = closing
-        if y + closing_height > FOOTER_TOP:
-            pages.append((ops, fields))
-            ops, fields = [], []
-            y = _page_header(ops, questionnaire, first=False, content_width=content_width)
-        ops.extend(_shift(op, y) for op in closing_ops)
-    pages.append((ops, fields))
-
-    page_count = len(pages)
+    page_count = max(recorder.pages) if recorder.pages else 1
     plans: list[PagePlan] = []
-    page_layouts: list[PageLayout] = []
-    for index, (page_ops, page_fields) in enumerate(pages, start=1):
-        footer = TextOp(width / 2, height - MARK_INSET - 1.5 * MM, f"Page {index} of {page_count}",
-                        BODY_FONT, 9, "centre")
-        plans.append(PagePlan(index, (*page_ops, footer), tuple(page_fields)))
-        page_layouts.append(
-            PageLayout(page=index, marks=corner_marks(), barcode=barcode_box(),
-                       fields=tuple(page_fields))
-        )
-    digest = geometry_digest(A4, tuple(page_layouts), questionnaire)
-    layout = Layout(
-        form_key=make_form_key(questionnaire, digest),
-        title=questionnaire.title,
-        page_size=A4,
-        pages=tuple(page_layouts),
-        questionnaire=questionnaire,
-    )
-    return FormPlan(layout=layout, pages=tuple(plans))
+    layouts: list[PageLayout] = []
+    for number in range(1, page_count + 1):
+        ops, fields = recorder.pages.get(number, ([], []))
+        ops = [*_page_furniture(questionnaire, ctx, number, page_count), *ops]
+        plans.append(PagePlan(number, tuple(ops), tuple(fields)))
+        layouts.append(PageLayout(number, corner_marks(), barcode_box(), tuple(fields)))
+    digest = geometry_digest(A4, tuple(layouts), questionnaire)
+    key = make_form_key(questionnaire, digest, "lp" if options.large_print else "")
+    layout = Layout(form_key=key, title=ctx.joined(questionnaire.title), page_size=A4,
+                    pages=tuple(layouts), questionnaire=questionnaire,
+                    languages=tuple(languages), large_print=options.large_print)
+    return FormPlan(layout, tuple(plans), style, tuple(languages))
 
 
 def corner_marks() -> tuple[Mark, ...]:
@@ -162,111 +197,138 @@ def barcode_box() -> Box:
     return (right - QR_SIZE, QR_TOP, right, QR_TOP + QR_SIZE)
 
 
-def _page_header(
-    ops: list[DrawOp], questionnaire: Questionnaire, first: bool, content_width: float
-) -> float:
-    left = MARGIN
-    title_width = content_width - QR_SIZE - 6 * MM
-    if not first:
-        ops.append(TextOp(left, MARK_INSET + 14 * MM, questionnaire.title, BOLD_FONT, 11))
-        return HEADER_BOTTOM
-    y = MARK_INSET + 12 * MM
-    if questionnaire.organisation:
-        ops.append(TextOp(left, MARK_INSET + 6 * MM, questionnaire.organisation, BODY_FONT, 10))
-    for line in simpleSplit(questionnaire.title, BOLD_FONT, TITLE_SIZE, title_width):
-        ops.append(TextOp(left, y, line, BOLD_FONT, TITLE_SIZE))
-        y += TITLE_SIZE * 1.2
-    y = max(y, HEADER_BOTTOM)
-    for paragraph in [p for p in questionnaire.intro.split("\n\n") if p.strip()]:
-        for line in simpleSplit(" ".join(paragraph.split()), BODY_FONT, BODY_SIZE, content_width):
-            ops.append(TextOp(left, y, line, BODY_FONT, BODY_SIZE))
-            y += BODY_SIZE * 1.35
-        y += 2 * MM
-    box_top = y
-    y += 5 * MM
-    for line in INSTRUCTIONS:
-        for wrapped in simpleSplit(line, BOLD_FONT, 10, content_width - 8 * MM):
-            ops.append(TextOp(left + 4 * MM, y, wrapped, BOLD_FONT, 10))
-            y += 13
-    ops.append(RuleOp((left, box_top, left + content_width, y - 1 * MM), width=0.6, grey=0.25))
-    return y + 6 * MM
+def _numbering(questionnaire: Questionnaire) -> dict[str, int]:
+    numbers: dict[str, int] = {}
+    for item in questionnaire.items:
+        if isinstance(item, Grid) or (isinstance(item, Question) and not item.other_of):
+            numbers[item.name] = len(numbers) + 1
+    return numbers
 
 
-def _question_block(
-    question: Question, number: int, left: float, width: float
-) -> tuple[list[DrawOp], list[FieldBox], float]:
-    """Ops and fields with y relative to the block's top, and the block's height."""
-    ops: list[DrawOp] = []
-    fields: list[FieldBox] = []
-    indent = 9 * MM
-    y = LABEL_SIZE
-    ops.append(TextOp(left, y, f"{number}.", BOLD_FONT, LABEL_SIZE))
-    for line in simpleSplit(question.label, BOLD_FONT, LABEL_SIZE, width - indent):
-        ops.append(TextOp(left + indent, y, line, BOLD_FONT, LABEL_SIZE))
-        y += LABEL_SIZE * 1.3
-    hint = question.hint or {
-        "select_one": "Please tick one box.",
-        "select_multiple": "Please tick all that apply.",
-        "text": "Please write in capitals or clear handwriting inside the box.",
-    }[question.type]
-    for line in simpleSplit(hint, ITALIC_FONT, HINT_SIZE, width - indent):
-        ops.append(TextOp(left + indent, y, line, ITALIC_FONT, HINT_SIZE))
-        y += HINT_SIZE * 1.3
-    y += 1.5 * MM
-    if question.type in ("select_one", "select_multiple"):
-        for choice in question.choices:
-            box = (left + indent, y, left + indent + TICK_BOX, y + TICK_BOX)
-            ops.append(RuleOp(box, width=1.0))
-            label_x = box[2] + 3 * MM
-            ops.append(TextOp(label_x, y + TICK_BOX - 0.9 * MM, choice.label, BODY_FONT, BODY_SIZE))
-            fields.append(FieldBox(question.name, "choice", box, choice.name))
-            y += CHOICE_ROW
-        y -= CHOICE_ROW - TICK_BOX
-    else:
-        box = (left + indent, y, left + width, y + question.lines * TEXT_LINE)
-        ops.append(RuleOp(box, width=1.0))
-        fields.append(FieldBox(question.name, "text", box))
-        y = box[3]
-    return ops, fields, y
+def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> list[Flowable]:
+    def block(build: Callable[[float], Block], keep: bool = False) -> Flowable:
+        return _BlockFlowable(recorder, build, keep)
 
-
-def _closing_block(
-    questionnaire: Questionnaire, left: float, width: float
-) -> tuple[list[DrawOp], float] | None:
-    returns = questionnaire.returns
-    sentences = ["Thank you for taking part."]
-    if returns.closing_date:
-        sentences.append(f"Please return this questionnaire by {returns.closing_date}")
-        if returns.address:
-            sentences[-1] += " in the envelope provided, or post it free to:"
+    specify = {q.other_of: q for q in questionnaire.questions if q.other_of}
+    story: list[Flowable] = [block(partial(_title_block, questionnaire, ctx))]
+    for item in questionnaire.items:
+        if isinstance(item, Section):
+            story.append(block(partial(heading_block, ctx, item.label), keep=True))
+        elif isinstance(item, Note):
+            story.append(block(partial(note_block, ctx, item.label), keep=True))
+        elif isinstance(item, Grid):
+            story.append(block(partial(grid_block, ctx, item)))
+        elif item.other_of:
+            continue  # printed beside its choice
+        elif item.is_choice:
+            story.append(block(partial(choice_question_block, ctx, item,
+                                       specify=specify.get(item.name))))
+        elif item.uses_cells:
+            story.append(block(partial(cells_block, ctx, item)))
         else:
-            sentences[-1] += " in the envelope provided."
+            story.append(_TextAreaFlowable(recorder, ctx, item, item.lines))
+        if not isinstance(item, Section | Note):  # those keep with what follows them
+            story.append(_Spacer(ctx.style.gap))
+    closing = _closing_block(questionnaire, ctx)
+    if closing is not None:
+        story.append(block(closing))
+    return story
+
+
+class _Spacer(Flowable):  # type: ignore[misc]
+    def __init__(self, height: float) -> None:
+        super().__init__()
+        self.height = height
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return avail_width, min(self.height, avail_height)
+
+    def draw(self) -> None:
+        return None
+
+
+def _title_block(questionnaire: Questionnaire, ctx: Context, width: float) -> Block:
+    """Organisation, title (clear of the page code), introduction and how to answer."""
+    style = ctx.style
+    block = Block()
+    beside_code = width - QR_SIZE - 6 * MM
+    y = 0.0
+    for text in ctx.texts(questionnaire.organisation):
+        y = block.paragraph(0, y, beside_code, text, REGULAR, style.body)
+    y += 1 * MM
+    for text in ctx.texts(questionnaire.title):
+        y = block.paragraph(0, y, beside_code, text, BOLD, style.title, leading=1.15)
+    y = max(y, HEADER_BOTTOM - (MARK_INSET + 3 * MM)) + 2 * MM
+    for text in ctx.texts(questionnaire.intro):
+        for paragraph in [p for p in text.split("\n\n") if p.strip()]:
+            y = block.paragraph(0, y, width, " ".join(paragraph.split()), REGULAR, style.body)
+            y += 1.5 * MM
+    top = y + 1 * MM
+    y = top + 3 * MM
+    for key in ("instructions_pen", "instructions_cancel"):
+        for lang in ctx.languages:
+            y = block.paragraph(4 * MM, y, width - 8 * MM, phrase(key, lang), BOLD,
+                                style.body, leading=1.25)
+        y += 1 * MM
+    block.ops.append(RuleOp((0, top, width, y + 1 * MM), width=0.8, grey=0.2))
+    block.height = y + 1 * MM + ctx.style.gap
+    return block
+
+
+def _closing_block(questionnaire: Questionnaire,
+                   ctx: Context) -> Callable[[float], Block] | None:
+    returns = questionnaire.returns
     if not (returns.address or returns.helpline or returns.closing_date):
         return None
+
+    def build(width: float) -> Block:
+        style = ctx.style
+        block = Block()
+        y = 0.0
+        y = block.paragraph(0, y, width, ctx.phrase("thanks"), BOLD, style.body)
+        if returns.closing_date:
+            y = block.paragraph(0, y, width, ctx.phrase("return_by", date=returns.closing_date),
+                                REGULAR, style.body)
+        if returns.address:
+            y = block.paragraph(0, y, width, ctx.phrase("return_free"), REGULAR, style.body)
+            for line in returns.address.splitlines():
+                y = block.paragraph(8 * MM, y, width - 8 * MM, line.strip(), BOLD, style.body)
+        if returns.helpline:
+            y = block.paragraph(0, y + 1 * MM, width,
+                                ctx.phrase("helpline", number=returns.helpline), REGULAR,
+                                style.body)
+        block.height = y
+        return block
+
+    return build
+
+
+def _page_furniture(questionnaire: Questionnaire, ctx: Context, page: int,
+                    page_count: int) -> list[DrawOp]:
+    """What every page carries besides its questions: running title and page number."""
+    style = ctx.style
     ops: list[DrawOp] = []
-    y = BODY_SIZE
-    for sentence in sentences:
-        for line in simpleSplit(sentence, BODY_FONT, BODY_SIZE, width):
-            ops.append(TextOp(left, y, line, BODY_FONT, BODY_SIZE))
-            y += BODY_SIZE * 1.35
-    for line in returns.address.splitlines():
-        ops.append(TextOp(left + 9 * MM, y, line.strip(), BOLD_FONT, BODY_SIZE))
-        y += BODY_SIZE * 1.35
-    if returns.helpline:
-        y += 1 * MM
-        ops.append(TextOp(left, y, f"Questions or need help? Call free on {returns.helpline}.",
-                          BODY_FONT, BODY_SIZE))
-        y += BODY_SIZE * 1.35
-    return ops, y
+    if page > 1:
+        title = wrap(ctx.joined(questionnaire.title), BOLD, min(style.body, 11),
+                     A4[0] - 2 * MARGIN - QR_SIZE - 30 * MM)[0]
+        ops.append(TextOp(MARGIN, MARK_INSET + 12 * MM, title, BOLD, min(style.body, 11)))
+    text = ctx.phrase("page", n=str(page), m=str(page_count))
+    ops.append(TextOp(A4[0] / 2, A4[1] - MARK_INSET - 1.5 * MM, text, REGULAR, style.footer,
+                      align="centre"))
+    return ops
 
 
-def _shift(op: DrawOp, dy: float) -> DrawOp:
+def _shift_op(op: DrawOp, dx: float, dy: float) -> DrawOp:
     if isinstance(op, TextOp):
-        return TextOp(op.x, op.y + dy, op.text, op.font, op.size, op.align)
-    x0, y0, x1, y1 = op.box
-    return RuleOp((x0, y0 + dy, x1, y1 + dy), op.width, op.grey, op.fill)
+        return replace(op, x=op.x + dx, y=op.y + dy)
+    return replace(op, box=_shift_box(op.box, dx, dy))
 
 
-def _shift_field(field: FieldBox, dy: float) -> FieldBox:
-    x0, y0, x1, y1 = field.box
-    return FieldBox(field.question, field.kind, (x0, y0 + dy, x1, y1 + dy), field.value)
+def _shift_field(field_box: FieldBox, dx: float, dy: float) -> FieldBox:
+    return replace(field_box, box=_shift_box(field_box.box, dx, dy))
+
+
+def _shift_box(box: Box, dx: float, dy: float) -> Box:
+    x0, y0, x1, y1 = box
+    return (round(x0 + dx, 2), round(y0 + dy, 2), round(x1 + dx, 2), round(y1 + dy, 2))
+

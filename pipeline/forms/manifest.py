@@ -19,7 +19,7 @@ from pipeline.model import Questionnaire
 SCHEMA = "papertwin.layout/1"
 
 Box = tuple[float, float, float, float]
-FieldKind = Literal["choice", "text"]
+FieldKind = Literal["choice", "text", "char"]
 MarkKind = Literal["solid", "ring"]
 
 
@@ -39,6 +39,7 @@ class FieldBox:
     kind: FieldKind
     box: Box
     value: str | None = None  # the choice's name, for kind "choice"
+    index: int | None = None  # the cell's position, from 0, for kind "char"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Layout:
     pages: tuple[PageLayout, ...]
     questionnaire: Questionnaire
     copies: tuple[Copy, ...] = field(default_factory=tuple)
+    languages: tuple[str, ...] = ("en",)  # the languages printed, in order
+    large_print: bool = False
 
     def page_layout(self, page: int) -> PageLayout:
         for p in self.pages:
@@ -82,14 +85,16 @@ def geometry_digest(
         "schema": SCHEMA,
         "page_size_pt": _round_all(page_size),
         "pages": [_page_to_dict(p) for p in pages],
-        "questions": [q.to_dict() for q in questionnaire.questions],
+        "questionnaire": questionnaire.to_dict(),
     }
     blob = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()
 
 
-def make_form_key(questionnaire: Questionnaire, digest: str) -> str:
-    return f"{questionnaire.id}-v{questionnaire.version}-{digest[:10]}"
+def make_form_key(questionnaire: Questionnaire, digest: str, variant: str = "") -> str:
+    """Readable at a glance (id, version, lp for large print), unique by the geometry's hash."""
+    middle = f"-{variant}" if variant else ""
+    return f"{questionnaire.id}-v{questionnaire.version}{middle}-{digest[:10]}"
 
 
 def layout_to_dict(layout: Layout) -> dict[str, Any]:
@@ -100,6 +105,8 @@ def layout_to_dict(layout: Layout) -> dict[str, Any]:
         "page_size_pt": _round_all(layout.page_size),
         "pages": [_page_to_dict(p) for p in layout.pages],
         "copies": [{"serial": c.serial, "codes": list(c.codes)} for c in layout.copies],
+        "languages": list(layout.languages),
+        "large_print": layout.large_print,
         "questionnaire": layout.questionnaire.to_dict(),
     }
 
@@ -120,6 +127,7 @@ def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
                         kind=f["kind"],
                         box=_box(f["box"]),
                         value=f.get("value"),
+                        index=f.get("index"),
                     )
                     for f in p["fields"]
                 ),
@@ -136,6 +144,8 @@ def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
                 Copy(serial=str(c["serial"]), codes=tuple(c["codes"]))
                 for c in data.get("copies", [])
             ),
+            languages=tuple(data.get("languages") or ("en",)),
+            large_print=bool(data.get("large_print", False)),
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise LayoutError(f"{source}: malformed layout manifest ({exc!r})") from exc
@@ -161,6 +171,8 @@ def _page_to_dict(page: PageLayout) -> dict[str, Any]:
         entry: dict[str, Any] = {"question": f.question, "kind": f.kind}
         if f.value is not None:
             entry["value"] = f.value
+        if f.index is not None:
+            entry["index"] = f.index
         entry["box"] = _round_all(f.box)
         fields.append(entry)
     return {

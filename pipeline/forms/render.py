@@ -1,57 +1,86 @@
-"""Draws the planned pages with reportlab, one set of pages per copy, each with its page code."""
+"""Draws the planned pages with reportlab, one set per copy, each with its own page code.
+
+Each page's fixed content is drawn once as a PDF form XObject and reused by every copy: only the
+code, the serial and (on the cover letter) the address differ, so large print runs stay small and
+fast.
+"""
 
 from __future__ import annotations
 
-import io
+from collections.abc import Sequence
+from typing import BinaryIO
 
-from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.pdfgen.canvas import Canvas
 
-from pipeline.forms.layout import BODY_FONT, FormPlan, PagePlan, RuleOp, TextOp
+from pipeline.forms.blocks import RuleOp, TextOp, wrap
+from pipeline.forms.layout import A4, MARGIN, FormPlan
 from pipeline.forms.manifest import Box, Copy, Mark
+from pipeline.forms.phrases import phrase
+from pipeline.forms.recipients import Recipient
+from pipeline.forms.style import BOLD, MM, REGULAR
 
 QR_ERROR_CORRECTION = "M"
+QR_QUIET_MODULES = 2
+ADDRESS_WINDOW = (20 * MM, 50 * MM, 105 * MM, 85 * MM)  # C5 and DL window envelopes
 
 
-def render_pdf(plan: FormPlan, copies: tuple[Copy, ...]) -> bytes:
-    """The print-ready PDF: every copy's pages in order. Byte-identical for the same input."""
+def render_pdf(plan: FormPlan, copies: Sequence[Copy], out: BinaryIO,
+               recipients: Sequence[Recipient] | None = None) -> None:
+    """Write the print-ready PDF to `out`: byte-identical for the same input."""
     width, height = plan.layout.page_size
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+    canvas = Canvas(out, pagesize=(width, height), invariant=1, pageCompression=1)
     canvas.setTitle(plan.layout.title)
     canvas.setAuthor("papertwin")
     canvas.setSubject(f"form {plan.layout.form_key}")
-    for copy in copies:
+    canvas.setCreator("papertwin")
+    for page_plan in plan.pages:
+        canvas.beginForm(f"page{page_plan.page}")
+        _draw_ops(canvas, page_plan.ops, height)
+        for mark in plan.layout.page_layout(page_plan.page).marks:
+            _draw_mark(canvas, mark, height)
+        canvas.endForm()
+    if recipients is not None:
+        canvas.beginForm("cover")
+        _draw_cover(canvas, plan, height)
+        canvas.endForm()
+    for number, copy in enumerate(copies):
+        if recipients is not None:
+            canvas.doForm("cover")
+            _draw_address(canvas, recipients[number], copy.serial, plan, height)
+            canvas.showPage()
         for page_plan, code in zip(plan.pages, copy.codes, strict=True):
-            layout_page = plan.layout.page_layout(page_plan.page)
-            _draw_page(canvas, page_plan, height)
-            for mark in layout_page.marks:
-                _draw_mark(canvas, mark, height)
-            _draw_code(canvas, layout_page.barcode, code, copy.serial, height)
+            canvas.doForm(f"page{page_plan.page}")
+            box = plan.layout.page_layout(page_plan.page).barcode
+            _draw_code(canvas, box, code, copy.serial, plan.languages, height)
             canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
 
 
-def _draw_page(canvas: Canvas, page: PagePlan, height: float) -> None:
-    for op in page.ops:
+def _draw_ops(canvas: Canvas, ops: Sequence[TextOp | RuleOp], height: float) -> None:
+    for op in ops:
         if isinstance(op, TextOp):
-            canvas.setFillGray(0)
+            canvas.setFillGray(op.grey)
             canvas.setFont(op.font, op.size)
             if op.align == "centre":
                 canvas.drawCentredString(op.x, height - op.y, op.text)
-            elif op.align == "right":
-                canvas.drawRightString(op.x, height - op.y, op.text)
             else:
                 canvas.drawString(op.x, height - op.y, op.text)
-        elif isinstance(op, RuleOp):
-            x0, y0, x1, y1 = op.box
-            canvas.setLineWidth(op.width)
-            canvas.setStrokeGray(op.grey)
-            canvas.setFillGray(op.grey)
-            canvas.rect(x0, height - y1, x1 - x0, y1 - y0, stroke=1, fill=1 if op.fill else 0)
+            continue
+        x0, y0, x1, y1 = op.box
+        canvas.setLineWidth(op.width)
+        canvas.setStrokeGray(op.grey)
+        canvas.setDash(1, 2) if op.dotted else canvas.setDash()
+        if op.line_only:
+            canvas.line(x0, height - y0, x1, height - y0)
+            continue
+        if op.fill_grey is not None:
+            canvas.setFillGray(op.fill_grey)
+        canvas.rect(x0, height - y1, x1 - x0, y1 - y0, stroke=1 if op.width > 0 else 0,
+                    fill=1 if op.fill_grey is not None else 0)
+    canvas.setDash()
+    canvas.setFillGray(0)
+    canvas.setStrokeGray(0)
 
 
 def _draw_mark(canvas: Canvas, mark: Mark, height: float) -> None:
@@ -67,17 +96,78 @@ def _draw_mark(canvas: Canvas, mark: Mark, height: float) -> None:
         canvas.setFillGray(0)
 
 
-def _draw_code(canvas: Canvas, box: Box, payload: str, serial: str, height: float) -> None:
-    x0, y0, x1, y1 = box
+def _draw_code(canvas: Canvas, box: Box, payload: str, serial: str, languages: Sequence[str],
+               height: float) -> None:
+    """The QR code as filled squares: one path per page, no per-module drawing objects."""
+    x0, y0, x1, _ = box
     size = x1 - x0
-    widget = QrCodeWidget(payload, barLevel=QR_ERROR_CORRECTION, barBorder=2)
-    bx0, by0, bx1, by1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (bx1 - bx0), 0, 0, size / (by1 - by0), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, canvas, x0, height - y1)
+    widget = QrCodeWidget(payload, barLevel=QR_ERROR_CORRECTION, barBorder=QR_QUIET_MODULES)
+    widget.qr.make()
+    modules = widget.qr.getModuleCount()
+    total = modules + 2 * QR_QUIET_MODULES
+    unit = size / total
+    path = canvas.beginPath()
+    for row in range(modules):
+        for col in range(modules):
+            if widget.qr.isDark(row, col):
+                path.rect(x0 + (col + QR_QUIET_MODULES) * unit,
+                          height - y0 - (row + QR_QUIET_MODULES + 1) * unit, unit, unit)
     canvas.setFillGray(0)
-    canvas.setFont(BODY_FONT, 5.5)
+    canvas.drawPath(path, stroke=0, fill=1)
     # The same key as text, for keying by hand when the code cannot be read.
-    canvas.drawRightString(x1, height - y1 - 7, payload)
-    canvas.setFont("Helvetica-Bold", 8)
-    canvas.drawRightString(x0 - 3, height - y0 - 8, f"Serial {serial}")
+    canvas.setFont(REGULAR, 5.5)
+    canvas.drawRightString(x1, height - box[3] - 6.5, payload)
+    label = " / ".join(dict.fromkeys(phrase("serial", lang) for lang in languages))
+    canvas.setFont(BOLD, 8)
+    canvas.drawRightString(x0 - 3, height - y0 - 8, f"{label} {serial}")
+
+
+def _draw_cover(canvas: Canvas, plan: FormPlan, height: float) -> None:
+    """The cover letter's fixed part: who writes, what is enclosed, and how to reply."""
+    questionnaire = plan.layout.questionnaire
+    returns = questionnaire.returns
+    size = plan.style.body
+    canvas.setFillGray(0)
+    canvas.setFont(BOLD, size)
+    y = 20 * MM
+    for lang in plan.languages:
+        organisation = questionnaire.organisation.text(lang)
+        if organisation:
+            canvas.drawRightString(A4[0] - MARGIN, height - y, organisation)
+            y += size * 1.3
+    if returns.address:
+        canvas.setFont(REGULAR, 7)
+        undelivered = phrase("undelivered", plan.languages[0])
+        canvas.drawString(ADDRESS_WINDOW[0], height - ADDRESS_WINDOW[1] + 3,
+                          f"{undelivered} {returns.address.splitlines()[0]}")
+    lines: list[tuple[str, str]] = []
+    for lang in plan.languages:
+        lines += [(REGULAR, phrase("cover_enclosed", lang)),
+                  (BOLD, questionnaire.title.text(lang)), (REGULAR, "")]
+        if returns.closing_date:
+            lines.append((REGULAR, phrase("return_by", lang, date=returns.closing_date)))
+        if returns.helpline:
+            lines.append((REGULAR, phrase("helpline", lang, number=returns.helpline)))
+        lines.append((REGULAR, ""))
+    y = ADDRESS_WINDOW[3] + 32 * MM
+    for font, text in lines:
+        for line in wrap(text, font, size, A4[0] - 2 * MARGIN) if text else [""]:
+            canvas.setFont(font, size)
+            canvas.drawString(MARGIN, height - y, line)
+            y += size * 1.4
+
+
+def _draw_address(canvas: Canvas, recipient: Recipient, serial: str, plan: FormPlan,
+                  height: float) -> None:
+    x0, y0, _, _ = ADDRESS_WINDOW
+    size = 11.0 if not plan.layout.large_print else 14.0
+    canvas.setFillGray(0)
+    canvas.setFont(REGULAR, size)
+    for i, line in enumerate((recipient.name, *recipient.address)):
+        canvas.drawString(x0 + 2 * MM, height - y0 - 4 * MM - (i + 1) * size * 1.2, line)
+    greeting = " / ".join(dict.fromkeys(
+        phrase("cover_greeting", lang, name=recipient.name) for lang in plan.languages))
+    canvas.setFont(REGULAR, plan.style.body)
+    canvas.drawString(MARGIN, height - ADDRESS_WINDOW[3] - 20 * MM, greeting)
+    canvas.setFont(REGULAR, 8)
+    canvas.drawRightString(A4[0] - MARGIN, height - ADDRESS_WINDOW[1] - 4 * MM, f"Ref {serial}")

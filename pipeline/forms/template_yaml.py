@@ -9,11 +9,28 @@ from typing import Any
 import yaml
 
 from pipeline.errors import TemplateError
-from pipeline.model import QUESTION_TYPES, Choice, Question, Questionnaire, ReturnInfo
+from pipeline.forms.checks import check_questionnaire
+from pipeline.model import (
+    CHARSETS,
+    QUESTION_TYPES,
+    Choice,
+    Grid,
+    Item,
+    Label,
+    Note,
+    Question,
+    Questionnaire,
+    QuestionType,
+    ReturnInfo,
+    Section,
+)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-TEMPLATE_KEYS = {"id", "version", "title", "intro", "organisation", "returns", "questions"}
-QUESTION_KEYS = {"name", "type", "label", "hint", "choices", "lines"}
+TEMPLATE_KEYS = {"id", "version", "title", "languages", "intro", "organisation", "returns",
+                 "choice_lists", "items", "questions"}
+QUESTION_KEYS = {"name", "type", "label", "hint", "choices", "lines", "cells", "charset",
+                 "other_of", "relevant", "horizontal"}
+GRID_KEYS = {"grid", "label", "hint", "choices", "rows", "multiple"}
 
 
 def load_template(path: Path) -> Questionnaire:
@@ -31,90 +48,157 @@ def load_template(path: Path) -> Questionnaire:
 
 def parse_template(data: Any, source: str = "<template>") -> Questionnaire:
     if not isinstance(data, dict):
-        raise TemplateError(f"template {source}: expected a mapping with id, title and questions")
+        raise TemplateError(f"template {source}: expected a mapping with id, title and items")
     unknown = set(data) - TEMPLATE_KEYS
     if unknown:
         raise TemplateError(f"template {source}: unknown keys {sorted(unknown)}")
-    for key in ("id", "title", "questions"):
+    for key in ("id", "title"):
         if key not in data:
             raise TemplateError(f"template {source}: missing required key '{key}'")
+    raw_items = data.get("items", data.get("questions"))
+    if raw_items is None:
+        raise TemplateError(f"template {source}: missing required key 'items'")
     form_id = str(data["id"])
     if not NAME_PATTERN.match(form_id):
         raise TemplateError(f"template {source}: id '{form_id}' must be letters, digits, _ . -")
-    raw_questions = data["questions"]
-    if not isinstance(raw_questions, list) or not raw_questions:
-        raise TemplateError(f"template {source}: 'questions' must be a non-empty list")
-    questions = tuple(
-        _parse_question(q, f"{source}: question {i + 1}") for i, q in enumerate(raw_questions)
-    )
-    names = [q.name for q in questions]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise TemplateError(f"template {source}: duplicate question names {duplicates}")
+    languages = data.get("languages") or ["en"]
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        raise TemplateError(f"template {source}: 'languages' must be a list of language codes")
+    lang = languages[0]
+    if not isinstance(raw_items, list) or not raw_items:
+        raise TemplateError(f"template {source}: 'items' must be a non-empty list")
+    lists = data.get("choice_lists") or {}
+    if not isinstance(lists, dict):
+        raise TemplateError(f"template {source}: 'choice_lists' must map list names to choices")
+    parser = _ItemParser(source, lang, lists)
+    items = tuple(parser.item(raw, i + 1) for i, raw in enumerate(raw_items))
     returns = data.get("returns") or {}
     if not isinstance(returns, dict):
         raise TemplateError(f"template {source}: 'returns' must be a mapping")
-    return Questionnaire(
+    questionnaire = Questionnaire(
         id=form_id,
         version=str(data.get("version", "1")),
-        title=str(data["title"]),
-        intro=str(data.get("intro", "")).strip(),
-        organisation=str(data.get("organisation", "")),
+        title=_label(data["title"], lang, f"{source}: title"),
+        items=items,
+        languages=tuple(languages),
+        intro=_label(data.get("intro"), lang, f"{source}: intro"),
+        organisation=_label(data.get("organisation"), lang, f"{source}: organisation"),
         returns=ReturnInfo(
             address=str(returns.get("address", "")).strip(),
             closing_date=str(returns.get("closing_date", "")),
             helpline=str(returns.get("helpline", "")),
         ),
-        questions=questions,
     )
+    check_questionnaire(questionnaire, source)
+    return questionnaire
 
 
-def _parse_question(data: Any, where: str) -> Question:
-    if not isinstance(data, dict):
-        raise TemplateError(f"template {where}: expected a mapping")
-    unknown = set(data) - QUESTION_KEYS
-    if unknown:
-        raise TemplateError(f"template {where}: unknown keys {sorted(unknown)}")
-    for key in ("name", "type", "label"):
-        if key not in data:
-            raise TemplateError(f"template {where}: missing required key '{key}'")
-    name = str(data["name"])
-    if not NAME_PATTERN.match(name):
-        raise TemplateError(f"template {where}: name '{name}' must be letters, digits, _ . -")
-    qtype = data["type"]
-    if qtype not in QUESTION_TYPES:
-        raise TemplateError(
-            f"template {where} ({name}): type '{qtype}' is not one of {', '.join(QUESTION_TYPES)}"
+class _ItemParser:
+    def __init__(self, source: str, lang: str, lists: dict[str, Any]) -> None:
+        self.source, self.lang, self.lists = source, lang, lists
+
+    def item(self, data: Any, number: int) -> Item:
+        where = f"template {self.source}: item {number}"
+        if not isinstance(data, dict):
+            raise TemplateError(f"{where}: expected a mapping")
+        if "section" in data:
+            return Section(str(data.get("name", f"section_{number}")),
+                           _label(data["section"], self.lang, where))
+        if "note" in data:
+            return Note(str(data.get("name", f"note_{number}")),
+                        _label(data["note"], self.lang, where))
+        if "grid" in data:
+            return self.grid(data, where)
+        return self.question(data, where)
+
+    def grid(self, data: dict[str, Any], where: str) -> Grid:
+        unknown = set(data) - GRID_KEYS
+        if unknown:
+            raise TemplateError(f"{where}: unknown keys {sorted(unknown)}")
+        name = _name(data["grid"], where)
+        where = f"{where} ({name})"
+        choices = self.choices(data.get("choices"), where)
+        rows_raw = data.get("rows")
+        if not isinstance(rows_raw, list) or not rows_raw:
+            raise TemplateError(f"{where}: a grid needs a list of rows, each with name and label")
+        qtype: QuestionType = "select_multiple" if data.get("multiple") else "select_one"
+        rows = []
+        for row in rows_raw:
+            if not isinstance(row, dict) or "name" not in row or "label" not in row:
+                raise TemplateError(f"{where}: each row needs 'name' and 'label'")
+            rows.append(Question(name=_name(row["name"], where), type=qtype,
+                                 label=_label(row["label"], self.lang, where), choices=choices,
+                                 grid=name))
+        return Grid(name=name, label=_label(data.get("label"), self.lang, where), choices=choices,
+                    rows=tuple(rows), hint=_label(data.get("hint"), self.lang, where),
+                    multiple=bool(data.get("multiple")))
+
+    def question(self, data: dict[str, Any], where: str) -> Question:
+        unknown = set(data) - QUESTION_KEYS
+        if unknown:
+            raise TemplateError(f"{where}: unknown keys {sorted(unknown)}")
+        for key in ("name", "type", "label"):
+            if key not in data:
+                raise TemplateError(f"{where}: missing required key '{key}'")
+        name = _name(data["name"], where)
+        where = f"{where} ({name})"
+        qtype = data["type"]
+        if qtype not in QUESTION_TYPES:
+            raise TemplateError(
+                f"{where}: type '{qtype}' is not one of {', '.join(QUESTION_TYPES)}")
+        choices: tuple[Choice, ...] = ()
+        if qtype in ("select_one", "select_multiple"):
+            choices = self.choices(data.get("choices"), where)
+        lines = data.get("lines", 4)
+        if not isinstance(lines, int) or not 1 <= lines <= 40:
+            raise TemplateError(f"{where}: 'lines' must be a whole number 1-40")
+        cells = data.get("cells", {"integer": 6, "decimal": 8, "date": 8}.get(qtype, 0))
+        if not isinstance(cells, int) or not 0 <= cells <= 40:
+            raise TemplateError(f"{where}: 'cells' must be a whole number 0-40")
+        charset = data.get("charset", "digits" if qtype in ("integer", "decimal", "date")
+                           else "any")
+        if charset not in CHARSETS:
+            raise TemplateError(f"{where}: 'charset' must be one of {', '.join(CHARSETS)}")
+        return Question(
+            name=name, type=qtype, label=_label(data["label"], self.lang, where),
+            hint=_label(data.get("hint"), self.lang, where), choices=choices, lines=lines,
+            cells=cells, charset=charset, other_of=str(data.get("other_of", "")),
+            relevant=str(data.get("relevant", "")), horizontal=bool(data.get("horizontal")),
         )
-    choices: tuple[Choice, ...] = ()
-    if qtype in ("select_one", "select_multiple"):
-        raw = data.get("choices")
+
+    def choices(self, raw: Any, where: str) -> tuple[Choice, ...]:
+        if isinstance(raw, str):
+            if raw not in self.lists:
+                raise TemplateError(f"{where}: no choice list named '{raw}' in choice_lists")
+            raw = self.lists[raw]
         if not isinstance(raw, list) or len(raw) < 2:
-            raise TemplateError(f"template {where} ({name}): needs a list of at least 2 choices")
-        choices = tuple(_parse_choice(c, f"{where} ({name})") for c in raw)
-        cnames = [c.name for c in choices]
-        if len(set(cnames)) != len(cnames):
-            raise TemplateError(f"template {where} ({name}): duplicate choice names")
-    lines = data.get("lines", 4)
-    if not isinstance(lines, int) or not 1 <= lines <= 30:
-        raise TemplateError(f"template {where} ({name}): 'lines' must be a whole number 1-30")
-    return Question(
-        name=name,
-        type=qtype,
-        label=str(data["label"]).strip(),
-        hint=str(data.get("hint", "")).strip(),
-        choices=choices,
-        lines=lines,
-    )
+            raise TemplateError(f"{where}: needs a list of at least 2 choices")
+        choices = []
+        for entry in raw:
+            if not (isinstance(entry, dict) and "name" in entry and "label" in entry):
+                raise TemplateError(f"{where}: each choice needs 'name' and 'label'")
+            name = str(entry["name"])
+            if not NAME_PATTERN.match(name):
+                raise TemplateError(f"{where}: choice name '{name}' must have no spaces")
+            choices.append(Choice(name, _label(entry["label"], self.lang, where)))
+        if len({c.name for c in choices}) != len(choices):
+            raise TemplateError(f"{where}: duplicate choice names")
+        return tuple(choices)
 
 
-def _parse_choice(data: Any, where: str) -> Choice:
-    if isinstance(data, dict) and "name" in data and "label" in data:
-        name = str(data["name"])
-        if not NAME_PATTERN.match(name) or " " in name:
-            raise TemplateError(f"template {where}: choice name '{name}' must have no spaces")
-        return Choice(name=name, label=str(data["label"]))
-    raise TemplateError(f"template {where}: each choice needs 'name' and 'label'")
+def _name(value: Any, where: str) -> str:
+    name = str(value)
+    if not NAME_PATTERN.match(name):
+        raise TemplateError(f"{where}: name '{name}' must be letters, digits, _ . -")
+    return name
+
+
+def _label(value: Any, lang: str, where: str) -> Label:
+    if value is None or isinstance(value, str | int | float):
+        return Label.of(None if value is None else str(value).strip(), lang)
+    if isinstance(value, dict):
+        return Label.of({str(k): str(v).strip() for k, v in value.items()}, lang)
+    raise TemplateError(f"{where}: a label is text, or a mapping of language code to text")
 
 
 def _first_line(exc: Exception) -> str:

@@ -20,7 +20,7 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
     on_page = list(dict.fromkeys(f.question for f in page.fields))
     for name in on_page:
         question = questionnaire.question(name)
-        if question.type == "text":
+        if not question.is_choice:
             # Text a person should check keeps its reading, so the check is a correction.
             reading = texts[name]
             answers.append(Answer(name, reading.text, reading.confidence,

@@ -8,12 +8,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.forms.manifest import Layout
+from pipeline.forms.manifest import FieldBox, Layout
 from pipeline.read.answers import interpret_page
+from pipeline.read.cells import read_cells
 from pipeline.read.identify import read_page_code
 from pipeline.read.register import align, ink_threshold, register
 from pipeline.read.results import BoxResult, PageRef, PageResult
-from pipeline.read.text import read_text_box
+from pipeline.read.text import TextReading, read_text_box
 from pipeline.read.tickbox import read_box
 
 Image8 = NDArray[np.uint8]
@@ -56,7 +57,8 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
     aligned = align(registration, page_layout, settings.scale, layout.page_size)
     threshold = ink_threshold(aligned.image)
     boxes: list[BoxResult] = []
-    texts = {}
+    texts: dict[str, TextReading] = {}
+    cells: dict[str, list[FieldBox]] = {}
     for field in page_layout.fields:
         if field.kind == "choice" and field.value is not None:
             reading = read_box(aligned.image, field.box, aligned.scale, threshold)
@@ -65,6 +67,11 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
         elif field.kind == "text":
             texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale,
                                                   threshold, settings.ocr_timeout)
+        elif field.kind == "char":
+            cells.setdefault(field.question, []).append(field)
+    for name, group in cells.items():
+        texts[name] = read_cells(aligned.image, group, layout.questionnaire.question(name),
+                                 aligned.scale, threshold, settings.ocr_timeout)
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
                              settings.review_below, encode_png)
     return PageResult(

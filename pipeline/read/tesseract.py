@@ -28,13 +28,16 @@ def require_tesseract() -> None:
 
 
 def ocr_words(image: Image8, psm: int = 6, lang: str = "eng",
-              timeout: float = DEFAULT_TIMEOUT) -> list[OcrWord]:
+              timeout: float = DEFAULT_TIMEOUT, whitelist: str = "") -> list[OcrWord]:
     """Words with their confidences; an empty list when there is no text."""
     # One thread per call: pages are read in parallel already.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    config = f"--psm {psm}"
+    if whitelist:
+        config += f" -c tessedit_char_whitelist={whitelist}"
     try:
         data = pytesseract.image_to_data(
-            image, lang=lang, config=f"--psm {psm}", output_type=pytesseract.Output.DICT,
+            image, lang=lang, config=config, output_type=pytesseract.Output.DICT,
             timeout=timeout,
         )
     except pytesseract.TesseractNotFoundError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import pandas as pd
 
@@ -61,6 +62,24 @@ def build_dataset(store: Store, layouts: dict[str, Layout],
     return pd.DataFrame(records, columns=dataset_columns(questionnaire), dtype=str).fillna("")
 
 
+def _merge_continued(group: list[PaperAnswer]) -> dict[str, PaperAnswer]:
+    """One answer per question: a text that continues over pages is joined in page order."""
+    merged: dict[str, PaperAnswer] = {}
+    for answer in sorted(group, key=lambda a: a.page):
+        first = merged.get(answer.question)
+        if first is None:
+            merged[answer.question] = answer
+            continue
+        merged[answer.question] = replace(
+            first,
+            value=" ".join(v for v in (first.value, answer.value) if v),
+            confidence=min(first.confidence, answer.confidence),
+            needs_review=first.needs_review or answer.needs_review,
+            reason="; ".join(r for r in (first.reason, answer.reason) if r),
+        )
+    return merged
+
+
 def _paper_records(
     answers: list[PaperAnswer], questionnaire: Questionnaire
 ) -> list[dict[str, str]]:
@@ -69,7 +88,7 @@ def _paper_records(
         grouped[(answer.form_key, answer.serial)].append(answer)
     records = []
     for (form_key, serial), group in sorted(grouped.items(), key=lambda item: item[0][::-1]):
-        by_question = {a.question: a for a in group}
+        by_question = _merge_continued(group)
         review = [q.name for q in questionnaire.questions
                   if q.name in by_question and by_question[q.name].needs_review]
         sources = list(dict.fromkeys(a.source for a in sorted(group, key=lambda a: a.page)))

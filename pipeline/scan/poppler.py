@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from pipeline.errors import InputFileError, ProgramFailedError
 from pipeline.external import run_program
+from pipeline.fsutil import atomic_copy
 
 INFO_TIMEOUT = 30.0
 PAGE_TIMEOUT = 60.0
@@ -25,6 +26,21 @@ def page_count(pdf: Path) -> int:
         if line.startswith("Pages:"):
             return int(line.split(":", 1)[1])
     raise InputFileError(f"{pdf}: pdfinfo reports no page count")
+
+
+def render_pngs(pdf: Path, out_dir: Path, prefix: str, dpi: int) -> list[Path]:
+    """Every page of a PDF as PNG files named prefix-1.png, prefix-2.png, ..."""
+    pages = page_count(pdf)
+    with tempfile.TemporaryDirectory(prefix="papertwin-png-") as tmp:
+        run_program(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(Path(tmp) / "p")],
+                    PAGE_TIMEOUT * max(1, pages), str(pdf))
+        produced = sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
+        targets = []
+        for number, source in enumerate(produced, start=1):
+            target = out_dir / f"{prefix}-{number}.png"
+            atomic_copy(source, target)
+            targets.append(target)
+    return targets
 
 
 def rasterise_page(pdf: Path, page: int, dpi: int, gray: bool = True) -> NDArray[np.uint8]:

@@ -1,4 +1,4 @@
-"""Choosing what a simulated respondent answers."""
+"""Choosing what a simulated respondent answers, coded as the online export codes it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.model import Questionnaire
+from pipeline.model import Question, Questionnaire
 
 # Comments of the kind people write on consultation forms; plain words that a reader can check.
 COMMENTS = (
@@ -23,21 +23,59 @@ COMMENTS = (
     "Moving would be fine if the bus stops outside.",
     "Please do not close the library.",
 )
+SPECIFY = ("Community transport", "Train to Millbrook", "Lift from a neighbour", "Taxi")
+POSTCODE_AREAS = ("MB1", "MB2", "MB3", "MB12")
 
 
 def choose_answers(questionnaire: Questionnaire, rng: np.random.Generator) -> dict[str, Any]:
     """One respondent's answers: a choice name, a list of names, a string, or None for blank."""
     answers: dict[str, Any] = {}
     for question in questionnaire.questions:
-        names = question.choice_names()
-        if question.type == "select_one":
-            skip = rng.random() < 0.06
-            answers[question.name] = None if skip else str(names[int(rng.integers(len(names)))])
-        elif question.type == "select_multiple":
-            picked = [name for name in names if rng.random() < 0.35]
-            answers[question.name] = picked
-        else:
-            count = int(rng.choice([0, 1, 1, 2]))
-            picks = [int(i) for i in rng.choice(len(COMMENTS), size=count, replace=False)]
-            answers[question.name] = " ".join(COMMENTS[i] for i in picks) or None
+        if question.other_of:
+            continue
+        answers[question.name] = _answer(question, rng)
+    for question in questionnaire.questions:
+        if question.other_of:
+            owner = answers.get(question.other_of)
+            chosen = owner if isinstance(owner, list) else [owner]
+            opens = "other" in chosen or "other_way" in chosen
+            answers[question.name] = str(SPECIFY[int(rng.integers(len(SPECIFY)))]) \
+                if opens else None
     return answers
+
+
+def _answer(question: Question, rng: np.random.Generator) -> Any:
+    names = question.choice_names()
+    if question.type == "select_one":
+        return None if rng.random() < 0.06 else str(names[int(rng.integers(len(names)))])
+    if question.type == "select_multiple":
+        return [name for name in names if rng.random() < 0.35]
+    if rng.random() < 0.1:
+        return None
+    if question.type == "integer":
+        return str(int(rng.integers(16, 95)))
+    if question.type == "date":
+        return f"2027-0{int(rng.integers(1, 4))}-{int(rng.integers(1, 29)):02d}"
+    if question.type == "decimal":
+        return f"{int(rng.integers(0, 999))}.{int(rng.integers(0, 100)):02d}"
+    if question.cells:
+        area = POSTCODE_AREAS[int(rng.integers(len(POSTCODE_AREAS)))]
+        letters = "ABDEFGHJLNPQRSTUWXYZ"
+        return f"{area} {int(rng.integers(1, 10))}" \
+               f"{letters[int(rng.integers(20))]}{letters[int(rng.integers(20))]}"
+    count = int(rng.choice([0, 1, 1, 2]))
+    picks = [int(i) for i in rng.choice(len(COMMENTS), size=count, replace=False)]
+    return " ".join(COMMENTS[i] for i in picks) or None
+
+
+def cell_text(question: Question, answer: str) -> str:
+    """What a respondent writes in the cells for an answer: a date as DDMMYYYY, no point."""
+    if question.type == "date":
+        year, month, day = answer.split("-")
+        return f"{day}{month}{year}"
+    if question.type == "decimal":
+        whole, fraction = answer.split(".")
+        return whole.rjust(question.cells - 2) + fraction
+    if question.type == "integer":
+        return answer.rjust(question.cells)  # right-aligned in the cells, as people write sums
+    return answer

@@ -80,8 +80,11 @@ def draw_cross(image: Image8, box: tuple[int, int, int, int], pen: Pen,
 
 
 def write_text(image: Image8, box: tuple[int, int, int, int], text: str, font_path: Path,
-               line_height: int, pen: Pen, rng: np.random.Generator) -> Image8:
-    """Handwriting-like text, wrapped to the box, each line with a little baseline wander."""
+               line_height: int, pen: Pen, rng: np.random.Generator) -> tuple[Image8, str]:
+    """Handwriting-like text, wrapped to the box, each line with a little baseline wander.
+
+    Returns the page and the words that did not fit (a respondent carries on overleaf).
+    """
     rgb = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     draw = ImageDraw.Draw(rgb)
     size = max(8, int(line_height * 0.62))
@@ -89,13 +92,31 @@ def write_text(image: Image8, box: tuple[int, int, int, int], text: str, font_pa
     x0, y0, x1, y1 = box
     margin = int(line_height * 0.35)
     colour = (pen.colour[2], pen.colour[1], pen.colour[0])
-    y = y0 + margin
-    for line in _wrap(text, font, x1 - x0 - 2 * margin):
-        if y + line_height > y1:
+    y = y0 + max(2, (line_height - size) // 2 - 2)
+    lines = _wrap(text, font, x1 - x0 - 3 * margin)
+    rest: list[str] = []
+    for number, line in enumerate(lines):
+        if y + size + 4 > y1:
+            rest = lines[number:]
             break
         dx, dy = int(rng.integers(0, margin + 1)), int(rng.integers(-2, 3))
         draw.text((x0 + margin + dx, y + dy), line, font=font, fill=colour)
         y += line_height
+    image_out = np.asarray(cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR), dtype=np.uint8)
+    return image_out, " ".join(rest)
+
+
+def write_cell(image: Image8, box: tuple[int, int, int, int], char: str, font_path: Path,
+               pen: Pen, rng: np.random.Generator) -> Image8:
+    """One hand-printed character, roughly centred in its cell."""
+    rgb = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    draw = ImageDraw.Draw(rgb)
+    x0, y0, x1, y1 = box
+    font = ImageFont.truetype(str(font_path), max(8, int((y1 - y0) * 0.62)))
+    left, top, right, bottom = font.getbbox(char)
+    x = x0 + ((x1 - x0) - (right - left)) / 2 - left + float(rng.normal(0, 1.0))
+    y = y0 + ((y1 - y0) - (bottom - top)) / 2 - top + float(rng.normal(0, 1.0))
+    draw.text((x, y), char, font=font, fill=(pen.colour[2], pen.colour[1], pen.colour[0]))
     return np.asarray(cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR), dtype=np.uint8)
 
 

@@ -13,11 +13,11 @@ import numpy as np
 
 from pipeline.errors import LayoutError
 from pipeline.forms.build import LAYOUT_NAME, PDF_NAME
-from pipeline.forms.layout import TEXT_LINE
 from pipeline.forms.manifest import Box, Layout, read_layout
+from pipeline.forms.style import LARGE_PRINT, STANDARD
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
 from pipeline.scan.poppler import page_count, rasterise_page
-from pipeline.simulate.answers import choose_answers
+from pipeline.simulate.answers import cell_text, choose_answers
 from pipeline.simulate.damage import Damage, damage_page, encode_jpeg
 from pipeline.simulate.pen import (
     PEN_COLOURS,
@@ -26,6 +26,7 @@ from pipeline.simulate.pen import (
     draw_cross,
     draw_tick,
     find_handwriting_font,
+    write_cell,
     write_text,
 )
 from pipeline.simulate.truth import TRUTH_SCHEMA
@@ -63,12 +64,13 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
         answers = choose_answers(layout.questionnaire, rng)
         pen = Pen(PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))], int(rng.integers(2, 5)))
         mark_style = "tick" if rng.random() < 0.6 else "cross"
+        carried: dict[str, str] = {}
         for page in layout.pages:
             page_index += 1
             grey = rasterise_page(pdf, page_index, dpi)
             image = np.asarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
-            image = _fill_page(image, layout, page.page, answers, scale, pen, mark_style,
-                               font_path, rng)
+            image, carried = _fill_page(image, layout, page.page, answers, scale, pen,
+                                        mark_style, font_path, rng, carried)
             grey_filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
             scanned = damage_page(grey_filled, damage, rng)
             jpegs.append(encode_jpeg(scanned, damage.jpeg_quality))
@@ -95,7 +97,11 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
 
 
 def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any], scale: float,
-               pen: Pen, mark_style: str, font_path: Path, rng: np.random.Generator) -> Image8:
+               pen: Pen, mark_style: str, font_path: Path, rng: np.random.Generator,
+               carried: dict[str, str]) -> tuple[Image8, dict[str, str]]:
+    """The page filled in, and what is left to write of texts that continue on later pages."""
+    style = LARGE_PRINT if layout.large_print else STANDARD
+    written = dict(carried)
     for field in layout.page_layout(page).fields:
         answer = answers.get(field.question)
         box = _to_pixels(field.box, scale)
@@ -104,10 +110,17 @@ def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any]
             if chosen:
                 draw = draw_tick if mark_style == "tick" else draw_cross
                 image = draw(image, box, pen, rng)
+        elif field.kind == "char" and answer and field.index is not None:
+            question = layout.questionnaire.question(field.question)
+            text = cell_text(question, str(answer))
+            if field.index < len(text) and text[field.index].strip():
+                image = write_cell(image, box, text[field.index], font_path, pen, rng)
         elif field.kind == "text" and answer:
-            image = write_text(image, box, str(answer), font_path, int(TEXT_LINE * scale),
-                               Pen(pen.colour, 1), rng)
-    return image
+            remaining = written.get(field.question, str(answer))
+            image, rest = write_text(image, box, remaining, font_path,
+                                     int(style.line * scale), Pen(pen.colour, 1), rng)
+            written[field.question] = rest
+    return image, written
 
 
 def _to_pixels(box: Box, scale: float) -> tuple[int, int, int, int]:

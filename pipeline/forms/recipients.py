@@ -1,0 +1,71 @@
+"""Addressed mailings: the recipient list in, a contacts file keyed by copy serial out.
+
+The contacts file is the only place a name meets a serial; the questionnaire pages carry the
+serial alone, and the address is printed on a separate cover letter that shows in the envelope's
+window.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import InputFileError
+from pipeline.fsutil import atomic_write_text
+
+ADDRESS_COLUMNS = ("address", "address1", "address2", "address3", "address4", "address5",
+                   "town", "county", "postcode")
+MAX_ADDRESS_LINES = 6
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    address: tuple[str, ...]
+    row: dict[str, str]  # every column as given, for the contacts file
+
+
+def read_recipients(path: Path) -> list[Recipient]:
+    if not path.is_file():
+        raise InputFileError(f"recipient list {path} does not exist: check the path")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"recipient list {path} is not UTF-8 text: save it as CSV UTF-8")\
+            from exc
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    lowered = [c.lower() for c in columns]
+    if "name" not in lowered or not any(c in lowered for c in ADDRESS_COLUMNS):
+        raise InputFileError(
+            f"recipient list {path} needs a 'name' column and address columns "
+            f"({', '.join(ADDRESS_COLUMNS)})"
+        )
+    recipients = []
+    for number, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        by_lower = {k.lower(): v for k, v in row.items()}
+        name = by_lower.get("name", "")
+        lines = [part.strip() for column in ADDRESS_COLUMNS
+                 for part in by_lower.get(column, "").split("\n") if part.strip()]
+        if not name or not lines:
+            raise InputFileError(f"recipient list {path} line {number}: name or address missing")
+        if len(lines) > MAX_ADDRESS_LINES:
+            raise InputFileError(f"recipient list {path} line {number}: more than "
+                                 f"{MAX_ADDRESS_LINES} address lines do not fit the window")
+        recipients.append(Recipient(name, tuple(lines), row))
+    if not recipients:
+        raise InputFileError(f"recipient list {path} has no recipients")
+    return recipients
+
+
+def write_contacts(path: Path, serials: list[str], recipients: list[Recipient]) -> None:
+    columns = list(dict.fromkeys(c for r in recipients for c in r.row))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["serial", *columns])
+    for serial, recipient in zip(serials, recipients, strict=True):
+        writer.writerow([serial, *(recipient.row.get(c, "") for c in columns)])
+    atomic_write_text(path, out.getvalue())

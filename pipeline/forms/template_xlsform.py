@@ -1,0 +1,518 @@
+"""XLSForm templates (.xlsx, .csv, pyxform's .md): print the very workbook the online survey uses.
+
+pyxform reads the workbook into rows; the rows are interpreted here, because pyxform's own survey
+model is shaped for XForms (paths, bindings, itext) and knows nothing of grids, cells or printed
+"please specify" lines. Rows that cannot be printed are left out with a warning naming the sheet
+row, so one workbook serves both the online and the paper survey.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from io import BytesIO
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xlsx_to_dict
+
+from pipeline.errors import TemplateError
+from pipeline.forms.checks import check_questionnaire
+from pipeline.forms.routing import parse_condition
+from pipeline.model import (
+    CHARSETS,
+    Charset,
+    Choice,
+    Grid,
+    Item,
+    Label,
+    Note,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Section,
+)
+
+NAME_PATTERN = re.compile(r"^[^\W\d][\w.-]*$")
+FORM_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+LANGUAGE_IN_PARENTHESES = re.compile(r"\(\s*([^()]+?)\s*\)\s*$")
+SELECT = re.compile(
+    r"^(?P<kind>select_one|select one|select1|select_multiple|select multiple"
+    r"|select all that apply)\s+(?P<list>\S+)(?P<other>\s+or_other)?$",
+    re.IGNORECASE,
+)
+
+LANGUAGE_CODES: Mapping[str, str] = MappingProxyType(
+    {"english": "en", "welsh": "cy", "cymraeg": "cy"})
+SELECT_TYPES: Mapping[str, QuestionType] = MappingProxyType({
+    "select_one": "select_one", "select one": "select_one", "select1": "select_one",
+    "select_multiple": "select_multiple", "select multiple": "select_multiple",
+    "select all that apply": "select_multiple",
+})
+PLAIN_TYPES: Mapping[str, QuestionType] = MappingProxyType({
+    "text": "text", "string": "text", "integer": "integer", "int": "integer",
+    "decimal": "decimal", "date": "date",
+})
+CONTROL_TYPES: Mapping[str, str] = MappingProxyType({
+    "begin group": "begin group", "begin_group": "begin group",
+    "end group": "end group", "end_group": "end group",
+    "begin repeat": "begin repeat", "begin_repeat": "begin repeat",
+    "end repeat": "end repeat", "end_repeat": "end repeat",
+    "note": "note",
+})
+# Collected by the phone or computed by the form; nothing for a respondent to answer on paper.
+METADATA_TYPES = frozenset({
+    "start", "end", "today", "deviceid", "username", "phonenumber", "audit", "calculate",
+    "hidden", "subscriberid", "simserial", "email", "start-geopoint", "background-audio",
+    "background-geopoint", "xml-external", "csv-external",
+})
+DEFAULT_CELLS: Mapping[str, int] = MappingProxyType({"integer": 6, "decimal": 8, "date": 8})
+HORIZONTAL_APPEARANCES = frozenset({"horizontal", "horizontal-compact"})
+# pyxform's or_other adds an "other" choice and a text; these are their printed labels.
+OTHER_CHOICE: Mapping[str, str] = MappingProxyType({"en": "Other", "cy": "Arall"})
+OTHER_SPECIFY: Mapping[str, str] = MappingProxyType(
+    {"en": "Other: please specify", "cy": "Arall: nodwch"})
+
+
+def load_xlsform(path: Path) -> tuple[Questionnaire, list[str]]:
+    """The questionnaire in an XLSForm, and warnings naming the rows that cannot be printed."""
+    book = _read_workbook(path)
+    return _Interpreter(path, book).questionnaire()
+
+
+def _read_workbook(path: Path) -> Mapping[str, Any]:
+    readers: Mapping[str, Callable[[BytesIO], Any]] = {
+        ".xlsx": xlsx_to_dict, ".csv": csv_to_dict, ".md": md_to_dict}
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        raise TemplateError(f"template {path}: an XLSForm must be a .xlsx, .csv or .md file")
+    if not path.is_file():
+        raise TemplateError(f"template {path} does not exist or is not a file: check the path")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"template {path} cannot be read: {exc.strerror}") from exc
+    try:
+        book = reader(BytesIO(data))
+    except Exception as exc:  # whatever the third-party reader trips on, the file is to blame
+        raise TemplateError(
+            f"template {path} is not a readable XLSForm: {_first_line(exc)}") from exc
+    if not isinstance(book, Mapping):
+        raise TemplateError(f"template {path} is not a readable XLSForm")
+    return book
+
+
+class _Type(NamedTuple):
+    kind: str  # a QuestionType, a CONTROL_TYPES value, "metadata" or "unprintable"
+    list_name: str = ""
+    or_other: bool = False
+
+
+def _parse_type(raw: str) -> _Type:
+    text = " ".join(raw.split())
+    lowered = text.lower()
+    match = SELECT.match(text)
+    if match:
+        kind = SELECT_TYPES[" ".join(match["kind"].lower().split())]
+        return _Type(kind, match["list"], bool(match["other"]))
+    if lowered in PLAIN_TYPES:
+        return _Type(PLAIN_TYPES[lowered])
+    if lowered in CONTROL_TYPES:
+        return _Type(CONTROL_TYPES[lowered])
+    if lowered in METADATA_TYPES:
+        return _Type("metadata")
+    return _Type("unprintable")
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int  # the sheet row, the header being row 1
+    cells: Mapping[str, str]
+
+    @property
+    def type(self) -> str:
+        return self.cells.get("type", "")
+
+    @property
+    def name(self) -> str:
+        return self.cells.get("name", "")
+
+    @property
+    def appearance(self) -> frozenset[str]:
+        value = self.cells.get("appearance") or self.cells.get("control::appearance", "")
+        return frozenset(value.lower().split())
+
+    @property
+    def relevant(self) -> str:
+        for key in ("relevant", "relevance", "bind::relevant"):
+            if self.cells.get(key):
+                return self.cells[key]
+        return ""
+
+    def where(self) -> str:
+        return f"survey row {self.number} ({self.name or 'no name'})"
+
+
+@dataclass
+class _Group:
+    row: _Row
+    children: list[_Row | _Group] = field(default_factory=list)
+
+
+class _Interpreter:
+    def __init__(self, path: Path, book: Mapping[str, Any]) -> None:
+        self.source = f"template {path}"
+        self.path = path
+        self.book = book
+        self.warnings: list[tuple[int, str]] = []  # (sheet row, text), reported in row order
+        self.claimed: dict[str, int] = {}
+        settings = self._sheet("settings")
+        self.settings: Mapping[str, str] = settings[0] if settings else {}
+        self.default, self.languages = self._languages()
+        self.lists = self._choice_lists()
+
+    def questionnaire(self) -> tuple[Questionnaire, list[str]]:
+        survey = self._sheet("survey")
+        if not survey:
+            raise TemplateError(f"{self.source}: the workbook has no survey sheet, or it is empty")
+        root = self._tree(survey)
+        items: list[Item] = []
+        self._emit_children(root, "", items)
+        if not any(isinstance(i, Question | Grid) for i in items):
+            raise TemplateError(f"{self.source}: the survey sheet has no question papertwin can "
+                                "print")
+        form_id = self.settings.get("form_id") or self.settings.get("id_string") or self.path.stem
+        if not FORM_ID_PATTERN.match(form_id):
+            raise TemplateError(f"{self.source}: form id '{form_id}' must be letters, digits, "
+                                "_ . -: set form_id on the settings sheet")
+        title = self.settings.get("form_title") or self.settings.get("title") or form_id
+        questionnaire = Questionnaire(
+            id=form_id,
+            version=self.settings.get("version") or "1",
+            title=Label.of({self.default: title}),
+            items=tuple(items),
+            languages=self.languages,
+        )
+        check_questionnaire(questionnaire, str(self.path))
+        return questionnaire, [text for _, text in sorted(self.warnings, key=lambda w: w[0])]
+
+    # Reading the sheets
+
+    def _sheet(self, name: str) -> list[dict[str, str]]:
+        """Rows with tidy keys; empty rows kept as {} so list positions stay sheet rows."""
+        rows = self.book.get(name)
+        if not isinstance(rows, list):
+            return []
+        return [_tidy(row) if isinstance(row, Mapping) else {} for row in rows]
+
+    def _headers(self, name: str) -> list[str]:
+        header = self.book.get(f"{name}_header")
+        if isinstance(header, list) and header and isinstance(header[0], Mapping):
+            return [_tidy_key(str(key)) for key in header[0]]
+        keys: dict[str, None] = {}
+        for row in self._sheet(name):
+            keys.update(dict.fromkeys(row))
+        return list(keys)
+
+    def _languages(self) -> tuple[str, tuple[str, ...]]:
+        """Default first, then the others in column order: the order the form prints them."""
+        coded = [code for header in self._headers("survey") + self._headers("choices")
+                 if (column := _text_column(header)) is not None and (code := column[1])]
+        configured = self.settings.get("default_language", "")
+        if configured:
+            default = _language_code(configured)
+        elif coded and not any(_text_column(h) == ("label", "") for h in self._headers("survey")):
+            default = coded[0]
+        else:
+            default = "en"
+        return default, tuple(dict.fromkeys([default, *coded]))
+
+    def _label(self, cells: Mapping[str, str], kind: str) -> Label:
+        texts: dict[str, str] = {}
+        for key, value in cells.items():
+            column = _text_column(key)
+            if column is not None and column[0] == kind and value.strip():
+                texts.setdefault(column[1] or self.default, value.strip())
+        return Label.of({code: texts[code] for code in self.languages if code in texts})
+
+    def _fixed(self, texts: Mapping[str, str]) -> Label:
+        return Label.of({code: texts.get(code, texts["en"]) for code in self.languages})
+
+    def _choice_lists(self) -> dict[str, tuple[Choice, ...]]:
+        lists: dict[str, list[Choice]] = {}
+        for index, cells in enumerate(self._sheet("choices")):
+            if not cells:
+                continue
+            where = f"{self.source}: choices row {index + 2}"
+            list_name = cells.get("list_name") or cells.get("list name", "")
+            name = cells.get("name") or cells.get("value", "")
+            if not list_name or not name:
+                raise TemplateError(f"{where}: a choice needs a list_name and a name")
+            if any(ch.isspace() for ch in name):
+                raise TemplateError(f"{where}: choice name '{name}' must have no spaces")
+            choices = lists.setdefault(list_name, [])
+            if any(c.name == name for c in choices):
+                raise TemplateError(f"{where}: '{name}' is already a choice of list '{list_name}'")
+            choices.append(Choice(name, self._label(cells, "label") or Label.of({self.default:
+                                                                                  name})))
+        return {name: tuple(choices) for name, choices in lists.items()}
+
+    def _tree(self, rows: Sequence[Mapping[str, str]]) -> _Group:
+        """Nest rows in their groups; repeats are left out whole, being unprintable on paper."""
+        root = _Group(_Row(1, {}))
+        stack = [root]
+        repeat: _Row | None = None
+        depth = inside = 0
+        for index, cells in enumerate(rows):
+            row = _Row(index + 2, cells)
+            if not cells:
+                continue
+            if not row.type:
+                if row.name or self._label(cells, "label"):
+                    raise TemplateError(f"{self.source}: {row.where()}: the row has no type")
+                continue
+            kind = _parse_type(row.type).kind
+            if repeat is not None:
+                depth += {"begin group": 1, "begin repeat": 1, "end group": -1,
+                          "end repeat": -1}.get(kind, 0)
+                if depth == 0:
+                    self._warn(repeat, "type 'begin repeat' cannot be printed; left out with "
+                               f"the {inside} rows inside it")
+                    repeat = None
+                elif not kind.startswith(("begin ", "end ")):
+                    inside += 1
+                continue
+            if kind == "begin repeat":
+                repeat, depth, inside = row, 1, 0
+            elif kind == "begin group":
+                group = _Group(self._named(row))
+                stack[-1].children.append(group)
+                stack.append(group)
+            elif kind == "end group":
+                if len(stack) == 1:
+                    raise TemplateError(f"{self.source}: {row.where()}: 'end group' without a "
+                                        "'begin group' before it")
+                stack.pop()
+            elif kind == "end repeat":
+                raise TemplateError(f"{self.source}: {row.where()}: 'end repeat' without a "
+                                    "'begin repeat' before it")
+            else:
+                stack[-1].children.append(row)
+        if repeat is not None:
+            raise TemplateError(f"{self.source}: {repeat.where()}: 'begin repeat' has no "
+                                "'end repeat'")
+        if len(stack) > 1:
+            raise TemplateError(f"{self.source}: {stack[-1].row.where()}: 'begin group' has no "
+                                "'end group'")
+        return root
+
+    # Turning rows into items
+
+    def _emit_children(self, group: _Group, relevant: str, out: list[Item]) -> None:
+        for child in group.children:
+            if isinstance(child, _Group):
+                self._emit_group(child, relevant, out)
+            else:
+                self._emit_row(child, relevant, out)
+
+    def _emit_group(self, group: _Group, relevant: str, out: list[Item]) -> None:
+        # A group's condition holds for everything in it, so on paper each question carries it.
+        relevant = _both(relevant, group.row.relevant)
+        grid = self._grid(group, relevant)
+        if grid is not None:
+            out.append(grid)
+            return
+        label = self._label(group.row.cells, "label")
+        if label:
+            out.append(Section(group.row.name, label))
+        self._emit_children(group, relevant, out)
+
+    def _emit_row(self, row: _Row, relevant: str, out: list[Item]) -> None:
+        parsed = _parse_type(row.type)
+        if parsed.kind == "metadata":
+            return
+        if parsed.kind == "unprintable":
+            self._warn(row, f"type '{' '.join(row.type.split())}' cannot be printed; left out")
+            return
+        self._named(row)
+        if parsed.kind == "note":
+            label = self._label(row.cells, "label")
+            if label:
+                out.append(Note(row.name, label))
+            return
+        question = self._question(row, parsed, relevant)
+        previous = out[-1] if out else None
+        condition = parse_condition(row.relevant) if row.relevant else None
+        if (question.type == "text" and condition is not None and condition[1]
+                and isinstance(previous, Question) and previous.is_choice
+                and condition[0] == previous.name):
+            # XLSForm's "please specify": a text asked after one choice of the question above.
+            question = replace(question, other_of=previous.name)
+        out.append(question)
+        if parsed.or_other:
+            name = f"{row.name}_other"
+            self._claim(name, row)
+            out.append(Question(
+                name=name, type="text", label=self._fixed(OTHER_SPECIFY), other_of=row.name,
+                relevant=_both(relevant, f"selected(${{{row.name}}}, 'other')"),
+            ))
+
+    def _question(self, row: _Row, parsed: _Type, relevant: str) -> Question:
+        qtype: QuestionType = (SELECT_TYPES[parsed.kind] if parsed.kind in SELECT_TYPES
+                               else PLAIN_TYPES[parsed.kind])
+        self._claim(row.name, row)
+        choices: tuple[Choice, ...] = ()
+        if parsed.list_name:
+            choices = self._choices(row, parsed)
+        label = self._label(row.cells, "label")
+        if not label:
+            self._warn(row, "the question has no label; printed without one")
+        appearance = row.appearance
+        return Question(
+            name=row.name, type=qtype, label=label, hint=self._label(row.cells, "hint"),
+            choices=choices,
+            lines=self._whole(row, "lines", 1, 40, 6 if "multiline" in appearance else 4),
+            cells=self._whole(row, "cells", 0, 40, DEFAULT_CELLS.get(qtype, 0)),
+            charset=self._charset(row, qtype), relevant=_both(relevant, row.relevant),
+            horizontal=_horizontal(appearance),
+        )
+
+    def _choices(self, row: _Row, parsed: _Type) -> tuple[Choice, ...]:
+        choices = self.lists.get(parsed.list_name)
+        if choices is None:
+            raise TemplateError(f"{self.source}: {row.where()}: no choice list named "
+                                f"'{parsed.list_name}' on the choices sheet")
+        if parsed.or_other and "other" not in {c.name for c in choices}:
+            choices = (*choices, Choice("other", self._fixed(OTHER_CHOICE)))
+        return choices
+
+    def _grid(self, group: _Group, relevant: str) -> Grid | None:
+        """A field-list of one header row ("label") and rows ("list-nolabel") on one list."""
+        children = group.children
+        if "field-list" not in group.row.appearance or len(children) < 2:
+            return None
+        rows = [child for child in children if isinstance(child, _Row)]
+        if len(rows) != len(children):
+            return None
+        types = {_parse_type(row.type) for row in rows}
+        if len(types) != 1:
+            return None
+        parsed = types.pop()
+        if parsed.kind not in ("select_one", "select_multiple") or parsed.or_other:
+            return None
+        header, *body = rows
+        if "label" not in header.appearance or not all("list-nolabel" in r.appearance
+                                                         for r in body):
+            return None
+        choices = self._choices(header, parsed)
+        name = group.row.name
+        qtype: QuestionType = "select_multiple" if parsed.kind == "select_multiple" else (
+            "select_one")
+        questions = []
+        for row in body:
+            self._named(row)
+            self._claim(row.name, row)
+            questions.append(Question(
+                name=row.name, type=qtype, label=self._label(row.cells, "label"),
+                hint=self._label(row.cells, "hint"), choices=choices, grid=name,
+                relevant=_both(relevant, row.relevant),
+            ))
+        return Grid(
+            name=name,
+            label=self._label(group.row.cells, "label") or self._label(header.cells, "label"),
+            choices=choices, rows=tuple(questions),
+            hint=self._label(group.row.cells, "hint") or self._label(header.cells, "hint"),
+            multiple=qtype == "select_multiple",
+        )
+
+    # Checks
+
+    def _warn(self, row: _Row, text: str) -> None:
+        self.warnings.append((row.number, f"{row.where()}: {text}"))
+
+    def _named(self, row: _Row) -> _Row:
+        if not row.name:
+            raise TemplateError(f"{self.source}: {row.where()}: a '{row.type}' row needs a name")
+        if not NAME_PATTERN.match(row.name):
+            raise TemplateError(f"{self.source}: {row.where()}: name '{row.name}' must be letters, "
+                                "digits, _ . - and start with a letter or _")
+        return row
+
+    def _claim(self, name: str, row: _Row) -> None:
+        """Names are dataset columns; a second use would make one column hold two answers."""
+        if name in self.claimed:
+            raise TemplateError(f"{self.source}: {row.where()}: the name '{name}' is already used "
+                                f"in survey row {self.claimed[name]}")
+        self.claimed[name] = row.number
+
+    def _whole(self, row: _Row, hint: str, low: int, high: int, default: int) -> int:
+        value = row.cells.get(f"papertwin::{hint}", "")
+        if not value:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise TemplateError(f"{self.source}: {row.where()}: papertwin::{hint} must be a whole "
+                                f"number {low}-{high}, not '{value}'")
+        return number
+
+    def _charset(self, row: _Row, qtype: QuestionType) -> Charset:
+        default: Charset = "digits" if qtype in DEFAULT_CELLS else "any"
+        value = row.cells.get("papertwin::charset", "").lower()
+        if not value:
+            return default
+        for charset in CHARSETS:
+            if charset == value:
+                return charset
+        raise TemplateError(f"{self.source}: {row.where()}: papertwin::charset must be one of "
+                            f"{', '.join(CHARSETS)}, not '{value}'")
+
+
+def _tidy_key(key: str) -> str:
+    """Headers compared the way pyxform does: sheet-level names in any case, languages as given."""
+    parts = [part.strip() for part in key.split("::")]
+    parts[0] = parts[0].lower()
+    if parts[0] in ("papertwin", "bind", "control"):
+        parts = [part.lower() for part in parts]
+    return "::".join(parts)
+
+
+def _tidy(row: Mapping[Any, Any]) -> dict[str, str]:
+    return {_tidy_key(str(key)): str(value).strip() for key, value in row.items()
+            if key is not None and value is not None and str(value).strip()}
+
+
+def _text_column(header: str) -> tuple[str, str] | None:
+    """("label" or "hint", language code, "" for the default language) for a text column."""
+    parts = header.split("::")
+    if parts[0] not in ("label", "hint") or len(parts) > 2:
+        return None
+    return parts[0], _language_code(parts[1]) if len(parts) == 2 else ""
+
+
+def _language_code(name: str) -> str:
+    """`English (en)` -> en; without a code, a known language name, else the name itself."""
+    match = LANGUAGE_IN_PARENTHESES.search(name)
+    if match:
+        return match[1]
+    key = name.strip().lower()
+    return LANGUAGE_CODES.get(key, key)
+
+
+def _horizontal(appearance: Iterable[str]) -> bool:
+    return any(a in HORIZONTAL_APPEARANCES or a.startswith("columns") for a in appearance)
+
+
+def _both(outer: str, inner: str) -> str:
+    if not outer or not inner:
+        return outer or inner
+    return f"({outer}) and ({inner})"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
