@@ -165,7 +165,11 @@ def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
     print(f"built {len(layout.copies)} copies of form {layout.form_key} "
           f"({len(layout.pages)} pages each, serials {layout.copies[0].serial}-"
           f"{layout.copies[-1].serial})")
-    print(f"  PDF:      {built.pdf_path}")
+    if len(built.pdf_paths) == 1:
+        print(f"  PDF:      {built.pdf_path}")
+    else:
+        print(f"  PDF:      {len(built.pdf_paths)} parts, {built.pdf_paths[0]} to "
+              f"{built.pdf_paths[-1].name}")
     print(f"  layout:   {built.layout_path}")
     if built.contacts_path is not None:
         print(f"  contacts: {built.contacts_path} (names and addresses by serial: keep it safe)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.errors import UsageError
@@ -22,16 +22,23 @@ PDF_NAME = "form.pdf"
 LAYOUT_NAME = "layout.json"
 CONTACTS_NAME = "contacts.csv"
 MAX_COPIES = 1_000_000
+PART_COPIES = 1000
+PART_NAME = "form-part-{number:03d}.pdf"
+PART_GLOB = "form-part-[0-9][0-9][0-9].pdf"
 SPECIMEN_SERIAL = "000000"
 
 
 @dataclass(frozen=True)
 class BuiltForm:
-    pdf_path: Path
+    pdf_paths: tuple[Path, ...]  # form.pdf, or the parts of a long run in order
     layout_path: Path
     layout: Layout
     contacts_path: Path | None = None
     warnings: tuple[str, ...] = ()
+
+    @property
+    def pdf_path(self) -> Path:
+        return self.pdf_paths[0]
 
 
 def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Workspace,
@@ -51,17 +58,18 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
     serials = allocate_serials(workspace, plan.layout, copies)
     copy_list = tuple(_copy(plan, serial) for serial in serials)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pdf_path, layout_path = out_dir / PDF_NAME, out_dir / LAYOUT_NAME
-    with atomic_writer(pdf_path) as handle:
-        render_pdf(plan, copy_list, handle, recipients)
-    layout = plan.layout.with_copies(copy_list)
+    for stale in form_pdfs(out_dir):
+        stale.unlink()  # never leave parts of an earlier build beside this one
+    pdf_paths = _write_pdfs(plan, copy_list, out_dir, recipients)
+    layout_path = out_dir / LAYOUT_NAME
+    layout = replace(plan.layout.with_copies(copy_list), cover_letters=recipients is not None)
     write_layout(layout, layout_path)
     contacts_path = None
     if recipients is not None:
         contacts_path = out_dir / CONTACTS_NAME
         write_contacts(contacts_path, serials, recipients)
     register_layout(workspace, layout)
-    return BuiltForm(pdf_path, layout_path, layout, contacts_path, loaded.warnings)
+    return BuiltForm(pdf_paths, layout_path, layout, contacts_path, loaded.warnings)
 
 
 def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = None,
@@ -76,6 +84,35 @@ def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = 
             render_pdf(plan, [_copy(plan, SPECIMEN_SERIAL)], handle)
         pages = render_pngs(pdf, out_dir, "page", dpi)
     return pages, loaded.warnings
+
+
+def _write_pdfs(plan: FormPlan, copies: tuple[Copy, ...], out_dir: Path,
+                recipients: list[Recipient] | None) -> tuple[Path, ...]:
+    """form.pdf; a run larger than one part goes to form-part-001.pdf, form-part-002.pdf, ...
+
+    Parts keep memory flat however many copies are printed (reportlab holds a document until it
+    is saved), and print shops take a long run in parts anyway.
+    """
+    if len(copies) <= PART_COPIES:
+        path = out_dir / PDF_NAME
+        with atomic_writer(path) as handle:
+            render_pdf(plan, copies, handle, recipients)
+        return (path,)
+    paths = []
+    for number, start in enumerate(range(0, len(copies), PART_COPIES), start=1):
+        path = out_dir / PART_NAME.format(number=number)
+        chunk = recipients[start : start + PART_COPIES] if recipients is not None else None
+        with atomic_writer(path) as handle:
+            render_pdf(plan, copies[start : start + PART_COPIES], handle, chunk)
+        paths.append(path)
+    return tuple(paths)
+
+
+def form_pdfs(form_dir: Path) -> list[Path]:
+    """The printed PDF files of a built form, in print order."""
+    single = form_dir / PDF_NAME
+    parts = sorted(form_dir.glob(PART_GLOB))
+    return ([single] if single.exists() else []) + parts
 
 
 def _copy(plan: FormPlan, serial: str) -> Copy:

@@ -309,9 +309,10 @@ def _page_furniture(questionnaire: Questionnaire, ctx: Context, page: int,
     style = ctx.style
     ops: list[DrawOp] = []
     if page > 1:
-        title = wrap(ctx.joined(questionnaire.title), BOLD, min(style.body, 11),
+        size = max(style.footer, 11.0)
+        title = wrap(ctx.joined(questionnaire.title), BOLD, size,
                      A4[0] - 2 * MARGIN - QR_SIZE - 30 * MM)[0]
-        ops.append(TextOp(MARGIN, MARK_INSET + 12 * MM, title, BOLD, min(style.body, 11)))
+        ops.append(TextOp(MARGIN, MARK_INSET + 12 * MM, title, BOLD, size))
     text = ctx.phrase("page", n=str(page), m=str(page_count))
     ops.append(TextOp(A4[0] / 2, A4[1] - MARK_INSET - 1.5 * MM, text, REGULAR, style.footer,
                       align="centre"))

@@ -66,6 +66,7 @@ class Layout:
     copies: tuple[Copy, ...] = field(default_factory=tuple)
     languages: tuple[str, ...] = ("en",)  # the languages printed, in order
     large_print: bool = False
+    cover_letters: bool = False  # each copy starts with an addressed cover letter (no code)
 
     def page_layout(self, page: int) -> PageLayout:
         for p in self.pages:
@@ -107,6 +108,7 @@ def layout_to_dict(layout: Layout) -> dict[str, Any]:
         "copies": [{"serial": c.serial, "codes": list(c.codes)} for c in layout.copies],
         "languages": list(layout.languages),
         "large_print": layout.large_print,
+        "cover_letters": layout.cover_letters,
         "questionnaire": layout.questionnaire.to_dict(),
     }
 
@@ -146,6 +148,7 @@ def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
             ),
             languages=tuple(data.get("languages") or ("en",)),
             large_print=bool(data.get("large_print", False)),
+            cover_letters=bool(data.get("cover_letters", False)),
         )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise LayoutError(f"{source}: malformed layout manifest ({exc!r})") from exc

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import BinaryIO
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
+import numpy as np
+import zxingcpp
+from numpy.typing import NDArray
 from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.forms.blocks import RuleOp, TextOp, wrap
@@ -98,28 +100,36 @@ def _draw_mark(canvas: Canvas, mark: Mark, height: float) -> None:
 
 def _draw_code(canvas: Canvas, box: Box, payload: str, serial: str, languages: Sequence[str],
                height: float) -> None:
-    """The QR code as filled squares: one path per page, no per-module drawing objects."""
+    """The QR code as one path of filled runs, written straight into the page content."""
     x0, y0, x1, _ = box
-    size = x1 - x0
-    widget = QrCodeWidget(payload, barLevel=QR_ERROR_CORRECTION, barBorder=QR_QUIET_MODULES)
-    widget.qr.make()
-    modules = widget.qr.getModuleCount()
-    total = modules + 2 * QR_QUIET_MODULES
-    unit = size / total
-    path = canvas.beginPath()
-    for row in range(modules):
-        for col in range(modules):
-            if widget.qr.isDark(row, col):
-                path.rect(x0 + (col + QR_QUIET_MODULES) * unit,
-                          height - y0 - (row + QR_QUIET_MODULES + 1) * unit, unit, unit)
-    canvas.setFillGray(0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    modules = qr_modules(payload)
+    count = modules.shape[0]
+    unit = (x1 - x0) / (count + 2 * QR_QUIET_MODULES)
+    left, top = x0 + QR_QUIET_MODULES * unit, height - y0 - QR_QUIET_MODULES * unit
+    operators = ["q 0 g"]
+    for row in range(count):
+        dark = np.flatnonzero(np.diff(np.concatenate(([0], modules[row], [0]))))
+        y = top - (row + 1) * unit
+        for start, end in zip(dark[::2], dark[1::2], strict=True):
+            operators.append(f"{left + start * unit:.3f} {y:.3f} {(end - start) * unit:.3f} "
+                             f"{unit:.3f} re")
+    operators.append("f Q")
+    canvas.addLiteral("\n".join(operators))
     # The same key as text, for keying by hand when the code cannot be read.
+    canvas.setFillGray(0)
     canvas.setFont(REGULAR, 5.5)
     canvas.drawRightString(x1, height - box[3] - 6.5, payload)
     label = " / ".join(dict.fromkeys(phrase("serial", lang) for lang in languages))
     canvas.setFont(BOLD, 8)
     canvas.drawRightString(x0 - 3, height - y0 - 8, f"{label} {serial}")
+
+
+def qr_modules(payload: str) -> NDArray[np.uint8]:
+    """The code's modules, 1 for dark, encoded by zxing-cpp with error correction M."""
+    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode,
+                                   ec_level=QR_ERROR_CORRECTION)
+    image = np.asarray(code.to_image(scale=1, add_quiet_zones=False), dtype=np.uint8)
+    return (image < 128).astype(np.uint8)
 
 
 def _draw_cover(canvas: Canvas, plan: FormPlan, height: float) -> None:

@@ -12,7 +12,7 @@ import img2pdf
 import numpy as np
 
 from pipeline.errors import LayoutError
-from pipeline.forms.build import LAYOUT_NAME, PDF_NAME
+from pipeline.forms.build import LAYOUT_NAME, form_pdfs
 from pipeline.forms.manifest import Box, Layout, read_layout
 from pipeline.forms.style import LARGE_PRINT, STANDARD
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
@@ -48,26 +48,23 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json."""
     damage = damage or Damage.mild()
     layout = read_layout(form_dir / LAYOUT_NAME)
-    pdf = form_dir / PDF_NAME
     if not layout.copies:
         raise LayoutError(f"{form_dir / LAYOUT_NAME} lists no copies: build the form with --copies")
-    expected_pages = len(layout.copies) * len(layout.pages)
-    if page_count(pdf) != expected_pages:
-        raise LayoutError(f"{pdf} has not the {expected_pages} pages its layout.json describes")
+    printed = _questionnaire_pages(form_dir, layout)
     font_path = find_handwriting_font(font)
     rng = np.random.default_rng(seed)
     scale = dpi / 72.0
     jpegs: list[bytes] = []
     responses: list[dict[str, Any]] = []
-    page_index = 0
+    pages = iter(printed)
     for copy in layout.copies:
         answers = choose_answers(layout.questionnaire, rng)
         pen = Pen(PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))], int(rng.integers(2, 5)))
         mark_style = "tick" if rng.random() < 0.6 else "cross"
         carried: dict[str, str] = {}
         for page in layout.pages:
-            page_index += 1
-            grey = rasterise_page(pdf, page_index, dpi)
+            pdf, number = next(pages)
+            grey = rasterise_page(pdf, number, dpi)
             image = np.asarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
             image, carried = _fill_page(image, layout, page.page, answers, scale, pen,
                                         mark_style, font_path, rng, carried)
@@ -121,6 +118,22 @@ def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any]
                                      int(style.line * scale), Pen(pen.colour, 1), rng)
             written[field.question] = rest
     return image, written
+
+
+def _questionnaire_pages(form_dir: Path, layout: Layout) -> list[tuple[Path, int]]:
+    """(file, page number) of every questionnaire page in print order, cover letters left out."""
+    per_copy = len(layout.pages) + (1 if layout.cover_letters else 0)
+    pages: list[tuple[Path, int]] = []
+    for pdf in form_pdfs(form_dir):
+        count = page_count(pdf)
+        if count % per_copy:
+            raise LayoutError(f"{pdf} has {count} pages, not whole copies of {per_copy} pages")
+        for start in range(0, count, per_copy):
+            first = start + (2 if layout.cover_letters else 1)
+            pages += [(pdf, first + i) for i in range(len(layout.pages))]
+    if len(pages) != len(layout.copies) * len(layout.pages):
+        raise LayoutError(f"the PDFs in {form_dir} do not hold the copies its layout.json lists")
+    return pages
 
 
 def _to_pixels(box: Box, scale: float) -> tuple[int, int, int, int]:
