@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="python3-venv tesseract-ocr tesseract-ocr-eng poppler-utils fonts-comic-neue"
+APT_PACKAGES="python3-venv tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core fonts-comic-neue"
 missing=""
 for package in $APT_PACKAGES; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"

@@ -182,3 +182,30 @@ def test_unknown_template_format_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"PK")
     with pytest.raises(TemplateError, match=r"papertwin reads YAML \(.yaml\), XLSForm"):
         load_questionnaire(path)
+
+
+def test_a_long_addressed_run_is_printed_in_parts_and_simulated_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.forms import build
+    from pipeline.simulate.returns import simulate_returns
+
+    monkeypatch.setattr(build, "PART_COPIES", 2)
+    recipients = tmp_path / "recipients.csv"
+    recipients.write_text("name,address\n" + "".join(
+        f"Resident {n},\"{n} Mill Lane\nMillbrook\"\n" for n in range(1, 6)))
+    built = build_forms(TEMPLATES / "quick_poll.yaml", None, tmp_path / "out",
+                        Workspace.resolve(tmp_path / "ws"), recipients_file=recipients)
+    assert [p.name for p in built.pdf_paths] == [
+        "form-part-001.pdf", "form-part-002.pdf", "form-part-003.pdf"]
+    assert [len(page_texts(p)) for p in built.pdf_paths] == [4, 4, 2]  # cover + page per copy
+    assert "Resident 5" in page_texts(built.pdf_paths[2])[0]
+    batch = simulate_returns(tmp_path / "out", tmp_path / "scans", seed=2)
+    assert batch.pages == 5  # the questionnaire pages only, no cover letters
+    image = rasterise_page(batch.pdf_path, 5, 200)
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [built.layout.copies[4].codes[0]]
+    # A smaller rebuild in the same folder leaves no stale parts behind.
+    rebuilt = build_forms(TEMPLATES / "quick_poll.yaml", 1, tmp_path / "out",
+                          Workspace.resolve(tmp_path / "ws"))
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.pdf")) == ["form.pdf"]
+    assert rebuilt.layout.cover_letters is False
