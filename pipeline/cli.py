@@ -162,7 +162,8 @@ def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
                         args.recipients)
     _print_warnings(built.warnings)
     layout = built.layout
-    print(f"built {len(layout.copies)} copies of form {layout.form_key} "
+    copies = f"{len(layout.copies)} {'copy' if len(layout.copies) == 1 else 'copies'}"
+    print(f"built {copies} of form {layout.form_key} "
           f"({len(layout.pages)} pages each, serials {layout.copies[0].serial}-"
           f"{layout.copies[-1].serial})")
     if len(built.pdf_paths) == 1:

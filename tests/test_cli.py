@@ -84,3 +84,33 @@ def test_export_before_any_form_is_registered(capsys: pytest.CaptureFixture[str]
     assert code == ExitCode.WORKSPACE
     assert err == ("papertwin: no form is registered in this workspace: "
                    "run 'papertwin forms build'\n")
+
+
+def test_forms_build_warns_about_what_it_cannot_print(capsys: pytest.CaptureFixture[str],
+                                                      tmp_path: Path) -> None:
+    template = tmp_path / "survey.md"
+    template.write_text(
+        "# settings\n| settings | form_id | version | form_title |\n| | walk_poll | 1 | Walks |\n\n"
+        "# survey\n| survey | type | name | label |\n"
+        "| | text | route | Which route do you walk? |\n"
+        "| | geopoint | location | Where are you? |\n"
+    )
+    code, out, err = run(capsys, "--workspace", str(tmp_path / "ws"), "forms", "build",
+                         str(template), "--copies", "1", "--out", str(tmp_path / "out"),
+                         "--large-print")
+    assert code == 0
+    assert err == ("papertwin: warning: survey row 3 (location): type 'geopoint' cannot be "
+                   "printed; left out\n")
+    assert out.startswith("built 1 copy of form walk_poll-v1-lp-")
+    assert (tmp_path / "out" / "form.pdf").stat().st_size > 0
+
+
+def test_forms_preview_writes_png_pages(capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    from .conftest import TEMPLATE
+
+    code, out, _ = run(capsys, "forms", "preview", str(TEMPLATE), "--out", str(tmp_path / "png"))
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["page-1.png", "page-2.png"]
+    assert (tmp_path / "png" / "page-1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out == f"previewed 2 pages of {TEMPLATE} in {tmp_path / 'png'}\n"
