@@ -16,7 +16,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import InputFileError
 from pipeline.fsutil import atomic_copy, sha256_file
-from pipeline.scan.poppler import page_count, rasterise_page
+from pipeline.scan.pdf_images import MAX_PAGE_PIXELS, iter_pdf_pages
 from pipeline.workspace import Workspace
 
 Image8 = NDArray[np.uint8]
@@ -94,12 +94,18 @@ def sniff_kind(path: Path) -> FileKind:
 def iter_pages(archived: ArchivedFile, dpi: int) -> Iterator[tuple[int, Image8]]:
     """(1-based page number, 8-bit grey image) for every page of the file."""
     if archived.kind == "pdf":
-        for page in range(1, page_count(archived.archived) + 1):
-            yield page, rasterise_page(archived.archived, page, dpi)
+        yield from iter_pdf_pages(archived.archived, archived.name, dpi)
         return
     try:
         with Image.open(archived.archived) as image:
             for index, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                width, height = frame.size
+                if width * height > MAX_PAGE_PIXELS:
+                    raise InputFileError(
+                        f"{archived.name} page {index}: image of {width}x{height} pixels is "
+                        f"over the limit of {MAX_PAGE_PIXELS:,} (a decompression bomb, or not a "
+                        "page scan)")
                 yield index, np.asarray(frame.convert("L"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise InputFileError(f"{archived.name} is not a readable image ({exc})") from exc
+        raise InputFileError(f"{archived.name} is not a readable image ({exc}): check the file "
+                             "or rescan it") from exc
