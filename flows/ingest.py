@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import groupby
 from pathlib import Path
 
 from prefect import flow, task, unmapped
@@ -12,14 +13,15 @@ from pipeline.batch import (
     BatchPlan,
     BatchSummary,
     FileReading,
+    PageChunk,
+    join_chunks,
     plan_batch,
-    read_file,
+    read_chunk,
     store_reading,
     summarise_batch,
 )
 from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
-from pipeline.scan.intake import ArchivedFile
 from pipeline.workspace import Workspace
 
 READ_WORKERS = 2
@@ -30,10 +32,9 @@ def plan(paths: list[Path], workspace: Workspace) -> BatchPlan:
     return plan_batch(paths, workspace)
 
 
-@task(name="read file", cache_policy=NO_CACHE)
-def read(archived: ArchivedFile, layouts: dict[str, Layout],
-         settings: ReaderSettings) -> FileReading:
-    return read_file(archived, layouts, settings)
+@task(name="read pages", cache_policy=NO_CACHE)
+def read(chunk: PageChunk, layouts: dict[str, Layout], settings: ReaderSettings) -> FileReading:
+    return read_chunk(chunk, layouts, settings)
 
 
 @task(name="store results", cache_policy=NO_CACHE)
@@ -50,9 +51,13 @@ def summarise(batch: BatchPlan, readings: list[FileReading], workspace: Workspac
       task_runner=ThreadPoolTaskRunner(max_workers=READ_WORKERS))  # type: ignore[arg-type]
 def ingest_batch(paths: list[Path], workspace: Workspace,
                  settings: ReaderSettings | None = None) -> BatchSummary:
-    """Files are read in parallel; the flow alone writes to the store, one file at a time."""
+    """Pages are read in chunks in parallel; the flow alone writes, one file at a time."""
     settings = settings or ReaderSettings()
     batch = plan(paths, workspace)
-    futures = read.map(batch.to_read, unmapped(batch.layouts), unmapped(settings))
-    stored = [store(future.result(), batch.batch_id, workspace) for future in futures]
+    futures = read.map(batch.chunks, unmapped(batch.layouts), unmapped(settings))
+    chunks = zip(batch.chunks, futures, strict=True)
+    stored = [
+        store(join_chunks([future.result() for _, future in group]), batch.batch_id, workspace)
+        for _, group in groupby(chunks, key=lambda pair: pair[0].archived.sha256)
+    ]
     return summarise(batch, stored, workspace)

@@ -1,8 +1,14 @@
-"""A batch of scan files, from paths to stored page results: the steps the ingest flow runs."""
+"""A batch of scan files, from paths to stored page results: the steps the ingest flow runs.
+
+Files are archived and counted first; their pages are then read in chunks, so that one long scan
+file keeps every worker busy; each file's results are stored in one transaction once all its
+chunks are read.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,9 +20,25 @@ from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef, PageResult
 from pipeline.read.tesseract import require_tesseract
-from pipeline.scan.intake import ArchivedFile, SetAside, archive_file, collect_inputs, iter_pages
+from pipeline.scan.intake import (
+    ArchivedFile,
+    SetAside,
+    archive_file,
+    collect_inputs,
+    count_pages,
+    iter_pages,
+)
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
+
+CHUNK_PAGES = 16  # pages read by one task: large enough that task overhead does not show
+
+
+@dataclass(frozen=True)
+class PageChunk:
+    archived: ArchivedFile
+    first: int  # 1-based, inclusive
+    last: int
 
 
 @dataclass(frozen=True)
@@ -26,6 +48,7 @@ class BatchPlan:
     already_read: tuple[ArchivedFile, ...]
     set_aside: tuple[SetAside, ...]
     layouts: dict[str, Layout]
+    chunks: tuple[PageChunk, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,7 @@ class FileReading:
     archived: ArchivedFile
     pages: tuple[PageResult, ...] = ()
     error: str = ""
+    seconds: tuple[tuple[str, float], ...] = ()  # time spent per stage
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,7 @@ class BatchSummary:
     pages: tuple[PageLine, ...] = field(default_factory=tuple)
     answers: int = 0
     flagged: int = 0
+    seconds: tuple[tuple[str, float], ...] = ()  # time per stage, summed over all workers
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -78,6 +103,7 @@ def plan_batch(paths: Sequence[Path], workspace: Workspace) -> BatchPlan:
         batch_id = store.begin_batch([str(p) for p in paths])
         to_read: list[ArchivedFile] = []
         already: list[ArchivedFile] = []
+        chunks: list[PageChunk] = []
         seen: set[str] = set()
         for path in files:
             try:
@@ -87,32 +113,71 @@ def plan_batch(paths: Sequence[Path], workspace: Workspace) -> BatchPlan:
                 continue
             if archived.sha256 in seen or store.file_status(archived.sha256) == "read":
                 already.append(archived)
-            else:
-                to_read.append(archived)
+                seen.add(archived.sha256)
+                continue
             seen.add(archived.sha256)
+            try:
+                pages = count_pages(archived)
+            except (InputFileError, ProgramFailedError) as exc:
+                store.record_file_error(batch_id, archived, str(exc))
+                set_aside.append(SetAside(str(path), str(exc)))
+                continue
+            to_read.append(archived)
+            chunks += [PageChunk(archived, first, min(first + CHUNK_PAGES - 1, pages))
+                       for first in range(1, pages + 1, CHUNK_PAGES)]
     finally:
         store.close()
-    return BatchPlan(batch_id, tuple(to_read), tuple(already), tuple(set_aside), layouts)
+    return BatchPlan(batch_id, tuple(to_read), tuple(already), tuple(set_aside), layouts,
+                     tuple(chunks))
+
+
+def read_chunk(chunk: PageChunk, layouts: dict[str, Layout],
+               settings: ReaderSettings) -> FileReading:
+    """Pages first..last of one archived file; a bad file or page is recorded, never raised."""
+    archived = chunk.archived
+    results: list[PageResult] = []
+    seconds: dict[str, float] = defaultdict(float)
+    started = time.perf_counter()
+    try:
+        for index, image in iter_pages(archived, settings.dpi, chunk.first, chunk.last):
+            decoded = time.perf_counter()
+            seconds["decode"] += decoded - started
+            ref = PageRef(archived.sha256, archived.name, index)
+            try:
+                result = read_page(image, ref, layouts, settings)
+            except ProgramFailedError as exc:
+                result = PageResult(ref, "unreadable", f"page could not be read: {exc}")
+            results.append(result)
+            for stage, spent in result.timings:
+                seconds[stage] += spent
+            started = time.perf_counter()
+    except (InputFileError, ProgramFailedError) as exc:
+        # Name the file as the mailroom knows it, not by its place in the archive.
+        detail = str(exc).replace(str(archived.archived), archived.name)
+        at = chunk.first + len(results)
+        return FileReading(archived, tuple(results),
+                           error=f"{archived.original} could not be read (at page {at}): "
+                                 f"{detail}; check the file or rescan it",
+                           seconds=tuple(seconds.items()))
+    return FileReading(archived, tuple(results), seconds=tuple(seconds.items()))
+
+
+def join_chunks(readings: Sequence[FileReading]) -> FileReading:
+    """The chunks of one file, in page order, as one reading."""
+    pages = tuple(p for r in readings for p in r.pages)
+    error = next((r.error for r in readings if r.error), "")
+    seconds: dict[str, float] = defaultdict(float)
+    for reading in readings:
+        for stage, spent in reading.seconds:
+            seconds[stage] += spent
+    return FileReading(readings[0].archived, pages, error, tuple(seconds.items()))
 
 
 def read_file(archived: ArchivedFile, layouts: dict[str, Layout],
               settings: ReaderSettings) -> FileReading:
-    """Every page of one archived file; a bad file or page is recorded, never raised."""
-    results: list[PageResult] = []
-    try:
-        for index, image in iter_pages(archived, settings.dpi):
-            ref = PageRef(archived.sha256, archived.name, index)
-            try:
-                results.append(read_page(image, ref, layouts, settings))
-            except ProgramFailedError as exc:
-                results.append(PageResult(ref, "unreadable", f"page could not be read: {exc}"))
-    except (InputFileError, ProgramFailedError) as exc:
-        # Name the file as the mailroom knows it, not by its place in the archive.
-        detail = str(exc).replace(str(archived.archived), archived.name)
-        return FileReading(archived, tuple(results),
-                           error=f"{archived.original} could not be read (at page "
-                                 f"{len(results) + 1}): {detail}; check the file or rescan it")
-    return FileReading(archived, tuple(results))
+    """Every page of one archived file, in one go."""
+    pages = count_pages(archived)
+    return read_chunk(PageChunk(archived, 1, pages), layouts, settings)
 
 
 def store_reading(reading: FileReading, batch_id: int, workspace: Workspace) -> FileReading:
@@ -139,7 +204,10 @@ def summarise_batch(plan: BatchPlan, readings: Sequence[FileReading],
     set_aside = list(plan.set_aside)
     lines: list[PageLine] = []
     answers = flagged = 0
+    seconds: dict[str, float] = defaultdict(float)
     for reading in readings:
+        for stage, spent in reading.seconds:
+            seconds[stage] += spent
         if reading.error:
             set_aside.append(SetAside(str(reading.archived.original), reading.error))
         for page in reading.pages:
@@ -148,4 +216,4 @@ def summarise_batch(plan: BatchPlan, readings: Sequence[FileReading],
             answers += sum(1 for a in page.answers if a.value)
             flagged += sum(1 for a in page.answers if a.needs_review)
     return BatchSummary(plan.batch_id, len(readings), len(plan.already_read), tuple(set_aside),
-                        tuple(lines), answers, flagged)
+                        tuple(lines), answers, flagged, tuple(seconds.items()))

@@ -70,9 +70,10 @@ def test_bad_scan_files_are_set_aside_and_the_rest_ingested(
     assert lines[0] == (f"papertwin: set aside: {tmp_path / 'missing.pdf'} does not exist: "
                         "check the path")
     assert lines[1] == f"papertwin: set aside: {empty} is empty (0 bytes): rescan it"
-    assert lines[2] == (f"papertwin: set aside: {letter} is not a PDF, TIFF, PNG or JPEG file: "
+    assert lines[2] == (f"papertwin: set aside: {truncated} is not a readable PDF (root of pages "
+                        "tree has no /Kids array): check the file or rescan it")
+    assert lines[3] == (f"papertwin: set aside: {letter} is not a PDF, TIFF, PNG or JPEG file: "
                         "check what was scanned")
-    assert lines[3].startswith(f"papertwin: set aside: {truncated} could not be read (at page 1): ")
     assert str(workspace.archive_dir) not in err
     assert len(lines) == 4
 

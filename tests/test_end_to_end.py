@@ -13,8 +13,9 @@ from pipeline.forms.build import BuiltForm
 from pipeline.forms.registry import register_layout
 from pipeline.reconcile.steps import export_dataset
 from pipeline.simulate.returns import SimulatedBatch
-from pipeline.simulate.truth import edit_distance, truth_value
+from pipeline.simulate.truth import truth_value
 from pipeline.store.store import Store
+from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace
 
 

@@ -55,7 +55,9 @@ def test_blank_and_markless_pages_have_their_reason() -> None:
     letter = blank.copy()
     letter[300:2000:40, 200:1400] = 20  # lines of "text", no corner marks
     result = read_page(letter, REF, {}, ReaderSettings())
-    assert (result.outcome, result.reason) == ("unreadable", "corner marks not found")
+    assert result.outcome == "not_a_form"
+    assert result.reason == ("no corner marks and no page code: an enclosed letter or another "
+                             "document, kept for a person")
 
 
 @pytest.mark.parametrize(

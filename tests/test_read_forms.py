@@ -13,7 +13,8 @@ from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
-from pipeline.simulate.truth import edit_distance, truth_value
+from pipeline.simulate.truth import truth_value
+from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT

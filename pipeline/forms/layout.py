@@ -41,7 +41,16 @@ from pipeline.forms.manifest import (
     make_form_key,
 )
 from pipeline.forms.phrases import KNOWN_LANGUAGES, phrase
-from pipeline.forms.style import BOLD, LARGE_PRINT, MM, REGULAR, STANDARD, Style, ensure_fonts
+from pipeline.forms.style import (
+    BOLD,
+    KEY_TEXT_WIDTH,
+    LARGE_PRINT,
+    MM,
+    REGULAR,
+    STANDARD,
+    Style,
+    ensure_fonts,
+)
 from pipeline.model import Grid, Note, Question, Questionnaire, Section
 
 A4 = (595.28, 841.89)
@@ -251,7 +260,7 @@ def _title_block(questionnaire: Questionnaire, ctx: Context, width: float) -> Bl
     """Organisation, title (clear of the page code), introduction and how to answer."""
     style = ctx.style
     block = Block()
-    beside_code = width - QR_SIZE - 6 * MM
+    beside_code = width - KEY_TEXT_WIDTH - 4 * MM
     y = 0.0
     for text in ctx.texts(questionnaire.organisation):
         y = block.paragraph(0, y, beside_code, text, REGULAR, style.body)

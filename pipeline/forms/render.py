@@ -20,7 +20,7 @@ from pipeline.forms.layout import A4, MARGIN, FormPlan
 from pipeline.forms.manifest import Box, Copy, Mark
 from pipeline.forms.phrases import phrase
 from pipeline.forms.recipients import Recipient
-from pipeline.forms.style import BOLD, MM, REGULAR
+from pipeline.forms.style import BOLD, KEY_TEXT_SIZE, MM, MONO, REGULAR
 
 QR_ERROR_CORRECTION = "M"
 QR_QUIET_MODULES = 2
@@ -117,8 +117,8 @@ def _draw_code(canvas: Canvas, box: Box, payload: str, serial: str, languages: S
     canvas.addLiteral("\n".join(operators))
     # The same key as text, for keying by hand when the code cannot be read.
     canvas.setFillGray(0)
-    canvas.setFont(REGULAR, 5.5)
-    canvas.drawRightString(x1, height - box[3] - 6.5, payload)
+    canvas.setFont(MONO, KEY_TEXT_SIZE)
+    canvas.drawRightString(x1, height - box[3] - KEY_TEXT_SIZE - 1, payload)
     label = " / ".join(dict.fromkeys(phrase("serial", lang) for lang in languages))
     canvas.setFont(BOLD, 8)
     canvas.drawRightString(x0 - 3, height - y0 - 8, f"{label} {serial}")

@@ -15,11 +15,14 @@ from reportlab.pdfbase.ttfonts import TTFont
 from pipeline.errors import MissingProgramError
 
 MM = 72 / 25.4
-REGULAR, BOLD = "PapertwinSans", "PapertwinSans-Bold"
+REGULAR, BOLD, MONO = "PapertwinSans", "PapertwinSans-Bold", "PapertwinMono"
 FONT_FILES = {
     REGULAR: "DejaVuSans.ttf",
     BOLD: "DejaVuSans-Bold.ttf",
+    MONO: "DejaVuSansMono.ttf",  # the page key as text: every character easy to tell apart
 }
+KEY_TEXT_SIZE = 7.0
+KEY_TEXT_WIDTH = 62 * MM  # room kept free for it under the code, clear of the title
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -11,8 +12,9 @@ from numpy.typing import NDArray
 from pipeline.forms.manifest import FieldBox, Layout
 from pipeline.read.answers import interpret_page
 from pipeline.read.cells import read_cells
-from pipeline.read.identify import read_page_code
-from pipeline.read.register import align, ink_threshold, register
+from pipeline.read.identify import foreign_barcode, identify
+from pipeline.read.refine import refine_box
+from pipeline.read.register import align, find_corner_marks, ink_threshold, register
 from pipeline.read.results import BoxResult, PageRef, PageResult
 from pipeline.read.text import TextReading, read_text_box
 from pipeline.read.tickbox import read_box
@@ -20,6 +22,8 @@ from pipeline.read.tickbox import read_box
 Image8 = NDArray[np.uint8]
 
 BLANK_INK_SHARE = 0.0015
+CHECK_SERIAL = "page code unreadable: serial read from the printed key, confirm it"
+WORKING_SHORT_SIDE = 1600  # pixels (about 195 dpi on A4): finer scans are reduced by a whole factor
 
 
 @dataclass(frozen=True)
@@ -33,18 +37,50 @@ class ReaderSettings:
         return self.dpi / 72.0
 
 
+class _Laps:
+    """Time per stage of reading a page, for the batch's stage breakdown."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self.last
+        self.last = now
+
+
 def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
               settings: ReaderSettings) -> PageResult:
+    laps = _Laps()
+    result = _read(gray, ref, layouts, settings, laps)
+    laps.lap("read")
+    return replace(result, timings=tuple(laps.laps.items()))
+
+
+def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: ReaderSettings,
+          laps: _Laps) -> PageResult:
+    gray = _working_resolution(gray)
     threshold = ink_threshold(gray)
     if float(np.mean(gray[::4, ::4] < threshold)) < BLANK_INK_SHARE:
-        return PageResult(ref, "blank", "no ink on the page")
+        return PageResult(ref, "blank", "no ink beyond noise: the back of a duplex scan?")
     registration = register(gray)
     if registration is None:
-        return PageResult(ref, "unreadable", "corner marks not found")
-    code = read_page_code(registration.upright)
+        foreign = foreign_barcode(gray)
+        if foreign is not None:
+            return PageResult(ref, "unknown_form", f"not a papertwin page: barcode {foreign}")
+        found = find_corner_marks(gray).found
+        if found:
+            return PageResult(ref, "unreadable",
+                              f"only {found} of 4 corner marks found: damaged or cut off")
+        return PageResult(ref, "not_a_form", "no corner marks and no page code: an enclosed "
+                                             "letter or another document, kept for a person")
+    laps.lap("register")
+    identified = identify(registration.upright, set(layouts), settings.ocr_timeout)
+    laps.lap("identify")
+    code = identified.code
     if code is None:
-        return PageResult(ref, "unreadable", "page code not readable",
-                          rotation=registration.rotation)
+        return PageResult(ref, "unreadable", identified.problem, rotation=registration.rotation)
     layout = layouts.get(code.form_key)
     if layout is None:
         return PageResult(ref, "unknown_form", f"form {code.form_key} is not registered here",
@@ -56,10 +92,16 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
     page_layout = layout.page_layout(code.page)
     aligned = align(registration, page_layout, settings.scale, layout.page_size)
     threshold = ink_threshold(aligned.image)
+    ink = (aligned.image < threshold).astype(np.uint8)
     boxes: list[BoxResult] = []
     texts: dict[str, TextReading] = {}
     cells: dict[str, list[FieldBox]] = {}
+    largest_shift = 0.0
     for field in page_layout.fields:
+        if field.kind in ("choice", "char"):
+            refined, shift = refine_box(ink, field.box, aligned.scale)
+            largest_shift = max(largest_shift, shift)
+            field = replace(field, box=refined)
         if field.kind == "choice" and field.value is not None:
             reading = read_box(aligned.image, field.box, aligned.scale, threshold)
             boxes.append(BoxResult(field.question, field.value, reading.state, reading.fill,
@@ -74,11 +116,30 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
                                  aligned.scale, threshold, settings.ocr_timeout)
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
                              settings.review_below, encode_png)
+    if identified.source == "printed key":
+        # The serial came from OCR of small print: a person confirms whose answers these are.
+        answers = [replace(a, needs_review=True,
+                           reason="; ".join(r for r in (a.reason, CHECK_SERIAL) if r))
+                   for a in answers]
+    notes = [] if identified.source == "code" else [f"identified by its {identified.source}"]
+    if aligned.marks_used < 4:
+        notes.append(f"registered on {aligned.marks_used} corner marks")
     return PageResult(
-        ref, "identified", form_key=code.form_key, serial=code.serial, page=code.page,
-        rotation=registration.rotation, alignment_quality=aligned.quality,
+        ref, "identified", "; ".join(notes), form_key=code.form_key, serial=code.serial,
+        page=code.page, rotation=registration.rotation,
+        alignment_quality=aligned.quality * max(0.0, 1.0 - largest_shift / 6.0),
         boxes=tuple(boxes), answers=tuple(answers),
     )
+
+
+def _working_resolution(gray: Image8) -> Image8:
+    """Scans finer than the reader needs are reduced first: 600 dpi costs 9 times 200 dpi."""
+    short = min(gray.shape[:2])
+    factor = int(short // WORKING_SHORT_SIDE)
+    if factor < 2:
+        return gray
+    return np.asarray(cv2.resize(gray, None, fx=1 / factor, fy=1 / factor,
+                                 interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 def encode_png(image: Image8) -> bytes:

@@ -15,15 +15,20 @@ Point = tuple[float, float]
 
 A4_SHORT_SIDE_MM = 210.0
 MARK_SIDE_MM = 6.0
-CORNER_WINDOW = 0.22  # share of width and height searched for a mark at each corner
+CORNER_WINDOW = 0.33  # share of width and height searched for a mark at each corner
 
 
 @dataclass(frozen=True)
 class CornerMarks:
-    """Mark centres in pixels, in the order top-left, top-right, bottom-left, bottom-right."""
+    """Mark centres in pixels, top-left, top-right, bottom-left, bottom-right; None where a corner
+    has no mark (torn off, or covered)."""
 
-    centres: tuple[Point, Point, Point, Point]
+    centres: tuple[Point | None, Point | None, Point | None, Point | None]
     solid: tuple[bool, bool, bool, bool]
+
+    @property
+    def found(self) -> int:
+        return sum(c is not None for c in self.centres)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,11 @@ class Aligned:
     scale: float
     quality: float  # 1 perfect; falls as the marks disagree with the layout's rectangle
     residual_pt: float
+    marks_used: int
+
+
+# Corner index of the solid mark -> quarter turns (np.rot90 turns anticlockwise) to fix it.
+TURNS = {0: 0, 1: 1, 3: 2, 2: 3}
 
 
 def ink_threshold(gray: Image8) -> int:
@@ -49,8 +59,8 @@ def ink_threshold(gray: Image8) -> int:
     return int(max(60.0, paper * 0.62))
 
 
-def find_corner_marks(gray: Image8) -> CornerMarks | None:
-    """The mark nearest each image corner, or None if any corner has none."""
+def find_corner_marks(gray: Image8) -> CornerMarks:
+    """The mark nearest each image corner, where there is one."""
     height, width = gray.shape
     px_per_mm = min(height, width) / A4_SHORT_SIDE_MM
     expected = MARK_SIDE_MM * px_per_mm
@@ -58,13 +68,15 @@ def find_corner_marks(gray: Image8) -> CornerMarks | None:
     win_w, win_h = int(width * CORNER_WINDOW), int(height * CORNER_WINDOW)
     corners = ((0, 0), (width - win_w, 0), (0, height - win_h), (width - win_w, height - win_h))
     image_corners = ((0, 0), (width, 0), (0, height), (width, height))
-    centres: list[Point] = []
+    centres: list[Point | None] = []
     solid: list[bool] = []
     for (ox, oy), (cx, cy) in zip(corners, image_corners, strict=True):
         window = ink[oy : oy + win_h, ox : ox + win_w]
         found = _best_mark(window, expected, (cx - ox, cy - oy))
         if found is None:
-            return None
+            centres.append(None)
+            solid.append(False)
+            continue
         (mx, my), is_solid = found
         centres.append((mx + ox, my + oy))
         solid.append(is_solid)
@@ -75,34 +87,55 @@ def find_corner_marks(gray: Image8) -> CornerMarks | None:
 
 
 def register(gray: Image8) -> Registration | None:
-    """Find the marks and turn the page so that the solid mark is at the top left."""
+    """Find the marks and turn the page so that the solid mark is at the top left.
+
+    Three marks are enough (a torn or folded corner); if the solid one is the missing one, the
+    empty corner says which way up the page is.
+    """
     marks = find_corner_marks(gray)
-    if marks is None or sum(marks.solid) != 1:
+    if marks.found < 3:
         return None
-    # Corner index of the solid mark -> quarter turns (np.rot90 is anticlockwise) to fix it.
-    turns = {0: 0, 1: 1, 3: 2, 2: 3}[marks.solid.index(True)]
+    solid = [i for i in range(4) if marks.centres[i] is not None and marks.solid[i]]
+    if len(solid) > 1:
+        return None
+    if solid:
+        turns = TURNS[solid[0]]
+    else:
+        missing = [i for i in range(4) if marks.centres[i] is None]
+        if len(missing) != 1:
+            return None
+        turns = TURNS[missing[0]]
     if turns == 0:
         return Registration(gray, 0, marks)
     upright = np.ascontiguousarray(np.rot90(gray, turns))
     again = find_corner_marks(upright)
-    if again is None or again.solid != (True, False, False, False):
+    if again.found < 3 or any(again.solid[1:]) or (again.centres[0] is not None
+                                                     and not again.solid[0]):
         return None
     return Registration(upright, 90 * turns, again)
 
 
 def align(registration: Registration, page: PageLayout, scale: float,
           page_size: tuple[float, float]) -> Aligned:
-    """Resample the upright scan into layout coordinates with a homography from the marks."""
-    layout_pts = np.array([m.centre for m in page.marks], dtype=np.float64)
-    found = np.array(registration.marks.centres, dtype=np.float64)
-    homography = cv2.getPerspectiveTransform(found.astype(np.float32),
-                                             (layout_pts * scale).astype(np.float32))
+    """Resample the upright scan into layout coordinates: a homography from four marks, an
+    affine transform from three."""
+    pairs = [(found, mark.centre) for found, mark in zip(registration.marks.centres, page.marks,
+                                                         strict=True) if found is not None]
+    found = np.array([f for f, _ in pairs], dtype=np.float64)
+    layout_pts = np.array([m for _, m in pairs], dtype=np.float64)
     size = (round(page_size[0] * scale), round(page_size[1] * scale))
-    image = cv2.warpPerspective(registration.upright, homography, size, flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    target = (layout_pts * scale).astype(np.float32)
+    if len(pairs) == 4:
+        matrix = cv2.getPerspectiveTransform(found.astype(np.float32), target)
+        image = cv2.warpPerspective(registration.upright, matrix, size, flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    else:
+        matrix = cv2.getAffineTransform(found[:3].astype(np.float32), target[:3])
+        image = cv2.warpAffine(registration.upright, matrix, size, flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=255)
     residual = _similarity_residual(found, layout_pts)
-    quality = float(max(0.0, 1.0 - residual / 6.0))
-    return Aligned(np.asarray(image, dtype=np.uint8), scale, quality, residual)
+    quality = float(max(0.0, 1.0 - residual / 6.0)) * (1.0 if len(pairs) == 4 else 0.8)
+    return Aligned(np.asarray(image, dtype=np.uint8), scale, quality, residual, len(pairs))
 
 
 def _best_mark(ink: Image8, expected: float, corner: Point) -> tuple[Point, bool] | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-PageOutcome = Literal["identified", "blank", "unknown_form", "unreadable", "duplicate"]
+PageOutcome = Literal["identified", "blank", "not_a_form", "unknown_form", "unreadable",
+                      "duplicate"]
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,4 @@ class PageResult:
     alignment_quality: float = 0.0
     boxes: tuple[BoxResult, ...] = field(default_factory=tuple)
     answers: tuple[Answer, ...] = field(default_factory=tuple)
+    timings: tuple[tuple[str, float], ...] = ()  # seconds spent per stage of reading

@@ -16,7 +16,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import InputFileError
 from pipeline.fsutil import atomic_copy, sha256_file
-from pipeline.scan.pdf_images import MAX_PAGE_PIXELS, iter_pdf_pages
+from pipeline.scan.pdf_images import MAX_PAGE_PIXELS, iter_pdf_pages, pdf_page_count
 from pipeline.workspace import Workspace
 
 Image8 = NDArray[np.uint8]
@@ -91,21 +91,37 @@ def sniff_kind(path: Path) -> FileKind:
     raise InputFileError(f"{path} is not a PDF, TIFF, PNG or JPEG file: check what was scanned")
 
 
-def iter_pages(archived: ArchivedFile, dpi: int) -> Iterator[tuple[int, Image8]]:
-    """(1-based page number, 8-bit grey image) for every page of the file."""
+def count_pages(archived: ArchivedFile) -> int:
     if archived.kind == "pdf":
-        yield from iter_pdf_pages(archived.archived, archived.name, dpi)
+        return pdf_page_count(archived.archived, str(archived.original))
+    try:
+        with Image.open(archived.archived) as image:
+            return int(getattr(image, "n_frames", 1))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise InputFileError(f"{archived.original} is not a readable image ({exc}): check the file "
+                             "or rescan it") from exc
+
+
+def iter_pages(archived: ArchivedFile, dpi: int, first: int = 1,
+               last: int | None = None) -> Iterator[tuple[int, Image8]]:
+    """(1-based page number, 8-bit grey image) for pages first..last of the file."""
+    if archived.kind == "pdf":
+        yield from iter_pdf_pages(archived.archived, str(archived.original), dpi, first, last)
         return
     try:
         with Image.open(archived.archived) as image:
             for index, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                if index < first:
+                    continue
+                if last is not None and index > last:
+                    break
                 width, height = frame.size
                 if width * height > MAX_PAGE_PIXELS:
                     raise InputFileError(
-                        f"{archived.name} page {index}: image of {width}x{height} pixels is "
+                        f"{archived.original} page {index}: image of {width}x{height} pixels is "
                         f"over the limit of {MAX_PAGE_PIXELS:,} (a decompression bomb, or not a "
                         "page scan)")
                 yield index, np.asarray(frame.convert("L"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise InputFileError(f"{archived.name} is not a readable image ({exc}): check the file "
+        raise InputFileError(f"{archived.original} is not a readable image ({exc}): check the file "
                              "or rescan it") from exc

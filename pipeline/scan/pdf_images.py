@@ -23,24 +23,36 @@ MAX_PAGE_PIXELS = 150_000_000  # A3 at 600 dpi is 70 million; more is a decompre
 ASPECT_TOLERANCE = 0.03
 
 
-def iter_pdf_pages(path: Path, name: str, dpi: int) -> Iterator[tuple[int, Image8]]:
-    """(1-based page number, 8-bit grey image) for every page of a PDF file."""
-    try:
-        pdf = pikepdf.open(path)
-    except pikepdf.PasswordError as exc:
-        raise InputFileError(f"{name} is encrypted: ask for an unprotected copy, or rescan "
-                             "the pages") from exc
-    except (pikepdf.PdfError, OSError, ValueError) as exc:
-        raise InputFileError(f"{name} is not a readable PDF ({_first_line(exc)}): check the file "
-                             "or rescan it") from exc
-    with pdf:
+def pdf_page_count(path: Path, name: str) -> int:
+    with _open(path, name) as pdf:
         if not pdf.pages:
             raise InputFileError(f"{name} has no pages: check the file or rescan it")
-        for number, page in enumerate(pdf.pages, start=1):
+        return len(pdf.pages)
+
+
+def iter_pdf_pages(path: Path, name: str, dpi: int, first: int = 1,
+                   last: int | None = None) -> Iterator[tuple[int, Image8]]:
+    """(1-based page number, 8-bit grey image) for pages first..last of a PDF file."""
+    with _open(path, name) as pdf:
+        last = len(pdf.pages) if last is None else min(last, len(pdf.pages))
+        for number in range(first, last + 1):
+            page = pdf.pages[number - 1]
             image = _embedded_scan(page, name, number)
             if image is None:
                 image = rasterise_page(path, number, dpi)
             yield number, image
+
+
+def _open(path: Path, name: str) -> pikepdf.Pdf:
+    try:
+        return pikepdf.open(path)
+    except pikepdf.PasswordError as exc:
+        raise InputFileError(f"{name} is encrypted: ask for an unprotected copy, or rescan "
+                             "the pages") from exc
+    except (pikepdf.PdfError, OSError, ValueError) as exc:
+        detail = _first_line(exc).removeprefix(f"{path}: ")
+        raise InputFileError(f"{name} is not a readable PDF ({detail}): check the file "
+                             "or rescan it") from exc
 
 
 def _embedded_scan(page: pikepdf.Page, name: str, number: int) -> Image8 | None:

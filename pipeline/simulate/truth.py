@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeline.errors import InputFileError
 from pipeline.model import Questionnaire
+from pipeline.textdistance import edit_distance
 
 TRUTH_SCHEMA = "papertwin.truth/1"
 
@@ -81,14 +82,3 @@ def compare_with_truth(frame: pd.DataFrame, truth: dict[str, Any],
                 wrong += 1
     return TruthComparison(len(truth["responses"]), found, choices, right, flagged, wrong,
                            chars, errors)
-
-
-def edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
