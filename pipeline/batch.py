@@ -56,6 +56,7 @@ class FileReading:
     archived: ArchivedFile
     pages: tuple[PageResult, ...] = ()
     error: str = ""
+    permanent: bool = False  # the error is in the file itself: reading it again will not help
     seconds: tuple[tuple[str, float], ...] = ()  # time spent per stage
 
 
@@ -111,15 +112,19 @@ def plan_batch(paths: Sequence[Path], workspace: Workspace) -> BatchPlan:
             except InputFileError as exc:
                 set_aside.append(SetAside(str(path), str(exc)))
                 continue
-            if archived.sha256 in seen or store.file_status(archived.sha256) == "read":
+            status = store.file_status(archived.sha256)
+            if archived.sha256 in seen or (status is not None and status[0] != "error"):
                 already.append(archived)
                 seen.add(archived.sha256)
+                if status is not None and status[0] == "rejected":
+                    set_aside.append(SetAside(str(path), f"{status[1]} (set aside before)"))
                 continue
             seen.add(archived.sha256)
             try:
                 pages = count_pages(archived)
             except (InputFileError, ProgramFailedError) as exc:
-                store.record_file_error(batch_id, archived, str(exc))
+                store.record_file_error(batch_id, archived, str(exc),
+                                        permanent=isinstance(exc, InputFileError))
                 set_aside.append(SetAside(str(path), str(exc)))
                 continue
             to_read.append(archived)
@@ -158,6 +163,7 @@ def read_chunk(chunk: PageChunk, layouts: dict[str, Layout],
         return FileReading(archived, tuple(results),
                            error=f"{archived.original} could not be read (at page {at}): "
                                  f"{detail}; check the file or rescan it",
+                           permanent=isinstance(exc, InputFileError),
                            seconds=tuple(seconds.items()))
     return FileReading(archived, tuple(results), seconds=tuple(seconds.items()))
 
@@ -165,12 +171,13 @@ def read_chunk(chunk: PageChunk, layouts: dict[str, Layout],
 def join_chunks(readings: Sequence[FileReading]) -> FileReading:
     """The chunks of one file, in page order, as one reading."""
     pages = tuple(p for r in readings for p in r.pages)
-    error = next((r.error for r in readings if r.error), "")
+    failed = next((r for r in readings if r.error), None)
     seconds: dict[str, float] = defaultdict(float)
     for reading in readings:
         for stage, spent in reading.seconds:
             seconds[stage] += spent
-    return FileReading(readings[0].archived, pages, error, tuple(seconds.items()))
+    return FileReading(readings[0].archived, pages, failed.error if failed else "",
+                       failed.permanent if failed else False, tuple(seconds.items()))
 
 
 def read_file(archived: ArchivedFile, layouts: dict[str, Layout],
@@ -185,10 +192,10 @@ def store_reading(reading: FileReading, batch_id: int, workspace: Workspace) -> 
     store = Store.open(workspace.store_url)
     try:
         if reading.error and not reading.pages:
-            store.record_file_error(batch_id, reading.archived, reading.error)
+            store.record_file_error(batch_id, reading.archived, reading.error, reading.permanent)
             return reading
         stored = store.record_file(batch_id, reading.archived, reading.pages,
-                                   workspace.crops_dir, reading.error)
+                                   workspace.crops_dir, reading.error, reading.permanent)
     finally:
         store.close()
     return replace(reading, pages=tuple(stored))

@@ -92,25 +92,29 @@ class Store:
             conn.execute(update(schema.batches).where(schema.batches.c.id == batch_id)
                          .values(finished_at=now_iso()))
 
-    def file_status(self, sha256: str) -> str | None:
+    def file_status(self, sha256: str) -> tuple[str, str] | None:
+        """(status, error) of a file seen before: read, rejected (for good) or error (retry)."""
         with self.engine.connect() as conn:
-            status = conn.execute(select(schema.files.c.status)
-                                  .where(schema.files.c.sha256 == sha256)).scalar()
-        return None if status is None else str(status)
+            row = conn.execute(select(schema.files.c.status, schema.files.c.error)
+                               .where(schema.files.c.sha256 == sha256)).first()
+        return None if row is None else (str(row.status), str(row.error or ""))
 
-    def record_file_error(self, batch_id: int, archived: ArchivedFile, error: str) -> None:
+    def record_file_error(self, batch_id: int, archived: ArchivedFile, error: str,
+                          permanent: bool) -> None:
+        """A file that cannot be read: rejected for good (corrupt, encrypted), or to retry."""
         with self.engine.begin() as conn:
             _forget_file(conn, archived.sha256)
             conn.execute(insert(schema.files).values(
                 sha256=archived.sha256, name=archived.name, archived_path=str(archived.archived),
-                size=archived.size, batch_id=batch_id, status="error", error=error))
+                size=archived.size, batch_id=batch_id,
+                status="rejected" if permanent else "error", error=error))
 
     def record_file(self, batch_id: int, archived: ArchivedFile, results: Sequence[PageResult],
-                    crops_dir: Path, error: str = "") -> list[PageResult]:
+                    crops_dir: Path, error: str = "", permanent: bool = False) -> list[PageResult]:
         """Store every page of a file at once; returns the results as stored (duplicates marked).
 
-        A file that failed part-way keeps the pages read and status "error", so that a later
-        run reads it again from the start, replacing what was stored.
+        A file that failed part-way keeps the pages read; with status "error" a later run reads
+        it again from the start, replacing what was stored; "rejected" files are not retried.
         """
         crop_paths = _write_crops(results, crops_dir)
         stored: list[PageResult] = []
@@ -119,7 +123,8 @@ class Store:
             _forget_file(conn, archived.sha256)
             conn.execute(insert(schema.files).values(
                 sha256=archived.sha256, name=archived.name, archived_path=str(archived.archived),
-                size=archived.size, batch_id=batch_id, status="error" if error else "read",
+                size=archived.size, batch_id=batch_id,
+                status=("rejected" if permanent else "error") if error else "read",
                 error=error or None, pages=len(results)))
             for result in results:
                 result = _mark_duplicate(conn, result)
