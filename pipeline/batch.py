@@ -31,7 +31,7 @@ from pipeline.scan.intake import (
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
-CHUNK_PAGES = 16  # pages read by one task: large enough that task overhead does not show
+CHUNK_PAGES = 48  # pages read by one task: large enough that task overhead does not show
 
 
 @dataclass(frozen=True)
@@ -128,12 +128,22 @@ def plan_batch(paths: Sequence[Path], workspace: Workspace) -> BatchPlan:
                 set_aside.append(SetAside(str(path), str(exc)))
                 continue
             to_read.append(archived)
-            chunks += [PageChunk(archived, first, min(first + CHUNK_PAGES - 1, pages))
-                       for first in range(1, pages + 1, CHUNK_PAGES)]
+            chunks += split_pages(archived, pages)
     finally:
         store.close()
     return BatchPlan(batch_id, tuple(to_read), tuple(already), tuple(set_aside), layouts,
                      tuple(chunks))
+
+
+def split_pages(archived: ArchivedFile, pages: int) -> list[PageChunk]:
+    """Equal chunks of at most CHUNK_PAGES, an even number of them when there are several, so
+    that two workers finish together."""
+    count = -(-pages // CHUNK_PAGES)
+    if count > 1 and count % 2:
+        count += 1
+    size = -(-pages // count)
+    return [PageChunk(archived, first, min(first + size - 1, pages))
+            for first in range(1, pages + 1, size)]
 
 
 def read_chunk(chunk: PageChunk, layouts: dict[str, Layout],

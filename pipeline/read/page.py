@@ -127,7 +127,8 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
     return PageResult(
         ref, "identified", "; ".join(notes), form_key=code.form_key, serial=code.serial,
         page=code.page, rotation=registration.rotation,
-        alignment_quality=aligned.quality * max(0.0, 1.0 - largest_shift / 6.0),
+        # Boxes a point off are normal after a page-wide fit; more means a stretched sheet.
+        alignment_quality=aligned.quality * max(0.0, 1.0 - max(0.0, largest_shift - 1.0) / 6.0),
         boxes=tuple(boxes), answers=tuple(answers),
     )
 

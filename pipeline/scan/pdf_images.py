@@ -87,7 +87,10 @@ def _same_shape(width: int, height: int, page_w: float, page_h: float) -> bool:
 
 
 def _to_grey(image: Image.Image) -> Image8:
-    grey = np.asarray(image.convert("L"), dtype=np.uint8)
+    if image.mode == "1":  # bitonal: straight to 0/255 without PIL's conversion pass
+        grey = np.asarray(image, dtype=np.uint8) * np.uint8(255)
+    else:
+        grey = np.asarray(image.convert("L"), dtype=np.uint8)
     if float(grey[::8, ::8].mean()) < 100:  # stored with black as 1 (a /Decode inversion)
         grey = 255 - grey
     return np.ascontiguousarray(grey)

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -59,6 +60,7 @@ pages = Table(
     Column("alignment_quality", Float, nullable=False, default=0.0),
     Column("read_at", String(32), nullable=False),
     UniqueConstraint("file_sha256", "page_index"),
+    Index("pages_by_copy", "form_key", "serial", "page"),
 )
 
 boxes = Table(
