@@ -8,7 +8,7 @@ from typing import TextIO
 from pipeline.batch import BatchSummary
 from pipeline.reconcile.online import OnlineImport
 
-OUTCOME_ORDER = ("identified", "duplicate", "unknown_form", "unreadable", "blank")
+OUTCOME_ORDER = ("identified", "duplicate", "unknown_form", "not_a_form", "unreadable", "blank")
 
 
 def print_batch_summary(summary: BatchSummary, out: TextIO) -> None:
