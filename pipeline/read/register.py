@@ -140,17 +140,25 @@ def align(registration: Registration, page: PageLayout, scale: float,
     layout_pts = np.array([m for _, m in pairs], dtype=np.float64)
     size = (round(page_size[0] * scale), round(page_size[1] * scale))
     target = (layout_pts * scale).astype(np.float32)
+    # A 1-bit scan has nothing between black and white to interpolate: nearest is exact there,
+    # and two to three times faster.
+    flags = cv2.INTER_NEAREST if _is_bitonal(registration.upright) else cv2.INTER_LINEAR
     if len(pairs) == 4:
         matrix = cv2.getPerspectiveTransform(found.astype(np.float32), target)
-        image = cv2.warpPerspective(registration.upright, matrix, size, flags=cv2.INTER_LINEAR,
+        image = cv2.warpPerspective(registration.upright, matrix, size, flags=flags,
                                     borderMode=cv2.BORDER_CONSTANT, borderValue=255)
     else:
         matrix = cv2.getAffineTransform(found[:3].astype(np.float32), target[:3])
-        image = cv2.warpAffine(registration.upright, matrix, size, flags=cv2.INTER_LINEAR,
+        image = cv2.warpAffine(registration.upright, matrix, size, flags=flags,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=255)
     residual = _similarity_residual(found, layout_pts)
     quality = float(max(0.0, 1.0 - residual / 6.0)) * (1.0 if len(pairs) == 4 else 0.8)
     return Aligned(np.asarray(image, dtype=np.uint8), scale, quality, residual, len(pairs))
+
+
+def _is_bitonal(gray: Image8) -> bool:
+    sample = gray[::16, ::16]
+    return not bool(np.any((sample > 0) & (sample < 255)))
 
 
 def _best_mark(ink: Image8, expected: float, corner: Point) -> tuple[Point, bool] | None:
