@@ -146,14 +146,19 @@ def question_heading(block: Block, ctx: Context, number: int | None, label: Labe
     return y + 2 * MM, indent
 
 
+def _numbered_heading(block: Block, ctx: Context, question: Question, default_hint: str,
+                      width: float) -> tuple[float, float]:
+    hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
+    return question_heading(block, ctx, ctx.numbers.get(question.name), question.label, hint,
+                            width)
+
+
 def choice_question_block(ctx: Context, question: Question, width: float,
                           specify: Question | None = None) -> Block:
     style = ctx.style
     block = Block()
     default_hint = "tick_one" if question.type == "select_one" else "tick_all"
-    hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
-    y, indent = question_heading(block, ctx, ctx.numbers.get(question.name), question.label, hint,
-                                 width)
+    y, indent = _numbered_heading(block, ctx, question, default_hint, width)
     if question.horizontal:
         y = _horizontal_choices(block, ctx, question, indent, width, y)
     else:
@@ -279,9 +284,7 @@ def cells_block(ctx: Context, question: Question, width: float) -> Block:
     style = ctx.style
     block = Block()
     default_hint = "write_date" if question.type == "date" else "write_cells"
-    hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
-    y, indent = question_heading(block, ctx, ctx.numbers.get(question.name), question.label, hint,
-                                 width)
+    y, indent = _numbered_heading(block, ctx, question, default_hint, width)
     count = question.cells or 8
     groups = _cell_groups(question, count)
     x = indent
