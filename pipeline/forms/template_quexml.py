@@ -527,7 +527,11 @@ def _organisation(root: Element) -> str:
 
 
 def _returns(root: Element) -> ReturnInfo:
-    """The data collector receives the completed forms, so its address is the return address."""
+    """The data collector receives the completed forms, so its address is the return address.
+
+    Its telephone number is not taken as the helpline: forms print the helpline as free to call,
+    which nothing in queXML says this number is.
+    """
     for collector in root.findall("dataCollector"):
         address = collector.find("address")
         lines = [_texts(collector, "organisation")]
@@ -536,9 +540,8 @@ def _returns(root: Element) -> ReturnInfo:
                       " ".join(t for t in (_texts(address, "suburb"),
                                            _texts(address, "postcode")) if t),
                       _texts(address, "country")]
-        phone = _texts(collector, "phoneNumber")
-        if address is not None or phone:
-            return ReturnInfo(address="\n".join(line for line in lines if line), helpline=phone)
+        if address is not None:
+            return ReturnInfo(address="\n".join(line for line in lines if line))
     return ReturnInfo()
 
 
