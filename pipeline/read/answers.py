@@ -32,6 +32,20 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
     return answers
 
 
+RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
+RING_OVER_SIBLINGS = 3.0
+
+
+def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
+    """Empty boxes with far more ink around them than their neighbours: circled answers."""
+    surrounds = sorted(b.surround for b in boxes)
+    if len(surrounds) < 2:
+        return []
+    typical = surrounds[len(surrounds) // 2]
+    return [b.value for b in boxes if b.state == "empty" and b.surround >= RING_INK
+            and b.surround >= RING_OVER_SIBLINGS * max(typical, 0.01)]
+
+
 def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
                   review_below: float) -> Answer:
     """Cancelled boxes count as not chosen; several live marks on a single choice go to a person."""
@@ -40,6 +54,10 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     unsure = [b.value for b in boxes if b.confidence < review_below]
     if unsure:
         return Answer(name, "", confidence, True, f"unsure reading of {' '.join(unsure)}")
+    ringed = _ringed(boxes)
+    if ringed:
+        return Answer(name, "", min(confidence, 0.5), True,
+                      f"a ring drawn around {' '.join(ringed)}: circled instead of ticked?")
     if multiple:
         return Answer(name, " ".join(b.value for b in marked), confidence)
     if len(marked) > 1:

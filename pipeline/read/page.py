@@ -105,7 +105,7 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
         if field.kind == "choice" and field.value is not None:
             reading = read_box(aligned.image, field.box, aligned.scale, threshold)
             boxes.append(BoxResult(field.question, field.value, reading.state, reading.fill,
-                                   reading.confidence))
+                                   reading.confidence, reading.surround))
         elif field.kind == "text":
             texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale,
                                                   threshold, settings.ocr_timeout)

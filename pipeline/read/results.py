@@ -25,6 +25,7 @@ class BoxResult:
     state: str
     fill: float
     confidence: float
+    surround: float = 0.0  # ink just outside the box: a ring drawn around it
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -19,11 +19,19 @@ UNSURE_BAND = (0.025, 0.10)  # between these the reading is unsure
 CANCELLED_AT = 0.78  # a box filled in this much is a cancelled mark
 
 
+EVEN_FILL = 0.5  # a cancelled box is dark everywhere, a fat cross leaves its sides white
+PAPER_TO_INK = 0.62  # the ink threshold is this share of the paper's brightness (register.py)
+FAINT_OF_PAPER = 0.85  # light grey ink: darker than this share of the paper
+FAINT_MARK = 0.04  # this much faint ink in a box is a mark someone may have meant
+SURROUND_NEAR, SURROUND_FAR = 0.1, 0.45  # the band outside the box searched for a ring, in sides
+
+
 @dataclass(frozen=True)
 class BoxReading:
     state: BoxState
     fill: float  # share of inked pixels inside the box
     confidence: float  # 0..1
+    surround: float = 0.0  # share of inked pixels in a band just outside (left, above, below)
 
 
 def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReading:
@@ -32,12 +40,53 @@ def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReadin
     inner = image[round(y0 + dy) : round(y1 - dy), round(x0 + dx) : round(x1 - dx)]
     if inner.size == 0:
         return BoxReading("empty", 0.0, 0.0)
-    fill = float(np.mean(inner < threshold))
-    return classify_fill(fill)
+    ink = inner < threshold
+    faint = float(np.mean(inner < min(250, round(threshold / PAPER_TO_INK * FAINT_OF_PAPER))))
+    reading = classify_fill(float(np.mean(ink)), _side_fill(ink), faint)
+    return replace(reading, surround=_surround(image, (x0, y0, x1, y1), threshold))
 
 
-def classify_fill(fill: float) -> BoxReading:
-    """State and confidence: confidence falls to 0.5 at each boundary between states."""
+def _side_fill(ink: NDArray[np.bool_]) -> float:
+    """The least-inked of the four patches at the middle of each side of the inner area."""
+    h, w = ink.shape
+    qh, qw = max(1, h // 4), max(1, w // 4)
+    patches = (ink[:qh, qw : w - qw], ink[h - qh :, qw : w - qw],
+               ink[qh : h - qh, :qw], ink[qh : h - qh, w - qw :])
+    return min(float(np.mean(p)) if p.size else 1.0 for p in patches)
+
+
+def _surround(image: Image8, box: tuple[float, float, float, float], threshold: int) -> float:
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    near_x, far_x, near_y, far_y = SURROUND_NEAR * w, SURROUND_FAR * w, SURROUND_NEAR * h, \
+        SURROUND_FAR * h
+    bands = (
+        image[round(y0 - far_y) : round(y0 - near_y), round(x0 - near_x) : round(x1 + near_x)],
+        image[round(y1 + near_y) : round(y1 + far_y), round(x0 - near_x) : round(x1 + near_x)],
+        image[round(y0) : round(y1), round(x0 - far_x) : round(x0 - near_x)],
+    )
+    pixels = sum(b.size for b in bands)
+    if pixels == 0 or min(round(y0 - far_y), round(x0 - far_x)) < 0:
+        return 0.0
+    return float(sum(np.count_nonzero(b < threshold) for b in bands)) / pixels
+
+
+def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0) -> BoxReading:
+    """State and confidence: confidence falls to 0.5 at each boundary between states.
+
+    `side_fill` tells a fat cross (sides of the box left white) from a box filled in to cancel
+    it; `faint` (light grey ink, a pencil) keeps a box with little dark ink from being read as
+    surely empty.
+    """
+    if fill >= CANCELLED_AT - 0.12 and side_fill < EVEN_FILL:
+        return BoxReading("marked", fill, 1.0)
+    reading = _classify_dark(fill)
+    if reading.state == "empty" and faint >= FAINT_MARK:
+        return replace(reading, confidence=min(reading.confidence, 0.6))
+    return reading
+
+
+def _classify_dark(fill: float) -> BoxReading:
     low, high = UNSURE_BAND
     near_cancelled = CANCELLED_AT - 0.12
     if fill >= CANCELLED_AT:

@@ -18,6 +18,14 @@ Image8 = NDArray[np.uint8]
 
 # Pen colours in BGR: black ballpoint, blue ballpoint, dark blue gel.
 PEN_COLOURS = ((25, 25, 30), (150, 60, 20), (110, 40, 30))
+# The writing tools of a varied corpus: (name, colour, stroke width range in pixels at 200 dpi).
+WRITING_TOOLS = (
+    ("black ballpoint", (25, 25, 30), (2, 4)),
+    ("blue ballpoint", (150, 60, 20), (2, 4)),
+    ("blue gel", (110, 40, 30), (2, 4)),
+    ("thick marker", (20, 20, 20), (6, 9)),
+    ("soft pencil", (115, 115, 120), (2, 3)),
+)
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",
@@ -63,6 +71,50 @@ def draw_tick(image: Image8, box: tuple[int, int, int, int], pen: Pen,
     bottom = (x0 + 0.42 * w + j(), y0 + 0.88 * h + j())
     end = (x0 + 1.05 * w + j(), y0 - 0.25 * h + j())
     _stroke(out, [start, bottom, end], pen)
+    return out
+
+
+def draw_spill(image: Image8, box: tuple[int, int, int, int], pen: Pen,
+               rng: np.random.Generator) -> Image8:
+    """A big tick that starts inside the box and runs well out of it."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    return draw_tick(image, (x0 - w // 4, y0 - h // 3, x1 + w // 2, y1 + h // 4), pen, rng)
+
+
+def draw_dot(image: Image8, box: tuple[int, int, int, int], pen: Pen,
+             rng: np.random.Generator) -> Image8:
+    """A small firm dot in the middle of the box: the least ink a mark can have."""
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    centre = (int((x0 + x1) / 2 + rng.normal(0, 1.5)), int((y0 + y1) / 2 + rng.normal(0, 1.5)))
+    cv2.circle(out, centre, max(3, (x1 - x0) // 6), pen.colour, thickness=-1,
+               lineType=cv2.LINE_AA)
+    return out
+
+
+def draw_circle_around(image: Image8, box: tuple[int, int, int, int], pen: Pen,
+                       rng: np.random.Generator) -> Image8:
+    """A ring drawn around the box instead of a mark in it."""
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    centre = (int((x0 + x1) / 2 + rng.normal(0, 1)), int((y0 + y1) / 2 + rng.normal(0, 1)))
+    axes = (int((x1 - x0) * 0.85), int((y1 - y0) * 0.75))
+    cv2.ellipse(out, centre, axes, float(rng.uniform(-20, 20)), 0, 340, pen.colour,
+                thickness=pen.width, lineType=cv2.LINE_AA)
+    return out
+
+
+def draw_fill(image: Image8, box: tuple[int, int, int, int], pen: Pen,
+              rng: np.random.Generator) -> Image8:
+    """A box filled in to cancel a mark, as the form's instructions ask: dense hatching."""
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    step = max(2, pen.width)
+    for y in range(y0 - 1, y1 + 2, step):
+        wobble = int(rng.integers(-1, 2))
+        cv2.line(out, (x0 - 1, y + wobble), (x1 + 1, y), pen.colour, thickness=pen.width + 1,
+                 lineType=cv2.LINE_AA)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import cv2
@@ -21,9 +22,14 @@ from pipeline.simulate.answers import cell_text, choose_answers
 from pipeline.simulate.damage import Damage, damage_page, encode_jpeg
 from pipeline.simulate.pen import (
     PEN_COLOURS,
+    WRITING_TOOLS,
     Image8,
     Pen,
+    draw_circle_around,
     draw_cross,
+    draw_dot,
+    draw_fill,
+    draw_spill,
     draw_tick,
     find_handwriting_font,
     write_cell,
@@ -32,6 +38,11 @@ from pipeline.simulate.pen import (
 from pipeline.simulate.truth import TRUTH_SCHEMA
 
 TRUTH_NAME = "truth.json"
+MARKS = MappingProxyType({"tick": draw_tick, "cross": draw_cross, "spill": draw_spill,
+                          "dot": draw_dot, "circle": draw_circle_around})
+MARK_STYLES = ("tick", "cross", "spill", "dot", "circle")
+MARK_SHARES = (0.5, 0.36, 0.08, 0.03, 0.03)
+CANCEL_SHARE = 0.04
 BATCH_NAME = "returns.pdf"
 
 
@@ -44,8 +55,14 @@ class SimulatedBatch:
 
 
 def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 200,
-                     damage: Damage | None = None, font: Path | None = None) -> SimulatedBatch:
-    """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json."""
+                     damage: Damage | None = None, font: Path | None = None,
+                     varied: bool = False) -> SimulatedBatch:
+    """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json.
+
+    `varied` makes respondents use every kind of pen (marker, pencil) and mark (ticks that spill
+    out, dots, rings around the box) and sometimes cancel a mark by filling its box in; the
+    default is ballpoint ticks and crosses only.
+    """
     damage = damage or Damage.mild()
     layout = read_layout(form_dir / LAYOUT_NAME)
     if not layout.copies:
@@ -59,19 +76,26 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     pages = iter(printed)
     for copy in layout.copies:
         answers = choose_answers(layout.questionnaire, rng)
-        pen = Pen(PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))], int(rng.integers(2, 5)))
-        mark_style = "tick" if rng.random() < 0.6 else "cross"
+        tool = "ballpoint"
+        if varied:
+            tool, colour, widths = WRITING_TOOLS[int(rng.integers(len(WRITING_TOOLS)))]
+            pen = Pen(colour, int(rng.integers(widths[0], widths[1] + 1)))
+            mark_style = str(rng.choice(MARK_STYLES, p=MARK_SHARES))
+        else:
+            pen = Pen(PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))], int(rng.integers(2, 5)))
+            mark_style = "tick" if rng.random() < 0.6 else "cross"
         carried: dict[str, str] = {}
         for page in layout.pages:
             pdf, number = next(pages)
             grey = rasterise_page(pdf, number, dpi)
             image = np.asarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
             image, carried = _fill_page(image, layout, page.page, answers, scale, pen,
-                                        mark_style, font_path, rng, carried)
+                                        mark_style, font_path, rng, carried, varied)
             grey_filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
             scanned = damage_page(grey_filled, damage, rng)
             jpegs.append(encode_jpeg(scanned, damage.jpeg_quality))
-        responses.append({"serial": copy.serial, "answers": answers})
+        responses.append({"serial": copy.serial, "answers": answers,
+                          "marking": {"tool": tool, "mark": mark_style}})
 
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / BATCH_NAME
@@ -95,18 +119,20 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
 
 def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any], scale: float,
                pen: Pen, mark_style: str, font_path: Path, rng: np.random.Generator,
-               carried: dict[str, str]) -> tuple[Image8, dict[str, str]]:
+               carried: dict[str, str], varied: bool = False) -> tuple[Image8, dict[str, str]]:
     """The page filled in, and what is left to write of texts that continue on later pages."""
     style = LARGE_PRINT if layout.large_print else STANDARD
     written = dict(carried)
+    cancelled = _cancelled_boxes(layout, page, answers, rng) if varied else set()
     for field in layout.page_layout(page).fields:
         answer = answers.get(field.question)
         box = _to_pixels(field.box, scale)
         if field.kind == "choice":
             chosen = answer == field.value or (isinstance(answer, list) and field.value in answer)
-            if chosen:
-                draw = draw_tick if mark_style == "tick" else draw_cross
-                image = draw(image, box, pen, rng)
+            if (field.question, field.value) in cancelled:
+                image = draw_fill(image, box, pen, rng)
+            elif chosen:
+                image = MARKS[mark_style](image, box, pen, rng)
         elif field.kind == "char" and answer and field.index is not None:
             question = layout.questionnaire.question(field.question)
             text = cell_text(question, str(answer))
@@ -118,6 +144,21 @@ def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any]
                                      int(style.line * scale), Pen(pen.colour, 1), rng)
             written[field.question] = rest
     return image, written
+
+
+def _cancelled_boxes(layout: Layout, page: int, answers: dict[str, Any],
+                     rng: np.random.Generator) -> set[tuple[str, str]]:
+    """Now and then a respondent changes their mind: a box filled in, another one ticked."""
+    cancelled: set[tuple[str, str]] = set()
+    for question in {f.question for f in layout.page_layout(page).fields if f.kind == "choice"}:
+        answer = answers.get(question)
+        if layout.questionnaire.question(question).type != "select_one" or not answer:
+            continue
+        if rng.random() < CANCEL_SHARE:
+            others = [c for c in layout.questionnaire.question(question).choice_names()
+                      if c != answer]
+            cancelled.add((question, str(others[int(rng.integers(len(others)))])))
+    return cancelled
 
 
 def _questionnaire_pages(form_dir: Path, layout: Layout) -> list[tuple[Path, int]]:
