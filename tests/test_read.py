@@ -94,3 +94,21 @@ def test_multiple_choice_logic() -> None:
     some = choice_answer("q", True, [box("a", "marked"), box("b", "empty"), box("c", "marked")],
                          0.8)
     assert (some.value, some.needs_review) == ("a c", False)
+
+
+def test_fat_crosses_faint_pencil_and_cancellations() -> None:
+    fat_cross = classify_fill(0.85, side_fill=0.2)
+    assert (fat_cross.state, fat_cross.confidence) == ("marked", 1.0)
+    filled_in = classify_fill(0.9, side_fill=0.95)
+    assert filled_in.state == "cancelled" and filled_in.confidence >= 0.8
+    pencil = classify_fill(0.01, faint=0.08)
+    assert pencil.state == "empty" and pencil.confidence < 0.8  # goes to a person
+    assert classify_fill(0.01, faint=0.0).confidence == 1.0
+
+
+def test_a_ring_around_a_box_goes_to_a_person() -> None:
+    boxes = [BoxResult("q", v, "empty", 0.0, 1.0, s)
+             for v, s in (("a", 0.01), ("b", 0.15), ("c", 0.03), ("d", 0.0))]
+    answer = choice_answer("q", False, boxes, 0.8)
+    assert (answer.value, answer.needs_review) == ("", True)
+    assert answer.reason == "a ring drawn around b: circled instead of ticked?"

@@ -32,18 +32,15 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
     return answers
 
 
+HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
-RING_OVER_SIBLINGS = 3.0
 
 
 def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
-    """Empty boxes with far more ink around them than their neighbours: circled answers."""
-    surrounds = sorted(b.surround for b in boxes)
-    if len(surrounds) < 2:
-        return []
-    typical = surrounds[len(surrounds) // 2]
-    return [b.value for b in boxes if b.state == "empty" and b.surround >= RING_INK
-            and b.surround >= RING_OVER_SIBLINGS * max(typical, 0.01)]
+    """Empty boxes with ink all around them: circled answers (a multiple choice may have
+    several). An empty box's surroundings are bare paper; a neighbour's spilling mark may also
+    trip this, which only sends the question to a person."""
+    return [b.value for b in boxes if b.state == "empty" and b.surround >= RING_INK]
 
 
 def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
@@ -54,6 +51,12 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     unsure = [b.value for b in boxes if b.confidence < review_below]
     if unsure:
         return Answer(name, "", confidence, True, f"unsure reading of {' '.join(unsure)}")
+    cancelled = [b.value for b in boxes if b.state == "cancelled"]
+    if cancelled and (not marked or any(b.fill >= HEAVY_MARK for b in marked)):
+        # A box filled in with no other box ticked, or beside marks nearly as dark, may be a
+        # heavy mark rather than a cancellation: a person decides.
+        return Answer(name, "", min(confidence, 0.5), True,
+                      f"filled-in box {' '.join(cancelled)}: a cancelled mark, or a heavy one?")
     ringed = _ringed(boxes)
     if ringed:
         return Answer(name, "", min(confidence, 0.5), True,

@@ -150,7 +150,9 @@ def _cancelled_boxes(layout: Layout, page: int, answers: dict[str, Any],
                      rng: np.random.Generator) -> set[tuple[str, str]]:
     """Now and then a respondent changes their mind: a box filled in, another one ticked."""
     cancelled: set[tuple[str, str]] = set()
-    for question in {f.question for f in layout.page_layout(page).fields if f.kind == "choice"}:
+    questions = dict.fromkeys(f.question for f in layout.page_layout(page).fields
+                              if f.kind == "choice")  # in page order: the corpus is seeded
+    for question in questions:
         answer = answers.get(question)
         if layout.questionnaire.question(question).type != "select_one" or not answer:
             continue
