@@ -15,6 +15,7 @@ Point = tuple[float, float]
 
 A4_SHORT_SIDE_MM = 210.0
 MARK_SIDE_MM = 6.0
+INK_OF_PAPER = 0.62  # ink is darker than this share of the paper's brightness
 SEARCH_SHORT_SIDE = 800  # pixels across the page's short side when searching for marks
 CORNER_WINDOW = 0.33  # share of width and height searched for a mark at each corner
 
@@ -57,7 +58,7 @@ TURNS = {0: 0, 1: 1, 3: 2, 2: 3}
 def ink_threshold(gray: Image8) -> int:
     """A threshold between paper and ink, taken from this page rather than fixed."""
     paper = float(np.percentile(gray[:: 8, :: 8], 90))
-    return int(max(60.0, paper * 0.62))
+    return int(max(60.0, paper * INK_OF_PAPER))
 
 
 def find_corner_marks(gray: Image8) -> CornerMarks:

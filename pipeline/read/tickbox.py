@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.forms.manifest import Box
+from pipeline.read.register import INK_OF_PAPER
 
 Image8 = NDArray[np.uint8]
 BoxState = Literal["empty", "marked", "cancelled"]
@@ -20,7 +21,6 @@ CANCELLED_AT = 0.78  # a box filled in this much is a cancelled mark
 
 
 EVEN_FILL = 0.5  # a cancelled box is dark everywhere, a fat cross leaves its sides white
-PAPER_TO_INK = 0.62  # the ink threshold is this share of the paper's brightness (register.py)
 FAINT_OF_PAPER = 0.85  # light grey ink: darker than this share of the paper
 FAINT_MARK = 0.04  # this much faint ink in a box is a mark someone may have meant
 SURROUND_NEAR, SURROUND_FAR = 0.1, 0.45  # the band outside the box searched for a ring, in sides
@@ -41,7 +41,7 @@ def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReadin
     if inner.size == 0:
         return BoxReading("empty", 0.0, 0.0)
     ink = inner < threshold
-    faint = float(np.mean(inner < min(250, round(threshold / PAPER_TO_INK * FAINT_OF_PAPER))))
+    faint = float(np.mean(inner < min(250, round(threshold / INK_OF_PAPER * FAINT_OF_PAPER))))
     reading = classify_fill(float(np.mean(ink)), _side_fill(ink), faint)
     return replace(reading, surround=_surround(image, (x0, y0, x1, y1), threshold))
 
