@@ -190,13 +190,6 @@ def join_chunks(readings: Sequence[FileReading]) -> FileReading:
                        failed.permanent if failed else False, tuple(seconds.items()))
 
 
-def read_file(archived: ArchivedFile, layouts: dict[str, Layout],
-              settings: ReaderSettings) -> FileReading:
-    """Every page of one archived file, in one go."""
-    pages = count_pages(archived)
-    return read_chunk(PageChunk(archived, 1, pages), layouts, settings)
-
-
 def store_reading(reading: FileReading, batch_id: int, workspace: Workspace) -> FileReading:
     """Write one file's results in one transaction; returns them as stored."""
     store = Store.open(workspace.store_url)

@@ -23,9 +23,10 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
         if not question.is_choice:
             # Text a person should check keeps its reading, so the check is a correction.
             reading = texts[name]
+            written = bool(reading.text or reading.problem)  # a blank box needs no crop kept
             answers.append(Answer(name, reading.text, reading.confidence,
                                   needs_review=bool(reading.problem), reason=reading.problem,
-                                  crop_png=encode(reading.crop)))
+                                  crop_png=encode(reading.crop) if written else None))
             continue
         own = [b for b in boxes if b.question == name]
         answers.append(choice_answer(name, question.type == "select_multiple", own, review_below))

@@ -108,15 +108,12 @@ def _region(image: Image8, region: tuple[float, float, float, float]) -> Image8:
 
 
 def _decode(image: Image8) -> PageCode | None:
-    formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    for barcode in zxingcpp.read_barcodes(image, formats=formats):
-        code = decode_page_code(barcode.text)
-        if code is not None:
-            return code
-    return None
+    found = _decode_anywhere(image)
+    return None if found is None else found[0]
 
 
 def _decode_anywhere(image: Image8) -> tuple[PageCode, tuple[float, float]] | None:
+    """Our page code in the image, and the centre of the symbol."""
     formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     for barcode in zxingcpp.read_barcodes(image, formats=formats):
         code = decode_page_code(barcode.text)

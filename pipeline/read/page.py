@@ -64,12 +64,13 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
     threshold = ink_threshold(gray)
     if float(np.mean(gray[::4, ::4] < threshold)) < BLANK_INK_SHARE:
         return PageResult(ref, "blank", "no ink beyond noise: the back of a duplex scan?")
-    registration = register(gray)
+    marks = find_corner_marks(gray)
+    registration = register(gray, marks)
     if registration is None:
         foreign = foreign_barcode(gray)
         if foreign is not None:
             return PageResult(ref, "unknown_form", f"not a papertwin page: barcode {foreign}")
-        found = find_corner_marks(gray).found
+        found = marks.found
         if found:
             return PageResult(ref, "unreadable",
                               f"only {found} of 4 corner marks found: damaged or cut off")

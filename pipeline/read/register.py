@@ -102,13 +102,13 @@ def _find_corner_marks(gray: Image8) -> CornerMarks:
     )
 
 
-def register(gray: Image8) -> Registration | None:
+def register(gray: Image8, marks: CornerMarks | None = None) -> Registration | None:
     """Find the marks and turn the page so that the solid mark is at the top left.
 
     Three marks are enough (a torn or folded corner); if the solid one is the missing one, the
     empty corner says which way up the page is.
     """
-    marks = find_corner_marks(gray)
+    marks = marks if marks is not None else find_corner_marks(gray)
     if marks.found < 3:
         return None
     solid = [i for i in range(4) if marks.centres[i] is not None and marks.solid[i]]
