@@ -180,7 +180,7 @@ def read_chunk(chunk: PageChunk, layouts: dict[str, Layout],
 
 def join_chunks(readings: Sequence[FileReading]) -> FileReading:
     """The chunks of one file, in page order, as one reading."""
-    pages = tuple(p for r in readings for p in r.pages)
+    pages = assemble_responses(tuple(p for r in readings for p in r.pages))
     failed = next((r for r in readings if r.error), None)
     seconds: dict[str, float] = defaultdict(float)
     for reading in readings:
@@ -188,6 +188,25 @@ def join_chunks(readings: Sequence[FileReading]) -> FileReading:
             seconds[stage] += spent
     return FileReading(readings[0].archived, pages, failed.error if failed else "",
                        failed.permanent if failed else False, tuple(seconds.items()))
+
+
+def assemble_responses(pages: tuple[PageResult, ...]) -> tuple[PageResult, ...]:
+    """Give pages of forms printed without a copy serial (imported queXF forms) a response of
+    their own: consecutive pages of one form in a file make one response, and a page number
+    that does not follow the one before starts the next. The serial names the file by its hash,
+    so it is the same however often the batch is read."""
+    assembled: list[PageResult] = []
+    count = 0
+    previous: PageResult | None = None
+    for page in pages:
+        if page.outcome != "identified" or page.serial:
+            assembled.append(page)
+            continue
+        if previous is None or previous.form_key != page.form_key or page.page <= previous.page:
+            count += 1
+        previous = page
+        assembled.append(replace(page, serial=f"{page.ref.sha256[:10]}.{count}"))
+    return tuple(assembled)
 
 
 def store_reading(reading: FileReading, batch_id: int, workspace: Workspace) -> FileReading:

@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--out", type=Path, required=True, help="folder for the PNG pages")
     preview.add_argument("--dpi", type=int, default=100, help="resolution (default 100)")
     _add_layout_options(preview)
+    imported = forms_verbs.add_parser("import", help="register a form printed by queXF")
+    imported.add_argument("banding", type=Path, help="queXF banding file (XML)")
+    imported.add_argument("--out", type=Path, required=True, help="folder for layout.json")
+    imported.add_argument("--id", dest="form_id", default=None,
+                          help="questionnaire id for the dataset (default quexf_<its id>)")
 
     simulate = verbs.add_parser("simulate", help="filled, scanner-damaged returns of a built form")
     simulate.add_argument("--form", type=Path, required=True, help="folder of a built form")
@@ -153,6 +158,8 @@ def _run(args: argparse.Namespace) -> int:
 def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
     from pipeline.forms.build import build_forms, preview_form
 
+    if args.forms_verb == "import":
+        return _forms_import(args, workspace)
     if args.forms_verb == "preview":
         pages, warnings = preview_form(args.template, args.out, _layout_options(args), args.dpi)
         _print_warnings(warnings)
@@ -174,6 +181,19 @@ def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
     print(f"  layout:   {built.layout_path}")
     if built.contacts_path is not None:
         print(f"  contacts: {built.contacts_path} (names and addresses by serial: keep it safe)")
+    return 0
+
+
+def _forms_import(args: argparse.Namespace, workspace: Workspace) -> int:
+    from pipeline.forms.quexf import import_banding
+
+    imported = import_banding(args.banding, args.out, workspace, args.form_id)
+    _print_warnings(imported.warnings)
+    layout = imported.layout
+    questions = len(layout.questionnaire.questions)
+    print(f"imported form {layout.form_key} from {args.banding} ({len(layout.pages)} pages, "
+          f"{questions} questions); its scans are read by `papertwin ingest`")
+    print(f"  layout:   {imported.layout_path}")
     return 0
 
 

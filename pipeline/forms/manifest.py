@@ -20,7 +20,8 @@ SCHEMA = "papertwin.layout/1"
 
 Box = tuple[float, float, float, float]
 FieldKind = Literal["choice", "text", "char"]
-MarkKind = Literal["solid", "ring"]
+# corner: an L-shaped mark (printed by another system); its box is centred on the inner corner
+MarkKind = Literal["solid", "ring", "corner"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,19 @@ class Copy:
 
 
 @dataclass(frozen=True)
+class PageCodes:
+    """How a form printed by another system names its pages: one barcode per page that says which
+    page it is but not which copy, so consecutive pages of a scan file make one response."""
+
+    symbology: str  # the barcode format, as zxing-cpp names it ("ITF")
+    pages: tuple[tuple[str, int], ...]  # barcode text -> page number
+    system: str = ""  # the system that printed the form ("queXF")
+
+    def page_of(self, text: str) -> int | None:
+        return dict(self.pages).get(text)
+
+
+@dataclass(frozen=True)
 class Layout:
     form_key: str
     title: str
@@ -67,6 +81,7 @@ class Layout:
     languages: tuple[str, ...] = ("en",)  # the languages printed, in order
     large_print: bool = False
     cover_letters: bool = False  # each copy starts with an addressed cover letter (no code)
+    page_codes: PageCodes | None = None  # set for a form printed elsewhere, with no copy serial
 
     def page_layout(self, page: int) -> PageLayout:
         for p in self.pages:
@@ -109,8 +124,21 @@ def layout_to_dict(layout: Layout) -> dict[str, Any]:
         "languages": list(layout.languages),
         "large_print": layout.large_print,
         "cover_letters": layout.cover_letters,
+        **({"page_codes": _page_codes_to_dict(layout.page_codes)} if layout.page_codes else {}),
         "questionnaire": layout.questionnaire.to_dict(),
     }
+
+
+def _page_codes_to_dict(codes: PageCodes) -> dict[str, Any]:
+    return {"system": codes.system, "symbology": codes.symbology, "pages": dict(codes.pages)}
+
+
+def _page_codes_from_dict(data: Any) -> PageCodes | None:
+    if data is None:
+        return None
+    return PageCodes(symbology=str(data["symbology"]),
+                     pages=tuple((str(k), int(v)) for k, v in data["pages"].items()),
+                     system=str(data.get("system", "")))
 
 
 def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
@@ -149,8 +177,9 @@ def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
             languages=tuple(data.get("languages") or ("en",)),
             large_print=bool(data.get("large_print", False)),
             cover_letters=bool(data.get("cover_letters", False)),
+            page_codes=_page_codes_from_dict(data.get("page_codes")),
         )
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise LayoutError(f"{source}: malformed layout manifest ({exc!r})") from exc
 
 

@@ -18,12 +18,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
-
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.routing import END
+from pipeline.forms.safexml import parse_xml_file
 from pipeline.model import (
     Choice,
     Grid,
@@ -39,7 +37,6 @@ from pipeline.model import (
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element  # types only: parsing goes through defusedxml
 
-MAX_BYTES = 20 * 1024 * 1024  # far above any real questionnaire; refuses runaway inputs
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FORM_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
@@ -79,32 +76,7 @@ def load_quexml(path: Path) -> tuple[Questionnaire, list[str]]:
 
 
 def _parse(path: Path) -> Element:
-    if not path.exists():
-        raise TemplateError(f"template {path} does not exist: check the path")
-    if not path.is_file():
-        raise TemplateError(f"template {path} is not a file")
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise TemplateError(f"template {path} is {size} bytes; a queXML template is at most "
-                                f"{MAX_BYTES} bytes")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TemplateError(f"template {path} cannot be read: {exc.strerror or exc}") from exc
-    try:
-        root: Element = SafeET.fromstring(data)
-    except DefusedXmlException as exc:
-        raise TemplateError(f"template {path} is refused: it declares XML entities or external "
-                            "references, which queXML never needs") from exc
-    except (SafeET.ParseError, ValueError, LookupError) as exc:
-        raise TemplateError(f"template {path} is not well-formed XML: {_first_line(exc)}") from exc
-    for element in root.iter():
-        if isinstance(element.tag, str) and "}" in element.tag:
-            element.tag = element.tag.split("}", 1)[1]  # queXML has no namespace; tolerate one
-    if root.tag != "questionnaire":
-        raise TemplateError(f"template {path}: the root element is <{root.tag}>, not "
-                            "<questionnaire>: is this a queXML file?")
-    return root
+    return parse_xml_file(path, "questionnaire", "template")
 
 
 def _language(root: Element, source: str) -> str:
@@ -572,5 +544,3 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

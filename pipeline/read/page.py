@@ -10,11 +10,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.forms.manifest import FieldBox, Layout
+from pipeline.forms.pagecode import PageCode
 from pipeline.read.answers import interpret_page
 from pipeline.read.cells import read_cells
+from pipeline.read.foreign import foreign_layouts, identify_foreign
 from pipeline.read.identify import foreign_barcode, identify
 from pipeline.read.refine import refine_box
-from pipeline.read.register import align, find_corner_marks, ink_threshold, register
+from pipeline.read.register import Registration, align, find_corner_marks, ink_threshold, register
 from pipeline.read.results import BoxResult, PageRef, PageResult
 from pipeline.read.text import TextReading, read_text_box
 from pipeline.read.tickbox import read_box
@@ -66,19 +68,32 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
         return PageResult(ref, "blank", "no ink beyond noise: the back of a duplex scan?")
     marks = find_corner_marks(gray)
     registration = register(gray, marks)
-    if registration is None:
-        foreign = foreign_barcode(gray)
+    laps.lap("register")
+    identified = None
+    if registration is not None:
+        identified = identify(registration.upright, set(layouts), settings.ocr_timeout)
+        laps.lap("identify")
+    if (identified is None or identified.code is None) and foreign_layouts(layouts):
+        # Not one of ours: perhaps a page of a form printed elsewhere and imported.
+        foreign = identify_foreign(gray, foreign_layouts(layouts))
+        laps.lap("identify")
         if foreign is not None:
-            return PageResult(ref, "unknown_form", f"not a papertwin page: barcode {foreign}")
+            if foreign.registration is None:
+                return PageResult(ref, "unreadable", foreign.problem,
+                                  form_key=foreign.layout.form_key, page=foreign.page)
+            return _read_fields(foreign.registration, foreign.layout,
+                                PageCode(foreign.layout.form_key, "", foreign.page), "code", ref,
+                                settings)
+    if registration is None or identified is None:
+        foreign_code = foreign_barcode(gray)
+        if foreign_code is not None:
+            return PageResult(ref, "unknown_form", f"not a papertwin page: barcode {foreign_code}")
         found = marks.found
         if found:
             return PageResult(ref, "unreadable",
                               f"only {found} of 4 corner marks found: damaged or cut off")
         return PageResult(ref, "not_a_form", "no corner marks and no page code: an enclosed "
                                              "letter or another document, kept for a person")
-    laps.lap("register")
-    identified = identify(registration.upright, set(layouts), settings.ocr_timeout)
-    laps.lap("identify")
     code = identified.code
     if code is None:
         return PageResult(ref, "unreadable", identified.problem, rotation=registration.rotation)
@@ -90,6 +105,12 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
     if code.page not in {p.page for p in layout.pages}:
         return PageResult(ref, "unreadable", f"form {code.form_key} has no page {code.page}",
                           form_key=code.form_key, serial=code.serial, page=code.page)
+    return _read_fields(registration, layout, code, identified.source, ref, settings)
+
+
+def _read_fields(registration: Registration, layout: Layout, code: PageCode, source: str,
+                 ref: PageRef, settings: ReaderSettings) -> PageResult:
+    """Every box of an identified, registered page."""
     page_layout = layout.page_layout(code.page)
     aligned = align(registration, page_layout, settings.scale, layout.page_size)
     threshold = ink_threshold(aligned.image)
@@ -117,12 +138,12 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
                                  aligned.scale, threshold, settings.ocr_timeout)
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
                              settings.review_below, encode_png)
-    if identified.source == "printed key":
+    if source == "printed key":
         # The serial came from OCR of small print: a person confirms whose answers these are.
         answers = [replace(a, needs_review=True,
                            reason="; ".join(r for r in (a.reason, CHECK_SERIAL) if r))
                    for a in answers]
-    notes = [] if identified.source == "code" else [f"identified by its {identified.source}"]
+    notes = [] if source == "code" else [f"identified by its {source}"]
     if aligned.marks_used < 4:
         notes.append(f"registered on {aligned.marks_used} corner marks")
     return PageResult(

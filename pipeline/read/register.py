@@ -210,3 +210,89 @@ def _similarity_residual(found: NDArray[np.float64], layout_pts: NDArray[np.floa
         return float("inf")
     b = w.mean() - a * z.mean()
     return float(np.sqrt(np.mean(np.abs(a * z + b - w) ** 2)) / abs(a))
+
+
+L_ARM_MM = (10.0, 32.0)  # the arms of an L-shaped corner mark (queXF prints them 19 mm long)
+L_WINDOW = 0.2  # share of width and height searched for an L at each corner
+
+
+def find_corner_angles(gray: Image8) -> CornerMarks:
+    """The inner corners of L-shaped marks (as queXF prints them), at full resolution.
+
+    Each corner's window is mirrored so its L opens towards the bottom right; the inner edge of
+    each arm is fitted as a line, and the two lines meet at the registration point.
+    """
+    height, width = gray.shape
+    px_per_mm = min(height, width) / A4_SHORT_SIDE_MM
+    threshold = ink_threshold(gray)
+    win_w, win_h = int(width * L_WINDOW), int(height * L_WINDOW)
+    centres: list[Point | None] = []
+    for flip_x, flip_y in ((False, False), (True, False), (False, True), (True, True)):
+        x0 = width - win_w if flip_x else 0
+        y0 = height - win_h if flip_y else 0
+        window = gray[y0 : y0 + win_h, x0 : x0 + win_w]
+        if flip_x:
+            window = window[:, ::-1]
+        if flip_y:
+            window = window[::-1, :]
+        ink = np.ascontiguousarray(window < threshold).astype(np.uint8)
+        vertex = _inner_corner(ink, px_per_mm)
+        if vertex is None:
+            centres.append(None)
+            continue
+        vx, vy = vertex
+        centres.append((x0 + (win_w - vx if flip_x else vx), y0 + (win_h - vy if flip_y else vy)))
+    return CornerMarks((centres[0], centres[1], centres[2], centres[3]),
+                       (False, False, False, False))
+
+
+def _inner_corner(ink: Image8, px_per_mm: float) -> Point | None:
+    """The inner corner of the L nearest the window's top-left, as an L opening right and down."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    low, high = L_ARM_MM[0] * px_per_mm, L_ARM_MM[1] * px_per_mm
+    best: tuple[float, Point] | None = None
+    for label in range(1, len(stats)):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if not (low <= w <= high and low <= h <= high) or area > 0.3 * w * h:
+            continue
+        part = labels[y : y + h, x : x + w] == label
+        thickness = area / (w + h)
+        # Both arms run along the L's outer edges: ink along the whole top and the whole left.
+        edge = max(2, int(3 * thickness))
+        if part[:edge, :].any(axis=0).mean() < 0.85 or part[:, :edge].any(axis=1).mean() < 0.85:
+            continue
+        vertical = _inner_edge(part, thickness)
+        horizontal = _inner_edge(part.T, thickness)
+        if vertical is None or horizontal is None:
+            continue
+        # x = a*y + b (the vertical arm's inner edge), y = c*x + d (the horizontal arm's).
+        a, b = vertical
+        c, d = horizontal
+        vy = (c * b + d) / (1.0 - a * c)
+        vx = a * vy + b
+        distance = float(np.hypot(x + vx, y + vy))
+        if best is None or distance < best[0]:
+            best = (distance, (x + vx, y + vy))
+    return None if best is None else best[1]
+
+
+def _inner_edge(part: NDArray[np.bool_], thickness: float) -> tuple[float, float] | None:
+    """The inner edge of the arm along the left of `part`: x = a*y + b, fitted over the rows
+    clear of the other arm, in continuous pixel coordinates."""
+    height = part.shape[0]
+    start = int(3 * thickness) + 2
+    rows = np.arange(start, height)
+    if rows.size < 5:
+        return None
+    band = part[start:, : max(3, int(4 * thickness))]
+    has_ink = band.any(axis=1)
+    if has_ink.mean() < 0.7:
+        return None
+    # The rightmost ink pixel of each row, plus one: where the arm's ink ends.
+    last = band.shape[1] - np.argmax(band[:, ::-1], axis=1)
+    ys, xs = rows[has_ink] + 0.5, last[has_ink].astype(np.float64)
+    a, b = np.polyfit(ys, xs, 1)
+    residual = np.abs(xs - (a * ys + b))
+    keep = residual <= max(1.5, float(np.percentile(residual, 80)))
+    a, b = np.polyfit(ys[keep], xs[keep], 1)
+    return float(a), float(b)

@@ -31,7 +31,7 @@ class BoxReading:
     state: BoxState
     fill: float  # share of inked pixels inside the box
     confidence: float  # 0..1
-    surround: float = 0.0  # share of inked pixels in a band just outside (left, above, below)
+    surround: float = 0.0  # inked share of the barest band just outside (left, above, below)
 
 
 def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReading:
@@ -65,10 +65,10 @@ def _surround(image: Image8, box: tuple[float, float, float, float], threshold: 
         image[round(y1 + near_y) : round(y1 + far_y), round(x0 - near_x) : round(x1 + near_x)],
         image[round(y0) : round(y1), round(x0 - far_x) : round(x0 - near_x)],
     )
-    pixels = sum(b.size for b in bands)
-    if pixels == 0 or min(round(y0 - far_y), round(x0 - far_x)) < 0:
+    if min(b.size for b in bands) == 0 or min(round(y0 - far_y), round(x0 - far_x)) < 0:
         return 0.0
-    return float(sum(np.count_nonzero(b < threshold) for b in bands)) / pixels
+    # A ring leaves ink on every side; a printed arrow or a neighbour's stroke only on one or two.
+    return min(float(np.count_nonzero(b < threshold)) / b.size for b in bands)
 
 
 def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0) -> BoxReading:

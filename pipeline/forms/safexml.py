@@ -1,0 +1,54 @@
+"""XML files from outside (queXML templates, queXF banding): parsed with defusedxml only.
+
+No entity declarations and no external references are accepted, a runaway file is refused by
+size, and every problem is a TemplateError that names the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from pipeline.errors import TemplateError
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element  # types only: parsing goes through defusedxml
+
+MAX_BYTES = 20 * 1024 * 1024  # far above any real questionnaire; refuses runaway inputs
+
+
+def parse_xml_file(path: Path, root_tag: str, what: str) -> Element:
+    """The root element, which must be `root_tag`; namespaces are dropped from every tag."""
+    if not path.exists():
+        raise TemplateError(f"{what} {path} does not exist: check the path")
+    if not path.is_file():
+        raise TemplateError(f"{what} {path} is not a file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise TemplateError(f"{what} {path} is {size} bytes; papertwin reads at most "
+                                f"{MAX_BYTES} bytes of XML")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"{what} {path} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        root: Element = SafeET.fromstring(data)
+    except DefusedXmlException as exc:
+        raise TemplateError(f"{what} {path} is refused: it declares XML entities or external "
+                            "references, which it never needs") from exc
+    except (SafeET.ParseError, ValueError, LookupError) as exc:
+        raise TemplateError(f"{what} {path} is not well-formed XML: {first_line(exc)}") from exc
+    for element in root.iter():
+        if isinstance(element.tag, str) and "}" in element.tag:
+            element.tag = element.tag.split("}", 1)[1]
+    if root.tag != root_tag:
+        raise TemplateError(f"{what} {path}: the root element is <{root.tag}>, not "
+                            f"<{root_tag}>: is this the right kind of file?")
+    return root
+
+
+def first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
