@@ -85,7 +85,7 @@ def test_single_choice_logic() -> None:
     assert (corrected.value, corrected.needs_review) == ("b", False)
     two = choice_answer("q", False, [box("a", "marked"), box("b", "marked")], 0.8)
     assert (two.value, two.needs_review) == ("", True)
-    assert two.reason == "ambiguous: 2 marked (a b)"
+    assert (two.reason, two.flag) == ("ambiguous: 2 marked (a b)", "ambiguous")
     unsure = choice_answer("q", False, [box("a", "marked", 0.6), box("b", "empty")], 0.8)
     assert (unsure.value, unsure.needs_review) == ("", True)
 
@@ -111,4 +111,5 @@ def test_a_ring_around_a_box_goes_to_a_person() -> None:
              for v, s in (("a", 0.01), ("b", 0.15), ("c", 0.03), ("d", 0.0))]
     answer = choice_answer("q", False, boxes, 0.8)
     assert (answer.value, answer.needs_review) == ("", True)
-    assert answer.reason == "a ring drawn around b: circled instead of ticked?"
+    assert answer.reason == "ringed: a ring drawn around b: circled instead of ticked?"
+    assert answer.flag == "ringed"

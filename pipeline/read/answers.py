@@ -1,21 +1,43 @@
-"""From box readings to answers: question logic, and what must go to a person."""
+"""From box readings to answers: question logic, and what must go to a person.
+
+Every answer sent to a person says why, with a category from a small fixed set
+(results.FlagCategory) at the start of its reason.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.forms.manifest import PageLayout
-from pipeline.model import Questionnaire
-from pipeline.read.results import Answer, BoxResult
+from pipeline.model import Question, Questionnaire
+from pipeline.read.results import Answer, BoxResult, FlagCategory, flag_of, flag_reason
 from pipeline.read.text import TextReading
+
+HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
+RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
+OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)
+OTHER_LABEL = re.compile(r"^\s*(other\b.*|yes\W*)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PageIdentity:
+    """Which page of which copy: what the audit sample is drawn from."""
+
+    form_key: str
+    serial: str
+    page: int
 
 
 def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequence[BoxResult],
                    texts: Mapping[str, TextReading], review_below: float,
-                   encode: Callable[[NDArray[np.uint8]], bytes]) -> list[Answer]:
+                   encode: Callable[[NDArray[np.uint8]], bytes], audit_share: float = 0.0,
+                   identity: PageIdentity | None = None) -> list[Answer]:
     answers = []
     on_page = list(dict.fromkeys(f.question for f in page.fields))
     for name in on_page:
@@ -26,15 +48,16 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
             written = bool(reading.text or reading.problem)  # a blank box needs no crop kept
             answers.append(Answer(name, reading.text, reading.confidence,
                                   needs_review=bool(reading.problem), reason=reading.problem,
-                                  crop_png=encode(reading.crop) if written else None))
+                                  crop_png=encode(reading.crop) if written else None,
+                                  flag=flag_of(reading.problem)))
             continue
         own = [b for b in boxes if b.question == name]
         answers.append(choice_answer(name, question.type == "select_multiple", own, review_below))
+    answers = check_specify(questionnaire, answers)
+    if audit_share > 0 and identity is not None:
+        answers = [audited(a) if not a.needs_review and in_audit(
+            identity, a.question, audit_share) else a for a in answers]
     return answers
-
-
-HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
-RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
 
 
 def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
@@ -49,22 +72,84 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     """Cancelled boxes count as not chosen; several live marks on a single choice go to a person."""
     marked = [b for b in boxes if b.state == "marked"]
     confidence = min((b.confidence for b in boxes), default=1.0)
-    unsure = [b.value for b in boxes if b.confidence < review_below]
+    unsure = [b for b in boxes if b.confidence < review_below]
     if unsure:
-        return Answer(name, "", confidence, True, f"unsure reading of {' '.join(unsure)}")
+        names = " ".join(b.value for b in unsure)
+        if all(b.faint for b in unsure):
+            return _flagged(name, confidence, "low contrast", f"faint marks in {names}")
+        return _flagged(name, confidence, "ambiguous", f"unsure reading of {names}")
     cancelled = [b.value for b in boxes if b.state == "cancelled"]
     if cancelled and (not marked or any(b.fill >= HEAVY_MARK for b in marked)):
         # A box filled in with no other box ticked, or beside marks nearly as dark, may be a
         # heavy mark rather than a cancellation: a person decides.
-        return Answer(name, "", min(confidence, 0.5), True,
-                      f"filled-in box {' '.join(cancelled)}: a cancelled mark, or a heavy one?")
+        return _flagged(name, min(confidence, 0.5), "cancelled or heavy",
+                        f"filled-in box {' '.join(cancelled)}: a cancelled mark, or a heavy one?")
     ringed = _ringed(boxes)
     if ringed:
-        return Answer(name, "", min(confidence, 0.5), True,
-                      f"a ring drawn around {' '.join(ringed)}: circled instead of ticked?")
+        return _flagged(name, min(confidence, 0.5), "ringed",
+                        f"a ring drawn around {' '.join(ringed)}: circled instead of ticked?")
     if multiple:
         return Answer(name, " ".join(b.value for b in marked), confidence)
     if len(marked) > 1:
         chosen = " ".join(b.value for b in marked)
-        return Answer(name, "", confidence, True, f"ambiguous: {len(marked)} marked ({chosen})")
+        return _flagged(name, confidence, "ambiguous", f"{len(marked)} marked ({chosen})")
     return Answer(name, marked[0].value if marked else "", confidence)
+
+
+def opening_choices(owner: Question, specify: str) -> set[str]:
+    """The owner's choices that lead to its "please specify" line.
+
+    Where the owner routes, those that do not route past the line; otherwise the choice named
+    "other" (or "other_..."), or labelled "Other..." or "Yes"; failing those, the last choice,
+    beside which the line is printed.
+    """
+    if any(c.route_to for c in owner.choices):
+        return {c.name for c in owner.choices if c.route_to in ("", specify)}
+    named = {c.name for c in owner.choices
+             if OTHER_NAME.match(c.name)
+             or any(OTHER_LABEL.match(text) for _, text in c.label.texts)}
+    if named or not owner.choices:
+        return named
+    return {owner.choices[-1].name}
+
+
+def check_specify(questionnaire: Questionnaire, answers: Sequence[Answer]) -> list[Answer]:
+    """A "please specify" text written although its choice is not marked goes to a person, its
+    reading kept: either the text or the choice is wrong, and only a person can say which."""
+    by_name = {a.question: a for a in answers}
+    checked = []
+    for answer in answers:
+        question = questionnaire.question(answer.question)
+        owner_answer = by_name.get(question.other_of) if question.other_of else None
+        if owner_answer is not None and answer.value.strip():
+            owner = questionnaire.question(question.other_of)
+            opening = opening_choices(owner, question.name)
+            if not opening & set(owner_answer.value.split()):
+                chosen = owner_answer.value or "nothing"
+                detail = (f"text written, but {question.other_of} reads {chosen}, not "
+                          f"{' or '.join(sorted(opening))}")
+                reason = "; ".join(r for r in (answer.reason, flag_reason(
+                    "specify without its choice", detail)) if r)
+                answer = replace(answer, needs_review=True, reason=reason,
+                                 flag=answer.flag or "specify without its choice")
+        checked.append(answer)
+    return checked
+
+
+def in_audit(identity: PageIdentity, question: str, share: float) -> bool:
+    """Whether this answer is in the audit sample: a hash of where it is, so that reading the
+    same batch again picks the same answers, and the share holds over any large batch."""
+    key = f"{identity.form_key}|{identity.serial}|{identity.page}|{question}".encode()
+    draw = int.from_bytes(hashlib.sha256(key).digest()[:8], "big") / 2**64
+    return draw < share
+
+
+def audited(answer: Answer) -> Answer:
+    """The answer as read, sent to a person all the same."""
+    return replace(answer, needs_review=True, flag="audit", reason=flag_reason(
+        "audit", "a confident answer picked at random for a person to check"))
+
+
+def _flagged(name: str, confidence: float, category: FlagCategory, detail: str) -> Answer:
+    """An undecided choice: left empty for a person, with why."""
+    return Answer(name, "", confidence, True, flag_reason(category, detail), flag=category)

@@ -1,7 +1,12 @@
 """Character cells (comb fields): one letter or digit per printed cell, checked by type.
 
-Empty cells are found from their ink alone; the written ones are put side by side, clear of the
-cell walls, and read as one line with only the characters the field allows.
+Empty cells are found from their ink alone. The written ones are cleaned of cell-wall remnants and
+specks, put side by side and read as one line with only the characters the field allows: in a line
+tesseract reads a lone "0" that it refuses on its own. Each character comes back with its own box
+and confidence, so each is given to its cell; a cell that got no character, several, an unsure one
+or one its position cannot hold (a letter where a postcode needs a digit) is read again on its
+own, with only the characters that position allows. Numbers, dates and UK postcodes are then
+validated; what fails goes to a person.
 """
 
 from __future__ import annotations
@@ -17,78 +22,205 @@ from numpy.typing import NDArray
 from pipeline.errors import ProgramFailedError
 from pipeline.forms.manifest import FieldBox
 from pipeline.model import Question
-from pipeline.read.tesseract import ocr_words
+from pipeline.read.results import flag_reason
+from pipeline.read.tesseract import OcrChar, ocr_chars
 from pipeline.read.text import TextReading
 
 Image8 = NDArray[np.uint8]
 
 CELL_INSET = 0.16
 EMPTY_CELL_INK = 0.02
-LOW_CONFIDENCE = 60.0
+SPECK_SHARE = 0.004  # ink components smaller than this share of the cell are noise
+WALL_PX = 3  # a component this thin along the crop's edge is what is left of the cell wall
+SURE = 85.0  # a character read this confidently in the line is not read again
+LOW_CONFIDENCE = 60.0  # a character less confident than this, even alone, goes to a person
+BORDER = 16
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+DIGITS = "0123456789"
 WHITELISTS = {
-    "digits": "0123456789",
-    "capitals": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    "alphanumeric": "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    "digits": DIGITS,
+    "capitals": LETTERS,
+    "alphanumeric": LETTERS + DIGITS,
     "any": "",
 }
-UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+# UK postcodes (BS 7666): the area's letters, the district, then the unit: a digit and two letters.
+POSTCODE_FIRST = "ABCDEFGHIJKLMNOPRSTUWYZ"  # never Q, V, X
+POSTCODE_SECOND = "ABCDEFGHKLMNOPQRSTUVWXY"  # never I, J, Z
+POSTCODE_UNIT = "ABDEFGHJLNPQRSTUWXYZ"  # never C, I, K, M, O, V
+UK_POSTCODE = re.compile(
+    rf"^(?:[{POSTCODE_FIRST}][0-9]{{1,2}}|[{POSTCODE_FIRST}][{POSTCODE_SECOND}][0-9]{{1,2}}"
+    rf"|[{POSTCODE_FIRST}][0-9][ABCDEFGHJKPSTUW]|[{POSTCODE_FIRST}][{POSTCODE_SECOND}][0-9]"
+    rf"[ABEHMNPRVWXY]) ?[0-9][{POSTCODE_UNIT}]{{2}}$")
 
 
 def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, scale: float,
                threshold: int, timeout: float) -> TextReading:
     ordered = sorted(cells, key=lambda c: c.index or 0)
-    crops = [_cell_interior(image, c, scale) for c in ordered]
-    inked = [float(np.mean(crop < threshold)) >= EMPTY_CELL_INK for crop in crops]
     strip = _strip(image, ordered, scale)
-    if not any(inked):
+    glyphs = [_glyph(_cell_interior(image, c, scale), threshold) for c in ordered]
+    written = [g for g in glyphs if g is not None]
+    if not written:
         return TextReading("", 1.0, strip)
-    written = [crop for crop, ink in zip(crops, inked, strict=True) if ink]
-    charset = "digits" if question.type in ("integer", "decimal", "date") else question.charset
-    line = _line_image(written, threshold)
     try:
-        words = ocr_words(line, psm=7, timeout=timeout, whitelist=WHITELISTS[charset])
+        read = _read_written(written, question, timeout)
     except ProgramFailedError as exc:
-        return TextReading("", 0.0, strip, problem=f"OCR failed: {exc}")
-    read = "".join(w.text for w in words).replace(" ", "")
-    confidence = float(np.mean([w.confidence for w in words])) / 100.0 if words else 0.0
-    if len(read) != len(written):
-        return TextReading(read, confidence, strip, problem=(
-            f"failed validation: {len(written)} cells written, {len(read)} characters read"))
-    text = _place(read, inked)
+        return TextReading("", 0.0, strip, problem=flag_reason("OCR failed", str(exc)))
+    chars = iter(read)
+    placed = [next(chars) if g is not None else None for g in glyphs]
+    text = "".join(" " if c is None else c.text or "?" for c in placed).strip()
+    confidence = min(c.confidence for c in read) / 100.0
+    unread = [i + 1 for i, c in enumerate(placed) if c is not None and not c.text]
+    if unread:
+        return TextReading(text, 0.0, strip, problem=flag_reason(
+            "OCR low confidence", f"cell {' '.join(map(str, unread))} not recognised"))
     value, problem = validate(question, text)
     if not problem and confidence * 100 < LOW_CONFIDENCE:
-        problem = "OCR low confidence"
+        unsure = [str(i + 1) for i, c in enumerate(placed)
+                  if c is not None and c.confidence < LOW_CONFIDENCE]
+        problem = flag_reason("OCR low confidence", f"cell {' '.join(unsure)}")
     return TextReading(value, confidence, strip, problem)
 
 
 def validate(question: Question, text: str) -> tuple[str, str]:
     """The value as the online export codes it, and what is wrong with it, if anything."""
     compact = text.replace(" ", "")
+    not_a_number = flag_reason("failed validation", "not a number")
     if question.type == "integer":
-        return (compact, "") if compact.isdigit() else (compact, "failed validation: not a number")
+        return (compact, "") if compact.isdigit() else (compact, not_a_number)
     if question.type == "decimal":
         if not compact.isdigit() or len(compact) < 3:
-            return compact, "failed validation: not a number"
+            return compact, not_a_number
         return f"{int(compact[:-2])}.{compact[-2:]}", ""
     if question.type == "date":
+        not_a_date = flag_reason("failed validation", "not a date (day, month, year)")
+        if len(compact) != 8 or not compact.isdigit():
+            return compact, not_a_date
         try:
             day = datetime.date(int(compact[4:8]), int(compact[2:4]), int(compact[0:2]))
         except ValueError:
-            return compact, "failed validation: not a date (day, month, year)"
-        if len(compact) != 8:
-            return compact, "failed validation: not a date (day, month, year)"
+            return compact, not_a_date
         return day.isoformat(), ""
     value = " ".join(text.split())
-    if question.name.lower().startswith("postcode") and not UK_POSTCODE.match(value):
-        return value, "failed validation: not a UK postcode"
+    if is_postcode(question) and not UK_POSTCODE.match(value):
+        return value, flag_reason("failed validation", "not a UK postcode")
     return value, ""
 
 
-def _place(read: str, inked: Sequence[bool]) -> str:
-    """The characters put back in their cells: an empty cell between written ones is a space."""
-    chars = iter(read)
-    text = "".join(next(chars) if ink else " " for ink in inked)
-    return text.strip()
+def is_postcode(question: Question) -> bool:
+    return "postcode" in question.name.lower() or "post_code" in question.name.lower()
+
+
+def _charset(question: Question) -> str:
+    if question.type in ("integer", "decimal", "date"):
+        return DIGITS
+    return WHITELISTS[question.charset]
+
+
+def _allowed(question: Question, first_read: Sequence[str]) -> list[str]:
+    """What each written cell may hold, in order, given what the line read made of them.
+
+    A UK postcode's first character is a letter and its unit a digit and two letters; in six
+    characters a letter second (MB1 2AB) means a digit third, and in seven the third is a digit.
+    """
+    charset = _charset(question)
+    written = len(first_read)
+    allowed = [charset] * written
+    if is_postcode(question) and 5 <= written <= 7:
+        allowed[0] = POSTCODE_FIRST
+        allowed[-3:] = [DIGITS, POSTCODE_UNIT, POSTCODE_UNIT]
+        if written == 5:
+            allowed[1] = DIGITS
+        elif written == 7 or _fits(first_read[1], LETTERS):
+            allowed[1:3] = [POSTCODE_SECOND, DIGITS]
+    return allowed
+
+
+def _read_written(glyphs: Sequence[Image8], question: Question,
+                  timeout: float) -> list[OcrChar]:
+    """One character (or "" where none was recognised) per written cell."""
+    line, spans = _line_image(glyphs)
+    found: list[list[OcrChar]] = [[] for _ in glyphs]
+    for char in ocr_chars(line, psm=7, timeout=timeout, whitelist=_charset(question)):
+        middle = (char.box[0] + char.box[2]) / 2
+        nearest = min(range(len(spans)), key=lambda i: abs((spans[i][0] + spans[i][1]) / 2
+                                                           - middle))
+        found[nearest].append(char)
+    firsts = [chars[0] if len(chars) == 1 else None for chars in found]
+    allowed = _allowed(question, [c.text if c is not None else "" for c in firsts])
+    read = []
+    for glyph, best, cell_allows in zip(glyphs, firsts, allowed, strict=True):
+        if best is not None and best.confidence >= SURE and _fits(best.text, cell_allows):
+            read.append(best)
+            continue
+        again = _read_alone(glyph, cell_allows, timeout)
+        if best is not None and _fits(best.text, cell_allows) and (
+                again is None or again.confidence < best.confidence):
+            again = best
+        read.append(again if again is not None else OcrChar("", 0.0, (0, 0, 0, 0)))
+    return read
+
+
+def _read_alone(glyph: Image8, allowed: str, timeout: float) -> OcrChar | None:
+    """The cell read on its own (tesseract's single-character mode), as its position allows."""
+    image = np.asarray(cv2.copyMakeBorder(glyph, BORDER, BORDER, BORDER, BORDER,
+                                          cv2.BORDER_CONSTANT, value=255), dtype=np.uint8)
+    chars = [c for c in ocr_chars(image, psm=10, timeout=timeout, whitelist=allowed)
+             if _fits(c.text, allowed)]
+    if len(chars) != 1:
+        return None
+    return chars[0]
+
+
+def _fits(text: str, allowed: str) -> bool:
+    return len(text) == 1 and (not allowed or text in allowed)
+
+
+def _glyph(crop: Image8, threshold: int) -> Image8 | None:
+    """The character in a cell, black on white and cropped to its ink; None for an empty cell.
+
+    Components along the crop's edge that are no thicker than a line are what is left of the
+    printed cell wall after registration; specks are scanner noise.
+    """
+    ink = (crop < threshold).astype(np.uint8)
+    if ink.size == 0 or float(ink.mean()) < EMPTY_CELL_INK:
+        return None
+    height, width = ink.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area < SPECK_SHARE * ink.size:
+            continue
+        if (x == 0 or x + w == width) and w <= WALL_PX and h > height / 2:
+            continue
+        if (y == 0 or y + h == height) and h <= WALL_PX and w > width / 2:
+            continue
+        keep[label] = True
+    mask = keep[labels]
+    if not mask.any():
+        return None
+    ys, xs = np.nonzero(mask)
+    mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return np.where(mask, 0, 255).astype(np.uint8)
+
+
+def _line_image(glyphs: Sequence[Image8]) -> tuple[Image8, list[tuple[int, int]]]:
+    """The glyphs side by side, centred on one line, and where each one lies (left, right)."""
+    height = max(g.shape[0] for g in glyphs)
+    gap = max(4, height // 3)
+    parts: list[Image8] = [np.full((height, gap), 255, dtype=np.uint8)]
+    spans = []
+    x = BORDER + gap
+    for glyph in glyphs:
+        column = np.full((height, glyph.shape[1]), 255, dtype=np.uint8)
+        top = (height - glyph.shape[0]) // 2
+        column[top : top + glyph.shape[0], :] = glyph
+        parts += [column, np.full((height, gap), 255, dtype=np.uint8)]
+        spans.append((x, x + glyph.shape[1]))
+        x += glyph.shape[1] + gap
+    line = np.hstack(parts)
+    return np.asarray(cv2.copyMakeBorder(line, BORDER, BORDER, BORDER, BORDER,
+                                         cv2.BORDER_CONSTANT, value=255), dtype=np.uint8), spans
 
 
 def _cell_interior(image: Image8, cell: FieldBox, scale: float) -> Image8:
@@ -104,17 +236,3 @@ def _strip(image: Image8, cells: Sequence[FieldBox], scale: float) -> Image8:
     x1 = max(c.box[2] for c in cells) * scale
     y1 = max(c.box[3] for c in cells) * scale
     return np.ascontiguousarray(image[round(y0) : round(y1), round(x0) : round(x1)])
-
-
-def _line_image(crops: Sequence[Image8], threshold: int) -> Image8:
-    height = max(c.shape[0] for c in crops)
-    gap = np.full((height, max(4, height // 3)), 255, dtype=np.uint8)
-    parts: list[Image8] = [gap]
-    for crop in crops:
-        clean = np.where(crop < threshold, 0, 255).astype(np.uint8)
-        padded = np.full((height, crop.shape[1]), 255, dtype=np.uint8)
-        padded[: crop.shape[0], :] = clean
-        parts += [padded, gap]
-    line = np.hstack(parts)
-    return np.asarray(cv2.copyMakeBorder(line, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255),
-                      dtype=np.uint8)

@@ -11,14 +11,14 @@ from numpy.typing import NDArray
 
 from pipeline.forms.manifest import FieldBox, Layout
 from pipeline.forms.pagecode import PageCode
-from pipeline.read.answers import interpret_page
+from pipeline.read.answers import PageIdentity, interpret_page
 from pipeline.read.cells import read_cells
 from pipeline.read.foreign import foreign_layouts, identify_foreign
 from pipeline.read.identify import foreign_barcode, identify
 from pipeline.read.refine import refine_box
 from pipeline.read.register import Registration, align, find_corner_marks, ink_threshold, register
 from pipeline.read.results import BoxResult, PageRef, PageResult
-from pipeline.read.text import TextReading, read_text_box
+from pipeline.read.text import TextReading, consultation_words, read_text_box
 from pipeline.read.tickbox import read_box
 
 Image8 = NDArray[np.uint8]
@@ -33,6 +33,8 @@ class ReaderSettings:
     dpi: int = 200  # resolution of the frame pages are resampled into
     review_below: float = 0.8  # answers less confident than this go to a person
     ocr_timeout: float = 30.0  # seconds for one tesseract call; past it the field is flagged
+    audit_share: float = 0.0  # share of confident answers sent to a person all the same (0-1)
+    user_words: tuple[str, ...] = ()  # words for tesseract besides the questionnaire's own
 
     @property
     def scale(self) -> float:
@@ -127,17 +129,20 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         if field.kind == "choice" and field.value is not None:
             reading = read_box(aligned.image, field.box, aligned.scale, threshold)
             boxes.append(BoxResult(field.question, field.value, reading.state, reading.fill,
-                                   reading.confidence, reading.surround))
+                                   reading.confidence, reading.surround, reading.faint))
         elif field.kind == "text":
             texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale,
-                                                  threshold, settings.ocr_timeout)
+                                                  threshold, settings.ocr_timeout,
+                                                  consultation_words(layout.questionnaire,
+                                                                     settings.user_words))
         elif field.kind == "char":
             cells.setdefault(field.question, []).append(field)
     for name, group in cells.items():
         texts[name] = read_cells(aligned.image, group, layout.questionnaire.question(name),
                                  aligned.scale, threshold, settings.ocr_timeout)
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
-                             settings.review_below, encode_png)
+                             settings.review_below, encode_png, settings.audit_share,
+                             PageIdentity(code.form_key, code.serial, code.page))
     if source == "printed key":
         # The serial came from OCR of small print: a person confirms whose answers these are.
         answers = [replace(a, needs_review=True,

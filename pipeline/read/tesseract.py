@@ -1,9 +1,21 @@
-"""Wrapper around tesseract (through pytesseract): timeouts and errors as papertwin exceptions."""
+"""Wrapper around tesseract (through pytesseract): timeouts and errors as papertwin exceptions.
+
+Every call has a timeout; a crash or a timeout is a ProgramFailedError (ProgramTimeoutError), which
+the readers turn into a flagged field rather than a failed page.
+"""
 
 from __future__ import annotations
 
+import html
 import os
+import re
+import shlex
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytesseract
@@ -14,6 +26,10 @@ from pipeline.external import require_program
 
 Image8 = NDArray[np.uint8]
 DEFAULT_TIMEOUT = 30.0
+T = TypeVar("T")
+
+# One character of hOCR output with hocr_char_boxes=1: its box, its confidence, the character.
+_HOCR_CHAR = re.compile(r"x_bboxes (\d+) (\d+) (\d+) (\d+); x_conf ([\d.]+)'>([^<]*)</span>")
 
 
 @dataclass(frozen=True)
@@ -23,23 +39,87 @@ class OcrWord:
     line: tuple[int, int, int]  # block, paragraph, line numbers
 
 
+@dataclass(frozen=True)
+class OcrChar:
+    text: str
+    confidence: float  # 0..100: the recogniser's own certainty of this one character
+    box: tuple[int, int, int, int]  # left, top, right, bottom in pixels of the image read
+
+
 def require_tesseract() -> None:
     require_program("tesseract")
 
 
 def ocr_words(image: Image8, psm: int = 6, lang: str = "eng",
-              timeout: float = DEFAULT_TIMEOUT, whitelist: str = "") -> list[OcrWord]:
-    """Words with their confidences; an empty list when there is no text."""
+              timeout: float = DEFAULT_TIMEOUT, whitelist: str = "",
+              user_words: Sequence[str] = ()) -> list[OcrWord]:
+    """Words with their confidences; an empty list when there is no text.
+
+    `user_words` (the consultation's own vocabulary) are added to tesseract's dictionary, so a
+    place or scheme name is not "corrected" into a common English word.
+    """
+    with _user_words_option(user_words) as extra:
+        config = _config(psm, whitelist) + extra
+        data = _run(lambda: pytesseract.image_to_data(
+            image, lang=lang, config=config, output_type=pytesseract.Output.DICT,
+            timeout=timeout), timeout)
+    words = []
+    for i, text in enumerate(data["text"]):
+        conf = float(data["conf"][i])
+        if text.strip() and conf >= 0:
+            line = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+            words.append(OcrWord(text.strip(), conf, line))
+    return words
+
+
+def ocr_chars(image: Image8, psm: int = 7, lang: str = "eng", timeout: float = DEFAULT_TIMEOUT,
+              whitelist: str = "") -> list[OcrChar]:
+    """Every character read, with its own box and confidence (hOCR with character boxes).
+
+    A word's confidence is that of its least certain character and says nothing of which one;
+    character cells need to know which cell is in doubt.
+    """
+    config = _config(psm, whitelist) + " -c hocr_char_boxes=1"
+    raw = _run(lambda: pytesseract.image_to_pdf_or_hocr(
+        image, lang=lang, config=config, extension="hocr", timeout=timeout), timeout)
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+    chars = []
+    for match in _HOCR_CHAR.finditer(text):
+        x0, y0, x1, y1, conf, char = match.groups()
+        char = html.unescape(char).strip()
+        if char:
+            chars.append(OcrChar(char, float(conf), (int(x0), int(y0), int(x1), int(y1))))
+    return chars
+
+
+def _config(psm: int, whitelist: str) -> str:
     # One thread per call: pages are read in parallel already.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     config = f"--psm {psm}"
     if whitelist:
         config += f" -c tessedit_char_whitelist={whitelist}"
+    return config
+
+
+@contextmanager
+def _user_words_option(words: Sequence[str]) -> Iterator[str]:
+    """The command-line options that load `words` as user words, from a temporary file.
+
+    tesseract's LSTM recogniser only loads a dictionary, and so user words, with
+    lstm_use_matrix=1.
+    """
+    if not words:
+        yield ""
+        return
+    with tempfile.TemporaryDirectory(prefix="papertwin-words-") as folder:
+        path = Path(folder) / "user-words.txt"
+        path.write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
+        yield f" --user-words {shlex.quote(str(path))} -c lstm_use_matrix=1"
+
+
+def _run(call: Callable[[], T], timeout: float) -> T:
     try:
-        data = pytesseract.image_to_data(
-            image, lang=lang, config=config, output_type=pytesseract.Output.DICT,
-            timeout=timeout,
-        )
+        return call()
     except pytesseract.TesseractNotFoundError as exc:
         raise MissingProgramError(
             "tesseract is not installed or not on PATH: apt-get install tesseract-ocr"
@@ -50,10 +130,3 @@ def ocr_words(image: Image8, psm: int = 6, lang: str = "eng",
         if "timeout" in str(exc).lower():
             raise ProgramTimeoutError(f"tesseract timed out after {timeout:g} s") from exc
         raise ProgramFailedError(f"tesseract failed: {exc}") from exc
-    words = []
-    for i, text in enumerate(data["text"]):
-        conf = float(data["conf"][i])
-        if text.strip() and conf >= 0:
-            line = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
-            words.append(OcrWord(text.strip(), conf, line))
-    return words

@@ -32,6 +32,7 @@ class BoxReading:
     fill: float  # share of inked pixels inside the box
     confidence: float  # 0..1
     surround: float = 0.0  # inked share of the barest band just outside (left, above, below)
+    faint: bool = False  # unsure only because of light ink (a pencil): low contrast
 
 
 def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReading:
@@ -82,7 +83,7 @@ def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0) -> Bo
         return BoxReading("marked", fill, 1.0)
     reading = _classify_dark(fill)
     if reading.state == "empty" and faint >= FAINT_MARK:
-        return replace(reading, confidence=min(reading.confidence, 0.6))
+        return replace(reading, confidence=min(reading.confidence, 0.6), faint=True)
     return reading
 
 
