@@ -21,6 +21,8 @@ from pipeline.read.text import TextReading
 
 HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
+RING_READ = 0.15  # a ring this inked on every side, alone in its question, is read as the choice
+RING_CONFIDENCE = 0.9
 OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)
 OTHER_LABEL = re.compile(r"^\s*(other\b.*|yes\W*)$", re.IGNORECASE)
 
@@ -67,6 +69,17 @@ def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
     return [b.value for b in boxes if b.state == "empty" and b.surround >= RING_INK]
 
 
+def _clearly_ringed(boxes: Sequence[BoxResult], multiple: bool) -> bool:
+    """Rings that can be read: no box of the question marked or filled in, every ring inked well
+    on every side, and on a single choice only one of them."""
+    if any(b.state != "empty" for b in boxes):
+        return False
+    ringed = [b for b in boxes if b.surround >= RING_INK]
+    if any(b.surround < RING_READ for b in ringed):
+        return False
+    return multiple or len(ringed) == 1
+
+
 def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
                   review_below: float) -> Answer:
     """Cancelled boxes count as not chosen; several live marks on a single choice go to a person."""
@@ -86,6 +99,10 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
                         f"filled-in box {' '.join(cancelled)}: a cancelled mark, or a heavy one?")
     ringed = _ringed(boxes)
     if ringed:
+        if _clearly_ringed(boxes, multiple):
+            # Circled instead of ticked, and nothing else on the question: what was meant is
+            # plain, as a person keying the form would take it.
+            return Answer(name, " ".join(ringed), min(confidence, RING_CONFIDENCE))
         return _flagged(name, min(confidence, 0.5), "ringed",
                         f"a ring drawn around {' '.join(ringed)}: circled instead of ticked?")
     if multiple:

@@ -24,6 +24,11 @@ EVEN_FILL = 0.5  # a cancelled box is dark everywhere, a fat cross leaves its si
 FAINT_OF_PAPER = 0.85  # light grey ink: darker than this share of the paper
 FAINT_MARK = 0.04  # this much faint ink in a box is a mark someone may have meant
 SURROUND_NEAR, SURROUND_FAR = 0.1, 0.45  # the band outside the box searched for a ring, in sides
+OUTLINE = 0.1  # share of the box side taken by the printed outline (and a pixel of play)
+EDGE_INK = 0.02  # ink between the outline and the inner area: a stroke crossing the box's edge
+# A little ink in the middle that carries on well into the margin is a stroke through the box (a
+# tick drawn off-centre or spilling out), not a speck: a mark.
+STROKE_FILL, STROKE_EDGE = 0.04, 0.1
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class BoxReading:
     confidence: float  # 0..1
     surround: float = 0.0  # inked share of the barest band just outside (left, above, below)
     faint: bool = False  # unsure only because of light ink (a pencil): low contrast
+    edge: float = 0.0  # inked share of the margin between the outline and the inner area
 
 
 def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReading:
@@ -43,8 +49,29 @@ def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReadin
         return BoxReading("empty", 0.0, 0.0)
     ink = inner < threshold
     faint = float(np.mean(inner < min(250, round(threshold / INK_OF_PAPER * FAINT_OF_PAPER))))
-    reading = classify_fill(float(np.mean(ink)), _side_fill(ink), faint)
+    edge = _edge(image, (x0, y0, x1, y1), threshold)
+    reading = classify_fill(float(np.mean(ink)), _side_fill(ink), faint, edge)
     return replace(reading, surround=_surround(image, (x0, y0, x1, y1), threshold))
+
+
+def _edge(image: Image8, box: tuple[float, float, float, float], threshold: int) -> float:
+    """Ink inside the box but outside the inner area, the printed outline left out.
+
+    An empty box is bare there; a tick that only clips the box (a big, spilling one) leaves
+    ink there and little in the middle, so the box is not surely empty.
+    """
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    top, left = round(y0 + OUTLINE * h), round(x0 + OUTLINE * w)
+    frame = image[top : round(y1 - OUTLINE * h), left : round(x1 - OUTLINE * w)] < threshold
+    if frame.size == 0:
+        return 0.0
+    inner = frame[round(y0 + INSET * h) - top : round(y1 - INSET * h) - top,
+                  round(x0 + INSET * w) - left : round(x1 - INSET * w) - left]
+    margin = frame.size - inner.size
+    if margin <= 0:
+        return 0.0
+    return float(np.count_nonzero(frame) - np.count_nonzero(inner)) / margin
 
 
 def _side_fill(ink: NDArray[np.bool_]) -> float:
@@ -72,19 +99,24 @@ def _surround(image: Image8, box: tuple[float, float, float, float], threshold: 
     return min(float(np.count_nonzero(b < threshold)) / b.size for b in bands)
 
 
-def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0) -> BoxReading:
+def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0,
+                  edge: float = 0.0) -> BoxReading:
     """State and confidence: confidence falls to 0.5 at each boundary between states.
 
     `side_fill` tells a fat cross (sides of the box left white) from a box filled in to cancel
-    it; `faint` (light grey ink, a pencil) keeps a box with little dark ink from being read as
-    surely empty.
+    it; `faint` (light grey ink, a pencil) and `edge` (a stroke across the box's margin) keep a
+    box with little dark ink from being read as surely empty.
     """
     if fill >= CANCELLED_AT - 0.12 and side_fill < EVEN_FILL:
         return BoxReading("marked", fill, 1.0)
+    if STROKE_FILL <= fill < UNSURE_BAND[1] and edge >= STROKE_EDGE:
+        return BoxReading("marked", fill, 1.0, edge=edge)
     reading = _classify_dark(fill)
+    if reading.state == "empty" and edge >= EDGE_INK:
+        return replace(reading, confidence=min(reading.confidence, 0.6), edge=edge)
     if reading.state == "empty" and faint >= FAINT_MARK:
-        return replace(reading, confidence=min(reading.confidence, 0.6), faint=True)
-    return reading
+        return replace(reading, confidence=min(reading.confidence, 0.6), faint=True, edge=edge)
+    return replace(reading, edge=edge)
 
 
 def _classify_dark(fill: float) -> BoxReading:

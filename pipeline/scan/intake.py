@@ -16,6 +16,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import InputFileError
 from pipeline.fsutil import atomic_copy, sha256_file
+from pipeline.scan.grey import ink_grey
 from pipeline.scan.pdf_images import MAX_PAGE_PIXELS, iter_pdf_pages, pdf_page_count
 from pipeline.workspace import Workspace
 
@@ -104,7 +105,8 @@ def count_pages(archived: ArchivedFile) -> int:
 
 def iter_pages(archived: ArchivedFile, dpi: int, first: int = 1,
                last: int | None = None) -> Iterator[tuple[int, Image8]]:
-    """(1-based page number, 8-bit grey image) for pages first..last of the file."""
+    """(1-based page number, 8-bit grey image) for pages first..last of the file; colour
+    pages are made grey by the channel where blue ink is dark (scan/grey.py)."""
     if archived.kind == "pdf":
         yield from iter_pdf_pages(archived.archived, str(archived.original), dpi, first, last)
         return
@@ -121,7 +123,7 @@ def iter_pages(archived: ArchivedFile, dpi: int, first: int = 1,
                         f"{archived.original} page {index}: image of {width}x{height} pixels is "
                         f"over the limit of {MAX_PAGE_PIXELS:,} (a decompression bomb, or not a "
                         "page scan)")
-                yield index, np.asarray(frame.convert("L"), dtype=np.uint8)
+                yield index, ink_grey(frame)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise InputFileError(f"{archived.original} is not a readable image ({exc}): check the file "
                              "or rescan it") from exc

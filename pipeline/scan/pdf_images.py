@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from pipeline.errors import InputFileError
+from pipeline.scan.grey import ink_grey, ink_grey_bgr
 from pipeline.scan.poppler import rasterise_page
 
 Image8 = NDArray[np.uint8]
@@ -39,7 +40,8 @@ def iter_pdf_pages(path: Path, name: str, dpi: int, first: int = 1,
             page = pdf.pages[number - 1]
             image = _embedded_scan(page, name, number)
             if image is None:
-                image = rasterise_page(path, number, dpi)
+                # In colour, so that blue ink is taken from the channel where it is dark.
+                image = ink_grey_bgr(rasterise_page(path, number, dpi, gray=False))
             yield number, image
 
 
@@ -87,10 +89,7 @@ def _same_shape(width: int, height: int, page_w: float, page_h: float) -> bool:
 
 
 def _to_grey(image: Image.Image) -> Image8:
-    if image.mode == "1":  # bitonal: straight to 0/255 without PIL's conversion pass
-        grey = np.asarray(image, dtype=np.uint8) * np.uint8(255)
-    else:
-        grey = np.asarray(image.convert("L"), dtype=np.uint8)
+    grey = ink_grey(image)
     if float(grey[::8, ::8].mean()) < 100:  # stored with black as 1 (a /Decode inversion)
         grey = 255 - grey
     return np.ascontiguousarray(grey)

@@ -26,6 +26,11 @@ WRITING_TOOLS = (
     ("thick marker", (20, 20, 20), (6, 9)),
     ("soft pencil", (115, 115, 120), (2, 3)),
 )
+# Pens whose ink only a colour scan keeps dark: in grey (luminance) pale blue is nearly paper.
+COLOUR_SCAN_TOOLS = (
+    ("pale blue ballpoint", (205, 150, 95), (2, 3)),
+    ("pale blue gel", (215, 165, 110), (2, 4)),
+)
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",

@@ -21,6 +21,7 @@ from pipeline.scan.poppler import page_count, rasterise_page
 from pipeline.simulate.answers import cell_text, choose_answers
 from pipeline.simulate.damage import Damage, damage_page, encode_jpeg
 from pipeline.simulate.pen import (
+    COLOUR_SCAN_TOOLS,
     PEN_COLOURS,
     WRITING_TOOLS,
     Image8,
@@ -56,12 +57,16 @@ class SimulatedBatch:
 
 def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 200,
                      damage: Damage | None = None, font: Path | None = None,
-                     varied: bool = False) -> SimulatedBatch:
+                     varied: bool = False, colour: float = 0.0,
+                     pens: tuple[str, ...] = ()) -> SimulatedBatch:
     """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json.
 
     `varied` makes respondents use every kind of pen (marker, pencil) and mark (ticks that spill
     out, dots, rings around the box) and sometimes cancel a mark by filling its box in; the
-    default is ballpoint ticks and crosses only.
+    default is ballpoint ticks and crosses only. `colour` is the share of copies scanned in
+    colour, on slightly tinted paper; in a varied corpus their respondents may also write with
+    pale blue pens, whose ink only the colour scan keeps dark. `pens` names the writing tools
+    respondents choose from (pen.WRITING_TOOLS, pen.COLOUR_SCAN_TOOLS), instead of the default.
     """
     damage = damage or Damage.mild()
     layout = read_layout(form_dir / LAYOUT_NAME)
@@ -76,13 +81,12 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     pages = iter(printed)
     for copy in layout.copies:
         answers = choose_answers(layout.questionnaire, rng)
-        tool = "ballpoint"
+        # Drawn only when asked for, so that corpora without colour stay as they were.
+        in_colour = colour > 0 and bool(rng.random() < colour)
+        tool, pen = _pick_pen(rng, varied, in_colour, pens)
         if varied:
-            tool, colour, widths = WRITING_TOOLS[int(rng.integers(len(WRITING_TOOLS)))]
-            pen = Pen(colour, int(rng.integers(widths[0], widths[1] + 1)))
             mark_style = str(rng.choice(MARK_STYLES, p=MARK_SHARES))
         else:
-            pen = Pen(PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))], int(rng.integers(2, 5)))
             mark_style = "tick" if rng.random() < 0.6 else "cross"
         carried: dict[str, str] = {}
         for page in layout.pages:
@@ -91,11 +95,15 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
             image = np.asarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
             image, carried = _fill_page(image, layout, page.page, answers, scale, pen,
                                         mark_style, font_path, rng, carried, varied)
-            grey_filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
-            scanned = damage_page(grey_filled, damage, rng)
+            if in_colour:
+                filled = tint_paper(image, rng)
+            else:
+                filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+            scanned = damage_page(filled, damage, rng)
             jpegs.append(encode_jpeg(scanned, damage.jpeg_quality))
         responses.append({"serial": copy.serial, "answers": answers,
-                          "marking": {"tool": tool, "mark": mark_style}})
+                          "marking": {"tool": tool, "mark": mark_style,
+                                      "scan": "colour" if in_colour else "grey"}})
 
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / BATCH_NAME
@@ -144,6 +152,27 @@ def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any]
                                      int(style.line * scale), Pen(pen.colour, 1), rng)
             written[field.question] = rest
     return image, written
+
+
+def _pick_pen(rng: np.random.Generator, varied: bool, in_colour: bool,
+              pens: tuple[str, ...]) -> tuple[str, Pen]:
+    """The respondent's writing tool: any of a varied corpus's (pale blue ones only on colour
+    scans), one of those named, or else a black or blue ballpoint."""
+    if pens or varied:
+        everything = WRITING_TOOLS + COLOUR_SCAN_TOOLS
+        tools: tuple[tuple[str, tuple[int, int, int], tuple[int, int]], ...] = (
+            tuple(t for t in everything if t[0] in pens) if pens
+            else everything if in_colour else WRITING_TOOLS)
+        name, ink, widths = tools[int(rng.integers(len(tools)))]
+        return name, Pen(ink, int(rng.integers(widths[0], widths[1] + 1)))
+    return "ballpoint", Pen(PEN_COLOURS[int(rng.integers(len(PEN_COLOURS)))],
+                            int(rng.integers(2, 5)))
+
+
+def tint_paper(image: Image8, rng: np.random.Generator) -> Image8:
+    """Off-white paper under a colour scanner's light: a little less blue, a little less green."""
+    tint = np.array([rng.uniform(0.88, 0.97), rng.uniform(0.95, 0.99), 1.0], dtype=np.float32)
+    return np.asarray(np.clip(image.astype(np.float32) * tint, 0, 255), dtype=np.uint8)
 
 
 def _cancelled_boxes(layout: Layout, page: int, answers: dict[str, Any],

@@ -84,12 +84,13 @@ class Figures:
         return self.cell_errors / max(1, self.cell_chars)
 
 
-def make_corpus(root: Path, copies: int, seed: int) -> tuple[Path, Path]:
+def make_corpus(root: Path, copies: int, seed: int, colour: float) -> tuple[Path, Path]:
     """The built form's folder and the simulated batch PDF, reused when root already holds them."""
     form_dir, scans = root / "form", root / "scans"
     if not (scans / TRUTH_NAME).exists():
         build_forms(TEMPLATE, copies, form_dir, Workspace.resolve(root / "build-ws"))
-        simulate_returns(form_dir, scans, seed=seed, damage=Damage.mild(), varied=True)
+        simulate_returns(form_dir, scans, seed=seed, damage=Damage.mild(), varied=True,
+                         colour=colour)
     return form_dir, scans
 
 
@@ -187,14 +188,16 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=170)
     parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--colour", type=float, default=0.25,
+                        help="share of copies scanned in colour (pale blue pens among them)")
     parser.add_argument("--keep", type=Path, help="write the corpus here, or reuse it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="papertwin-accuracy-") as tmp:
         root = args.keep or Path(tmp)
-        form_dir, scans = make_corpus(root, args.copies, args.seed)
+        form_dir, scans = make_corpus(root, args.copies, args.seed, args.colour)
         copies = len(read_layout(form_dir / LAYOUT_NAME).copies)
         figures = measure(form_dir, scans, ReaderSettings(), Path(tmp))
-    print(f"copies {copies}, pages {figures.pages}, seed {args.seed}")
+    print(f"copies {copies}, pages {figures.pages}, seed {args.seed}, colour {args.colour:g}")
     report(figures)
 
 

@@ -1,0 +1,222 @@
+"""The reader's checks: character cells by type, "please specify" against its choice, the audit
+sample, the consultation's words for tesseract, and the category every flag carries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.forms.manifest import FieldBox
+from pipeline.model import Choice, Label, Question, Questionnaire
+from pipeline.read.answers import (
+    PageIdentity,
+    check_specify,
+    choice_answer,
+    in_audit,
+    interpret_page,
+    opening_choices,
+)
+from pipeline.read.cells import read_cells, validate
+from pipeline.read.results import FLAG_CATEGORIES, Answer, BoxResult, flag_of
+from pipeline.read.text import consultation_words, read_text_box
+from pipeline.simulate.pen import Pen, find_handwriting_font, write_cell
+
+CELL_W, CELL_H = 47, 63  # a comb cell at 200 dpi (17 x 22.7 points)
+BALLPOINT = Pen((25, 25, 30), 3)
+
+
+def comb(text: str, pen: Pen = BALLPOINT,
+         seed: int = 0) -> tuple[np.ndarray, list[FieldBox]]:
+    """A printed comb of len(text) cells with the text hand-printed in it (spaces left empty)."""
+    rng = np.random.default_rng(seed)
+    image = np.full((CELL_H + 40, CELL_W * len(text) + 40, 3), 255, dtype=np.uint8)
+    cells = []
+    font = find_handwriting_font()
+    for i, char in enumerate(text):
+        box = (20 + i * CELL_W, 20, 20 + (i + 1) * CELL_W, 20 + CELL_H)
+        cv2.rectangle(image, box[:2], (box[2], box[3]), (0, 0, 0), 2)
+        if char != " ":
+            image = write_cell(image, box, char, font, pen, rng)
+        cells.append(FieldBox("q", "char", tuple(float(v) for v in box), index=i))
+    return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8), cells
+
+
+def question(kind: str, name: str = "q", cells: int = 8, charset: str = "any") -> Question:
+    return Question(name, kind, Label.of("?"), cells=cells, charset=charset)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("written", "q", "value"), [
+    ("MB12 7TS", question("text", "postcode", charset="alphanumeric"), "MB12 7TS"),
+    ("MB1 3FU ", question("text", "postcode", charset="alphanumeric"), "MB1 3FU"),
+    ("  47", question("integer", "age", cells=4), "47"),
+    ("09012027", question("date", "completed_on"), "2027-01-09"),
+    ("10203", question("decimal", "amount", cells=5), "102.03"),
+])
+def test_character_cells_are_read_one_character_per_cell(written: str, q: Question,
+                                                         value: str) -> None:
+    image, cells = comb(written)
+    reading = read_cells(image, cells, q, 1.0, 150, 30)
+    assert (reading.text, reading.problem) == (value, "")
+    assert reading.confidence >= 0.6
+
+
+def test_cells_that_fail_validation_go_to_a_person_with_their_reading() -> None:
+    image, cells = comb("31022027")  # 31 February
+    reading = read_cells(image, cells, question("date", "completed_on"), 1.0, 150, 30)
+    assert reading.text == "31022027"
+    assert flag_of(reading.problem) == "failed validation"
+    blank_image, blank_cells = comb("        ")
+    blank = read_cells(blank_image, blank_cells, question("text", "postcode"), 1.0, 150, 30)
+    assert (blank.text, blank.problem, blank.confidence) == ("", "", 1.0)
+
+
+@pytest.mark.parametrize(("text", "ok"), [
+    ("MB1 1AA", True), ("SW1A 2AA", True), ("M1 1AE", True), ("CR2 6XH", True),
+    ("DN55 1PT", True), ("EC1A 1BB", True), ("MB1I 6WP", False), ("MB1 2CI", False),
+    ("QB1 2AB", False), ("MB 2AB", False), ("MB12AB7", False),
+])
+def test_uk_postcodes_are_validated(text: str, ok: bool) -> None:
+    _, problem = validate(question("text", "postcode"), text)
+    assert (problem == "") is ok, problem
+
+
+def test_numbers_and_dates_are_validated() -> None:
+    assert validate(question("integer", "age"), "4 7") == ("47", "")
+    assert flag_of(validate(question("integer", "age"), "4A")[1]) == "failed validation"
+    assert validate(question("date", "d"), "29022028") == ("2028-02-29", "")
+    assert flag_of(validate(question("date", "d"), "29022027")[1]) == "failed validation"
+    assert flag_of(validate(question("date", "d"), "2902202")[1]) == "failed validation"
+
+
+OWNER = Question("travel", "select_multiple", Label.of("How?"), choices=(
+    Choice("walk", Label.of("On foot")), Choice("bus", Label.of("By bus")),
+    Choice("other", Label.of("Another way"))))
+SPECIFY = Question("travel_other", "text", Label.of("Please specify"), other_of="travel")
+ROUTED = Question("member", "select_one", Label.of("Are you a member?"), choices=(
+    Choice("1", Label.of("Yes")), Choice("2", Label.of("No"), route_to="next_q")))
+ROUTED_SPECIFY = Question("member_which", "text", Label.of("Please specify"), other_of="member")
+QUESTIONNAIRE = Questionnaire("t", "1", Label.of("T"),
+                              (OWNER, SPECIFY, ROUTED, ROUTED_SPECIFY))
+
+
+def test_the_choices_that_open_a_please_specify_line() -> None:
+    assert opening_choices(OWNER, "travel_other") == {"other"}  # named "other"
+    assert opening_choices(ROUTED, "member_which") == {"1"}  # the others route past it
+    by_label = Question("q", "select_one", Label.of("?"), choices=(
+        Choice("a", Label.of("Yes")), Choice("b", Label.of("No"))))
+    assert opening_choices(by_label, "s") == {"a"}
+    unnamed = Question("q", "select_one", Label.of("?"), choices=(
+        Choice("a", Label.of("Red")), Choice("b", Label.of("Green"))))
+    assert opening_choices(unnamed, "s") == {"b"}  # the line is printed beside the last
+
+
+@pytest.mark.parametrize(("owner_value", "flagged"), [
+    ("walk other", False), ("other", False), ("walk", True), ("", True)])
+def test_please_specify_without_its_choice_is_flagged_and_kept(owner_value: str,
+                                                              flagged: bool) -> None:
+    answers = [Answer("travel", owner_value, 1.0), Answer("travel_other", "Taxi", 0.9)]
+    checked = {a.question: a for a in check_specify(QUESTIONNAIRE, answers)}
+    specify = checked["travel_other"]
+    assert specify.value == "Taxi"  # never thrown away
+    assert specify.needs_review is flagged
+    if flagged:
+        assert specify.flag == "specify without its choice"
+        assert specify.reason.startswith("specify without its choice: ")
+    assert checked["travel"] == answers[0]
+
+
+def test_please_specify_follows_routing() -> None:
+    for owner, flagged in (("1", False), ("2", True), ("", True)):
+        answers = [Answer("member", owner, 1.0), Answer("member_which", "Bowls club", 0.9)]
+        specify = check_specify(QUESTIONNAIRE, answers)[1]
+        assert specify.needs_review is flagged, owner
+    empty = check_specify(QUESTIONNAIRE, [Answer("member", "2", 1.0),
+                                          Answer("member_which", "", 1.0)])[1]
+    assert not empty.needs_review  # nothing written: nothing to check
+
+
+def test_the_audit_sample_is_stable_and_of_the_share_asked() -> None:
+    identity = PageIdentity("town_centre-v2-abc", "000123", 2)
+    picks = [in_audit(identity, f"q{i}", 0.05) for i in range(4000)]
+    assert picks == [in_audit(identity, f"q{i}", 0.05) for i in range(4000)]  # reruns agree
+    assert 0.035 < sum(picks) / len(picks) < 0.065
+    assert not any(in_audit(identity, f"q{i}", 0.0) for i in range(100))
+    assert all(in_audit(identity, f"q{i}", 1.0) for i in range(100))
+
+
+def test_audit_sends_confident_answers_only_and_keeps_their_value() -> None:
+    from pipeline.forms.manifest import PageLayout
+
+    page = PageLayout(1, (), (0.0, 0.0, 1.0, 1.0), (
+        FieldBox("travel", "choice", (0, 0, 1, 1), "walk"),
+        FieldBox("member", "choice", (0, 2, 1, 3), "1"),
+        FieldBox("member", "choice", (0, 4, 1, 5), "2")))
+    boxes = [BoxResult("travel", "walk", "marked", 0.3, 1.0),
+             BoxResult("member", "1", "marked", 0.3, 1.0),
+             BoxResult("member", "2", "marked", 0.3, 1.0)]
+    answers = interpret_page(QUESTIONNAIRE, page, boxes, {}, 0.8, lambda _: b"",
+                             audit_share=1.0, identity=PageIdentity("k", "000001", 1))
+    by_name = {a.question: a for a in answers}
+    assert (by_name["travel"].value, by_name["travel"].flag) == ("walk", "audit")
+    assert by_name["member"].flag == "ambiguous"  # already flagged: keeps its own reason
+
+
+def test_every_flag_has_a_category() -> None:
+    assert choice_answer("q", False, [BoxResult("q", "a", "empty", 0.0, 0.6, faint=True)],
+                         0.8).flag == "low contrast"
+    assert choice_answer("q", False, [BoxResult("q", "a", "cancelled", 0.95, 1.0)],
+                         0.8).flag == "cancelled or heavy"
+    # A reason alone (as the page reader gives one when a serial needs confirming) is enough.
+    marked = Answer("q", "a", 1.0, needs_review=True,
+                    reason="page code unreadable: serial read from the printed key, confirm it")
+    assert marked.flag == "page code unreadable"
+    assert set(FLAG_CATEGORIES) >= {"ambiguous", "low contrast", "failed validation",
+                                    "OCR low confidence", "OCR failed", "audit",
+                                    "specify without its choice"}
+
+
+def test_a_clear_ring_is_read_and_an_unclear_one_flagged() -> None:
+    ring = [BoxResult("q", "a", "empty", 0.0, 1.0, 0.4), BoxResult("q", "b", "empty", 0.0, 1.0)]
+    assert (choice_answer("q", False, ring, 0.8).value, choice_answer(
+        "q", False, ring, 0.8).needs_review) == ("a", False)
+    two = [BoxResult("q", "a", "empty", 0.0, 1.0, 0.4), BoxResult("q", "b", "empty", 0.0, 1.0, 0.4)]
+    assert choice_answer("q", False, two, 0.8).flag == "ringed"
+    assert choice_answer("q", True, two, 0.8).value == "a b"
+    weak = [BoxResult("q", "a", "empty", 0.0, 1.0, 0.1), BoxResult("q", "b", "empty", 0.0, 1.0)]
+    assert choice_answer("q", False, weak, 0.8).flag == "ringed"
+    beside_a_tick = [BoxResult("q", "a", "empty", 0.0, 1.0, 0.4),
+                     BoxResult("q", "b", "marked", 0.3, 1.0)]
+    assert choice_answer("q", True, beside_a_tick, 0.8).flag == "ringed"
+
+
+VOCABULARY = ["Ystradgynlais", "Gorseinon", "Llanfair", "Aberporth", "Millbrook", "Cwmbran",
+              "Threlkeld", "Glyncorrwg", "Pontypridd", "Dunvant"]
+
+
+def test_the_consultation_words_help_tesseract_read_place_names(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = np.random.default_rng(0)
+    right = {"with": 0, "without": 0}
+    for size in (14, 16):
+        font = ImageFont.truetype(str(find_handwriting_font()), size)
+        for word in VOCABULARY:
+            canvas = Image.new("L", (400, 40), 255)
+            ImageDraw.Draw(canvas).text((10, 8), word, font=font, fill=0)
+            noisy = np.asarray(canvas).astype(np.float32) + rng.normal(0, 25, (40, 400))
+            image = np.where(noisy < 150, 0, 255).astype(np.uint8)
+            image = np.pad(image, 10, constant_values=255)
+            box = (0.0, 0.0, float(image.shape[1]), float(image.shape[0]))
+            for name, words in (("with", VOCABULARY), ("without", [])):
+                reading = read_text_box(image, box, 1.0, 128, 30, words)
+                right[name] += reading.text == word
+    assert right["with"] > right["without"], right
+
+
+def test_consultation_words_come_from_the_questionnaire_and_the_word_list() -> None:
+    words = consultation_words(QUESTIONNAIRE, ("Gorseinon",))
+    assert {"How", "foot", "Another", "member", "Gorseinon"} <= set(words)
+    assert len(words) == len(set(words))
