@@ -7,11 +7,13 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
 from pipeline.errors import ExitCode, PapertwinError, UsageError
+from pipeline.read.page import ReaderSettings
 from pipeline.workspace import Workspace
 
 
@@ -59,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = verbs.add_parser("ingest", help="read scanned returns into the store")
     ingest.add_argument("paths", nargs="+", type=Path, help="scan files or folders of them")
+    ingest.add_argument("--review-below", type=_share, default=None, metavar="C",
+                        help="answers read with less confidence than C (0-1) go to a person "
+                             f"(default {ReaderSettings().review_below})")
+    ingest.add_argument("--audit-share", type=_share, default=0.0, metavar="S",
+                        help="also send this share (0-1) of confident answers to a person, "
+                             "picked at random but the same on a rerun (default 0)")
+    ingest.add_argument("--words", type=Path, default=None, metavar="FILE",
+                        help="words the returns are likely to hold (place names, services), "
+                             "one per line, to help read handwriting")
 
     reconcile = verbs.add_parser("reconcile", help="merge an online export into the store")
     reconcile.add_argument("--digital", type=Path, required=True, help="online export (CSV)")
@@ -221,13 +232,37 @@ def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
     check_programs()  # before Prefect starts, so a missing program is said at once
     from flows.ingest import ingest_batch
 
-    summary = ingest_batch(list(args.paths), workspace)
+    summary = ingest_batch(list(args.paths), workspace, _reader_settings(args))
     print_batch_summary(summary, sys.stdout)
     if summary.set_aside:
         for item in summary.set_aside:
             print(f"papertwin: set aside: {item.reason}", file=sys.stderr)
         return int(ExitCode.FILES_SET_ASIDE)
     return 0
+
+
+def _reader_settings(args: argparse.Namespace) -> ReaderSettings:
+    settings = ReaderSettings(audit_share=args.audit_share)
+    if args.review_below is not None:
+        settings = replace(settings, review_below=args.review_below)
+    if args.words is not None:
+        try:
+            text = args.words.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--words {args.words} cannot be read: {exc}") from exc
+        words = tuple(w for w in (line.strip() for line in text.splitlines()) if w)
+        settings = replace(settings, user_words=words)
+    return settings
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
 
 
 def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.cli import main
@@ -115,3 +116,37 @@ def test_forms_preview_writes_png_pages(capsys: pytest.CaptureFixture[str],
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["page-1.png", "page-2.png"]
     assert (tmp_path / "png" / "page-1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out == f"previewed 2 pages of {TEMPLATE} in {tmp_path / 'png'}\n"
+
+
+def test_ingest_audit_share_sends_confident_answers_to_a_person(
+    prefect_harness: None, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    built: tuple[Workspace, BuiltForm], simulated: SimulatedBatch,
+) -> None:
+    _, form = built
+    workspace = Workspace.resolve(tmp_path / "ws")
+    register_layout(workspace, form.layout)
+    words = tmp_path / "words.txt"
+    words.write_text("Millbrook\nlibrary\n")
+    code, out, err = run(capsys, "--workspace", str(workspace.root), "ingest",
+                         str(simulated.pdf_path), "--audit-share", "1", "--review-below", "0.5",
+                         "--words", str(words))
+    assert code == 0, err
+    assert "pages: 12 (12 identified)" in out
+    code, _, err = run(capsys, "--workspace", str(workspace.root), "export", "--format", "csv",
+                       "--out", str(tmp_path / "dataset.csv"))
+    assert code == 0, err
+    frame = pd.read_csv(tmp_path / "dataset.csv", dtype=str, keep_default_na=False)
+    questions = [q.name for q in form.layout.questionnaire.questions]
+    assert len(frame) == 6
+    for _, row in frame.iterrows():
+        review = set(row["_needs_review"].split())
+        # With a share of 1, every question read is checked by a person, blank ones included.
+        assert review == set(questions), row["respondent_ref"]
+
+
+def test_ingest_refuses_a_share_outside_0_to_1(capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["ingest", str(tmp_path), "--audit-share", "1.5"])
+    assert exited.value.code == ExitCode.USAGE
+    assert "--audit-share: 1.5 is not between 0 and 1" in capsys.readouterr().err
