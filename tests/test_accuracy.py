@@ -1,56 +1,58 @@
-"""The reader on a small seeded corpus of varied marks: wrong only where it says it is unsure."""
+"""The accuracy benchmark's thresholds, asserted on a small seeded corpus of varied marks.
+
+The corpus is the benchmark's (tests/benchmarks/bench_accuracy.py): the 4-page town centre
+consultation filled in with every kind of pen and mark, a quarter of it scanned in colour, read
+through the batch steps and compared with the simulator's ground truth.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from pipeline.batch import join_chunks, plan_batch, read_chunk, store_reading
-from pipeline.forms.build import build_forms
 from pipeline.read.page import ReaderSettings
-from pipeline.simulate.damage import Damage
-from pipeline.simulate.returns import simulate_returns
-from pipeline.simulate.truth import truth_value
-from pipeline.workspace import Workspace
+from pipeline.read.results import FLAG_CATEGORIES
+from pipeline.simulate.returns import TRUTH_NAME
 
-from .conftest import PROJECT
+from .benchmarks.bench_accuracy import make_corpus, measure
 
-ODD_TOOLS = {"thick marker", "soft pencil"}
-ODD_MARKS = {"spill", "dot", "circle"}
+COPIES = 12
+SEED = 3
+# Flags cluster by respondent: one person who circles every answer beside a cancelled box, or
+# writes with a marker so thick that a cross fills its box, can alone send 3 or 4 of the 216
+# questions of a 12-copy corpus to a person. The 2 % target is measured on the benchmark's
+# 3,060 questions (README); here one such respondent more than the average is allowed for.
+REVIEW_BOUND = 0.03
 
 
-def test_no_silent_errors_on_varied_marks(tmp_path: Path) -> None:
-    workspace = Workspace.resolve(tmp_path / "ws")
-    built = build_forms(PROJECT / "form_templates" / "town_centre.yaml", 10, tmp_path / "form",
-                        workspace)
-    batch = simulate_returns(tmp_path / "form", tmp_path / "scans", seed=3,
-                             damage=Damage.mild(), varied=True)
-    plan = plan_batch([batch.pdf_path], workspace)
-    reading = store_reading(join_chunks([read_chunk(c, plan.layouts, ReaderSettings())
-                                         for c in plan.chunks]), plan.batch_id, workspace)
-    truth = {r["serial"]: r for r in json.loads(batch.truth_path.read_text())["responses"]}
-    marks = {r["marking"]["mark"] for r in truth.values()} | {
-        r["marking"]["tool"] for r in truth.values()}
-    assert {"cross", "tick", "circle", "thick marker", "soft pencil"} <= marks  # varied
-    questionnaire = built.layout.questionnaire
-    choices = flagged = 0
-    for page in reading.pages:
-        assert page.outcome == "identified"
-        for answer in page.answers:
-            question = questionnaire.question(answer.question)
-            if not question.is_choice:
-                continue
-            choices += 1
-            expected = truth_value(truth[page.serial]["answers"][answer.question])
-            marking = truth[page.serial]["marking"]
-            if answer.needs_review:
-                flagged += 1
-                assert answer.reason  # every flag says why
-                # Plain pen ticks and crosses are read without help; only odd marks are flagged.
-                assert marking["tool"] in ODD_TOOLS or marking["mark"] in ODD_MARKS, (
-                    page.serial, answer.question, answer.reason, marking)
-            else:
-                assert set(answer.value.split()) == set(expected.split()), (
-                    page.serial, answer.question, truth[page.serial]["marking"])
-    assert choices == 10 * 12
-    assert 0 < flagged / choices <= 0.15
+def test_the_benchmark_thresholds_hold_on_a_small_corpus(tmp_path: Path) -> None:
+    form_dir, scans = make_corpus(tmp_path / "corpus", COPIES, SEED, colour=0.25)
+    truth = json.loads((scans / TRUTH_NAME).read_text())["responses"]
+    marking = {(r["marking"]["tool"], r["marking"]["mark"], r["marking"]["scan"]) for r in truth}
+    assert {m[2] for m in marking} == {"colour", "grey"}  # varied, as the benchmark's corpus
+    assert len({m[0] for m in marking}) >= 4 and len({m[1] for m in marking}) >= 3
+
+    figures = measure(form_dir, scans, ReaderSettings(), tmp_path / "read")
+
+    assert figures.outcomes == {"identified": 4 * COPIES}
+    assert figures.choice_count == 12 * COPIES
+    assert figures.silent_errors == 0, figures.silent
+    assert figures.review_rate <= REVIEW_BOUND, figures.flags_by_kind
+    assert figures.cell_chars > 0 and figures.cell_cer <= 0.02
+    assert figures.text_chars > 0 and figures.text_cer <= 0.05
+    assert not figures.uncategorised  # every flagged answer says why, in a category
+    assert set(figures.flags) <= set(FLAG_CATEGORIES)
+
+
+def test_an_audit_share_sends_that_share_of_confident_answers_to_a_person(
+        tmp_path: Path) -> None:
+    form_dir, scans = make_corpus(tmp_path / "corpus", 4, SEED, colour=0.0)
+    plain = measure(form_dir, scans, ReaderSettings(), tmp_path / "plain")
+    audited = measure(form_dir, scans, ReaderSettings(audit_share=0.25), tmp_path / "audit")
+    again = measure(form_dir, scans, ReaderSettings(audit_share=0.25), tmp_path / "again")
+    assert audited.flags == again.flags  # the same answers are picked on every run
+    assert audited.silent_errors == 0
+    picked = audited.flags["audit"]
+    confident = plain.questions - plain.flagged
+    assert 0.1 * confident < picked < 0.4 * confident
+    assert audited.flagged == plain.flagged + picked

@@ -26,6 +26,7 @@ FAINT_MARK = 0.04  # this much faint ink in a box is a mark someone may have mea
 SURROUND_NEAR, SURROUND_FAR = 0.1, 0.45  # the band outside the box searched for a ring, in sides
 OUTLINE = 0.1  # share of the box side taken by the printed outline (and a pixel of play)
 EDGE_INK = 0.02  # ink between the outline and the inner area: a stroke crossing the box's edge
+PRINTED_LINE = 0.5  # a row or column of the box inked across this share of it is printed
 # A little ink in the middle that carries on well into the margin is a stroke through the box (a
 # tick drawn off-centre or spilling out), not a speck: a mark.
 STROKE_FILL, STROKE_EDGE = 0.04, 0.1
@@ -58,7 +59,9 @@ def _edge(image: Image8, box: tuple[float, float, float, float], threshold: int)
     """Ink inside the box but outside the inner area, the printed outline left out.
 
     An empty box is bare there; a tick that only clips the box (a big, spilling one) leaves
-    ink there and little in the middle, so the box is not surely empty.
+    ink there and little in the middle, so the box is not surely empty. Rows and columns inked
+    across half the box are a printed line (an outline a little off its layout position), not
+    a stroke, and are left out.
     """
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
@@ -66,12 +69,14 @@ def _edge(image: Image8, box: tuple[float, float, float, float], threshold: int)
     frame = image[top : round(y1 - OUTLINE * h), left : round(x1 - OUTLINE * w)] < threshold
     if frame.size == 0:
         return 0.0
-    inner = frame[round(y0 + INSET * h) - top : round(y1 - INSET * h) - top,
-                  round(x0 + INSET * w) - left : round(x1 - INSET * w) - left]
-    margin = frame.size - inner.size
-    if margin <= 0:
+    margin = np.ones(frame.shape, dtype=bool)
+    margin[round(y0 + INSET * h) - top : round(y1 - INSET * h) - top,
+           round(x0 + INSET * w) - left : round(x1 - INSET * w) - left] = False
+    margin[frame.mean(axis=1) >= PRINTED_LINE, :] = False
+    margin[:, frame.mean(axis=0) >= PRINTED_LINE] = False
+    if not margin.any():
         return 0.0
-    return float(np.count_nonzero(frame) - np.count_nonzero(inner)) / margin
+    return float(np.count_nonzero(frame & margin)) / float(np.count_nonzero(margin))
 
 
 def _side_fill(ink: NDArray[np.bool_]) -> float:

@@ -195,9 +195,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="papertwin-accuracy-") as tmp:
         root = args.keep or Path(tmp)
         form_dir, scans = make_corpus(root, args.copies, args.seed, args.colour)
-        copies = len(read_layout(form_dir / LAYOUT_NAME).copies)
+        truth = json.loads((scans / TRUTH_NAME).read_text())
         figures = measure(form_dir, scans, ReaderSettings(), Path(tmp))
-    print(f"copies {copies}, pages {figures.pages}, seed {args.seed}, colour {args.colour:g}")
+    in_colour = sum(r["marking"].get("scan") == "colour" for r in truth["responses"])
+    print(f"copies {len(truth['responses'])} ({in_colour} scanned in colour), "
+          f"pages {figures.pages}, seed {truth['seed']}")
     report(figures)
 
 
