@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from pipeline.errors import ProgramFailedError
 from pipeline.forms.manifest import Box
 from pipeline.model import Grid, Label, Question, Questionnaire
+from pipeline.read.register import INK_OF_PAPER
 from pipeline.read.results import flag_reason
 from pipeline.read.tesseract import ocr_words
 
@@ -27,6 +28,8 @@ Image8 = NDArray[np.uint8]
 FRAME_INSET_PT = 3.0  # skip the printed frame and a little of its surroundings
 BLANK_INK_SHARE = 0.002
 LOW_CONFIDENCE = 70.0
+DARKEST_PERCENTILE = 0.5  # a box's darkest strokes: this percentile of its pixels
+PALE_INK_OF_PAPER = 0.8  # a box's own threshold stays this far below the paper
 WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]{2}")  # letters, inner ' and -: 2 or more
 
 
@@ -46,10 +49,27 @@ def crop_box(image: Image8, box: Box, scale: float, inset_pt: float = 0.0) -> Im
     ])
 
 
+def stroke_threshold(crop: Image8, threshold: int) -> int:
+    """The ink threshold for one box's own writing: halfway between the paper and its darkest
+    strokes when those are pale (pale blue gel, pencil), never lower than the page's.
+
+    The page's threshold keeps only the core of a pale stroke, and tesseract reads broken
+    strokes badly; black ink keeps the page's threshold. A box with no ink keeps it too, so
+    paper noise is never taken for writing.
+    """
+    if crop.size == 0:
+        return threshold
+    darkest = float(np.percentile(crop, DARKEST_PERCENTILE))
+    if darkest >= threshold:
+        return threshold
+    paper = threshold / INK_OF_PAPER
+    return int(max(threshold, min(paper * PALE_INK_OF_PAPER, (paper + darkest) / 2)))
+
+
 def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
                   timeout: float, user_words: Sequence[str] = ()) -> TextReading:
     crop = crop_box(image, box, scale, FRAME_INSET_PT)
-    ink = crop < threshold
+    ink = crop < stroke_threshold(crop, threshold)
     if float(ink.mean()) < BLANK_INK_SHARE:
         return TextReading("", 1.0, crop)
     cleaned = np.where(ink, 0, 255).astype(np.uint8)

@@ -41,6 +41,7 @@ from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "form_templates" / "town_centre.yaml"
+MISREADS_SHOWN = 12
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Figures:
     cell_errors: int = 0
     read_seconds: float = 0.0
     uncategorised: list[str] = field(default_factory=list)  # flagged answers without a category
+    cell_misreads: list[str] = field(default_factory=list)  # cells read other than written
 
     @property
     def silent_errors(self) -> int:
@@ -152,6 +154,10 @@ def compare(questionnaire: Questionnaire, pages: tuple[PageResult, ...], frame: 
             elif question.uses_cells:
                 figures.cell_chars += len(expected)
                 figures.cell_errors += edit_distance(got, expected)
+                if got != expected:
+                    flag = "flagged" if question.name in review else "not flagged"
+                    figures.cell_misreads.append(f"{response['serial']} {question.name}: read "
+                                                 f"{got!r}, written {expected!r} ({flag})")
             else:
                 figures.text_chars += len(expected)
                 figures.text_errors += edit_distance(" ".join(got.split()), expected)
@@ -179,6 +185,8 @@ def report(figures: Figures) -> None:
         print(f"  flagged without a category: {line}")
     print(f"free text CER:         {figures.text_cer:.2%} of {figures.text_chars} chars")
     print(f"character cells CER:   {figures.cell_cer:.2%} of {figures.cell_chars} chars")
+    for line in figures.cell_misreads[:MISREADS_SHOWN]:
+        print(f"  misread: {line}")
     print(f"reading time:          {1000 * figures.read_seconds / max(1, pages):.0f} ms per page "
           "(one worker, decoding included)")
 
