@@ -233,6 +233,10 @@ def test_real_hand_printed_text_and_digits_are_read_to_a_measured_accuracy(
     text_chars = text_errors = digit_chars = digit_errors = 0
     for name, expected in EXPECTED.items():
         row = real_dataset.loc[f"{name}.pdf"]
+        review = set(row["_needs_review"].split())
+        for question in (*TEXTS, "B4"):
+            # tesseract is no handwriting reader: what it is unsure of must go to a person.
+            assert question in review or row[question] == expected[question], (name, question)
         for question in TEXTS:
             text_chars += len(expected[question])
             text_errors += edit_distance(row[question], expected[question])
@@ -245,8 +249,9 @@ def test_real_hand_printed_text_and_digits_are_read_to_a_measured_accuracy(
     assert digit_cer <= DIGIT_CER_BOUND
 
 
-TEXT_CER_BOUND = 0.7
-DIGIT_CER_BOUND = 0.6
+# Measured 37 % and 20 % (README); tesseract reads print, not handwriting: the flags carry it.
+TEXT_CER_BOUND = 0.45
+DIGIT_CER_BOUND = 0.3
 
 
 @needs_real_scans
