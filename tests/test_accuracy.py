@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import FLAG_CATEGORIES
 from pipeline.simulate.returns import TRUTH_NAME
+from pipeline.store.store import Store
+from pipeline.workspace import Workspace
 
 from .benchmarks.bench_accuracy import make_corpus, measure
 
@@ -56,3 +59,13 @@ def test_an_audit_share_sends_that_share_of_confident_answers_to_a_person(
     confident = plain.questions - plain.flagged
     assert 0.1 * confident < picked < 0.4 * confident
     assert audited.flagged == plain.flagged + picked
+    # The store keeps each flag's category at the start of its reason.
+    workspace = Workspace.resolve(tmp_path / "audit" / "ws")
+    store = Store.open(workspace.store_url)
+    try:
+        stored = store.paper_answers(registered_layouts(workspace))
+    finally:
+        store.close()
+    flags = [a.flag for a in stored if a.needs_review]
+    assert flags.count("audit") >= picked and set(flags) <= set(FLAG_CATEGORIES)
+    assert all(a.flag == "" for a in stored if not a.needs_review)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import WorkspaceError
 from pipeline.fsutil import atomic_write_bytes
-from pipeline.read.results import PageResult
+from pipeline.read.results import FlagCategory, PageResult, flag_of
 from pipeline.scan.intake import ArchivedFile
 from pipeline.store import schema
 from pipeline.store.schema import SCHEMA_VERSION, metadata
@@ -37,6 +37,11 @@ class PaperAnswer:
     reason: str
     source: str  # "<file name> p<page index>"
     read_at: str
+
+    @property
+    def flag(self) -> FlagCategory | Literal[""]:
+        """Why it waits for a person: the category its reason starts with (no column needed)."""
+        return flag_of(self.reason) if self.needs_review else ""
 
 
 @dataclass(frozen=True)
