@@ -61,6 +61,8 @@ UK_POSTCODE = re.compile(
 
 def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, scale: float,
                threshold: int, timeout: float) -> TextReading:
+    """The cells of one question as the online export codes the answer, with what a person
+    should check: cells not recognised or unsure, or a value that fails validation."""
     ordered = sorted(cells, key=lambda c: c.index or 0)
     strip = _strip(image, ordered, scale)
     crops = [_cell_interior(image, c, scale) for c in ordered]
