@@ -21,11 +21,9 @@ from .benchmarks.bench_accuracy import make_corpus, measure
 
 COPIES = 12
 SEED = 3
-# Flags cluster by respondent: one person who circles every answer beside a cancelled box, or
-# writes with a marker so thick that a cross fills its box, can alone send 3 or 4 of the 216
-# questions of a 12-copy corpus to a person. The 2 % target is measured on the benchmark's
-# 3,060 questions (README); here one such respondent more than the average is allowed for.
-REVIEW_BOUND = 0.03
+# The benchmark's target. The corpus is seeded, so the figure is the same on every run (0.9 %
+# when written); flags cluster by respondent, so another seed may land between 1 and 2 %.
+REVIEW_BOUND = 0.02
 
 
 def test_the_benchmark_thresholds_hold_on_a_small_corpus(tmp_path: Path) -> None:
