@@ -2,7 +2,7 @@
 
 The three filled scans and the blank one come from the queXF project's own sample set (see
 ../shared/real_scans/quexf/README.md); they stay outside this repository. The expected answers
-below were decided by looking at each page:
+(tests/data/quexf/expected.json) were decided by looking at each page:
 
 - test_filled_1: crosses spilling over the box edges; C1 "Yes" is scribbled over (cancelled) and
   "No" crossed, yet GERMAN is written in "please specify other language".
@@ -43,27 +43,13 @@ needs_real_scans = pytest.mark.skipif(
     not REAL_SCANS.is_dir(), reason="the shared real scans are not beside this checkout "
                                     "(../shared/real_scans)")
 
-ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWX"
+EXPECTED_FILE = PROJECT / "tests" / "data" / "quexf" / "expected.json"
+TRUTH = json.loads(EXPECTED_FILE.read_text(encoding="utf-8"))
+EXPECTED: dict[str, dict[str, str]] = TRUTH["responses"]
 CHOICES = ("A1_A", "A1_B", "B1_A", "B1_B", "B1_C", "B3", "C1", "C2")
 TEXTS = ("B2_A", "B2_B", "B3O", "C1O")
-EXPECTED: dict[str, dict[str, str]] = {
-    "test_filled_1": {
-        "A1_A": "1", "A1_B": "2", "B1_A": "3", "B1_B": "2", "B1_C": "4", "B3": "1", "C1": "2",
-        "C2": "1", "B2_A": "ADAM", "B2_B": "ZAMMIT", "B3O": "HOME", "B4": "43", "C1O": "GERMAN",
-    },
-    "test_filled_2": {
-        "A1_A": "3", "A1_B": "3", "B1_A": "1", "B1_B": "3", "B1_C": "3", "B3": "2", "C1": "2",
-        "C2": "2", "B2_A": "ANOTHER", "B2_B": "PERSON", "B3O": "", "B4": "1234", "C1O": "",
-    },
-    "test_filled_3": {
-        "A1_A": "1", "A1_B": "1", "B1_A": "1", "B1_B": "1", "B1_C": "1", "B3": "2", "C1": "1",
-        "C2": "1", "B2_A": ALPHABET, "B2_B": ALPHABET, "B3O": ALPHABET, "B4": "1234",
-        "C1O": "ZYXWVUTSRQPONMLKJIHGFEDC",
-    },
-    "test_blank": {name: "" for name in (*CHOICES, *TEXTS, "B4")},
-}
 # Written although the answer above it says the line does not apply: a person must see it.
-SPECIFY_WITHOUT_CHOICE = {("test_filled_1", "C1O"), ("test_filled_3", "B3O")}
+SPECIFY_WITHOUT_CHOICE = set(TRUTH["specify_without_its_choice"].items())
 
 
 def test_banding_becomes_a_layout_with_page_codes_corner_marks_and_questions() -> None:
