@@ -115,3 +115,25 @@ def test_a_faint_ring_around_a_box_goes_to_a_person() -> None:
     assert (answer.value, answer.needs_review) == ("", True)
     assert answer.reason == "ringed: a ring drawn around b: circled instead of ticked?"
     assert answer.flag == "ringed"
+
+
+def test_a_dithered_scan_reads_the_same_choices(simulated: SimulatedBatch,
+                                                built: tuple[Workspace, BuiltForm]) -> None:
+    """Sheet feeders in "halftone" mode scan grey as a pattern of black dots (error diffusion):
+    the paper's noise and the scanner's grey become specks that must not read as marks."""
+    from PIL import Image
+
+    _, form = built
+    layouts = {form.layout.form_key: form.layout}
+    for number in (1, 2):
+        grey = rasterise_page(simulated.pdf_path, number, 300)
+        dithered = np.asarray(Image.fromarray(grey).convert("1"), dtype=np.uint8) * 255
+        assert set(np.unique(dithered)) == {0, 255}
+        assert 0.001 < float(np.mean((dithered == 0) & (grey > 128))) < 0.2  # dots in the grey
+        clean = read_page(grey, REF, layouts, ReaderSettings())
+        read = read_page(dithered, REF, layouts, ReaderSettings())
+        assert read.outcome == clean.outcome == "identified"
+        choices = {q.name for q in form.layout.questionnaire.questions if q.is_choice}
+        assert [(a.question, a.value, a.needs_review) for a in read.answers
+                if a.question in choices] == [(a.question, a.value, a.needs_review)
+                                              for a in clean.answers if a.question in choices]
