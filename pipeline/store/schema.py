@@ -1,8 +1,13 @@
-"""Tables of the response store."""
+"""Tables of the response store, as the newest migration leaves them.
+
+The queries in store.py are written against these; the migrations under migrations/versions/ are
+the history that builds them, and a test checks that the two agree on every backend.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -16,7 +21,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+# What stores made before the migrations (plain create_all) wrote in store_info under "schema".
+# Such a store is revision 0001; a store managed by the migrations carries an alembic_version row.
+LEGACY_SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
@@ -39,7 +46,8 @@ files = Table(
     Column("sha256", String(64), primary_key=True),
     Column("name", Text, nullable=False),
     Column("archived_path", Text, nullable=False),
-    Column("size", Integer, nullable=False),
+    # Bytes: a long scan file may pass 2 GiB. SQLite's INTEGER is 64-bit already (revision 0004).
+    Column("size", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
     Column("batch_id", Integer, ForeignKey("batches.id"), nullable=False),
     Column("status", String(16), nullable=False),  # read | error
     Column("error", Text),
@@ -93,4 +101,26 @@ online_responses = Table(
     Column("answers", Text, nullable=False),  # JSON: question name -> value as exported
     Column("source", Text, nullable=False),
     Column("imported_at", String(32), nullable=False),
+)
+
+review_decisions = Table(
+    "review_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("form_key", String(128), nullable=False),
+    Column("serial", String(32), nullable=False),
+    Column("question", String(128), nullable=False),
+    Column("old_value", Text, nullable=False),
+    Column("new_value", Text, nullable=False),
+    Column("reviewer", String(128), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("why", Text, nullable=False),
+    Index("review_decisions_by_answer", "form_key", "serial", "question", "id"),
+)
+
+contacts = Table(
+    "contacts", metadata,
+    Column("form_key", String(128), primary_key=True),
+    Column("serial", String(32), primary_key=True),
+    Column("fields", Text, nullable=False),  # JSON: column of the recipient list -> value
+    Column("recorded_at", String(32), nullable=False),
 )

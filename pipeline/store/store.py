@@ -1,4 +1,8 @@
-"""The response store. One writer (the ingest flow) records each file in one transaction."""
+"""The response store. One writer (the ingest flow) records each file in one transaction.
+
+Works on SQLite (the workspace's default, in WAL mode) and PostgreSQL (by URL); opening a store
+migrates it to the newest schema (pipeline/store/migrate.py, docs/store.md).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy import Engine, create_engine, event, insert, make_url, select, update
 from sqlalchemy.engine import Connection, CursorResult
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import WorkspaceError
+from pipeline.forms.manifest import Layout
 from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.results import FlagCategory, PageResult, flag_of
 from pipeline.scan.intake import ArchivedFile
 from pipeline.store import schema
-from pipeline.store.schema import SCHEMA_VERSION, metadata
+from pipeline.store.contacts import read_contacts, replace_contacts
+from pipeline.store.migrate import upgrade_to_head
+from pipeline.store.responses import PaperResponse, paper_responses
+from pipeline.store.review import (
+    ReviewDecision,
+    append_decision,
+    decision_log,
+    latest_decisions,
+)
+
+__all__ = ["OnlineRow", "PaperAnswer", "PaperResponse", "ReviewDecision", "Store"]
 
 
 def now_iso() -> str:
@@ -37,6 +52,8 @@ class PaperAnswer:
     reason: str
     source: str  # "<file name> p<page index>"
     read_at: str
+    decided_by: str = ""  # the reviewer whose decision gives the value ("" : as read)
+    read_value: str | None = None  # what the reader found, when a decision overrides it
 
     @property
     def flag(self) -> FlagCategory | Literal[""]:
@@ -59,26 +76,16 @@ class Store:
 
     @classmethod
     def open(cls, url: str) -> Store:
+        """Connect and migrate to the newest schema; a store of a newer papertwin is refused."""
         try:
             engine = create_engine(url)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
-            metadata.create_all(engine)
-            with engine.begin() as conn:
-                found = conn.execute(
-                    select(schema.store_info.c.value).where(schema.store_info.c.key == "schema")
-                ).scalar()
-                if found is None:
-                    conn.execute(insert(schema.store_info).values(
-                        key="schema", value=str(SCHEMA_VERSION)))
-                elif int(found) != SCHEMA_VERSION:
-                    raise WorkspaceError(
-                        f"store {engine.url!r} has schema {found}; this papertwin uses "
-                        f"{SCHEMA_VERSION}"
-                    )
+                event.listen(engine, "begin", _sqlite_begin)
+            upgrade_to_head(engine)
         except SQLAlchemyError as exc:
-            raise WorkspaceError(f"cannot open the store {url}: {exc.__class__.__name__}: "
-                                 f"{str(exc).splitlines()[0]}") from exc
+            raise WorkspaceError(f"cannot open the store {_safe_url(url)}: "
+                                 f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
         return cls(engine)
 
     def close(self) -> None:
@@ -157,21 +164,58 @@ class Store:
     # -- reading back ------------------------------------------------------------------------
 
     def paper_answers(self, form_keys: Iterable[str]) -> list[PaperAnswer]:
+        """Current answers: as read, or as the latest review decision has it (review.py)."""
+        form_keys = list(form_keys)
         p, a, f = schema.pages, schema.answers, schema.files
         query = (
             select(p.c.form_key, p.c.serial, p.c.page, p.c.page_index, p.c.read_at, f.c.name,
                    a.c.question, a.c.value, a.c.confidence, a.c.needs_review, a.c.reason)
             .join(a, a.c.page_id == p.c.id).join(f, f.c.sha256 == p.c.file_sha256)
-            .where(p.c.outcome == "identified", p.c.form_key.in_(list(form_keys)))
+            .where(p.c.outcome == "identified", p.c.form_key.in_(form_keys))
             .order_by(p.c.serial, p.c.page, a.c.question)
         )
         with self.engine.connect() as conn:
-            return [
+            decisions = latest_decisions(conn, form_keys)
+            read = [
                 PaperAnswer(row.form_key, row.serial, row.page, row.question, row.value,
                             row.confidence, bool(row.needs_review), row.reason,
                             f"{row.name} p{row.page_index}", row.read_at)
                 for row in conn.execute(query)
             ]
+        return _apply_decisions(read, decisions)
+
+    def responses(self, layouts: Mapping[str, Layout]) -> list[PaperResponse]:
+        """Each paper response of these forms, with the pages present and missing."""
+        with self.engine.connect() as conn:
+            return paper_responses(conn, layouts)
+
+    # -- review ------------------------------------------------------------------------------
+
+    def record_decision(self, form_key: str, serial: str, question: str, new_value: str,
+                        reviewer: str, why: str = "") -> ReviewDecision:
+        """Append a person's decision; old_value is the value it replaces, taken in the same
+        transaction. Decisions are never changed: a correction is a new decision."""
+        with self.engine.begin() as conn:
+            return append_decision(conn, form_key, serial, question, new_value, reviewer, why,
+                                   now_iso())
+
+    def review_log(self, form_key: str | None = None, serial: str | None = None,
+                   question: str | None = None) -> list[ReviewDecision]:
+        """Every decision, oldest first, optionally for one form, copy or question."""
+        with self.engine.connect() as conn:
+            return decision_log(conn, form_key, serial, question)
+
+    # -- contacts ----------------------------------------------------------------------------
+
+    def record_contacts(self, form_key: str, contacts: Mapping[str, Mapping[str, str]]) -> int:
+        """Recipients of an addressed mailing by serial (forms build --recipients)."""
+        with self.engine.begin() as conn:
+            return replace_contacts(conn, form_key, contacts, now_iso())
+
+    def contacts(self, form_key: str) -> dict[str, dict[str, str]]:
+        """Serial -> the recipient's fields as given; empty for an anonymous mailing."""
+        with self.engine.connect() as conn:
+            return read_contacts(conn, form_key)
 
     def page_outcomes(self, batch_id: int | None = None) -> list[dict[str, Any]]:
         p, f = schema.pages, schema.files
@@ -219,6 +263,33 @@ def _new_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+def _apply_decisions(answers: list[PaperAnswer],
+                     decisions: Mapping[tuple[str, str, str], ReviewDecision]) -> list[PaperAnswer]:
+    """A decided question takes the decision's value on its first page and is empty on the
+    pages it continues to, so that joining the pages gives the decided value once."""
+    applied: list[PaperAnswer] = []
+    seen: set[tuple[str, str, str]] = set()
+    for answer in answers:
+        key = (answer.form_key, answer.serial, answer.question)
+        decision = decisions.get(key)
+        if decision is None:
+            applied.append(answer)
+            continue
+        applied.append(replace(answer, value="" if key in seen else decision.new_value,
+                               confidence=1.0, needs_review=False,
+                               decided_by=decision.reviewer, read_value=answer.value))
+        seen.add(key)
+    return applied
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "(unparseable URL)"
+
+
 def _forget_file(conn: Connection, sha256: str) -> None:
     page_ids = select(schema.pages.c.id).where(schema.pages.c.file_sha256 == sha256)
     conn.execute(schema.answers.delete().where(schema.answers.c.page_id.in_(page_ids)))
@@ -264,3 +335,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # Let SQLAlchemy, not the sqlite3 module, say where transactions begin (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Begin explicitly: the sqlite3 module would leave DDL (migrations) and reads outside the
+    transaction, so a migration or a read-then-write could be half done."""
+    conn.exec_driver_sql("BEGIN")
