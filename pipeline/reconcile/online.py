@@ -1,23 +1,47 @@
-"""Reading an online survey export whose columns are named by question, as DESIGN.md sets out.
+"""Reading an online survey export into rows keyed by question name, as DESIGN.md sets out.
 
-Values are kept as exported: a value that is not one of the questionnaire's choices is reported,
-never silently recoded.
+Each survey tool's export convention (online_conventions.py) says how its columns name the
+questions; a mapping file (online_mapping.py) says it for any other export. Values are kept as the
+online survey codes them: anything that is not one of a question's choices is reported, never
+silently recoded, and the only recoding done is what a mapping file or an explicit option asks.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
-from pipeline.errors import InputFileError
-from pipeline.model import Questionnaire
+from pipeline.errors import InputFileError, UsageError
+from pipeline.model import Question, Questionnaire
+from pipeline.reconcile.online_conventions import (
+    CONVENTIONS,
+    GENERIC,
+    KOBO,
+    LIMESURVEY,
+    Convention,
+    convention_named,
+    detect,
+    is_metadata,
+    refuse_repeat_file,
+)
+from pipeline.reconcile.online_mapping import ColumnMapping, read_mapping
+from pipeline.reconcile.online_table import Table, read_table
 from pipeline.store.store import OnlineRow
 
-RESPONSE_ID_COLUMNS = ("response_id", "KEY", "instanceID", "meta-instanceID", "_uuid")
-SUBMITTED_COLUMNS = ("submitted_at", "SubmissionDate", "_submission_time", "end")
-REFERENCE_COLUMNS = ("respondent_ref",)
+# Kept for callers of papertwin 0.1: the metadata names the generic convention tries.
+RESPONSE_ID_COLUMNS = GENERIC.id_columns
+SUBMITTED_COLUMNS = GENERIC.submitted_columns
+REFERENCE_COLUMNS = GENERIC.reference_columns
+
+# How a split multiple-choice column says "ticked" and "not ticked" (Kobo 1/0, LimeSurvey Y).
+TICKED = frozenset({"1", "1.0", "true", "True", "TRUE", "Y", "y"})
+UNTICKED = frozenset({"", "0", "0.0", "false", "False", "FALSE", "N", "n"})
+LIMESURVEY_SUBQUESTION = re.compile(r"^(?P<code>[^\[\]]+)\[(?P<sub>[^\[\]]+)\]$")
 
 
 @dataclass(frozen=True)
@@ -28,72 +52,425 @@ class InvalidValue:
 
 
 @dataclass(frozen=True)
+class ChoiceDifference:
+    """Values the online survey allowed for a question that its paper form does not offer."""
+
+    question: str
+    values: tuple[str, ...]
+    rows: int  # how many responses hold one of them
+
+
+@dataclass(frozen=True)
+class SplitDisagreement:
+    """A multiple choice whose combined column and 0/1 columns say different things."""
+
+    row: int
+    question: str
+    combined: str
+    split: str
+
+
+@dataclass(frozen=True)
 class OnlineImport:
     rows: tuple[OnlineRow, ...]
     matched: tuple[str, ...]  # question columns found
-    missing: tuple[str, ...]  # questions with no column in the export
-    extra: tuple[str, ...]  # columns that are neither questions nor known metadata
+    missing: tuple[str, ...]  # questions with no column in the export (paper-only questions)
+    extra: tuple[str, ...]  # columns that are neither questions nor known metadata (online-only)
     invalid: tuple[InvalidValue, ...]
     id_column: str
+    convention: str = "generic"  # name of the convention used (CONVENTIONS)
+    detected: bool = False  # True when the convention was detected, not named
+    submitted_column: str = ""
+    reference_column: str = ""
+    metadata: tuple[str, ...] = ()  # the tool's own columns, recognised and not imported
+    columns: tuple[tuple[str, str], ...] = ()  # (question, export column or columns) used
+    choice_differences: tuple[ChoiceDifference, ...] = ()
+    disagreements: tuple[SplitDisagreement, ...] = ()
+    warnings: tuple[str, ...] = ()
+    mapping: str = ""  # the mapping file used, if any
+
+    @property
+    def convention_title(self) -> str:
+        return CONVENTIONS[self.convention].title
 
 
-def read_online_export(path: Path, questionnaire: Questionnaire) -> OnlineImport:
-    if not path.is_file():
-        raise InputFileError(f"online export {path} does not exist: check the path")
-    if path.suffix.lower() != ".csv":
-        raise InputFileError(f"online export {path}: papertwin reads CSV exports (.csv)")
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the person said about an export: its convention, a mapping file, labels to names."""
+
+    convention: str = "auto"
+    mapping: Path | None = None
+    reference_column: str | None = None
+    labels_to_names: bool = False
+
+
+# The command line's options: the reconcile flow and its steps pass only the export's path, so
+# the options reach read_online_export through this context (see import_options).
+_OPTIONS: ContextVar[ImportOptions | None] = ContextVar("papertwin_online_import_options",
+                                                        default=None)
+
+
+@contextmanager
+def import_options(options: ImportOptions) -> Iterator[None]:
+    """Within the block, read_online_export uses these options where its caller gives none."""
+    token = _OPTIONS.set(options)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"online export {path} is not a readable CSV file: {exc}") from exc
-    columns = list(frame.columns)
-    id_column = _first_present(columns, RESPONSE_ID_COLUMNS)
-    if id_column is None:
-        raise InputFileError(
-            f"online export {path} has no response id column "
-            f"(one of {', '.join(RESPONSE_ID_COLUMNS)}): add one so rows can be told apart"
-        )
-    submitted_column = _first_present(columns, SUBMITTED_COLUMNS)
-    reference_column = _first_present(columns, REFERENCE_COLUMNS)
-    names = [q.name for q in questionnaire.questions]
-    matched = tuple(n for n in names if n in columns)
-    if not matched:
-        raise InputFileError(
-            f"online export {path} has none of the questionnaire's question columns "
-            f"({', '.join(names)}): is it the export of survey '{questionnaire.id}'?"
-        )
-    known = set(names) | {id_column, submitted_column, reference_column}
-    extra = tuple(c for c in columns if c not in known)
+        yield
+    finally:
+        _OPTIONS.reset(token)
 
-    ids = frame[id_column].tolist()
-    duplicated = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicated or "" in ids:
-        raise InputFileError(
-            f"online export {path}: response ids must be present and unique "
-            f"(repeated: {', '.join(duplicated[:5]) or 'none'}; empty: {'' in ids})"
-        )
-    rows: list[OnlineRow] = []
-    invalid: list[InvalidValue] = []
-    for number, record in enumerate(frame.to_dict(orient="records"), start=1):
-        answers = {name: str(record[name]).strip() for name in matched}
-        for name, value in answers.items():
-            question = questionnaire.question(name)
-            allowed = set(question.choice_names())
-            if not allowed or not value:
+
+def read_online_export(path: Path, questionnaire: Questionnaire, *,
+                       convention: str | None = None, mapping: Path | None = None,
+                       reference_column: str | None = None,
+                       labels_to_names: bool | None = None) -> OnlineImport:
+    """The export's rows in the questionnaire's question names and the online survey's codes.
+
+    convention is auto (detect), odk, kobo, limesurvey or generic; mapping a YAML or CSV column
+    mapping file; reference_column the column that holds the respondent reference; with
+    labels_to_names a Kobo export made with labels is mapped back to names instead of refused.
+    Arguments left as None take the options of import_options, else the defaults.
+    """
+    ambient = _OPTIONS.get() or ImportOptions()
+    options = ImportOptions(
+        convention=convention if convention is not None else ambient.convention,
+        mapping=mapping if mapping is not None else ambient.mapping,
+        reference_column=reference_column if reference_column is not None
+        else ambient.reference_column,
+        labels_to_names=labels_to_names if labels_to_names is not None
+        else ambient.labels_to_names,
+    )
+    named = convention_named(options.convention)
+    column_mapping = read_mapping(options.mapping, questionnaire) if options.mapping else None
+    table = read_table(path)
+    refuse_repeat_file(path, table)
+    chosen = named or detect(path, table, column_mapping is not None)
+    return _Import(path, table, questionnaire, chosen, named is None, column_mapping,
+                   options).run()
+
+
+class _Import:
+    """One export being read: the columns' meaning first, then every row."""
+
+    def __init__(self, path: Path, table: Table, questionnaire: Questionnaire,
+                 convention: Convention, detected: bool, mapping: ColumnMapping | None,
+                 options: ImportOptions) -> None:
+        self.path = path
+        self.table = table
+        self.questionnaire = questionnaire
+        self.convention = convention
+        self.detected = detected
+        self.mapping = mapping or ColumnMapping()
+        self.options = options
+        self.names = [q.name for q in questionnaire.questions]
+        self.warnings: list[str] = []
+        if table.other_sheets:
+            self.warnings.append(
+                f"sheets {', '.join(table.other_sheets)} not imported: only the first sheet "
+                "holds one row per submission (the others are repeat groups)")
+
+    # -- metadata columns ----------------------------------------------------------------------
+
+    def _role(self, role: str, candidates: tuple[str, ...], given: str | None) -> str | None:
+        columns = self.table.columns
+        if given is not None:
+            if given not in columns:
+                raise UsageError(f"online export {self.path} has no column '{given}' to read the "
+                                 f"{role.replace('_', ' ')} from: check the column name")
+            return given
+        from_mapping = self.mapping.role_column(role)
+        if from_mapping is not None:
+            if from_mapping not in columns:
+                raise InputFileError(
+                    f"mapping file {self.mapping.path} names column '{from_mapping}' as "
+                    f"{role}, but online export {self.path} has no such column")
+            return from_mapping
+        return next((c for c in candidates if c in columns), None)
+
+    # -- question columns ----------------------------------------------------------------------
+
+    def _question_for(self, code: str) -> Question | None:
+        """The question a column's path (or LimeSurvey code) names, when only one fits."""
+        if code in self.names:
+            return self.questionnaire.question(code)
+        sep = self.convention.group_separator
+        if sep and sep in code:
+            last = code.rsplit(sep, 1)[1]
+            if last in self.names:
+                return self.questionnaire.question(last)
+        if self.convention is LIMESURVEY:
+            # LimeSurvey codes are letters and digits only: visit_frequency is visitfrequency.
+            key = code.replace("_", "").lower()
+            fits = [n for n in self.names if n.replace("_", "").lower() == key]
+            if len(fits) == 1:
+                return self.questionnaire.question(fits[0])
+        return None
+
+    def _split_of(self, column: str) -> tuple[Question, str] | None:
+        """(multiple-choice question, choice code) of a one-column-per-choice column."""
+        pairs: list[tuple[str, str]]
+        if self.convention is LIMESURVEY:
+            found = LIMESURVEY_SUBQUESTION.match(column)
+            pairs = [(found["code"], found["sub"])] if found else [
+                (column[:i], column[i + 1:]) for i, ch in enumerate(column) if ch == "_"]
+        elif "/" in column:
+            head, sub = column.rsplit("/", 1)
+            pairs = [(head, sub)]
+        else:
+            return None
+        for code, sub in pairs:
+            question = self._question_for(code)
+            if question is not None and question.type == "select_multiple" and sub:
+                return question, sub
+        return None
+
+    def _label_question(self, column: str) -> Question | None:
+        """The question whose printed label is this column's (last) header text."""
+        sep = self.convention.group_separator
+        text = column.rsplit(sep, 1)[-1] if sep else column
+        fits = [q for q in self.questionnaire.questions
+                if any(t == text for _, t in q.label.texts)]
+        return fits[0] if len(fits) == 1 else None
+
+    def _resolve_columns(self, roles: set[str]) -> None:
+        self.single: dict[str, str] = {}  # question -> its column
+        self.split: dict[str, list[tuple[str, str]]] = defaultdict(list)  # q -> (column, code)
+        self.metadata: list[str] = []
+        self.extra: list[str] = []
+        self.label_columns: list[tuple[str, str]] = []  # (column, question) named by label
+        claims: dict[str, list[tuple[str, bool]]] = defaultdict(list)  # q -> (column, exact)
+        for column in self.table.columns:
+            if column in roles:
                 continue
-            tokens = value.split() if question.type == "select_multiple" else [value]
-            if any(token not in allowed for token in tokens):
-                invalid.append(InvalidValue(number, name, value))
-        rows.append(OnlineRow(
-            response_id=str(record[id_column]),
-            submitted_at=str(record[submitted_column]) if submitted_column else "",
-            respondent_ref=str(record[reference_column]) if reference_column else "",
-            answers=answers,
-            source=f"{path.name} row {number}",
-        ))
-    missing = tuple(n for n in names if n not in columns)
-    return OnlineImport(tuple(rows), matched, missing, extra, tuple(invalid), id_column)
+            target = self.mapping.columns.get(column)
+            if target is not None:
+                claims[target].append((column, True))
+                continue
+            if column in self.names:
+                claims[column].append((column, True))
+                continue
+            if is_metadata(self.convention, column):
+                self.metadata.append(column)
+                continue
+            split = self._split_of(column)
+            if split is not None:
+                self.split[split[0].name].append((column, split[1]))
+                continue
+            question = self._question_for(column)
+            if question is not None:
+                claims[question.name].append((column, False))
+                continue
+            labelled = self._label_question(column) if self.convention is KOBO else None
+            if labelled is None and self.convention is KOBO and "/" in column:
+                head, choice_label = column.rsplit("/", 1)
+                parent = self._label_question(head)
+                if parent is not None and parent.type == "select_multiple":
+                    self.label_columns.append((column, parent.name))
+                    if self.options.labels_to_names:
+                        code = _name_of_label(parent, choice_label) or choice_label
+                        self.split[parent.name].append((column, code))
+                        continue
+            if labelled is not None:
+                self.label_columns.append((column, labelled.name))
+                if self.options.labels_to_names:
+                    claims[labelled.name].append((column, True))
+                    continue
+            self.extra.append(column)
+        for name, found in claims.items():
+            exact = [c for c, is_exact in found if is_exact]
+            if len(exact) == 1:
+                self.single[name] = exact[0]
+                self.extra.extend(c for c, is_exact in found if not is_exact)
+            elif len(found) == 1:
+                self.single[name] = found[0][0]
+            else:
+                columns = ", ".join(c for c, _ in found)
+                self.warnings.append(f"columns {columns} could each be question {name}: none "
+                                     "imported; name one in a mapping file")
+                self.extra.extend(c for c, _ in found)
+        self.extra.sort(key=self.table.columns.index)
+
+    # -- the import ----------------------------------------------------------------------------
+
+    def run(self) -> OnlineImport:
+        conv = self.convention
+        id_column = self._role("response_id", conv.id_columns, None)
+        if id_column is None:
+            raise InputFileError(
+                f"online export {self.path} has no response id column "
+                f"(one of {', '.join(conv.id_columns)} for the {conv.title}): add one so rows "
+                "can be told apart, or name it in a mapping file (docs/online-imports.md)")
+        submitted = self._role("submitted_at", conv.submitted_columns, None)
+        reference = self._role("respondent_ref", conv.reference_columns,
+                               self.options.reference_column)
+        roles = {c for c in (id_column, submitted, reference) if c}
+        if conv is KOBO and "_id" in self.table.columns and id_column != "_id":
+            roles.add("_id")
+        self._resolve_columns(roles)
+        matched = tuple(n for n in self.names if n in self.single or n in self.split)
+        if not matched:
+            raise InputFileError(
+                f"online export {self.path} has none of the questionnaire's question columns "
+                f"({', '.join(self.names)}) in the {conv.title} convention: is it the export of "
+                f"survey '{self.questionnaire.id}'? Otherwise give --convention or --mapping")
+        self._check_ids(id_column)
+        if conv is KOBO:
+            self._refuse_labels()
+        rows, invalid, disagreements = self._rows(id_column, submitted, reference)
+        if conv is LIMESURVEY and submitted:
+            unfinished = sum(1 for r in rows if not r.submitted_at)
+            if unfinished:
+                self.warnings.append(f"{unfinished} responses have no submitdate (not completed "
+                                     "online); imported as they are")
+        columns = tuple(
+            (n, self.single[n] if n in self.single
+             else " ".join(c for c, _ in self.split[n])) for n in matched)
+        return OnlineImport(
+            rows=tuple(rows), matched=matched,
+            missing=tuple(n for n in self.names if n not in matched),
+            extra=tuple(self.extra), invalid=tuple(invalid), id_column=id_column,
+            convention=conv.name, detected=self.detected,
+            submitted_column=submitted or "", reference_column=reference or "",
+            metadata=tuple(self.metadata), columns=columns,
+            choice_differences=_differences(self.off_choice, self.questionnaire),
+            disagreements=tuple(disagreements), warnings=tuple(self.warnings),
+            mapping=str(self.mapping.path) if self.mapping.path else "",
+        )
+
+    def _check_ids(self, id_column: str) -> None:
+        ids = self.table.column(id_column)
+        duplicated = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if duplicated or "" in ids:
+            raise InputFileError(
+                f"online export {self.path}: response ids (column {id_column}) must be present "
+                f"and unique (repeated: {', '.join(duplicated[:5]) or 'none'}; "
+                f"empty: {ids.count('')} rows)")
+
+    def _refuse_labels(self) -> None:
+        """Kobo can export labels instead of names: say so rather than import them as codes."""
+        seen: list[str] = [f"column '{c}' is the label of question {q}"
+                           for c, q in self.label_columns[:3]]
+        for name, column in self.single.items():
+            question = self.questionnaire.question(name)
+            if not question.is_choice:
+                continue
+            for value in self.table.column(column):
+                value = value.strip()
+                if value and value not in question.choice_names() and _is_label(question, value):
+                    seen.append(f"'{value}' in {column} is a label of {name}")
+                    break
+        if not seen:
+            return
+        if self.options.labels_to_names:
+            self.warnings.append("labels mapped to names, as asked: " + "; ".join(seen[:3]))
+            return
+        raise InputFileError(
+            f"online export {self.path} holds labels, not choice and question names "
+            f"({'; '.join(seen[:3])}): it was exported with labels. Export again choosing "
+            "'XML values and headers', or pass --labels-to-names to map labels to names")
+
+    def _rows(self, id_column: str, submitted: str | None, reference: str | None,
+              ) -> tuple[list[OnlineRow], list[InvalidValue], list[SplitDisagreement]]:
+        self.off_choice: list[tuple[int, str, list[str]]] = []  # (row, question, values)
+        index = {c: i for i, c in enumerate(self.table.columns)}
+        rows: list[OnlineRow] = []
+        invalid: list[InvalidValue] = []
+        disagreements: list[SplitDisagreement] = []
+        for number, record in enumerate(self.table.rows, start=1):
+            answers: dict[str, str] = {}
+            for question in self.questionnaire.questions:
+                name = question.name
+                if name not in self.single and name not in self.split:
+                    continue
+                combined = None
+                if name in self.single:
+                    combined = self._decode(question, record[index[self.single[name]]].strip())
+                split = None
+                if name in self.split:
+                    ticked = []
+                    for column, code in self.split[name]:
+                        cell = record[index[column]].strip()
+                        if cell in TICKED:
+                            ticked.append(self._code(name, code))
+                        elif cell not in UNTICKED:
+                            invalid.append(InvalidValue(number, name, f"{column}={cell}"))
+                    split = " ".join(ticked)
+                if combined is not None and split is not None and \
+                        set(combined.split()) != set(split.split()):
+                    disagreements.append(SplitDisagreement(number, name, combined, split))
+                value = combined if combined is not None else split or ""
+                answers[name] = value
+                allowed = set(question.choice_names())
+                if allowed and value:
+                    tokens = value.split() if question.type == "select_multiple" else [value]
+                    off = [t for t in tokens if t not in allowed]
+                    if off:
+                        invalid.append(InvalidValue(number, name, value))
+                        self.off_choice.append((number, name, off))
+            rows.append(OnlineRow(
+                response_id=record[index[id_column]].strip(),
+                submitted_at=record[index[submitted]].strip() if submitted else "",
+                respondent_ref=record[index[reference]].strip() if reference else "",
+                answers=answers,
+                source=f"{self.path.name} row {number}",
+            ))
+        return rows, invalid, disagreements
+
+    def _code(self, name: str, code: str) -> str:
+        return self.mapping.values.get(name, {}).get(code, code)
+
+    def _decode(self, question: Question, value: str) -> str:
+        """The cell in the online survey's codes, recoded only as a mapping or option says."""
+        if not value:
+            return ""
+        labels = self.options.labels_to_names and self.convention is KOBO
+        if question.type == "select_multiple":
+            if labels and value not in question.choice_names():
+                tokens = _split_labels(question, value)
+                if tokens is not None:
+                    return " ".join(tokens)
+            separator = self.mapping.multiple_separator
+            parts = value.split() if separator == " " else \
+                [p.strip() for p in value.split(separator) if p.strip()]
+            return " ".join(self._code(question.name, p) for p in parts)
+        if labels and question.is_choice and value not in question.choice_names():
+            return _name_of_label(question, value) or value
+        return self._code(question.name, value)
 
 
-def _first_present(columns: list[str], candidates: tuple[str, ...]) -> str | None:
-    return next((c for c in candidates if c in columns), None)
+def _is_label(question: Question, value: str) -> bool:
+    if _name_of_label(question, value) is not None:
+        return True
+    return question.type == "select_multiple" and _split_labels(question, value) is not None
+
+
+def _name_of_label(question: Question, text: str) -> str | None:
+    for choice in question.choices:
+        if any(t == text for _, t in choice.label.texts):
+            return choice.name
+    return None
+
+
+def _split_labels(question: Question, value: str) -> list[str] | None:
+    """Names of the labels a multiple choice's cell lists, longest label first; None if not."""
+    labels = sorted(((t, c.name) for c in question.choices for _, t in c.label.texts),
+                    key=lambda item: -len(item[0]))
+    rest, names = value.strip(), []
+    while rest:
+        hit = next(((t, n) for t, n in labels if rest.startswith(t)), None)
+        if hit is None:
+            return None
+        names.append(hit[1])
+        rest = rest[len(hit[0]):].lstrip(" ,;")
+    return names
+
+
+def _differences(off_choice: list[tuple[int, str, list[str]]],
+                 questionnaire: Questionnaire) -> tuple[ChoiceDifference, ...]:
+    values: dict[str, set[str]] = defaultdict(set)
+    rows: dict[str, set[int]] = defaultdict(set)
+    for row, name, tokens in off_choice:
+        values[name].update(tokens)
+        rows[name].add(row)
+    return tuple(ChoiceDifference(q.name, tuple(sorted(values[q.name])), len(rows[q.name]))
+                 for q in questionnaire.questions if values.get(q.name))

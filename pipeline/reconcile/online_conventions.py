@@ -1,0 +1,123 @@
+"""How each survey tool names its export's columns, and which tool made a given export.
+
+Every tool writes the answers under the question names but wraps them differently: ODK Central
+joins group paths with '-', KoboToolbox with '/', LimeSurvey keeps bare question codes; each adds
+metadata columns of its own. Those metadata columns are what tells the tools apart, so detection
+only looks at them and refuses rather than guesses when they point to none or to several.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import InputFileError, UsageError
+from pipeline.reconcile.online_table import Table
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str  # as given to --convention
+    title: str  # as printed
+    group_separator: str  # between group path components; "" when columns are bare codes
+    id_columns: tuple[str, ...]  # response id: the first present
+    submitted_columns: tuple[str, ...]
+    reference_columns: tuple[str, ...]
+    markers: tuple[str, ...]  # all present: the export is this tool's
+    metadata: frozenset[str]  # the tool's own columns, which are no question
+    metadata_prefixes: tuple[str, ...] = ()
+
+
+ODK = Convention(
+    name="odk", title="ODK Central CSV", group_separator="-",
+    id_columns=("KEY", "meta-instanceID"), submitted_columns=("SubmissionDate",),
+    reference_columns=("respondent_ref",), markers=("SubmissionDate", "KEY"),
+    metadata=frozenset({
+        "start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber",
+        "username", "email", "audit", "SubmitterID", "SubmitterName", "AttachmentsPresent",
+        "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
+        "instanceID",
+    }),
+    metadata_prefixes=("meta-",),
+)
+KOBO = Convention(
+    name="kobo", title="KoboToolbox", group_separator="/",
+    id_columns=("_uuid", "meta/instanceID", "_id"), submitted_columns=("_submission_time",),
+    reference_columns=("respondent_ref",), markers=("_uuid", "_submission_time"),
+    metadata=frozenset({"start", "end", "today", "deviceid", "username", "audit", "__version__"}),
+    metadata_prefixes=("_", "meta/", "formhub/"),
+)
+LIMESURVEY = Convention(
+    name="limesurvey", title="LimeSurvey response CSV", group_separator="",
+    id_columns=("id",), submitted_columns=("submitdate",),
+    reference_columns=("respondent_ref", "token"), markers=("id", "submitdate"),
+    metadata=frozenset({"lastpage", "startlanguage", "seed", "startdate", "datestamp", "ipaddr",
+                        "refurl", "token", "interviewtime"}),
+)
+GENERIC = Convention(
+    name="generic", title="generic export (columns named by question or by a mapping file)",
+    group_separator="", id_columns=("response_id",), submitted_columns=("submitted_at",),
+    reference_columns=("respondent_ref",), markers=("response_id",), metadata=frozenset(),
+)
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (ODK, KOBO, LIMESURVEY, GENERIC)}
+CONVENTION_CHOICES = ("auto", *CONVENTIONS)
+
+# Columns only the file of a repeat group has: one row per repeat, joined to its parent by key.
+REPEAT_MARKERS = {"PARENT_KEY": "ODK Central", "_parent_index": "KoboToolbox",
+                  "_submission__uuid": "KoboToolbox"}
+
+
+def convention_named(name: str) -> Convention | None:
+    """The convention of --convention NAME; None for auto."""
+    if name == "auto":
+        return None
+    if name not in CONVENTIONS:
+        raise UsageError(f"--convention {name}: choose one of {', '.join(CONVENTION_CHOICES)}")
+    return CONVENTIONS[name]
+
+
+def refuse_repeat_file(path: Path, table: Table) -> None:
+    """A repeat group's own file holds no whole responses: say which file to give instead."""
+    found = [c for c in REPEAT_MARKERS if c in table.columns]
+    if found and not any(set(c.markers) <= set(table.columns) for c in (ODK, KOBO)):
+        tool = REPEAT_MARKERS[found[0]]
+        raise InputFileError(
+            f"online export {path} is the file of a repeat group ({tool}: it has a "
+            f"{found[0]} column and no submission columns): give the main export file, the one "
+            "with one row per submission; papertwin does not import repeat groups, which a paper "
+            "form cannot print"
+        )
+
+
+def detect(path: Path, table: Table, has_mapping: bool) -> Convention:
+    """The one convention whose metadata columns the export has; refuses none or several."""
+    refuse_repeat_file(path, table)
+    columns = set(table.columns)
+    fits = [c for c in CONVENTIONS.values() if set(c.markers) <= columns]
+    if len(fits) == 1:
+        return fits[0]
+    if not fits and has_mapping:
+        return GENERIC
+    seen = [c for c in table.columns
+            if any(c in conv.markers or c in conv.id_columns or c in conv.submitted_columns
+                   for conv in CONVENTIONS.values())]
+    separator = {",": "','", ";": "';'", "\t": "tab", "": "(Excel sheet)"}[table.delimiter]
+    expected = "; ".join(f"{c.title}: {' and '.join(c.markers)}" for c in CONVENTIONS.values())
+    if fits:
+        raise InputFileError(
+            f"online export {path} fits more than one convention "
+            f"({', '.join(c.name for c in fits)}): its metadata columns "
+            f"{', '.join(seen)}, separator {separator}; name the one that made it with "
+            f"--convention {'|'.join(CONVENTIONS)}"
+        )
+    raise InputFileError(
+        f"online export {path} has no response id column of a known convention, so papertwin "
+        f"cannot tell which tool made it (metadata columns seen: {', '.join(seen) or 'none'}; "
+        f"separator {separator}; first columns: {', '.join(table.columns[:6])}). Expected "
+        f"{expected}. Add a response_id column, or give --mapping FILE (docs/online-imports.md) "
+        f"and --convention {'|'.join(CONVENTIONS)}"
+    )
+
+
+def is_metadata(convention: Convention, column: str) -> bool:
+    return column in convention.metadata or column.startswith(convention.metadata_prefixes)
