@@ -76,9 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--form", default=None, help="questionnaire id, if several")
 
     export = verbs.add_parser("export", help="write the unified dataset")
-    export.add_argument("--format", choices=["csv"], default="csv", help="file format")
+    export.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv",
+                        help="file format (default csv); the codebook and a summary per "
+                             "question go beside it, or in the same workbook for xlsx")
     export.add_argument("--out", type=Path, required=True, help="dataset file to write")
     export.add_argument("--form", default=None, help="questionnaire id, if several")
+    export.add_argument("--dual-channel", default="keep-both",
+                        choices=["keep-both", "keep-latest", "keep-online", "keep-paper"],
+                        help="one person on both channels: keep both and name the other in "
+                             "_dual_channel (default), or keep one response")
+    export.add_argument("--match", type=Path, default=None, metavar="FILE",
+                        help="CSV of online_response_id,paper_respondent_ref pairs found by hand")
+    export.add_argument("--split-multiple", action="store_true",
+                        help="add a name/choice column of 1 and 0 for each multiple choice")
 
     demo = verbs.add_parser("demo", help="the whole loop on the shipped template and scans")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
@@ -275,12 +285,23 @@ def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def _export(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.reconcile.steps import export_dataset
+    from pipeline.reconcile.steps import ExportOptions, export_dataset
 
-    summary = export_dataset(workspace, args.out, args.format, args.form)
+    options = ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
+                            split_multiple=args.split_multiple)
+    summary = export_dataset(workspace, args.out, args.format, args.form, options)
     channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
     print(f"wrote {summary.rows} responses ({channels or 'none'}) to {summary.path}")
+    for extra in summary.written[1:]:
+        print(f"  also {extra}")
     print(f"  {summary.needs_review} responses have answers waiting for a person")
+    if summary.dual_pairs:
+        both = sum(1 for pair in summary.dual_pairs if pair.kept == "both")
+        print(f"  {len(summary.dual_pairs)} people answered on paper and online "
+              f"({summary.dual_policy}): {both} pairs kept for a person to decide "
+              "(_dual_channel names the other response)")
+    if summary.online_only:
+        print(f"  asked online only (kept, empty for paper): {', '.join(summary.online_only)}")
     return 0
 
 

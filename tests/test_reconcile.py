@@ -10,11 +10,12 @@ import pytest
 from pipeline.errors import InputFileError
 from pipeline.forms.build import build_forms
 from pipeline.forms.registry import registered_layouts
+from pipeline.model import Choice, Label, Question, Questionnaire
 from pipeline.read.results import Answer, PageRef, PageResult
-from pipeline.reconcile.dataset import build_dataset, pick_questionnaire
-from pipeline.reconcile.steps import export_dataset, import_online_export
+from pipeline.reconcile.dataset import build_dataset, combine_channels, pick_questionnaire
+from pipeline.reconcile.steps import ExportOptions, export_dataset, import_online_export
 from pipeline.scan.intake import ArchivedFile
-from pipeline.store.store import Store
+from pipeline.store.store import OnlineRow, PaperAnswer, Store
 from pipeline.workspace import Workspace
 
 from .conftest import TEMPLATE
@@ -111,3 +112,167 @@ def test_online_export_of_another_survey_is_refused(workspace: Workspace,
     online.write_text("response_id,age,postcode\n1,34,MB1 1AA\n")
     with pytest.raises(InputFileError, match="none of the questionnaire's question columns"):
         import_online_export(online, workspace)
+
+
+DUAL_ONLINE = """\
+response_id,submitted_at,respondent_ref,visit_frequency,services,opening_hours,relocation,comments
+w-1,2026-11-01T09:00:00Z,000002,weekly,books,sundays,support,Online first
+w-2,2099-01-01T09:00:00Z,,never,,,neutral,
+"""
+
+
+@pytest.fixture
+def two_channels(workspace: Workspace, tmp_path: Path) -> Workspace:
+    """Copy 000002 answered on paper; its respondent also answered online as w-1."""
+    (key,) = registered_layouts(workspace)
+    archived = ArchivedFile("b" * 64, "batch-08.pdf", tmp_path / "batch-08.pdf",
+                            tmp_path / "archive.pdf", "pdf", 1000)
+    results = [
+        paper_page(key, "000002", 1, 1, (
+            Answer("visit_frequency", "monthly", 0.97),
+            Answer("services", "books events", 1.0),
+            Answer("opening_hours", "evenings", 0.95),
+        )),
+        paper_page(key, "000002", 2, 2, (
+            Answer("relocation", "oppose", 1.0),
+            Answer("comments", "On paper", 0.9),
+        )),
+    ]
+    store = Store.open(workspace.store_url)
+    store.record_file(store.begin_batch(["batch-08.pdf"]), archived, results,
+                      workspace.crops_dir)
+    store.close()
+    online = tmp_path / "online.csv"
+    online.write_text(DUAL_ONLINE)
+    import_online_export(online, workspace)
+    return workspace
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_one_person_on_both_channels_is_kept_twice_and_flagged_by_default(
+    two_channels: Workspace, tmp_path: Path
+) -> None:
+    summary = export_dataset(two_channels, tmp_path / "d.csv")
+    frame = _read(tmp_path / "d.csv")
+    (key,) = registered_layouts(two_channels)
+    paper_id = f"paper-{key}-000002"
+    assert list(frame["response_id"]) == [paper_id, "w-1", "w-2"]
+    assert list(frame["_dual_channel"]) == ["w-1", paper_id, ""]
+    assert frame.columns[-1] == "_dual_channel"  # the contract's columns keep their places
+    assert [(p.paper_id, p.online_id, p.kept) for p in summary.dual_pairs] == [
+        (paper_id, "w-1", "both")]
+
+
+@pytest.mark.parametrize(("policy", "kept"), [
+    ("keep-online", "w-1"), ("keep-paper", "paper"), ("keep-latest", "paper"),
+])
+def test_a_dual_channel_policy_keeps_one_and_says_which_it_dropped(
+    two_channels: Workspace, tmp_path: Path, policy: str, kept: str
+) -> None:
+    (key,) = registered_layouts(two_channels)
+    paper_id = f"paper-{key}-000002"
+    kept_id = paper_id if kept == "paper" else kept
+    dropped = "w-1" if kept == "paper" else paper_id
+    summary = export_dataset(two_channels, tmp_path / "d.csv",
+                             options=ExportOptions(dual_policy=policy))
+    frame = _read(tmp_path / "d.csv")
+    assert sorted(frame["response_id"]) == sorted([kept_id, "w-2"])
+    row = frame[frame["response_id"] == kept_id].iloc[0]
+    assert row["_dual_channel"] == f"{dropped} (dropped: {policy})"
+    # The paper answers were read after the online one was sent: the paper copy is the latest.
+    assert summary.dual_pairs[0].kept == kept_id
+
+
+def test_a_match_file_pairs_responses_without_a_shared_reference(
+    two_channels: Workspace, tmp_path: Path
+) -> None:
+    (key,) = registered_layouts(two_channels)
+    paper_id = f"paper-{key}-000002"
+    matches = tmp_path / "matches.csv"
+    matches.write_text("online_response_id,paper_respondent_ref\nw-2,000002\n")
+    # Copy 000002 is w-1's by its respondent_ref already: a second partner is refused.
+    with pytest.raises(InputFileError, match=f"paper response.s. {paper_id} matched to more"):
+        export_dataset(two_channels, tmp_path / "d.csv",
+                       options=ExportOptions(match_file=matches))
+    matches.write_text("online_response_id,paper_respondent_ref\nw-9,000002\n")
+    with pytest.raises(InputFileError, match="online response 'w-9' is not in the dataset"):
+        export_dataset(two_channels, tmp_path / "d.csv",
+                       options=ExportOptions(match_file=matches))
+    # Without a reference online, only the match file pairs them.
+    online = tmp_path / "online.csv"
+    online.write_text(DUAL_ONLINE.replace(",000002,", ",,"))
+    import_online_export(online, two_channels)
+    matches.write_text("online_response_id,paper_respondent_ref\nw-2,000002\n")
+    summary = export_dataset(two_channels, tmp_path / "d.csv",
+                             options=ExportOptions(match_file=matches))
+    assert [(p.paper_id, p.online_id) for p in summary.dual_pairs] == [(paper_id, "w-2")]
+    frame = _read(tmp_path / "d.csv")
+    assert list(frame["_dual_channel"]) == ["w-2", "", paper_id]
+
+
+def test_parquet_and_xlsx_hold_the_same_dataset_with_codebook_and_summary(
+    two_channels: Workspace, tmp_path: Path
+) -> None:
+    csv = export_dataset(two_channels, tmp_path / "d.csv")
+    assert [p.name for p in csv.written] == ["d.csv", "d.codebook.csv", "d.summary.csv"]
+    expected = _read(tmp_path / "d.csv")
+    export_dataset(two_channels, tmp_path / "d.parquet", "parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "d.parquet"), expected)
+    export_dataset(two_channels, tmp_path / "d.xlsx", "xlsx")
+    sheets = pd.read_excel(tmp_path / "d.xlsx", sheet_name=None, dtype=str,
+                           keep_default_na=False)
+    assert list(sheets) == ["dataset", "codebook", "summary"]
+    pd.testing.assert_frame_equal(sheets["dataset"], expected)
+
+    codebook = _read(tmp_path / "d.codebook.csv").set_index("question")
+    assert list(codebook.index) == ["visit_frequency", "services", "opening_hours",
+                                    "relocation", "comments"]
+    assert codebook.loc["services", "type"] == "select_multiple"
+    assert codebook.loc["visit_frequency", "choices"].startswith(
+        "weekly = At least once a week; monthly = At least once a month")
+    assert codebook.loc["comments", "channels"] == "paper, online"
+    pd.testing.assert_frame_equal(sheets["codebook"], _read(tmp_path / "d.codebook.csv"))
+
+    summary = _read(tmp_path / "d.summary.csv")
+    counts = {(r.question, r.channel, r.value): int(r.count) for r in summary.itertuples()}
+    assert counts[("visit_frequency", "paper", "monthly")] == 1
+    assert counts[("visit_frequency", "online", "weekly")] == 1
+    assert counts[("visit_frequency", "online", "never")] == 1
+    assert counts[("services", "paper", "books")] == 1
+    assert counts[("services", "paper", "events")] == 1
+    assert counts[("services", "online", "(blank)")] == 1
+    assert counts[("comments", "online", "(answered)")] == 1
+
+
+def test_multiple_choices_split_into_0_1_columns_when_asked(two_channels: Workspace,
+                                                             tmp_path: Path) -> None:
+    export_dataset(two_channels, tmp_path / "d.csv",
+                   options=ExportOptions(split_multiple=True))
+    frame = _read(tmp_path / "d.csv")
+    at = list(frame.columns).index("services")
+    assert list(frame.columns[at:at + 7]) == ["services", "services/books",
+                                              "services/computers", "services/children",
+                                              "services/study", "services/events",
+                                              "services/delivery"]
+    assert list(frame["services/books"]) == ["1", "1", ""]
+    assert list(frame["services/events"]) == ["1", "0", ""]
+
+
+def test_a_question_asked_online_only_keeps_its_column_empty_for_paper() -> None:
+    questionnaire = Questionnaire(
+        "q", "1", Label.of("Q"), (Question("a", "select_one", Label.of("A"), choices=(
+            Choice("x", Label.of("X")), Choice("y", Label.of("Y")))),))
+    paper = [PaperAnswer("k", "000001", 1, "a", "x", 0.9, False, "", "scan.pdf p1",
+                         "2026-12-01T00:00:00+00:00")]
+    online = [OnlineRow("w-1", "2026-12-02T00:00:00Z", "", {"a": "y", "web_only": "yes"},
+                        "online.csv row 1")]
+    dataset = combine_channels(paper, online, questionnaire)
+    frame = dataset.frame
+    assert dataset.online_only == ("web_only",)
+    assert list(frame.columns) == ["response_id", "channel", "submitted_at", "respondent_ref",
+                                   "a", "web_only", "_needs_review", "_confidence", "_source"]
+    assert list(frame["web_only"]) == ["", "yes"]
+    assert list(frame["a"]) == ["x", "y"]

@@ -1,23 +1,30 @@
-"""The unified dataset: one row per response, paper and online, in the online survey's columns."""
+"""The unified dataset: one row per response, paper and online, in the online survey's columns.
+
+Built with whole-column operations rather than a dict per response, since a national
+consultation brings hundreds of thousands of online rows and tens of thousands of paper returns.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass
 
 import pandas as pd
 
 from pipeline.errors import WorkspaceError
 from pipeline.forms.manifest import Layout
 from pipeline.model import Questionnaire
-from pipeline.store.store import PaperAnswer, Store
+from pipeline.store.store import OnlineRow, PaperAnswer, Store
 
 LEADING_COLUMNS = ("response_id", "channel", "submitted_at", "respondent_ref")
 PROVENANCE_COLUMNS = ("_needs_review", "_confidence", "_source")
+ANSWER_FIELDS = ("form_key", "serial", "page", "question", "value", "confidence",
+                 "needs_review", "source", "read_at")
 
 
-def dataset_columns(questionnaire: Questionnaire) -> list[str]:
-    return [*LEADING_COLUMNS, *(q.name for q in questionnaire.questions), *PROVENANCE_COLUMNS]
+def dataset_columns(questionnaire: Questionnaire, online_only: tuple[str, ...] = ()) -> list[str]:
+    """The contract's columns; questions asked online only follow the questionnaire's own."""
+    return [*LEADING_COLUMNS, *(q.name for q in questionnaire.questions), *online_only,
+            *PROVENANCE_COLUMNS]
 
 
 def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None) -> Questionnaire:
@@ -42,66 +49,124 @@ def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None)
     return by_id[questionnaire_id]
 
 
+@dataclass(frozen=True)
+class Dataset:
+    frame: pd.DataFrame
+    online_columns: frozenset[str]  # question columns the online export has
+    online_only: tuple[str, ...]  # columns asked online that the paper form does not print
+
+
 def build_dataset(store: Store, layouts: dict[str, Layout],
                   questionnaire: Questionnaire) -> pd.DataFrame:
+    return load_dataset(store, layouts, questionnaire).frame
+
+
+def load_dataset(store: Store, layouts: dict[str, Layout],
+                 questionnaire: Questionnaire) -> Dataset:
     form_keys = [k for k, layout in layouts.items()
                  if layout.questionnaire.id == questionnaire.id]
-    records = _paper_records(store.paper_answers(form_keys), questionnaire)
-    for row in store.online_rows(questionnaire.id):
-        record = {
-            "response_id": row.response_id,
-            "channel": "online",
-            "submitted_at": row.submitted_at,
-            "respondent_ref": row.respondent_ref,
-            "_needs_review": "",
-            "_confidence": "",
-            "_source": row.source,
-        }
-        record.update({q.name: row.answers.get(q.name, "") for q in questionnaire.questions})
-        records.append(record)
-    return pd.DataFrame(records, columns=dataset_columns(questionnaire), dtype=str).fillna("")
+    return combine_channels(store.paper_answers(form_keys),
+                            store.online_rows(questionnaire.id), questionnaire)
 
 
-def _merge_continued(group: list[PaperAnswer]) -> dict[str, PaperAnswer]:
+def combine_channels(paper: list[PaperAnswer], online: list[OnlineRow],
+                     questionnaire: Questionnaire) -> Dataset:
+    """Paper responses first (by serial), then online ones (by submission time)."""
+    names = [q.name for q in questionnaire.questions]
+    online_frame = online_records(online)
+    answered_online = [c for c in online_frame.columns
+                       if c not in LEADING_COLUMNS and c not in PROVENANCE_COLUMNS]
+    online_only = tuple(c for c in answered_online if c not in names)
+    columns = dataset_columns(questionnaire, online_only)
+    paper_frame = paper_records(paper, names)
+    parts = [f.reindex(columns=columns) for f in (paper_frame, online_frame) if len(f)]
+    if not parts:
+        frame = pd.DataFrame(columns=columns, dtype=str)
+    else:
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        frame = frame.fillna("").astype(str).reset_index(drop=True)
+    return Dataset(frame, frozenset(answered_online), online_only)
+
+
+def online_records(rows: list[OnlineRow]) -> pd.DataFrame:
+    answers = pd.DataFrame.from_records([dict(r.answers) for r in rows])
+    meta = pd.DataFrame({
+        "response_id": [r.response_id for r in rows],
+        "channel": "online",
+        "submitted_at": [r.submitted_at for r in rows],
+        "respondent_ref": [r.respondent_ref for r in rows],
+        "_needs_review": "",
+        "_confidence": "",
+        "_source": [r.source for r in rows],
+    }, dtype=str)
+    if not rows:
+        return meta
+    return pd.concat([meta, answers.drop(columns=[c for c in answers.columns
+                                                  if c in meta.columns])], axis=1)
+
+
+def paper_records(answers: list[PaperAnswer], names: list[str]) -> pd.DataFrame:
+    if not answers:
+        return pd.DataFrame(columns=[*LEADING_COLUMNS, *names, *PROVENANCE_COLUMNS], dtype=str)
+    frame = pd.DataFrame.from_records(
+        [(a.form_key, a.serial, a.page, a.question, a.value, a.confidence, a.needs_review,
+          a.source, a.read_at) for a in answers], columns=list(ANSWER_FIELDS))
+    keys = ["form_key", "serial"]
+    pages = (frame.drop_duplicates(["form_key", "serial", "page"])
+             .sort_values(["form_key", "serial", "page"]))
+    per_copy = pages.groupby(keys, sort=False).agg(
+        submitted_at=("read_at", "max"),
+        source=("source", lambda s: "; ".join(dict.fromkeys(s))))
+    frame = _merge_continued(frame)
+    values = frame.pivot(index=keys, columns="question", values="value")
+    values = values.reindex(columns=names).fillna("")
+    review = frame.pivot(index=keys, columns="question", values="needs_review")
+    review = review.reindex(index=values.index, columns=names).fillna(False).astype(bool)
+    flagged = review.to_numpy()
+    columns = pd.Index(names)
+    confidence = frame.groupby(keys)["confidence"].min()
+    meta = pd.DataFrame({
+        "response_id": [f"paper-{k}-{s}" for k, s in values.index],
+        "channel": "paper",
+        "submitted_at": per_copy["submitted_at"].reindex(values.index).to_numpy(),
+        "respondent_ref": values.index.get_level_values("serial"),
+        "_needs_review": [" ".join(columns[row]) for row in flagged],
+        "_confidence": [f"{c:.2f}" for c in confidence.reindex(values.index)],
+        "_source": per_copy["source"].reindex(values.index).to_numpy(),
+    })
+    records = pd.concat([meta, values.reset_index(drop=True)], axis=1)
+    order = sorted(range(len(values.index)), key=lambda i: values.index[i][::-1])
+    return records.iloc[order].reset_index(drop=True)
+
+
+def _merge_continued(frame: pd.DataFrame) -> pd.DataFrame:
     """One answer per question: a text that continues over pages is joined in page order."""
-    merged: dict[str, PaperAnswer] = {}
-    for answer in sorted(group, key=lambda a: a.page):
-        first = merged.get(answer.question)
-        if first is None:
-            merged[answer.question] = answer
+    repeated = frame.duplicated(["form_key", "serial", "question"], keep=False)
+    if not repeated.any():
+        return frame
+    parts = frame[repeated].sort_values("page")
+    merged = parts.groupby(["form_key", "serial", "question"], sort=False).agg(
+        page=("page", "min"),
+        value=("value", lambda s: " ".join(v for v in s if v)),
+        confidence=("confidence", "min"),
+        needs_review=("needs_review", "any"),
+        source=("source", "first"),
+        read_at=("read_at", "max"),
+    ).reset_index()
+    return pd.concat([frame[~repeated], merged[list(ANSWER_FIELDS)]], ignore_index=True)
+
+
+def split_multiple(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """A `name/choice` column of 1 and 0 after each multiple choice, as ODK and Kobo export when
+    asked; empty where the question was not answered."""
+    out = frame.copy()
+    for question in questionnaire.questions:
+        if question.type != "select_multiple" or question.name not in out.columns:
             continue
-        merged[answer.question] = replace(
-            first,
-            value=" ".join(v for v in (first.value, answer.value) if v),
-            confidence=min(first.confidence, answer.confidence),
-            needs_review=first.needs_review or answer.needs_review,
-            reason="; ".join(r for r in (first.reason, answer.reason) if r),
-        )
-    return merged
-
-
-def _paper_records(
-    answers: list[PaperAnswer], questionnaire: Questionnaire
-) -> list[dict[str, str]]:
-    grouped: dict[tuple[str, str], list[PaperAnswer]] = defaultdict(list)
-    for answer in answers:
-        grouped[(answer.form_key, answer.serial)].append(answer)
-    records = []
-    for (form_key, serial), group in sorted(grouped.items(), key=lambda item: item[0][::-1]):
-        by_question = _merge_continued(group)
-        review = [q.name for q in questionnaire.questions
-                  if q.name in by_question and by_question[q.name].needs_review]
-        sources = list(dict.fromkeys(a.source for a in sorted(group, key=lambda a: a.page)))
-        record = {
-            "response_id": f"paper-{form_key}-{serial}",
-            "channel": "paper",
-            "submitted_at": max(a.read_at for a in group),
-            "respondent_ref": serial,
-            "_needs_review": " ".join(review),
-            "_confidence": f"{min(a.confidence for a in group):.2f}",
-            "_source": "; ".join(sources),
-        }
-        record.update({q.name: by_question[q.name].value if q.name in by_question else ""
-                       for q in questionnaire.questions})
-        records.append(record)
-    return records
+        chosen = out[question.name].str.split()
+        answered = out[question.name] != ""
+        at = list(out.columns).index(question.name)
+        for offset, choice in enumerate(question.choice_names(), start=1):
+            column = chosen.map(lambda names, c=choice: "1" if c in names else "0")
+            out.insert(at + offset, f"{question.name}/{choice}", column.where(answered, ""))
+    return out

@@ -6,11 +6,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.forms.registry import registered_layouts
-from pipeline.reconcile.dataset import build_dataset, pick_questionnaire
+from pipeline.reconcile.codebook import codebook, summary
+from pipeline.reconcile.dataset import load_dataset, pick_questionnaire, split_multiple
+from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.online import OnlineImport, read_online_export
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    dual_policy: str = "keep-both"  # one of dualchannel.POLICIES
+    match_file: Path | None = None  # online responses matched to paper ones by hand
+    split_multiple: bool = False  # add name/choice 0/1 columns for multiple choices
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,10 @@ class ExportSummary:
     by_channel: dict[str, int]
     needs_review: int  # responses with at least one question awaiting a person
     questions: int
+    written: tuple[Path, ...] = ()  # the dataset, and its codebook and summary files
+    dual_pairs: tuple[DualPair, ...] = ()
+    dual_policy: str = "keep-both"
+    online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
 
 
 def import_online_export(path: Path, workspace: Workspace,
@@ -35,15 +48,25 @@ def import_online_export(path: Path, workspace: Workspace,
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
-                   questionnaire_id: str | None = None) -> ExportSummary:
+                   questionnaire_id: str | None = None,
+                   options: ExportOptions | None = None) -> ExportSummary:
+    """The unified dataset, its codebook and summary, with dual-channel pairs resolved."""
+    options = options or ExportOptions()
+    matches = read_match_file(options.match_file) if options.match_file else None
     layouts = registered_layouts(workspace)
     questionnaire = pick_questionnaire(layouts, questionnaire_id)
     store = Store.open(workspace.store_url)
     try:
-        frame = build_dataset(store, layouts, questionnaire)
+        dataset = load_dataset(store, layouts, questionnaire)
     finally:
         store.close()
-    write_dataset(frame, out, fmt)
+    dual = apply_policy(dataset.frame, options.dual_policy, matches)
+    frame = dual.frame
+    if options.split_multiple:
+        frame = split_multiple(frame, questionnaire)
+    written = write_dataset(frame, out, fmt,
+                            codebook(questionnaire, dataset.online_columns, dataset.online_only),
+                            summary(questionnaire, dual.frame))
     counts = frame["channel"].value_counts().to_dict()
     return ExportSummary(
         path=out,
@@ -51,4 +74,8 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         by_channel={str(k): int(v) for k, v in counts.items()},
         needs_review=int((frame["_needs_review"] != "").sum()),
         questions=len(questionnaire.questions),
+        written=tuple(written),
+        dual_pairs=dual.pairs,
+        dual_policy=dual.policy,
+        online_only=dataset.online_only,
     )

@@ -1,0 +1,66 @@
+"""What each column of the dataset means, and how each question was answered per channel.
+
+The codebook lets an analyst use the dataset without the questionnaire: name, label, type,
+choices (name = label) and which channels asked the question. The summary counts answers per
+question, channel and value, so paper and online can be compared at a glance.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.model import Questionnaire
+
+CHANNELS = ("paper", "online")
+
+
+def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
+             online_only: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per question column, saying which channels asked it: every question of the
+    questionnaire is printed on paper; online, those the export has a column for."""
+    rows = []
+    for question in questionnaire.questions:
+        asked = "paper, online" if question.name in online_columns else "paper"
+        rows.append({
+            "question": question.name,
+            "label": question.label.text(),
+            "type": question.type,
+            "choices": "; ".join(f"{c.name} = {c.label.text()}" for c in question.choices),
+            "channels": asked,
+        })
+    for name in online_only:
+        rows.append({"question": name, "label": "", "type": "", "choices": "",
+                     "channels": "online"})
+    return pd.DataFrame(rows, columns=["question", "label", "type", "choices", "channels"])
+
+
+def summary(questionnaire: Questionnaire, frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts per question, channel and value; a multiple choice counts each choice named, and
+    free text counts answered and unanswered only."""
+    rows: list[dict[str, object]] = []
+    for question in questionnaire.questions:
+        if question.name not in frame.columns:
+            continue
+        for channel in CHANNELS:
+            values = frame.loc[frame["channel"] == channel, question.name]
+            if values.empty:
+                continue
+            blank = int((values == "").sum())
+            if question.is_choice:
+                named = values[values != ""]
+                if question.type == "select_multiple":
+                    named = named.str.split().explode()
+                counts = named.value_counts()
+                for choice in question.choice_names():
+                    rows.append(_row(question.name, channel, choice, int(counts.get(choice, 0))))
+                for other in sorted(set(counts.index) - set(question.choice_names())):
+                    rows.append(_row(question.name, channel, f"{other} (not a choice)",
+                                     int(counts[other])))
+            else:
+                rows.append(_row(question.name, channel, "(answered)", len(values) - blank))
+            rows.append(_row(question.name, channel, "(blank)", blank))
+    return pd.DataFrame(rows, columns=["question", "channel", "value", "count"])
+
+
+def _row(question: str, channel: str, value: str, count: int) -> dict[str, object]:
+    return {"question": question, "channel": channel, "value": value, "count": count}

@@ -1,0 +1,133 @@
+"""One person who answered on paper and online: found, then kept by a policy the analyst sets.
+
+Pairs are found by the same respondent reference on both channels (a serial given out for
+answering online), or listed in a match file. By default both responses stay and each names the
+other in `_dual_channel`, so a person decides; the other policies keep one response and report
+the one dropped, so nothing goes without a trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from pipeline.errors import InputFileError, UsageError
+
+DualPolicy = Literal["keep-both", "keep-latest", "keep-online", "keep-paper"]
+POLICIES: tuple[DualPolicy, ...] = ("keep-both", "keep-latest", "keep-online", "keep-paper")
+DUAL_COLUMN = "_dual_channel"
+MATCH_COLUMNS = ("online_response_id", "paper_respondent_ref")
+
+
+@dataclass(frozen=True)
+class DualPair:
+    paper_id: str
+    online_id: str
+    kept: str  # "both", or the response id kept
+
+
+@dataclass(frozen=True)
+class DualChannel:
+    frame: pd.DataFrame  # the dataset after the policy, with the _dual_channel column
+    pairs: tuple[DualPair, ...]
+    policy: DualPolicy
+
+
+def read_match_file(path: Path) -> list[tuple[str, str]]:
+    """(online response id, paper respondent ref) pairs matched by hand (CSV, header row)."""
+    if not path.is_file():
+        raise InputFileError(f"match file {path} does not exist: check the path")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"match file {path} is not a readable CSV file: {exc}") from exc
+    missing = [c for c in MATCH_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputFileError(f"match file {path} lacks the column(s) {', '.join(missing)}: it "
+                             f"needs {' and '.join(MATCH_COLUMNS)}")
+    return [(str(o), str(p)) for o, p in zip(table[MATCH_COLUMNS[0]], table[MATCH_COLUMNS[1]],
+                                             strict=True) if o and p]
+
+
+def apply_policy(frame: pd.DataFrame, policy: str = "keep-both",
+                 matches: list[tuple[str, str]] | None = None) -> DualChannel:
+    """The dataset with each dual-channel pair resolved by the policy."""
+    if policy not in POLICIES:
+        raise UsageError(f"dual-channel policy {policy!r}: choose one of {', '.join(POLICIES)}")
+    chosen: DualPolicy = next(p for p in POLICIES if p == policy)
+    pairs = _find_pairs(frame, matches or [])
+    ids = [str(v) for v in frame["response_id"]]
+    times = [str(v) for v in frame["submitted_at"]]
+    position = {rid: i for i, rid in enumerate(ids)}
+    marks = [""] * len(ids)
+    drop: set[int] = set()
+    resolved: list[DualPair] = []
+    for paper_id, online_id in pairs:
+        paper_at, online_at = position[paper_id], position[online_id]
+        keep = _kept(chosen, times[paper_at], times[online_at])
+        if keep is None:
+            marks[paper_at], marks[online_at] = online_id, paper_id
+            resolved.append(DualPair(paper_id, online_id, "both"))
+            continue
+        kept_at, dropped_at = (paper_at, online_at) if keep == "paper" else (online_at, paper_at)
+        marks[kept_at] = f"{ids[dropped_at]} (dropped: {chosen})"
+        drop.add(dropped_at)
+        resolved.append(DualPair(paper_id, online_id, ids[kept_at]))
+    out = frame.copy()
+    out[DUAL_COLUMN] = marks  # last, so the contract's columns keep their places
+    kept = out.drop(index=out.index[sorted(drop)]).reset_index(drop=True)
+    return DualChannel(kept, tuple(resolved), chosen)
+
+
+def _find_pairs(frame: pd.DataFrame, matches: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(paper response id, online response id) for every person found on both channels."""
+    paper = frame[frame["channel"] == "paper"]
+    online = frame[frame["channel"] == "online"]
+    paper_by_ref = dict(zip(paper["respondent_ref"], paper["response_id"], strict=True))
+    online_ids = set(online["response_id"])
+    pairs: set[tuple[str, str]] = set()
+    for ref, online_id in zip(online["respondent_ref"], online["response_id"], strict=True):
+        if ref and ref in paper_by_ref:
+            pairs.add((paper_by_ref[ref], online_id))
+    for online_id, ref in matches:
+        if online_id not in online_ids:
+            raise InputFileError(f"match file: online response {online_id!r} is not in the "
+                                 "dataset")
+        if ref not in paper_by_ref:
+            raise InputFileError(f"match file: no paper response has respondent_ref {ref!r}")
+        pairs.add((paper_by_ref[ref], online_id))
+    for side, what in ((0, "paper response"), (1, "online response")):
+        seen = [pair[side] for pair in pairs]
+        doubled = sorted({rid for rid in seen if seen.count(rid) > 1})
+        if doubled:
+            raise InputFileError(f"{what}(s) {', '.join(doubled)} matched to more than one "
+                                 "response of the other channel (by respondent_ref or the "
+                                 "match file): correct the match file")
+    return sorted(pairs)
+
+
+def _kept(policy: DualPolicy, paper_time: str, online_time: str) -> str | None:
+    """The channel whose response stays, or None to keep both for a person."""
+    if policy == "keep-paper":
+        return "paper"
+    if policy == "keep-online":
+        return "online"
+    if policy == "keep-latest":
+        paper_at, online_at = _instant(paper_time), _instant(online_time)
+        if paper_at is None or online_at is None:
+            return None  # a time that cannot be read: a person decides
+        return "paper" if paper_at >= online_at else "online"
+    return None
+
+
+def _instant(text: str) -> datetime | None:
+    """A submission time as exported (ISO 8601, with or without a zone: UTC assumed)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
