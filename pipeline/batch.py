@@ -28,7 +28,7 @@ from pipeline.scan.intake import (
     count_pages,
     iter_pages,
 )
-from pipeline.store.store import Store
+from pipeline.store.store import PaperResponse, Store
 from pipeline.workspace import Workspace
 
 CHUNK_PAGES = 48  # pages read by one task: large enough that task overhead does not show
@@ -80,6 +80,7 @@ class BatchSummary:
     answers: int = 0
     flagged: int = 0
     seconds: tuple[tuple[str, float], ...] = ()  # time per stage, summed over all workers
+    incomplete: tuple[PaperResponse, ...] = ()  # responses this batch touched that lack a page
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -225,9 +226,13 @@ def store_reading(reading: FileReading, batch_id: int, workspace: Workspace) -> 
 
 def summarise_batch(plan: BatchPlan, readings: Sequence[FileReading],
                     workspace: Workspace) -> BatchSummary:
+    touched = {(p.form_key, p.serial) for r in readings for p in r.pages
+               if p.outcome == "identified"}
     store = Store.open(workspace.store_url)
     try:
         store.finish_batch(plan.batch_id)
+        incomplete = tuple(r for r in store.responses(plan.layouts)
+                           if not r.complete and (r.form_key, r.serial) in touched)
     finally:
         store.close()
     set_aside = list(plan.set_aside)
@@ -245,4 +250,4 @@ def summarise_batch(plan: BatchPlan, readings: Sequence[FileReading],
             answers += sum(1 for a in page.answers if a.value)
             flagged += sum(1 for a in page.answers if a.needs_review)
     return BatchSummary(plan.batch_id, len(readings), len(plan.already_read), tuple(set_aside),
-                        tuple(lines), answers, flagged, tuple(seconds.items()))
+                        tuple(lines), answers, flagged, tuple(seconds.items()), incomplete)

@@ -24,6 +24,14 @@ def print_batch_summary(summary: BatchSummary, out: TextIO) -> None:
         if line.outcome != "identified":
             print(f"  {line.file} p{line.index}: {line.outcome.replace('_', ' ')}"
                   f" - {line.reason}", file=out)
+    if summary.incomplete:
+        print(f"  incomplete responses (a page not scanned yet): {len(summary.incomplete)}",
+              file=out)
+    for response in summary.incomplete:
+        missing = ", ".join(str(n) for n in response.pages_missing)
+        noun = "page" if len(response.pages_missing) == 1 else "pages"
+        print(f"  serial {response.serial} of {response.form_key}: {noun} {missing} missing",
+              file=out)
 
 
 def print_online_import(imported: OnlineImport, path: Path, out: TextIO) -> None:

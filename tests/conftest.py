@@ -54,3 +54,45 @@ def simulated(built: tuple[Workspace, BuiltForm],
     _, form = built
     out = tmp_path_factory.mktemp("returns")
     return simulate_returns(form.pdf_path.parent, out, seed=1, damage=Damage.mild())
+
+
+def _postgres_server_url() -> str:
+    """The server tests/run.sh started; skip only where none was meant to be (a developer's
+    machine without PostgreSQL), fail where it was (CI, or run.sh as root)."""
+    url = os.environ.get("PAPERTWIN_TEST_POSTGRES_URL", "")
+    if url:
+        return url
+    if os.environ.get("CI") or os.environ.get("PAPERTWIN_TEST_POSTGRES_REQUIRED"):
+        pytest.fail("PAPERTWIN_TEST_POSTGRES_URL is not set although PostgreSQL was meant to be "
+                    "tested (CI, or tests/run.sh as root): tests/run.sh starts the server")
+    pytest.skip("PostgreSQL not tested: no server here. tests/run.sh starts one when PostgreSQL "
+                "is installed; or set PAPERTWIN_TEST_POSTGRES_URL=postgresql+psycopg://...")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty store on each backend: a new SQLite file, or a new PostgreSQL
+    database on the test server, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.exc import OperationalError
+
+    server = _postgres_server_url()
+    name = f"papertwin_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.fail(f"the PostgreSQL server at {make_url(server)!r} is unreachable: {exc}")
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -16,6 +16,7 @@ from pipeline.forms.render import render_pdf
 from pipeline.forms.sources import load_questionnaire
 from pipeline.fsutil import atomic_writer
 from pipeline.scan.poppler import render_pngs
+from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
 PDF_NAME = "form.pdf"
@@ -68,8 +69,21 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
     if recipients is not None:
         contacts_path = out_dir / CONTACTS_NAME
         write_contacts(contacts_path, serials, recipients)
+        _store_contacts(workspace, layout.form_key, serials, recipients)
     register_layout(workspace, layout)
     return BuiltForm(pdf_paths, layout_path, layout, contacts_path, loaded.warnings)
+
+
+def _store_contacts(workspace: Workspace, form_key: str, serials: list[str],
+                    recipients: list[Recipient]) -> None:
+    """The store keeps its own copy of the contacts (its contacts table, apart from the answers),
+    so an export that asks for them does not depend on contacts.csv staying beside the PDF."""
+    store = Store.open(workspace.store_url)
+    try:
+        store.record_contacts(form_key, {serial: recipient.row for serial, recipient
+                                         in zip(serials, recipients, strict=True)})
+    finally:
+        store.close()
 
 
 def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = None,
