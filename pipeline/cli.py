@@ -72,7 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
                              "one per line, to help read handwriting")
 
     reconcile = verbs.add_parser("reconcile", help="merge an online export into the store")
-    reconcile.add_argument("--digital", type=Path, required=True, help="online export (CSV)")
+    reconcile.add_argument("--digital", type=Path, required=True,
+                           help="online export (.csv or .xlsx) of ODK Central, KoboToolbox, "
+                                "LimeSurvey, or any tool with --mapping")
+    reconcile.add_argument("--convention", default="auto",
+                           choices=["auto", "odk", "kobo", "limesurvey", "generic"],
+                           help="the export's column convention (default auto: detected from "
+                                "its metadata columns; docs/online-imports.md)")
+    reconcile.add_argument("--mapping", type=Path, default=None, metavar="FILE",
+                           help="column mapping file (YAML or CSV): export column to question, "
+                                "values to choice names, id/submitted/reference columns")
+    reconcile.add_argument("--reference-column", default=None, metavar="COLUMN",
+                           help="column holding the respondent reference "
+                                "(default respondent_ref; LimeSurvey also token)")
+    reconcile.add_argument("--labels-to-names", action="store_true",
+                           help="map a KoboToolbox export made with labels back to names "
+                                "instead of refusing it")
     reconcile.add_argument("--form", default=None, help="questionnaire id, if several")
 
     export = verbs.add_parser("export", help="write the unified dataset")
@@ -276,11 +291,19 @@ def _share(text: str) -> float:
 
 
 def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
-    from flows.reconcile import reconcile
-    from pipeline.report import print_online_import
+    from pipeline.reconcile.online import ImportOptions, import_options
+    from pipeline.reconcile.online_report import print_import_report
 
-    imported = reconcile(args.digital, workspace, args.form)
-    print_online_import(imported, args.digital, sys.stdout)
+    if args.mapping is not None and not args.mapping.is_file():
+        raise UsageError(f"--mapping {args.mapping} does not exist: check the path")
+    options = ImportOptions(convention=args.convention, mapping=args.mapping,
+                            reference_column=args.reference_column,
+                            labels_to_names=args.labels_to_names)
+    from flows.reconcile import reconcile
+
+    with import_options(options):
+        imported = reconcile(args.digital, workspace, args.form)
+    print_import_report(imported, args.digital, sys.stdout)
     return 0
 
 

@@ -307,6 +307,8 @@ class _Import:
         if conv is KOBO and "_id" in self.table.columns and id_column != "_id":
             roles.add("_id")
         self._resolve_columns(roles)
+        if conv is KOBO:
+            self._refuse_labels()
         matched = tuple(n for n in self.names if n in self.single or n in self.split)
         if not matched:
             raise InputFileError(
@@ -314,8 +316,6 @@ class _Import:
                 f"({', '.join(self.names)}) in the {conv.title} convention: is it the export of "
                 f"survey '{self.questionnaire.id}'? Otherwise give --convention or --mapping")
         self._check_ids(id_column)
-        if conv is KOBO:
-            self._refuse_labels()
         rows, invalid, disagreements = self._rows(id_column, submitted, reference)
         if conv is LIMESURVEY and submitted:
             unfinished = sum(1 for r in rows if not r.submitted_at)
@@ -348,26 +348,30 @@ class _Import:
 
     def _refuse_labels(self) -> None:
         """Kobo can export labels instead of names: say so rather than import them as codes."""
-        seen: list[str] = [f"column '{c}' is the label of question {q}"
-                           for c, q in self.label_columns[:3]]
-        for name, column in self.single.items():
+        headers = [f"column '{c}' is the label of question {q}" for c, q in self.label_columns]
+        values: list[str] = []
+        label_single = [(c, q) for c, q in self.label_columns
+                        if self._label_question(c) is not None]  # not a 0/1 column
+        for column, name in [*((c, n) for n, c in self.single.items()), *label_single]:
             question = self.questionnaire.question(name)
             if not question.is_choice:
                 continue
             for value in self.table.column(column):
                 value = value.strip()
                 if value and value not in question.choice_names() and _is_label(question, value):
-                    seen.append(f"'{value}' in {column} is a label of {name}")
+                    values.append(f"'{value}' in column '{column}' is a choice label of {name}")
                     break
-        if not seen:
+        if not headers and not values:
             return
+        seen = "; ".join([*headers[:1], *values[:1]])
         if self.options.labels_to_names:
-            self.warnings.append("labels mapped to names, as asked: " + "; ".join(seen[:3]))
+            self.warnings.append(f"labels mapped to names, as asked ({seen})")
             return
         raise InputFileError(
-            f"online export {self.path} holds labels, not choice and question names "
-            f"({'; '.join(seen[:3])}): it was exported with labels. Export again choosing "
-            "'XML values and headers', or pass --labels-to-names to map labels to names")
+            f"online export {self.path} holds labels, not names ({len(headers)} column headers "
+            f"are question labels, {len(values)} columns hold choice labels: {seen}): it was "
+            "exported from KoboToolbox with labels. Export it again choosing 'XML values and "
+            "headers', or pass --labels-to-names to map labels to names")
 
     def _rows(self, id_column: str, submitted: str | None, reference: str | None,
               ) -> tuple[list[OnlineRow], list[InvalidValue], list[SplitDisagreement]]:

@@ -58,10 +58,11 @@ def _from_yaml(path: Path, text: str) -> ColumnMapping:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InputFileError(f"mapping file {path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("columns", {}), dict) \
+            or not (data.get("columns") or data.get("values")):
         raise InputFileError(
             f"mapping file {path} needs a 'columns:' section of 'export column: question name' "
-            "lines (docs/online-imports.md)"
+            "lines, a 'values:' section, or both (docs/online-imports.md)"
         )
     unknown = sorted(set(data) - {"columns", "values", "multiple_separator"})
     if unknown:
@@ -72,7 +73,7 @@ def _from_yaml(path: Path, text: str) -> ColumnMapping:
         raise InputFileError(f"mapping file {path}: 'values:' maps each question name to "
                              "'export value: choice name' lines")
     return ColumnMapping(
-        columns={str(k): str(v) for k, v in data["columns"].items()},
+        columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
         values={str(q): {_scalar(k): _scalar(v) for k, v in table.items()}
                 for q, table in values.items()},
         multiple_separator=str(data.get("multiple_separator", " ")) or " ",
@@ -93,10 +94,13 @@ def _from_csv(path: Path, text: str) -> ColumnMapping:
         raise InputFileError(f"mapping file {path}: the header must be {','.join(CSV_HEADER)}")
     columns: dict[str, str] = {}
     values: dict[str, dict[str, str]] = {}
+    separator = " "
     for number, row in enumerate(reader, start=2):
         column, question = (row["export_column"] or "").strip(), (row["question"] or "").strip()
         value, choice = row["export_value"] or "", (row["choice"] or "").strip()
-        if column and question:
+        if question == "multiple_separator" and not column:
+            separator = value or " "
+        elif column and question:
             columns[column] = question
         elif question and value and choice:
             values.setdefault(question, {})[value] = choice
@@ -105,7 +109,7 @@ def _from_csv(path: Path, text: str) -> ColumnMapping:
                 f"mapping file {path} line {number}: give export_column and question, or "
                 "question, export_value and choice"
             )
-    return ColumnMapping(columns, values, " ", path)
+    return ColumnMapping(columns, values, separator, path)
 
 
 def _check(path: Path, mapping: ColumnMapping, questionnaire: Questionnaire) -> None:
