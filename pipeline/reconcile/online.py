@@ -304,8 +304,6 @@ class _Import:
         reference = self._role("respondent_ref", conv.reference_columns,
                                self.options.reference_column)
         roles = {c for c in (id_column, submitted, reference) if c}
-        if conv is KOBO and "_id" in self.table.columns and id_column != "_id":
-            roles.add("_id")
         self._resolve_columns(roles)
         if conv is KOBO:
             self._refuse_labels()
