@@ -34,8 +34,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision(script: ScriptDirectory | None = None) -> str:
+    """The newest revision this papertwin knows."""
+    script = script or ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
     if head is None:
         raise WorkspaceError(f"no migrations found in {MIGRATIONS}: the installation is broken")
     return head
@@ -49,7 +51,7 @@ def store_revision(connection: Connection) -> str | None:
 def upgrade_to_head(engine: Engine) -> str:
     """Migrate the store in one transaction; returns the revision it is at afterwards."""
     script = ScriptDirectory.from_config(alembic_config())
-    head = head_revision()
+    head = head_revision(script)
     with engine.begin() as conn:
         current = store_revision(conn)
         if current is None:
