@@ -40,7 +40,7 @@ from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
 from pipeline.store import store as store_module
 from pipeline.store.migrate import head_revision
-from pipeline.store.store import PaperAnswer, Store
+from pipeline.store.store import OnlineRow, PaperAnswer, Store
 from pipeline.workspace import Workspace
 
 from .conftest import TEMPLATE
@@ -444,3 +444,26 @@ def test_an_unversioned_store_of_an_unknown_schema_is_refused(store_url: str) ->
         engine.dispose()
     with pytest.raises(WorkspaceError, match="schema '7'"):
         Store.open(store_url)
+
+
+# -- online rows ---------------------------------------------------------------------------------
+
+def test_an_online_export_imported_again_replaces_its_rows(store_url: str) -> None:
+    """70,000 rows: more than PostgreSQL takes as parameters of one statement."""
+    rows = [OnlineRow(f"r{i:05d}", "2026-02-01T10:00:00", "", {"visit_frequency": "weekly"},
+                      f"export.csv row {i + 2}") for i in range(70_000)]
+    store = Store.open(store_url)
+    try:
+        assert store.replace_online("library_services", rows) == 70_000
+        changed = [replace(rows[5], answers={"visit_frequency": "never"}),
+                   OnlineRow("r99999", "2026-02-02T10:00:00", "000004", {}, "late.csv row 2")]
+        store.replace_online("library_services", [*rows, *changed])
+        stored = store.online_rows("library_services")
+        assert len(stored) == 70_001
+        by_id = {r.response_id: r for r in stored}
+        assert by_id["r00005"].answers == {"visit_frequency": "never"}
+        assert by_id["r00006"].answers == {"visit_frequency": "weekly"}
+        assert by_id["r99999"].respondent_ref == "000004"
+        assert store.online_rows("town_centre") == []
+    finally:
+        store.close()

@@ -9,24 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from pipeline.store import schema
+from pipeline.store.upsert import upsert
 
 
 def replace_contacts(conn: Connection, form_key: str,
                      contacts: Mapping[str, Mapping[str, str]], recorded_at: str) -> int:
     """Record each serial's fields; a serial recorded before is replaced, others are kept."""
-    t = schema.contacts
-    serials = list(contacts)
-    conn.execute(t.delete().where(t.c.form_key == form_key, t.c.serial.in_(serials)))
-    if serials:
-        conn.execute(insert(t), [
-            {"form_key": form_key, "serial": serial, "recorded_at": recorded_at,
-             "fields": json.dumps(dict(fields), ensure_ascii=False)}
-            for serial, fields in contacts.items()])
-    return len(serials)
+    upsert(conn, schema.contacts, [
+        {"form_key": form_key, "serial": serial, "recorded_at": recorded_at,
+         "fields": json.dumps(dict(fields), ensure_ascii=False)}
+        for serial, fields in contacts.items()])
+    return len(contacts)
 
 
 def read_contacts(conn: Connection, form_key: str) -> dict[str, dict[str, str]]:

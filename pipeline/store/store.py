@@ -32,6 +32,7 @@ from pipeline.store.review import (
     decision_log,
     latest_decisions,
 )
+from pipeline.store.upsert import upsert
 
 __all__ = ["OnlineRow", "PaperAnswer", "PaperResponse", "ReviewDecision", "Store"]
 
@@ -234,16 +235,12 @@ class Store:
         t = schema.online_responses
         imported_at = now_iso()
         with self.engine.begin() as conn:
-            ids = [r.response_id for r in rows]
-            conn.execute(t.delete().where(t.c.questionnaire_id == questionnaire_id,
-                                          t.c.response_id.in_(ids)))
-            if rows:
-                conn.execute(insert(t), [
-                    {"questionnaire_id": questionnaire_id, "response_id": r.response_id,
-                     "submitted_at": r.submitted_at, "respondent_ref": r.respondent_ref,
-                     "answers": json.dumps(dict(r.answers), ensure_ascii=False),
-                     "source": r.source, "imported_at": imported_at}
-                    for r in rows])
+            upsert(conn, t, [
+                {"questionnaire_id": questionnaire_id, "response_id": r.response_id,
+                 "submitted_at": r.submitted_at, "respondent_ref": r.respondent_ref,
+                 "answers": json.dumps(dict(r.answers), ensure_ascii=False),
+                 "source": r.source, "imported_at": imported_at}
+                for r in rows])
         return len(rows)
 
     def online_rows(self, questionnaire_id: str) -> list[OnlineRow]:
