@@ -35,7 +35,9 @@ from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
+from pipeline.read.results import Answer, PageRef, PageResult
 from pipeline.report import print_batch_summary
+from pipeline.scan.intake import ArchivedFile
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
 from pipeline.store import store as store_module
@@ -467,3 +469,40 @@ def test_an_online_export_imported_again_replaces_its_rows(store_url: str) -> No
         assert store.online_rows("town_centre") == []
     finally:
         store.close()
+
+
+# -- answers continued over pages, and large files -----------------------------------------------
+
+def test_a_decision_on_an_answer_continued_over_two_pages_gives_the_value_once(
+        store_url: str, tmp_path: Path) -> None:
+    """Comments that run from page 2 onto page 3: the dataset joins the pages' text; after a
+    decision, joining gives the decided text once."""
+    archived = ArchivedFile("ab" * 32, "post.pdf", tmp_path / "post.pdf", tmp_path / "a.pdf",
+                            "pdf", 3 * 2**30)  # 3 GiB: more than a 32-bit column holds
+    pages = [PageResult(PageRef(archived.sha256, archived.name, index), "identified",
+                        form_key="consultation-v1-0123456789", serial="000042", page=index,
+                        answers=(Answer("comments", text, 0.6, True, "text: unsure of the hand"),))
+             for index, text in ((2, "the library should open"), (3, "on sundays"))]
+    store = Store.open(store_url)
+    try:
+        batch = store.begin_batch(["post.pdf"])
+        store.record_file(batch, archived, pages, tmp_path / "crops")
+        assert store.file_status(archived.sha256) == ("read", "")
+        read = store.paper_answers(["consultation-v1-0123456789"])
+        assert [a.value for a in read] == ["the library should open", "on sundays"]
+
+        decision = store.record_decision("consultation-v1-0123456789", "000042", "comments",
+                                         "the library should open on Sundays", "alice")
+        assert decision.old_value == "the library should open on sundays"
+        now = store.paper_answers(["consultation-v1-0123456789"])
+        assert [(a.page, a.value, a.needs_review, a.read_value) for a in now] == [
+            (2, "the library should open on Sundays", False, "the library should open"),
+            (3, "", False, "on sundays")]
+    finally:
+        store.close()
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(schema.files.c.size)).scalar_one() == 3 * 2**30
+    finally:
+        engine.dispose()
