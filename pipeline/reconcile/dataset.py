@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import WorkspaceError
 from pipeline.forms.manifest import Layout
 from pipeline.model import Questionnaire
+from pipeline.store.answer_table import (
+    ONLINE_META,
+    PAPER_COLUMNS,
+    online_answer_table,
+    paper_answer_table,
+)
 from pipeline.store.store import OnlineRow, PaperAnswer, Store
 
 LEADING_COLUMNS = ("response_id", "channel", "submitted_at", "respondent_ref")
 PROVENANCE_COLUMNS = ("_needs_review", "_confidence", "_source")
-ANSWER_FIELDS = ("form_key", "serial", "page", "question", "value", "confidence",
-                 "needs_review", "source", "read_at")
 
 
 def dataset_columns(questionnaire: Questionnaire, online_only: tuple[str, ...] = ()) -> list[str]:
@@ -65,21 +70,38 @@ def load_dataset(store: Store, layouts: dict[str, Layout],
                  questionnaire: Questionnaire) -> Dataset:
     form_keys = [k for k, layout in layouts.items()
                  if layout.questionnaire.id == questionnaire.id]
-    return combine_channels(store.paper_answers(form_keys),
-                            store.online_rows(questionnaire.id), questionnaire)
+    with store.engine.connect() as conn:
+        paper = paper_answer_table(conn, form_keys)
+        online = online_answer_table(conn, questionnaire.id)
+    return combine_tables(paper, online, questionnaire)
 
 
 def combine_channels(paper: list[PaperAnswer], online: list[OnlineRow],
                      questionnaire: Questionnaire) -> Dataset:
+    """The same as load_dataset, from answers already read."""
+    paper_table = pd.DataFrame.from_records(
+        [(a.form_key, a.serial, a.page, a.question, a.value, a.confidence, a.needs_review,
+          a.reason, a.source, a.read_at) for a in paper], columns=list(PAPER_COLUMNS))
+    names = list(dict.fromkeys(name for row in online for name in row.answers))
+    online_table = pd.DataFrame({
+        "response_id": [r.response_id for r in online],
+        "submitted_at": [r.submitted_at for r in online],
+        "respondent_ref": [r.respondent_ref for r in online],
+        "source": [r.source for r in online],
+        **{name: [r.answers.get(name, "") for r in online] for name in names},
+    }, dtype=str)
+    return combine_tables(paper_table, online_table, questionnaire)
+
+
+def combine_tables(paper: pd.DataFrame, online: pd.DataFrame,
+                   questionnaire: Questionnaire) -> Dataset:
     """Paper responses first (by serial), then online ones (by submission time)."""
     names = [q.name for q in questionnaire.questions]
-    online_frame = online_records(online)
-    answered_online = [c for c in online_frame.columns
-                       if c not in LEADING_COLUMNS and c not in PROVENANCE_COLUMNS]
+    answered_online = [c for c in online.columns if c not in ONLINE_META]
     online_only = tuple(c for c in answered_online if c not in names)
     columns = dataset_columns(questionnaire, online_only)
-    paper_frame = paper_records(paper, names)
-    parts = [f.reindex(columns=columns) for f in (paper_frame, online_frame) if len(f)]
+    parts = [f.reindex(columns=columns) for f in (paper_records(paper, names),
+                                                  online_records(online)) if len(f)]
     if not parts:
         frame = pd.DataFrame(columns=columns, dtype=str)
     else:
@@ -88,42 +110,31 @@ def combine_channels(paper: list[PaperAnswer], online: list[OnlineRow],
     return Dataset(frame, frozenset(answered_online), online_only)
 
 
-def online_records(rows: list[OnlineRow]) -> pd.DataFrame:
-    answers = pd.DataFrame.from_records([dict(r.answers) for r in rows])
-    meta = pd.DataFrame({
-        "response_id": [r.response_id for r in rows],
-        "channel": "online",
-        "submitted_at": [r.submitted_at for r in rows],
-        "respondent_ref": [r.respondent_ref for r in rows],
-        "_needs_review": "",
-        "_confidence": "",
-        "_source": [r.source for r in rows],
-    }, dtype=str)
-    if not rows:
-        return meta
-    return pd.concat([meta, answers.drop(columns=[c for c in answers.columns
-                                                  if c in meta.columns])], axis=1)
+def online_records(table: pd.DataFrame) -> pd.DataFrame:
+    records = table.rename(columns={"source": "_source"})
+    records.insert(1, "channel", "online")
+    records["_needs_review"] = ""
+    records["_confidence"] = ""
+    return records
 
 
-def paper_records(answers: list[PaperAnswer], names: list[str]) -> pd.DataFrame:
-    if not answers:
+def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """One row per copy from one row per answer (PAPER_COLUMNS)."""
+    if frame.empty:
         return pd.DataFrame(columns=[*LEADING_COLUMNS, *names, *PROVENANCE_COLUMNS], dtype=str)
-    frame = pd.DataFrame.from_records(
-        [(a.form_key, a.serial, a.page, a.question, a.value, a.confidence, a.needs_review,
-          a.source, a.read_at) for a in answers], columns=list(ANSWER_FIELDS))
     keys = ["form_key", "serial"]
     pages = (frame.drop_duplicates(["form_key", "serial", "page"])
              .sort_values(["form_key", "serial", "page"]))
-    per_copy = pages.groupby(keys, sort=False).agg(
-        submitted_at=("read_at", "max"),
-        source=("source", lambda s: "; ".join(dict.fromkeys(s))))
+    # Each page has one source (file and page in it), so the pages' sources need no dedupe.
+    per_copy = pages.groupby(keys, sort=False).agg(submitted_at=("read_at", "max"),
+                                                   source=("source", "; ".join))
     frame = _merge_continued(frame)
     values = frame.pivot(index=keys, columns="question", values="value")
     values = values.reindex(columns=names).fillna("")
     review = frame.pivot(index=keys, columns="question", values="needs_review")
     review = review.reindex(index=values.index, columns=names).fillna(False).astype(bool)
     flagged = review.to_numpy()
-    columns = pd.Index(names)
+    columns = np.array(names, dtype=object)
     confidence = frame.groupby(keys)["confidence"].min()
     meta = pd.DataFrame({
         "response_id": [f"paper-{k}-{s}" for k, s in values.index],
@@ -150,10 +161,11 @@ def _merge_continued(frame: pd.DataFrame) -> pd.DataFrame:
         value=("value", lambda s: " ".join(v for v in s if v)),
         confidence=("confidence", "min"),
         needs_review=("needs_review", "any"),
+        reason=("reason", lambda s: "; ".join(r for r in s if r)),
         source=("source", "first"),
         read_at=("read_at", "max"),
     ).reset_index()
-    return pd.concat([frame[~repeated], merged[list(ANSWER_FIELDS)]], ignore_index=True)
+    return pd.concat([frame[~repeated], merged[list(PAPER_COLUMNS)]], ignore_index=True)
 
 
 def split_multiple(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:

@@ -2,8 +2,8 @@
 
 Pairs are found by the same respondent reference on both channels (a serial given out for
 answering online), or listed in a match file. By default both responses stay and each names the
-other in `_dual_channel`, so a person decides; the other policies keep one response and report
-the one dropped, so nothing goes without a trace.
+other in `_dual_channel` (a column added only when there are such pairs), so a person decides;
+the other policies keep one response and report the one dropped, so nothing goes without a trace.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def apply_policy(frame: pd.DataFrame, policy: str = "keep-both",
         raise UsageError(f"dual-channel policy {policy!r}: choose one of {', '.join(POLICIES)}")
     chosen: DualPolicy = next(p for p in POLICIES if p == policy)
     pairs = _find_pairs(frame, matches or [])
+    if not pairs:
+        return DualChannel(frame, (), chosen)
     ids = [str(v) for v in frame["response_id"]]
     times = [str(v) for v in frame["submitted_at"]]
     position = {rid: i for i, rid in enumerate(ids)}
@@ -90,9 +92,10 @@ def _find_pairs(frame: pd.DataFrame, matches: list[tuple[str, str]]) -> list[tup
     paper_by_ref = dict(zip(paper["respondent_ref"], paper["response_id"], strict=True))
     online_ids = set(online["response_id"])
     pairs: set[tuple[str, str]] = set()
-    for ref, online_id in zip(online["respondent_ref"], online["response_id"], strict=True):
-        if ref and ref in paper_by_ref:
-            pairs.add((paper_by_ref[ref], online_id))
+    shared = online[online["respondent_ref"].isin(paper_by_ref.keys())
+                    & (online["respondent_ref"] != "")]
+    for ref, online_id in zip(shared["respondent_ref"], shared["response_id"], strict=True):
+        pairs.add((paper_by_ref[ref], online_id))
     for online_id, ref in matches:
         if online_id not in online_ids:
             raise InputFileError(f"match file: online response {online_id!r} is not in the "

@@ -126,16 +126,20 @@ def main() -> None:
     parser.add_argument("--paper", type=int, default=20000)
     parser.add_argument("--online", type=int, default=100000)
     parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="prepare into this folder, or reuse what an earlier run left there")
     parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure is not None:
         measure(args.measure)
         return
     with tempfile.TemporaryDirectory(prefix="papertwin-reconcile-") as tmp:
-        root = Path(tmp)
-        started = time.perf_counter()
-        prepare(root, args.paper, args.online, args.seed)
-        print(f"  (preparing took {time.perf_counter() - started:.0f} s, not counted)")
+        root = args.keep or Path(tmp)
+        if not (root / "online.csv").is_file():
+            root.mkdir(parents=True, exist_ok=True)
+            started = time.perf_counter()
+            prepare(root, args.paper, args.online, args.seed)
+            print(f"  (preparing took {time.perf_counter() - started:.0f} s, not counted)")
         # A fresh process, so its peak memory is the reconciliation's own.
         subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_reconcile",
                         "--measure", str(root)], check=True)
