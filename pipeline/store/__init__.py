@@ -1,1 +1,2 @@
-"""The response store: batches, files, pages, answers and online responses, over SQLAlchemy."""
+"""The response store over SQLAlchemy (SQLite or PostgreSQL): batches, files, pages, answers,
+review decisions, online responses and contacts, migrated with Alembic (docs/store.md)."""
