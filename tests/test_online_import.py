@@ -7,6 +7,7 @@ README.md); every test asserts the answers a person reads off those files.
 from __future__ import annotations
 
 import csv
+import io
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from pipeline.reconcile.online import (
     import_options,
     read_online_export,
 )
+from pipeline.reconcile.online_report import print_import_report
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
@@ -47,7 +49,7 @@ ODK_ROWS = [
         "postcode": "MB1 2QT", "age": "67", "gender": "woman", "disability": "no",
         "completed_on": "2027-02-03",
         "comments": 'Please keep the "Saturday" market where it is.\n'
-                    "It is the reason I come into town."}),
+                    "It is the reason I come into town.", "newsletter": "yes"}),
     ("uuid:b81e4f07-2c9d-4a63-9e58-0d7f1a3c6b92", "2027-02-04T17:52:08.047Z", {
         "visit_frequency": "daily", "travel_mode": "car other",
         "travel_mode_other": "Community minibus", "visit_reasons": "work",
@@ -55,14 +57,14 @@ ODK_ROWS = [
         "station_road_car_park": "strongly_support", "cycle_lanes": "strongly_oppose",
         "library_move": "support", "heard_before": "no", "heard_where": "", "priorities": "",
         "postcode": "MB3 7HX", "age": "41", "gender": "man", "disability": "prefer_not",
-        "completed_on": "2027-02-04", "comments": ""}),
+        "completed_on": "2027-02-04", "comments": "", "newsletter": ""}),
     ("uuid:0d95a7c3-61fe-4e2b-8b40-9a2c5e8f13d7", "2027-02-06T11:03:44.901Z", {
         "visit_frequency": "never", "travel_mode": "", "travel_mode_other": "",
         "visit_reasons": "", "pedestrian_high_street": "strongly_oppose",
         "market_square": "neutral", "station_road_car_park": "support", "cycle_lanes": "oppose",
         "library_move": "strongly_oppose", "heard_before": "yes", "heard_where": "council",
         "priorities": "Cheaper parking", "postcode": "", "age": "", "gender": "prefer_not",
-        "disability": "yes", "completed_on": "", "comments": ""}),
+        "disability": "yes", "completed_on": "", "comments": "", "newsletter": "no"}),
 ]
 
 KOBO_ROWS = [
@@ -141,8 +143,10 @@ def test_odk_central_csv_decodes_every_row() -> None:
     assert dict(imported.columns)["pedestrian_high_street"] == \
         "plan-proposals-pedestrian_high_street"
     assert imported.matched == tuple(TOWN_QUESTIONS) and imported.missing == ()
-    # The grid's header row is a question of the online form only.
-    assert imported.extra == ("plan-proposals-proposals_header",)
+    # The grid's header row and the newsletter question are on the online form only; the
+    # newsletter's answers stay (the header row is never answered).
+    assert imported.extra == ("plan-proposals-proposals_header", "anything_else-newsletter")
+    assert imported.online_only == (("newsletter", "anything_else-newsletter"),)
     assert {"meta-instanceID", "ReviewState", "FormVersion"} <= set(imported.metadata)
     assert imported.invalid == () and imported.choice_differences == ()
     assert [r.source for r in imported.rows] == [
@@ -358,8 +362,10 @@ def test_ambiguous_export_is_refused_and_a_named_convention_reads_it(tmp_path: P
     assert "--convention odk|kobo|limesurvey|generic" in message
     named = read_online_export(path, TOWN, convention="odk")
     assert (named.convention, named.detected, named.id_column) == ("odk", False, "KEY")
-    assert decoded(named) == [("uuid:1", "2027-02-03T09:14:31.512Z",
-                               {"visit_frequency": "weekly"})]
+    # Read as ODK's, Kobo's columns are fields of the online form that the paper one lacks.
+    assert named.extra == ("_uuid", "_submission_time")
+    assert decoded(named) == [("uuid:1", "2027-02-03T09:14:31.512Z", {
+        "visit_frequency": "weekly", "_uuid": "u-1", "_submission_time": "2027-02-03T09:14:31"})]
 
 
 def test_export_of_no_known_convention_is_refused(tmp_path: Path) -> None:
@@ -471,3 +477,17 @@ def test_reconcile_command_refuses_a_missing_mapping_file(
     assert code == 2
     assert "--mapping" in capsys.readouterr().err
 
+
+
+def test_import_report_lists_what_was_kept_and_what_was_not() -> None:
+    out = io.StringIO()
+    path = DATA / "odk_central_town_centre.csv"
+    print_import_report(read_online_export(path, TOWN), path, out)
+    lines = out.getvalue().splitlines()
+    assert lines[1] == "  convention: odk (ODK Central CSV), detected"
+    assert lines[2] == ("  response id column 'KEY'; submitted 'SubmissionDate'; "
+                        "no respondent reference column")
+    assert "  questions asked online only, answers kept: newsletter (anything_else-newsletter)" \
+        in lines
+    assert "  columns that are no question (online only, not imported): " \
+           "plan-proposals-proposals_header" in lines

@@ -88,6 +88,9 @@ class OnlineImport:
     disagreements: tuple[SplitDisagreement, ...] = ()
     warnings: tuple[str, ...] = ()
     mapping: str = ""  # the mapping file used, if any
+    # Questions of the online form that the paper form lacks, kept in the rows' answers under
+    # these names (a tool's export only: its other columns are metadata or form fields).
+    online_only: tuple[tuple[str, str], ...] = ()  # (name in the answers, export column)
 
     @property
     def convention_title(self) -> str:
@@ -220,8 +223,11 @@ class _Import:
             return None
         for code, sub in pairs:
             question = self._question_for(code)
-            if question is not None and question.type == "select_multiple" and sub:
-                return question, sub
+            if question is None or question.type != "select_multiple" or not sub:
+                continue
+            if sub in self.names and sub not in question.choice_names():
+                continue  # a question inside a group that shares the question's name
+            return question, sub
         return None
 
     def _label_question(self, column: str) -> Question | None:
@@ -289,6 +295,30 @@ class _Import:
                                      "imported; name one in a mapping file")
                 self.extra.extend(c for c, _ in found)
         self.extra.sort(key=self.table.columns.index)
+        self.online_only = self._online_only(claims)
+
+    def _online_only(self, claims: dict[str, list[tuple[str, bool]]]) -> dict[str, str]:
+        """Export column -> answer name of the online form's own questions (not a generic file).
+
+        A tool writes only its metadata and the form's fields, so what is neither metadata nor a
+        paper question is a question asked online only: its answers stay, as the issue's contract
+        asks. A column no row answers, and the 0/1 columns of such a multiple choice, are left.
+        """
+        if self.convention is GENERIC or self.label_columns:
+            return {}
+        ambiguous = {c for found in claims.values() if len(found) > 1 for c, _ in found}
+        sep = self.convention.group_separator
+        kept: dict[str, str] = {}
+        for column in self.extra:
+            if column in ambiguous or not any(v.strip() for v in self.table.column(column)):
+                continue
+            if "/" in column and column.rsplit("/", 1)[0] in self.table.columns:
+                continue
+            name = column.rsplit(sep, 1)[-1] if sep else column
+            if name in self.names or name in kept.values():
+                name = column
+            kept[column] = name
+        return kept
 
     # -- the import ----------------------------------------------------------------------------
 
@@ -333,6 +363,7 @@ class _Import:
             choice_differences=_differences(self.off_choice, self.questionnaire),
             disagreements=tuple(disagreements), warnings=tuple(self.warnings),
             mapping=str(self.mapping.path) if self.mapping.path else "",
+            online_only=tuple((n, c) for c, n in self.online_only.items()),
         )
 
     def _check_ids(self, id_column: str) -> None:
@@ -409,6 +440,8 @@ class _Import:
                     if off:
                         invalid.append(InvalidValue(number, name, value))
                         self.off_choice.append((number, name, off))
+            for column, answer_name in self.online_only.items():
+                answers[answer_name] = record[index[column]].strip()
             rows.append(OnlineRow(
                 response_id=record[index[id_column]].strip(),
                 submitted_at=record[index[submitted]].strip() if submitted else "",

@@ -29,9 +29,14 @@ def print_import_report(imported: OnlineImport, path: Path, out: TextIO) -> None
     if imported.missing:
         print(f"  questions with no column in the export (paper only): "
               f"{', '.join(imported.missing)}", file=out)
-    if imported.extra:
+    kept = {column for _, column in imported.online_only}
+    if kept:
+        print("  questions asked online only, answers kept: " + ", ".join(
+            f"{name} ({column})" for name, column in imported.online_only), file=out)
+    dropped = [c for c in imported.extra if c not in kept]
+    if dropped:
         print(f"  columns that are no question (online only, not imported): "
-              f"{', '.join(imported.extra)}", file=out)
+              f"{', '.join(dropped)}", file=out)
     for difference in imported.choice_differences:
         print(f"  choices differ between channels: {difference.question} has "
               f"{', '.join(difference.values)} online, which the paper form lacks "
