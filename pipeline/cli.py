@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="CSV of online_response_id,paper_respondent_ref pairs found by hand")
     export.add_argument("--split-multiple", action="store_true",
                         help="add a name/choice column of 1 and 0 for each multiple choice")
+    export.add_argument("--with-contacts", action="store_true",
+                        help="add the addressed mailing's names and addresses (contact_* "
+                             "columns); without it the dataset is pseudonymous (serial only)")
 
     demo = verbs.add_parser("demo", help="the whole loop on the shipped template and scans")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
@@ -311,7 +314,8 @@ def _export(args: argparse.Namespace, workspace: Workspace) -> int:
     from pipeline.reconcile.steps import ExportOptions, export_dataset
 
     options = ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
-                            split_multiple=args.split_multiple)
+                            split_multiple=args.split_multiple,
+                            with_contacts=args.with_contacts)
     summary = export_dataset(workspace, args.out, args.format, args.form, options)
     channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
     print(f"wrote {summary.rows} responses ({channels or 'none'}) to {summary.path}")
@@ -323,6 +327,9 @@ def _export(args: argparse.Namespace, workspace: Workspace) -> int:
         print(f"  {len(summary.dual_pairs)} people answered on paper and online "
               f"({summary.dual_policy}): {both} pairs kept for a person to decide "
               "(_dual_channel names the other response)")
+    if args.with_contacts:
+        print("  it holds names and addresses (contact_* columns): keep it as safe as the "
+              "mailing list")
     if summary.online_only:
         print(f"  asked online only (kept, empty for paper): {', '.join(summary.online_only)}")
     return 0

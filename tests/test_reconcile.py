@@ -34,7 +34,9 @@ def paper_page(key: str, serial: str, page: int, index: int,
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
+def workspace(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """Two copies of the shipped form, the store on each backend (SQLite, PostgreSQL)."""
+    monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
     workspace = Workspace.resolve(tmp_path / "ws")
     build_forms(TEMPLATE, 2, tmp_path / "form", workspace)
     return workspace
@@ -276,3 +278,51 @@ def test_a_question_asked_online_only_keeps_its_column_empty_for_paper() -> None
                                    "a", "web_only", "_needs_review", "_confidence", "_source"]
     assert list(frame["web_only"]) == ["", "yes"]
     assert list(frame["a"]) == ["x", "y"]
+
+
+def test_a_review_decision_is_in_the_next_export(two_channels: Workspace, tmp_path: Path) -> None:
+    (key,) = registered_layouts(two_channels)
+    store = Store.open(two_channels.store_url)
+    try:
+        store.record_decision(key, "000002", "opening_hours", "sundays", "reviewer-1",
+                              "the tick is in Sundays; the evenings box has a stray line")
+        store.record_decision(key, "000002", "comments", "On paper, twice", "reviewer-1")
+    finally:
+        store.close()
+    export_dataset(two_channels, tmp_path / "d.csv")
+    row = _read(tmp_path / "d.csv").iloc[0]
+    assert (row["opening_hours"], row["comments"]) == ("sundays", "On paper, twice")
+    assert row["visit_frequency"] == "monthly"  # undecided answers stay as read
+
+
+def test_the_dataset_is_pseudonymous_unless_contacts_are_asked_for(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
+    workspace = Workspace.resolve(tmp_path / "ws")
+    recipients = tmp_path / "recipients.csv"
+    recipients.write_text("name,address\nAnn Jones,\"1 High Street\nMillbrook MB1 1AA\"\n"
+                          "Bob Smith,\"2 Mill Lane\nMillbrook MB2 2BB\"\n")
+    built = build_forms(TEMPLATE, None, tmp_path / "form", workspace,
+                        recipients_file=recipients)
+    key = built.layout.form_key
+    archived = ArchivedFile("c" * 64, "batch-09.pdf", tmp_path / "batch-09.pdf",
+                            tmp_path / "archive.pdf", "pdf", 1000)
+    store = Store.open(workspace.store_url)
+    store.record_file(store.begin_batch(["batch-09.pdf"]), archived, [
+        paper_page(key, "000002", 1, 1, (Answer("visit_frequency", "weekly", 1.0),))],
+        workspace.crops_dir)
+    store.close()
+
+    export_dataset(workspace, tmp_path / "plain.csv")
+    plain = (tmp_path / "plain.csv").read_text()
+    assert "Bob Smith" not in plain and "Mill Lane" not in plain
+    assert not any(c.startswith("contact_") for c in _read(tmp_path / "plain.csv").columns)
+
+    export_dataset(workspace, tmp_path / "named.csv",
+                   options=ExportOptions(with_contacts=True))
+    named = _read(tmp_path / "named.csv")
+    assert list(named.columns[-2:]) == ["contact_name", "contact_address"]
+    assert named.iloc[0]["respondent_ref"] == "000002"
+    assert named.iloc[0]["contact_name"] == "Bob Smith"
+    assert named.iloc[0]["contact_address"] == "2 Mill Lane\nMillbrook MB2 2BB"

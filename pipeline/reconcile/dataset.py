@@ -132,7 +132,7 @@ def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     values = frame.pivot(index=keys, columns="question", values="value")
     values = values.reindex(columns=names).fillna("")
     review = frame.pivot(index=keys, columns="question", values="needs_review")
-    review = review.reindex(index=values.index, columns=names).fillna(False).astype(bool)
+    review = review.reindex(index=values.index, columns=names).eq(True)
     flagged = review.to_numpy()
     columns = np.array(names, dtype=object)
     confidence = frame.groupby(keys)["confidence"].min()
@@ -181,4 +181,21 @@ def split_multiple(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.Data
         for offset, choice in enumerate(question.choice_names(), start=1):
             column = chosen.map(lambda names, c=choice: "1" if c in names else "0")
             out.insert(at + offset, f"{question.name}/{choice}", column.where(answered, ""))
+    return out
+
+
+CONTACT_PREFIX = "contact_"
+
+
+def with_contacts(frame: pd.DataFrame,
+                  contacts: dict[str, dict[str, dict[str, str]]]) -> pd.DataFrame:
+    """The recipients' details beside their paper responses, as `contact_<field>` columns at
+    the end. Only on request: the dataset is pseudonymous (serial only) by default."""
+    by_response = {f"paper-{key}-{serial}": fields
+                   for key, by_serial in contacts.items() for serial, fields in by_serial.items()}
+    fields = list(dict.fromkeys(f for entry in by_response.values() for f in entry))
+    out = frame.copy()
+    for field in fields:
+        out[f"{CONTACT_PREFIX}{field}"] = [by_response.get(rid, {}).get(field, "")
+                                          for rid in out["response_id"]]
     return out

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from pipeline.forms.registry import registered_layouts
 from pipeline.reconcile.codebook import codebook, summary
-from pipeline.reconcile.dataset import load_dataset, pick_questionnaire, split_multiple
+from pipeline.reconcile.dataset import (
+    load_dataset,
+    pick_questionnaire,
+    split_multiple,
+    with_contacts,
+)
 from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.online import OnlineImport, read_online_export
@@ -20,6 +25,7 @@ class ExportOptions:
     dual_policy: str = "keep-both"  # one of dualchannel.POLICIES
     match_file: Path | None = None  # online responses matched to paper ones by hand
     split_multiple: bool = False  # add name/choice 0/1 columns for multiple choices
+    with_contacts: bool = False  # join the addressed mailing's contact details (not pseudonymous)
 
 
 @dataclass(frozen=True)
@@ -58,12 +64,17 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     store = Store.open(workspace.store_url)
     try:
         dataset = load_dataset(store, layouts, questionnaire)
+        contacts = ({key: store.contacts(key) for key, layout in layouts.items()
+                     if layout.questionnaire.id == questionnaire.id}
+                    if options.with_contacts else None)
     finally:
         store.close()
     dual = apply_policy(dataset.frame, options.dual_policy, matches)
     frame = dual.frame
     if options.split_multiple:
         frame = split_multiple(frame, questionnaire)
+    if contacts is not None:
+        frame = with_contacts(frame, contacts)
     written = write_dataset(frame, out, fmt,
                             codebook(questionnaire, dataset.online_columns, dataset.online_only),
                             summary(questionnaire, dual.frame))
