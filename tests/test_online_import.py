@@ -491,3 +491,15 @@ def test_import_report_lists_what_was_kept_and_what_was_not() -> None:
         in lines
     assert "  columns that are no question (online only, not imported): " \
            "plan-proposals-proposals_header" in lines
+
+
+def test_a_group_named_like_a_multiple_choice_holds_questions_not_choices(tmp_path: Path) -> None:
+    path = tmp_path / "kobo.csv"
+    path.write_text('"services";"services/books";"services/study";"services/comments";'
+                    '"_uuid";"_submission_time"\n'
+                    '"books";"1";"0";"Open later";"u-1";"2026-12-02T09:14:31"\n',
+                    encoding="utf-8")
+    imported = read_online_export(path, LIBRARY)
+    assert dict(imported.columns) == {"services": "services", "comments": "services/comments"}
+    assert dict(imported.rows[0].answers) == {"services": "books", "comments": "Open later"}
+    assert imported.disagreements == ()
