@@ -130,7 +130,7 @@ def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                                                    source=("source", "; ".join))
     frame = _merge_continued(frame)
     values = frame.pivot(index=keys, columns="question", values="value")
-    values = values.reindex(columns=names).fillna("")
+    values = values.reindex(columns=names, fill_value="").fillna("")
     review = frame.pivot(index=keys, columns="question", values="needs_review")
     review = review.reindex(index=values.index, columns=names).eq(True)
     flagged = review.to_numpy()
