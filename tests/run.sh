@@ -56,7 +56,7 @@ start_postgres() {
         || { cat "$pg_dir/server.log"; return 1; }
     as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U postgres papertwin_test || return 1
     export PAPERTWIN_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$port/papertwin_test"
-    echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $NF}') for the tests on 127.0.0.1:$port"
+    echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') for the tests on 127.0.0.1:$port"
 }
 if [ -z "${PAPERTWIN_TEST_POSTGRES_URL:-}" ]; then
     if [ "$(id -u)" -eq 0 ] || [ -n "${CI:-}" ]; then
