@@ -506,3 +506,11 @@ def test_a_decision_on_an_answer_continued_over_two_pages_gives_the_value_once(
             assert conn.execute(select(schema.files.c.size)).scalar_one() == 3 * 2**30
     finally:
         engine.dispose()
+
+
+def test_a_store_that_cannot_be_reached_is_named_without_its_password() -> None:
+    with pytest.raises(WorkspaceError, match="cannot open the store") as caught:
+        Store.open("postgresql+psycopg://papertwin:s3cret@127.0.0.1:1/consultation")
+    assert "s3cret" not in str(caught.value) and "127.0.0.1" in str(caught.value)
+    with pytest.raises(WorkspaceError, match="postgresql\\+psycopg://"):
+        Store.open("not a url")

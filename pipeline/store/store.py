@@ -80,13 +80,22 @@ class Store:
         """Connect and migrate to the newest schema; a store of a newer papertwin is refused."""
         try:
             engine = create_engine(url)
-            if engine.dialect.name == "sqlite":
-                event.listen(engine, "connect", _sqlite_pragmas)
-                event.listen(engine, "begin", _sqlite_begin)
+        except (ArgumentError, ImportError) as exc:
+            raise WorkspaceError(
+                f"cannot use the store URL {_safe_url(url)}: {exc}; papertwin takes "
+                "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE") from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        try:
             upgrade_to_head(engine)
         except SQLAlchemyError as exc:
+            engine.dispose()
             raise WorkspaceError(f"cannot open the store {_safe_url(url)}: "
                                  f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+        except WorkspaceError:
+            engine.dispose()
+            raise
         return cls(engine)
 
     def close(self) -> None:
