@@ -53,6 +53,7 @@ LIMESURVEY = Convention(
     reference_columns=("respondent_ref", "token"), markers=("id", "submitdate"),
     metadata=frozenset({"lastpage", "startlanguage", "seed", "startdate", "datestamp", "ipaddr",
                         "refurl", "token", "interviewtime"}),
+    metadata_prefixes=("groupTime",),  # page timings, when the export includes them
 )
 GENERIC = Convention(
     name="generic", title="generic export (columns named by question or by a mapping file)",
