@@ -296,9 +296,12 @@ def test_limesurvey_codes_are_reported_without_a_mapping_and_mapped_with_one() -
 def test_limesurvey_underscore_subquestion_columns(tmp_path: Path) -> None:
     path = tmp_path / "results-survey421795.csv"
     path.write_text('"id","submitdate","lastpage","startlanguage","seed","token",'
-                    '"visitfrequency","services_books","services_study","services_events"\r\n'
-                    '"7","2026-12-09 10:02:11","2","en","44","","weekly","Y","","Y"\r\n'
-                    '"8","2026-12-09 11:40:55","2","en","45","","never","","N",""\r\n',
+                    '"visitfrequency","services_books","services_study","services_events",'
+                    '"interviewtime","groupTime2231"\r\n'
+                    '"7","2026-12-09 10:02:11","2","en","44","","weekly","Y","","Y","61.2",'
+                    '"40.8"\r\n'
+                    '"8","2026-12-09 11:40:55","2","en","45","","never","","N","","20.5",'
+                    '"20.5"\r\n',
                     encoding="utf-8-sig")
     imported = read_online_export(path, LIBRARY)
     assert imported.convention == "limesurvey"
@@ -307,6 +310,8 @@ def test_limesurvey_underscore_subquestion_columns(tmp_path: Path) -> None:
         {"visit_frequency": "never", "services": ""},
     ]
     assert imported.missing == ("opening_hours", "relocation", "comments")
+    assert imported.metadata[-2:] == ("interviewtime", "groupTime2231")
+    assert imported.extra == () and imported.online_only == ()
 
 
 @pytest.mark.parametrize("mapping", ["generic_library_services.mapping.yaml",
