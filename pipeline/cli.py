@@ -294,7 +294,7 @@ def _share(text: str) -> float:
 
 
 def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.reconcile.online import ImportOptions, import_options
+    from pipeline.reconcile.online import ImportOptions
     from pipeline.reconcile.online_report import print_import_report
 
     if args.mapping is not None and not args.mapping.is_file():
@@ -304,8 +304,7 @@ def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
                             labels_to_names=args.labels_to_names)
     from flows.reconcile import reconcile
 
-    with import_options(options):
-        imported = reconcile(args.digital, workspace, args.form)
+    imported = reconcile(args.digital, workspace, args.form, options)
     print_import_report(imported, args.digital, sys.stdout)
     return 0
 

@@ -24,10 +24,10 @@ from pipeline.reconcile.online import (
     InvalidValue,
     OnlineImport,
     SplitDisagreement,
-    import_options,
     read_online_export,
 )
 from pipeline.reconcile.online_report import print_import_report
+from pipeline.reconcile.steps import import_online_export
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
@@ -419,14 +419,16 @@ def test_unreadable_exports_are_refused_with_what_to_do(tmp_path: Path) -> None:
         read_online_export(broken, LIBRARY)
 
 
-def test_import_options_reach_a_caller_that_passes_only_the_path() -> None:
+def test_import_options_reach_the_store_through_the_steps(tmp_path: Path) -> None:
+    workspace = Workspace.resolve(tmp_path / "ws")
+    build_forms(PROJECT / "form_templates" / "library_services.yaml", 1, tmp_path / "form",
+                workspace)
     path = DATA / "limesurvey_library_services.csv"
     options = ImportOptions(mapping=DATA / "limesurvey_library_services.mapping.yaml")
-    with import_options(options):
-        inside = read_online_export(path, LIBRARY)
-    outside = read_online_export(path, LIBRARY)
-    assert decoded_with_ref(inside) == LIBRARY_LIMESURVEY_ROWS
-    assert outside.invalid != () and outside.mapping == ""
+    mapped = import_online_export(path, workspace, options=options)
+    plain = read_online_export(path, LIBRARY)
+    assert decoded_with_ref(mapped) == LIBRARY_LIMESURVEY_ROWS
+    assert plain.invalid != () and plain.mapping == ""
 
 
 def build_town_centre(tmp_path: Path) -> Workspace:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,42 +104,17 @@ class ImportOptions:
     labels_to_names: bool = False
 
 
-# The command line's options: the reconcile flow and its steps pass only the export's path, so
-# the options reach read_online_export through this context (see import_options).
-_OPTIONS: ContextVar[ImportOptions | None] = ContextVar("papertwin_online_import_options",
-                                                        default=None)
-
-
-@contextmanager
-def import_options(options: ImportOptions) -> Iterator[None]:
-    """Within the block, read_online_export uses these options where its caller gives none."""
-    token = _OPTIONS.set(options)
-    try:
-        yield
-    finally:
-        _OPTIONS.reset(token)
-
-
 def read_online_export(path: Path, questionnaire: Questionnaire, *,
-                       convention: str | None = None, mapping: Path | None = None,
+                       convention: str = "auto", mapping: Path | None = None,
                        reference_column: str | None = None,
-                       labels_to_names: bool | None = None) -> OnlineImport:
+                       labels_to_names: bool = False) -> OnlineImport:
     """The export's rows in the questionnaire's question names and the online survey's codes.
 
     convention is auto (detect), odk, kobo, limesurvey or generic; mapping a YAML or CSV column
     mapping file; reference_column the column that holds the respondent reference; with
     labels_to_names a Kobo export made with labels is mapped back to names instead of refused.
-    Arguments left as None take the options of import_options, else the defaults.
     """
-    ambient = _OPTIONS.get() or ImportOptions()
-    options = ImportOptions(
-        convention=convention if convention is not None else ambient.convention,
-        mapping=mapping if mapping is not None else ambient.mapping,
-        reference_column=reference_column if reference_column is not None
-        else ambient.reference_column,
-        labels_to_names=labels_to_names if labels_to_names is not None
-        else ambient.labels_to_names,
-    )
+    options = ImportOptions(convention, mapping, reference_column, labels_to_names)
     named = convention_named(options.convention)
     column_mapping = read_mapping(options.mapping, questionnaire) if options.mapping else None
     table = read_table(path)

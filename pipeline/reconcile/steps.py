@@ -15,7 +15,7 @@ from pipeline.reconcile.dataset import (
 )
 from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.reconcile.export import write_dataset
-from pipeline.reconcile.online import OnlineImport, read_online_export
+from pipeline.reconcile.online import ImportOptions, OnlineImport, read_online_export
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
@@ -41,10 +41,14 @@ class ExportSummary:
     online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
 
 
-def import_online_export(path: Path, workspace: Workspace,
-                         questionnaire_id: str | None = None) -> OnlineImport:
+def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str | None = None,
+                         options: ImportOptions | None = None) -> OnlineImport:
     questionnaire = pick_questionnaire(registered_layouts(workspace), questionnaire_id)
-    imported = read_online_export(path, questionnaire)
+    options = options or ImportOptions()
+    imported = read_online_export(path, questionnaire, convention=options.convention,
+                                  mapping=options.mapping,
+                                  reference_column=options.reference_column,
+                                  labels_to_names=options.labels_to_names)
     store = Store.open(workspace.store_url)
     try:
         store.replace_online(questionnaire.id, imported.rows)
