@@ -376,27 +376,46 @@ class _Import:
 
     def _rows(self, id_column: str, submitted: str | None, reference: str | None,
               ) -> tuple[list[OnlineRow], list[InvalidValue], list[SplitDisagreement]]:
+        """Every row, decoded. A large export has few distinct values per column, so each
+        distinct value is decoded and checked once, not once per row."""
         self.off_choice: list[tuple[int, str, list[str]]] = []  # (row, question, values)
         index = {c: i for i, c in enumerate(self.table.columns)}
+        plans = [
+            (question, index[self.single[question.name]] if question.name in self.single
+             else None,
+             [(index[column], column, self._code(question.name, code))
+              for column, code in self.split.get(question.name, [])])
+            for question in self.questionnaire.questions
+            if question.name in self.single or question.name in self.split
+        ]
+        decoded: dict[tuple[str, str], tuple[str, list[str]]] = {}
+        extra = [(index[column], name) for column, name in self.online_only.items()]
+        id_at = index[id_column]
+        submitted_at = index[submitted] if submitted else None
+        reference_at = index[reference] if reference else None
         rows: list[OnlineRow] = []
         invalid: list[InvalidValue] = []
         disagreements: list[SplitDisagreement] = []
         for number, record in enumerate(self.table.rows, start=1):
             answers: dict[str, str] = {}
-            for question in self.questionnaire.questions:
+            for question, single_at, split_columns in plans:
                 name = question.name
-                if name not in self.single and name not in self.split:
-                    continue
                 combined = None
-                if name in self.single:
-                    combined = self._decode(question, record[index[self.single[name]]].strip())
+                off: list[str] | None = None
+                if single_at is not None:
+                    cell = record[single_at].strip()
+                    known = decoded.get((name, cell))
+                    if known is None:
+                        value = self._decode(question, cell)
+                        known = decoded[(name, cell)] = (value, self._off_choice(question, value))
+                    combined, off = known
                 split = None
-                if name in self.split:
+                if split_columns:
                     ticked = []
-                    for column, code in self.split[name]:
-                        cell = record[index[column]].strip()
+                    for at, column, code in split_columns:
+                        cell = record[at].strip()
                         if cell in TICKED:
-                            ticked.append(self._code(name, code))
+                            ticked.append(code)
                         elif cell not in UNTICKED:
                             invalid.append(InvalidValue(number, name, f"{column}={cell}"))
                     split = " ".join(ticked)
@@ -405,23 +424,30 @@ class _Import:
                     disagreements.append(SplitDisagreement(number, name, combined, split))
                 value = combined if combined is not None else split or ""
                 answers[name] = value
-                allowed = set(question.choice_names())
-                if allowed and value:
-                    tokens = value.split() if question.type == "select_multiple" else [value]
-                    off = [t for t in tokens if t not in allowed]
-                    if off:
-                        invalid.append(InvalidValue(number, name, value))
-                        self.off_choice.append((number, name, off))
-            for column, answer_name in self.online_only.items():
-                answers[answer_name] = record[index[column]].strip()
+                if off is None:
+                    off = self._off_choice(question, value)
+                if off:
+                    invalid.append(InvalidValue(number, name, value))
+                    self.off_choice.append((number, name, off))
+            for at, answer_name in extra:
+                answers[answer_name] = record[at].strip()
             rows.append(OnlineRow(
-                response_id=record[index[id_column]].strip(),
-                submitted_at=record[index[submitted]].strip() if submitted else "",
-                respondent_ref=record[index[reference]].strip() if reference else "",
+                response_id=record[id_at].strip(),
+                submitted_at=record[submitted_at].strip() if submitted_at is not None else "",
+                respondent_ref=record[reference_at].strip() if reference_at is not None else "",
                 answers=answers,
                 source=f"{self.path.name} row {number}",
             ))
         return rows, invalid, disagreements
+
+    @staticmethod
+    def _off_choice(question: Question, value: str) -> list[str]:
+        """The parts of a value that are none of the question's choices."""
+        if not value or not question.choices:
+            return []
+        allowed = question.choice_names()
+        tokens = value.split() if question.type == "select_multiple" else [value]
+        return [t for t in tokens if t not in allowed]
 
     def _code(self, name: str, code: str) -> str:
         return self.mapping.values.get(name, {}).get(code, code)
