@@ -1,8 +1,8 @@
 """Addressed mailings: the recipient list in, a contacts file keyed by copy serial out.
 
-The contacts file is the only place a name meets a serial; the questionnaire pages carry the
-serial alone, and the address is printed on a separate cover letter that shows in the envelope's
-window.
+The contacts file and the store's contacts table are the only places a name meets a serial; the
+questionnaire pages carry the serial alone, and the address is printed on a separate cover letter
+that shows in the envelope's window.
 """
 
 from __future__ import annotations

@@ -38,11 +38,12 @@ def summary(questionnaire: Questionnaire, frame: pd.DataFrame) -> pd.DataFrame:
     """Counts per question, channel and value; a multiple choice counts each choice named, and
     free text counts answered and unanswered only."""
     rows: list[dict[str, object]] = []
+    by_channel = {channel: frame[frame["channel"] == channel] for channel in CHANNELS}
     for question in questionnaire.questions:
         if question.name not in frame.columns:
             continue
         for channel in CHANNELS:
-            values = frame.loc[frame["channel"] == channel, question.name]
+            values = by_channel[channel][question.name]
             if values.empty:
                 continue
             blank = int((values == "").sum())

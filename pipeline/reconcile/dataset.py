@@ -6,7 +6,7 @@ consultation brings hundreds of thousands of online rows and tens of thousands o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 import pandas as pd
@@ -79,9 +79,8 @@ def load_dataset(store: Store, layouts: dict[str, Layout],
 def combine_channels(paper: list[PaperAnswer], online: list[OnlineRow],
                      questionnaire: Questionnaire) -> Dataset:
     """The same as load_dataset, from answers already read."""
-    paper_table = pd.DataFrame.from_records(
-        [(a.form_key, a.serial, a.page, a.question, a.value, a.confidence, a.needs_review,
-          a.reason, a.source, a.read_at) for a in paper], columns=list(PAPER_COLUMNS))
+    paper_table = pd.DataFrame.from_records([astuple(a) for a in paper],
+                                            columns=list(PAPER_COLUMNS))
     names = list(dict.fromkeys(name for row in online for name in row.answers))
     online_table = pd.DataFrame({
         "response_id": [r.response_id for r in online],
@@ -125,9 +124,9 @@ def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     keys = ["form_key", "serial"]
     pages = (frame.drop_duplicates(["form_key", "serial", "page"])
              .sort_values(["form_key", "serial", "page"]))
-    # Each page has one source (file and page in it), so the pages' sources need no dedupe.
-    per_copy = pages.groupby(keys, sort=False).agg(submitted_at=("read_at", "max"),
-                                                   source=("source", "; ".join))
+    per_copy = pages.groupby(keys, sort=False).agg(submitted_at=("read_at", "max"))
+    per_copy["source"] = _joined_runs(pages["form_key"].tolist(), pages["serial"].tolist(),
+                                      pages["source"].tolist())
     frame = _merge_continued(frame)
     values = frame.pivot(index=keys, columns="question", values="value")
     values = values.reindex(columns=names, fill_value="").fillna("")
@@ -150,6 +149,23 @@ def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return records.iloc[order].reset_index(drop=True)
 
 
+def _joined_runs(forms: list[str], serials: list[str], sources: list[str]) -> list[str]:
+    """The sources of each copy's pages joined, in one pass over pages sorted by copy (a
+    groupby calling join per copy costs a second for 20,000 copies)."""
+    joined: list[str] = []
+    current: list[str] = []
+    last: tuple[str, str] | None = None
+    for form_key, serial, source in zip(forms, serials, sources, strict=True):
+        if (form_key, serial) != last and current:
+            joined.append("; ".join(current))
+            current = []
+        last = (form_key, serial)
+        current.append(source)
+    if current:
+        joined.append("; ".join(current))
+    return joined
+
+
 def _merge_continued(frame: pd.DataFrame) -> pd.DataFrame:
     """One answer per question: a text that continues over pages is joined in page order."""
     repeated = frame.duplicated(["form_key", "serial", "question"], keep=False)
@@ -164,6 +180,8 @@ def _merge_continued(frame: pd.DataFrame) -> pd.DataFrame:
         reason=("reason", lambda s: "; ".join(r for r in s if r)),
         source=("source", "first"),
         read_at=("read_at", "max"),
+        decided_by=("decided_by", "first"),
+        read_value=("read_value", "first"),
     ).reset_index()
     return pd.concat([frame[~repeated], merged[list(PAPER_COLUMNS)]], ignore_index=True)
 

@@ -19,8 +19,9 @@ from sqlalchemy.engine import Connection
 from pipeline.store import schema
 from pipeline.store.review import latest_decisions
 
+# The fields of store.PaperAnswer, in order.
 PAPER_COLUMNS = ("form_key", "serial", "page", "question", "value", "confidence",
-                 "needs_review", "reason", "source", "read_at")
+                 "needs_review", "reason", "source", "read_at", "decided_by", "read_value")
 ONLINE_META = ("response_id", "submitted_at", "respondent_ref", "source")
 
 
@@ -45,6 +46,8 @@ def paper_answer_table(conn: Connection, form_keys: Sequence[str]) -> pd.DataFra
     answers["needs_review"] = answers["needs_review"].astype(bool)
     table = answers.merge(pages[["page_id", "form_key", "serial", "page", "source", "read_at"]],
                           on="page_id", how="inner")
+    table["decided_by"] = ""
+    table["read_value"] = None
     return _apply_decisions(conn, table[list(PAPER_COLUMNS)], form_keys)
 
 
@@ -55,17 +58,21 @@ def _apply_decisions(conn: Connection, table: pd.DataFrame,
     decisions = latest_decisions(conn, list(form_keys))
     if not decisions or table.empty:
         return table
-    decided = pd.DataFrame([(k[0], k[1], k[2], d.new_value) for k, d in decisions.items()],
-                           columns=["form_key", "serial", "question", "decided"])
+    decided = pd.DataFrame([(k[0], k[1], k[2], d.new_value, d.reviewer)
+                            for k, d in decisions.items()],
+                           columns=["form_key", "serial", "question", "decided", "reviewer"])
     table = table.merge(decided, on=["form_key", "serial", "question"], how="left")
     table = table.sort_values(["form_key", "serial", "question", "page"], kind="stable")
     hit = table["decided"].notna()
     first = hit & ~table.duplicated(["form_key", "serial", "question"])
+    table["read_value"] = table["read_value"].astype(object)
+    table.loc[hit, "read_value"] = table.loc[hit, "value"]
     table.loc[hit, "value"] = ""
     table.loc[first, "value"] = table.loc[first, "decided"]
     table.loc[hit, "confidence"] = 1.0
     table.loc[hit, "needs_review"] = False
-    return table.drop(columns="decided")
+    table.loc[hit, "decided_by"] = table.loc[hit, "reviewer"]
+    return table.drop(columns=["decided", "reviewer"])
 
 
 def online_answer_table(conn: Connection, questionnaire_id: str) -> pd.DataFrame:

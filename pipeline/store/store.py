@@ -23,6 +23,7 @@ from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.results import FlagCategory, PageResult, flag_of
 from pipeline.scan.intake import ArchivedFile
 from pipeline.store import schema
+from pipeline.store.answer_table import PAPER_COLUMNS, paper_answer_table
 from pipeline.store.contacts import read_contacts, replace_contacts
 from pipeline.store.migrate import upgrade_to_head
 from pipeline.store.responses import PaperResponse, paper_responses
@@ -30,7 +31,6 @@ from pipeline.store.review import (
     ReviewDecision,
     append_decision,
     decision_log,
-    latest_decisions,
 )
 from pipeline.store.upsert import upsert
 
@@ -174,25 +174,13 @@ class Store:
     # -- reading back ------------------------------------------------------------------------
 
     def paper_answers(self, form_keys: Iterable[str]) -> list[PaperAnswer]:
-        """Current answers: as read, or as the latest review decision has it (review.py)."""
-        form_keys = list(form_keys)
-        p, a, f = schema.pages, schema.answers, schema.files
-        query = (
-            select(p.c.form_key, p.c.serial, p.c.page, p.c.page_index, p.c.read_at, f.c.name,
-                   a.c.question, a.c.value, a.c.confidence, a.c.needs_review, a.c.reason)
-            .join(a, a.c.page_id == p.c.id).join(f, f.c.sha256 == p.c.file_sha256)
-            .where(p.c.outcome == "identified", p.c.form_key.in_(form_keys))
-            .order_by(p.c.serial, p.c.page, a.c.question)
-        )
+        """Current answers: as read, or as the latest review decision has it (review.py);
+        ordered by serial, page and question."""
         with self.engine.connect() as conn:
-            decisions = latest_decisions(conn, form_keys)
-            read = [
-                PaperAnswer(row.form_key, row.serial, row.page, row.question, row.value,
-                            row.confidence, bool(row.needs_review), row.reason,
-                            f"{row.name} p{row.page_index}", row.read_at)
-                for row in conn.execute(query)
-            ]
-        return _apply_decisions(read, decisions)
+            table = paper_answer_table(conn, list(form_keys))
+        table = table.sort_values(["serial", "page", "question"], kind="stable")
+        return [PaperAnswer(*row) for row in
+                table[list(PAPER_COLUMNS)].itertuples(index=False, name=None)]
 
     def responses(self, layouts: Mapping[str, Layout]) -> list[PaperResponse]:
         """Each paper response of these forms, with the pages present and missing."""
@@ -267,25 +255,6 @@ def _new_id(result: CursorResult[Any]) -> int:
     if key is None:
         raise WorkspaceError("the store did not return the id of a new row")
     return int(key[0])
-
-
-def _apply_decisions(answers: list[PaperAnswer],
-                     decisions: Mapping[tuple[str, str, str], ReviewDecision]) -> list[PaperAnswer]:
-    """A decided question takes the decision's value on its first page and is empty on the
-    pages it continues to, so that joining the pages gives the decided value once."""
-    applied: list[PaperAnswer] = []
-    seen: set[tuple[str, str, str]] = set()
-    for answer in answers:
-        key = (answer.form_key, answer.serial, answer.question)
-        decision = decisions.get(key)
-        if decision is None:
-            applied.append(answer)
-            continue
-        applied.append(replace(answer, value="" if key in seen else decision.new_value,
-                               confidence=1.0, needs_review=False,
-                               decided_by=decision.reviewer, read_value=answer.value))
-        seen.add(key)
-    return applied
 
 
 def _safe_url(url: str) -> str:
