@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import astuple, dataclass
 
-import numpy as np
 import pandas as pd
 
 from pipeline.errors import WorkspaceError
@@ -130,17 +129,22 @@ def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     frame = _merge_continued(frame)
     values = frame.pivot(index=keys, columns="question", values="value")
     values = values.reindex(columns=names, fill_value="").fillna("")
-    review = frame.pivot(index=keys, columns="question", values="needs_review")
-    review = review.reindex(index=values.index, columns=names).eq(True)
-    flagged = review.to_numpy()
-    columns = np.array(names, dtype=object)
+    # Few answers wait for a person: list them per copy from those rows alone.
+    position_of = {name: i for i, name in enumerate(names)}
+    waiting: dict[tuple[str, str], list[str]] = {}
+    for form_key, serial, question in frame.loc[frame["needs_review"].astype(bool),
+                                                ["form_key", "serial", "question"]].itertuples(
+                                                    index=False, name=None):
+        if question in position_of:
+            waiting.setdefault((form_key, serial), []).append(question)
     confidence = frame.groupby(keys)["confidence"].min()
     meta = pd.DataFrame({
         "response_id": [f"paper-{k}-{s}" for k, s in values.index],
         "channel": "paper",
         "submitted_at": per_copy["submitted_at"].reindex(values.index).to_numpy(),
         "respondent_ref": values.index.get_level_values("serial"),
-        "_needs_review": [" ".join(columns[row]) for row in flagged],
+        "_needs_review": [" ".join(sorted(waiting.get(copy, ()), key=position_of.__getitem__))
+                          for copy in values.index],
         "_confidence": [f"{c:.2f}" for c in confidence.reindex(values.index)],
         "_source": per_copy["source"].reindex(values.index).to_numpy(),
     })

@@ -84,10 +84,9 @@ def online_answer_table(conn: Connection, questionnaire_id: str) -> pd.DataFrame
                       .where(t.c.questionnaire_id == questionnaire_id)
                       .order_by(t.c.submitted_at, t.c.response_id))
     meta = pd.DataFrame.from_records([r[:4] for r in rows], columns=list(ONLINE_META))
-    answers: list[dict[str, str]] = json.loads("[" + ",".join(r[4] for r in rows) + "]")
-    names = list(dict.fromkeys(name for row in answers for name in row))
-    columns = {name: [row.get(name, "") for row in answers] for name in names}
-    return pd.concat([meta, pd.DataFrame(columns, index=meta.index)], axis=1)
+    answers = pd.DataFrame.from_records(json.loads("[" + ",".join(r[4] for r in rows) + "]"),
+                                        index=meta.index)
+    return pd.concat([meta, answers.fillna("")], axis=1)
 
 
 def fetch_rows(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
