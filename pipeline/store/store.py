@@ -231,11 +231,12 @@ class Store:
         """Upsert by response id: importing the same export again changes nothing."""
         t = schema.online_responses
         imported_at = now_iso()
+        encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for 100,000 rows
         with self.engine.begin() as conn:
             upsert(conn, t, [
                 {"questionnaire_id": questionnaire_id, "response_id": r.response_id,
                  "submitted_at": r.submitted_at, "respondent_ref": r.respondent_ref,
-                 "answers": json.dumps(dict(r.answers), ensure_ascii=False),
+                 "answers": encode(dict(r.answers)),
                  "source": r.source, "imported_at": imported_at}
                 for r in rows])
         return len(rows)
