@@ -11,6 +11,7 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 
@@ -510,3 +511,35 @@ def test_a_group_named_like_a_multiple_choice_holds_questions_not_choices(tmp_pa
     assert dict(imported.columns) == {"services": "services", "comments": "services/comments"}
     assert dict(imported.rows[0].answers) == {"services": "books", "comments": "Open later"}
     assert imported.disagreements == ()
+
+
+@pytest.mark.parametrize(("template", "name", "mapping", "expected"), [
+    ("town_centre.yaml", "odk_central_town_centre.csv", None, "ODK_ROWS"),
+    ("town_centre.yaml", "kobo_town_centre.csv", None, "KOBO_ROWS"),
+    ("library_services.yaml", "limesurvey_library_services.csv",
+     "limesurvey_library_services.mapping.yaml", "LIBRARY_LIMESURVEY_ROWS"),
+    ("library_services.yaml", "generic_library_services.csv",
+     "generic_library_services.mapping.yaml", "GENERIC_ROWS"),
+])
+def test_each_convention_lands_in_the_dataset_on_each_database(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, template: str, name: str,
+    mapping: str | None, expected: str,
+) -> None:
+    from pipeline.reconcile.steps import export_dataset
+
+    monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
+    workspace = Workspace.resolve(tmp_path / "ws")
+    build_forms(PROJECT / "form_templates" / template, 1, tmp_path / "form", workspace)
+    options = ImportOptions(mapping=DATA / mapping if mapping else None)
+    import_online_export(DATA / name, workspace, options=options)
+    export_dataset(workspace, tmp_path / "dataset.csv")
+    frame = pd.read_csv(tmp_path / "dataset.csv", dtype=str, keep_default_na=False)
+    rows = {row["response_id"]: row for _, row in frame.iterrows()}
+    wanted = globals()[expected]
+    assert set(rows) == {entry[0] for entry in wanted}
+    for entry in wanted:
+        row = rows[entry[0]]
+        assert row["channel"] == "online"
+        assert row["submitted_at"] == entry[1]
+        for question, value in entry[-1].items():
+            assert row[question] == value, (entry[0], question)
