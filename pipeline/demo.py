@@ -12,8 +12,9 @@ from pipeline.errors import WorkspaceError
 from pipeline.forms.build import build_forms
 from pipeline.forms.registry import registered_layouts
 from pipeline.reconcile.dataset import pick_questionnaire
+from pipeline.reconcile.online_report import print_import_report
 from pipeline.reconcile.steps import export_dataset
-from pipeline.report import print_batch_summary, print_online_import
+from pipeline.report import print_batch_summary
 from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
 from pipeline.simulate.truth import compare_with_truth, read_truth
 from pipeline.workspace import Workspace
@@ -55,7 +56,7 @@ def run_demo(root: Path | None) -> int:
 
     print(f"3. reconciling with the online export {ONLINE_EXPORT.name}", file=out)
     imported = reconcile(ONLINE_EXPORT, workspace, None)
-    print_online_import(imported, ONLINE_EXPORT, out)
+    print_import_report(imported, ONLINE_EXPORT, out)
 
     dataset = workspace.root / "dataset.csv"
     exported = export_dataset(workspace, dataset)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TextIO
 
 from pipeline.batch import BatchSummary
-from pipeline.reconcile.online import OnlineImport
 
 OUTCOME_ORDER = ("identified", "duplicate", "unknown_form", "not_a_form", "unreadable", "blank")
 
@@ -31,18 +29,4 @@ def print_batch_summary(summary: BatchSummary, out: TextIO) -> None:
         missing = ", ".join(str(n) for n in response.pages_missing)
         noun = "page" if len(response.pages_missing) == 1 else "pages"
         print(f"  serial {response.serial} of {response.form_key}: {noun} {missing} missing",
-              file=out)
-
-
-def print_online_import(imported: OnlineImport, path: Path, out: TextIO) -> None:
-    print(f"imported {len(imported.rows)} online responses from {path} "
-          f"(response id column '{imported.id_column}')", file=out)
-    print(f"  question columns matched: {len(imported.matched)}", file=out)
-    if imported.missing:
-        print(f"  questions not in the export: {', '.join(imported.missing)}", file=out)
-    if imported.extra:
-        print(f"  columns not in the questionnaire (not imported): {', '.join(imported.extra)}",
-              file=out)
-    for bad in imported.invalid:
-        print(f"  row {bad.row}: '{bad.value}' is not a choice of {bad.question} (kept as is)",
               file=out)
