@@ -33,6 +33,18 @@ def paper_page(key: str, serial: str, page: int, index: int,
                       form_key=key, serial=serial, page=page, answers=answers)
 
 
+def store_file(workspace: Workspace, name: str, results: list[PageResult]) -> None:
+    """Record pages as the ingest flow would, from a scan file of that name."""
+    folder = workspace.root
+    archived = ArchivedFile(name.encode().hex().ljust(64, "0")[:64], name, folder / name,
+                            folder / "archive.pdf", "pdf", 1000)
+    store = Store.open(workspace.store_url)
+    try:
+        store.record_file(store.begin_batch([name]), archived, results, workspace.crops_dir)
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """Two copies of the shipped form, the store on each backend (SQLite, PostgreSQL)."""
@@ -44,8 +56,6 @@ def workspace(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -
 
 def test_paper_and_online_rows_in_one_table(workspace: Workspace, tmp_path: Path) -> None:
     (key,) = registered_layouts(workspace)
-    archived = ArchivedFile("a" * 64, "batch-07.pdf", tmp_path / "batch-07.pdf",
-                            tmp_path / "archive.pdf", "pdf", 1000)
     results = [
         paper_page(key, "000002", 1, 1, (
             Answer("visit_frequency", "monthly", 0.97),
@@ -61,10 +71,7 @@ def test_paper_and_online_rows_in_one_table(workspace: Workspace, tmp_path: Path
             Answer("comments", "", 1.0),
         )),
     ]
-    store = Store.open(workspace.store_url)
-    store.record_file(store.begin_batch(["batch-07.pdf"]), archived, results,
-                      workspace.crops_dir)
-    store.close()
+    store_file(workspace, "batch-07.pdf", results)
     online = tmp_path / "online.csv"
     online.write_text(ONLINE)
 
@@ -127,8 +134,6 @@ w-2,2099-01-01T09:00:00Z,,never,,,neutral,
 def two_channels(workspace: Workspace, tmp_path: Path) -> Workspace:
     """Copy 000002 answered on paper; its respondent also answered online as w-1."""
     (key,) = registered_layouts(workspace)
-    archived = ArchivedFile("b" * 64, "batch-08.pdf", tmp_path / "batch-08.pdf",
-                            tmp_path / "archive.pdf", "pdf", 1000)
     results = [
         paper_page(key, "000002", 1, 1, (
             Answer("visit_frequency", "monthly", 0.97),
@@ -140,10 +145,7 @@ def two_channels(workspace: Workspace, tmp_path: Path) -> Workspace:
             Answer("comments", "On paper", 0.9),
         )),
     ]
-    store = Store.open(workspace.store_url)
-    store.record_file(store.begin_batch(["batch-08.pdf"]), archived, results,
-                      workspace.crops_dir)
-    store.close()
+    store_file(workspace, "batch-08.pdf", results)
     online = tmp_path / "online.csv"
     online.write_text(DUAL_ONLINE)
     import_online_export(online, workspace)
@@ -306,13 +308,8 @@ def test_the_dataset_is_pseudonymous_unless_contacts_are_asked_for(
     built = build_forms(TEMPLATE, None, tmp_path / "form", workspace,
                         recipients_file=recipients)
     key = built.layout.form_key
-    archived = ArchivedFile("c" * 64, "batch-09.pdf", tmp_path / "batch-09.pdf",
-                            tmp_path / "archive.pdf", "pdf", 1000)
-    store = Store.open(workspace.store_url)
-    store.record_file(store.begin_batch(["batch-09.pdf"]), archived, [
-        paper_page(key, "000002", 1, 1, (Answer("visit_frequency", "weekly", 1.0),))],
-        workspace.crops_dir)
-    store.close()
+    store_file(workspace, "batch-09.pdf", [
+        paper_page(key, "000002", 1, 1, (Answer("visit_frequency", "weekly", 1.0),))])
 
     export_dataset(workspace, tmp_path / "plain.csv")
     plain = (tmp_path / "plain.csv").read_text()
