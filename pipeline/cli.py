@@ -71,6 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="words the returns are likely to hold (place names, services), "
                              "one per line, to help read handwriting")
 
+    watch = verbs.add_parser("watch", help="ingest the scan files dropped into a folder")
+    watch.add_argument("inbox", type=Path, help="the folder scans are dropped into")
+    watch.add_argument("--interval", type=_seconds, default=None, metavar="SECONDS",
+                       help="seconds between two looks at the inbox (default 10)")
+    watch.add_argument("--settle", type=_seconds, default=None, metavar="SECONDS",
+                       help="a file is read once it has not changed for this long (default 5)")
+    watch.add_argument("--once", action="store_true", help="one pass, then exit")
+    watch.add_argument("--serve", action="store_true",
+                       help="serve the watch_inbox flow as a Prefect deployment run every "
+                            "interval by Prefect's scheduler (until Ctrl-C)")
+    watch.add_argument("--review-below", type=_share, default=None, metavar="C",
+                       help="as for ingest")
+    watch.add_argument("--audit-share", type=_share, default=0.0, metavar="S",
+                       help="as for ingest")
+    watch.add_argument("--words", type=Path, default=None, metavar="FILE", help="as for ingest")
+
     reconcile = verbs.add_parser("reconcile", help="merge an online export into the store")
     reconcile.add_argument("--digital", type=Path, required=True,
                            help="online export (.csv or .xlsx) of ODK Central, KoboToolbox, "
@@ -183,6 +199,8 @@ def _run(args: argparse.Namespace) -> int:
         return _simulate(args)
     if args.verb == "ingest":
         return _ingest(args, workspace)
+    if args.verb == "watch":
+        return _watch(args, workspace)
     if args.verb == "reconcile":
         return _reconcile(args, workspace)
     if args.verb == "export":
@@ -290,6 +308,60 @@ def _share(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
+    from pipeline.batch import check_programs
+    from pipeline.inbox import DEFAULT_INTERVAL, DEFAULT_SETTLE, InboxPass, check_inbox, describe
+    from pipeline.report import print_batch_summary
+
+    inbox = check_inbox(args.inbox, workspace)  # refused before Prefect starts
+    check_programs()
+    interval = DEFAULT_INTERVAL if args.interval is None else args.interval
+    settle = DEFAULT_SETTLE if args.settle is None else args.settle
+    settings = _reader_settings(args)
+    from flows.watch import serve_inbox, watch_loop
+
+    if args.serve:
+        serve_inbox(inbox, workspace, interval, settle, settings)
+        return 0
+    passes: list[InboxPass] = []
+
+    def report(result: InboxPass) -> None:
+        passes.append(result)
+        if result.busy:
+            print(f"papertwin: another watcher is working on {inbox}; skipped this pass",
+                  file=sys.stderr)
+        if result.summary is not None:
+            print_batch_summary(result.summary, sys.stdout)
+        for item in result.filed:
+            print(f"  {describe(item)}")
+        sys.stdout.flush()
+
+    if not args.once:
+        print(f"watching {inbox} every {interval:g} s (files settle for {settle:g} s); "
+              "Ctrl-C to stop", flush=True)
+    try:
+        watch_loop(inbox, workspace, interval, settle, settings, args.once, report)
+    except KeyboardInterrupt:
+        processed = sum(p.processed for p in passes)
+        quarantined = sum(p.quarantined for p in passes)
+        print(f"stopped watching {inbox}: {processed} files to processed/, {quarantined} to "
+              "quarantine/", flush=True)
+        return int(ExitCode.INTERRUPTED)
+    if any(p.quarantined for p in passes):
+        return int(ExitCode.FILES_SET_ASIDE)
+    return 0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.0 < value < 86400.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
     return value
 
 

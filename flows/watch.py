@@ -1,0 +1,96 @@
+"""watch_inbox: one pass over a watched inbox folder, and the loop that repeats it.
+
+A pass finds the files that have stopped growing, ingests them through the ingest_batch flow
+(as a subflow: the batch shows in the Prefect UI with its own artifacts), and only then moves
+each to processed/ or quarantine/. The same flow is served as a deployment on an interval.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.ingest import ingest_batch
+from pipeline.batch import BatchSummary
+from pipeline.inbox import (
+    DEFAULT_SETTLE,
+    Filed,
+    InboxPass,
+    check_inbox,
+    file_away,
+    inbox_lock,
+    look,
+    settled_files,
+)
+from pipeline.read.page import ReaderSettings
+from pipeline.workspace import Workspace
+
+
+@task(name="check inbox", cache_policy=NO_CACHE)
+def check(inbox: Path, workspace: Workspace) -> Path:
+    return check_inbox(inbox, workspace)
+
+
+@task(name="find settled files", cache_policy=NO_CACHE)
+def find_settled(inbox: Path, settle: float) -> list[Path]:
+    return settled_files(inbox, settle)
+
+
+@task(name="file away", cache_policy=NO_CACHE)
+def move_files(files: list[Path], summary: BatchSummary, inbox: Path,
+               workspace: Workspace) -> list[Filed]:
+    return file_away(files, summary, inbox, workspace)
+
+
+@flow(name="watch_inbox")
+def watch_inbox(inbox: Path, workspace: Workspace, settle: float = DEFAULT_SETTLE,
+                settings: ReaderSettings | None = None) -> InboxPass:
+    """One pass; the inbox is held for the whole pass so that two watchers never share a file."""
+    folder = check(inbox, workspace)
+    with inbox_lock(folder) as held:
+        if not held:
+            return InboxPass(busy=True)
+        files = find_settled(folder, settle)
+        if not files:
+            return InboxPass()
+        summary = ingest_batch(files, workspace, settings)
+        return InboxPass(summary, tuple(move_files(files, summary, folder, workspace)))
+
+
+def watch_loop(inbox: Path, workspace: Workspace, interval: float, settle: float,
+               settings: ReaderSettings | None, once: bool,
+               report: Callable[[InboxPass], None]) -> None:
+    """Run a pass every interval until interrupted (or once). Between drops no flow runs: a
+    pass starts only when the inbox holds a file, so the UI is not filled with empty runs."""
+    while True:
+        if once or look(check_inbox(inbox, workspace)):
+            report(watch_inbox(inbox, workspace, settle, settings))
+        if once:
+            return
+        time.sleep(interval)
+
+
+def serve_arguments(inbox: Path, workspace: Workspace, interval: float, settle: float,
+                    settings: ReaderSettings | None) -> dict[str, Any]:
+    """What `papertwin watch --serve` gives Prefect: one run at a time, on an interval."""
+    parameters: dict[str, Any] = {"inbox": str(inbox), "workspace": {"root": str(workspace.root)},
+                                  "settle": settle}
+    if settings is not None:
+        parameters["settings"] = {
+            "dpi": settings.dpi, "review_below": settings.review_below,
+            "ocr_timeout": settings.ocr_timeout, "audit_share": settings.audit_share,
+            "user_words": list(settings.user_words)}
+    return {"name": f"watch-{inbox.name or 'inbox'}", "interval": interval,
+            "parameters": parameters, "limit": 1,
+            "description": f"ingests the scan files dropped into {inbox}"}
+
+
+def serve_inbox(inbox: Path, workspace: Workspace, interval: float, settle: float,
+                settings: ReaderSettings | None) -> None:
+    """Serve the watcher as a deployment: Prefect's scheduler starts a pass every interval."""
+    watch_inbox.serve(**serve_arguments(inbox, workspace, interval, settle, settings))
