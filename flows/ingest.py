@@ -1,30 +1,64 @@
-"""ingest_batch: scan files in, page results in the store, a summary out."""
+"""ingest_batch: scan files in, page results in the store, a summary out.
+
+Pages are read in chunks by a task runner: local threads, or the workers of an existing Dask
+cluster (run_ingest's dask_address); the flow alone writes to the store, one file at a time.
+"""
 
 from __future__ import annotations
 
 from itertools import groupby
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
-from prefect import flow, task, unmapped
+from prefect import Task, flow, task, unmapped
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy.exc import OperationalError
 
 from pipeline.batch import (
     BatchPlan,
     BatchSummary,
     FileReading,
     PageChunk,
+    chunk_not_read,
     join_chunks,
     plan_batch,
-    read_chunk,
+    read_chunk_cached,
     store_reading,
     summarise_batch,
 )
+from pipeline.errors import ProgramFailedError
 from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
+from pipeline.report import batch_markdown, outcome_rows
 from pipeline.workspace import Workspace
 
 READ_WORKERS = 2
+# Seconds before each retry of a crashed program or a locked database.
+RETRY_DELAYS: list[float] = [1, 5, 15]
+
+
+def worth_retrying(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry what may pass on a second try (a program that crashed or timed out, a database
+    briefly locked by another writer), never a bad file or a bug, which would fail again."""
+    try:
+        state.result()
+    except ProgramFailedError:
+        return True
+    except OperationalError as exc:
+        return "database is locked" in str(exc)
+    except Exception:
+        return False
+    return False
 
 
 @task(name="plan batch", cache_policy=NO_CACHE)
@@ -32,12 +66,15 @@ def plan(paths: list[Path], workspace: Workspace) -> BatchPlan:
     return plan_batch(paths, workspace)
 
 
-@task(name="read pages", cache_policy=NO_CACHE)
-def read(chunk: PageChunk, layouts: dict[str, Layout], settings: ReaderSettings) -> FileReading:
-    return read_chunk(chunk, layouts, settings)
+@task(name="read pages", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS),
+      retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=worth_retrying)
+def read(chunk: PageChunk, layouts: dict[str, Layout], settings: ReaderSettings,
+         workspace: Workspace) -> FileReading:
+    return read_chunk_cached(chunk, layouts, settings, workspace)
 
 
-@task(name="store results", cache_policy=NO_CACHE)
+@task(name="store results", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS),
+      retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=worth_retrying)
 def store(reading: FileReading, batch_id: int, workspace: Workspace) -> FileReading:
     return store_reading(reading, batch_id, workspace)
 
@@ -54,10 +91,48 @@ def ingest_batch(paths: list[Path], workspace: Workspace,
     """Pages are read in chunks in parallel; the flow alone writes, one file at a time."""
     settings = settings or ReaderSettings()
     batch = plan(paths, workspace)
-    futures = read.map(batch.chunks, unmapped(batch.layouts), unmapped(settings))
-    chunks = zip(batch.chunks, futures, strict=True)
-    stored = [
-        store(join_chunks([future.result() for _, future in group]), batch.batch_id, workspace)
-        for _, group in groupby(chunks, key=lambda pair: pair[0].archived.sha256)
-    ]
-    return summarise(batch, stored, workspace)
+    progress = create_progress_artifact(
+        0.0, description=f"batch {batch.batch_id}: share of page chunks read and stored")
+    if not isinstance(progress, UUID):  # a sync flow gets the id, never a coroutine
+        raise TypeError(f"unexpected progress artifact id {progress!r}")
+    futures = read.map(batch.chunks, unmapped(batch.layouts), unmapped(settings),
+                       unmapped(workspace))
+    chunks = list(zip(batch.chunks, futures, strict=True))
+    stored: list[FileReading] = []
+    done = 0
+    for _, group in groupby(chunks, key=lambda pair: pair[0].archived.sha256):
+        readings: list[FileReading] = []
+        for chunk, future in group:
+            readings.append(_reading_of(chunk, future))
+            done += 1
+            update_progress_artifact(progress, 100.0 * done / len(chunks))
+        stored.append(store(join_chunks(readings), batch.batch_id, workspace))
+    update_progress_artifact(progress, 100.0)
+    summary = summarise(batch, stored, workspace)
+    create_table_artifact(outcome_rows(summary), key="ingest-pages-by-outcome",
+                          description=f"batch {summary.batch_id}: pages by outcome")
+    create_markdown_artifact(batch_markdown(summary), key="ingest-batch-summary",
+                             description=f"batch {summary.batch_id}: summary")
+    return summary
+
+
+def _reading_of(chunk: PageChunk, future: PrefectFuture[FileReading]) -> FileReading:
+    """The chunk's reading, or, when every try failed, its failure recorded against the file."""
+    future.wait()
+    if future.state.is_completed():
+        return future.result()
+    error = future.state.result(raise_on_failure=False)
+    return chunk_not_read(chunk, error if isinstance(error, BaseException)
+                          else RuntimeError(str(error)))
+
+
+def run_ingest(paths: list[Path], workspace: Workspace, settings: ReaderSettings | None = None,
+               dask_address: str | None = None) -> BatchSummary:
+    """The ingest flow, its page reading on the Dask cluster at dask_address when one is given
+    (every worker needs papertwin, tesseract and the workspace's archive at the same path)."""
+    if not dask_address:
+        return ingest_batch(paths, workspace, settings)
+    from prefect_dask.task_runners import DaskTaskRunner
+
+    on_dask = ingest_batch.with_options(task_runner=DaskTaskRunner(address=dask_address))  # type: ignore[arg-type]
+    return on_dask(paths, workspace, settings)

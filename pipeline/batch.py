@@ -7,16 +7,20 @@ chunks are read.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import pickle
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import InputFileError, ProgramFailedError
 from pipeline.external import require_program
 from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
+from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef, PageResult
 from pipeline.read.tesseract import require_tesseract
@@ -58,6 +62,7 @@ class FileReading:
     error: str = ""
     permanent: bool = False  # the error is in the file itself: reading it again will not help
     seconds: tuple[tuple[str, float], ...] = ()  # time spent per stage
+    pages_from_cache: int = 0  # pages an earlier run had read, taken from the chunk cache
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class BatchSummary:
     flagged: int = 0
     seconds: tuple[tuple[str, float], ...] = ()  # time per stage, summed over all workers
     incomplete: tuple[PaperResponse, ...] = ()  # responses this batch touched that lack a page
+    pages_from_cache: int = 0  # pages an earlier, interrupted run had read already
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -150,6 +156,50 @@ def split_pages(archived: ArchivedFile, pages: int) -> list[PageChunk]:
 def read_chunk(chunk: PageChunk, layouts: dict[str, Layout],
                settings: ReaderSettings) -> FileReading:
     """Pages first..last of one archived file; a bad file or page is recorded, never raised."""
+    return _read_pages(chunk, layouts, settings, raise_transient=False)
+
+
+def read_chunk_cached(chunk: PageChunk, layouts: dict[str, Layout], settings: ReaderSettings,
+                      workspace: Workspace) -> FileReading:
+    """Like read_chunk, but a chunk read completely before (same file content, pages and
+    settings) comes from the workspace's cache, so a rerun after a crash skips finished work;
+    and a program that crashed or timed out raises ProgramFailedError, so the caller can try
+    again, since a second run of the program may well succeed. A bad file is still recorded."""
+    path = chunk_cache_path(chunk, settings, workspace)
+    if path.is_file():
+        try:
+            cached = pickle.loads(path.read_bytes())  # noqa: S301 - written by read_chunk_cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            cached = None  # a damaged or outdated entry: read again
+        if isinstance(cached, FileReading) and cached.archived.sha256 == chunk.archived.sha256:
+            return replace(cached, archived=chunk.archived, pages_from_cache=len(cached.pages))
+    reading = _read_pages(chunk, layouts, settings, raise_transient=True)
+    if not reading.error:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, pickle.dumps(reading))
+    return reading
+
+
+def chunk_cache_path(chunk: PageChunk, settings: ReaderSettings, workspace: Workspace) -> Path:
+    """sha256 of the file, the page range and every reader setting: any change reads again."""
+    key = json.dumps([chunk.archived.sha256, chunk.first, chunk.last, asdict(settings)],
+                     sort_keys=True, default=str)
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return workspace.root / "cache" / "chunks" / digest[:2] / f"{digest}.pickle"
+
+
+def chunk_not_read(chunk: PageChunk, error: BaseException) -> FileReading:
+    """A chunk whose reading failed however often it was tried: recorded as a file error that
+    a later batch reads again (not permanent: the file itself may be sound)."""
+    archived = chunk.archived
+    detail = str(error).replace(str(archived.archived), archived.name)
+    return FileReading(archived, error=f"{archived.original} could not be read (pages "
+                                       f"{chunk.first}-{chunk.last}): {detail}; try again later",
+                       permanent=isinstance(error, InputFileError))
+
+
+def _read_pages(chunk: PageChunk, layouts: dict[str, Layout], settings: ReaderSettings,
+                raise_transient: bool) -> FileReading:
     archived = chunk.archived
     results: list[PageResult] = []
     seconds: dict[str, float] = defaultdict(float)
@@ -162,12 +212,16 @@ def read_chunk(chunk: PageChunk, layouts: dict[str, Layout],
             try:
                 result = read_page(image, ref, layouts, settings)
             except ProgramFailedError as exc:
+                if raise_transient:
+                    raise
                 result = PageResult(ref, "unreadable", f"page could not be read: {exc}")
             results.append(result)
             for stage, spent in result.timings:
                 seconds[stage] += spent
             started = time.perf_counter()
     except (InputFileError, ProgramFailedError) as exc:
+        if raise_transient and not isinstance(exc, InputFileError):
+            raise
         # Name the file as the mailroom knows it, not by its place in the archive.
         detail = str(exc).replace(str(archived.archived), archived.name)
         at = chunk.first + len(results)
@@ -188,7 +242,8 @@ def join_chunks(readings: Sequence[FileReading]) -> FileReading:
         for stage, spent in reading.seconds:
             seconds[stage] += spent
     return FileReading(readings[0].archived, pages, failed.error if failed else "",
-                       failed.permanent if failed else False, tuple(seconds.items()))
+                       failed.permanent if failed else False, tuple(seconds.items()),
+                       sum(r.pages_from_cache for r in readings))
 
 
 def assemble_responses(pages: tuple[PageResult, ...]) -> tuple[PageResult, ...]:
@@ -237,9 +292,10 @@ def summarise_batch(plan: BatchPlan, readings: Sequence[FileReading],
         store.close()
     set_aside = list(plan.set_aside)
     lines: list[PageLine] = []
-    answers = flagged = 0
+    answers = flagged = from_cache = 0
     seconds: dict[str, float] = defaultdict(float)
     for reading in readings:
+        from_cache += reading.pages_from_cache
         for stage, spent in reading.seconds:
             seconds[stage] += spent
         if reading.error:
@@ -250,4 +306,5 @@ def summarise_batch(plan: BatchPlan, readings: Sequence[FileReading],
             answers += sum(1 for a in page.answers if a.value)
             flagged += sum(1 for a in page.answers if a.needs_review)
     return BatchSummary(plan.batch_id, len(readings), len(plan.already_read), tuple(set_aside),
-                        tuple(lines), answers, flagged, tuple(seconds.items()), incomplete)
+                        tuple(lines), answers, flagged, tuple(seconds.items()), incomplete,
+                        from_cache)

@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--words", type=Path, default=None, metavar="FILE",
                         help="words the returns are likely to hold (place names, services), "
                              "one per line, to help read handwriting")
+    ingest.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
+                        help="read the pages on the workers of this running Dask scheduler "
+                             "(they need papertwin, tesseract and the workspace at the same "
+                             "path: docs/scale-out.md); default: local threads")
 
     watch = verbs.add_parser("watch", help="ingest the scan files dropped into a folder")
     watch.add_argument("inbox", type=Path, help="the folder scans are dropped into")
@@ -276,9 +280,9 @@ def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
     from pipeline.report import print_batch_summary
 
     check_programs()  # before Prefect starts, so a missing program is said at once
-    from flows.ingest import ingest_batch
+    from flows.ingest import run_ingest
 
-    summary = ingest_batch(list(args.paths), workspace, _reader_settings(args))
+    summary = run_ingest(list(args.paths), workspace, _reader_settings(args), args.dask_address)
     print_batch_summary(summary, sys.stdout)
     if summary.set_aside:
         for item in summary.set_aside:

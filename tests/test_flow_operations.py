@@ -1,0 +1,159 @@
+"""The ingest flow as analysts run it: retries of what may pass, none of a bad file, a rerun
+after a crash that reads nothing again, and the artifacts a batch leaves in Prefect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import cv2
+import pandas as pd
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import Completed, Failed
+from sqlalchemy.exc import OperationalError
+
+from flows.ingest import ingest_batch, worth_retrying
+from pipeline.batch import BatchSummary
+from pipeline.errors import InputFileError, ProgramFailedError, ProgramTimeoutError
+from pipeline.forms.build import BuiltForm
+from pipeline.forms.registry import register_layout
+from pipeline.read.page import ReaderSettings
+from pipeline.reconcile.steps import export_dataset
+from pipeline.scan.poppler import rasterise_page
+from pipeline.simulate.returns import SimulatedBatch
+from pipeline.workspace import Workspace
+
+# A pdftoppm that crashes on its first FAILS calls and is the real one after: a transient fault.
+FLAKY_PDFTOPPM = """#!/bin/sh
+count_file="{count}"
+n=$(cat "$count_file" 2>/dev/null || echo 0)
+n=$((n + 1))
+echo "$n" > "$count_file"
+if [ "$n" -le {fails} ]; then echo "Segmentation fault (core dumped)" >&2; exit 139; fi
+exec "{real}" "$@"
+"""
+
+
+def _run(paths: list[Path], workspace: Workspace) -> tuple[BatchSummary, UUID]:
+    state = ingest_batch(paths, workspace, return_state=True)
+    summary = state.result()
+    assert isinstance(summary, BatchSummary)
+    flow_run_id = state.state_details.flow_run_id
+    assert flow_run_id is not None
+    return summary, flow_run_id
+
+
+async def _task_runs(flow_run_id: UUID) -> list[TaskRun]:
+    async with get_client() as client:
+        return await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+
+
+async def _artifacts(flow_run_id: UUID) -> dict[str, Any]:
+    async with get_client() as client:
+        found = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {artifact.type or "": artifact for artifact in found}
+
+
+def _workspace(root: Path, form: BuiltForm) -> Workspace:
+    workspace = Workspace.resolve(root / "ws").ensure()
+    register_layout(workspace, form.layout)
+    return workspace
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    (ProgramFailedError("tesseract failed: Segmentation fault"), True),
+    (ProgramTimeoutError("pdftoppm timed out after 60 s"), True),
+    (OperationalError("INSERT", {}, Exception("database is locked")), True),
+    (OperationalError("SELECT", {}, Exception("no such table: pages")), False),
+    (InputFileError("returns.pdf is not a readable PDF"), False),
+    (ValueError("a bug"), False),
+])
+def test_only_what_may_pass_is_retried(exc: Exception, expected: bool) -> None:
+    assert worth_retrying(None, None, Failed(data=exc)) is expected  # type: ignore[arg-type]
+    assert worth_retrying(None, None, Completed(data=1)) is False  # type: ignore[arg-type]
+
+
+def test_a_crashed_program_is_retried_and_a_corrupt_file_is_not(
+    prefect_harness: None, built: tuple[Workspace, BuiltForm], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, form = built
+    workspace = _workspace(tmp_path, form)
+    # A PNG cut short: its header opens, its pixels do not decode.
+    whole = tmp_path / "page.png"
+    cv2.imwrite(str(whole), rasterise_page(form.pdf_path, 1, 100))
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    real = shutil.which("pdftoppm")
+    assert real is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    count = tmp_path / "pdftoppm-calls"
+    fake = bin_dir / "pdftoppm"
+    fake.write_text(FLAKY_PDFTOPPM.format(count=count, fails=1, real=real))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    # The printed form's pages are drawn, not scanned images: each is rendered by pdftoppm.
+    summary, flow_run_id = _run([form.pdf_path, truncated], workspace)
+
+    assert summary.outcomes == {"identified": 12}
+    assert [Path(item.path).name for item in summary.set_aside] == ["truncated.png"]
+    reads = {run.name: run for run in asyncio.run(_task_runs(flow_run_id))
+             if run.name.startswith("read pages")}
+    assert len(reads) == 2
+    runs = sorted((run.run_count, run.state_type.value if run.state_type else "")
+                  for run in reads.values())
+    # The form's chunk crashed once and passed on its retry; the truncated file ran once.
+    assert runs == [(1, "COMPLETED"), (2, "COMPLETED")]
+    assert int(count.read_text()) == 12 + 1
+
+
+def test_a_rerun_after_a_crash_reads_no_page_again_and_the_batch_leaves_artifacts(
+    prefect_harness: None, built: tuple[Workspace, BuiltForm], simulated: SimulatedBatch,
+    tmp_path: Path,
+) -> None:
+    _, form = built
+    workspace = _workspace(tmp_path, form)
+    first, flow_run_id = _run([simulated.pdf_path], workspace)
+    assert (first.outcomes, first.pages_from_cache) == ({"identified": 12}, 0)
+    export_dataset(workspace, tmp_path / "first.csv")
+
+    artifacts = asyncio.run(_artifacts(flow_run_id))
+    assert set(artifacts) == {"table", "markdown", "progress"}
+    assert artifacts["progress"].data == 100.0
+    assert json.loads(artifacts["table"].data) == [{"outcome": "identified", "pages": 12}]
+    markdown = artifacts["markdown"].data
+    assert f"# Batch {first.batch_id}" in markdown
+    assert "- files read: 1; already ingested: 0; set aside: 0" in markdown
+    assert f"- answers read: {first.answers}; flagged for review: {first.flagged}" in markdown
+    assert "review queue" in markdown
+
+    # The process died after reading, before the results were committed: no store.
+    workspace.store_path.unlink()
+    again, _ = _run([simulated.pdf_path], workspace)
+    assert (again.outcomes, again.pages_from_cache) == ({"identified": 12}, 12)
+    export_dataset(workspace, tmp_path / "again.csv")
+    datasets = [pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False)
+                .drop(columns="submitted_at") for name in ("first.csv", "again.csv")]
+    pd.testing.assert_frame_equal(datasets[0], datasets[1])
+
+    # Other reader settings are other results: the pages are read again.
+    workspace.store_path.unlink()
+    other = ingest_batch([simulated.pdf_path], workspace, ReaderSettings(review_below=0.9))
+    assert (other.outcomes, other.pages_from_cache) == ({"identified": 12}, 0)
