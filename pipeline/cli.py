@@ -343,10 +343,10 @@ def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
             print(f"  {describe(item)}")
         sys.stdout.flush()
 
-    if not args.once:
-        print(f"watching {inbox} every {interval:g} s (files settle for {settle:g} s); "
-              "Ctrl-C to stop", flush=True)
     try:
+        if not args.once:
+            print(f"watching {inbox} every {interval:g} s (files settle for {settle:g} s); "
+                  "Ctrl-C to stop", flush=True)
         watch_loop(inbox, workspace, interval, settle, settings, args.once, report)
     except KeyboardInterrupt:
         processed = sum(p.processed for p in passes)
