@@ -5,8 +5,8 @@ A pass finds the files that have stopped growing, ingests them through the inges
 each to processed/ or quarantine/. The same flow is served as a deployment on an interval.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: a served run loads this flow in a new process,
+# where Prefect validates its parameters against annotations it must not resolve from strings.
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +14,12 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.settings import PREFECT_API_URL
+from prefect.types.entrypoint import EntrypointType
 
 from flows.ingest import ingest_batch
 from pipeline.batch import BatchSummary
+from pipeline.errors import UsageError
 from pipeline.inbox import (
     DEFAULT_SETTLE,
     Filed,
@@ -47,6 +50,11 @@ def move_files(files: list[Path], summary: BatchSummary, inbox: Path,
     return file_away(files, summary, inbox, workspace)
 
 
+# The subflow gets Python objects already typed by this flow. Validating them again fails in a
+# served run's process, where Prefect cannot resolve ingest_batch's postponed annotations.
+_ingest = ingest_batch.with_options(validate_parameters=False)
+
+
 @flow(name="watch_inbox")
 def watch_inbox(inbox: Path, workspace: Workspace, settle: float = DEFAULT_SETTLE,
                 settings: ReaderSettings | None = None) -> InboxPass:
@@ -58,7 +66,7 @@ def watch_inbox(inbox: Path, workspace: Workspace, settle: float = DEFAULT_SETTL
         files = find_settled(folder, settle)
         if not files:
             return InboxPass()
-        summary = ingest_batch(files, workspace, settings)
+        summary = _ingest(files, workspace, settings)
         return InboxPass(summary, tuple(move_files(files, summary, folder, workspace)))
 
 
@@ -87,10 +95,19 @@ def serve_arguments(inbox: Path, workspace: Workspace, interval: float, settle: 
             "user_words": list(settings.user_words)}
     return {"name": f"watch-{inbox.name or 'inbox'}", "interval": interval,
             "parameters": parameters, "limit": 1,
+            # Runs import the flow as flows.watch (installed with papertwin), whatever the
+            # folder the server was started from, and resolve its annotations there.
+            "entrypoint_type": EntrypointType.MODULE_PATH,
             "description": f"ingests the scan files dropped into {inbox}"}
 
 
 def serve_inbox(inbox: Path, workspace: Workspace, interval: float, settle: float,
                 settings: ReaderSettings | None) -> None:
-    """Serve the watcher as a deployment: Prefect's scheduler starts a pass every interval."""
+    """Serve the watcher as a deployment: Prefect's scheduler starts a pass every interval.
+    Only a Prefect server schedules runs: the temporary one of a single command does not."""
+    if not PREFECT_API_URL.value():
+        raise UsageError(
+            "--serve needs a Prefect server to schedule the passes: start one with `prefect "
+            "server start` and point papertwin at it with `prefect config set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api` (or run without --serve)")
     watch_inbox.serve(**serve_arguments(inbox, workspace, interval, settle, settings))

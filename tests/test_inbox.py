@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows.watch import serve_arguments, watch_inbox
+from flows.watch import serve_arguments, serve_inbox, watch_inbox
 from pipeline.cli import main
 from pipeline.errors import ExitCode, UsageError
 from pipeline.forms.build import BuiltForm
@@ -320,3 +321,8 @@ def test_serve_builds_a_deployment_of_the_same_flow(tmp_path: Path) -> None:
     parameters = watch_inbox.validate_parameters(arguments["parameters"])
     assert parameters == {"inbox": tmp_path / "inbox", "workspace": workspace, "settle": 2.0,
                           "settings": settings}
+
+    # Only a Prefect server schedules runs: without one, --serve says how to start it.
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), \
+            pytest.raises(UsageError, match="--serve needs a Prefect server"):
+        serve_inbox(tmp_path / "inbox", workspace, 30.0, 2.0, settings)
