@@ -157,3 +157,33 @@ def test_a_rerun_after_a_crash_reads_no_page_again_and_the_batch_leaves_artifact
     workspace.store_path.unlink()
     other = ingest_batch([simulated.pdf_path], workspace, ReaderSettings(review_below=0.9))
     assert (other.outcomes, other.pages_from_cache) == ({"identified": 12}, 0)
+
+
+@pytest.mark.slow
+def test_a_program_that_keeps_crashing_sets_the_file_aside_for_a_later_batch(
+    prefect_harness: None, built: tuple[Workspace, BuiltForm], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, form = built
+    workspace = _workspace(tmp_path, form)
+    real = shutil.which("pdftoppm")
+    assert real is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    count = tmp_path / "pdftoppm-calls"
+    fake = bin_dir / "pdftoppm"
+    fake.write_text(FLAKY_PDFTOPPM.format(count=count, fails=4, real=real))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    summary, flow_run_id = _run([form.pdf_path], workspace)  # 1 try and 3 retries, all crash
+
+    assert summary.pages == ()
+    [item] = summary.set_aside
+    assert "pdftoppm failed" in item.reason and "try again later" in item.reason
+    [read] = [run for run in asyncio.run(_task_runs(flow_run_id))
+              if run.name.startswith("read pages")]
+    assert (read.run_count, read.state_type.value if read.state_type else "") == (4, "FAILED")
+    # Not a fault of the file: the next batch reads it, and now pdftoppm works.
+    again, _ = _run([form.pdf_path], workspace)
+    assert again.outcomes == {"identified": 12} and again.set_aside == ()
