@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -187,3 +188,47 @@ def test_a_program_that_keeps_crashing_sets_the_file_aside_for_a_later_batch(
     # Not a fault of the file: the next batch reads it, and now pdftoppm works.
     again, _ = _run([form.pdf_path], workspace)
     assert again.outcomes == {"identified": 12} and again.set_aside == ()
+
+
+# A pdftoppm that, on its first call, has another process lock the store for longer than the
+# store waits (10 s), then renders as the real one does.
+LOCKING_PDFTOPPM = """#!/bin/sh
+if [ ! -e "{flag}" ]; then
+  touch "{flag}"
+  "{python}" -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(14)
+c.execute("COMMIT")' "{store}" "{locked}" </dev/null >/dev/null 2>&1 &
+  while [ ! -e "{locked}" ]; do sleep 0.05; done
+fi
+exec "{real}" "$@"
+"""
+
+
+@pytest.mark.slow
+def test_a_store_locked_by_another_process_is_written_on_a_retry(
+    prefect_harness: None, built: tuple[Workspace, BuiltForm], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, form = built
+    workspace = _workspace(tmp_path, form)
+    monkeypatch.delenv("PAPERTWIN_STORE_URL", raising=False)
+    real = shutil.which("pdftoppm")
+    assert real is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pdftoppm"
+    fake.write_text(LOCKING_PDFTOPPM.format(
+        flag=tmp_path / "started", locked=tmp_path / "locked", python=sys.executable,
+        store=workspace.store_path, real=real))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    summary, flow_run_id = _run([form.pdf_path], workspace)
+
+    assert summary.outcomes == {"identified": 12} and summary.set_aside == ()
+    [stored] = [run for run in asyncio.run(_task_runs(flow_run_id))
+                if run.name.startswith("store results")]
+    assert stored.run_count == 2, "the store should have been locked on the first try"
