@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from prefect import Task, flow, task, unmapped
+from prefect import Flow, Task, flow, task, unmapped
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -130,9 +130,15 @@ def run_ingest(paths: list[Path], workspace: Workspace, settings: ReaderSettings
                dask_address: str | None = None) -> BatchSummary:
     """The ingest flow, its page reading on the Dask cluster at dask_address when one is given
     (every worker needs papertwin, tesseract and the workspace's archive at the same path)."""
+    return ingest_flow(dask_address)(paths, workspace, settings)
+
+
+def ingest_flow(dask_address: str | None = None,
+                validate_parameters: bool = True) -> Flow[..., BatchSummary]:
+    """ingest_batch as it runs: its page reading on the Dask cluster at dask_address if given."""
     if not dask_address:
-        return ingest_batch(paths, workspace, settings)
+        return ingest_batch.with_options(validate_parameters=validate_parameters)
     from prefect_dask.task_runners import DaskTaskRunner
 
-    on_dask = ingest_batch.with_options(task_runner=DaskTaskRunner(address=dask_address))  # type: ignore[arg-type]
-    return on_dask(paths, workspace, settings)
+    return ingest_batch.with_options(task_runner=DaskTaskRunner(address=dask_address),  # type: ignore[arg-type]
+                                     validate_parameters=validate_parameters)

@@ -8,7 +8,12 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.reconcile.online import ImportOptions, OnlineImport
-from pipeline.reconcile.steps import import_online_export
+from pipeline.reconcile.steps import (
+    ExportOptions,
+    ExportSummary,
+    export_dataset,
+    import_online_export,
+)
 from pipeline.workspace import Workspace
 
 
@@ -22,3 +27,20 @@ def import_export(path: Path, workspace: Workspace, questionnaire_id: str | None
 def reconcile(digital: Path, workspace: Workspace, questionnaire_id: str | None = None,
               options: ImportOptions | None = None) -> OnlineImport:
     return import_export(digital, workspace, questionnaire_id, options)
+
+
+@task(name="export dataset", cache_policy=NO_CACHE)
+def export(workspace: Workspace, out: Path, fmt: str, questionnaire_id: str | None,
+           options: ExportOptions | None) -> ExportSummary:
+    return export_dataset(workspace, out, fmt, questionnaire_id, options)
+
+
+@flow(name="reconcile_and_export")
+def reconcile_and_export(digital: Path, workspace: Workspace, out: Path, fmt: str = "csv",
+                         questionnaire_id: str | None = None,
+                         import_options: ImportOptions | None = None,
+                         export_options: ExportOptions | None = None) -> ExportSummary:
+    """The online export merged in, then the unified dataset written: what an analyst runs at
+    the end of a consultation, or on a schedule while it runs."""
+    import_export(digital, workspace, questionnaire_id, import_options)
+    return export(workspace, out, fmt, questionnaire_id, export_options)

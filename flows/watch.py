@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_API_URL
 from prefect.types.entrypoint import EntrypointType
 
-from flows.ingest import ingest_batch
+from flows.ingest import ingest_flow
 from pipeline.batch import BatchSummary
 from pipeline.errors import UsageError
 from pipeline.inbox import (
@@ -50,14 +50,10 @@ def move_files(files: list[Path], summary: BatchSummary, inbox: Path,
     return file_away(files, summary, inbox, workspace)
 
 
-# The subflow gets Python objects already typed by this flow. Validating them again fails in a
-# served run's process, where Prefect cannot resolve ingest_batch's postponed annotations.
-_ingest = ingest_batch.with_options(validate_parameters=False)
-
-
 @flow(name="watch_inbox")
 def watch_inbox(inbox: Path, workspace: Workspace, settle: float = DEFAULT_SETTLE,
-                settings: ReaderSettings | None = None) -> InboxPass:
+                settings: ReaderSettings | None = None,
+                dask_address: str | None = None) -> InboxPass:
     """One pass; the inbox is held for the whole pass so that two watchers never share a file."""
     folder = check(inbox, workspace)
     with inbox_lock(folder) as held:
@@ -66,28 +62,33 @@ def watch_inbox(inbox: Path, workspace: Workspace, settle: float = DEFAULT_SETTL
         files = find_settled(folder, settle)
         if not files:
             return InboxPass()
-        summary = _ingest(files, workspace, settings)
+        # The subflow gets objects this flow has typed already. Validating them again fails in
+        # a served run's process, where Prefect cannot resolve ingest_batch's annotations.
+        summary = ingest_flow(dask_address, validate_parameters=False)(files, workspace, settings)
         return InboxPass(summary, tuple(move_files(files, summary, folder, workspace)))
 
 
 def watch_loop(inbox: Path, workspace: Workspace, interval: float, settle: float,
                settings: ReaderSettings | None, once: bool,
-               report: Callable[[InboxPass], None]) -> None:
+               report: Callable[[InboxPass], None], dask_address: str | None = None) -> None:
     """Run a pass every interval until interrupted (or once). Between drops no flow runs: a
     pass starts only when the inbox holds a file, so the UI is not filled with empty runs."""
     while True:
         if once or look(check_inbox(inbox, workspace)):
-            report(watch_inbox(inbox, workspace, settle, settings))
+            report(watch_inbox(inbox, workspace, settle, settings, dask_address))
         if once:
             return
         time.sleep(interval)
 
 
 def serve_arguments(inbox: Path, workspace: Workspace, interval: float, settle: float,
-                    settings: ReaderSettings | None) -> dict[str, Any]:
+                    settings: ReaderSettings | None,
+                    dask_address: str | None = None) -> dict[str, Any]:
     """What `papertwin watch --serve` gives Prefect: one run at a time, on an interval."""
     parameters: dict[str, Any] = {"inbox": str(inbox), "workspace": {"root": str(workspace.root)},
                                   "settle": settle}
+    if dask_address:
+        parameters["dask_address"] = dask_address
     if settings is not None:
         parameters["settings"] = {
             "dpi": settings.dpi, "review_below": settings.review_below,
@@ -102,7 +103,7 @@ def serve_arguments(inbox: Path, workspace: Workspace, interval: float, settle: 
 
 
 def serve_inbox(inbox: Path, workspace: Workspace, interval: float, settle: float,
-                settings: ReaderSettings | None) -> None:
+                settings: ReaderSettings | None, dask_address: str | None = None) -> None:
     """Serve the watcher as a deployment: Prefect's scheduler starts a pass every interval.
     Only a Prefect server schedules runs: the temporary one of a single command does not."""
     if not PREFECT_API_URL.value():
@@ -110,4 +111,5 @@ def serve_inbox(inbox: Path, workspace: Workspace, interval: float, settle: floa
             "--serve needs a Prefect server to schedule the passes: start one with `prefect "
             "server start` and point papertwin at it with `prefect config set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api` (or run without --serve)")
-    watch_inbox.serve(**serve_arguments(inbox, workspace, interval, settle, settings))
+    watch_inbox.serve(**serve_arguments(inbox, workspace, interval, settle, settings,
+                                        dask_address))

@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--audit-share", type=_share, default=0.0, metavar="S",
                        help="as for ingest")
     watch.add_argument("--words", type=Path, default=None, metavar="FILE", help="as for ingest")
+    watch.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
+                       help="read pages on this Dask cluster, as for ingest")
 
     reconcile = verbs.add_parser("reconcile", help="merge an online export into the store")
     reconcile.add_argument("--digital", type=Path, required=True,
@@ -328,7 +330,7 @@ def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
     from flows.watch import serve_inbox, watch_loop
 
     if args.serve:
-        serve_inbox(inbox, workspace, interval, settle, settings)
+        serve_inbox(inbox, workspace, interval, settle, settings, args.dask_address)
         return 0
     passes: list[InboxPass] = []
 
@@ -347,7 +349,8 @@ def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
         if not args.once:
             print(f"watching {inbox} every {interval:g} s (files settle for {settle:g} s); "
                   "Ctrl-C to stop", flush=True)
-        watch_loop(inbox, workspace, interval, settle, settings, args.once, report)
+        watch_loop(inbox, workspace, interval, settle, settings, args.once, report,
+                   args.dask_address)
     except KeyboardInterrupt:
         processed = sum(p.processed for p in passes)
         quarantined = sum(p.quarantined for p in passes)

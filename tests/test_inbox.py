@@ -320,7 +320,11 @@ def test_serve_builds_a_deployment_of_the_same_flow(tmp_path: Path) -> None:
     assert arguments["limit"] == 1  # passes never overlap
     parameters = watch_inbox.validate_parameters(arguments["parameters"])
     assert parameters == {"inbox": tmp_path / "inbox", "workspace": workspace, "settle": 2.0,
-                          "settings": settings}
+                          "settings": settings, "dask_address": None}
+    on_dask = serve_arguments(tmp_path / "inbox", workspace, 30.0, 2.0, settings,
+                              "tcp://10.0.0.5:8786")
+    assert watch_inbox.validate_parameters(on_dask["parameters"])["dask_address"] == \
+        "tcp://10.0.0.5:8786"
 
     # Only a Prefect server schedules runs: without one, --serve says how to start it.
     with temporary_settings(restore_defaults={PREFECT_API_URL}), \
