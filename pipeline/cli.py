@@ -61,19 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = verbs.add_parser("ingest", help="read scanned returns into the store")
     ingest.add_argument("paths", nargs="+", type=Path, help="scan files or folders of them")
-    ingest.add_argument("--review-below", type=_share, default=None, metavar="C",
-                        help="answers read with less confidence than C (0-1) go to a person "
-                             f"(default {ReaderSettings().review_below})")
-    ingest.add_argument("--audit-share", type=_share, default=0.0, metavar="S",
-                        help="also send this share (0-1) of confident answers to a person, "
-                             "picked at random but the same on a rerun (default 0)")
-    ingest.add_argument("--words", type=Path, default=None, metavar="FILE",
-                        help="words the returns are likely to hold (place names, services), "
-                             "one per line, to help read handwriting")
-    ingest.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
-                        help="read the pages on the workers of this running Dask scheduler "
-                             "(they need papertwin, tesseract and the workspace at the same "
-                             "path: docs/scale-out.md); default: local threads")
+    _add_reading_options(ingest)
 
     watch = verbs.add_parser("watch", help="ingest the scan files dropped into a folder")
     watch.add_argument("inbox", type=Path, help="the folder scans are dropped into")
@@ -85,13 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--serve", action="store_true",
                        help="serve the watch_inbox flow as a Prefect deployment run every "
                             "interval by Prefect's scheduler (until Ctrl-C)")
-    watch.add_argument("--review-below", type=_share, default=None, metavar="C",
-                       help="as for ingest")
-    watch.add_argument("--audit-share", type=_share, default=0.0, metavar="S",
-                       help="as for ingest")
-    watch.add_argument("--words", type=Path, default=None, metavar="FILE", help="as for ingest")
-    watch.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
-                       help="read pages on this Dask cluster, as for ingest")
+    _add_reading_options(watch)
 
     reconcile = verbs.add_parser("reconcile", help="merge an online export into the store")
     reconcile.add_argument("--digital", type=Path, required=True,
@@ -291,6 +273,23 @@ def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
             print(f"papertwin: set aside: {item.reason}", file=sys.stderr)
         return int(ExitCode.FILES_SET_ASIDE)
     return 0
+
+
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """How pages are read: the same options for ingest and watch."""
+    parser.add_argument("--review-below", type=_share, default=None, metavar="C",
+                        help="answers read with less confidence than C (0-1) go to a person "
+                             f"(default {ReaderSettings().review_below})")
+    parser.add_argument("--audit-share", type=_share, default=0.0, metavar="S",
+                        help="also send this share (0-1) of confident answers to a person, "
+                             "picked at random but the same on a rerun (default 0)")
+    parser.add_argument("--words", type=Path, default=None, metavar="FILE",
+                        help="words the returns are likely to hold (place names, services), "
+                             "one per line, to help read handwriting")
+    parser.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
+                        help="read the pages on the workers of this running Dask scheduler "
+                             "(they need papertwin, tesseract and the workspace at the same "
+                             "path: docs/scale-out.md); default: local threads")
 
 
 def _reader_settings(args: argparse.Namespace) -> ReaderSettings:
