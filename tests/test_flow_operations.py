@@ -76,6 +76,21 @@ def _workspace(root: Path, form: BuiltForm) -> Workspace:
     return workspace
 
 
+def flaky_pdftoppm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: int) -> Path:
+    """Put a pdftoppm first on PATH that crashes on its first `fails` calls; returns the file
+    that counts its calls."""
+    real = shutil.which("pdftoppm")
+    assert real is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    count = tmp_path / "pdftoppm-calls"
+    fake = bin_dir / "pdftoppm"
+    fake.write_text(FLAKY_PDFTOPPM.format(count=count, fails=fails, real=real))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return count
+
+
 @pytest.mark.parametrize(("exc", "expected"), [
     (ProgramFailedError("tesseract failed: Segmentation fault"), True),
     (ProgramTimeoutError("pdftoppm timed out after 60 s"), True),
@@ -100,15 +115,7 @@ def test_a_crashed_program_is_retried_and_a_corrupt_file_is_not(
     cv2.imwrite(str(whole), rasterise_page(form.pdf_path, 1, 100))
     truncated = tmp_path / "truncated.png"
     truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    real = shutil.which("pdftoppm")
-    assert real is not None
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    count = tmp_path / "pdftoppm-calls"
-    fake = bin_dir / "pdftoppm"
-    fake.write_text(FLAKY_PDFTOPPM.format(count=count, fails=1, real=real))
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    count = flaky_pdftoppm(tmp_path, monkeypatch, fails=1)
 
     # The printed form's pages are drawn, not scanned images: each is rendered by pdftoppm.
     summary, flow_run_id = _run([form.pdf_path, truncated], workspace)
@@ -167,15 +174,7 @@ def test_a_program_that_keeps_crashing_sets_the_file_aside_for_a_later_batch(
 ) -> None:
     _, form = built
     workspace = _workspace(tmp_path, form)
-    real = shutil.which("pdftoppm")
-    assert real is not None
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    count = tmp_path / "pdftoppm-calls"
-    fake = bin_dir / "pdftoppm"
-    fake.write_text(FLAKY_PDFTOPPM.format(count=count, fails=4, real=real))
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    flaky_pdftoppm(tmp_path, monkeypatch, fails=4)
 
     summary, flow_run_id = _run([form.pdf_path], workspace)  # 1 try and 3 retries, all crash
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
@@ -18,7 +19,7 @@ import pikepdf
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, func, insert, inspect, select, text
+from sqlalchemy import Engine, MetaData, create_engine, func, insert, inspect, select, text
 
 from pipeline.batch import (
     BatchSummary,
@@ -138,14 +139,20 @@ def responses_of(workspace: Workspace) -> dict[str, tuple[tuple[int, ...], tuple
         store.close()
 
 
-def count_rows(url: str, table: str) -> int:
+
+@contextmanager
+def engine_of(url: str) -> Iterator[Engine]:
+    """An engine on the store at url, disposed afterwards, for looking beneath the Store API."""
     engine = create_engine(url)
     try:
-        with engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(
-                schema.metadata.tables[table])).scalar_one())
+        yield engine
     finally:
         engine.dispose()
+
+def count_rows(url: str, table: str) -> int:
+    with engine_of(url) as engine, engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(
+            schema.metadata.tables[table])).scalar_one())
 
 
 # -- responses -----------------------------------------------------------------------------------
@@ -345,35 +352,24 @@ def make_first_release_store(url: str) -> None:
     legacy = MetaData()
     for name in FIRST_RELEASE_TABLES:
         schema.metadata.tables[name].to_metadata(legacy)
-    engine = create_engine(url)
-    try:
+    with engine_of(url) as engine:
         legacy.create_all(engine)
         with engine.begin() as conn:
             conn.execute(insert(legacy.tables["store_info"]).values(key="schema", value="1"))
             conn.execute(insert(legacy.tables["batches"]).values(
                 started_at="2026-01-05T09:00:00+00:00", inputs='["returns-week1.pdf"]'))
-    finally:
-        engine.dispose()
 
 
 def revision_of(url: str) -> str:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
-    finally:
-        engine.dispose()
+    with engine_of(url) as engine, engine.connect() as conn:
+        return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
 
 
 def test_a_new_store_is_at_head_and_matches_the_schema(store_url: str) -> None:
     Store.open(store_url).close()
     assert revision_of(store_url) == head_revision() == "0004"
-    engine = create_engine(store_url)
-    try:
-        with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
-    finally:
-        engine.dispose()
+    with engine_of(store_url) as engine, engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     Store.open(store_url).close()  # opening again changes nothing
     assert count_rows(store_url, "store_info") == 1
 
@@ -382,21 +378,14 @@ def test_a_first_release_store_is_stamped_and_upgraded(
         ws: Workspace, store_url: str, scans: dict[str, Path], copies: list[str],
         reading_cache: ReadingCache) -> None:
     make_first_release_store(store_url)
-    engine = create_engine(store_url)
-    try:
+    with engine_of(store_url) as engine:
         assert "alembic_version" not in inspect(engine).get_table_names()
-    finally:
-        engine.dispose()
 
     run_batch([scans["first"]], ws, reading_cache)  # plan_batch opens (and migrates) the store
     assert revision_of(store_url) == head_revision()
     assert count_rows(store_url, "batches") == 2  # the first release's batch is still there
-    engine = create_engine(store_url)
-    try:
-        with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
-    finally:
-        engine.dispose()
+    with engine_of(store_url) as engine, engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     store = opened(ws)
     try:
         answer = store.paper_answers(list(registered_layouts(ws)))[0]
@@ -410,40 +399,25 @@ def test_a_first_release_store_is_stamped_and_upgraded(
 
 def test_a_store_of_a_newer_papertwin_is_refused(store_url: str) -> None:
     Store.open(store_url).close()
-    engine = create_engine(store_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
-    finally:
-        engine.dispose()
+    with engine_of(store_url) as engine, engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     with pytest.raises(WorkspaceError, match=r"revision 0099.*newer papertwin"):
         Store.open(store_url)
 
 
 def test_a_database_that_is_not_a_papertwin_store_is_left_alone(store_url: str) -> None:
-    engine = create_engine(store_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("CREATE TABLE pages (id INTEGER PRIMARY KEY, note TEXT)"))
-    finally:
-        engine.dispose()
+    with engine_of(store_url) as engine, engine.begin() as conn:
+        conn.execute(text("CREATE TABLE pages (id INTEGER PRIMARY KEY, note TEXT)"))
     with pytest.raises(WorkspaceError, match="not a papertwin store"):
         Store.open(store_url)
-    engine = create_engine(store_url)
-    try:
+    with engine_of(store_url) as engine:
         assert set(inspect(engine).get_table_names()) == {"pages"}
-    finally:
-        engine.dispose()
 
 
 def test_an_unversioned_store_of_an_unknown_schema_is_refused(store_url: str) -> None:
     make_first_release_store(store_url)
-    engine = create_engine(store_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE store_info SET value = '7' WHERE key = 'schema'"))
-    finally:
-        engine.dispose()
+    with engine_of(store_url) as engine, engine.begin() as conn:
+        conn.execute(text("UPDATE store_info SET value = '7' WHERE key = 'schema'"))
     with pytest.raises(WorkspaceError, match="schema '7'"):
         Store.open(store_url)
 
@@ -500,12 +474,8 @@ def test_a_decision_on_an_answer_continued_over_two_pages_gives_the_value_once(
             (3, "", False, "on sundays")]
     finally:
         store.close()
-    engine = create_engine(store_url)
-    try:
-        with engine.connect() as conn:
-            assert conn.execute(select(schema.files.c.size)).scalar_one() == 3 * 2**30
-    finally:
-        engine.dispose()
+    with engine_of(store_url) as engine, engine.connect() as conn:
+        assert conn.execute(select(schema.files.c.size)).scalar_one() == 3 * 2**30
 
 
 def test_a_store_that_cannot_be_reached_is_named_without_its_password() -> None:
