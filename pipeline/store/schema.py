@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # What stores made before the migrations (plain create_all) wrote in store_info under "schema".
@@ -123,4 +124,64 @@ contacts = Table(
     Column("serial", String(32), primary_key=True),
     Column("fields", Text, nullable=False),  # JSON: column of the recipient list -> value
     Column("recorded_at", String(32), nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),  # argon2id, with its parameters and salt
+    Column("role", String(16), nullable=False),  # reviewer | supervisor | admin
+    Column("created_at", String(32), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    # The cookie holds a random token; the store keeps only its SHA-256, so a copy of the store
+    # does not let anyone in.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_name", String(64), ForeignKey("users.name"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)
+
+review_referrals = Table(
+    "review_referrals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("form_key", String(128), nullable=False),
+    Column("serial", String(32), nullable=False),
+    Column("question", String(128), nullable=False),
+    Column("referred_by", String(64), nullable=False),
+    Column("referred_at", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("settled_by", Integer, ForeignKey("review_decisions.id")),  # the decision that ends it
+    Index("review_referrals_by_answer", "form_key", "serial", "question"),
+)
+
+page_decisions = Table(
+    "page_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_sha256", String(64), nullable=False),
+    Column("page_index", Integer, nullable=False),
+    Column("action", String(16), nullable=False),  # keyed | not_a_form | stands
+    Column("form_key", String(128), nullable=False),
+    Column("serial", String(32), nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("reviewer", String(64), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("why", Text, nullable=False),
+    Index("page_decisions_by_page", "file_sha256", "page_index"),
+)
+
+dual_decisions = Table(
+    "dual_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("paper_response_id", String(128), nullable=False),
+    Column("online_response_id", String(128), nullable=False),
+    Column("kept", String(16), nullable=False),  # both | paper | online | different
+    Column("reviewer", String(64), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("why", Text, nullable=False),
+    Index("dual_decisions_by_pair", "paper_response_id", "online_response_id"),
 )
