@@ -12,6 +12,7 @@ import pandas as pd
 
 from pipeline.errors import WorkspaceError
 from pipeline.forms.manifest import Layout
+from pipeline.forms.registry import registered_layouts
 from pipeline.model import Questionnaire
 from pipeline.store.answer_table import (
     ONLINE_META,
@@ -20,6 +21,7 @@ from pipeline.store.answer_table import (
     paper_answer_table,
 )
 from pipeline.store.store import OnlineRow, PaperAnswer, Store
+from pipeline.workspace import Workspace
 
 LEADING_COLUMNS = ("response_id", "channel", "submitted_at", "respondent_ref")
 PROVENANCE_COLUMNS = ("_needs_review", "_confidence", "_source")
@@ -51,6 +53,15 @@ def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None)
             f"(registered: {', '.join(sorted(by_id))})"
         )
     return by_id[questionnaire_id]
+
+
+def registered_questionnaire(workspace: Workspace,
+                             questionnaire_id: str | None) -> tuple[dict[str, Layout],
+                                                                    Questionnaire]:
+    """Every registered form and the questionnaire the export takes, so that whatever shows the
+    export's rows beforehand (the review app) picks the same one."""
+    layouts = registered_layouts(workspace)
+    return layouts, pick_questionnaire(layouts, questionnaire_id)
 
 
 @dataclass(frozen=True)

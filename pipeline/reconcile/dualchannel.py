@@ -4,10 +4,13 @@ Pairs are found by the same respondent reference on both channels (a serial give
 answering online), or listed in a match file. By default both responses stay and each names the
 other in `_dual_channel` (a column added only when there are such pairs), so a person decides;
 the other policies keep one response and report the one dropped, so nothing goes without a trace.
+A person's decision about a pair (the review app, pipeline/review/dual.py) overrides the policy
+for that pair alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +24,10 @@ DualPolicy = Literal["keep-both", "keep-latest", "keep-online", "keep-paper"]
 POLICIES: tuple[DualPolicy, ...] = ("keep-both", "keep-latest", "keep-online", "keep-paper")
 DUAL_COLUMN = "_dual_channel"
 MATCH_COLUMNS = ("online_response_id", "paper_respondent_ref")
+# What a person may decide about a pair: keep both, keep one, or they are different people.
+DualKept = Literal["both", "paper", "online", "different"]
+KEPT_CHOICES: tuple[DualKept, ...] = ("both", "paper", "online", "different")
+DECIDED = "decided by a person"  # in _dual_channel where a person, not the policy, chose
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class DualPair:
     paper_id: str
     online_id: str
     kept: str  # "both", or the response id kept
+    decided: bool = False  # a person's decision, not the policy, resolved it
 
 
 @dataclass(frozen=True)
@@ -54,12 +62,23 @@ def read_match_file(path: Path) -> list[tuple[str, str]]:
 
 
 def apply_policy(frame: pd.DataFrame, policy: str = "keep-both",
-                 matches: list[tuple[str, str]] | None = None) -> DualChannel:
-    """The dataset with each dual-channel pair resolved by the policy."""
+                 matches: Sequence[tuple[str, str]] | None = None, *,
+                 decisions: Mapping[tuple[str, str], str] | None = None) -> DualChannel:
+    """The dataset with each dual-channel pair resolved by a person's decision (keyed by paper
+    id, online id; one of KEPT_CHOICES), else by the policy.
+
+    A pair decided "different" is two people: both stay unmarked and it is not a pair at all.
+    """
     if policy not in POLICIES:
         raise UsageError(f"dual-channel policy {policy!r}: choose one of {', '.join(POLICIES)}")
     chosen: DualPolicy = next(p for p in POLICIES if p == policy)
-    pairs = _find_pairs(frame, matches or [])
+    decided = dict(decisions or {})
+    for pair, choice in decided.items():
+        if choice not in KEPT_CHOICES:
+            raise UsageError(f"dual-channel decision {choice!r} for {pair[0]} and {pair[1]}: "
+                             f"it is one of {', '.join(KEPT_CHOICES)}")
+    pairs = [pair for pair in find_pairs(frame, matches or [])
+             if decided.get(pair) != "different"]
     if not pairs:
         return DualChannel(frame, (), chosen)
     ids = [str(v) for v in frame["response_id"]]
@@ -70,23 +89,29 @@ def apply_policy(frame: pd.DataFrame, policy: str = "keep-both",
     resolved: list[DualPair] = []
     for paper_id, online_id in pairs:
         paper_at, online_at = position[paper_id], position[online_id]
-        keep = _kept(chosen, times[paper_at], times[online_at])
+        person = decided.get((paper_id, online_id))
+        if person is None:
+            keep = _kept(chosen, times[paper_at], times[online_at])
+        else:
+            keep = person if person in ("paper", "online") else None
         if keep is None:
             marks[paper_at], marks[online_at] = online_id, paper_id
-            resolved.append(DualPair(paper_id, online_id, "both"))
+            resolved.append(DualPair(paper_id, online_id, "both", person is not None))
             continue
         kept_at, dropped_at = (paper_at, online_at) if keep == "paper" else (online_at, paper_at)
-        marks[kept_at] = f"{ids[dropped_at]} (dropped: {chosen})"
+        marks[kept_at] = f"{ids[dropped_at]} (dropped: {DECIDED if person else chosen})"
         drop.add(dropped_at)
-        resolved.append(DualPair(paper_id, online_id, ids[kept_at]))
+        resolved.append(DualPair(paper_id, online_id, ids[kept_at], person is not None))
     out = frame.copy()
     out[DUAL_COLUMN] = marks  # last, so the contract's columns keep their places
     kept = out.drop(index=out.index[sorted(drop)]).reset_index(drop=True)
     return DualChannel(kept, tuple(resolved), chosen)
 
 
-def _find_pairs(frame: pd.DataFrame, matches: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(paper response id, online response id) for every person found on both channels."""
+def find_pairs(frame: pd.DataFrame,
+               matches: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(paper response id, online response id) for every person found on both channels, by
+    respondent_ref or by the match file's (online id, paper ref) pairs; sorted."""
     paper = frame[frame["channel"] == "paper"]
     online = frame[frame["channel"] == "online"]
     paper_by_ref = dict(zip(paper["respondent_ref"], paper["response_id"], strict=True))

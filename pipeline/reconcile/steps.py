@@ -10,12 +10,14 @@ from pipeline.reconcile.codebook import codebook, summary
 from pipeline.reconcile.dataset import (
     load_dataset,
     pick_questionnaire,
+    registered_questionnaire,
     split_multiple,
     with_contacts,
 )
 from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.online import ImportOptions, OnlineImport, read_online_export
+from pipeline.review.dual import decided_kept
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
@@ -60,20 +62,21 @@ def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
                    questionnaire_id: str | None = None,
                    options: ExportOptions | None = None) -> ExportSummary:
-    """The unified dataset, its codebook and summary, with dual-channel pairs resolved."""
+    """The unified dataset, its codebook and summary, with dual-channel pairs resolved: by a
+    person's latest decision where there is one (the review app), else by the policy."""
     options = options or ExportOptions()
     matches = read_match_file(options.match_file) if options.match_file else None
-    layouts = registered_layouts(workspace)
-    questionnaire = pick_questionnaire(layouts, questionnaire_id)
+    layouts, questionnaire = registered_questionnaire(workspace, questionnaire_id)
     store = Store.open(workspace.store_url)
     try:
         dataset = load_dataset(store, layouts, questionnaire)
+        decisions = decided_kept(store)
         contacts = ({key: store.contacts(key) for key, layout in layouts.items()
                      if layout.questionnaire.id == questionnaire.id}
                     if options.with_contacts else None)
     finally:
         store.close()
-    dual = apply_policy(dataset.frame, options.dual_policy, matches)
+    dual = apply_policy(dataset.frame, options.dual_policy, matches, decisions=decisions)
     frame = dual.frame
     if options.split_multiple:
         frame = split_multiple(frame, questionnaire)

@@ -1,0 +1,144 @@
+"""One respondent found on paper and online: a person decides which response stands.
+
+The pairs are those the export finds (pipeline/reconcile/dualchannel.py), from the same dataset
+the export builds, so what a reviewer sees is what the export resolves. Decisions are an
+append-only log (table dual_decisions): a second thought is a new decision, and the latest one
+for a pair (highest id) is the one the next export follows, over the analyst's policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select
+from sqlalchemy.engine import Connection
+
+from pipeline.errors import UsageError, WorkspaceError
+from pipeline.reconcile.dataset import load_dataset, registered_questionnaire
+from pipeline.reconcile.dualchannel import KEPT_CHOICES, find_pairs, read_match_file
+from pipeline.store import schema
+from pipeline.store.store import Store, now_iso
+from pipeline.workspace import Workspace
+
+Pair = tuple[str, str]  # paper response id, online response id
+
+
+@dataclass(frozen=True)
+class DualDecision:
+    id: int
+    paper_response_id: str
+    online_response_id: str
+    kept: str  # both | paper | online | different
+    reviewer: str
+    decided_at: str
+    why: str
+
+
+@dataclass(frozen=True)
+class DualMatch:
+    paper_response_id: str
+    online_response_id: str
+    respondent_ref: str  # the paper copy's serial (online may lack it: a match-file pair)
+    paper_submitted_at: str  # when the copy's last page was read
+    online_submitted_at: str
+    # (question, paper value, online value): the questionnaire's questions, then those asked
+    # online only (no paper value), in the dataset's column order.
+    answers: tuple[tuple[str, str, str], ...]
+    decision: DualDecision | None  # the latest for this pair; None while pending
+
+
+def dual_matches(workspace: Workspace, form: str | None = None,
+                 matches: Path | Sequence[Pair] | None = None) -> list[DualMatch]:
+    """Every pair the export would find (the questionnaire picked as the export picks it: the
+    only one registered, or the one named), with its latest decision; sorted by paper id.
+
+    `matches` is a match file, or its (online response id, paper respondent ref) pairs.
+    """
+    hand_matched = read_match_file(matches) if isinstance(matches, Path) else list(matches or [])
+    layouts, questionnaire = registered_questionnaire(workspace, form)
+    store = Store.open(workspace.store_url)
+    try:
+        dataset = load_dataset(store, layouts, questionnaire)
+        decided = dual_decisions(store)
+    finally:
+        store.close()
+    frame = dataset.frame
+    pairs = find_pairs(frame, hand_matched)
+    paired = {rid for pair in pairs for rid in pair}
+    # Only the paired rows as records: the dataset may hold hundreds of thousands.
+    rows = {str(r["response_id"]): r for r in
+            frame[frame["response_id"].isin(paired)].to_dict("records")}
+    questions = [*(q.name for q in questionnaire.questions), *dataset.online_only]
+    return [_match(rows[paper_id], rows[online_id], questions,
+                   decided.get((paper_id, online_id)))
+            for paper_id, online_id in pairs]
+
+
+def pending_matches(workspace: Workspace, form: str | None = None,
+                    matches: Path | Sequence[Pair] | None = None) -> list[DualMatch]:
+    """The pairs nobody has decided yet: what the review queue offers."""
+    return [m for m in dual_matches(workspace, form, matches) if m.decision is None]
+
+
+def record_dual_decision(store: Store, paper_response_id: str, online_response_id: str,
+                         kept: str, reviewer: str, why: str = "") -> DualDecision:
+    """Append a person's decision about one pair; never changed: a correction is a new one."""
+    if kept not in KEPT_CHOICES:
+        raise UsageError(f"dual-channel decision {kept!r}: it is one of {', '.join(KEPT_CHOICES)}")
+    if not reviewer.strip():
+        raise WorkspaceError("a dual-channel decision needs the reviewer's name")
+    if not paper_response_id or not online_response_id:
+        raise UsageError("a dual-channel decision names both the paper and the online response")
+    decided_at = now_iso()
+    with store.engine.begin() as conn:
+        result = conn.execute(insert(schema.dual_decisions).values(
+            paper_response_id=paper_response_id, online_response_id=online_response_id,
+            kept=kept, reviewer=reviewer, decided_at=decided_at, why=why))
+    key = result.inserted_primary_key
+    if key is None:
+        raise WorkspaceError("the store did not return the id of a new dual-channel decision")
+    return DualDecision(int(key[0]), paper_response_id, online_response_id, kept, reviewer,
+                        decided_at, why)
+
+
+def dual_decisions(store: Store) -> dict[Pair, DualDecision]:
+    """The latest decision per pair (highest id: two decisions can share a second)."""
+    t = schema.dual_decisions
+    latest = select(func.max(t.c.id)).group_by(t.c.paper_response_id, t.c.online_response_id)
+    with store.engine.connect() as conn:
+        found = _decisions(conn, select(t).where(t.c.id.in_(latest)))
+    return {(d.paper_response_id, d.online_response_id): d for d in found}
+
+
+def dual_decision_log(store: Store) -> list[DualDecision]:
+    """Every dual-channel decision, oldest first: who decided what, and why."""
+    t = schema.dual_decisions
+    with store.engine.connect() as conn:
+        return _decisions(conn, select(t).order_by(t.c.id))
+
+
+def decided_kept(store: Store) -> dict[Pair, str]:
+    """What the latest decisions keep, as dualchannel.apply_policy takes them."""
+    return {pair: d.kept for pair, d in dual_decisions(store).items()}
+
+
+def _decisions(conn: Connection, query: Select[Any]) -> list[DualDecision]:
+    return [DualDecision(int(r.id), r.paper_response_id, r.online_response_id, r.kept,
+                         r.reviewer, r.decided_at, r.why)
+            for r in conn.execute(query)]
+
+
+def _match(paper: Mapping[Hashable, Any], online: Mapping[Hashable, Any],
+           questions: list[str], decision: DualDecision | None) -> DualMatch:
+    return DualMatch(
+        paper_response_id=str(paper["response_id"]),
+        online_response_id=str(online["response_id"]),
+        respondent_ref=str(paper["respondent_ref"]),
+        paper_submitted_at=str(paper["submitted_at"]),
+        online_submitted_at=str(online["submitted_at"]),
+        answers=tuple((q, str(paper[q]), str(online[q])) for q in questions),
+        decision=decision,
+    )
