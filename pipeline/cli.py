@@ -112,6 +112,35 @@ def build_parser() -> argparse.ArgumentParser:
                         help="add the addressed mailing's names and addresses (contact_* "
                              "columns); without it the dataset is pseudonymous (serial only)")
 
+    review = verbs.add_parser("review", help="serve the review web app (default on "
+                                             "127.0.0.1:8800)")
+    review.add_argument("--port", type=int, default=8800, help="port (default 8800)")
+    review.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; anything else belongs "
+                             "behind a TLS proxy)")
+    review.add_argument("--insecure-cookies", action="store_true",
+                        help="send the session cookie over plain HTTP to a host other than "
+                             "this machine (never in production)")
+
+    users = verbs.add_parser("users", help="people who may log in to the review app")
+    users_verbs = _Verbs(users.add_subparsers(dest="users_verb", required=True,
+                                              metavar="ACTION"), common)
+    add_user = users_verbs.add_parser("add", help="a new person, asked for a password")
+    add_user.add_argument("name", help="the name they log in with")
+    add_user.add_argument("--role", required=True, choices=["reviewer", "supervisor", "admin"],
+                          help="reviewer: decides answers and pages; supervisor: also sees "
+                               "contacts, referrals and the team's rates; admin: as supervisor")
+    add_user.add_argument("--password-stdin", action="store_true",
+                          help="read the password from the first line of stdin (scripts)")
+    password = users_verbs.add_parser("password", help="set a new password (ends sessions)")
+    password.add_argument("name")
+    password.add_argument("--password-stdin", action="store_true",
+                          help="read the password from the first line of stdin (scripts)")
+    users_verbs.add_parser("list", help="everyone, with their role")
+    for action, what in (("disable", "stop someone logging in (their decisions stay)"),
+                         ("enable", "let a disabled person log in again")):
+        users_verbs.add_parser(action, help=what).add_argument("name")
+
     demo = verbs.add_parser("demo", help="the whole loop on the shipped template and scans")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -193,6 +222,11 @@ def _run(args: argparse.Namespace) -> int:
         return _reconcile(args, workspace)
     if args.verb == "export":
         return _export(args, workspace)
+    if args.verb in ("review", "users"):
+        from pipeline.review.commands import run_review, run_users
+
+        return run_review(args, workspace) if args.verb == "review" else run_users(args,
+                                                                                    workspace)
     if args.verb == "demo":
         from pipeline.demo import run_demo
 

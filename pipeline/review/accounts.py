@@ -1,0 +1,187 @@
+"""People who may use the review app, and their sessions.
+
+Passwords are kept only as argon2id hashes. A session cookie carries a random token; the store
+keeps its SHA-256, so a copy of the store lets nobody in, and a session ends on the server when a
+person logs out or it expires. Each session has its own CSRF token, which every form posts back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, get_args
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, insert, select, update
+
+from pipeline.errors import UsageError, WorkspaceError
+from pipeline.store import schema
+from pipeline.store.store import Store, now_iso
+
+Role = Literal["reviewer", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+# What each role may do beyond reviewing answers and pages.
+SEES_CONTACTS: frozenset[Role] = frozenset({"supervisor", "admin"})
+SUPERVISES: frozenset[Role] = frozenset({"supervisor", "admin"})
+MIN_PASSWORD = 10
+SESSION_HOURS = 12  # a working day; a person logs in again the next morning
+# Hashing a password on an unknown name too keeps a wrong name as slow as a wrong password.
+_UNKNOWN_USER_HASH = PasswordHasher().hash("papertwin: no such user")
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    created_at: str
+    disabled: bool = False
+
+    @property
+    def sees_contacts(self) -> bool:
+        return self.role in SEES_CONTACTS
+
+    @property
+    def supervises(self) -> bool:
+        return self.role in SUPERVISES
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf_token: str
+    expires_at: str
+
+
+def role_of(text: str) -> Role:
+    for role in ROLES:
+        if role == text:
+            return role
+    raise UsageError(f"role {text!r}: choose one of {', '.join(ROLES)}")
+
+
+def add_user(store: Store, name: str, password: str, role: str) -> User:
+    name = name.strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        raise UsageError("a user name is 1 to 64 printable characters")
+    checked = role_of(role)
+    _check_password(password)
+    with store.engine.begin() as conn:
+        if conn.execute(select(schema.users.c.name).where(schema.users.c.name == name)).first():
+            raise UsageError(f"user {name!r} exists already: use 'papertwin users password' "
+                             "to change the password")
+        created = now_iso()
+        conn.execute(insert(schema.users).values(
+            name=name, password_hash=PasswordHasher().hash(password), role=checked,
+            created_at=created, disabled=False))
+    return User(name, checked, created)
+
+
+def set_password(store: Store, name: str, password: str) -> None:
+    """A new password ends every session the person had."""
+    _check_password(password)
+    with store.engine.begin() as conn:
+        changed = conn.execute(update(schema.users).where(schema.users.c.name == name)
+                               .values(password_hash=PasswordHasher().hash(password))).rowcount
+        if not changed:
+            raise UsageError(f"no user {name!r}: 'papertwin users list' shows who there is")
+        conn.execute(delete(schema.sessions).where(schema.sessions.c.user_name == name))
+
+
+def set_disabled(store: Store, name: str, disabled: bool) -> None:
+    """A disabled person cannot log in and is logged out at once; their decisions stay."""
+    with store.engine.begin() as conn:
+        changed = conn.execute(update(schema.users).where(schema.users.c.name == name)
+                               .values(disabled=disabled)).rowcount
+        if not changed:
+            raise UsageError(f"no user {name!r}: 'papertwin users list' shows who there is")
+        if disabled:
+            conn.execute(delete(schema.sessions).where(schema.sessions.c.user_name == name))
+
+
+def list_users(store: Store) -> list[User]:
+    t = schema.users
+    with store.engine.connect() as conn:
+        return [User(r.name, role_of(r.role), r.created_at, bool(r.disabled))
+                for r in conn.execute(select(t).order_by(t.c.name))]
+
+
+def check_login(store: Store, name: str, password: str) -> User | None:
+    """The user, if the name and password match an enabled account; None otherwise."""
+    t = schema.users
+    with store.engine.connect() as conn:
+        row = conn.execute(select(t).where(t.c.name == name.strip())).first()
+    hasher = PasswordHasher()
+    try:
+        hasher.verify(row.password_hash if row is not None else _UNKNOWN_USER_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or row.disabled:
+        return None
+    if hasher.check_needs_rehash(row.password_hash):
+        with store.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.name == row.name)
+                         .values(password_hash=hasher.hash(password)))
+    return User(row.name, role_of(row.role), row.created_at, False)
+
+
+def open_session(store: Store, user: User, hours: float = SESSION_HOURS) -> tuple[str, Session]:
+    """A new session: the token for the cookie, and the session as the store keeps it."""
+    token = secrets.token_urlsafe(32)
+    session = Session(user, secrets.token_urlsafe(32),
+                      _iso(datetime.now(UTC) + timedelta(hours=hours)))
+    with store.engine.begin() as conn:
+        conn.execute(delete(schema.sessions).where(schema.sessions.c.expires_at < now_iso()))
+        conn.execute(insert(schema.sessions).values(
+            token_hash=_token_hash(token), user_name=user.name, csrf_token=session.csrf_token,
+            created_at=now_iso(), expires_at=session.expires_at))
+    return token, session
+
+
+def session_of(store: Store, token: str) -> Session | None:
+    """The live session a cookie's token opens, or None (unknown, expired, user disabled)."""
+    if not token:
+        return None
+    s, u = schema.sessions, schema.users
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(s.c.csrf_token, s.c.expires_at, u.c.name, u.c.role, u.c.created_at,
+                   u.c.disabled)
+            .join(u, u.c.name == s.c.user_name)
+            .where(s.c.token_hash == _token_hash(token))).first()
+    if row is None or row.disabled or row.expires_at < now_iso():
+        return None
+    return Session(User(row.name, role_of(row.role), row.created_at), row.csrf_token,
+                   row.expires_at)
+
+
+def close_session(store: Store, token: str) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(delete(schema.sessions)
+                     .where(schema.sessions.c.token_hash == _token_hash(token)))
+
+
+def tokens_match(given: str, expected: str) -> bool:
+    return bool(given) and secrets.compare_digest(given.encode(), expected.encode())
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()
+
+
+def require_store_user(store: Store, name: str) -> User:
+    for user in list_users(store):
+        if user.name == name:
+            return user
+    raise WorkspaceError(f"no user {name!r} in this workspace")

@@ -1,0 +1,81 @@
+"""`papertwin review` and `papertwin users`: serving the app, and who may use it."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import ipaddress
+import sys
+
+from pipeline.errors import UsageError
+from pipeline.review.accounts import add_user, list_users, set_disabled, set_password
+from pipeline.store.store import Store
+from pipeline.workspace import Workspace
+
+
+def run_review(args: argparse.Namespace, workspace: Workspace) -> int:
+    import uvicorn
+
+    from pipeline.review.app import create_app
+    from pipeline.review.web import Settings
+
+    loopback = _is_loopback(args.host)
+    if not loopback and args.insecure_cookies:
+        print("papertwin: warning: session cookies over plain HTTP beyond this machine can be "
+              "read by anyone on the network", file=sys.stderr)
+    store = Store.open(workspace.ensure().store_url)  # migrate, and say now if it cannot open
+    try:
+        if not list_users(store):
+            print("papertwin: warning: nobody can log in yet: add someone with "
+                  "'papertwin users add NAME --role supervisor'", file=sys.stderr)
+    finally:
+        store.close()
+    app = create_app(Settings(workspace, secure_cookies=not args.insecure_cookies))
+    print(f"papertwin review: http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                proxy_headers=not loopback, server_header=False)
+    return 0
+
+
+def run_users(args: argparse.Namespace, workspace: Workspace) -> int:
+    store = Store.open(workspace.ensure().store_url)
+    try:
+        if args.users_verb == "add":
+            user = add_user(store, args.name, _password(args.password_stdin), args.role)
+            print(f"added {user.name} ({user.role})")
+        elif args.users_verb == "password":
+            set_password(store, args.name, _password(args.password_stdin))
+            print(f"new password for {args.name}; their sessions have ended")
+        elif args.users_verb == "list":
+            for user in list_users(store):
+                state = " (disabled)" if user.disabled else ""
+                print(f"{user.name}\t{user.role}{state}\tsince {user.created_at}")
+        elif args.users_verb in ("disable", "enable"):
+            set_disabled(store, args.name, args.users_verb == "disable")
+            print(f"{args.name} {args.users_verb}d")
+        else:
+            raise UsageError(f"unknown users action {args.users_verb}")
+    finally:
+        store.close()
+    return 0
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UsageError("no terminal to ask for a password: give --password-stdin and the "
+                         "password on stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise UsageError("the two passwords differ: nothing was changed")
+    return first
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,258 @@
+"""The work waiting for a person, and what people have done about it.
+
+A flagged answer waits until a decision for its form, serial and question is in the review log;
+one referred to a supervisor leaves reviewers' queues until a supervisor decides it. The queue's
+order (batch, then question in questionnaire order, then serial) keeps a reviewer on one question
+across many returns, which is how mailroom staff work fastest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from pipeline.errors import UsageError, WorkspaceError
+from pipeline.forms.manifest import Layout
+from pipeline.read.results import flag_of
+from pipeline.store import schema
+from pipeline.store.review import AnswerKey, ReviewDecision, append_decision, latest_decisions
+from pipeline.store.store import Store, now_iso
+
+
+@dataclass(frozen=True)
+class FieldItem:
+    """One flagged answer: a question of one returned copy."""
+
+    form_key: str
+    serial: str
+    question: str
+    batch_id: int
+    page: int
+    value: str  # the reader's guess ("" when it would not guess)
+    confidence: float
+    reason: str
+    source: str  # "<file name> p<page index>"
+    crop_path: str | None
+    referral: Referral | None = None
+
+    @property
+    def key(self) -> AnswerKey:
+        return (self.form_key, self.serial, self.question)
+
+    @property
+    def flag(self) -> str:
+        return flag_of(self.reason) or "flagged"
+
+
+@dataclass(frozen=True)
+class Referral:
+    id: int
+    referred_by: str
+    referred_at: str
+    note: str
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    batch_id: int
+    form_key: str
+    question: str
+    waiting: int
+    referred: int
+
+
+@dataclass(frozen=True)
+class ReviewerRate:
+    reviewer: str
+    last_hour: int
+    today: int
+    per_hour: float  # today's decisions over the hours between their first and last today
+    total: int
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    batch_id: int
+    started_at: str
+    finished_at: str
+    files: int
+    files_set_aside: int
+    outcomes: Mapping[str, int]  # pages by outcome
+    fields_waiting: int
+
+
+def flagged_fields(store: Store, layouts: Mapping[str, Layout],
+                   referred: bool | None = False) -> list[FieldItem]:
+    """Undecided flagged answers, in queue order. referred: False leaves out answers referred
+    to a supervisor (a reviewer's queue), True gives only those, None gives all."""
+    form_keys = list(layouts)
+    p, a, f = schema.pages, schema.answers, schema.files
+    with store.engine.connect() as conn:
+        decided = latest_decisions(conn, form_keys)
+        referrals = _open_referrals(conn, form_keys)
+        rows = conn.execute(
+            select(p.c.form_key, p.c.serial, p.c.page, p.c.page_index, f.c.name, f.c.batch_id,
+                   a.c.question, a.c.value, a.c.confidence, a.c.reason, a.c.crop_path)
+            .join(p, p.c.id == a.c.page_id).join(f, f.c.sha256 == p.c.file_sha256)
+            .where(p.c.outcome == "identified", p.c.form_key.in_(form_keys),
+                   a.c.needs_review.is_(True))
+            .order_by(f.c.batch_id, p.c.form_key, p.c.serial, p.c.page)).all()
+    items: dict[AnswerKey, FieldItem] = {}
+    for row in rows:
+        key = (row.form_key, row.serial, row.question)
+        if key in decided or key in items:
+            continue
+        referral = referrals.get(key)
+        if referred is not None and (referral is not None) != referred:
+            continue
+        items[key] = FieldItem(row.form_key, row.serial, row.question, int(row.batch_id),
+                               int(row.page), row.value, float(row.confidence), row.reason,
+                               f"{row.name} p{row.page_index}", row.crop_path, referral)
+    order = {key: {q.name: i for i, q in enumerate(layout.questionnaire.questions)}
+             for key, layout in layouts.items()}
+    return sorted(items.values(), key=lambda i: (i.batch_id, i.form_key,
+                                                 order[i.form_key].get(i.question, 10**6),
+                                                 i.serial))
+
+
+def field_item(store: Store, layouts: Mapping[str, Layout], key: AnswerKey) -> FieldItem:
+    """One answer whether or not it still waits: a person may open a decided one again."""
+    for item in flagged_fields(store, layouts, referred=None):
+        if item.key == key:
+            return item
+    p, a, f = schema.pages, schema.answers, schema.files
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(p.c.page, p.c.page_index, f.c.name, f.c.batch_id, a.c.value, a.c.confidence,
+                   a.c.reason, a.c.crop_path)
+            .join(p, p.c.id == a.c.page_id).join(f, f.c.sha256 == p.c.file_sha256)
+            .where(p.c.outcome == "identified", p.c.form_key == key[0], p.c.serial == key[1],
+                   a.c.question == key[2]).order_by(p.c.page)).first()
+    if row is None:
+        raise WorkspaceError(f"copy {key[1]} of {key[0]} has no answer to {key[2]!r}")
+    return FieldItem(*key, int(row.batch_id), int(row.page), row.value, float(row.confidence),
+                     row.reason, f"{row.name} p{row.page_index}", row.crop_path)
+
+
+def next_item(items: Sequence[FieldItem], after: AnswerKey | None) -> FieldItem | None:
+    """The item after the given one in queue order (wrapping round), or the first."""
+    if not items:
+        return None
+    if after is not None:
+        keys = [i.key for i in items]
+        if after in keys:
+            rest = items[keys.index(after) + 1:]
+            if rest:
+                return rest[0]
+            return items[0] if items[0].key != after else None
+    return items[0]
+
+
+def decide(store: Store, key: AnswerKey, value: str, reviewer: str, why: str) -> ReviewDecision:
+    """Log a decision and settle any referral of the same answer, in one transaction."""
+    r = schema.review_referrals
+    with store.engine.begin() as conn:
+        decision = append_decision(conn, *key, value, reviewer, why, now_iso())
+        conn.execute(update(r).where(r.c.form_key == key[0], r.c.serial == key[1],
+                                     r.c.question == key[2], r.c.settled_by.is_(None))
+                     .values(settled_by=decision.id))
+    return decision
+
+
+def refer(store: Store, key: AnswerKey, reviewer: str, note: str) -> Referral:
+    """Send an answer to a supervisor; it leaves reviewers' queues until one decides it."""
+    if not reviewer.strip():
+        raise WorkspaceError("a referral needs the reviewer's name")
+    r = schema.review_referrals
+    with store.engine.begin() as conn:
+        if key in _open_referrals(conn, [key[0]]):
+            raise UsageError(f"{key[2]} of copy {key[1]} is already waiting for a supervisor")
+        at = now_iso()
+        result = conn.execute(insert(r).values(form_key=key[0], serial=key[1], question=key[2],
+                                               referred_by=reviewer, referred_at=at,
+                                               note=note.strip()))
+        ident = result.inserted_primary_key
+        if ident is None:
+            raise WorkspaceError("the store did not return the id of a new referral")
+    return Referral(int(ident[0]), reviewer, at, note.strip())
+
+
+def queue_counts(items: Sequence[FieldItem]) -> list[QueueCount]:
+    """The queue by batch and question, in queue order."""
+    counted: dict[tuple[int, str, str], list[int]] = {}
+    for item in items:
+        slot = counted.setdefault((item.batch_id, item.form_key, item.question), [0, 0])
+        slot[0 if item.referral is None else 1] += 1
+    return [QueueCount(b, k, q, n[0], n[1]) for (b, k, q), n in counted.items()]
+
+
+def reviewer_rates(store: Store, now: datetime | None = None) -> list[ReviewerRate]:
+    """Decisions per person: answers, pages and dual-channel pairs alike."""
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    hour_ago = (moment - timedelta(hours=1)).isoformat()
+    midnight = moment.replace(hour=0, minute=0, second=0).isoformat()
+    times: dict[str, list[str]] = defaultdict(list)
+    with store.engine.connect() as conn:
+        for table, who in ((schema.review_decisions, "reviewer"),
+                           (schema.page_decisions, "reviewer"),
+                           (schema.dual_decisions, "reviewer")):
+            for row in conn.execute(select(table.c[who], table.c.decided_at)):
+                times[row[0]].append(row[1])
+    rates = []
+    for reviewer, stamps in sorted(times.items()):
+        today = sorted(s for s in stamps if s >= midnight)
+        span = 1.0
+        if len(today) > 1:
+            first, last = (datetime.fromisoformat(today[0]), datetime.fromisoformat(today[-1]))
+            span = max(1.0, (last - first).total_seconds() / 3600)
+        rates.append(ReviewerRate(reviewer, sum(s >= hour_ago for s in stamps), len(today),
+                                  round(len(today) / span, 1), len(stamps)))
+    return rates
+
+
+def batch_overview(store: Store, items: Sequence[FieldItem]) -> list[BatchRow]:
+    """Batches received, newest first, with pages by outcome and answers still waiting."""
+    b, f, p = schema.batches, schema.files, schema.pages
+    waiting = Counter(item.batch_id for item in items)
+    with store.engine.connect() as conn:
+        batches = conn.execute(select(b).order_by(b.c.id.desc())).all()
+        files = conn.execute(select(f.c.batch_id, f.c.status, func.count())
+                             .group_by(f.c.batch_id, f.c.status)).all()
+        pages = conn.execute(select(f.c.batch_id, p.c.outcome, func.count())
+                             .join(f, f.c.sha256 == p.c.file_sha256)
+                             .group_by(f.c.batch_id, p.c.outcome)).all()
+    file_counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for batch_id, status, n in files:
+        file_counts[int(batch_id)][str(status)] += int(n)
+    outcomes: dict[int, dict[str, int]] = defaultdict(dict)
+    for batch_id, outcome, n in pages:
+        outcomes[int(batch_id)][str(outcome)] = int(n)
+    return [BatchRow(int(row.id), row.started_at, row.finished_at or "",
+                     sum(file_counts[int(row.id)].values()),
+                     file_counts[int(row.id)]["rejected"] + file_counts[int(row.id)]["error"],
+                     outcomes[int(row.id)], waiting[int(row.id)])
+            for row in batches]
+
+
+def _open_referrals(conn: Connection, form_keys: Sequence[str]) -> dict[AnswerKey, Referral]:
+    r = schema.review_referrals
+    rows = conn.execute(select(r).where(r.c.form_key.in_(list(form_keys)),
+                                        r.c.settled_by.is_(None)).order_by(r.c.id))
+    return {(row.form_key, row.serial, row.question):
+            Referral(int(row.id), row.referred_by, row.referred_at, row.note) for row in rows}
+
+
+def box_readings(store: Store, item: FieldItem) -> dict[str, tuple[str, float]]:
+    """What the reader saw in each box of a choice answer: choice -> (state, ink share)."""
+    p, b = schema.pages, schema.boxes
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(b.c.value, b.c.state, b.c.fill).join(p, p.c.id == b.c.page_id)
+            .where(p.c.outcome == "identified", p.c.form_key == item.form_key,
+                   p.c.serial == item.serial, b.c.question == item.question))
+        return {str(r.value): (str(r.state), float(r.fill)) for r in rows}

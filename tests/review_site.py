@@ -1,0 +1,185 @@
+"""A review app on a real workspace, for the browser tests: an addressed mailing of the shipped
+form, filled and scanned by the simulator, with the troubles a mailroom meets drawn onto the scans
+(a second tick, an unreadable scrawl, a page whose code is gone), read by the real pipeline and
+served by uvicorn on loopback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from itertools import groupby
+from pathlib import Path
+
+import cv2
+import img2pdf
+import numpy as np
+import uvicorn
+
+from pipeline.batch import join_chunks, plan_batch, read_chunk, store_reading, summarise_batch
+from pipeline.forms.build import build_forms
+from pipeline.forms.manifest import Layout
+from pipeline.read.page import ReaderSettings
+from pipeline.review.accounts import add_user
+from pipeline.review.app import create_app
+from pipeline.review.web import Settings
+from pipeline.scan.pdf_images import iter_pdf_pages
+from pipeline.simulate.damage import Damage
+from pipeline.simulate.returns import simulate_returns
+from pipeline.store.store import Store
+from pipeline.workspace import Workspace
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "form_templates" / "library_services.yaml"
+PASSWORD = "correct horse battery staple"
+COPIES = 20
+DPI = 200
+# Share of confident answers sent to a person all the same: enough work for 50 decisions.
+AUDIT_SHARE = 0.6
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium as root in a sandbox with no network: no sandbox, no GPU, no phoning home.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    workspace: Workspace
+    layout: Layout
+    truth: dict[str, dict[str, object]]  # serial -> answers as written
+    contacts: dict[str, dict[str, str]]  # serial -> recipient
+    ambiguous: tuple[str, str]  # (serial, question) of the doubly ticked answer
+    scrawled: tuple[str, str]  # (serial, question) of the unreadable text
+    keyless: tuple[str, int]  # (serial, page) of the page whose code was whited out
+
+
+def ingest(paths: Sequence[Path], workspace: Workspace, settings: ReaderSettings) -> list[str]:
+    """The ingest flow's steps without Prefect; the outcome of every page read."""
+    plan = plan_batch(list(paths), workspace)
+    stored = []
+    for _, group in groupby(plan.chunks, key=lambda chunk: chunk.archived.sha256):
+        readings = [read_chunk(chunk, plan.layouts, settings) for chunk in group]
+        stored.append(store_reading(join_chunks(readings), plan.batch_id, workspace))
+    return [line.outcome for line in summarise_batch(plan, stored, workspace).pages]
+
+
+def make_site(root: Path) -> Site:
+    workspace = Workspace.resolve(root / "workspace").ensure()
+    recipients = root / "recipients.csv"
+    with recipients.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "address"])
+        for n in range(1, COPIES + 1):
+            writer.writerow([f"Resident {n:02d}", f"{n} Mill Lane, Millbrook MB{n} 4QT"])
+    built = build_forms(TEMPLATE, None, root / "form", workspace, recipients_file=recipients)
+    layout = built.layout
+    batch = simulate_returns(built.pdf_path.parent, root / "returns", seed=11,
+                             damage=Damage.none())
+    truth = {r["serial"]: r["answers"]
+             for r in json.loads(batch.truth_path.read_text())["responses"]}
+    pages = [(n, gray.copy()) for n, gray in iter_pdf_pages(batch.pdf_path, "returns.pdf", DPI)]
+    per_copy = len(layout.pages)
+    serials = [copy.serial for copy in layout.copies]
+
+    def image_of(serial: str, page: int) -> np.ndarray:
+        return pages[serials.index(serial) * per_copy + page - 1][1]
+
+    # A second tick in a single-choice question: the reader must not choose.
+    ambiguous = (serials[0], "visit_frequency")
+    page, box = _other_box(layout, ambiguous[1], str(truth[ambiguous[0]][ambiguous[1]]))
+    _cross(image_of(ambiguous[0], page), box)
+    # Writing nobody can read, in place of the comment.
+    scrawled = (serials[1], "comments")
+    page, box = _field_box(layout, scrawled[1])
+    _scrawl(image_of(scrawled[0], page), box)
+    # The page code and its printed key cut away: a person keys the serial and page.
+    keyless = (serials[2], 2)
+    blanked = image_of(*keyless)
+    height, width = blanked.shape
+    blanked[:int(0.14 * height), int(0.55 * width):] = 255
+
+    scan = root / "batch-1.pdf"
+    scan.write_bytes(img2pdf.convert([_png(gray) for _, gray in pages],
+                                     layout_fun=img2pdf.get_fixed_dpi_layout_fun((DPI, DPI))))
+    ingest([scan], workspace, ReaderSettings(audit_share=AUDIT_SHARE))
+    store = Store.open(workspace.store_url)
+    try:
+        add_user(store, "rita", PASSWORD, "reviewer")
+        add_user(store, "rob", PASSWORD, "reviewer")
+        add_user(store, "sam", PASSWORD, "supervisor")
+        contacts = store.contacts(layout.form_key)
+    finally:
+        store.close()
+    return Site("", workspace, layout, truth, contacts, ambiguous, scrawled, keyless)
+
+
+def serve(site: Site) -> Iterator[Site]:
+    """The app on a free loopback port for as long as the caller holds it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(site.workspace)),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the review app did not start")
+        time.sleep(0.05)
+    try:
+        yield replace(site, url=f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _field_box(layout: Layout, question: str, value: str | None = None) -> tuple[int, tuple[
+        float, float, float, float]]:
+    for page in layout.pages:
+        for field in page.fields:
+            if field.question == question and (value is None or field.value == value):
+                return page.page, field.box
+    raise LookupError(f"{question} {value or ''} is not on the form")
+
+
+def _other_box(layout: Layout, question: str, chosen: str) -> tuple[int, tuple[
+        float, float, float, float]]:
+    other = next(c.name for c in layout.questionnaire.question(question).choices
+                 if c.name != chosen)
+    return _field_box(layout, question, other)
+
+
+def _px(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    scale = DPI / 72
+    x0, y0, x1, y1 = box
+    return int(x0 * scale), int(y0 * scale), int(x1 * scale), int(y1 * scale)
+
+
+def _cross(gray: np.ndarray, box: tuple[float, float, float, float]) -> None:
+    x0, y0, x1, y1 = _px(box)
+    pad = 5
+    cv2.line(gray, (x0 + pad, y0 + pad), (x1 - pad, y1 - pad), 20, 4)
+    cv2.line(gray, (x0 + pad, y1 - pad), (x1 - pad, y0 + pad), 20, 4)
+
+
+def _scrawl(gray: np.ndarray, box: tuple[float, float, float, float]) -> None:
+    """Rub out what was written and scrawl loops over the box: ink, but no letters."""
+    x0, y0, x1, y1 = _px(box)
+    gray[y0 + 8:y1 - 8, x0 + 8:x1 - 8] = 250
+    for row in range(3):
+        xs = np.arange(x0 + 30, x1 - 30)
+        ys = (y0 + 40 + row * 50 + 18 * np.sin(xs / 7.0) + 9 * np.sin(xs / 2.3)).astype(np.int32)
+        cv2.polylines(gray, [np.stack([xs, ys], axis=1).reshape(-1, 1, 2)], False, 30, 3)
+
+
+def _png(gray: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", gray)
+    if not ok:
+        raise RuntimeError("could not encode a page")
+    return bytes(data.tobytes())
