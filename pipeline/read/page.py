@@ -9,15 +9,23 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.forms.manifest import FieldBox, Layout
+from pipeline.errors import InputFileError, UsageError
+from pipeline.forms.manifest import FieldBox, Layout, PageLayout
 from pipeline.forms.pagecode import PageCode
 from pipeline.read.answers import PageIdentity, interpret_page
 from pipeline.read.cells import read_cells
 from pipeline.read.foreign import foreign_layouts, identify_foreign
 from pipeline.read.identify import foreign_barcode, identify
 from pipeline.read.refine import refine_box
-from pipeline.read.register import Registration, align, find_corner_marks, ink_threshold, register
-from pipeline.read.results import BoxResult, PageRef, PageResult
+from pipeline.read.register import (
+    Aligned,
+    Registration,
+    align,
+    find_corner_marks,
+    ink_threshold,
+    register,
+)
+from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
 from pipeline.read.text import TextReading, consultation_words, read_text_box
 from pipeline.read.tickbox import read_box
 
@@ -26,6 +34,13 @@ Image8 = NDArray[np.uint8]
 BLANK_INK_SHARE = 0.0015
 CHECK_SERIAL = "page code unreadable: serial read from the printed key, confirm it"
 WORKING_SHORT_SIDE = 1600  # pixels (about 195 dpi on A4): finer scans are reduced by a whole factor
+# A flagged answer's crop shows its question in context: the boxes, the wording printed above
+# them, the page's width between its printed margins (points). Labels print beside the boxes,
+# so the fields' own extent is not enough.
+CONTEXT_MARGIN = 12.0
+PAGE_MARGIN = 28.0
+CONTEXT_ABOVE = 34.0
+CONTEXT_BELOW = 6.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,25 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
     result = _read(gray, ref, layouts, settings, laps)
     laps.lap("read")
     return replace(result, timings=tuple(laps.laps.items()))
+
+
+def read_keyed_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout], code: PageCode,
+                    settings: ReaderSettings) -> PageResult:
+    """Read the boxes of a page whose code could not be read, as the form, copy and page a
+    person keyed from the paper."""
+    layout = layouts.get(code.form_key)
+    if layout is None:
+        raise UsageError(f"form {code.form_key} is not registered here: check the form key "
+                         "printed on the page")
+    if code.page not in {p.page for p in layout.pages}:
+        raise UsageError(f"form {code.form_key} has no page {code.page}: its pages are "
+                         f"{', '.join(str(p.page) for p in layout.pages)}")
+    gray = _working_resolution(gray)
+    registration = register(gray, find_corner_marks(gray))
+    if registration is None:
+        raise InputFileError(f"{ref.name} p{ref.index}: the corner marks could not be found, so "
+                             "the boxes cannot be read: rescan the page, or mark it not a form")
+    return _read_fields(registration, layout, code, "keyed", ref, settings)
 
 
 def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: ReaderSettings,
@@ -148,7 +182,10 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         answers = [replace(a, needs_review=True,
                            reason="; ".join(r for r in (a.reason, CHECK_SERIAL) if r))
                    for a in answers]
-    notes = [] if source == "code" else [f"identified by its {source}"]
+    answers = [_with_context(a, aligned, page_layout, layout.page_size[0]) if a.needs_review
+               else a for a in answers]
+    notes = ([] if source == "code" else ["identified by hand"] if source == "keyed"
+             else [f"identified by its {source}"])
     if aligned.marks_used < 4:
         notes.append(f"registered on {aligned.marks_used} corner marks")
     return PageResult(
@@ -158,6 +195,26 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         alignment_quality=aligned.quality * max(0.0, 1.0 - max(0.0, largest_shift - 1.0) / 6.0),
         boxes=tuple(boxes), answers=tuple(answers),
     )
+
+
+def _with_context(answer: Answer, aligned: Aligned, page: PageLayout,
+                  page_width: float) -> Answer:
+    """A flagged answer's crop: its boxes with the question's wording above them, across the
+    page between its margins, so a person sees what was asked and what was marked."""
+    own = [f.box for f in page.fields if f.question == answer.question]
+    if not own:
+        return answer
+    left = min(PAGE_MARGIN, min(f.box[0] for f in page.fields) - CONTEXT_MARGIN)
+    right = max(page_width - PAGE_MARGIN, max(f.box[2] for f in page.fields) + CONTEXT_MARGIN)
+    top = min(b[1] for b in own) - CONTEXT_ABOVE
+    bottom = max(b[3] for b in own) + CONTEXT_BELOW
+    height, width = aligned.image.shape[:2]
+    x0, x1 = max(0, int(left * aligned.scale)), min(width, int(np.ceil(right * aligned.scale)))
+    y0, y1 = max(0, int(top * aligned.scale)), min(height, int(np.ceil(bottom * aligned.scale)))
+    if x1 <= x0 or y1 <= y0:
+        return answer
+    crop = encode_png(np.ascontiguousarray(aligned.image[y0:y1, x0:x1]))
+    return replace(answer, crop_png=crop or answer.crop_png)
 
 
 def _working_resolution(gray: Image8) -> Image8:

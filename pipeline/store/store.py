@@ -138,7 +138,7 @@ class Store:
         A file that failed part-way keeps the pages read; with status "error" a later run reads
         it again from the start, replacing what was stored; "rejected" files are not retried.
         """
-        crop_paths = _write_crops(results, crops_dir)
+        crop_paths = write_crops(results, crops_dir)
         stored: list[PageResult] = []
         read_at = now_iso()
         with self.engine.begin() as conn:
@@ -150,25 +150,14 @@ class Store:
                 error=error or None, pages=len(results)))
             for result in results:
                 result = _mark_duplicate(conn, result)
-                stored.append(result)
                 page_id = _new_id(conn.execute(insert(schema.pages).values(
                     file_sha256=archived.sha256, page_index=result.ref.index,
-                    outcome=result.outcome, reason=result.reason, form_key=result.form_key,
-                    serial=result.serial, page=result.page, rotation=result.rotation,
-                    alignment_quality=result.alignment_quality, read_at=read_at,
-                )))
-                if result.boxes:
-                    conn.execute(insert(schema.boxes), [
-                        {"page_id": page_id, "question": b.question, "value": b.value,
-                         "state": b.state, "fill": b.fill, "confidence": b.confidence}
-                        for b in result.boxes])
-                if result.answers:
-                    conn.execute(insert(schema.answers), [
-                        {"page_id": page_id, "question": a.question, "value": a.value,
-                         "confidence": a.confidence, "needs_review": a.needs_review,
-                         "reason": a.reason,
-                         "crop_path": crop_paths.get((result.ref.index, a.question))}
-                        for a in result.answers])
+                    **_page_values(result), read_at=read_at)))
+                _insert_readings(conn, page_id, result, crop_paths)
+                # A duplicate keeps its reading in the store (a person may choose it to stand),
+                # but what it read counts nowhere, so the batch's summary does not see it.
+                stored.append(replace(result, boxes=(), answers=())
+                              if result.outcome == "duplicate" else result)
         return stored
 
     # -- reading back ------------------------------------------------------------------------
@@ -274,25 +263,72 @@ def _forget_file(conn: Connection, sha256: str) -> None:
     conn.execute(schema.files.delete().where(schema.files.c.sha256 == sha256))
 
 
-def _mark_duplicate(conn: Connection, result: PageResult) -> PageResult:
-    """A second copy of a page already read stays on record but does not count."""
+def replace_page_reading(conn: Connection, page_id: int, result: PageResult,
+                         crop_paths: Mapping[tuple[int, str], str]) -> PageResult:
+    """Give a stored page a new reading (a person keyed what the reader could not), inside the
+    caller's transaction; a copy of a page already identified elsewhere becomes a duplicate.
+    Returns the result as stored."""
+    result = _mark_duplicate(conn, result, except_page=page_id)
+    conn.execute(update(schema.pages).where(schema.pages.c.id == page_id)
+                 .values(**_page_values(result), read_at=now_iso()))
+    delete_readings(conn, [page_id])
+    _insert_readings(conn, page_id, result, crop_paths)
+    return result
+
+
+def _page_values(result: PageResult) -> dict[str, Any]:
+    return {"outcome": result.outcome, "reason": result.reason, "form_key": result.form_key,
+            "serial": result.serial, "page": result.page, "rotation": result.rotation,
+            "alignment_quality": result.alignment_quality}
+
+
+def delete_readings(conn: Connection, page_ids: Sequence[int]) -> None:
+    """A page's boxes and answers, as the reader found them (people's decisions stay)."""
+    conn.execute(schema.answers.delete().where(schema.answers.c.page_id.in_(page_ids)))
+    conn.execute(schema.boxes.delete().where(schema.boxes.c.page_id.in_(page_ids)))
+
+
+def _insert_readings(conn: Connection, page_id: int, result: PageResult,
+                     crop_paths: Mapping[tuple[int, str], str]) -> None:
+    if result.boxes:
+        conn.execute(insert(schema.boxes), [
+            {"page_id": page_id, "question": b.question, "value": b.value,
+             "state": b.state, "fill": b.fill, "confidence": b.confidence}
+            for b in result.boxes])
+    if result.answers:
+        conn.execute(insert(schema.answers), [
+            {"page_id": page_id, "question": a.question, "value": a.value,
+             "confidence": a.confidence, "needs_review": a.needs_review,
+             "reason": a.reason,
+             "crop_path": crop_paths.get((result.ref.index, a.question))}
+            for a in result.answers])
+
+
+def _mark_duplicate(conn: Connection, result: PageResult,
+                    except_page: int | None = None) -> PageResult:
+    """A second copy of a page already read stays on record, with its reading, but does not
+    count (every query of answers and responses takes identified pages only) until a person
+    chooses it to stand instead (pipeline/review/pages.py)."""
     if result.outcome != "identified":
         return result
     p, f = schema.pages, schema.files
-    first = conn.execute(
-        select(f.c.name, p.c.page_index).join(f, f.c.sha256 == p.c.file_sha256)
-        .where(p.c.outcome == "identified", p.c.form_key == result.form_key,
-               p.c.serial == result.serial, p.c.page == result.page)
-    ).first()
+    query = (select(f.c.name, p.c.page_index).join(f, f.c.sha256 == p.c.file_sha256)
+             .where(p.c.outcome == "identified", p.c.form_key == result.form_key,
+                    p.c.serial == result.serial, p.c.page == result.page)
+             .order_by(p.c.id))
+    if except_page is not None:
+        query = query.where(p.c.id != except_page)
+    first = conn.execute(query).first()
     if first is None:
         return result
     return replace(result, outcome="duplicate",
                    reason=f"serial {result.serial} page {result.page} already read from "
-                          f"{first.name} p{first.page_index}",
-                   boxes=(), answers=())
+                          f"{first.name} p{first.page_index}")
 
 
-def _write_crops(results: Sequence[PageResult], crops_dir: Path) -> dict[tuple[int, str], str]:
+def write_crops(results: Sequence[PageResult], crops_dir: Path) -> dict[tuple[int, str], str]:
+    """The crops of these results as files (before the transaction that names them: a crop
+    without a row is harmless, a row without its crop is not); (page index, question) -> path."""
     paths: dict[tuple[int, str], str] = {}
     for result in results:
         for answer in result.answers:
