@@ -24,6 +24,7 @@ from pipeline.batch import join_chunks, plan_batch, read_chunk, store_reading, s
 from pipeline.forms.build import build_forms
 from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
+from pipeline.reconcile.steps import import_online_export
 from pipeline.review.accounts import add_user
 from pipeline.review.app import create_app
 from pipeline.review.web import Settings
@@ -56,6 +57,8 @@ class Site:
     ambiguous: tuple[str, str]  # (serial, question) of the doubly ticked answer
     scrawled: tuple[str, str]  # (serial, question) of the unreadable text
     keyless: tuple[str, int]  # (serial, page) of the page whose code was whited out
+    rescanned: tuple[str, int]  # (serial, page) scanned again in a second batch
+    online_twin: tuple[str, str]  # (serial, online response id) of a person on both channels
 
 
 def ingest(paths: Sequence[Path], workspace: Workspace, settings: ReaderSettings) -> list[str]:
@@ -107,6 +110,20 @@ def make_site(root: Path) -> Site:
     scan.write_bytes(img2pdf.convert([_png(gray) for _, gray in pages],
                                      layout_fun=img2pdf.get_fixed_dpi_layout_fun((DPI, DPI))))
     ingest([scan], workspace, ReaderSettings(audit_share=AUDIT_SHARE))
+    # A page fed through the scanner twice, the second time in the next batch.
+    rescanned = (serials[3], 1)
+    again = root / "batch-2.png"
+    again.write_bytes(_png(np.clip(image_of(*rescanned).astype(np.int16) - 6, 0, 255)
+                           .astype(np.uint8)))
+    ingest([again], workspace, ReaderSettings())
+    # Someone who answered online too, giving the serial of their paper copy.
+    online_twin = (serials[4], "uuid:0b7f3c1e-5d2a-4c9e-8f61-2a9d4e7b1c35")
+    online = root / "online.csv"
+    online.write_text("response_id,submitted_at,respondent_ref,visit_frequency,services,"
+                      "opening_hours,relocation,comments\n"
+                      f"{online_twin[1]},2026-12-03T10:00:00Z,{online_twin[0]},monthly,books,"
+                      "sundays,oppose,Answered online as well\n", encoding="utf-8")
+    import_online_export(online, workspace)
     store = Store.open(workspace.store_url)
     try:
         add_user(store, "rita", PASSWORD, "reviewer")
@@ -115,7 +132,8 @@ def make_site(root: Path) -> Site:
         contacts = store.contacts(layout.form_key)
     finally:
         store.close()
-    return Site("", workspace, layout, truth, contacts, ambiguous, scrawled, keyless)
+    return Site("", workspace, layout, truth, contacts, ambiguous, scrawled, keyless, rescanned,
+                online_twin)
 
 
 def serve(site: Site) -> Iterator[Site]:

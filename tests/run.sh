@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="python3-venv tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core fonts-comic-neue postgresql"
+APT_PACKAGES="python3-venv tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core fonts-comic-neue postgresql chromium"
 missing=""
 for package in $APT_PACKAGES; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
@@ -66,6 +66,12 @@ if [ -z "${PAPERTWIN_TEST_POSTGRES_URL:-}" ]; then
         start_postgres || { stop_postgres; pg_dir=""
             echo "tests/run.sh: no PostgreSQL server could be started: the store is tested on SQLite only"; }
     fi
+fi
+
+# The review app's browser tests drive Debian's Chromium (installed above); as root or in CI they
+# fail rather than skip when it is missing.
+if [ "$(id -u)" -eq 0 ] || [ -n "${CI:-}" ]; then
+    export PAPERTWIN_TEST_BROWSER_REQUIRED=1
 fi
 
 .venv/bin/python -m pytest "$@"

@@ -311,7 +311,7 @@ def test_a_page_without_its_code_is_keyed_by_hand(browser: playwright_api.Browse
     store = store_of(site)
     try:
         assert not unidentified_pages(store)
-        (keyed,) = page_decisions(store)
+        (keyed,) = [d for d in page_decisions(store) if d.action == "keyed"]
         answers = {a.question: a.value for a in store.paper_answers([site.layout.form_key])
                    if a.serial == serial and a.page == number and not a.needs_review}
     finally:
@@ -320,3 +320,45 @@ def test_a_page_without_its_code_is_keyed_by_hand(browser: playwright_api.Browse
         ("keyed", serial, number, "rita")
     assert answers  # the page's answers are read now, and equal what was written
     assert all(value == truth_value(site.truth[serial][q]) for q, value in answers.items())
+
+
+def test_a_page_scanned_twice_and_the_scan_that_stands(browser: playwright_api.Browser,
+                                                        site: Site) -> None:
+    serial, number = site.rescanned
+    page = logged_in(browser, site, "rita")
+    page.goto(site.url + "/duplicates")
+    shot(page, "12-duplicates")
+    press(page, "Enter")  # "Choose" of the first group has the focus
+    assert page.locator(".side .card").count() == 2
+    shot(page, "13-duplicate")
+    press(page, "2")  # the later scan stands
+    store = store_of(site)
+    try:
+        decision = page_decisions(store)[-1]
+        sources = {a.source for a in store.paper_answers([site.layout.form_key])
+                   if a.serial == serial and a.page == number}
+    finally:
+        store.close()
+    assert (decision.action, decision.serial, decision.page, decision.reviewer) == \
+        ("stands", serial, number, "rita")
+    assert sources == {"batch-2.png p1"}
+
+
+def test_a_person_on_both_channels_is_settled_and_the_export_follows(
+        browser: playwright_api.Browser, site: Site, tmp_path: Path) -> None:
+    serial, online_id = site.online_twin
+    page = logged_in(browser, site, "rita")
+    page.goto(site.url + "/dual")
+    assert online_id in page.inner_text("#pairs")
+    shot(page, "14-dual")
+    press(page, "Enter")  # "Start with the first pair"
+    assert "Answered online as well" in page.inner_text("#answers")
+    shot(page, "15-dual-pair")
+    press(page, "o")  # keep the online response
+    out = tmp_path / "dataset.csv"
+    export_dataset(site.workspace, out, "csv")
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    kept = [r for r in rows if r["respondent_ref"] == serial]
+    assert [(r["channel"], r["response_id"]) for r in kept] == [("online", online_id)]
+    assert "decided by a person" in kept[0]["_dual_channel"]

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
-from pipeline.errors import UsageError, WorkspaceError
+from pipeline.errors import UsageError
 from pipeline.store import schema
 from pipeline.store.store import Store, now_iso
 
@@ -179,9 +179,3 @@ def _token_hash(token: str) -> str:
 def _iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
 
-
-def require_store_user(store: Store, name: str) -> User:
-    for user in list_users(store):
-        if user.name == name:
-            return user
-    raise WorkspaceError(f"no user {name!r} in this workspace")

@@ -48,6 +48,9 @@ class DualMatch:
     # online only (no paper value), in the dataset's column order.
     answers: tuple[tuple[str, str, str], ...]
     decision: DualDecision | None  # the latest for this pair; None while pending
+    # Paper questions still waiting for a person: empty in the dataset until decided, which is
+    # not the same as unanswered.
+    paper_waiting: tuple[str, ...] = ()
 
 
 def dual_matches(workspace: Workspace, form: str | None = None,
@@ -141,4 +144,5 @@ def _match(paper: Mapping[Hashable, Any], online: Mapping[Hashable, Any],
         online_submitted_at=str(online["submitted_at"]),
         answers=tuple((q, str(paper[q]), str(online[q])) for q in questions),
         decision=decision,
+        paper_waiting=tuple(str(paper.get("_needs_review", "") or "").split()),
     )

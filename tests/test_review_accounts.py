@@ -1,0 +1,166 @@
+"""Who may use the review app: accounts, passwords, sessions, the `users` and `review` commands,
+and the queue's arithmetic, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from pipeline.cli import main
+from pipeline.errors import ExitCode, UsageError
+from pipeline.review.accounts import (
+    add_user,
+    check_login,
+    list_users,
+    open_session,
+    session_of,
+    set_disabled,
+    set_password,
+)
+from pipeline.review.dual import record_dual_decision
+from pipeline.review.queue import FieldItem, next_item, reviewer_rates
+from pipeline.store import schema
+from pipeline.store.store import Store
+from pipeline.workspace import Workspace
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = Store.open(store_url)
+    yield opened
+    opened.close()
+
+
+def test_a_password_is_kept_only_as_an_argon2_hash(store: Store) -> None:
+    add_user(store, "rita", PASSWORD, "reviewer")
+    with store.engine.connect() as conn:
+        (stored,) = conn.execute(select(schema.users.c.password_hash)).scalars().all()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert check_login(store, "rita", PASSWORD) is not None
+    assert check_login(store, "rita", PASSWORD + "x") is None
+    assert check_login(store, "nobody", PASSWORD) is None
+
+
+def test_accounts_refuse_what_would_go_wrong_later(store: Store) -> None:
+    add_user(store, "rita", PASSWORD, "reviewer")
+    with pytest.raises(UsageError, match="exists already"):
+        add_user(store, "rita", PASSWORD, "supervisor")
+    with pytest.raises(UsageError, match="at least 10 characters"):
+        add_user(store, "sam", "short", "supervisor")
+    with pytest.raises(UsageError, match="choose one of reviewer, supervisor, admin"):
+        add_user(store, "sam", PASSWORD, "boss")
+    with pytest.raises(UsageError, match="no user 'sam'"):
+        set_password(store, "sam", PASSWORD)
+    assert [(u.name, u.role) for u in list_users(store)] == [("rita", "reviewer")]
+
+
+def test_a_session_ends_on_expiry_new_password_or_disabling(store: Store) -> None:
+    user = add_user(store, "rita", PASSWORD, "reviewer")
+    token, session = open_session(store, user)
+    found = session_of(store, token)
+    assert found is not None and found.user.name == "rita"
+    assert found.csrf_token == session.csrf_token and len(session.csrf_token) >= 40
+    with store.engine.connect() as conn:
+        (kept,) = conn.execute(select(schema.sessions.c.token_hash)).scalars().all()
+    assert token not in kept  # only its hash: a copy of the store opens no session
+    assert session_of(store, token + "x") is None
+    expired, _ = open_session(store, user, hours=-1)
+    assert session_of(store, expired) is None
+    set_password(store, "rita", PASSWORD + "!")
+    assert session_of(store, token) is None
+    token, _ = open_session(store, user)
+    set_disabled(store, "rita", True)
+    assert session_of(store, token) is None
+    assert check_login(store, "rita", PASSWORD + "!") is None
+    set_disabled(store, "rita", False)
+    assert check_login(store, "rita", PASSWORD + "!") is not None
+
+
+def test_the_users_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    workspace = str(tmp_path / "ws")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "add", "sam", "--role", "supervisor", "--password-stdin",
+                 "--workspace", workspace]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "rita", "--role", "reviewer", "--password-stdin",
+                 "--workspace", workspace]) == ExitCode.USAGE
+    assert "at least 10 characters" in capsys.readouterr().err
+    assert main(["users", "disable", "sam", "--workspace", workspace]) == 0
+    assert main(["users", "list", "--workspace", workspace]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("sam\tsupervisor (disabled)")
+    store = Store.open(Workspace.resolve(workspace).store_url)
+    try:
+        assert check_login(store, "sam", PASSWORD) is None
+    finally:
+        store.close()
+
+
+def test_papertwin_review_serves_the_login_page_on_loopback(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PAPERTWIN_HOME": str(tmp_path / "ws")}
+    env.pop("PAPERTWIN_STORE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "review", "--port",
+                               str(port)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True)
+                break
+            except httpx.ConnectError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert response.status_code == 200 and 'action="/login"' in response.text
+        assert response.url.path == "/login"
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert "nobody can log in yet" in err
+
+
+def _item(serial: str) -> FieldItem:
+    return FieldItem("form", serial, "q", 1, 1, "", 0.5, "ambiguous", "scan.pdf p1", None)
+
+
+def test_the_next_item_wraps_round_the_queue() -> None:
+    items = [_item("000001"), _item("000002"), _item("000003")]
+    assert next_item(items, None) == items[0]
+    assert next_item(items, items[0].key) == items[1]
+    assert next_item(items, items[2].key) == items[0]  # skipped ones come round again
+    assert next_item(items, ("form", "000009", "q")) == items[0]  # decided: the first left
+    assert next_item([items[0]], items[0].key) is None
+    assert next_item([], None) is None
+
+
+def test_reviewer_rates_count_every_kind_of_decision(store: Store) -> None:
+    for n in range(3):
+        record_dual_decision(store, f"paper-{n}", f"online-{n}", "both", "rita")
+    record_dual_decision(store, "paper-9", "online-9", "paper", "sam")
+    with store.engine.begin() as conn:
+        conn.execute(schema.page_decisions.insert().values(
+            file_sha256="0" * 64, page_index=1, action="not_a_form", form_key="", serial="",
+            page=0, reviewer="rita", decided_at="2020-01-01T09:00:00+00:00", why=""))
+    rates = {r.reviewer: r for r in reviewer_rates(store)}
+    assert (rates["rita"].last_hour, rates["rita"].today, rates["rita"].total) == (3, 3, 4)
+    assert (rates["sam"].last_hour, rates["sam"].total) == (1, 1)
+    tomorrow = reviewer_rates(store, datetime(2999, 1, 1, tzinfo=UTC))
+    assert [(r.reviewer, r.last_hour, r.today) for r in tomorrow] == [("rita", 0, 0),
+                                                                       ("sam", 0, 0)]
