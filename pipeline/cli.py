@@ -434,10 +434,13 @@ def _export(args: argparse.Namespace, workspace: Workspace) -> int:
         print(f"  also {extra}")
     print(f"  {summary.needs_review} responses have answers waiting for a person")
     if summary.dual_pairs:
-        both = sum(1 for pair in summary.dual_pairs if pair.kept == "both")
-        print(f"  {len(summary.dual_pairs)} people answered on paper and online "
-              f"({summary.dual_policy}): {both} pairs kept for a person to decide "
-              "(_dual_channel names the other response)")
+        decided = sum(1 for pair in summary.dual_pairs if pair.decided)
+        waiting = sum(1 for pair in summary.dual_pairs if pair.kept == "both" and not pair.decided)
+        people = len(summary.dual_pairs)
+        print(f"  {people} {'person' if people == 1 else 'people'} answered on paper and online "
+              f"({summary.dual_policy}): {decided} settled by a person in the review app, "
+              f"{waiting} pairs kept for a person to decide (_dual_channel names the other "
+              "response)")
     if args.with_contacts:
         print("  it holds names and addresses (contact_* columns): keep it as safe as the "
               "mailing list")

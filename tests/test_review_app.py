@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from pipeline.cli import main
 from pipeline.reconcile.steps import export_dataset
 from pipeline.review.app import create_app
 from pipeline.review.pages import page_decisions, unidentified_pages
@@ -58,7 +59,7 @@ def logged_in(browser: playwright_api.Browser, site: Site,
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.goto(site.url + "/")
     assert page.url.startswith(site.url + "/login")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'name'")
+    once_focused(page)
     page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
@@ -73,6 +74,12 @@ def press(page: playwright_api.Page, key: str) -> None:
     """A key that submits: wait for the next page."""
     with page.expect_navigation():
         page.keyboard.press(key)
+
+
+def once_focused(page: playwright_api.Page) -> playwright_api.Page:
+    """Wait, as a person sees the focus ring before typing, until the page's autofocus lands."""
+    page.wait_for_function("document.activeElement && document.activeElement !== document.body")
+    return page
 
 
 def field_url(site: Site, serial: str, question: str) -> str:
@@ -134,7 +141,7 @@ def test_every_page_but_login_needs_a_session(site: Site) -> None:
 def test_wrong_password_is_refused(browser: playwright_api.Browser, site: Site) -> None:
     page = browser.new_context().new_page()
     page.goto(site.url + "/login")
-    shot(page, "01-login")
+    shot(once_focused(page), "01-login")
     page.keyboard.type("rita")
     page.keyboard.press("Tab")
     page.keyboard.type("not her password")
@@ -143,10 +150,10 @@ def test_wrong_password_is_refused(browser: playwright_api.Browser, site: Site) 
     response = navigation.value
     assert response is not None and response.status == 401
     assert "Wrong name or password." in page.inner_text("[role=alert]")
+    shot(page, "02-login-refused")
     assert not [c for c in page.context.cookies() if c["name"] == "papertwin_session"]
     page.goto(site.url + "/fields")
     assert page.url.startswith(site.url + "/login")
-    shot(page, "02-login-refused")
 
 
 def test_a_post_without_the_csrf_token_is_refused(browser: playwright_api.Browser,
@@ -244,7 +251,7 @@ def test_fifty_answers_by_keyboard_alone(browser: playwright_api.Browser, site: 
         before = len(store.review_log())
         page.goto(site.url + "/fields")
         shot(page, "08-queue")
-        press(page, "Enter")  # "Start reviewing" has the focus
+        press(once_focused(page), "Enter")  # "Start reviewing" has the focus
         decided = referred = skipped = 0
         while decided < 50:
             kind = page.get_attribute("#decision", "data-kind")
@@ -301,7 +308,7 @@ def test_a_page_without_its_code_is_keyed_by_hand(browser: playwright_api.Browse
     page = logged_in(browser, site, "rita")
     page.goto(site.url + "/pages")
     shot(page, "10-pages")
-    press(page, "Enter")  # "Start with the first page"
+    press(once_focused(page), "Enter")  # "Start with the first page"
     assert page.is_visible("img#page-image")
     shot(page, "11-page")
     page.keyboard.type(serial)
@@ -328,7 +335,7 @@ def test_a_page_scanned_twice_and_the_scan_that_stands(browser: playwright_api.B
     page = logged_in(browser, site, "rita")
     page.goto(site.url + "/duplicates")
     shot(page, "12-duplicates")
-    press(page, "Enter")  # "Choose" of the first group has the focus
+    press(once_focused(page), "Enter")  # "Choose" of the first group has the focus
     assert page.locator(".side .card").count() == 2
     shot(page, "13-duplicate")
     press(page, "2")  # the later scan stands
@@ -345,18 +352,22 @@ def test_a_page_scanned_twice_and_the_scan_that_stands(browser: playwright_api.B
 
 
 def test_a_person_on_both_channels_is_settled_and_the_export_follows(
-        browser: playwright_api.Browser, site: Site, tmp_path: Path) -> None:
+        browser: playwright_api.Browser, site: Site, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     serial, online_id = site.online_twin
     page = logged_in(browser, site, "rita")
     page.goto(site.url + "/dual")
     assert online_id in page.inner_text("#pairs")
     shot(page, "14-dual")
-    press(page, "Enter")  # "Start with the first pair"
+    press(once_focused(page), "Enter")  # "Start with the first pair"
     assert "Answered online as well" in page.inner_text("#answers")
     shot(page, "15-dual-pair")
     press(page, "o")  # keep the online response
     out = tmp_path / "dataset.csv"
-    export_dataset(site.workspace, out, "csv")
+    assert main(["export", "--format", "csv", "--out", str(out),
+                 "--workspace", str(site.workspace.root)]) == 0
+    assert "1 person answered on paper and online (keep-both): 1 settled by a person in the " \
+           "review app, 0 pairs kept" in capsys.readouterr().out
     with out.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     kept = [r for r in rows if r["respondent_ref"] == serial]

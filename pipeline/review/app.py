@@ -29,6 +29,7 @@ from pipeline.review.queue import (
     decide,
     field_item,
     flagged_fields,
+    next_in_question,
     next_item,
     queue_counts,
     refer,
@@ -160,35 +161,42 @@ def _field_routes(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse)
     def overview(request: Request, current: Current) -> Response:
         store = store_of(request)
-        items = flagged_fields(store, layouts_of(request), referred=None)
+        counts = queue_counts(store, layouts_of(request))
         return render(request, "overview.html", current,
-                      batches=batch_overview(store, items),
-                      waiting=sum(i.referral is None for i in items),
-                      referred=sum(i.referral is not None for i in items),
+                      batches=batch_overview(store, counts),
+                      waiting=sum(c.waiting for c in counts),
+                      referred=sum(c.referred for c in counts),
                       pages=page_routes.waiting_pages(store),
                       duplicates=page_routes.waiting_duplicates(store))
 
     @app.get("/fields", response_class=HTMLResponse)
     def field_queue(request: Request, current: Current) -> Response:
         layouts = layouts_of(request)
-        items = flagged_fields(layouts=layouts, store=store_of(request), referred=None)
-        return render(request, "fields.html", current, counts=queue_counts(items),
+        return render(request, "fields.html", current, counts=queue_counts(store_of(request),
+                                                                           layouts),
                       labels=_question_labels(layouts))
 
     @app.get("/fields/next")
     def next_field(request: Request, current: Current, after: str = "", queue: str = "",
-                   batch: int | None = None, question: str = "") -> Response:
+                   batch: int | None = None, question: str = "",
+                   from_batch: int | None = None) -> Response:
         referred = queue == "referred"
         if referred and not current.user.supervises:
             raise HTTPException(403, "referred answers are for supervisors")
+        key = _key_of(after)
+        if key is not None and from_batch is not None:
+            # Most often the next is the same question of the next copy: found at once.
+            following = next_in_question(store_of(request), key, from_batch, referred)
+            if following is not None and (not question or question == key[2]):
+                return see_other(_key_url(following, queue))
         items = [i for i in flagged_fields(store_of(request), layouts_of(request),
                                            referred=referred)
                  if (batch is None or i.batch_id == batch)
                  and (not question or i.question == question)]
-        item = next_item(items, _key_of(after))
+        item = next_item(items, key)
         if item is None:
             return render(request, "done.html", current, queue=queue)
-        return see_other(_field_url(item, queue))
+        return see_other(_key_url(item.key, queue))
 
     @app.get("/fields/{form_key}/{serial}/{question}", response_class=HTMLResponse)
     def field_view(request: Request, current: Current, form_key: str, serial: str,
@@ -221,7 +229,7 @@ def _field_routes(app: FastAPI) -> None:
         item = field_item(store_of(request), layouts, key)
         queue = form.get("queue", "")
         action = form.get("action", "decide")
-        after = f"/fields/next?after={_quoted('|'.join(key))}" + (
+        after = f"/fields/next?after={_quoted('|'.join(key))}&from_batch={item.batch_id}" + (
             f"&queue={queue}" if queue else "")
         if action == "skip":
             return see_other(after)
@@ -301,6 +309,6 @@ def _key_of(after: str) -> AnswerKey | None:
     return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
 
 
-def _field_url(item: FieldItem, queue: str = "") -> str:
-    path = "/fields/" + "/".join(_quoted(p) for p in item.key)
+def _key_url(key: AnswerKey, queue: str = "") -> str:
+    path = "/fields/" + "/".join(_quoted(p) for p in key)
     return path + (f"?queue={queue}" if queue else "")

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from pipeline.errors import UsageError, WorkspaceError
@@ -122,9 +122,8 @@ def flagged_fields(store: Store, layouts: Mapping[str, Layout],
 
 def field_item(store: Store, layouts: Mapping[str, Layout], key: AnswerKey) -> FieldItem:
     """One answer whether or not it still waits: a person may open a decided one again."""
-    for item in flagged_fields(store, layouts, referred=None):
-        if item.key == key:
-            return item
+    if key[0] not in layouts:
+        raise WorkspaceError(f"form {key[0]} is not registered in this workspace")
     p, a, f = schema.pages, schema.answers, schema.files
     with store.engine.connect() as conn:
         row = conn.execute(
@@ -132,11 +131,37 @@ def field_item(store: Store, layouts: Mapping[str, Layout], key: AnswerKey) -> F
                    a.c.reason, a.c.crop_path)
             .join(p, p.c.id == a.c.page_id).join(f, f.c.sha256 == p.c.file_sha256)
             .where(p.c.outcome == "identified", p.c.form_key == key[0], p.c.serial == key[1],
-                   a.c.question == key[2]).order_by(p.c.page)).first()
+                   a.c.question == key[2])
+            # The page that flagged it, as the queue shows it; else the first the question is on.
+            .order_by(a.c.needs_review.desc(), p.c.page)).first()
+        referral = _open_referrals(conn, [key[0]], key).get(key)
     if row is None:
         raise WorkspaceError(f"copy {key[1]} of {key[0]} has no answer to {key[2]!r}")
     return FieldItem(*key, int(row.batch_id), int(row.page), row.value, float(row.confidence),
-                     row.reason, f"{row.name} p{row.page_index}", row.crop_path)
+                     row.reason, f"{row.name} p{row.page_index}", row.crop_path, referral)
+
+
+def next_in_question(store: Store, after: AnswerKey, batch_id: int,
+                     referred: bool = False) -> AnswerKey | None:
+    """The next waiting answer to the same question in the same batch, by serial: what follows
+    a decision almost every time, found without going through the whole queue."""
+    p, a, f = schema.pages, schema.answers, schema.files
+    d, r = schema.review_decisions, schema.review_referrals
+    decided = exists().where(d.c.form_key == p.c.form_key, d.c.serial == p.c.serial,
+                             d.c.question == a.c.question)
+    waiting_for_supervisor = exists().where(
+        r.c.form_key == p.c.form_key, r.c.serial == p.c.serial, r.c.question == a.c.question,
+        r.c.settled_by.is_(None))
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(p.c.serial)
+            .join(p, p.c.id == a.c.page_id).join(f, f.c.sha256 == p.c.file_sha256)
+            .where(p.c.outcome == "identified", p.c.form_key == after[0],
+                   p.c.serial > after[1], a.c.question == after[2],
+                   a.c.needs_review.is_(True), f.c.batch_id == batch_id, ~decided,
+                   waiting_for_supervisor if referred else ~waiting_for_supervisor)
+            .order_by(p.c.serial).limit(1)).first()
+    return None if row is None else (after[0], str(row.serial), after[2])
 
 
 def next_item(items: Sequence[FieldItem], after: AnswerKey | None) -> FieldItem | None:
@@ -170,7 +195,7 @@ def refer(store: Store, key: AnswerKey, reviewer: str, note: str) -> Referral:
         raise WorkspaceError("a referral needs the reviewer's name")
     r = schema.review_referrals
     with store.engine.begin() as conn:
-        if key in _open_referrals(conn, [key[0]]):
+        if key in _open_referrals(conn, [key[0]], key):
             raise UsageError(f"{key[2]} of copy {key[1]} is already waiting for a supervisor")
         at = now_iso()
         result = conn.execute(insert(r).values(form_key=key[0], serial=key[1], question=key[2],
@@ -182,13 +207,35 @@ def refer(store: Store, key: AnswerKey, reviewer: str, note: str) -> Referral:
     return Referral(int(ident[0]), reviewer, at, note.strip())
 
 
-def queue_counts(items: Sequence[FieldItem]) -> list[QueueCount]:
-    """The queue by batch and question, in queue order."""
+def queue_counts(store: Store, layouts: Mapping[str, Layout]) -> list[QueueCount]:
+    """The queue by batch and question, in queue order, counted by the database: the overview
+    of a national consultation's queue costs no row per answer in Python."""
+    p, a, f = schema.pages, schema.answers, schema.files
+    d, r = schema.review_decisions, schema.review_referrals
+    decided = exists().where(d.c.form_key == p.c.form_key, d.c.serial == p.c.serial,
+                             d.c.question == a.c.question)
+    referred = exists().where(r.c.form_key == p.c.form_key, r.c.serial == p.c.serial,
+                              r.c.question == a.c.question, r.c.settled_by.is_(None))
+    waiting = (select(f.c.batch_id, p.c.form_key, p.c.serial, a.c.question,
+                      referred.label("referred"))
+               .join(p, p.c.id == a.c.page_id).join(f, f.c.sha256 == p.c.file_sha256)
+               .where(p.c.outcome == "identified", p.c.form_key.in_(list(layouts)),
+                      a.c.needs_review.is_(True), ~decided)
+               .distinct().subquery())
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(waiting.c.batch_id, waiting.c.form_key, waiting.c.question,
+                                   waiting.c.referred, func.count())
+                            .group_by(waiting.c.batch_id, waiting.c.form_key,
+                                      waiting.c.question, waiting.c.referred)).all()
     counted: dict[tuple[int, str, str], list[int]] = {}
-    for item in items:
-        slot = counted.setdefault((item.batch_id, item.form_key, item.question), [0, 0])
-        slot[0 if item.referral is None else 1] += 1
-    return [QueueCount(b, k, q, n[0], n[1]) for (b, k, q), n in counted.items()]
+    for batch_id, form_key, question, is_referred, n in rows:
+        slot = counted.setdefault((int(batch_id), str(form_key), str(question)), [0, 0])
+        slot[1 if is_referred else 0] += int(n)
+    order = {key: {q.name: i for i, q in enumerate(layout.questionnaire.questions)}
+             for key, layout in layouts.items()}
+    return [QueueCount(b, k, q, n[0], n[1]) for (b, k, q), n in
+            sorted(counted.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                    order[kv[0][1]].get(kv[0][2], 10**6)))]
 
 
 def reviewer_rates(store: Store, now: datetime | None = None) -> list[ReviewerRate]:
@@ -215,10 +262,12 @@ def reviewer_rates(store: Store, now: datetime | None = None) -> list[ReviewerRa
     return rates
 
 
-def batch_overview(store: Store, items: Sequence[FieldItem]) -> list[BatchRow]:
+def batch_overview(store: Store, counts: Sequence[QueueCount]) -> list[BatchRow]:
     """Batches received, newest first, with pages by outcome and answers still waiting."""
     b, f, p = schema.batches, schema.files, schema.pages
-    waiting = Counter(item.batch_id for item in items)
+    waiting: Counter[int] = Counter()
+    for count in counts:
+        waiting[count.batch_id] += count.waiting + count.referred
     with store.engine.connect() as conn:
         batches = conn.execute(select(b).order_by(b.c.id.desc())).all()
         files = conn.execute(select(f.c.batch_id, f.c.status, func.count())
@@ -239,10 +288,13 @@ def batch_overview(store: Store, items: Sequence[FieldItem]) -> list[BatchRow]:
             for row in batches]
 
 
-def _open_referrals(conn: Connection, form_keys: Sequence[str]) -> dict[AnswerKey, Referral]:
+def _open_referrals(conn: Connection, form_keys: Sequence[str],
+                    only: AnswerKey | None = None) -> dict[AnswerKey, Referral]:
     r = schema.review_referrals
-    rows = conn.execute(select(r).where(r.c.form_key.in_(list(form_keys)),
-                                        r.c.settled_by.is_(None)).order_by(r.c.id))
+    query = select(r).where(r.c.form_key.in_(list(form_keys)), r.c.settled_by.is_(None))
+    if only is not None:
+        query = query.where(r.c.serial == only[1], r.c.question == only[2])
+    rows = conn.execute(query.order_by(r.c.id))
     return {(row.form_key, row.serial, row.question):
             Referral(int(row.id), row.referred_by, row.referred_at, row.note) for row in rows}
 

@@ -50,7 +50,9 @@ def answer(question: int, rng: np.random.Generator) -> str:
     return "" if rng.random() < 0.5 else "Keep the library open on Sundays please"
 
 
-def prepare(root: Path, paper: int, online: int, seed: int) -> None:
+def prepare(root: Path, paper: int, online: int, seed: int, flagged: float = 0.0) -> None:
+    """The store, as the reader would leave it; `flagged` is the share of answers it sends to
+    a person (the review benchmark's queue)."""
     from pipeline.forms.build import build_forms
     from pipeline.read.results import Answer, PageRef, PageResult
     from pipeline.scan.intake import ArchivedFile
@@ -80,7 +82,10 @@ def prepare(root: Path, paper: int, online: int, seed: int) -> None:
         for copy in range(1, paper + 1):
             serial = f"{copy:06d}"
             for page, questions in enumerate(on_page, start=1):
-                answers = tuple(Answer(q, answer(int(q[1:]), rng), 0.97) for q in questions)
+                answers = tuple(Answer(q, answer(int(q[1:]), rng), 0.97,
+                                       needs_review=bool(rng.random() < flagged),
+                                       reason="ambiguous: benchmark")
+                                for q in questions)
                 results.append(PageResult(PageRef(f"{file_number + 1:064x}", "x",
                                                   len(results) + 1), "identified",
                                           form_key=layout.form_key, serial=serial, page=page,
