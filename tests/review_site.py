@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from itertools import groupby
 from pathlib import Path
 
 import cv2
@@ -20,7 +19,7 @@ import img2pdf
 import numpy as np
 import uvicorn
 
-from pipeline.batch import join_chunks, plan_batch, read_chunk, store_reading, summarise_batch
+from pipeline.batch import read_chunk
 from pipeline.forms.build import build_forms
 from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
@@ -33,6 +32,7 @@ from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import simulate_returns
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
+from tests.ingesting import ingest_without_flow
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "form_templates" / "library_services.yaml"
 PASSWORD = "correct horse battery staple"
@@ -62,13 +62,8 @@ class Site:
 
 
 def ingest(paths: Sequence[Path], workspace: Workspace, settings: ReaderSettings) -> list[str]:
-    """The ingest flow's steps without Prefect; the outcome of every page read."""
-    plan = plan_batch(list(paths), workspace)
-    stored = []
-    for _, group in groupby(plan.chunks, key=lambda chunk: chunk.archived.sha256):
-        readings = [read_chunk(chunk, plan.layouts, settings) for chunk in group]
-        stored.append(store_reading(join_chunks(readings), plan.batch_id, workspace))
-    return [line.outcome for line in summarise_batch(plan, stored, workspace).pages]
+    return ingest_without_flow(paths, workspace,
+                               lambda chunk, layouts: read_chunk(chunk, layouts, settings))
 
 
 def make_site(root: Path) -> Site:

@@ -325,7 +325,8 @@ def test_a_page_without_its_code_is_keyed_by_hand(browser: playwright_api.Browse
         store.close()
     assert (keyed.action, keyed.serial, keyed.page, keyed.reviewer) == \
         ("keyed", serial, number, "rita")
-    assert answers  # the page's answers are read now, and equal what was written
+    # The page's answers are read now, and equal what was written.
+    assert answers["relocation"] == truth_value(site.truth[serial]["relocation"])
     assert all(value == truth_value(site.truth[serial][q]) for q, value in answers.items())
 
 

@@ -9,7 +9,6 @@ import json
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from itertools import groupby
 from pathlib import Path
 
 import cv2
@@ -21,11 +20,7 @@ from sqlalchemy import select
 from pipeline.batch import (
     FileReading,
     PageChunk,
-    join_chunks,
-    plan_batch,
     read_chunk,
-    store_reading,
-    summarise_batch,
 )
 from pipeline.errors import UsageError, WorkspaceError
 from pipeline.forms.build import BuiltForm
@@ -48,6 +43,7 @@ from pipeline.simulate.truth import truth_value
 from pipeline.store import schema
 from pipeline.store.store import PaperAnswer, Store
 from pipeline.workspace import Workspace
+from tests.ingesting import ingest_without_flow
 
 ReadingCache = dict[tuple[str, int, int], FileReading]
 SETTINGS = ReaderSettings()
@@ -109,13 +105,8 @@ def store(ws: Workspace) -> Iterator[Store]:
 
 
 def ingest(paths: Sequence[Path], workspace: Workspace, cache: ReadingCache) -> list[str]:
-    """The ingest flow's steps without Prefect; the outcome of every page read."""
-    plan = plan_batch(list(paths), workspace)
-    stored = []
-    for _, group in groupby(plan.chunks, key=lambda chunk: chunk.archived.sha256):
-        readings = [_read(chunk, plan.layouts, cache) for chunk in group]
-        stored.append(store_reading(join_chunks(readings), plan.batch_id, workspace))
-    return [line.outcome for line in summarise_batch(plan, stored, workspace).pages]
+    return ingest_without_flow(paths, workspace, lambda chunk, layouts: _read(chunk, layouts,
+                                                                              cache))
 
 
 def _read(chunk: PageChunk, layouts: dict[str, Layout], cache: ReadingCache) -> FileReading:

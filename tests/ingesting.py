@@ -1,0 +1,33 @@
+"""The ingest flow's steps without Prefect, for tests that need a store filled by the real reader
+but not the flow around it (the flow has tests of its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import groupby
+from pathlib import Path
+
+from pipeline.batch import (
+    FileReading,
+    PageChunk,
+    join_chunks,
+    plan_batch,
+    store_reading,
+    summarise_batch,
+)
+from pipeline.forms.manifest import Layout
+from pipeline.workspace import Workspace
+
+ReadChunk = Callable[[PageChunk, dict[str, Layout]], FileReading]
+
+
+def ingest_without_flow(paths: Sequence[Path], workspace: Workspace,
+                        read: ReadChunk) -> list[str]:
+    """Plan, read (each chunk by `read`), store and summarise one batch; the outcome of every
+    page read."""
+    plan = plan_batch(list(paths), workspace)
+    stored = []
+    for _, group in groupby(plan.chunks, key=lambda chunk: chunk.archived.sha256):
+        readings = [read(chunk, plan.layouts) for chunk in group]
+        stored.append(store_reading(join_chunks(readings), plan.batch_id, workspace))
+    return [line.outcome for line in summarise_batch(plan, stored, workspace).pages]
