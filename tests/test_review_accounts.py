@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from pipeline.cli import main
@@ -28,8 +30,11 @@ from pipeline.review.accounts import (
     set_disabled,
     set_password,
 )
+from pipeline.review.app import create_app
 from pipeline.review.dual import record_dual_decision
 from pipeline.review.queue import FieldItem, next_item, reviewer_rates
+from pipeline.review.throttle import LoginThrottle
+from pipeline.review.web import Settings
 from pipeline.store import schema
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -164,3 +169,42 @@ def test_reviewer_rates_count_every_kind_of_decision(store: Store) -> None:
     tomorrow = reviewer_rates(store, datetime(2999, 1, 1, tzinfo=UTC))
     assert [(r.reviewer, r.last_hour, r.today) for r in tomorrow] == [("rita", 0, 0),
                                                                        ("sam", 0, 0)]
+
+
+def _login(client: TestClient, name: str, password: str) -> httpx.Response:
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    return client.post("/login", data={"name": name, "password": password,
+                                       "csrf": token.group(1)}, follow_redirects=False)
+
+
+def test_a_name_that_keeps_failing_waits(tmp_path: Path) -> None:
+    """Five wrong passwords in a quarter of an hour: that name's password is not checked again
+    for a while, even the right one; other people log in as usual."""
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    store = Store.open(workspace.store_url)
+    try:
+        add_user(store, "rita", PASSWORD, "reviewer")
+        add_user(store, "sam", PASSWORD, "supervisor")
+    finally:
+        store.close()
+    with TestClient(create_app(Settings(workspace)), base_url="https://127.0.0.1") as client:
+        assert [_login(client, "rita", f"guess {n}").status_code for n in range(5)] == [401] * 5
+        refused = _login(client, "rita", PASSWORD)
+        assert refused.status_code == 429 and "Too many wrong passwords" in refused.text
+        assert _login(client, "sam", PASSWORD).status_code == 303
+
+
+def test_the_wait_ends_a_quarter_of_an_hour_after_the_first_failure() -> None:
+    now = [1000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    for _ in range(5):
+        throttle.failed("Rita")
+        now[0] += 60
+    assert throttle.wait_seconds("rita ") == pytest.approx(15 * 60 - 5 * 60)
+    now[0] += 15 * 60 - 5 * 60
+    assert throttle.wait_seconds("rita") == 0.0
+    throttle.failed("rita")
+    throttle.succeeded("rita")
+    assert throttle.wait_seconds("rita") == 0.0

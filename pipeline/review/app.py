@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.errors import PapertwinError, UsageError
@@ -35,6 +36,7 @@ from pipeline.review.queue import (
     refer,
     reviewer_rates,
 )
+from pipeline.review.throttle import LoginThrottle
 from pipeline.review.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -74,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
                   openapi_url=None)
     app.state.settings = settings
     app.state.templates = templates()
+    app.state.throttle = LoginThrottle()
     app.middleware("http")(security_headers)
     app.add_exception_handler(NeedsLogin, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
@@ -102,10 +105,20 @@ def _login_routes(app: FastAPI) -> None:
         if not expected or not secrets.compare_digest(values.get("csrf", ""), expected):
             raise HTTPException(403, "the login form's security token is missing or stale: "
                                      "reload the page and try again")
-        user = check_login(store_of(request), values.get("name", ""),
-                           values.get("password", ""))
+        name = values.get("name", "")
+        throttle: LoginThrottle = request.app.state.throttle
+        wait = throttle.wait_seconds(name)
+        if wait > 0:
+            return _login_form(request, target, f"Too many wrong passwords for {name}: try "
+                                                f"again in {max(1, round(wait / 60))} minutes, "
+                                                "or ask a supervisor.", status=429)
+        # Hashing takes tens of milliseconds: off the event loop, so other pages do not wait.
+        user = await run_in_threadpool(check_login, store_of(request), name,
+                                       values.get("password", ""))
         if user is None:
+            throttle.failed(name)
             return _login_form(request, target, "Wrong name or password.", status=401)
+        throttle.succeeded(name)
         token, _ = open_session(store_of(request), user)
         response = see_other(target)
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
