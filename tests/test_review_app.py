@@ -311,9 +311,15 @@ def test_a_page_without_its_code_is_keyed_by_hand(browser: playwright_api.Browse
     press(once_focused(page), "Enter")  # "Start with the first page"
     assert page.is_visible("img#page-image")
     shot(page, "11-page")
-    page.keyboard.type(serial)
+    page.keyboard.type("999999")  # a slip: no such copy was printed
     page.keyboard.press("Tab")
     page.keyboard.type(str(number))
+    press(page, "Enter")
+    assert "was not printed" in page.inner_text("[role=alert]")
+    assert page.input_value("#page") == str(number)  # what was keyed stays
+    shot(page, "11b-page-mistyped")
+    once_focused(page).keyboard.press("Control+A")  # the serial field has the focus again
+    page.keyboard.type(serial)
     press(page, "Enter")
     store = store_of(site)
     try:

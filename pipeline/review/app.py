@@ -8,7 +8,7 @@ CSRF and rendering.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Annotated
@@ -246,6 +246,9 @@ def _field_routes(app: FastAPI) -> None:
             f"&queue={queue}" if queue else "")
         if action == "skip":
             return see_other(after)
+        if item.referral is not None and not current.user.supervises:
+            raise HTTPException(403, f"{question} of copy {serial} waits for a supervisor "
+                                     f"(referred by {item.referral.referred_by})")
         if action == "refer":
             refer(store_of(request), key, current.user.name, form.get("note", ""))
             return see_other(after)
@@ -280,11 +283,9 @@ def _field_page(request: Request, current: Session, layout: Layout, item: FieldI
                   value=decisions[-1].new_value if decisions else item.value)
 
 
-def _posted_value(layout: Layout, name: str, form: dict[str, str] | object) -> tuple[str, str]:
+def _posted_value(layout: Layout, name: str, form: Mapping[str, str]) -> tuple[str, str]:
     """The value a person gave, as the dataset holds it, or a problem to show them."""
     question = layout.questionnaire.question(name)
-    if not isinstance(form, dict):
-        return "", "the form could not be read"
     if not question.is_choice:
         return " ".join(str(form.get("value", "")).split()), ""
     picked = [c.name for c in question.choices if form.get(f"choice-{c.name}") == "on"]

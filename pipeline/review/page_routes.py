@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from pipeline.errors import InputFileError, UsageError
 from pipeline.read.page import ReaderSettings
 from pipeline.review.accounts import Session
 from pipeline.review.pages import (
@@ -88,10 +90,15 @@ def add_routes(app: FastAPI) -> None:
         serial, page = form.get("serial", "").strip(), form.get("page", "").strip()
         if not page.isdigit():
             return _page_form(request, current, item, "Key the page number printed at the "
-                                                      "foot of the page.", status=422)
-        key_page(store, settings_of(request).workspace, layouts_of(request), file_sha256,
-                 page_index, form.get("form_key", ""), serial, int(page), current.user.name,
-                 ReaderSettings(), form.get("why", ""))
+                                                      "foot of the page.", status=422,
+                              keyed=form)
+        try:
+            key_page(store, settings_of(request).workspace, layouts_of(request), file_sha256,
+                     page_index, form.get("form_key", ""), serial, int(page), current.user.name,
+                     ReaderSettings(), form.get("why", ""))
+        except (UsageError, InputFileError) as exc:
+            # A mistyped serial or a page that cannot be read: say so beside the page.
+            return _page_form(request, current, item, str(exc), status=422, keyed=form)
         return see_other(after)
 
     @app.get("/duplicates", response_class=HTMLResponse)
@@ -122,11 +129,15 @@ def add_routes(app: FastAPI) -> None:
 
 
 def _page_form(request: Request, current: Session, item: PageItem, problem: str,
-               status: int = 200) -> Response:
+               status: int = 200, keyed: Mapping[str, str] | None = None) -> Response:
+    """The page and the form to key it; after a problem, with what the person keyed."""
     layouts = layouts_of(request)
     forms = sorted((key, layout.title) for key, layout in layouts.items())
+    shown = {"form_key": item.form_key, "serial": item.serial,
+             "page": str(item.page or ""), "why": ""}
+    shown.update({k: v for k, v in (keyed or {}).items() if k in shown})
     return render(request, "page.html", current, status=status, item=item, forms=forms,
-                  problem=problem, url=_page_url(item))
+                  problem=problem, url=_page_url(item), shown=shown)
 
 
 def _unidentified(request: Request, file_sha256: str, page_index: int) -> PageItem:
