@@ -13,6 +13,7 @@ from pipeline.forms.registry import registered_layouts
 from pipeline.read.results import Answer
 from pipeline.reconcile.dualchannel import DualPair, apply_policy
 from pipeline.reconcile.steps import ExportOptions, export_dataset, import_online_export
+from pipeline.review import dual
 from pipeline.review.dual import (
     dual_decision_log,
     dual_decisions,
@@ -144,6 +145,15 @@ def test_a_match_file_pair_is_offered_too(both_channels: Workspace, tmp_path: Pa
     # The questionnaire named as the export names it, the pairs given as the file holds them.
     questionnaire_id = registered_layouts(both_channels)[key].questionnaire.id
     assert dual_matches(both_channels, questionnaire_id, [("w-2", "000001")]) == found
+
+
+def test_the_pairs_from_a_few_rows_are_those_of_the_whole_dataset(
+        both_channels: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the rows that can pair are built; built from the whole dataset, the same pairs."""
+    few = dual_matches(both_channels, matches=[("w-2", "000001")])
+    monkeypatch.setattr(dual, "MAX_CANDIDATES", 0)
+    assert dual_matches(both_channels, matches=[("w-2", "000001")]) == few
+    assert len(few) == 2
 
 
 def test_a_decision_must_say_what_stays_and_who_decided(both_channels: Workspace) -> None:

@@ -6,6 +6,7 @@ consultation brings hundreds of thousands of online rows and tens of thousands o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import astuple, dataclass
 
 import pandas as pd
@@ -76,13 +77,16 @@ def build_dataset(store: Store, layouts: dict[str, Layout],
     return load_dataset(store, layouts, questionnaire).frame
 
 
-def load_dataset(store: Store, layouts: dict[str, Layout],
-                 questionnaire: Questionnaire) -> Dataset:
+def load_dataset(store: Store, layouts: dict[str, Layout], questionnaire: Questionnaire,
+                 serials: Collection[str] | None = None,
+                 online_ids: Collection[str] | None = None) -> Dataset:
+    """The dataset; or its rows of some paper copies (serials) and online responses only, built
+    the same way (the review app shows a few of a national consultation's rows)."""
     form_keys = [k for k, layout in layouts.items()
                  if layout.questionnaire.id == questionnaire.id]
     with store.engine.connect() as conn:
-        paper = paper_answer_table(conn, form_keys)
-        online = online_answer_table(conn, questionnaire.id)
+        paper = paper_answer_table(conn, form_keys, serials)
+        online = online_answer_table(conn, questionnaire.id, online_ids)
     return combine_tables(paper, online, questionnaire)
 
 

@@ -24,6 +24,9 @@ from pipeline.store.store import Store, now_iso
 from pipeline.workspace import Workspace
 
 Pair = tuple[str, str]  # paper response id, online response id
+# Beyond this many, the rows are chosen by building the whole dataset instead of by a list in the
+# query (SQLite takes at most 32,766 values in one query).
+MAX_CANDIDATES = 10_000
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,11 @@ def dual_matches(workspace: Workspace, form: str | None = None,
     layouts, questionnaire = registered_questionnaire(workspace, form)
     store = Store.open(workspace.store_url)
     try:
-        dataset = load_dataset(store, layouts, questionnaire)
+        serials, online_ids = _candidates(store, questionnaire.id, hand_matched)
+        if max(len(serials), len(online_ids)) > MAX_CANDIDATES:
+            dataset = load_dataset(store, layouts, questionnaire)  # cheaper than such a list
+        else:
+            dataset = load_dataset(store, layouts, questionnaire, serials, online_ids)
         decided = dual_decisions(store)
     finally:
         store.close()
@@ -78,6 +85,21 @@ def dual_matches(workspace: Workspace, form: str | None = None,
     return [_match(rows[paper_id], rows[online_id], questions,
                    decided.get((paper_id, online_id)))
             for paper_id, online_id in pairs]
+
+
+def _candidates(store: Store, questionnaire_id: str,
+                hand_matched: Sequence[Pair]) -> tuple[set[str], set[str]]:
+    """The copies (serials) and online responses that can be in a pair: those an online
+    response names by respondent_ref, and those of the match file. Only their rows are built,
+    not a national consultation's dataset, and the pairs found among them are the export's."""
+    t = schema.online_responses
+    with store.engine.connect() as conn:
+        referring = conn.execute(select(t.c.response_id, t.c.respondent_ref)
+                                 .where(t.c.questionnaire_id == questionnaire_id,
+                                        t.c.respondent_ref != "")).all()
+    serials = {str(r.respondent_ref) for r in referring} | {ref for _, ref in hand_matched}
+    online_ids = {str(r.response_id) for r in referring} | {rid for rid, _ in hand_matched}
+    return serials, online_ids
 
 
 def pending_matches(workspace: Workspace, form: str | None = None,

@@ -31,7 +31,8 @@ def add_routes(app: FastAPI) -> None:
     @app.get("/dual/{paper_id}/{online_id}", response_class=HTMLResponse)
     def dual_view(request: Request, current: Current, paper_id: str, online_id: str,
                   form: str = "") -> Response:
-        match = _match(request, paper_id, online_id, form)
+        match = _match(dual_matches(settings_of(request).workspace, form or None), paper_id,
+                       online_id)
         return render(request, "dual_pair.html", current, match=match, form=form,
                       labels=KEPT_LABELS)
 
@@ -40,15 +41,14 @@ def add_routes(app: FastAPI) -> None:
                             online_id: str) -> Response:
         posted = await checked_form(request, current)
         form = posted.get("form", "")
-        match = _match(request, paper_id, online_id, form)
+        matches = dual_matches(settings_of(request).workspace, form or None)
+        match = _match(matches, paper_id, online_id)
         kept = posted.get("kept", "")
         if kept != "skip":
             record_dual_decision(store_of(request), match.paper_response_id,
                                  match.online_response_id, kept, current.user.name,
                                  posted.get("why", ""))
-        pending = [m for m in dual_matches(settings_of(request).workspace, form or None)
-                   if m.decision is None and m is not match
-                   and (m.paper_response_id, m.online_response_id) != (paper_id, online_id)]
+        pending = [m for m in matches if m.decision is None and m is not match]
         suffix = f"?form={form}" if form else ""
         if not pending:
             return see_other(f"/dual{suffix}")
@@ -56,8 +56,8 @@ def add_routes(app: FastAPI) -> None:
                          f"{pending[0].online_response_id}{suffix}")
 
 
-def _match(request: Request, paper_id: str, online_id: str, form: str) -> DualMatch:
-    for match in dual_matches(settings_of(request).workspace, form or None):
+def _match(matches: list[DualMatch], paper_id: str, online_id: str) -> DualMatch:
+    for match in matches:
         if (match.paper_response_id, match.online_response_id) == (paper_id, online_id):
             return match
     raise HTTPException(404, f"{paper_id} and {online_id} are not a pair in this dataset")

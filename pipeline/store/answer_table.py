@@ -9,7 +9,7 @@ Store.paper_answers and Store.online_rows: review decisions applied (review.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import pandas as pd
@@ -25,21 +25,24 @@ PAPER_COLUMNS = ("form_key", "serial", "page", "question", "value", "confidence"
 ONLINE_META = ("response_id", "submitted_at", "respondent_ref", "source")
 
 
-def paper_answer_table(conn: Connection, form_keys: Sequence[str]) -> pd.DataFrame:
-    """Every answer on an identified page of these forms, one row each (PAPER_COLUMNS)."""
+def paper_answer_table(conn: Connection, form_keys: Sequence[str],
+                       serials: Collection[str] | None = None) -> pd.DataFrame:
+    """Every answer on an identified page of these forms (of these copies only, when given),
+    one row each (PAPER_COLUMNS)."""
     p, a, f = schema.pages, schema.answers, schema.files
+    chosen = [p.c.outcome == "identified", p.c.form_key.in_(form_keys)]
+    if serials is not None:
+        chosen.append(p.c.serial.in_(sorted(serials)))
     page_rows = fetch_rows(conn, select(p.c.id, p.c.form_key, p.c.serial, p.c.page,
                                         p.c.page_index, p.c.read_at, f.c.name)
-                           .join(f, f.c.sha256 == p.c.file_sha256)
-                           .where(p.c.outcome == "identified", p.c.form_key.in_(form_keys)))
+                           .join(f, f.c.sha256 == p.c.file_sha256).where(*chosen))
     pages = pd.DataFrame.from_records(page_rows, columns=["page_id", "form_key", "serial",
                                                           "page", "page_index", "read_at",
                                                           "name"])
     pages["source"] = pages["name"] + " p" + pages["page_index"].astype(str)
     answer_rows = fetch_rows(conn, select(a.c.page_id, a.c.question, a.c.value, a.c.confidence,
                                           a.c.needs_review, a.c.reason)
-                             .join(p, p.c.id == a.c.page_id)
-                             .where(p.c.outcome == "identified", p.c.form_key.in_(form_keys)))
+                             .join(p, p.c.id == a.c.page_id).where(*chosen))
     answers = pd.DataFrame.from_records(answer_rows, columns=["page_id", "question", "value",
                                                               "confidence", "needs_review",
                                                               "reason"])
@@ -75,14 +78,18 @@ def _apply_decisions(conn: Connection, table: pd.DataFrame,
     return table.drop(columns=["decided", "reviewer"])
 
 
-def online_answer_table(conn: Connection, questionnaire_id: str) -> pd.DataFrame:
-    """Online responses in submission order: ONLINE_META columns, then one column per question
-    the export held (as exported)."""
+def online_answer_table(conn: Connection, questionnaire_id: str,
+                        response_ids: Collection[str] | None = None) -> pd.DataFrame:
+    """Online responses (these only, when given) in submission order: ONLINE_META columns, then
+    one column per question the export held (as exported)."""
     t = schema.online_responses
-    rows = fetch_rows(conn, select(t.c.response_id, t.c.submitted_at, t.c.respondent_ref,
-                                   t.c.source, t.c.answers)
-                      .where(t.c.questionnaire_id == questionnaire_id)
-                      .order_by(t.c.submitted_at, t.c.response_id))
+    query = (select(t.c.response_id, t.c.submitted_at, t.c.respondent_ref, t.c.source,
+                    t.c.answers)
+             .where(t.c.questionnaire_id == questionnaire_id)
+             .order_by(t.c.submitted_at, t.c.response_id))
+    if response_ids is not None:
+        query = query.where(t.c.response_id.in_(sorted(response_ids)))
+    rows = fetch_rows(conn, query)
     meta = pd.DataFrame.from_records([r[:4] for r in rows], columns=list(ONLINE_META))
     answers = pd.DataFrame.from_records(json.loads("[" + ",".join(r[4] for r in rows) + "]"),
                                         index=meta.index)
