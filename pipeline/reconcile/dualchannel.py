@@ -19,14 +19,12 @@ from typing import Literal
 import pandas as pd
 
 from pipeline.errors import InputFileError, UsageError
+from pipeline.store.dual_log import KEPT_CHOICES
 
 DualPolicy = Literal["keep-both", "keep-latest", "keep-online", "keep-paper"]
 POLICIES: tuple[DualPolicy, ...] = ("keep-both", "keep-latest", "keep-online", "keep-paper")
 DUAL_COLUMN = "_dual_channel"
 MATCH_COLUMNS = ("online_response_id", "paper_respondent_ref")
-# What a person may decide about a pair: keep both, keep one, or they are different people.
-DualKept = Literal["both", "paper", "online", "different"]
-KEPT_CHOICES: tuple[DualKept, ...] = ("both", "paper", "online", "different")
 DECIDED = "decided by a person"  # in _dual_channel where a person, not the policy, chose
 
 

@@ -17,7 +17,7 @@ from pipeline.reconcile.dataset import (
 from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.online import ImportOptions, OnlineImport, read_online_export
-from pipeline.review.dual import decided_kept
+from pipeline.store.dual_log import decided_kept
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 

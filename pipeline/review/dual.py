@@ -13,31 +13,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 
-from pipeline.errors import UsageError, WorkspaceError
 from pipeline.reconcile.dataset import load_dataset, registered_questionnaire
-from pipeline.reconcile.dualchannel import KEPT_CHOICES, find_pairs, read_match_file
+from pipeline.reconcile.dualchannel import find_pairs, read_match_file
 from pipeline.store import schema
-from pipeline.store.store import Store, now_iso
+from pipeline.store.dual_log import (
+    DualDecision,
+    Pair,
+    decided_kept,
+    dual_decision_log,
+    dual_decisions,
+    record_dual_decision,
+)
+from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
-Pair = tuple[str, str]  # paper response id, online response id
+__all__ = ["DualDecision", "DualMatch", "decided_kept", "dual_decision_log", "dual_decisions",
+           "dual_matches", "pending_matches", "record_dual_decision"]
+
 # Beyond this many, the rows are chosen by building the whole dataset instead of by a list in the
 # query (SQLite takes at most 32,766 values in one query).
 MAX_CANDIDATES = 10_000
-
-
-@dataclass(frozen=True)
-class DualDecision:
-    id: int
-    paper_response_id: str
-    online_response_id: str
-    kept: str  # both | paper | online | different
-    reviewer: str
-    decided_at: str
-    why: str
 
 
 @dataclass(frozen=True)
@@ -106,54 +103,6 @@ def pending_matches(workspace: Workspace, form: str | None = None,
                     matches: Path | Sequence[Pair] | None = None) -> list[DualMatch]:
     """The pairs nobody has decided yet: what the review queue offers."""
     return [m for m in dual_matches(workspace, form, matches) if m.decision is None]
-
-
-def record_dual_decision(store: Store, paper_response_id: str, online_response_id: str,
-                         kept: str, reviewer: str, why: str = "") -> DualDecision:
-    """Append a person's decision about one pair; never changed: a correction is a new one."""
-    if kept not in KEPT_CHOICES:
-        raise UsageError(f"dual-channel decision {kept!r}: it is one of {', '.join(KEPT_CHOICES)}")
-    if not reviewer.strip():
-        raise WorkspaceError("a dual-channel decision needs the reviewer's name")
-    if not paper_response_id or not online_response_id:
-        raise UsageError("a dual-channel decision names both the paper and the online response")
-    decided_at = now_iso()
-    with store.engine.begin() as conn:
-        result = conn.execute(insert(schema.dual_decisions).values(
-            paper_response_id=paper_response_id, online_response_id=online_response_id,
-            kept=kept, reviewer=reviewer, decided_at=decided_at, why=why))
-    key = result.inserted_primary_key
-    if key is None:
-        raise WorkspaceError("the store did not return the id of a new dual-channel decision")
-    return DualDecision(int(key[0]), paper_response_id, online_response_id, kept, reviewer,
-                        decided_at, why)
-
-
-def dual_decisions(store: Store) -> dict[Pair, DualDecision]:
-    """The latest decision per pair (highest id: two decisions can share a second)."""
-    t = schema.dual_decisions
-    latest = select(func.max(t.c.id)).group_by(t.c.paper_response_id, t.c.online_response_id)
-    with store.engine.connect() as conn:
-        found = _decisions(conn, select(t).where(t.c.id.in_(latest)))
-    return {(d.paper_response_id, d.online_response_id): d for d in found}
-
-
-def dual_decision_log(store: Store) -> list[DualDecision]:
-    """Every dual-channel decision, oldest first: who decided what, and why."""
-    t = schema.dual_decisions
-    with store.engine.connect() as conn:
-        return _decisions(conn, select(t).order_by(t.c.id))
-
-
-def decided_kept(store: Store) -> dict[Pair, str]:
-    """What the latest decisions keep, as dualchannel.apply_policy takes them."""
-    return {pair: d.kept for pair, d in dual_decisions(store).items()}
-
-
-def _decisions(conn: Connection, query: Select[Any]) -> list[DualDecision]:
-    return [DualDecision(int(r.id), r.paper_response_id, r.online_response_id, r.kept,
-                         r.reviewer, r.decided_at, r.why)
-            for r in conn.execute(query)]
 
 
 def _match(paper: Mapping[Hashable, Any], online: Mapping[Hashable, Any],
