@@ -328,6 +328,10 @@ def test_contacts_of_an_addressed_mailing_are_stored_apart(
         assert {a.serial for a in answers} == {copies[0], copies[1]}
         assert all("Pennyworth" not in repr(a) for a in answers)
         assert store.contacts("no-such-form") == {}
+        # One copy's recipient, as the review app shows a supervisor.
+        assert store.contact(form.layout.form_key, serials[1]) == \
+            store.contacts(form.layout.form_key)[serials[1]]
+        assert store.contact(form.layout.form_key, copies[0]) is None
     finally:
         store.close()
     engine = create_engine(ws.store_url)

@@ -268,8 +268,7 @@ def _field_page(request: Request, current: Session, layout: Layout, item: FieldI
                 queue: str, problem: str, status: int = 200) -> Response:
     question = layout.questionnaire.question(item.question)
     store = store_of(request)
-    contact = store.contacts(item.form_key).get(item.serial) if current.user.sees_contacts \
-        else None
+    contact = store.contact(item.form_key, item.serial) if current.user.sees_contacts else None
     decisions = store.review_log(item.form_key, item.serial, item.question)
     boxes = box_readings(store, item)
     guess = set(item.value.split())

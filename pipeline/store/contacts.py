@@ -26,9 +26,13 @@ def replace_contacts(conn: Connection, form_key: str,
     return len(contacts)
 
 
-def read_contacts(conn: Connection, form_key: str) -> dict[str, dict[str, str]]:
+def read_contacts(conn: Connection, form_key: str,
+                  serial: str | None = None) -> dict[str, dict[str, str]]:
+    """Serial -> fields, for every serial of the form or the one given."""
     t = schema.contacts
-    rows = conn.execute(select(t.c.serial, t.c.fields).where(t.c.form_key == form_key)
-                        .order_by(t.c.serial))
+    query = select(t.c.serial, t.c.fields).where(t.c.form_key == form_key)
+    if serial is not None:
+        query = query.where(t.c.serial == serial)
+    rows = conn.execute(query.order_by(t.c.serial))
     return {str(row.serial): {str(k): str(v) for k, v in json.loads(row.fields).items()}
             for row in rows}

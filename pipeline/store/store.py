@@ -204,6 +204,11 @@ class Store:
         with self.engine.connect() as conn:
             return read_contacts(conn, form_key)
 
+    def contact(self, form_key: str, serial: str) -> dict[str, str] | None:
+        """One copy's recipient, or None (an anonymous copy)."""
+        with self.engine.connect() as conn:
+            return read_contacts(conn, form_key, serial).get(serial)
+
     def page_outcomes(self, batch_id: int | None = None) -> list[dict[str, Any]]:
         p, f = schema.pages, schema.files
         query = (select(f.c.name, p.c.page_index, p.c.outcome, p.c.reason, p.c.form_key,
