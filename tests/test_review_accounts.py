@@ -208,3 +208,16 @@ def test_the_wait_ends_a_quarter_of_an_hour_after_the_first_failure() -> None:
     throttle.failed("rita")
     throttle.succeeded("rita")
     assert throttle.wait_seconds("rita") == 0.0
+
+
+def test_a_port_in_use_is_said_plainly(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["review", "--port", str(port), "--workspace",
+                     str(tmp_path / "ws")]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"cannot serve the review app on 127.0.0.1:{port}" in err
+    assert "choose another with --port" in err

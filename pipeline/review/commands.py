@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import ipaddress
+import socket
 import sys
 
 from pipeline.errors import UsageError
@@ -30,11 +31,28 @@ def run_review(args: argparse.Namespace, workspace: Workspace) -> int:
                   "'papertwin users add NAME --role supervisor'", file=sys.stderr)
     finally:
         store.close()
+    _check_free(args.host, args.port)
     app = create_app(Settings(workspace, secure_cookies=not args.insecure_cookies))
     print(f"papertwin review: http://{args.host}:{args.port}/ (Ctrl-C stops it)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                proxy_headers=not loopback, server_header=False)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                    proxy_headers=not loopback, server_header=False)
+    except SystemExit as exc:  # uvicorn's own exit codes would clash with papertwin's
+        raise UsageError(f"the review app could not be served on {args.host}:{args.port} "
+                         f"(uvicorn exited with {exc.code}): see the message above") from exc
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    """Say plainly, before starting, that the port is taken or the address is not this
+    machine's."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise UsageError(f"cannot serve the review app on {host}:{port}: {exc.strerror}; "
+                         "choose another with --port (or --host)") from exc
 
 
 def run_users(args: argparse.Namespace, workspace: Workspace) -> int:
