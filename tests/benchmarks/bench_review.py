@@ -1,11 +1,12 @@
 """Benchmark: how fast the review app answers a reviewer on a national consultation's queue.
 
-Prepares a store as bench_reconcile does (N paper responses of a 40-question form), with a share
-of the answers flagged for a person, then drives the app in-process (FastAPI's test client, no
-browser, no network) as a reviewer does: log in, open the queue, and decide answers one after
-another. Prints the time per decision (the POST and the next answer's page it leads to), and of
-the batch overview. Not a test: run it by hand,
-    .venv/bin/python -m tests.benchmarks.bench_review --paper 20000 --flagged 0.02
+Prepares a store as bench_reconcile does (N paper responses of a 40-question form; M online
+responses imported, the first PAIRS of them giving a paper copy's serial), with a share of the
+answers flagged for a person, then drives the app in-process (FastAPI's test client, no browser,
+no network) as a reviewer does: log in, open the queue, and decide answers one after another.
+Prints the time per decision (the POST and the next answer's page it leads to), and of the batch
+overview and the paper-and-online pairs page. Not a test: run it by hand,
+    .venv/bin/python -m tests.benchmarks.bench_review --paper 20000 --online 100000
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from tests.benchmarks.bench_reconcile import prepare
 
 PASSWORD = "benchmark password"
+PAIRS = 100  # online respondents who also returned their paper copy
 
 
 def measure(root: Path, decisions: int) -> None:
@@ -46,6 +48,11 @@ def measure(root: Path, decisions: int) -> None:
         overview = client.get("/")
         overview_s = time.perf_counter() - started
         waiting = re.search(r'id="waiting-answers">(\d+)<', overview.text)
+        started = time.perf_counter()
+        pairs = client.get("/dual")
+        dual_s = time.perf_counter() - started
+        if pairs.status_code != 200:
+            raise RuntimeError(f"the paper-and-online page answered {pairs.status_code}")
         page = client.get("/fields/next")
         times = []
         for _ in range(decisions):
@@ -56,9 +63,22 @@ def measure(root: Path, decisions: int) -> None:
             if page.status_code != 200 or 'id="decision"' not in page.text:
                 raise RuntimeError(f"the app answered {page.status_code}: {page.text[:300]}")
     print(f"queue: {waiting.group(1) if waiting else '?'} answers waiting; batch overview "
-          f"{overview_s * 1000:.0f} ms")
+          f"{overview_s * 1000:.0f} ms; paper-and-online pairs page {dual_s * 1000:.0f} ms")
     print(f"{decisions} decisions: median {statistics.median(times) * 1000:.0f} ms, slowest "
           f"{max(times) * 1000:.0f} ms (the POST and the next answer's page)")
+
+
+def _import_online(root: Path, pairs: int) -> None:
+    """The online export, its first rows naming paper copies: people on both channels."""
+    import pandas as pd
+
+    from pipeline.reconcile.steps import import_online_export
+    from pipeline.workspace import Workspace
+
+    frame = pd.read_csv(root / "online.csv", dtype=str, keep_default_na=False)
+    frame.loc[:pairs - 1, "respondent_ref"] = [f"{n:06d}" for n in range(1, pairs + 1)]
+    frame.to_csv(root / "online.csv", index=False)
+    import_online_export(root / "online.csv", Workspace.resolve(root / "ws"))
 
 
 def _csrf(html: str) -> str:
@@ -72,6 +92,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--paper", type=int, default=20000)
     parser.add_argument("--flagged", type=float, default=0.02)
+    parser.add_argument("--online", type=int, default=100000,
+                        help="online responses imported beside the paper ones")
     parser.add_argument("--decisions", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--keep", type=Path, default=None,
@@ -83,7 +105,9 @@ def main() -> None:
         if not (root / "ws").is_dir():
             root.mkdir(parents=True, exist_ok=True)
             started = time.perf_counter()
-            prepare(root, args.paper, 0, args.seed, flagged=args.flagged)
+            prepare(root, args.paper, args.online, args.seed, flagged=args.flagged)
+            if args.online:
+                _import_online(root, min(PAIRS, args.paper))
             print(f"(prepared in {time.perf_counter() - started:.0f} s)")
         measure(root, args.decisions)
 
