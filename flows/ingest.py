@@ -33,13 +33,20 @@ from pipeline.batch import (
     join_chunks,
     plan_batch,
     read_chunk_cached,
+    stop_batch_in,
     store_reading,
     summarise_batch,
 )
-from pipeline.errors import ProgramFailedError
+from pipeline.errors import (
+    NotWritableError,
+    ProgramFailedError,
+    StoreLockedError,
+    StoreNotWritableError,
+)
 from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
 from pipeline.report import batch_markdown, outcome_rows
+from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.workspace import Workspace
 
 READ_WORKERS = 2
@@ -52,7 +59,7 @@ def worth_retrying(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -
     briefly locked by another writer), never a bad file or a bug, which would fail again."""
     try:
         state.result()
-    except ProgramFailedError:
+    except (ProgramFailedError, StoreLockedError):
         return True
     except OperationalError as exc:
         return "database is locked" in str(exc)
@@ -62,8 +69,8 @@ def worth_retrying(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -
 
 
 @task(name="plan batch", cache_policy=NO_CACHE)
-def plan(paths: list[Path], workspace: Workspace) -> BatchPlan:
-    return plan_batch(paths, workspace)
+def plan(paths: list[Path], workspace: Workspace, max_pages: int) -> BatchPlan:
+    return plan_batch(paths, workspace, max_pages)
 
 
 @task(name="read pages", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS),
@@ -87,10 +94,21 @@ def summarise(batch: BatchPlan, readings: list[FileReading], workspace: Workspac
 @flow(name="ingest_batch",
       task_runner=ThreadPoolTaskRunner(max_workers=READ_WORKERS))  # type: ignore[arg-type]
 def ingest_batch(paths: list[Path], workspace: Workspace,
-                 settings: ReaderSettings | None = None) -> BatchSummary:
+                 settings: ReaderSettings | None = None,
+                 max_pages: int = MAX_PAGES_PER_FILE) -> BatchSummary:
     """Pages are read in chunks in parallel; the flow alone writes, one file at a time."""
     settings = settings or ReaderSettings()
-    batch = plan(paths, workspace)
+    batch = plan(paths, workspace, max_pages)
+    try:
+        return _read_and_store(batch, settings, workspace)
+    except BaseException as exc:
+        # Called directly, not as a task: it must run even while the flow is interrupted.
+        stop_batch_in(workspace, batch.batch_id, exc)
+        raise
+
+
+def _read_and_store(batch: BatchPlan, settings: ReaderSettings,
+                    workspace: Workspace) -> BatchSummary:
     progress = create_progress_artifact(
         0.0, description=f"batch {batch.batch_id}: share of page chunks read and stored")
     if not isinstance(progress, UUID):  # a sync flow gets the id, never a coroutine
@@ -122,15 +140,18 @@ def _reading_of(chunk: PageChunk, future: PrefectFuture[FileReading]) -> FileRea
     if future.state.is_completed():
         return future.result()
     error = future.state.result(raise_on_failure=False)
+    if isinstance(error, NotWritableError | StoreNotWritableError):
+        raise error  # the workspace, not the file: every later chunk would fail the same way
     return chunk_not_read(chunk, error if isinstance(error, BaseException)
                           else RuntimeError(str(error)))
 
 
 def run_ingest(paths: list[Path], workspace: Workspace, settings: ReaderSettings | None = None,
-               dask_address: str | None = None) -> BatchSummary:
+               dask_address: str | None = None,
+               max_pages: int = MAX_PAGES_PER_FILE) -> BatchSummary:
     """The ingest flow, its page reading on the Dask cluster at dask_address when one is given
     (every worker needs papertwin, tesseract and the workspace's archive at the same path)."""
-    return ingest_flow(dask_address)(paths, workspace, settings)
+    return ingest_flow(dask_address)(paths, workspace, settings, max_pages)
 
 
 def ingest_flow(dask_address: str | None = None,

@@ -31,6 +31,7 @@ from pipeline.inbox import (
     settled_files,
 )
 from pipeline.read.page import ReaderSettings
+from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.workspace import Workspace
 
 
@@ -53,7 +54,8 @@ def move_files(files: list[Path], summary: BatchSummary, inbox: Path,
 @flow(name="watch_inbox")
 def watch_inbox(inbox: Path, workspace: Workspace, settle: float = DEFAULT_SETTLE,
                 settings: ReaderSettings | None = None,
-                dask_address: str | None = None) -> InboxPass:
+                dask_address: str | None = None,
+                max_pages: int = MAX_PAGES_PER_FILE) -> InboxPass:
     """One pass; the inbox is held for the whole pass so that two watchers never share a file."""
     folder = check(inbox, workspace)
     with inbox_lock(folder) as held:
@@ -64,18 +66,20 @@ def watch_inbox(inbox: Path, workspace: Workspace, settle: float = DEFAULT_SETTL
             return InboxPass()
         # The subflow gets objects this flow has typed already. Validating them again fails in
         # a served run's process, where Prefect cannot resolve ingest_batch's annotations.
-        summary = ingest_flow(dask_address, validate_parameters=False)(files, workspace, settings)
+        summary = ingest_flow(dask_address, validate_parameters=False)(files, workspace, settings,
+                                                                      max_pages)
         return InboxPass(summary, tuple(move_files(files, summary, folder, workspace)))
 
 
 def watch_loop(inbox: Path, workspace: Workspace, interval: float, settle: float,
                settings: ReaderSettings | None, once: bool,
-               report: Callable[[InboxPass], None], dask_address: str | None = None) -> None:
+               report: Callable[[InboxPass], None], dask_address: str | None = None,
+               max_pages: int = MAX_PAGES_PER_FILE) -> None:
     """Run a pass every interval until interrupted (or once). Between drops no flow runs: a
     pass starts only when the inbox holds a file, so the UI is not filled with empty runs."""
     while True:
         if once or look(check_inbox(inbox, workspace)):
-            report(watch_inbox(inbox, workspace, settle, settings, dask_address))
+            report(watch_inbox(inbox, workspace, settle, settings, dask_address, max_pages))
         if once:
             return
         time.sleep(interval)
@@ -83,10 +87,11 @@ def watch_loop(inbox: Path, workspace: Workspace, interval: float, settle: float
 
 def serve_arguments(inbox: Path, workspace: Workspace, interval: float, settle: float,
                     settings: ReaderSettings | None,
-                    dask_address: str | None = None) -> dict[str, Any]:
+                    dask_address: str | None = None,
+                    max_pages: int = MAX_PAGES_PER_FILE) -> dict[str, Any]:
     """What `papertwin watch --serve` gives Prefect: one run at a time, on an interval."""
     parameters: dict[str, Any] = {"inbox": str(inbox), "workspace": {"root": str(workspace.root)},
-                                  "settle": settle}
+                                  "settle": settle, "max_pages": max_pages}
     if dask_address:
         parameters["dask_address"] = dask_address
     if settings is not None:
@@ -103,7 +108,8 @@ def serve_arguments(inbox: Path, workspace: Workspace, interval: float, settle: 
 
 
 def serve_inbox(inbox: Path, workspace: Workspace, interval: float, settle: float,
-                settings: ReaderSettings | None, dask_address: str | None = None) -> None:
+                settings: ReaderSettings | None, dask_address: str | None = None,
+                max_pages: int = MAX_PAGES_PER_FILE) -> None:
     """Serve the watcher as a deployment: Prefect's scheduler starts a pass every interval.
     Only a Prefect server schedules runs: the temporary one of a single command does not."""
     if not PREFECT_API_URL.value():
@@ -112,4 +118,4 @@ def serve_inbox(inbox: Path, workspace: Workspace, interval: float, settle: floa
             "server start` and point papertwin at it with `prefect config set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api` (or run without --serve)")
     watch_inbox.serve(**serve_arguments(inbox, workspace, interval, settle, settings,
-                                        dask_address))
+                                        dask_address, max_pages))

@@ -7,6 +7,7 @@ chunks are read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import pickle
@@ -25,6 +26,7 @@ from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef, PageResult
 from pipeline.read.tesseract import require_tesseract
 from pipeline.scan.intake import (
+    MAX_PAGES_PER_FILE,
     ArchivedFile,
     SetAside,
     archive_file,
@@ -32,7 +34,7 @@ from pipeline.scan.intake import (
     count_pages,
     iter_pages,
 )
-from pipeline.store.store import PaperResponse, Store
+from pipeline.store.store import BatchEnd, PaperResponse, Store
 from pipeline.workspace import Workspace
 
 CHUNK_PAGES = 48  # pages read by one task: large enough that task overhead does not show
@@ -100,46 +102,101 @@ def check_programs() -> None:
     require_tesseract()
 
 
-def plan_batch(paths: Sequence[Path], workspace: Workspace) -> BatchPlan:
-    """Archive every input by content hash; leave out files whose pages were all read before."""
+def check_can_ingest(workspace: Workspace) -> None:
+    """Before any work: the programs are there, and the workspace and its store take writes
+    (a read-only or full workspace is said in one line, not found half-way through a batch)."""
     check_programs()
-    workspace.ensure()
+    workspace.check_writable()
+    store = Store.open(workspace.store_url)
+    try:
+        store.check_writable()
+    finally:
+        store.close()
+
+
+def plan_batch(paths: Sequence[Path], workspace: Workspace,
+               max_pages: int = MAX_PAGES_PER_FILE) -> BatchPlan:
+    """Archive every input by content hash; leave out files whose pages were all read before,
+    and set aside files of more than max_pages pages. A batch stopped by a workspace or store
+    that cannot be written says so in its record."""
+    check_programs()
+    workspace.ensure().check_writable()
     layouts = registered_layouts(workspace)
     files, set_aside = collect_inputs(paths)
     store = Store.open(workspace.store_url)
     try:
         batch_id = store.begin_batch([str(p) for p in paths])
-        to_read: list[ArchivedFile] = []
-        already: list[ArchivedFile] = []
-        chunks: list[PageChunk] = []
-        seen: set[str] = set()
-        for path in files:
-            try:
-                archived = archive_file(path, workspace)
-            except InputFileError as exc:
-                set_aside.append(SetAside(str(path), str(exc)))
-                continue
-            status = store.file_status(archived.sha256)
-            if archived.sha256 in seen or (status is not None and status[0] != "error"):
-                already.append(archived)
-                seen.add(archived.sha256)
-                if status is not None and status[0] == "rejected":
-                    set_aside.append(SetAside(str(path), f"{status[1]} (set aside before)"))
-                continue
-            seen.add(archived.sha256)
-            try:
-                pages = count_pages(archived)
-            except (InputFileError, ProgramFailedError) as exc:
-                store.record_file_error(batch_id, archived, str(exc),
-                                        permanent=isinstance(exc, InputFileError))
-                set_aside.append(SetAside(str(path), str(exc)))
-                continue
-            to_read.append(archived)
-            chunks += split_pages(archived, pages)
+        try:
+            to_read, already, chunks = _plan_files(store, batch_id, files, workspace, max_pages,
+                                                   set_aside)
+        except BaseException as exc:
+            stop_batch(store, batch_id, exc)
+            raise
     finally:
         store.close()
     return BatchPlan(batch_id, tuple(to_read), tuple(already), tuple(set_aside), layouts,
                      tuple(chunks))
+
+
+def _plan_files(store: Store, batch_id: int, files: Sequence[Path], workspace: Workspace,
+                max_pages: int, set_aside: list[SetAside],
+                ) -> tuple[list[ArchivedFile], list[ArchivedFile], list[PageChunk]]:
+    to_read: list[ArchivedFile] = []
+    already: list[ArchivedFile] = []
+    chunks: list[PageChunk] = []
+    seen: set[str] = set()
+    for path in files:
+        try:
+            archived = archive_file(path, workspace)
+        except InputFileError as exc:
+            set_aside.append(SetAside(str(path), str(exc)))
+            continue
+        status = store.file_status(archived.sha256)
+        if archived.sha256 in seen or (status is not None and status[0] != "error"):
+            already.append(archived)
+            seen.add(archived.sha256)
+            if status is not None and status[0] == "rejected":
+                set_aside.append(SetAside(str(path), f"{status[1]} (set aside before)"))
+            continue
+        seen.add(archived.sha256)
+        try:
+            pages = count_pages(archived)
+        except (InputFileError, ProgramFailedError) as exc:
+            store.record_file_error(batch_id, archived, str(exc),
+                                    permanent=isinstance(exc, InputFileError))
+            set_aside.append(SetAside(str(path), str(exc)))
+            continue
+        if pages > max_pages:
+            # Not for good: the same file is read by a batch given a higher --max-pages.
+            reason = (f"{path} has {pages:,} pages, more than the {max_pages:,} papertwin "
+                      "reads from one file: split the scan into smaller files, or give "
+                      "--max-pages if it really is one batch")
+            store.record_file_error(batch_id, archived, reason, permanent=False)
+            set_aside.append(SetAside(str(path), reason))
+            continue
+        to_read.append(archived)
+        chunks += split_pages(archived, pages)
+    return to_read, already, chunks
+
+
+def stop_batch(store: Store, batch_id: int, exc: BaseException) -> None:
+    """Record that a batch stopped early, and why; when the store itself is what failed, there
+    is nothing more to record, and the error that stopped the batch is the one to report."""
+    ended: BatchEnd = ("interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit)
+                       else "stopped")
+    reason = str(exc) or exc.__class__.__name__
+    with contextlib.suppress(Exception):
+        store.end_batch(batch_id, ended, reason)
+
+
+def stop_batch_in(workspace: Workspace, batch_id: int, exc: BaseException) -> None:
+    """stop_batch, opening the workspace's store (the flow holds no store open)."""
+    with contextlib.suppress(Exception):
+        store = Store.open(workspace.store_url)
+        try:
+            stop_batch(store, batch_id, exc)
+        finally:
+            store.close()
 
 
 def split_pages(archived: ArchivedFile, pages: int) -> list[PageChunk]:
@@ -185,7 +242,7 @@ def chunk_cache_path(chunk: PageChunk, settings: ReaderSettings, workspace: Work
     key = json.dumps([chunk.archived.sha256, chunk.first, chunk.last, asdict(settings)],
                      sort_keys=True, default=str)
     digest = hashlib.sha256(key.encode()).hexdigest()
-    return workspace.root / "cache" / "chunks" / digest[:2] / f"{digest}.pickle"
+    return workspace.cache_dir / "chunks" / digest[:2] / f"{digest}.pickle"
 
 
 def chunk_not_read(chunk: PageChunk, error: BaseException) -> FileReading:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -14,6 +15,7 @@ from typing import Any
 from pipeline import __version__
 from pipeline.errors import ExitCode, PapertwinError, UsageError
 from pipeline.read.page import ReaderSettings
+from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.workspace import Workspace
 
 
@@ -192,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # Failures end as papertwin's one line; Prefect's own account of them (tracebacks of
+        # every task that saw the error) goes to its server and the UI, not the terminal.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     try:
         return _run(args)
     except PapertwinError as exc:
@@ -219,7 +224,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "watch":
         return _watch(args, workspace)
     if args.verb == "reconcile":
-        return _reconcile(args, workspace)
+        with _prefect():
+            return _reconcile(args, workspace)
     if args.verb == "export":
         return _export(args, workspace)
     if args.verb in ("review", "users"):
@@ -230,8 +236,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "demo":
         from pipeline.demo import run_demo
 
-        return run_demo(args.workspace)
+        with _prefect():
+            return run_demo(args.workspace)
     raise UsageError(f"unknown verb {args.verb}")
+
+
+def _prefect() -> contextlib.AbstractContextManager[str]:
+    """The Prefect API the verb's flows report to, ended with the command (flows/)."""
+    from flows.temporary_server import prefect_api
+
+    return prefect_api()
 
 
 def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
@@ -294,13 +308,15 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.batch import check_programs
+    from pipeline.batch import check_can_ingest
     from pipeline.report import print_batch_summary
 
-    check_programs()  # before Prefect starts, so a missing program is said at once
+    check_can_ingest(workspace)  # before Prefect starts, so what is missing is said at once
     from flows.ingest import run_ingest
 
-    summary = run_ingest(list(args.paths), workspace, _reader_settings(args), args.dask_address)
+    with _prefect():
+        summary = run_ingest(list(args.paths), workspace, _reader_settings(args),
+                             args.dask_address, args.max_pages)
     print_batch_summary(summary, sys.stdout)
     if summary.set_aside:
         for item in summary.set_aside:
@@ -324,6 +340,9 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
                         help="read the pages on the workers of this running Dask scheduler "
                              "(they need papertwin, tesseract and the workspace at the same "
                              "path: docs/scale-out.md); default: local threads")
+    parser.add_argument("--max-pages", type=_page_count, default=MAX_PAGES_PER_FILE, metavar="N",
+                        help="set aside a scan file of more than N pages instead of reading it "
+                             f"(default {MAX_PAGES_PER_FILE}: a full sheet feeder, both sides)")
 
 
 def _reader_settings(args: argparse.Namespace) -> ReaderSettings:
@@ -351,19 +370,20 @@ def _share(text: str) -> float:
 
 
 def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.batch import check_programs
+    from pipeline.batch import check_can_ingest
     from pipeline.inbox import DEFAULT_INTERVAL, DEFAULT_SETTLE, InboxPass, check_inbox, describe
     from pipeline.report import print_batch_summary
 
     inbox = check_inbox(args.inbox, workspace)  # refused before Prefect starts
-    check_programs()
+    check_can_ingest(workspace)
     interval = DEFAULT_INTERVAL if args.interval is None else args.interval
     settle = DEFAULT_SETTLE if args.settle is None else args.settle
     settings = _reader_settings(args)
     from flows.watch import serve_inbox, watch_loop
 
     if args.serve:
-        serve_inbox(inbox, workspace, interval, settle, settings, args.dask_address)
+        serve_inbox(inbox, workspace, interval, settle, settings, args.dask_address,
+                    args.max_pages)
         return 0
     passes: list[InboxPass] = []
 
@@ -382,8 +402,9 @@ def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
         if not args.once:
             print(f"watching {inbox} every {interval:g} s (files settle for {settle:g} s); "
                   "Ctrl-C to stop", flush=True)
-        watch_loop(inbox, workspace, interval, settle, settings, args.once, report,
-                   args.dask_address)
+        with _prefect():
+            watch_loop(inbox, workspace, interval, settle, settings, args.once, report,
+                       args.dask_address, args.max_pages)
     except KeyboardInterrupt:
         processed = sum(p.processed for p in passes)
         quarantined = sum(p.quarantined for p in passes)
@@ -393,6 +414,16 @@ def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
     if any(p.quarantined for p in passes):
         return int(ExitCode.FILES_SET_ASIDE)
     return 0
+
+
+def _page_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pages") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of pages (1 or more)")
+    return value
 
 
 def _seconds(text: str) -> float:

@@ -21,6 +21,9 @@ class ExitCode(IntEnum):
     PROGRAM_FAILED = 6
     WORKSPACE = 7
     FILES_SET_ASIDE = 8
+    NOT_WRITABLE = 9
+    STORE_NOT_WRITABLE = 10
+    ORCHESTRATION = 11
     INTERRUPTED = 130
 
 
@@ -72,6 +75,31 @@ class WorkspaceError(PapertwinError):
     """The workspace is missing something a command needs (no registered form, no results)."""
 
     exit_code = ExitCode.WORKSPACE
+
+
+class NotWritableError(PapertwinError):
+    """A folder papertwin must write (the workspace, or an output folder) is read-only or full:
+    the operator's to fix, not a bug, and retrying will not help until they do."""
+
+    exit_code = ExitCode.NOT_WRITABLE
+
+
+class StoreNotWritableError(PapertwinError):
+    """The store cannot be written (read-only file, folder or database, a full disk, or locked
+    by another process for longer than papertwin waits)."""
+
+    exit_code = ExitCode.STORE_NOT_WRITABLE
+
+
+class StoreLockedError(StoreNotWritableError):
+    """Another process holds the store's write lock: worth a retry, unlike the rest."""
+
+
+class OrchestrationError(PapertwinError):
+    """Prefect's server (the temporary one papertwin starts, or the one PREFECT_API_URL names)
+    did not answer in time."""
+
+    exit_code = ExitCode.ORCHESTRATION
 
 
 class FilesSetAsideError(PapertwinError):

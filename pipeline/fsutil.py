@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
@@ -10,12 +11,55 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.errors import NotWritableError
+
+# What an operator must fix before papertwin can write: not a bug, and no retry helps.
+UNWRITABLE = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "not permitted",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "no space left on the disk",
+    errno.EDQUOT: "the disk quota is used up",
+}
+
+
+def unwritable_reason(exc: OSError) -> str | None:
+    """Why a write failed, when it is the place (read-only, full) rather than papertwin."""
+    return UNWRITABLE.get(exc.errno or 0)
+
+
+def not_writable(path: Path, exc: OSError) -> NotWritableError:
+    reason = unwritable_reason(exc) or exc.strerror or str(exc)
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    fix = "free some space" if full else "make it writable"
+    return NotWritableError(f"cannot write {path}: {reason}; {fix}, then run the command again")
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Errors that say `path` (a file or folder being written) is read-only or full become
+    NotWritableError naming it; any other error passes unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if unwritable_reason(exc) is None:
+            raise
+        raise not_writable(path, exc) from exc
+
+
+def make_folder(path: Path) -> Path:
+    """mkdir -p, with a read-only or full disk said as such."""
+    with writing(path):
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
 
 @contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     """A file handle whose content appears at `path` only when the block ends without error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    make_folder(path.parent)
+    with writing(path.parent):
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -24,6 +68,13 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
             os.fsync(handle.fileno())
         tmp.chmod(0o644)
         tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        # A write to the handle names no file; an error of the caller's own names its file.
+        if unwritable_reason(exc) is None or exc.filename not in (None, tmp_name, str(path)):
+            raise
+        raise not_writable(path, exc) from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.fsutil import make_folder, not_writable, writing
+
 DEFAULT_WORKSPACE = "papertwin-data"
+# Free space a command that writes into the workspace wants before it starts: a batch stopped
+# half-way by a full disk is worse than one that never began.
+MIN_FREE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,10 @@ class Workspace:
         return self.root / "crops"
 
     @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    @property
     def store_path(self) -> Path:
         return self.root / "papertwin.sqlite"
 
@@ -42,5 +54,18 @@ class Workspace:
 
     def ensure(self) -> Workspace:
         for folder in (self.root, self.layouts_dir, self.archive_dir, self.crops_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folder(folder)
         return self
+
+    def check_writable(self, folders: Iterable[Path] | None = None,
+                       min_free: int = MIN_FREE_BYTES) -> None:
+        """Say before any work starts that a folder the command writes is read-only or full
+        (permissions alone do not tell: root ignores them, a read-only mount does not)."""
+        for folder in folders if folders is not None else (
+                self.root, self.layouts_dir, self.archive_dir, self.crops_dir, self.cache_dir):
+            make_folder(folder)
+            with writing(folder), tempfile.TemporaryFile(dir=folder, prefix=".papertwin-probe"):
+                pass
+            stats = os.statvfs(folder)
+            if stats.f_bavail * stats.f_frsize < min_free:
+                raise not_writable(folder, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))

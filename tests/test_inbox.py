@@ -314,13 +314,14 @@ def test_ctrl_c_stops_the_watch_loop_with_130(tmp_path: Path) -> None:
 def test_serve_builds_a_deployment_of_the_same_flow(tmp_path: Path) -> None:
     workspace = Workspace.resolve(tmp_path / "ws")
     settings = ReaderSettings(review_below=0.6, user_words=("Millbrook",))
-    arguments = serve_arguments(tmp_path / "inbox", workspace, 30.0, 2.0, settings)
+    arguments = serve_arguments(tmp_path / "inbox", workspace, 30.0, 2.0, settings,
+                                max_pages=300)
     assert arguments["name"] == "watch-inbox"
     assert arguments["interval"] == 30.0
     assert arguments["limit"] == 1  # passes never overlap
     parameters = watch_inbox.validate_parameters(arguments["parameters"])
     assert parameters == {"inbox": tmp_path / "inbox", "workspace": workspace, "settle": 2.0,
-                          "settings": settings, "dask_address": None}
+                          "settings": settings, "dask_address": None, "max_pages": 300}
     on_dask = serve_arguments(tmp_path / "inbox", workspace, 30.0, 2.0, settings,
                               "tcp://10.0.0.5:8786")
     assert watch_inbox.validate_parameters(on_dask["parameters"])["dask_address"] == \

@@ -89,23 +89,25 @@ def test_paper_and_online_rows_in_one_table(workspace: Workspace, tmp_path: Path
     assert frame["submitted_at"].iloc[:2].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d").all()
     frame = frame.drop(columns="submitted_at")
     expected = pd.DataFrame([
-        [f"paper-{key}-000001", "paper", "000001", "", "", "", "", "", "", "1.00",
-         "batch-07.pdf p3"],
+        # Page 1 of copy 000001 never arrived: its questions wait, never read as blank.
+        [f"paper-{key}-000001", "paper", "000001", "", "", "", "", "",
+         "visit_frequency services opening_hours", "1.00", "batch-07.pdf p3", "1"],
         [f"paper-{key}-000002", "paper", "000002", "monthly", "books events", "", "oppose",
-         "Keep it where it is", "opening_hours", "0.88", "batch-07.pdf p1; batch-07.pdf p2"],
-        ["r-1", "online", "", "daily", "", "sundays", "", "", "", "", "online.csv row 2"],
+         "Keep it where it is", "opening_hours", "0.88", "batch-07.pdf p1; batch-07.pdf p2",
+         ""],
+        ["r-1", "online", "", "daily", "", "sundays", "", "", "", "", "online.csv row 2", ""],
         ["r-2", "online", "", "weekly", "books study", "evenings", "support", "Open later please",
-         "", "", "online.csv row 1"],
+         "", "", "online.csv row 1", ""],
     ], columns=["response_id", "channel", "respondent_ref", "visit_frequency", "services",
                 "opening_hours", "relocation", "comments", "_needs_review", "_confidence",
-                "_source"])
+                "_source", "_pages_missing"])
     pd.testing.assert_frame_equal(frame, expected)
 
     # Importing the same export again replaces, it does not add.
     import_online_export(online, workspace)
     summary = export_dataset(workspace, tmp_path / "dataset.csv")
     assert (summary.rows, summary.by_channel, summary.needs_review) == (
-        4, {"paper": 2, "online": 2}, 1)
+        4, {"paper": 2, "online": 2}, 2)
 
 
 def test_online_export_without_ids_is_refused(workspace: Workspace, tmp_path: Path) -> None:
@@ -277,7 +279,8 @@ def test_a_question_asked_online_only_keeps_its_column_empty_for_paper() -> None
     frame = dataset.frame
     assert dataset.online_only == ("web_only",)
     assert list(frame.columns) == ["response_id", "channel", "submitted_at", "respondent_ref",
-                                   "a", "web_only", "_needs_review", "_confidence", "_source"]
+                                   "a", "web_only", "_needs_review", "_confidence", "_source",
+                                   "_pages_missing"]
     assert list(frame["web_only"]) == ["", "yes"]
     assert list(frame["a"]) == ["x", "y"]
 

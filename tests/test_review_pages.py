@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef
+from pipeline.reconcile.steps import export_dataset
 from pipeline.review.pages import (
     choose_standing,
     duplicate_groups,
@@ -71,6 +73,15 @@ def scans(first_page: np.ndarray, tmp_path_factory: pytest.TempPathFactory) -> d
     blanked[:int(0.14 * height), int(0.55 * width):] = 255
     Image.fromarray(blanked).save(out / "no-code.png")
     return {name: out / f"{name}.png" for name in ("scan", "rescan", "no-code")}
+
+
+@pytest.fixture(scope="session")
+def second_page_scan(simulated: SimulatedBatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Page 2 of the same copy, as scanned, in a file of its own."""
+    out = tmp_path_factory.mktemp("second-page")
+    for _, gray in iter_pdf_pages(simulated.pdf_path, "returns.pdf", 200, 2, 2):
+        Image.fromarray(gray).save(out / "page2.png")
+    return out / "page2.png"
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +172,49 @@ def test_a_page_without_its_code_is_keyed_by_hand_and_read_as_written(
     assert [(d.action, d.file_sha256, d.page_index, d.form_key, d.serial, d.page, d.reviewer,
              d.why) for d in page_decisions(store)] == [
         ("keyed", item.file_sha256, 1, layout.form_key, serial, 1, "alice", "code torn off")]
+
+
+def test_a_page_not_identified_is_waiting_in_the_dataset_until_it_is_keyed(
+        ws: Workspace, store: Store, scans: dict[str, Path], second_page_scan: Path,
+        reading_cache: ReadingCache, truth: dict[str, dict[str, object]],
+        tmp_path: Path) -> None:
+    """A lost page's questions are never exported as blank answers: they wait in _needs_review,
+    the response names the page in _pages_missing, and the summary counts them as waiting."""
+    assert ingest([scans["no-code"], second_page_scan], ws, reading_cache) == [
+        "unreadable", "identified"]
+    layout = the_form(ws)
+    serial = first_serial(layout)
+    on_page_one = [q.name for q in layout.questionnaire.questions
+                   if q.name in {f.question for f in layout.page_layout(1).fields}]
+    assert on_page_one
+
+    def exported() -> tuple[pd.Series, pd.DataFrame]:
+        export_dataset(ws, tmp_path / "d.csv")
+        frame = pd.read_csv(tmp_path / "d.csv", dtype=str, keep_default_na=False)
+        summary = pd.read_csv(tmp_path / "d.summary.csv", dtype=str, keep_default_na=False)
+        (row,) = frame[frame["respondent_ref"] == serial].to_dict("records")
+        return pd.Series(row), summary
+
+    row, summary = exported()
+    assert row["_pages_missing"] == "1"
+    assert row["_needs_review"].split()[:len(on_page_one)] == on_page_one
+    assert all(row[name] == "" for name in on_page_one)
+    waiting = summary[summary["value"] == "(waiting for a person)"]
+    assert sorted(waiting["question"]) == sorted(on_page_one)
+    assert set(waiting["count"]) == {"1"}
+    assert not ((summary["question"].isin(on_page_one)) & (summary["value"] == "(blank)")
+                & (summary["count"] != "0")).any()
+
+    (item,) = unidentified_pages(store)
+    key_page(store, ws, {layout.form_key: layout}, item.file_sha256, 1, layout.form_key, serial,
+             1, "alice", SETTINGS)
+    row, _ = exported()
+    assert row["_pages_missing"] == ""
+    flagged = {a.question for a in store.paper_answers([layout.form_key]) if a.needs_review}
+    assert set(row["_needs_review"].split()) == flagged
+    for name in on_page_one:
+        if name not in flagged and name != "services":
+            assert row[name] == truth_value(truth[serial][name]), name
 
 
 def test_keying_a_page_read_already_makes_it_a_duplicate(

@@ -36,9 +36,11 @@ def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
 
 def summary(questionnaire: Questionnaire, frame: pd.DataFrame) -> pd.DataFrame:
     """Counts per question, channel and value; a multiple choice counts each choice named, and
-    free text counts answered and unanswered only."""
+    free text counts answered and unanswered only. An empty answer that waits for a person (an
+    undecided reading, a page never identified) is counted as waiting, never as blank."""
     rows: list[dict[str, object]] = []
     by_channel = {channel: frame[frame["channel"] == channel] for channel in CHANNELS}
+    waiting_rows = _waiting_rows(frame)
     for question in questionnaire.questions:
         if question.name not in frame.columns:
             continue
@@ -46,7 +48,8 @@ def summary(questionnaire: Questionnaire, frame: pd.DataFrame) -> pd.DataFrame:
             values = by_channel[channel][question.name]
             if values.empty:
                 continue
-            blank = int((values == "").sum())
+            waiting = (values == "") & values.index.isin(waiting_rows.get(question.name, []))
+            blank = int((values == "").sum()) - int(waiting.sum())
             if question.is_choice:
                 named = values[values != ""]
                 if question.type == "select_multiple":
@@ -60,7 +63,19 @@ def summary(questionnaire: Questionnaire, frame: pd.DataFrame) -> pd.DataFrame:
             else:
                 rows.append(_row(question.name, channel, "(answered)", len(values) - blank))
             rows.append(_row(question.name, channel, "(blank)", blank))
+            if waiting.any():
+                rows.append(_row(question.name, channel, "(waiting for a person)",
+                                 int(waiting.sum())))
     return pd.DataFrame(rows, columns=["question", "channel", "value", "count"])
+
+
+def _waiting_rows(frame: pd.DataFrame) -> dict[str, list[object]]:
+    """Question name -> the rows whose _needs_review names it (few: found once, not per
+    question)."""
+    if "_needs_review" not in frame.columns:
+        return {}
+    named = frame["_needs_review"].str.split().explode().dropna()
+    return {str(name): list(rows) for name, rows in named.groupby(named).groups.items()}
 
 
 def _row(question: str, channel: str, value: str, count: int) -> dict[str, object]:

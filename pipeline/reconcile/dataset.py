@@ -6,7 +6,7 @@ consultation brings hundreds of thousands of online rows and tens of thousands o
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import astuple, dataclass
 
 import pandas as pd
@@ -25,7 +25,12 @@ from pipeline.store.store import OnlineRow, PaperAnswer, Store
 from pipeline.workspace import Workspace
 
 LEADING_COLUMNS = ("response_id", "channel", "submitted_at", "respondent_ref")
-PROVENANCE_COLUMNS = ("_needs_review", "_confidence", "_source")
+# _pages_missing: the copy's printed pages that were never identified (lost in the post, not
+# scanned yet, or waiting unidentified for a person); their questions are in _needs_review, so
+# a lost page is never read as a blank answer.
+PROVENANCE_COLUMNS = ("_needs_review", "_confidence", "_source", "_pages_missing")
+# Form key -> page number -> the questions that page prints, for the pages that print any.
+QuestionPages = dict[str, dict[int, tuple[str, ...]]]
 
 
 def dataset_columns(questionnaire: Questionnaire, online_only: tuple[str, ...] = ()) -> list[str]:
@@ -87,12 +92,24 @@ def load_dataset(store: Store, layouts: dict[str, Layout], questionnaire: Questi
     with store.engine.connect() as conn:
         paper = paper_answer_table(conn, form_keys, serials)
         online = online_answer_table(conn, questionnaire.id, online_ids)
-    return combine_tables(paper, online, questionnaire)
+    return combine_tables(paper, online, questionnaire, question_pages(layouts))
+
+
+def question_pages(layouts: Mapping[str, Layout]) -> QuestionPages:
+    """Which questions each page of each form prints: what a copy lacks when a page is lost."""
+    printed: QuestionPages = {}
+    for form_key, layout in layouts.items():
+        by_page = {page.page: tuple(dict.fromkeys(f.question for f in page.fields))
+                   for page in layout.pages}
+        printed[form_key] = {number: names for number, names in by_page.items() if names}
+    return printed
 
 
 def combine_channels(paper: list[PaperAnswer], online: list[OnlineRow],
-                     questionnaire: Questionnaire) -> Dataset:
-    """The same as load_dataset, from answers already read."""
+                     questionnaire: Questionnaire,
+                     layouts: Mapping[str, Layout] | None = None) -> Dataset:
+    """The same as load_dataset, from answers already read (with the layouts, pages never
+    identified are found as load_dataset finds them)."""
     paper_table = pd.DataFrame.from_records([astuple(a) for a in paper],
                                             columns=list(PAPER_COLUMNS))
     names = list(dict.fromkeys(name for row in online for name in row.answers))
@@ -103,17 +120,18 @@ def combine_channels(paper: list[PaperAnswer], online: list[OnlineRow],
         "source": [r.source for r in online],
         **{name: [r.answers.get(name, "") for r in online] for name in names},
     }, dtype=str)
-    return combine_tables(paper_table, online_table, questionnaire)
+    return combine_tables(paper_table, online_table, questionnaire,
+                          question_pages(layouts) if layouts is not None else None)
 
 
-def combine_tables(paper: pd.DataFrame, online: pd.DataFrame,
-                   questionnaire: Questionnaire) -> Dataset:
+def combine_tables(paper: pd.DataFrame, online: pd.DataFrame, questionnaire: Questionnaire,
+                   printed: QuestionPages | None = None) -> Dataset:
     """Paper responses first (by serial), then online ones (by submission time)."""
     names = [q.name for q in questionnaire.questions]
     answered_online = [c for c in online.columns if c not in ONLINE_META]
     online_only = tuple(c for c in answered_online if c not in names)
     columns = dataset_columns(questionnaire, online_only)
-    parts = [f.reindex(columns=columns) for f in (paper_records(paper, names),
+    parts = [f.reindex(columns=columns) for f in (paper_records(paper, names, printed),
                                                   online_records(online)) if len(f)]
     if not parts:
         frame = pd.DataFrame(columns=columns, dtype=str)
@@ -128,11 +146,15 @@ def online_records(table: pd.DataFrame) -> pd.DataFrame:
     records.insert(1, "channel", "online")
     records["_needs_review"] = ""
     records["_confidence"] = ""
+    records["_pages_missing"] = ""
     return records
 
 
-def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """One row per copy from one row per answer (PAPER_COLUMNS)."""
+def paper_records(frame: pd.DataFrame, names: list[str],
+                  printed: QuestionPages | None = None) -> pd.DataFrame:
+    """One row per copy from one row per answer (PAPER_COLUMNS). With `printed`, a copy's
+    pages that were never identified are named in _pages_missing and their questions wait in
+    _needs_review."""
     if frame.empty:
         return pd.DataFrame(columns=[*LEADING_COLUMNS, *names, *PROVENANCE_COLUMNS], dtype=str)
     keys = ["form_key", "serial"]
@@ -141,6 +163,8 @@ def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     per_copy = pages.groupby(keys, sort=False).agg(submitted_at=("read_at", "max"))
     per_copy["source"] = _joined_runs(pages["form_key"].tolist(), pages["serial"].tolist(),
                                       pages["source"].tolist())
+    missing = _pages_missing(pages["form_key"].tolist(), pages["serial"].tolist(),
+                             pages["page"].tolist(), printed or {})
     frame = _merge_continued(frame)
     values = frame.pivot(index=keys, columns="question", values="value")
     values = values.reindex(columns=names, fill_value="").fillna("")
@@ -152,16 +176,23 @@ def paper_records(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                                                     index=False, name=None):
         if question in position_of:
             waiting.setdefault((form_key, serial), []).append(question)
+    for (form_key, serial), lost in missing.items():
+        by_page = (printed or {})[form_key]
+        waiting.setdefault((form_key, serial), []).extend(
+            name for page in lost for name in by_page[page] if name in position_of)
     confidence = frame.groupby(keys)["confidence"].min()
     meta = pd.DataFrame({
         "response_id": [f"paper-{k}-{s}" for k, s in values.index],
         "channel": "paper",
         "submitted_at": per_copy["submitted_at"].reindex(values.index).to_numpy(),
         "respondent_ref": values.index.get_level_values("serial"),
-        "_needs_review": [" ".join(sorted(waiting.get(copy, ()), key=position_of.__getitem__))
+        "_needs_review": [" ".join(sorted(set(waiting.get(copy, ())),
+                                          key=position_of.__getitem__))
                           for copy in values.index],
         "_confidence": [f"{c:.2f}" for c in confidence.reindex(values.index)],
         "_source": per_copy["source"].reindex(values.index).to_numpy(),
+        "_pages_missing": [" ".join(str(n) for n in missing.get(copy, ()))
+                           for copy in values.index],
     })
     records = pd.concat([meta, values.reset_index(drop=True)], axis=1)
     order = sorted(range(len(values.index)), key=lambda i: values.index[i][::-1])
@@ -183,6 +214,30 @@ def _joined_runs(forms: list[str], serials: list[str], sources: list[str]) -> li
     if current:
         joined.append("; ".join(current))
     return joined
+
+
+def _pages_missing(forms: list[str], serials: list[str], numbers: list[int],
+                   printed: QuestionPages) -> dict[tuple[str, str], tuple[int, ...]]:
+    """The printed pages each copy lacks, from its pages sorted by copy, in one pass."""
+    missing: dict[tuple[str, str], tuple[int, ...]] = {}
+    present: set[int] = set()
+    last: tuple[str, str] | None = None
+
+    def close(copy: tuple[str, str]) -> None:
+        lost = tuple(n for n in sorted(printed.get(copy[0], {})) if n not in present)
+        if lost:
+            missing[copy] = lost
+
+    for form_key, serial, number in zip(forms, serials, numbers, strict=True):
+        if (form_key, serial) != last:
+            if last is not None:
+                close(last)
+            present = set()
+            last = (form_key, serial)
+        present.add(int(number))
+    if last is not None:
+        close(last)
+    return missing
 
 
 def _merge_continued(frame: pd.DataFrame) -> pd.DataFrame:

@@ -67,7 +67,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     options = options or ExportOptions()
     matches = read_match_file(options.match_file) if options.match_file else None
     layouts, questionnaire = registered_questionnaire(workspace, questionnaire_id)
-    store = Store.open(workspace.store_url)
+    store = Store.open(workspace.store_url, read_only=True)
     try:
         dataset = load_dataset(store, layouts, questionnaire)
         decisions = decided_kept(store)

@@ -24,6 +24,10 @@ Image8 = NDArray[np.uint8]
 FileKind = Literal["pdf", "image"]
 IMAGE_SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg"}
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+# Pages read from one file at most unless the operator says otherwise (--max-pages): a full
+# sheet feeder of 500 sheets scanned on both sides. A file of thousands of pages is far more
+# often a mistake or a hostile file than a batch, and would hold the batch up for minutes.
+MAX_PAGES_PER_FILE = 1000
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from alembic.util import CommandError
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.engine import Connection
 
-from pipeline.errors import WorkspaceError
+from pipeline.errors import StoreNotWritableError, WorkspaceError
 from pipeline.store.schema import LEGACY_SCHEMA_VERSION, metadata, store_info
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -67,6 +67,20 @@ def upgrade_to_head(engine: Engine) -> str:
                 ) from exc
         if current != head:
             command.upgrade(alembic_config(conn), "head")
+    return head
+
+
+def check_at_head(engine: Engine) -> str:
+    """For reading only: the store must be at the newest revision already, since upgrading it
+    would write."""
+    head = head_revision()
+    with engine.connect() as conn:
+        current = store_revision(conn)
+    if current != head:
+        raise StoreNotWritableError(
+            f"the store {engine.url.render_as_string(hide_password=True)} is at schema revision "
+            f"{current or 'none'} and this papertwin reads {head}: run a command that writes "
+            "(papertwin ingest, for instance) on a writable store once, to upgrade it")
     return head
 
 

@@ -40,6 +40,10 @@ batches = Table(
     Column("started_at", String(32), nullable=False),
     Column("finished_at", String(32)),
     Column("inputs", Text, nullable=False),  # JSON list of the paths given
+    # finished | stopped (a read-only or full workspace, a store that would not take a write)
+    # | interrupted; empty while it runs, and for good if the process was killed (0006).
+    Column("ended", String(16)),
+    Column("stop_reason", Text),
 )
 
 files = Table(

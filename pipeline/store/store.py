@@ -7,17 +7,24 @@ migrates it to the newest schema (pipeline/store/migrate.py, docs/store.md).
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, insert, make_url, select, update
-from sqlalchemy.engine import Connection, CursorResult
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import Connection, CursorResult, ExceptionContext
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from pipeline.errors import WorkspaceError
+from pipeline.errors import (
+    PapertwinError,
+    StoreLockedError,
+    StoreNotWritableError,
+    WorkspaceError,
+)
 from pipeline.forms.manifest import Layout
 from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.results import FlagCategory, PageResult, flag_of
@@ -25,7 +32,7 @@ from pipeline.scan.intake import ArchivedFile
 from pipeline.store import schema
 from pipeline.store.answer_table import PAPER_COLUMNS, paper_answer_table
 from pipeline.store.contacts import read_contacts, replace_contacts
-from pipeline.store.migrate import upgrade_to_head
+from pipeline.store.migrate import check_at_head, upgrade_to_head
 from pipeline.store.responses import PaperResponse, paper_responses
 from pipeline.store.review import (
     ReviewDecision,
@@ -33,6 +40,8 @@ from pipeline.store.review import (
     decision_log,
 )
 from pipeline.store.upsert import upsert
+
+BatchEnd = Literal["finished", "stopped", "interrupted"]
 
 __all__ = ["OnlineRow", "PaperAnswer", "PaperResponse", "ReviewDecision", "Store"]
 
@@ -76,27 +85,29 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect and migrate to the newest schema; a store of a newer papertwin is refused."""
+    def open(cls, url: str, read_only: bool = False) -> Store:
+        """Connect and migrate to the newest schema; a store of a newer papertwin is refused.
+
+        read_only: for commands that only read (export): a store on a read-only disk or in a
+        read-only database is read as it is, never migrated and never written."""
         try:
-            engine = create_engine(url)
-        except (ArgumentError, ImportError) as exc:
-            raise WorkspaceError(
-                f"cannot use the store URL {_safe_url(url)}: {exc}; papertwin takes "
-                "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE") from exc
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", _sqlite_begin)
-        try:
-            upgrade_to_head(engine)
+            return cls(_connect(url, read_only))
         except SQLAlchemyError as exc:
-            engine.dispose()
-            raise WorkspaceError(f"cannot open the store {_safe_url(url)}: "
-                                 f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
-        except WorkspaceError:
-            engine.dispose()
-            raise
-        return cls(engine)
+            if not (read_only and _closed_cleanly(url)):
+                raise _open_error(url, exc, read_only) from exc
+        # SQLite in WAL mode reads a read-only folder only as an immutable file: safe here,
+        # since nobody can write beside a read-only folder and no write was left unfinished.
+        try:
+            return cls(_connect(url, read_only, immutable=True))
+        except SQLAlchemyError as exc:
+            raise _open_error(url, exc, read_only) from exc
+
+    def check_writable(self) -> None:
+        """Say now, before a batch starts, that the store cannot be written; nothing changes."""
+        with self.engine.connect() as conn, conn.begin() as transaction:
+            conn.execute(update(schema.batches).where(schema.batches.c.id == -1)
+                         .values(finished_at=None))
+            transaction.rollback()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -110,9 +121,14 @@ class Store:
             return _new_id(result)
 
     def finish_batch(self, batch_id: int) -> None:
+        self.end_batch(batch_id, "finished")
+
+    def end_batch(self, batch_id: int, ended: BatchEnd, reason: str = "") -> None:
+        """When and how a batch ended; a batch stopped early says why."""
         with self.engine.begin() as conn:
             conn.execute(update(schema.batches).where(schema.batches.c.id == batch_id)
-                         .values(finished_at=now_iso()))
+                         .values(finished_at=now_iso(), ended=ended,
+                                 stop_reason=reason or None))
 
     def file_status(self, sha256: str) -> tuple[str, str] | None:
         """(status, error) of a file seen before: read, rejected (for good) or error (retry)."""
@@ -260,6 +276,114 @@ def _safe_url(url: str) -> str:
         return "(unparseable URL)"
 
 
+def _connect(url: str, read_only: bool, immutable: bool = False) -> Engine:
+    """An engine on the store at the newest schema (migrated, or checked when read-only)."""
+    try:
+        engine = create_engine(_read_only_url(url, immutable) if read_only else url)
+    except (ArgumentError, ImportError) as exc:
+        raise WorkspaceError(
+            f"cannot use the store URL {_safe_url(url)}: {exc}; papertwin takes "
+            "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    event.listen(engine, "handle_error", _unwritable_store)
+    try:
+        if read_only:
+            check_at_head(engine)
+        else:
+            upgrade_to_head(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database \
+            or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database).resolve()
+
+
+def _read_only_url(url: str, immutable: bool = False) -> str:
+    """SQLite opened read-only (mode=ro): it never creates a file or takes a write lock."""
+    path = _sqlite_file(url)
+    if path is None:
+        return url
+    if not path.is_file():
+        raise WorkspaceError(f"there is no store at {path}: nothing has been ingested or "
+                             "imported in this workspace yet")
+    mode = "immutable=1" if immutable else "mode=ro"
+    return f"sqlite:///file:{quote(str(path))}?{mode}&uri=true"
+
+
+def _closed_cleanly(url: str) -> bool:
+    """A SQLite store whose write-ahead log holds nothing (its last writer checkpointed it)."""
+    path = _sqlite_file(url)
+    if path is None:
+        return False
+    wal = path.with_name(path.name + "-wal")
+    return not wal.exists() or wal.stat().st_size == 0
+
+
+# SQLite's and PostgreSQL's ways of saying the store cannot take a write.
+_SQLITE_UNWRITABLE = ("attempt to write a readonly database", "database or disk is full",
+                      "readonly database")
+_POSTGRES_UNWRITABLE = {"25006": "the database is read-only", "53100": "the disk is full",
+                        "42501": "the database user may not write"}
+
+
+def _unwritable_store(context: ExceptionContext) -> BaseException | None:
+    """A write the store refuses for a reason an operator must fix becomes
+    StoreNotWritableError; a lock held by another writer becomes StoreLockedError, which the
+    ingest flow retries."""
+    original = context.original_exception
+    message = str(original).splitlines()[0] if str(original) else ""
+    where = _safe_url(str(context.engine.url)) if context.engine is not None else "the store"
+    if "database is locked" in message:
+        return StoreLockedError(f"the store {where} is locked by another papertwin process "
+                                "for longer than papertwin waits: try again when it is done")
+    sqlstate = getattr(original, "sqlstate", None)
+    if any(text in message for text in _SQLITE_UNWRITABLE):
+        return StoreNotWritableError(f"cannot write the store {where}: {message}; make the "
+                                     "store and its folder writable (or free some space), then "
+                                     "run the command again")
+    if sqlstate in _POSTGRES_UNWRITABLE:
+        return StoreNotWritableError(f"cannot write the store {where}: "
+                                     f"{_POSTGRES_UNWRITABLE[sqlstate]} ({message}); ask the "
+                                     "database's administrator, then run the command again")
+    return None
+
+
+def _open_error(url: str, exc: SQLAlchemyError, read_only: bool) -> PapertwinError:
+    """Why a store would not open, said so that the operator knows what to change."""
+    first = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not read_only:
+        folder = Path(parsed.database).resolve().parent
+        if folder.is_dir() and not _can_create_in(folder):
+            return StoreNotWritableError(
+                f"cannot write the store {folder / Path(parsed.database).name}: its folder "
+                f"{folder} is read-only; make it writable, then run the command again "
+                "(papertwin export reads a read-only store)")
+    if read_only and parsed.get_backend_name() == "sqlite":
+        return WorkspaceError(
+            f"cannot read the store {_safe_url(url)}: {first}; on a read-only disk papertwin "
+            "reads the store only if it was closed cleanly: make its folder writable once")
+    return WorkspaceError(f"cannot open the store {_safe_url(url)}: "
+                          f"{exc.__class__.__name__}: {first}")
+
+
+def _can_create_in(folder: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".papertwin-probe"):
+            return True
+    except OSError:
+        return False
+
+
 def _forget_file(conn: Connection, sha256: str) -> None:
     page_ids = select(schema.pages.c.id).where(schema.pages.c.file_sha256 == sha256)
     conn.execute(schema.answers.delete().where(schema.answers.c.page_id.in_(page_ids)))
@@ -353,6 +477,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
     # Let SQLAlchemy, not the sqlite3 module, say where transactions begin (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
     dbapi_connection.isolation_level = None
 
 
