@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--with-contacts", action="store_true",
                         help="add the addressed mailing's names and addresses (contact_* "
                              "columns); without it the dataset is pseudonymous (serial only)")
+    export.add_argument("--raw", action="store_true",
+                        help="CSV values exactly as stored: no ' before values a spreadsheet "
+                             "would run as formulas (for R or pandas, never for a spreadsheet)")
 
     review = verbs.add_parser("review", help="serve the review web app (default on "
                                              "127.0.0.1:8800)")
@@ -426,7 +429,7 @@ def _export(args: argparse.Namespace, workspace: Workspace) -> int:
 
     options = ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
                             split_multiple=args.split_multiple,
-                            with_contacts=args.with_contacts)
+                            with_contacts=args.with_contacts, raw=args.raw)
     summary = export_dataset(workspace, args.out, args.format, args.form, options)
     channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
     print(f"wrote {summary.rows} responses ({channels or 'none'}) to {summary.path}")
