@@ -57,8 +57,8 @@ def neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _neutral_column(column: pd.Series) -> np.ndarray:
-    if pd.api.types.is_object_dtype(column):  # text mixed with other values, cell by cell
-        return column.map(_neutral_value).to_numpy()
+    if pd.api.types.is_object_dtype(column) or isinstance(column.dtype, pd.CategoricalDtype):
+        return column.astype(object).map(_neutral_value).to_numpy()  # cell by cell
     if not pd.api.types.is_string_dtype(column):
         return column.to_numpy()
     # Whole-column string operations: a national consultation's export has millions of cells.

@@ -67,6 +67,10 @@ def test_neutral_frame_marks_text_cells_and_names_and_leaves_numbers_and_its_inp
     assert out["value"].tolist() == ["'=x", "-5", "ok"]
     assert out["'=name"].tolist() == ["'@a", "", "+1"]
     assert out["count"].tolist() == [-1, 2, 3]
+    mixed = pd.DataFrame({"object": pd.Series(["=x", 3, None], dtype=object),
+                          "category": pd.Series(["@a", "-5", "@a"], dtype="category")})
+    assert neutral_frame(mixed).to_dict("list") == {"object": ["'=x", 3, None],
+                                                   "category": ["'@a", "-5", "'@a"]}
     assert list(frame.columns) == ["value", "=name", "count"]  # the input is left alone
     assert frame["value"].tolist() == ["=x", "-5", "ok"]
 
