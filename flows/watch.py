@@ -31,7 +31,9 @@ from pipeline.inbox import (
     settled_files,
 )
 from pipeline.read.page import ReaderSettings
+from pipeline.report import markdown_code
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
+from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
 
@@ -99,12 +101,12 @@ def serve_arguments(inbox: Path, workspace: Workspace, interval: float, settle: 
             "dpi": settings.dpi, "review_below": settings.review_below,
             "ocr_timeout": settings.ocr_timeout, "audit_share": settings.audit_share,
             "user_words": list(settings.user_words)}
-    return {"name": f"watch-{inbox.name or 'inbox'}", "interval": interval,
+    return {"name": f"watch-{shown(inbox.name) or 'inbox'}", "interval": interval,
             "parameters": parameters, "limit": 1,
             # Runs import the flow as flows.watch (installed with papertwin), whatever the
             # folder the server was started from, and resolve its annotations there.
             "entrypoint_type": EntrypointType.MODULE_PATH,
-            "description": f"ingests the scan files dropped into {inbox}"}
+            "description": f"ingests the scan files dropped into {markdown_code(str(inbox))}"}
 
 
 def serve_inbox(inbox: Path, workspace: Workspace, interval: float, settle: float,

@@ -16,6 +16,7 @@ from pipeline import __version__
 from pipeline.errors import ExitCode, PapertwinError, UsageError
 from pipeline.read.page import ReaderSettings
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
+from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
 
@@ -113,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--with-contacts", action="store_true",
                         help="add the addressed mailing's names and addresses (contact_* "
                              "columns); without it the dataset is pseudonymous (serial only)")
+    export.add_argument("--raw", action="store_true",
+                        help="CSV values exactly as stored: no ' before values a spreadsheet "
+                             "would run as formulas (for R or pandas, never for a spreadsheet)")
 
     review = verbs.add_parser("review", help="serve the review web app (default on "
                                              "127.0.0.1:8800)")
@@ -200,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except PapertwinError as exc:
-        print(f"papertwin: {exc}", file=sys.stderr)
+        print(f"papertwin: {shown(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("papertwin: interrupted", file=sys.stderr)
@@ -208,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"papertwin: internal error: {exc.__class__.__name__}: {exc} "
+        print(f"papertwin: internal error: {exc.__class__.__name__}: {shown(str(exc))} "
               "(rerun with --debug for details)", file=sys.stderr)
         return int(ExitCode.OTHER_ERROR)
 
@@ -256,24 +260,26 @@ def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
     if args.forms_verb == "preview":
         pages, warnings = preview_form(args.template, args.out, _layout_options(args), args.dpi)
         _print_warnings(warnings)
-        print(f"previewed {len(pages)} pages of {args.template} in {args.out}")
+        print(f"previewed {len(pages)} pages of {shown(str(args.template))} in "
+              f"{shown(str(args.out))}")
         return 0
     built = build_forms(args.template, args.copies, args.out, workspace, _layout_options(args),
                         args.recipients)
     _print_warnings(built.warnings)
     layout = built.layout
     copies = f"{len(layout.copies)} {'copy' if len(layout.copies) == 1 else 'copies'}"
-    print(f"built {copies} of form {layout.form_key} "
+    print(f"built {copies} of form {shown(layout.form_key)} "
           f"({len(layout.pages)} pages each, serials {layout.copies[0].serial}-"
           f"{layout.copies[-1].serial})")
     if len(built.pdf_paths) == 1:
-        print(f"  PDF:      {built.pdf_path}")
+        print(f"  PDF:      {shown(str(built.pdf_path))}")
     else:
-        print(f"  PDF:      {len(built.pdf_paths)} parts, {built.pdf_paths[0]} to "
-              f"{built.pdf_paths[-1].name}")
-    print(f"  layout:   {built.layout_path}")
+        print(f"  PDF:      {len(built.pdf_paths)} parts, {shown(str(built.pdf_paths[0]))} to "
+              f"{shown(built.pdf_paths[-1].name)}")
+    print(f"  layout:   {shown(str(built.layout_path))}")
     if built.contacts_path is not None:
-        print(f"  contacts: {built.contacts_path} (names and addresses by serial: keep it safe)")
+        print(f"  contacts: {shown(str(built.contacts_path))} (names and addresses by serial: "
+              "keep it safe)")
     return 0
 
 
@@ -284,15 +290,16 @@ def _forms_import(args: argparse.Namespace, workspace: Workspace) -> int:
     _print_warnings(imported.warnings)
     layout = imported.layout
     questions = len(layout.questionnaire.questions)
-    print(f"imported form {layout.form_key} from {args.banding} ({len(layout.pages)} pages, "
-          f"{questions} questions); its scans are read by `papertwin ingest`")
-    print(f"  layout:   {imported.layout_path}")
+    print(f"imported form {shown(layout.form_key)} from {shown(str(args.banding))} "
+          f"({len(layout.pages)} pages, {questions} questions); its scans are read by "
+          "`papertwin ingest`")
+    print(f"  layout:   {shown(str(imported.layout_path))}")
     return 0
 
 
 def _print_warnings(warnings: Sequence[str]) -> None:
     for warning in warnings:
-        print(f"papertwin: warning: {warning}", file=sys.stderr)
+        print(f"papertwin: warning: {shown(warning)}", file=sys.stderr)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -302,8 +309,8 @@ def _simulate(args: argparse.Namespace) -> int:
     damage = Damage.none() if args.clean else Damage.mild()
     batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage)
     print(f"simulated {batch.responses} returns ({batch.pages} pages)")
-    print(f"  scans:        {batch.pdf_path}")
-    print(f"  ground truth: {batch.truth_path}")
+    print(f"  scans:        {shown(str(batch.pdf_path))}")
+    print(f"  ground truth: {shown(str(batch.truth_path))}")
     return 0
 
 
@@ -320,7 +327,7 @@ def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
     print_batch_summary(summary, sys.stdout)
     if summary.set_aside:
         for item in summary.set_aside:
-            print(f"papertwin: set aside: {item.reason}", file=sys.stderr)
+            print(f"papertwin: set aside: {shown(item.reason)}", file=sys.stderr)
         return int(ExitCode.FILES_SET_ASIDE)
     return 0
 
@@ -390,7 +397,8 @@ def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
     def report(result: InboxPass) -> None:
         passes.append(result)
         if result.busy:
-            print(f"papertwin: another watcher is working on {inbox}; skipped this pass",
+            print(f"papertwin: another watcher is working on {shown(str(inbox))}; skipped this "
+                  "pass",
                   file=sys.stderr)
         if result.summary is not None:
             print_batch_summary(result.summary, sys.stdout)
@@ -400,16 +408,16 @@ def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
 
     try:
         if not args.once:
-            print(f"watching {inbox} every {interval:g} s (files settle for {settle:g} s); "
-                  "Ctrl-C to stop", flush=True)
+            print(f"watching {shown(str(inbox))} every {interval:g} s (files settle for "
+                  f"{settle:g} s); Ctrl-C to stop", flush=True)
         with _prefect():
             watch_loop(inbox, workspace, interval, settle, settings, args.once, report,
                        args.dask_address, args.max_pages)
     except KeyboardInterrupt:
         processed = sum(p.processed for p in passes)
         quarantined = sum(p.quarantined for p in passes)
-        print(f"stopped watching {inbox}: {processed} files to processed/, {quarantined} to "
-              "quarantine/", flush=True)
+        print(f"stopped watching {shown(str(inbox))}: {processed} files to processed/, "
+              f"{quarantined} to quarantine/", flush=True)
         return int(ExitCode.INTERRUPTED)
     if any(p.quarantined for p in passes):
         return int(ExitCode.FILES_SET_ASIDE)
@@ -457,12 +465,12 @@ def _export(args: argparse.Namespace, workspace: Workspace) -> int:
 
     options = ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
                             split_multiple=args.split_multiple,
-                            with_contacts=args.with_contacts)
+                            with_contacts=args.with_contacts, raw=args.raw)
     summary = export_dataset(workspace, args.out, args.format, args.form, options)
     channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
-    print(f"wrote {summary.rows} responses ({channels or 'none'}) to {summary.path}")
+    print(f"wrote {summary.rows} responses ({channels or 'none'}) to {shown(str(summary.path))}")
     for extra in summary.written[1:]:
-        print(f"  also {extra}")
+        print(f"  also {shown(str(extra))}")
     print(f"  {summary.needs_review} responses have answers waiting for a person")
     if summary.dual_pairs:
         decided = sum(1 for pair in summary.dual_pairs if pair.decided)
@@ -476,7 +484,8 @@ def _export(args: argparse.Namespace, workspace: Workspace) -> int:
         print("  it holds names and addresses (contact_* columns): keep it as safe as the "
               "mailing list")
     if summary.online_only:
-        print(f"  asked online only (kept, empty for paper): {', '.join(summary.online_only)}")
+        print("  asked online only (kept, empty for paper): "
+              + ", ".join(shown(name) for name in summary.online_only))
     return 0
 
 

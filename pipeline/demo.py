@@ -17,6 +17,7 @@ from pipeline.reconcile.steps import export_dataset
 from pipeline.report import print_batch_summary
 from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
 from pipeline.simulate.truth import compare_with_truth, read_truth
+from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ def run_demo(root: Path | None) -> int:
     truth = read_truth(SAMPLE_SCANS / TRUTH_NAME)
     copies = len(truth["responses"])
     out = sys.stdout
-    print(f"papertwin demo in workspace {workspace.root}", file=out)
+    print(f"papertwin demo in workspace {shown(str(workspace.root))}", file=out)
 
     built = build_forms(TEMPLATE, copies, workspace.root / "printed", workspace)
     if built.layout.form_key != truth["form_key"]:
@@ -45,7 +46,8 @@ def run_demo(root: Path | None) -> int:
             f"sample_scans/ were made for form {truth['form_key']}, but the template now builds "
             f"{built.layout.form_key}: regenerate them as sample_scans/README.md says"
         )
-    print(f"1. printed {copies} copies of {built.layout.form_key}: {built.pdf_path}", file=out)
+    print(f"1. printed {copies} copies of {built.layout.form_key}: {shown(str(built.pdf_path))}",
+          file=out)
 
     from flows.ingest import ingest_batch
     from flows.reconcile import reconcile
@@ -61,7 +63,7 @@ def run_demo(root: Path | None) -> int:
     dataset = workspace.root / "dataset.csv"
     exported = export_dataset(workspace, dataset)
     channels = ", ".join(f"{n} {c}" for c, n in sorted(exported.by_channel.items()))
-    print(f"4. dataset: {exported.path}", file=out)
+    print(f"4. dataset: {shown(str(exported.path))}", file=out)
     print(f"   {exported.rows} responses ({channels}), {exported.questions} questions; "
           f"{exported.needs_review} responses wait for a person", file=out)
 

@@ -29,6 +29,7 @@ from pipeline.errors import UsageError
 from pipeline.fsutil import atomic_copy, atomic_write_text, sha256_file
 from pipeline.store import schema
 from pipeline.store.store import Store
+from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
 PROCESSED = "processed"
@@ -310,19 +311,22 @@ def _reason_path(target: Path) -> Path:
 
 
 def _write_reason(target: Path, reason: str, name: str, digest: str, batch_id: int) -> None:
+    """A text file for people: the reason and the name are escaped (pipeline/terminal.py), so a
+    file's name cannot forge the lines below them."""
     if not reason:
         return
     moved = datetime.now(UTC).replace(microsecond=0).isoformat()
     atomic_write_text(_reason_path(target),
-                      f"{reason}\n\nfile: {name}\nsha256: {digest}\nbatch: {batch_id}\n"
-                      f"moved: {moved}\n")
+                      f"{shown(reason)}\n\nfile: {shown(name)}\nsha256: {digest}\n"
+                      f"batch: {batch_id}\nmoved: {moved}\n")
 
 
 def describe(item: Filed) -> str:
-    """One line for the terminal: the file, where it went, and why."""
-    where = f"{item.folder}/{item.path.name}"
+    """One line for the terminal: the file, where it went, and why (names escaped)."""
+    name, reason = shown(item.name), shown(item.reason)
+    where = f"{item.folder}/{shown(item.path.name)}"
     if item.folder == "inbox":
-        return f"{item.name}: left in the inbox: {item.reason}"
+        return f"{name}: left in the inbox: {reason}"
     if item.folder == PROCESSED and not item.reason:
-        return f"{item.name}: read in batch {item.batch_id}; moved to {where}"
-    return f"{item.name}: {item.reason}; moved to {where}"
+        return f"{name}: read in batch {item.batch_id}; moved to {where}"
+    return f"{name}: {reason}; moved to {where}"

@@ -1,12 +1,21 @@
-"""What the command line prints after a batch or an import: short, naming what needs a person."""
+"""What the command line prints after a batch or an import: short, naming what needs a person.
+
+File names, reasons (which embed file names) and the serials and form keys read off barcodes are
+shown escaped (pipeline/terminal.py): none of them can add a line to the summary. In Markdown they
+are also kept from adding structure (a link, an image, a code span of their own).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from pipeline.batch import BatchSummary
+from pipeline.terminal import shown
 
 OUTCOME_ORDER = ("identified", "duplicate", "unknown_form", "not_a_form", "unreadable", "blank")
+# What could start a link, an image, an HTML tag or entity, emphasis or a code span in a line.
+MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>&!|~])")
 
 
 def print_batch_summary(summary: BatchSummary, out: TextIO) -> None:
@@ -20,16 +29,16 @@ def print_batch_summary(summary: BatchSummary, out: TextIO) -> None:
     print(f"  answers read: {summary.answers}; flagged for review: {summary.flagged}", file=out)
     for line in summary.pages:
         if line.outcome != "identified":
-            print(f"  {line.file} p{line.index}: {line.outcome.replace('_', ' ')}"
-                  f" - {line.reason}", file=out)
+            print(f"  {shown(line.file)} p{line.index}: {line.outcome.replace('_', ' ')}"
+                  f" - {shown(line.reason)}", file=out)
     if summary.incomplete:
         print(f"  incomplete responses (a page not scanned yet): {len(summary.incomplete)}",
               file=out)
     for response in summary.incomplete:
         missing = ", ".join(str(n) for n in response.pages_missing)
         noun = "page" if len(response.pages_missing) == 1 else "pages"
-        print(f"  serial {response.serial} of {response.form_key}: {noun} {missing} missing",
-              file=out)
+        print(f"  serial {shown(response.serial)} of {shown(response.form_key)}: {noun} {missing} "
+              "missing", file=out)
 
 
 def outcome_rows(summary: BatchSummary) -> list[dict[str, str | int]]:
@@ -53,10 +62,11 @@ def batch_markdown(summary: BatchSummary) -> str:
     ]
     if summary.set_aside:
         lines += ["", "## Set aside", ""]
-        lines += [f"- `{item.path}`: {item.reason}" for item in summary.set_aside]
+        lines += [f"- {markdown_code(item.path)}: {markdown_text(item.reason)}"
+                  for item in summary.set_aside]
     if summary.incomplete:
         lines += ["", "## Incomplete responses (a page not scanned yet)", ""]
-        lines += [f"- serial {r.serial} of {r.form_key}: pages "
+        lines += [f"- serial {markdown_text(r.serial)} of {markdown_text(r.form_key)}: pages "
                   f"{', '.join(str(n) for n in r.pages_missing)} missing"
                   for r in summary.incomplete]
     lines += ["", "## Review queue", "",
@@ -65,3 +75,18 @@ def batch_markdown(summary: BatchSummary) -> str:
               "until decided)." if summary.flagged else
               "No answer of this batch waits for a person in the review queue."]
     return "\n".join(lines) + "\n"
+
+
+def markdown_text(text: str) -> str:
+    """Text that renders as itself in a Markdown line: escaped for the terminal (no line
+    breaks), and every character that could start inline Markdown or HTML backslash-escaped."""
+    return MARKDOWN_INLINE.sub(r"\\\1", shown(text))
+
+
+def markdown_code(text: str) -> str:
+    """Text as a code span, fenced by more backticks than it holds in a row (CommonMark), so a
+    backtick in a file name cannot end the span early."""
+    text = shown(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

@@ -150,3 +150,36 @@ def test_ingest_refuses_a_share_outside_0_to_1(capsys: pytest.CaptureFixture[str
         main(["ingest", str(tmp_path), "--audit-share", "1.5"])
     assert exited.value.code == ExitCode.USAGE
     assert "--audit-share: 1.5 is not between 0 and 1" in capsys.readouterr().err
+
+
+def test_a_file_name_cannot_forge_lines_of_the_batch_summary(
+    prefect_harness: None, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    built: tuple[Workspace, BuiltForm],
+) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    _, form = built
+    workspace = Workspace.resolve(tmp_path / "ws")
+    register_layout(workspace, form.layout)
+    name = "evil\nbatch 9: 99 files read\x1b[2J.pdf"
+    escaped = "evil\\nbatch 9: 99 files read\\x1b[2J.pdf"
+    (tmp_path / "letters").mkdir()
+    (tmp_path / "notes").mkdir()
+    letter = tmp_path / "letters" / name  # a real PDF, but no form on its page: reported
+    canvas = Canvas(str(letter))
+    canvas.drawString(72, 720, "Dear council, I have lost my questionnaire.")
+    canvas.save()
+    note = tmp_path / "notes" / name  # not a PDF at all: set aside
+    note.write_text("Dear council")
+    code, out, err = run(capsys, "--workspace", str(workspace.root), "ingest", str(letter),
+                         str(note))
+    assert code == ExitCode.FILES_SET_ASIDE
+    lines = out.splitlines()
+    assert len(lines) == 4, out
+    assert lines[0].startswith("batch ")
+    assert lines[0].endswith(": 1 files read, 0 already ingested, 1 set aside")
+    assert lines[1:3] == ["  pages: 1 (1 blank)", "  answers read: 0; flagged for review: 0"]
+    assert lines[3].startswith(f"  {escaped} p1: blank - ")
+    assert err == (f"papertwin: set aside: {tmp_path / 'notes'}/{escaped} is not a PDF, TIFF, "
+                   "PNG or JPEG file: check what was scanned\n")
+    assert "\x1b" not in out + err

@@ -152,9 +152,9 @@ def test_addressed_copies_keep_names_off_the_questionnaire(tmp_path: Path) -> No
                         Workspace.resolve(tmp_path / "ws"), recipients_file=recipients)
     assert built.contacts_path is not None
     assert built.contacts_path.read_text().splitlines() == [
-        "serial,name,address1,town,postcode,phone",
-        "000001,Mrs Ann Jones,12 Mill Lane,Millbrook,MB1 2AB,01234 567890",
-        "000002,Mr Dafydd ap Rhys,3 Station Road,Millbrook,MB2 9XY,",
+        '"serial","name","address1","town","postcode","phone"',
+        '"000001","Mrs Ann Jones","12 Mill Lane","Millbrook","MB1 2AB","01234 567890"',
+        '"000002","Mr Dafydd ap Rhys","3 Station Road","Millbrook","MB2 9XY",""',
     ]
     pages = page_texts(built.pdf_path)
     assert len(pages) == 2 * (1 + 1)  # a cover letter and the one-page form, per copy

@@ -2,7 +2,8 @@
 
 The contacts file and the store's contacts table are the only places a name meets a serial; the
 questionnaire pages carry the serial alone, and the address is printed on a separate cover letter
-that shows in the envelope's window.
+that shows in the envelope's window. The contacts file is opened in spreadsheets, so no field of
+it is a formula (pipeline/formulas.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import InputFileError
+from pipeline.formulas import CSV_QUOTING, neutral_row
 from pipeline.fsutil import atomic_write_text
 
 ADDRESS_COLUMNS = ("address", "address1", "address2", "address3", "address4", "address5",
@@ -64,8 +66,8 @@ def read_recipients(path: Path) -> list[Recipient]:
 def write_contacts(path: Path, serials: list[str], recipients: list[Recipient]) -> None:
     columns = list(dict.fromkeys(c for r in recipients for c in r.row))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["serial", *columns])
+    writer = csv.writer(out, lineterminator="\n", quoting=CSV_QUOTING)
+    writer.writerow(neutral_row(["serial", *columns]))
     for serial, recipient in zip(serials, recipients, strict=True):
-        writer.writerow([serial, *(recipient.row.get(c, "") for c in columns)])
+        writer.writerow(neutral_row([serial, *(recipient.row.get(c, "") for c in columns)]))
     atomic_write_text(path, out.getvalue())

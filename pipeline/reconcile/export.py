@@ -2,7 +2,9 @@
 
 CSV and Parquet get the codebook and summary as CSV files beside the dataset
 (`NAME.codebook.csv`, `NAME.summary.csv`); an XLSX workbook holds all three as sheets. Every file
-is written whole or not at all (temporary file, fsync, rename).
+is written whole or not at all (temporary file, fsync, rename). No cell of a CSV or XLSX file is
+a formula a spreadsheet would evaluate (pipeline/formulas.py), unless `raw` asks for CSV values
+exactly as stored; Parquet is typed data that no spreadsheet evaluates, and is written as it is.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from pipeline.errors import UsageError
+from pipeline.formulas import CSV_QUOTING, evaluable, neutral_frame
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
 
 ExportFormat = Literal["csv", "parquet", "xlsx"]
@@ -29,9 +37,9 @@ def companion_paths(path: Path) -> tuple[Path, Path]:
 
 def write_dataset(frame: pd.DataFrame, path: Path, fmt: str = "csv",
                   codebook: pd.DataFrame | None = None,
-                  summary: pd.DataFrame | None = None) -> list[Path]:
+                  summary: pd.DataFrame | None = None, raw: bool = False) -> list[Path]:
     """The dataset (every column text, as exported online), plus codebook and summary if given;
-    returns the paths written."""
+    returns the paths written. `raw` writes CSV values exactly, text marks left off."""
     if fmt not in FORMATS:
         raise UsageError(f"export format {fmt!r}: papertwin writes {', '.join(FORMATS)}")
     written = [path]
@@ -39,28 +47,64 @@ def write_dataset(frame: pd.DataFrame, path: Path, fmt: str = "csv",
         if len(frame) > XLSX_MAX_ROWS:
             raise UsageError(f"{len(frame)} responses do not fit in one XLSX sheet "
                              f"({XLSX_MAX_ROWS} rows at most): export CSV or Parquet")
-        atomic_write_bytes(path, _xlsx_bytes({"dataset": frame, "codebook": codebook,
-                                              "summary": summary}))
+        atomic_write_bytes(path, xlsx_bytes({"dataset": frame, "codebook": codebook,
+                                             "summary": summary}))
         return written
     if fmt == "parquet":
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
         atomic_write_bytes(path, buffer.getvalue())
     else:
-        atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(path, csv_text(frame, raw))
     codebook_path, summary_path = companion_paths(path)
     for table, target in ((codebook, codebook_path), (summary, summary_path)):
         if table is not None:
-            atomic_write_text(target, table.to_csv(index=False, lineterminator="\n"))
+            atomic_write_text(target, csv_text(table, raw))
             written.append(target)
     return written
 
 
-def _xlsx_bytes(sheets: dict[str, pd.DataFrame | None]) -> bytes:
+def csv_text(table: pd.DataFrame, raw: bool = False) -> str:
+    """A table as CSV that no spreadsheet evaluates; `raw`: the values exactly, quoted only
+    where CSV needs it."""
+    if raw:
+        return table.to_csv(index=False, lineterminator="\n")
+    return neutral_frame(table).to_csv(index=False, lineterminator="\n", quoting=CSV_QUOTING)
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame | None]) -> bytes:
+    """A workbook with a sheet per table, header row frozen. Text goes in string cells with its
+    value exact: what a spreadsheet would evaluate (or read as an error code) is a string cell
+    styled `quotePrefix`, never a formula, so it stays text when someone edits it."""
+    workbook = Workbook(write_only=True)
+    for name, table in sheets.items():
+        if table is None:
+            continue
+        sheet = workbook.create_sheet(name)
+        sheet.freeze_panes = "A2"
+        sheet.append([_header_cell(sheet, label) for label in table.columns])
+        for row in table.itertuples(index=False, name=None):
+            sheet.append([_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, table in sheets.items():
-            if table is not None:
-                table.to_excel(writer, sheet_name=name, index=False)
-                writer.sheets[name].freeze_panes = "A2"
+    workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _header_cell(sheet: WriteOnlyWorksheet, label: object) -> Cell:
+    cell = _text_cell(sheet, str(label))
+    cell.font = Font(bold=True)
+    return cell
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: object) -> object:
+    if isinstance(value, str) and (evaluable(value) or value in ERROR_CODES):
+        return _text_cell(sheet, value)
+    return value
+
+
+def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> Cell:
+    cell = WriteOnlyCell(sheet, text)
+    cell.data_type = "s"  # openpyxl makes any text beginning with "=" a formula
+    if evaluable(text) or text in ERROR_CODES:
+        cell.quotePrefix = True
+    return cell

@@ -28,6 +28,7 @@ class ExportOptions:
     match_file: Path | None = None  # online responses matched to paper ones by hand
     split_multiple: bool = False  # add name/choice 0/1 columns for multiple choices
     with_contacts: bool = False  # join the addressed mailing's contact details (not pseudonymous)
+    raw: bool = False  # CSV values exactly, without the text mark before would-be formulas
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         frame = with_contacts(frame, contacts)
     written = write_dataset(frame, out, fmt,
                             codebook(questionnaire, dataset.online_columns, dataset.online_only),
-                            summary(questionnaire, dual.frame))
+                            summary(questionnaire, dual.frame), raw=options.raw)
     counts = frame["channel"].value_counts().to_dict()
     return ExportSummary(
         path=out,

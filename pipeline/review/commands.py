@@ -11,6 +11,7 @@ import sys
 from pipeline.errors import UsageError
 from pipeline.review.accounts import add_user, list_users, set_disabled, set_password
 from pipeline.store.store import Store
+from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
 
@@ -33,7 +34,7 @@ def run_review(args: argparse.Namespace, workspace: Workspace) -> int:
         store.close()
     _check_free(args.host, args.port)
     app = create_app(Settings(workspace, secure_cookies=not args.insecure_cookies))
-    print(f"papertwin review: http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    print(f"papertwin review: http://{shown(args.host)}:{args.port}/ (Ctrl-C stops it)")
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
                     proxy_headers=not loopback, server_header=False)
@@ -60,17 +61,17 @@ def run_users(args: argparse.Namespace, workspace: Workspace) -> int:
     try:
         if args.users_verb == "add":
             user = add_user(store, args.name, _password(args.password_stdin), args.role)
-            print(f"added {user.name} ({user.role})")
+            print(f"added {shown(user.name)} ({user.role})")
         elif args.users_verb == "password":
             set_password(store, args.name, _password(args.password_stdin))
-            print(f"new password for {args.name}; their sessions have ended")
+            print(f"new password for {shown(args.name)}; their sessions have ended")
         elif args.users_verb == "list":
             for user in list_users(store):
                 state = " (disabled)" if user.disabled else ""
-                print(f"{user.name}\t{user.role}{state}\tsince {user.created_at}")
+                print(f"{shown(user.name)}\t{user.role}{state}\tsince {user.created_at}")
         elif args.users_verb in ("disable", "enable"):
             set_disabled(store, args.name, args.users_verb == "disable")
-            print(f"{args.name} {args.users_verb}d")
+            print(f"{shown(args.name)} {args.users_verb}d")
         else:
             raise UsageError(f"unknown users action {args.users_verb}")
     finally:
