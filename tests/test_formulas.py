@@ -21,6 +21,7 @@ from pipeline.cli import main
 from pipeline.forms.build import build_forms
 from pipeline.formulas import evaluable, neutral_frame, neutral_text
 from pipeline.read.results import Answer
+from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.steps import import_online_export
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -202,3 +203,15 @@ def test_the_contacts_file_of_an_addressed_mailing_holds_no_formula(tmp_path: Pa
     assert not any(spreadsheet_would_evaluate(field) for row in rows for field in row)
     text = io.StringIO(built.contacts_path.read_text(encoding="utf-8"))
     assert next(text).startswith('"serial","name",')
+
+
+def test_control_characters_that_xlsx_cannot_hold_are_written_as_escapes(tmp_path: Path) -> None:
+    """An escape sequence typed online or a stray byte read by OCR: the workbook is still
+    written, the character shown as on the terminal, and the rest of the value exact."""
+    frame = pd.DataFrame({"response_id": ["r-1", "r-2"],
+                          "comments": ["clear\x1b[2Jscreen", "=1+1\x00"]})
+    out = tmp_path / "d.xlsx"
+    write_dataset(frame, out, "xlsx")
+    sheet = load_workbook(out)["dataset"]
+    assert [c.value for c in sheet["B"]] == ["comments", "clear\\x1b[2Jscreen", "=1+1\\x00"]
+    assert sheet["B3"].data_type == "s" and sheet["B3"].quotePrefix

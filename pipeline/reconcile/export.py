@@ -16,13 +16,14 @@ from typing import Literal
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from pipeline.errors import UsageError
 from pipeline.formulas import CSV_QUOTING, evaluable, neutral_frame
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
+from pipeline.terminal import shown
 
 ExportFormat = Literal["csv", "parquet", "xlsx"]
 FORMATS: tuple[ExportFormat, ...] = ("csv", "parquet", "xlsx")
@@ -97,12 +98,22 @@ def _header_cell(sheet: WriteOnlyWorksheet, label: object) -> Cell:
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: object) -> object:
-    if isinstance(value, str) and (evaluable(value) or value in ERROR_CODES):
-        return _text_cell(sheet, value)
+    if isinstance(value, str):
+        value = _xml_safe(value)
+        if evaluable(value) or value in ERROR_CODES:
+            return _text_cell(sheet, value)
     return value
 
 
+def _xml_safe(text: str) -> str:
+    """XLSX cannot hold most control characters (an escape sequence typed online, a stray byte
+    read by OCR): they are written as visible escapes (`\x1b`), as on the terminal, rather than
+    the whole export refused."""
+    return str(ILLEGAL_CHARACTERS_RE.sub(lambda found: shown(found.group()), text))
+
+
 def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> Cell:
+    text = _xml_safe(text)
     cell = WriteOnlyCell(sheet, text)
     cell.data_type = "s"  # openpyxl makes any text beginning with "=" a formula
     if evaluable(text) or text in ERROR_CODES:
