@@ -185,3 +185,13 @@ dual_decisions = Table(
     Column("why", Text, nullable=False),
     Index("dual_decisions_by_pair", "paper_response_id", "online_response_id"),
 )
+
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # SHA-256 of the name as typed, trimmed and case-folded: a password typed into the name box
+    # by mistake is not kept in the store.
+    Column("name_key", String(64), nullable=False),
+    Column("attempted_at", String(32), nullable=False),
+    Index("login_attempts_by_name", "name_key", "attempted_at"),
+)
