@@ -16,13 +16,13 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.errors import PapertwinError, UsageError
 from pipeline.forms.manifest import Layout
 from pipeline.review import dual_routes, page_routes
-from pipeline.review.accounts import Session, check_login, close_session, open_session
+from pipeline.review.accounts import Session, close_session, open_session
+from pipeline.review.passwords import TryLater, check_password, password_slots
 from pipeline.review.queue import (
     FieldItem,
     batch_overview,
@@ -36,7 +36,6 @@ from pipeline.review.queue import (
     refer,
     reviewer_rates,
 )
-from pipeline.review.throttle import LoginThrottle
 from pipeline.review.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -44,6 +43,7 @@ from pipeline.review.web import (
     Settings,
     checked_form,
     layouts_of,
+    password_slots_of,
     render,
     safe_next,
     security_headers,
@@ -67,6 +67,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = Store.open(settings.workspace.store_url)
+        app.state.password_slots = password_slots(settings.password_checks,
+                                                  settings.password_wait_seconds)
         try:
             yield
         finally:
@@ -76,7 +78,6 @@ def create_app(settings: Settings) -> FastAPI:
                   openapi_url=None)
     app.state.settings = settings
     app.state.templates = templates()
-    app.state.throttle = LoginThrottle()
     app.middleware("http")(security_headers)
     app.add_exception_handler(NeedsLogin, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
@@ -105,20 +106,15 @@ def _login_routes(app: FastAPI) -> None:
         if not expected or not secrets.compare_digest(values.get("csrf", ""), expected):
             raise HTTPException(403, "the login form's security token is missing or stale: "
                                      "reload the page and try again")
-        name = values.get("name", "")
-        throttle: LoginThrottle = request.app.state.throttle
-        wait = throttle.wait_seconds(name)
-        if wait > 0:
-            return _login_form(request, target, f"Too many wrong passwords for {name}: try "
-                                                f"again in {max(1, round(wait / 60))} minutes, "
-                                                "or ask a supervisor.", status=429)
-        # Hashing takes tens of milliseconds: off the event loop, so other pages do not wait.
-        user = await run_in_threadpool(check_login, store_of(request), name,
-                                       values.get("password", ""))
+        try:
+            user = await check_password(store_of(request), password_slots_of(request),
+                                        values.get("name", ""), values.get("password", ""))
+        except TryLater as exc:
+            refused = _login_form(request, target, str(exc), status=429)
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
         if user is None:
-            throttle.failed(name)
             return _login_form(request, target, "Wrong name or password.", status=401)
-        throttle.succeeded(name)
         token, _ = open_session(store_of(request), user)
         response = see_other(target)
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
@@ -155,13 +151,18 @@ async def _error_page(request: Request, exc: Exception) -> Response:
     """An error as a page a person can act on; a papertwin error says what to do instead."""
     if isinstance(exc, StarletteHTTPException):
         status, detail = exc.status_code, str(exc.detail)
+    elif isinstance(exc, TryLater):
+        status, detail = 429, str(exc)
     else:
         status, detail = (400 if isinstance(exc, UsageError) else 409), str(exc)
     current = None
     with suppress(NeedsLogin):
         current = session(request)
-    return render(request, "error.html", current, status=status, status_code=status,
+    page = render(request, "error.html", current, status=status, status_code=status,
                   detail=detail)
+    if isinstance(exc, TryLater):
+        page.headers["Retry-After"] = str(exc.retry_after)
+    return page
 
 
 def _quoted(text: str) -> str:

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.review.accounts import Session, session_of, tokens_match
+from pipeline.review.passwords import PasswordSlots
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
@@ -32,6 +33,9 @@ LOGIN_COOKIE = "papertwin_login"  # the login form's CSRF token, before there is
 class Settings:
     workspace: Workspace
     secure_cookies: bool = True  # False only for plain HTTP beyond loopback in a test
+    # Password hashes at once (each takes 64 MiB), and how long a login waits for its turn.
+    password_checks: int = 1
+    password_wait_seconds: float = 5.0
 
 
 class NeedsLogin(Exception):
@@ -55,6 +59,11 @@ def store_of(request: Request) -> Store:
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def password_slots_of(request: Request) -> PasswordSlots:
+    slots: PasswordSlots = request.app.state.password_slots
+    return slots
 
 
 def layouts_of(request: Request) -> dict[str, Layout]:
