@@ -15,13 +15,22 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pipeline.errors import PapertwinError, UsageError
+from pipeline.errors import NotFoundError, PapertwinError, UsageError
 from pipeline.forms.manifest import Layout
 from pipeline.review import dual_routes, page_routes
 from pipeline.review.accounts import Session, close_session, open_session
+from pipeline.review.params import (
+    AnswerKeyText,
+    BatchId,
+    FormKey,
+    QueryText,
+    QuestionName,
+    Serial,
+)
 from pipeline.review.passwords import TryLater, check_password, password_slots
 from pipeline.review.queue import (
     FieldItem,
@@ -80,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = templates()
     app.middleware("http")(security_headers)
     app.add_exception_handler(NeedsLogin, _to_login)
+    app.add_exception_handler(RequestValidationError, _no_such_address)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_exception_handler(PapertwinError, _error_page)
     _login_routes(app)
@@ -147,12 +157,22 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
     return see_other(f"/login?next={_quoted(target)}")
 
 
+async def _no_such_address(request: Request, exc: Exception) -> Response:
+    """An id the address gives that the app cannot hold (params.py) names nothing here."""
+    wrong = sorted({str(e["loc"][-1]) for e in exc.errors()}
+                   if isinstance(exc, RequestValidationError) else set())
+    return await _error_page(request, StarletteHTTPException(
+        404, f"nothing here has that {' or '.join(wrong) or 'address'}: check the link"))
+
+
 async def _error_page(request: Request, exc: Exception) -> Response:
     """An error as a page a person can act on; a papertwin error says what to do instead."""
     if isinstance(exc, StarletteHTTPException):
         status, detail = exc.status_code, str(exc.detail)
     elif isinstance(exc, TryLater):
         status, detail = 429, str(exc)
+    elif isinstance(exc, NotFoundError):
+        status, detail = 404, str(exc)
     else:
         status, detail = (400 if isinstance(exc, UsageError) else 409), str(exc)
     current = None
@@ -191,9 +211,9 @@ def _field_routes(app: FastAPI) -> None:
                       labels=_question_labels(layouts))
 
     @app.get("/fields/next")
-    def next_field(request: Request, current: Current, after: str = "", queue: str = "",
-                   batch: int | None = None, question: str = "",
-                   from_batch: int | None = None) -> Response:
+    def next_field(request: Request, current: Current, after: AnswerKeyText = "",
+                   queue: QueryText = "", batch: BatchId = None, question: QueryText = "",
+                   from_batch: BatchId = None) -> Response:
         referred = queue == "referred"
         if referred and not current.user.supervises:
             raise HTTPException(403, "referred answers are for supervisors")
@@ -213,16 +233,17 @@ def _field_routes(app: FastAPI) -> None:
         return see_other(_key_url(item.key, queue))
 
     @app.get("/fields/{form_key}/{serial}/{question}", response_class=HTMLResponse)
-    def field_view(request: Request, current: Current, form_key: str, serial: str,
-                   question: str, queue: str = "", problem: str = "") -> Response:
+    def field_view(request: Request, current: Current, form_key: FormKey, serial: Serial,
+                   question: QuestionName, queue: QueryText = "",
+                   problem: str = "") -> Response:
         layouts = layouts_of(request)
         layout = _layout(layouts, form_key)
         item = field_item(store_of(request), layouts, (form_key, serial, question))
         return _field_page(request, current, layout, item, queue, problem)
 
     @app.get("/fields/{form_key}/{serial}/{question}/crop.png")
-    def field_crop(request: Request, current: Current, form_key: str, serial: str,
-                   question: str) -> Response:
+    def field_crop(request: Request, current: Current, form_key: FormKey, serial: Serial,
+                   question: QuestionName) -> Response:
         item = field_item(store_of(request), layouts_of(request), (form_key, serial, question))
         crops = settings_of(request).workspace.crops_dir.resolve()
         if not item.crop_path:
@@ -234,8 +255,8 @@ def _field_routes(app: FastAPI) -> None:
                             headers={"Cache-Control": "private, max-age=3600"})
 
     @app.post("/fields/{form_key}/{serial}/{question}")
-    async def field_decision(request: Request, current: Current, form_key: str, serial: str,
-                             question: str) -> Response:
+    async def field_decision(request: Request, current: Current, form_key: FormKey,
+                             serial: Serial, question: QuestionName) -> Response:
         form = await checked_form(request, current)
         layouts = layouts_of(request)
         layout = _layout(layouts, form_key)
