@@ -62,6 +62,7 @@ from pipeline.review.web import (
     store_of,
     supervisor,
     templates,
+    trusted_hosts,
 )
 from pipeline.store.review import AnswerKey
 from pipeline.store.store import Store
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.templates = templates()
     app.middleware("http")(security_headers)
+    app.middleware("http")(trusted_hosts)  # added last: runs first
     app.add_exception_handler(NeedsLogin, _to_login)
     app.add_exception_handler(RequestValidationError, _no_such_address)
     app.add_exception_handler(StarletteHTTPException, _error_page)
