@@ -168,17 +168,25 @@ def _post_login(client: httpx.Client, form: tuple[str, str], name: str,
                        headers={"Cookie": f"papertwin_login={cookie}"})
 
 
-def _burst(url: str, guesses: list[tuple[str, str]]) -> list[int]:
+def _burst(url: str, guesses: list[tuple[str, str]]) -> list[str]:
     """Every (name, password) posted at the same moment, each from a client of its own that has
-    fetched the login form first; the status of each answer."""
+    fetched the login form first; how each was answered: "303" (logged in), "401" (checked,
+    wrong), "429 throttled" (too many for the name) or "429 busy" (no turn to check it)."""
     barrier = threading.Barrier(len(guesses))
 
-    def guess(name_password: tuple[str, str]) -> int:
+    def guess(name_password: tuple[str, str]) -> str:
         name, password = name_password
         with httpx.Client(base_url=url, timeout=120) as client:
             form = _login_form(client)
             barrier.wait()
-            return _post_login(client, form, name, password).status_code
+            answer = _post_login(client, form, name, password)
+        if answer.status_code != 429:
+            return str(answer.status_code)
+        assert int(answer.headers["Retry-After"]) >= 1
+        if f"Too many wrong passwords for {name}: try again in " in answer.text:
+            return "429 throttled"
+        assert "Many people are logging in at this moment" in answer.text, answer.text
+        return "429 busy"
 
     with ThreadPoolExecutor(len(guesses)) as pool:
         return list(pool.map(guess, guesses))
@@ -193,17 +201,21 @@ def _kib(pid: int, field: str) -> int:
 
 @pytest.mark.slow
 def test_thirty_guesses_at_once_check_at_most_five_passwords(tmp_path: Path) -> None:
-    """30 wrong passwords for one name posted at the same moment: no more than 5 are checked
-    (401), the rest wait (429), and the right password right after them does not get in."""
+    """30 wrong passwords for one name posted at the same moment: 5 are counted and checked
+    (401), 25 wait (429), and the right password right after them does not get in."""
     workspace = _workspace_with_rita(tmp_path)
     with review_process(workspace) as server:
-        statuses = _burst(server.url, [("rita", f"guess {n}") for n in range(30)])
-        checked = statuses.count(401)
-        assert set(statuses) <= {401, 429}, statuses
-        assert 1 <= checked <= 5 and statuses.count(429) == 30 - checked, statuses
+        answers = _burst(server.url, [("rita", f"guess {n}") for n in range(30)])
+        # 5 checks counted; each waits its turn to be hashed (a few tenths of a second, one at
+        # a time), well within the 5 seconds a login waits, on a machine not badly overloaded.
+        assert answers.count("429 throttled") == 25, answers
+        assert answers.count("401") + answers.count("429 busy") == 5, answers
         with httpx.Client(base_url=server.url) as client:
             right = _login(client, "rita", PASSWORD)
-        assert right.status_code == 429 and "Too many wrong passwords" in right.text
+        if "429 busy" in answers:  # a guess never checked gave its count back: one more check
+            assert right.status_code == 303, answers
+        else:
+            assert right.status_code == 429 and "Too many wrong passwords" in right.text
     assert "Traceback" not in server.log.read_text()
 
 
@@ -219,12 +231,14 @@ def test_fifty_logins_at_once_leave_memory_flat(tmp_path: Path) -> None:
         # VmHWM is the peak since the process started: start it again from here.
         Path(f"/proc/{server.pid}/clear_refs").write_text("5")
         started = time.monotonic()
-        statuses = _burst(server.url, [(f"guesser {n}", f"guess {n}") for n in range(50)])
+        answers = _burst(server.url, [(f"guesser {n}", f"guess {n}") for n in range(50)])
         seconds = time.monotonic() - started
         peak = _kib(server.pid, "VmHWM")
+        with server.log.open() as log:
+            assert "Traceback" not in log.read()
     print(f"\nidle {idle / 1024:.0f} MB, peak {peak / 1024:.0f} MB during 50 logins at once "
-          f"in {seconds:.1f} s; {statuses.count(401)} checked, {statuses.count(429)} told to "
-          "wait")
-    assert set(statuses) <= {401, 429}, statuses
-    assert statuses.count(401) >= 1
+          f"in {seconds:.1f} s; {answers.count('401')} checked, {answers.count('429 busy')} "
+          "told to try again")
+    assert set(answers) <= {"401", "429 busy"}, answers
+    assert answers.count("401") >= 1
     assert (peak - idle) * 1024 < 100 * MiB, (idle, peak)
