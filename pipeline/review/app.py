@@ -161,10 +161,10 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
 
 async def _no_such_address(request: Request, exc: Exception) -> Response:
     """An id the address gives that the app cannot hold (params.py) names nothing here."""
-    wrong = sorted({str(e["loc"][-1]) for e in exc.errors()}
+    wrong = sorted({str(e["loc"][-1]).replace("_", " ") for e in exc.errors()}
                    if isinstance(exc, RequestValidationError) else set())
     return await _error_page(request, StarletteHTTPException(
-        404, f"nothing here has that {' or '.join(wrong) or 'address'}: check the link"))
+        404, f"there is no such {' or '.join(wrong) or 'page'} here: check the link"))
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:
