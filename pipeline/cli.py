@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; anything else belongs "
                              "behind a TLS proxy)")
+    review.add_argument("--allowed-host", action="append", default=[], metavar="NAME[:PORT]",
+                        help="also answer to this host name, as people type it (the name of a "
+                             "TLS proxy in front of the app); any port unless one is given; "
+                             "repeatable. Always answered: --host and localhost, 127.0.0.1, "
+                             "[::1], on --port")
     review.add_argument("--insecure-cookies", action="store_true",
                         help="send the session cookie over plain HTTP to a host other than "
                              "this machine (never in production)")

@@ -106,3 +106,7 @@ class FilesSetAsideError(PapertwinError):
     """Some input files could not be read; the rest were ingested."""
 
     exit_code = ExitCode.FILES_SET_ASIDE
+
+
+class NotFoundError(WorkspaceError):
+    """What was asked for by its id (a page, an answer, a form) is not in the workspace."""

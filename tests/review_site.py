@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
+import httpx
 import img2pdf
 import numpy as np
 import uvicorn
@@ -131,11 +136,53 @@ def make_site(root: Path) -> Site:
                 online_twin)
 
 
-def serve(site: Site) -> Iterator[Site]:
-    """The app on a free loopback port for as long as the caller holds it."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ReviewProcess:
+    url: str
+    port: int
+    pid: int
+    log: Path  # what the process wrote to stdout and stderr
+
+
+@contextmanager
+def review_process(workspace: Workspace, *options: str) -> Iterator[ReviewProcess]:
+    """`papertwin review` in a process of its own on a free loopback port, as a mailroom runs
+    it, until the caller lets go."""
+    port = free_port()
+    env = {**os.environ, "PAPERTWIN_HOME": str(workspace.root)}
+    env.pop("PAPERTWIN_STORE_URL", None)
+    log = workspace.root.parent / f"review-{port}.log"
+    with log.open("w") as output:
+        server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "review", "--port",
+                                   str(port), *options], env=env, stdout=output,
+                                  stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/login")
+                break
+            except httpx.ConnectError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield ReviewProcess(url, port, server.pid, log)
+    finally:
+        if server.poll() is None:
+            server.terminate()
+        server.wait(timeout=30)
+
+
+def serve(site: Site) -> Iterator[Site]:
+    """The app on a free loopback port for as long as the caller holds it."""
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(Settings(site.workspace)),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

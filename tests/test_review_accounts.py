@@ -4,12 +4,9 @@ and the queue's arithmetic, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,11 +30,11 @@ from pipeline.review.accounts import (
 from pipeline.review.app import create_app
 from pipeline.review.dual import record_dual_decision
 from pipeline.review.queue import FieldItem, next_item, reviewer_rates
-from pipeline.review.throttle import LoginThrottle
 from pipeline.review.web import Settings
 from pipeline.store import schema
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
+from tests.review_site import review_process
 
 PASSWORD = "a long enough password"
 
@@ -115,30 +112,11 @@ def test_the_users_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_papertwin_review_serves_the_login_page_on_loopback(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PAPERTWIN_HOME": str(tmp_path / "ws")}
-    env.pop("PAPERTWIN_STORE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "review", "--port",
-                               str(port)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True)
-                break
-            except httpx.ConnectError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with review_process(Workspace.resolve(tmp_path / "ws")) as server:
+        response = httpx.get(f"{server.url}/", follow_redirects=True)
         assert response.status_code == 200 and 'action="/login"' in response.text
         assert response.url.path == "/login"
-    finally:
-        server.terminate()
-        _, err = server.communicate(timeout=30)
-    assert "nobody can log in yet" in err
+    assert "nobody can log in yet" in server.log.read_text()
 
 
 def _item(serial: str) -> FieldItem:
@@ -194,20 +172,6 @@ def test_a_name_that_keeps_failing_waits(tmp_path: Path) -> None:
         refused = _login(client, "rita", PASSWORD)
         assert refused.status_code == 429 and "Too many wrong passwords" in refused.text
         assert _login(client, "sam", PASSWORD).status_code == 303
-
-
-def test_the_wait_ends_a_quarter_of_an_hour_after_the_first_failure() -> None:
-    now = [1000.0]
-    throttle = LoginThrottle(clock=lambda: now[0])
-    for _ in range(5):
-        throttle.failed("Rita")
-        now[0] += 60
-    assert throttle.wait_seconds("rita ") == pytest.approx(15 * 60 - 5 * 60)
-    now[0] += 15 * 60 - 5 * 60
-    assert throttle.wait_seconds("rita") == 0.0
-    throttle.failed("rita")
-    throttle.succeeded("rita")
-    assert throttle.wait_seconds("rita") == 0.0
 
 
 def test_a_port_in_use_is_said_plainly(tmp_path: Path,

@@ -3,6 +3,8 @@
 Passwords are kept only as argon2id hashes. A session cookie carries a random token; the store
 keeps its SHA-256, so a copy of the store lets nobody in, and a session ends on the server when a
 person logs out or it expires. Each session has its own CSRF token, which every form posts back.
+The web app checks a password only through passwords.check_password, which counts the check
+and bounds how many hashes run at once; check_login here is the bare check beneath it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import delete, insert, select, update
 
 from pipeline.errors import UsageError
@@ -28,8 +31,16 @@ SEES_CONTACTS: frozenset[Role] = frozenset({"supervisor", "admin"})
 SUPERVISES: frozenset[Role] = frozenset({"supervisor", "admin"})
 MIN_PASSWORD = 10
 SESSION_HOURS = 12  # a working day; a person logs in again the next morning
-# Hashing a password on an unknown name too keeps a wrong name as slow as a wrong password.
-_UNKNOWN_USER_HASH = PasswordHasher().hash("papertwin: no such user")
+# Checked against a password given with an unknown name, so that a wrong name takes as long as a
+# wrong password. Made with HASH_PARAMETERS from a random password nobody kept (a test checks
+# that the parameters agree).
+UNKNOWN_USER_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$HBbIhM5I+6q0d8puUe01pw$"
+                     "E6d06TMAJ3I60rMWZ1J9vmJew7q2P6Qf+DThSDvn8b8")
+# RFC 9106's second recommended choice (argon2id, 3 passes over 64 MiB, 4 lanes): stated here
+# rather than taken from argon2-cffi's default, so that a new version of the library does not
+# quietly re-hash every password. A hash made with other parameters still verifies, and is made
+# again with these at its owner's next good login.
+HASH_PARAMETERS = RFC_9106_LOW_MEMORY
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ def add_user(store: Store, name: str, password: str, role: str) -> User:
                              "to change the password")
         created = now_iso()
         conn.execute(insert(schema.users).values(
-            name=name, password_hash=PasswordHasher().hash(password), role=checked,
+            name=name, password_hash=password_hasher().hash(password), role=checked,
             created_at=created, disabled=False))
     return User(name, checked, created)
 
@@ -84,7 +95,7 @@ def set_password(store: Store, name: str, password: str) -> None:
     _check_password(password)
     with store.engine.begin() as conn:
         changed = conn.execute(update(schema.users).where(schema.users.c.name == name)
-                               .values(password_hash=PasswordHasher().hash(password))).rowcount
+                               .values(password_hash=password_hasher().hash(password))).rowcount
         if not changed:
             raise UsageError(f"no user {name!r}: 'papertwin users list' shows who there is")
         conn.execute(delete(schema.sessions).where(schema.sessions.c.user_name == name))
@@ -108,14 +119,19 @@ def list_users(store: Store) -> list[User]:
                 for r in conn.execute(select(t).order_by(t.c.name))]
 
 
+def password_hasher() -> PasswordHasher:
+    return PasswordHasher.from_parameters(HASH_PARAMETERS)
+
+
 def check_login(store: Store, name: str, password: str) -> User | None:
-    """The user, if the name and password match an enabled account; None otherwise."""
+    """The user, if the name and password match an enabled account; None otherwise. Takes one
+    argon2 hash's time and memory (two when it upgrades an old hash)."""
     t = schema.users
     with store.engine.connect() as conn:
         row = conn.execute(select(t).where(t.c.name == name.strip())).first()
-    hasher = PasswordHasher()
+    hasher = password_hasher()
     try:
-        hasher.verify(row.password_hash if row is not None else _UNKNOWN_USER_HASH, password)
+        hasher.verify(row.password_hash if row is not None else UNKNOWN_USER_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None or row.disabled:

@@ -15,14 +15,23 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pipeline.errors import PapertwinError, UsageError
+from pipeline.errors import NotFoundError, PapertwinError, UsageError
 from pipeline.forms.manifest import Layout
 from pipeline.review import dual_routes, page_routes
-from pipeline.review.accounts import Session, check_login, close_session, open_session
+from pipeline.review.accounts import Session, close_session, open_session
+from pipeline.review.params import (
+    AnswerKeyText,
+    BatchId,
+    FormKey,
+    QueryText,
+    QuestionName,
+    Serial,
+)
+from pipeline.review.passwords import TryLater, check_password, password_slots
 from pipeline.review.queue import (
     FieldItem,
     batch_overview,
@@ -36,7 +45,6 @@ from pipeline.review.queue import (
     refer,
     reviewer_rates,
 )
-from pipeline.review.throttle import LoginThrottle
 from pipeline.review.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -44,6 +52,7 @@ from pipeline.review.web import (
     Settings,
     checked_form,
     layouts_of,
+    password_slots_of,
     render,
     safe_next,
     security_headers,
@@ -53,6 +62,7 @@ from pipeline.review.web import (
     store_of,
     supervisor,
     templates,
+    trusted_hosts,
 )
 from pipeline.store.review import AnswerKey
 from pipeline.store.store import Store
@@ -67,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = Store.open(settings.workspace.store_url)
+        app.state.password_slots = password_slots(settings.password_checks,
+                                                  settings.password_wait_seconds)
         try:
             yield
         finally:
@@ -76,9 +88,10 @@ def create_app(settings: Settings) -> FastAPI:
                   openapi_url=None)
     app.state.settings = settings
     app.state.templates = templates()
-    app.state.throttle = LoginThrottle()
     app.middleware("http")(security_headers)
+    app.middleware("http")(trusted_hosts)  # added last: runs first
     app.add_exception_handler(NeedsLogin, _to_login)
+    app.add_exception_handler(RequestValidationError, _no_such_address)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_exception_handler(PapertwinError, _error_page)
     _login_routes(app)
@@ -105,20 +118,15 @@ def _login_routes(app: FastAPI) -> None:
         if not expected or not secrets.compare_digest(values.get("csrf", ""), expected):
             raise HTTPException(403, "the login form's security token is missing or stale: "
                                      "reload the page and try again")
-        name = values.get("name", "")
-        throttle: LoginThrottle = request.app.state.throttle
-        wait = throttle.wait_seconds(name)
-        if wait > 0:
-            return _login_form(request, target, f"Too many wrong passwords for {name}: try "
-                                                f"again in {max(1, round(wait / 60))} minutes, "
-                                                "or ask a supervisor.", status=429)
-        # Hashing takes tens of milliseconds: off the event loop, so other pages do not wait.
-        user = await run_in_threadpool(check_login, store_of(request), name,
-                                       values.get("password", ""))
+        try:
+            user = await check_password(store_of(request), password_slots_of(request),
+                                        values.get("name", ""), values.get("password", ""))
+        except TryLater as exc:
+            refused = _login_form(request, target, str(exc), status=429)
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
         if user is None:
-            throttle.failed(name)
             return _login_form(request, target, "Wrong name or password.", status=401)
-        throttle.succeeded(name)
         token, _ = open_session(store_of(request), user)
         response = see_other(target)
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
@@ -151,17 +159,32 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
     return see_other(f"/login?next={_quoted(target)}")
 
 
+async def _no_such_address(request: Request, exc: Exception) -> Response:
+    """An id the address gives that the app cannot hold (params.py) names nothing here."""
+    wrong = sorted({str(e["loc"][-1]).replace("_", " ") for e in exc.errors()}
+                   if isinstance(exc, RequestValidationError) else set())
+    return await _error_page(request, StarletteHTTPException(
+        404, f"there is no such {' or '.join(wrong) or 'page'} here: check the link"))
+
+
 async def _error_page(request: Request, exc: Exception) -> Response:
     """An error as a page a person can act on; a papertwin error says what to do instead."""
     if isinstance(exc, StarletteHTTPException):
         status, detail = exc.status_code, str(exc.detail)
+    elif isinstance(exc, TryLater):
+        status, detail = 429, str(exc)
+    elif isinstance(exc, NotFoundError):
+        status, detail = 404, str(exc)
     else:
         status, detail = (400 if isinstance(exc, UsageError) else 409), str(exc)
     current = None
     with suppress(NeedsLogin):
         current = session(request)
-    return render(request, "error.html", current, status=status, status_code=status,
+    page = render(request, "error.html", current, status=status, status_code=status,
                   detail=detail)
+    if isinstance(exc, TryLater):
+        page.headers["Retry-After"] = str(exc.retry_after)
+    return page
 
 
 def _quoted(text: str) -> str:
@@ -190,9 +213,9 @@ def _field_routes(app: FastAPI) -> None:
                       labels=_question_labels(layouts))
 
     @app.get("/fields/next")
-    def next_field(request: Request, current: Current, after: str = "", queue: str = "",
-                   batch: int | None = None, question: str = "",
-                   from_batch: int | None = None) -> Response:
+    def next_field(request: Request, current: Current, after: AnswerKeyText = "",
+                   queue: QueryText = "", batch: BatchId = None, question: QueryText = "",
+                   from_batch: BatchId = None) -> Response:
         referred = queue == "referred"
         if referred and not current.user.supervises:
             raise HTTPException(403, "referred answers are for supervisors")
@@ -212,16 +235,17 @@ def _field_routes(app: FastAPI) -> None:
         return see_other(_key_url(item.key, queue))
 
     @app.get("/fields/{form_key}/{serial}/{question}", response_class=HTMLResponse)
-    def field_view(request: Request, current: Current, form_key: str, serial: str,
-                   question: str, queue: str = "", problem: str = "") -> Response:
+    def field_view(request: Request, current: Current, form_key: FormKey, serial: Serial,
+                   question: QuestionName, queue: QueryText = "",
+                   problem: str = "") -> Response:
         layouts = layouts_of(request)
         layout = _layout(layouts, form_key)
         item = field_item(store_of(request), layouts, (form_key, serial, question))
         return _field_page(request, current, layout, item, queue, problem)
 
     @app.get("/fields/{form_key}/{serial}/{question}/crop.png")
-    def field_crop(request: Request, current: Current, form_key: str, serial: str,
-                   question: str) -> Response:
+    def field_crop(request: Request, current: Current, form_key: FormKey, serial: Serial,
+                   question: QuestionName) -> Response:
         item = field_item(store_of(request), layouts_of(request), (form_key, serial, question))
         crops = settings_of(request).workspace.crops_dir.resolve()
         if not item.crop_path:
@@ -233,8 +257,8 @@ def _field_routes(app: FastAPI) -> None:
                             headers={"Cache-Control": "private, max-age=3600"})
 
     @app.post("/fields/{form_key}/{serial}/{question}")
-    async def field_decision(request: Request, current: Current, form_key: str, serial: str,
-                             question: str) -> Response:
+    async def field_decision(request: Request, current: Current, form_key: FormKey,
+                             serial: Serial, question: QuestionName) -> Response:
         form = await checked_form(request, current)
         layouts = layouts_of(request)
         layout = _layout(layouts, form_key)

@@ -10,6 +10,7 @@ import sys
 
 from pipeline.errors import UsageError
 from pipeline.review.accounts import add_user, list_users, set_disabled, set_password
+from pipeline.review.hosts import served_hosts
 from pipeline.store.store import Store
 from pipeline.terminal import shown
 from pipeline.workspace import Workspace
@@ -25,6 +26,7 @@ def run_review(args: argparse.Namespace, workspace: Workspace) -> int:
     if not loopback and args.insecure_cookies:
         print("papertwin: warning: session cookies over plain HTTP beyond this machine can be "
               "read by anyone on the network", file=sys.stderr)
+    allowed = served_hosts(args.host, args.port, args.allowed_host)
     store = Store.open(workspace.ensure().store_url)  # migrate, and say now if it cannot open
     try:
         if not list_users(store):
@@ -33,11 +35,15 @@ def run_review(args: argparse.Namespace, workspace: Workspace) -> int:
     finally:
         store.close()
     _check_free(args.host, args.port)
-    app = create_app(Settings(workspace, secure_cookies=not args.insecure_cookies))
-    print(f"papertwin review: http://{shown(args.host)}:{args.port}/ (Ctrl-C stops it)")
+    app = create_app(Settings(workspace, secure_cookies=not args.insecure_cookies,
+                              allowed_hosts=allowed))
+    print(f"papertwin review: http://{shown(args.host)}:{args.port}/ (Ctrl-C stops it); "
+          f"answers to {', '.join(shown(host) for host in allowed)}")
     try:
+        # Proxy headers from a proxy on this machine (or $FORWARDED_ALLOW_IPS): the scheme the
+        # browser used, which the Origin check compares.
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                    proxy_headers=not loopback, server_header=False)
+                    proxy_headers=True, server_header=False)
     except SystemExit as exc:  # uvicorn's own exit codes would clash with papertwin's
         raise UsageError(f"the review app could not be served on {args.host}:{args.port} "
                          f"(uvicorn exited with {exc.code}): see the message above") from exc

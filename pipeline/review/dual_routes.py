@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pipeline.errors import UsageError
 from pipeline.review.accounts import Session
 from pipeline.review.dual import DualMatch, dual_matches, record_dual_decision
+from pipeline.review.params import QueryText, ResponseId
 from pipeline.review.web import checked_form, render, see_other, session, settings_of, store_of
 
 Current = Annotated[Session, Depends(session)]
@@ -19,7 +20,7 @@ KEPT_LABELS = {"paper": "Keep the paper response", "online": "Keep the online re
 
 def add_routes(app: FastAPI) -> None:
     @app.get("/dual", response_class=HTMLResponse)
-    def dual_queue(request: Request, current: Current, form: str = "") -> Response:
+    def dual_queue(request: Request, current: Current, form: QueryText = "") -> Response:
         try:
             matches = dual_matches(settings_of(request).workspace, form or None)
         except UsageError as exc:
@@ -29,16 +30,16 @@ def add_routes(app: FastAPI) -> None:
                       labels=KEPT_LABELS)
 
     @app.get("/dual/{paper_id}/{online_id}", response_class=HTMLResponse)
-    def dual_view(request: Request, current: Current, paper_id: str, online_id: str,
-                  form: str = "") -> Response:
+    def dual_view(request: Request, current: Current, paper_id: ResponseId,
+                  online_id: ResponseId, form: QueryText = "") -> Response:
         match = _match(dual_matches(settings_of(request).workspace, form or None), paper_id,
                        online_id)
         return render(request, "dual_pair.html", current, match=match, form=form,
                       labels=KEPT_LABELS)
 
     @app.post("/dual/{paper_id}/{online_id}")
-    async def dual_decision(request: Request, current: Current, paper_id: str,
-                            online_id: str) -> Response:
+    async def dual_decision(request: Request, current: Current, paper_id: ResponseId,
+                            online_id: ResponseId) -> Response:
         posted = await checked_form(request, current)
         form = posted.get("form", "")
         matches = dual_matches(settings_of(request).workspace, form or None)

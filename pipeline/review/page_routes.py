@@ -21,6 +21,7 @@ from pipeline.review.pages import (
     page_image_png,
     unidentified_pages,
 )
+from pipeline.review.params import FileHash, FormKey, PageIndex, PageNumber, QueryText, Serial
 from pipeline.review.web import (
     checked_form,
     layouts_of,
@@ -49,7 +50,7 @@ def add_routes(app: FastAPI) -> None:
         return render(request, "pages.html", current, pages=unidentified_pages(store_of(request)))
 
     @app.get("/pages/next")
-    def next_page(request: Request, current: Current, after: str = "") -> Response:
+    def next_page(request: Request, current: Current, after: QueryText = "") -> Response:
         pages = unidentified_pages(store_of(request))
         ids = [_page_id(p) for p in pages]
         if after in ids:  # skipped: the pages after it, then those before it
@@ -58,22 +59,22 @@ def add_routes(app: FastAPI) -> None:
         return see_other(_page_url(pages[0]) if pages else "/pages")
 
     @app.get("/pages/{file_sha256}/{page_index}", response_class=HTMLResponse)
-    def page_view(request: Request, current: Current, file_sha256: str, page_index: int,
-                  problem: str = "") -> Response:
+    def page_view(request: Request, current: Current, file_sha256: FileHash,
+                  page_index: PageIndex, problem: str = "") -> Response:
         return _page_form(request, current, _unidentified(request, file_sha256, page_index),
                           problem)
 
     @app.get("/pages/{file_sha256}/{page_index}/image.png")
-    def page_image(request: Request, current: Current, file_sha256: str, page_index: int,
-                   width: int = 1100) -> Response:
+    def page_image(request: Request, current: Current, file_sha256: FileHash,
+                   page_index: PageIndex, width: int = 1100) -> Response:
         png = page_image_png(store_of(request), settings_of(request).workspace, file_sha256,
                              page_index, width=max(200, min(width, 2400)))
         return Response(png, media_type="image/png",
                         headers={"Cache-Control": "private, max-age=3600"})
 
     @app.post("/pages/{file_sha256}/{page_index}")
-    async def page_decision(request: Request, current: Current, file_sha256: str,
-                            page_index: int) -> Response:
+    async def page_decision(request: Request, current: Current, file_sha256: FileHash,
+                            page_index: PageIndex) -> Response:
         form = await checked_form(request, current)
         item = _unidentified(request, file_sha256, page_index)
         action = form.get("action", "key")
@@ -107,15 +108,15 @@ def add_routes(app: FastAPI) -> None:
                       groups=duplicate_groups(store_of(request)))
 
     @app.get("/duplicates/{form_key}/{serial}/{page}", response_class=HTMLResponse)
-    def duplicate_view(request: Request, current: Current, form_key: str, serial: str,
-                       page: int) -> Response:
+    def duplicate_view(request: Request, current: Current, form_key: FormKey, serial: Serial,
+                       page: PageNumber) -> Response:
         group = _group(request, form_key, serial, page)
         return render(request, "duplicate.html", current, group=group,
                       pages=[group.standing, *group.others])
 
     @app.post("/duplicates/{form_key}/{serial}/{page}")
-    async def duplicate_decision(request: Request, current: Current, form_key: str,
-                                 serial: str, page: int) -> Response:
+    async def duplicate_decision(request: Request, current: Current, form_key: FormKey,
+                                 serial: Serial, page: PageNumber) -> Response:
         form = await checked_form(request, current)
         group = _group(request, form_key, serial, page)
         chosen = form.get("stands", "")

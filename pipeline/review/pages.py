@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Row, Select, insert, select, update
 from sqlalchemy.engine import Connection
 
-from pipeline.errors import UsageError, WorkspaceError
+from pipeline.errors import NotFoundError, UsageError, WorkspaceError
 from pipeline.forms.manifest import Layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.forms.registry import SERIAL_DIGITS
@@ -294,7 +294,7 @@ def _page_row(conn: Connection, file_sha256: str, page_index: int) -> Row[Any]:
     row = conn.execute(_page_query().where(p.c.file_sha256 == file_sha256,
                                            p.c.page_index == page_index)).first()
     if row is None:
-        raise WorkspaceError(f"no page {page_index} of scan file {file_sha256[:12]} is in the "
+        raise NotFoundError(f"no page {page_index} of scan file {file_sha256[:12]} is in the "
                              "store: was the file read again since the list was made?")
     return row
 
@@ -311,7 +311,7 @@ def _archived(conn: Connection, file_sha256: str) -> ArchivedFile:
     row = conn.execute(select(f.c.name, f.c.archived_path, f.c.size)
                        .where(f.c.sha256 == file_sha256)).first()
     if row is None:
-        raise WorkspaceError(f"scan file {file_sha256[:12]} is not in the store")
+        raise NotFoundError(f"scan file {file_sha256[:12]} is not in the store")
     path = Path(row.archived_path)
     if not path.is_file():
         raise WorkspaceError(f"the archived copy of {row.name} is gone ({path}): restore the "

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from pipeline.errors import UsageError, WorkspaceError
+from pipeline.errors import NotFoundError, UsageError, WorkspaceError
 from pipeline.forms.manifest import Layout
 from pipeline.read.results import flag_of
 from pipeline.store import schema
@@ -123,7 +123,7 @@ def flagged_fields(store: Store, layouts: Mapping[str, Layout],
 def field_item(store: Store, layouts: Mapping[str, Layout], key: AnswerKey) -> FieldItem:
     """One answer whether or not it still waits: a person may open a decided one again."""
     if key[0] not in layouts:
-        raise WorkspaceError(f"form {key[0]} is not registered in this workspace")
+        raise NotFoundError(f"form {key[0]} is not registered in this workspace")
     p, a, f = schema.pages, schema.answers, schema.files
     with store.engine.connect() as conn:
         row = conn.execute(
@@ -136,7 +136,7 @@ def field_item(store: Store, layouts: Mapping[str, Layout], key: AnswerKey) -> F
             .order_by(a.c.needs_review.desc(), p.c.page)).first()
         referral = _open_referrals(conn, [key[0]], key).get(key)
     if row is None:
-        raise WorkspaceError(f"copy {key[1]} of {key[0]} has no answer to {key[2]!r}")
+        raise NotFoundError(f"copy {key[1]} of {key[0]} has no answer to {key[2]!r}")
     return FieldItem(*key, int(row.batch_id), int(row.page), row.value, float(row.confidence),
                      row.reason, f"{row.name} p{row.page_index}", row.crop_path, referral)
 

@@ -1,41 +1,47 @@
 """Wrong passwords, counted per name: after a few in a short time that name waits, so a password
-cannot be guessed by trying many. Kept by the running app (one process), not in the store: a
-restart forgets them, which costs a guesser more than it gives."""
+cannot be guessed by trying many. Each check is counted in the store before it runs
+(pipeline/store/login_attempts.py): guesses sent at the same moment count as many, whether one
+process or several serve them, and a restart forgets nothing. Names nobody has are counted the
+same way, so the wait does not tell who has an account."""
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from pipeline.store.login_attempts import (
+    Refused,
+    Reserved,
+    clear_attempts,
+    release_attempt,
+    reserve_attempt,
+)
+from pipeline.store.store import Store
 
 MAX_FAILURES = 5
-WINDOW_SECONDS = 15 * 60
+WINDOW = timedelta(minutes=15)
 
 
-class LoginThrottle:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
-
-    def wait_seconds(self, name: str) -> float:
-        """How long this name must wait before its password is checked again (0: go ahead)."""
-        failures = self._recent(name)
-        if len(failures) < MAX_FAILURES:
-            return 0.0
-        return max(0.0, failures[0] + WINDOW_SECONDS - self._clock())
-
-    def failed(self, name: str) -> None:
-        self._recent(name).append(self._clock())
-
-    def succeeded(self, name: str) -> None:
-        self._failures.pop(_key(name), None)
-
-    def _recent(self, name: str) -> deque[float]:
-        failures = self._failures[_key(name)]
-        while failures and failures[0] < self._clock() - WINDOW_SECONDS:
-            failures.popleft()
-        return failures
+def reserve_check(store: Store, name: str, now: datetime | None = None) -> Reserved | Refused:
+    """Count one more check of this name's password before it runs, or say how long it waits."""
+    return reserve_attempt(store, name_key(name), MAX_FAILURES, WINDOW,
+                           now or datetime.now(UTC))
 
 
-def _key(name: str) -> str:
-    return name.strip().casefold()
+def check_not_run(store: Store, reserved: Reserved) -> None:
+    release_attempt(store, reserved)
+
+
+def succeeded(store: Store, name: str) -> None:
+    clear_attempts(store, name_key(name))
+
+
+def wait_seconds(refused: Refused, now: datetime | None = None) -> int:
+    """Whole seconds until the name's password is checked again (at least 1)."""
+    return max(1, round((refused.until - (now or datetime.now(UTC))).total_seconds()))
+
+
+def name_key(name: str) -> str:
+    """The name as the throttle counts it: trimmed, case-folded, and hashed, so that a password
+    typed into the name box by mistake is not kept."""
+    return hashlib.sha256(name.strip().casefold().encode()).hexdigest()

@@ -21,6 +21,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.review.accounts import Session, session_of, tokens_match
+from pipeline.review.hosts import LOOPBACK_NAMES, host_allowed, same_origin
+from pipeline.review.passwords import PasswordSlots
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
@@ -32,6 +34,11 @@ LOGIN_COOKIE = "papertwin_login"  # the login form's CSRF token, before there is
 class Settings:
     workspace: Workspace
     secure_cookies: bool = True  # False only for plain HTTP beyond loopback in a test
+    # Password hashes at once (each takes 64 MiB), and how long a login waits for its turn.
+    password_checks: int = 1
+    password_wait_seconds: float = 5.0
+    # Host names the app answers to (hosts.py); `papertwin review` gives its own, with its port.
+    allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
 
 
 class NeedsLogin(Exception):
@@ -55,6 +62,11 @@ def store_of(request: Request) -> Store:
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def password_slots_of(request: Request) -> PasswordSlots:
+    slots: PasswordSlots = request.app.state.password_slots
+    return slots
 
 
 def layouts_of(request: Request) -> dict[str, Layout]:
@@ -115,6 +127,20 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+async def trusted_hosts(request: Request,
+                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Only the names the app is served as: a page under another name could be read by that
+    name's scripts."""
+    if not host_allowed(request.headers.get("host", ""), _scheme(request),
+                        settings_of(request).allowed_hosts):
+        return HTMLResponse("Refused: this review app does not answer to that host name. Use "
+                            "the address it was started on, or start it with --allowed-host "
+                            "NAME.", status_code=400,
+                            headers={"Cache-Control": "no-store",
+                                     "X-Content-Type-Options": "nosniff"})
+    return await call_next(request)
+
+
 async def security_headers(request: Request,
                            call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """Pages show names and addresses: never cached, never framed, no referrer leaves."""
@@ -130,7 +156,12 @@ async def security_headers(request: Request,
 
 def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None  # no Origin (older clients): the CSRF token still guards
-    parts = urlsplit(origin)
-    return parts.netloc == request.headers.get("host", "")
+    if origin is None:
+        return True  # no Origin (older clients): the CSRF token still guards
+    return same_origin(origin, request.headers.get("host", ""), _scheme(request))
+
+
+def _scheme(request: Request) -> str:
+    """http or https as the app was asked (from X-Forwarded-Proto behind a trusted proxy); read
+    from the scope, as request.url would fail on a malformed Host."""
+    return str(request.scope.get("scheme", "http"))

@@ -41,7 +41,7 @@ batches = Table(
     Column("finished_at", String(32)),
     Column("inputs", Text, nullable=False),  # JSON list of the paths given
     # finished | stopped (a read-only or full workspace, a store that would not take a write)
-    # | interrupted; empty while it runs, and for good if the process was killed (0006).
+    # | interrupted; empty while it runs, and for good if the process was killed (0007).
     Column("ended", String(16)),
     Column("stop_reason", Text),
 )
@@ -188,4 +188,14 @@ dual_decisions = Table(
     Column("decided_at", String(32), nullable=False),
     Column("why", Text, nullable=False),
     Index("dual_decisions_by_pair", "paper_response_id", "online_response_id"),
+)
+
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # SHA-256 of the name as typed, trimmed and case-folded: a password typed into the name box
+    # by mistake is not kept in the store.
+    Column("name_key", String(64), nullable=False),
+    Column("attempted_at", String(32), nullable=False),
+    Index("login_attempts_by_name", "name_key", "attempted_at"),
 )

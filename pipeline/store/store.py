@@ -46,6 +46,10 @@ BatchEnd = Literal["finished", "stopped", "interrupted"]
 __all__ = ["OnlineRow", "PaperAnswer", "PaperResponse", "ReviewDecision", "Store"]
 
 
+# Execution option: on SQLite, begin with the database's write lock (pipeline/store/locks.py).
+WRITE_LOCK = "papertwin_write_lock"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -490,5 +494,7 @@ def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     """Begin explicitly: the sqlite3 module would leave DDL (migrations) and reads outside the
-    transaction, so a migration or a read-then-write could be half done."""
-    conn.exec_driver_sql("BEGIN")
+    transaction, so a migration or a read-then-write could be half done. A connection with the
+    execution option WRITE_LOCK takes the database's write lock at once (locks.py)."""
+    immediate = conn.get_execution_options().get(WRITE_LOCK, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,4 +1,4 @@
-"""0006: how a batch ended: finished, or stopped early and why (a read-only or full workspace,
+"""0007: how a batch ended: finished, or stopped early and why (a read-only or full workspace,
 an interruption), so that a batch without an end is one that was killed or is still running."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
