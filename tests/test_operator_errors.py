@@ -29,6 +29,7 @@ from pipeline.batch import plan_batch, read_chunk
 from pipeline.errors import ExitCode
 from pipeline.forms.build import BuiltForm
 from pipeline.read.page import ReaderSettings
+from pipeline.review.queue import batch_overview
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
 from pipeline.store.store import Store
@@ -206,6 +207,12 @@ def test_a_disk_that_fills_during_a_batch_stops_it_and_the_batch_says_so(
     assert first == ("finished", None)
     assert ended == "stopped"
     assert reason is not None and "no space left on the disk" in reason
+    store = Store.open(ingested.store_url)
+    try:  # the review app's batch overview shows it
+        newest = batch_overview(store, [])[0]
+    finally:
+        store.close()
+    assert (newest.ended, newest.stop_reason) == ("stopped", reason)
 
 
 # -- Prefect's temporary server ------------------------------------------------------------------

@@ -84,6 +84,8 @@ class BatchRow:
     files_set_aside: int
     outcomes: Mapping[str, int]  # pages by outcome
     fields_waiting: int
+    ended: str = ""  # finished | stopped | interrupted; "" while running (or killed)
+    stop_reason: str = ""
 
 
 def flagged_fields(store: Store, layouts: Mapping[str, Layout],
@@ -284,7 +286,8 @@ def batch_overview(store: Store, counts: Sequence[QueueCount]) -> list[BatchRow]
     return [BatchRow(int(row.id), row.started_at, row.finished_at or "",
                      sum(file_counts[int(row.id)].values()),
                      file_counts[int(row.id)]["rejected"] + file_counts[int(row.id)]["error"],
-                     outcomes[int(row.id)], waiting[int(row.id)])
+                     outcomes[int(row.id)], waiting[int(row.id)], row.ended or "",
+                     row.stop_reason or "")
             for row in batches]
 
 
