@@ -32,7 +32,6 @@ from prefect.logging.handlers import APILogWorker
 from prefect.settings import (
     PREFECT_API_URL,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-    get_current_settings,
     temporary_settings,
 )
 from prefect.utilities.asyncutils import run_coro_as_sync
@@ -113,7 +112,11 @@ def start_temporary_server(timeout: float | None = None) -> TemporaryServer:
     problem = ""
     for attempt in range(TRIES):
         server = _launch()
-        problem = _wait_until_up(server, wait * (attempt + 1))
+        try:
+            problem = _wait_until_up(server, wait * (attempt + 1))
+        except BaseException:  # Ctrl-C while it starts
+            server.stop()
+            raise
         if not problem:
             return server
         server.stop()
@@ -129,8 +132,9 @@ def _launch() -> TemporaryServer:
     port = _free_port()
     reader, writer = os.pipe()
     log = tempfile.TemporaryFile(prefix="papertwin-prefect-server-")  # noqa: SIM115 - stop()
+    # The server reads Prefect's settings as any Prefect program does (environment, profile);
+    # not serialised from this process's settings, which turns a Ctrl-C into a pydantic error.
     env = {**os.environ,
-           **get_current_settings().to_environment_variables(exclude_unset=True),
            "PREFECT_UI_ENABLED": "0",
            # Prefect's own names for a temporary server: no UI, no background services.
            "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
