@@ -5,8 +5,15 @@ inside reportlab or print beyond the page."""
 from __future__ import annotations
 
 import io
+import os
+import resource
+import struct
+import subprocess
+import sys
 import time
-from dataclasses import fields
+import zipfile
+import zlib
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import openpyxl
@@ -26,9 +33,141 @@ needs_real_xlsforms = pytest.mark.skipif(
     reason="the real XLSForms are not beside this checkout (../shared/xlsforms)")
 
 MIB = 1024 * 1024
+GIB = 1024 * MIB
+BOMB_SECONDS = 5.0
+BOMB_PEAK_MB = 300.0
+CHILD_ADDRESS_SPACE = 4 * GIB  # a regression fails the test instead of exhausting the machine
 
 
-# Running papertwin as a user does
+# Workbooks, written byte by byte so that a test can make one lie
+
+
+def _xlsform_entries() -> list[tuple[str, bytes]]:
+    """The files of a small, valid XLSForm workbook, as a spreadsheet program saves them."""
+    workbook = openpyxl.Workbook()
+    survey = workbook.active
+    survey.title = "survey"
+    for row in (["type", "name", "label"], ["select_one yes_no", "agree", "Do you agree?"]):
+        survey.append(row)
+    choices = workbook.create_sheet("choices")
+    for row in (["list_name", "name", "label"], ["yes_no", "yes", "Yes"], ["yes_no", "no", "No"]):
+        choices.append(row)
+    settings = workbook.create_sheet("settings")
+    settings.append(["form_id", "form_title"])
+    settings.append(["bomb", "A workbook"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        return [(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    deflated: bytes  # a raw deflate stream
+    crc: int
+    declared_size: int  # what the headers say it inflates to
+
+
+def _flushed(data: bytes) -> bytes:
+    """Raw deflate of `data` ending on a byte boundary, so that such pieces can be joined."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+def _finished(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _honest(name: str, data: bytes) -> _Entry:
+    return _Entry(name, _finished(data), zlib.crc32(data), len(data))
+
+
+def _padded(name: str, head: bytes, padding_mib: int, tail: bytes, lie: bool = False) -> _Entry:
+    """head, then `padding_mib` MiB of spaces, then tail: each MiB deflates to about 1 kB.
+
+    The deflated spaces are one piece repeated, so a gigabyte costs no time to build. A lying
+    entry declares only the head's size and checksum: a reader that trusts its header sees a
+    valid, small file and never the gigabyte behind it.
+    """
+    spaces = b" " * MIB
+    stream = _flushed(head) + _flushed(spaces) * padding_mib + _finished(tail)
+    if lie:
+        return _Entry(name, stream, zlib.crc32(head), len(head))
+    crc = zlib.crc32(head)
+    for _ in range(padding_mib):
+        crc = zlib.crc32(spaces, crc)
+    return _Entry(name, stream, zlib.crc32(tail, crc), len(head) + padding_mib * MIB + len(tail))
+
+
+def _write_zip(path: Path, entries: list[_Entry]) -> Path:
+    """A zip archive (the .xlsx container) of raw deflate streams, headers as given."""
+    body, directory = bytearray(), bytearray()
+    for entry in entries:
+        name = entry.name.encode()
+        sizes = (entry.crc, len(entry.deflated), entry.declared_size, len(name))
+        directory += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 8, 0, 0x21,
+                                 *sizes, 0, 0, 0, 0, 0, len(body)) + name
+        body += struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 8, 0, 0x21, *sizes,
+                            0) + name + entry.deflated
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries),
+                      len(directory), len(body), 0)
+    path.write_bytes(bytes(body + directory + end))
+    return path
+
+
+def _bomb(path: Path, padding_mib: int, lie: bool = False) -> Path:
+    """A valid XLSForm whose survey sheet is padded with `padding_mib` MiB of spaces."""
+    entries = []
+    for name, data in _xlsform_entries():
+        if name != "xl/worksheets/sheet1.xml":
+            entries.append(_honest(name, data))
+        elif lie:  # the padding follows the document, which alone is declared
+            entries.append(_padded(name, data, padding_mib, b"", lie=True))
+        else:
+            cut = data.rindex(b"</worksheet>")
+            entries.append(_padded(name, data[:cut], padding_mib, data[cut:]))
+    return _write_zip(path, entries)
+
+
+# Running papertwin as a user does, measuring it
+
+
+@dataclass(frozen=True)
+class _Run:
+    code: int
+    seconds: float
+    peak_mb: float
+    stderr: str
+
+
+def _limit_address_space() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (CHILD_ADDRESS_SPACE, CHILD_ADDRESS_SPACE))
+
+
+def _papertwin(args: list[str], tmp_path: Path, timeout: float = 120.0) -> _Run:
+    """`papertwin ARGS` in a process of its own: exit code, wall time and peak resident memory."""
+    env = {**os.environ, "PAPERTWIN_HOME": str(tmp_path / "workspace")}
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as stderr:
+        start = time.monotonic()
+        process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=stderr,
+                                   preexec_fn=_limit_address_space)
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > timeout:
+                process.kill()
+                pid, status, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(0.02)
+        seconds = time.monotonic() - start
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    return _Run(process.returncode, seconds, usage.ru_maxrss / 1024,
+                errors.read_text(encoding="utf-8", errors="replace"))
 
 
 def _build(template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -36,6 +175,61 @@ def _build(template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     code = main(["forms", "build", str(template), "--copies", "1", "--out",
                  str(tmp_path / "form"), "--workspace", str(tmp_path / "workspace")])
     return code, capsys.readouterr().err
+
+
+# Finding: a small .xlsx inflating to gigabytes was read whole
+
+
+@pytest.mark.parametrize(("padding_mib", "lie", "stored_mb"), [
+    (1024, False, 1.5), (3 * 1024, False, 4.0), (1024, True, 1.5)],
+    ids=["1-gib", "3-gib", "lying-headers"])
+def test_zip_bombs_are_refused_quickly_and_in_little_memory(tmp_path: Path, padding_mib: int,
+                                                            lie: bool, stored_mb: float) -> None:
+    bomb = _bomb(tmp_path / "bomb.xlsx", padding_mib, lie)
+    assert bomb.stat().st_size < stored_mb * MIB  # small on disk...
+    with zipfile.ZipFile(bomb) as archive:  # ...and valid: a reader trusting it gets a form
+        declared = sum(info.file_size for info in archive.infolist())
+    assert (declared < MIB) if lie else (declared > padding_mib * MIB)
+
+    run = _papertwin(["forms", "build", str(bomb), "--copies", "1", "--out",
+                      str(tmp_path / "form")], tmp_path)
+
+    assert run.code == ExitCode.TEMPLATE, run.stderr
+    assert run.seconds < BOMB_SECONDS, run
+    assert run.peak_mb < BOMB_PEAK_MB, run
+    assert str(bomb) in run.stderr
+    assert "inflated size limit" in run.stderr
+    assert "32.0 MiB" in run.stderr
+    if lie:
+        assert "inflates to more than the" in run.stderr and "its header declares" in run.stderr
+    assert not (tmp_path / "form").exists()
+
+
+def test_a_workbook_compressed_far_better_than_a_spreadsheet_is_refused(tmp_path: Path) -> None:
+    bomb = _bomb(tmp_path / "dense.xlsx", 4)  # 4 MiB: within the inflated size limit
+    with pytest.raises(TemplateError, match=r"xl/worksheets/sheet1\.xml in the workbook "
+                       r"inflates [\d,]+ times .*\(compression ratio limit\)"):
+        load_questionnaire(bomb)
+
+
+def test_a_workbook_of_too_many_files_is_refused(tmp_path: Path) -> None:
+    path = _write_zip(tmp_path / "many.xlsx", [_honest(name, data)
+                                               for name, data in _xlsform_entries()])
+    assert load_questionnaire(path).questionnaire.id == "bomb"  # as written, it is a fine form
+    with pytest.raises(TemplateError, match=r"holds \d+ files; papertwin opens workbooks of at "
+                       r"most 3 \(xlsx entries limit\)"):
+        load_questionnaire(path, TemplateLimits(xlsx_entries=3))
+
+
+def test_a_damaged_workbook_is_refused_as_damaged(tmp_path: Path) -> None:
+    entries = [_honest(name, data) for name, data in _xlsform_entries()]
+    sheet = next(i for i, e in enumerate(entries) if e.name == "xl/worksheets/sheet1.xml")
+    cut = entries[sheet]
+    entries[sheet] = _Entry(cut.name, cut.deflated[: len(cut.deflated) // 2], cut.crc,
+                            cut.declared_size)
+    path = _write_zip(tmp_path / "cut.xlsx", entries)
+    with pytest.raises(TemplateError, match=r"sheet1\.xml in the workbook is damaged"):
+        load_questionnaire(path)
 
 
 # Every format: the file size, then the shape of the raw file

@@ -22,6 +22,7 @@ from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
 from pipeline.forms.routing import parse_condition
+from pipeline.forms.safezip import check_xlsx
 from pipeline.model import (
     CHARSETS,
     Charset,
@@ -92,6 +93,8 @@ def _read_workbook(path: Path, limits: TemplateLimits) -> Mapping[str, Any]:
     if reader is None:
         raise TemplateError(f"template {path}: an XLSForm must be a .xlsx, .csv or .md file")
     data = read_limited(path, limits.file_bytes)
+    if path.suffix.lower() == ".xlsx":
+        check_xlsx(data, f"template {path}", limits)
     try:
         book = reader(BytesIO(data))
     except Exception as exc:  # whatever the third-party reader trips on, the file is to blame
