@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import resource
 import struct
 import subprocess
@@ -23,6 +24,7 @@ from pyxform.xls2json_backends import xls_to_dict
 
 from pipeline.cli import main
 from pipeline.errors import ExitCode, TemplateError
+from pipeline.forms.layout import A4, MARGIN
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
 from pipeline.forms.sources import load_questionnaire
 
@@ -37,6 +39,7 @@ GIB = 1024 * MIB
 BOMB_SECONDS = 5.0
 BOMB_PEAK_MB = 300.0
 CHILD_ADDRESS_SPACE = 4 * GIB  # a regression fails the test instead of exhausting the machine
+REPORTLAB_WORDS = ("Flowable", "LayoutError", "reportlab", " at 0x", "frame")
 
 
 # Workbooks, written byte by byte so that a test can make one lie
@@ -424,7 +427,23 @@ def test_too_many_tick_boxes_in_all_are_refused(tmp_path: Path) -> None:
         load_questionnaire(path)
 
 
-# Finding: long labels ran off the page or failed inside reportlab
+# Finding: long labels and long lists ran off the page or failed inside reportlab
+
+
+def test_a_10000_character_one_word_label_is_refused_naming_the_question(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Within the label limit, so it is laid out: no page can hold it, and the error says so."""
+    word = ("Antidisestablishmentarianism" * 358)[:10_000]
+    assert len(word) == 10_000 <= DEFAULT_LIMITS.label_chars
+    path = _yaml_form(tmp_path, _form(_question("first", "Do you agree?"),
+                                      _question("long_word", word)))
+    code, err = _build(path, tmp_path, capsys)
+    assert code == ExitCode.TEMPLATE
+    assert err.startswith(f"papertwin: template {path}: question 2 (long_word) is too long to "
+                          "print: it needs ")
+    assert err.rstrip().endswith("pages, and papertwin keeps it on one page: shorten its label "
+                                 "and hint")
+    assert not any(word in err for word in REPORTLAB_WORDS)
 
 
 def test_a_2000_word_label_is_refused_by_the_label_limit(
@@ -438,6 +457,83 @@ def test_a_2000_word_label_is_refused_by_the_label_limit(
         "papertwin prints at most 10,000 characters per label (label length limit): shorten it, "
         "or split it: a long explanation can go in notes of its own")
 
+
+def test_a_5000_choice_list_is_refused_naming_the_question(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _yaml_form(tmp_path, _form(_question("district", "Where do you live?", choices=5_000)))
+    started = time.monotonic()
+    code, err = _build(path, tmp_path, capsys)
+    assert time.monotonic() - started < 30.0
+    assert code == ExitCode.TEMPLATE
+    assert re.fullmatch(
+        rf"papertwin: template {re.escape(str(path))}: question 1 \(district\) is too long to "
+        r"print: it needs \d+\.\d pages, and papertwin keeps it on one page: shorten its label "
+        r"and hint, or split its 5,000 choices over several questions \(for example one per "
+        r"region\)\n", err)
+
+
+def test_a_note_too_long_for_a_page_is_refused_naming_the_note(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    note = " ".join(["This paragraph explains the consultation at some length."] * 150)
+    path = _yaml_form(tmp_path, _form({"note": note, "name": "consent"},
+                                      _question("agree", "Do you agree?")))
+    code, err = _build(path, tmp_path, capsys)
+    assert code == ExitCode.TEMPLATE
+    assert f"template {path}: note consent is too long to print" in err
+    assert "shorten it, or split it into several notes" in err
+
+
+def _words(pdf: Path) -> list[tuple[int, float, float, str]]:
+    """(page, left, right, text) of every word poppler finds in the PDF."""
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                           timeout=60, check=True).stdout
+    words = []
+    for page, body in enumerate(re.split(r"<page [^>]*>", xhtml)[1:], start=1):
+        for match in re.finditer(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" '
+                                 r'yMax="[\d.]+">([^<]*)</word>', body):
+            words.append((page, float(match[1]), float(match[2]), match[3]))
+    return words
+
+
+def test_long_unbroken_words_wrap_within_the_column_and_warn(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    word = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 40  # 1,800 characters
+    url = "https://consult.example.org/town-centre/" + "x" * 260 + "/details"
+    path = _yaml_form(tmp_path, _form(
+        {"note": f"Read more at {url} before you answer.", "name": "more"},
+        _question("long_word", word, hint=f"See {url}"),
+        {"name": "where", "type": "select_one", "label": "Where did you hear of it?",
+         "horizontal": True, "choices": [{"name": "web", "label": url},
+                                         {"name": "paper", "label": "A newspaper"}]},
+        {"grid": "parts", "label": "Do you support each part?",
+         "choices": [{"name": "yes", "label": "Yes"}, {"name": "no", "label": "No"}],
+         "rows": [{"name": "part_a", "label": url}, {"name": "part_b", "label": "Part B"}]},
+    ))
+    code, err = _build(path, tmp_path, capsys)
+    assert code == ExitCode.OK, err
+    warnings = [line for line in err.splitlines() if line.startswith("papertwin: warning: ")]
+    broken = ("is too long for a line and is printed broken over several lines: put spaces in "
+              "it, or shorten it")
+    assert warnings == [
+        f"papertwin: warning: note more: the word 'https://consult.example.…' (308 characters) "
+        f"{broken}",
+        f"papertwin: warning: question 1 (long_word): the word 'Pneumonoultramicroscopic…' "
+        f"(1,800 characters) {broken}",
+        f"papertwin: warning: question 1 (long_word): the word 'https://consult.example.…' (308 "
+        f"characters) {broken}",
+        f"papertwin: warning: question 2 (where): the word 'https://consult.example.…' (308 "
+        f"characters) {broken}",
+        f"papertwin: warning: question 3 (parts): the word 'https://consult.example.…' (308 "
+        f"characters) {broken}",
+    ]
+    words = _words(tmp_path / "form" / "form.pdf")
+    right = A4[0] - MARGIN
+    beyond = [(page, x1, text[:30]) for page, x0, x1, text in words if x0 < MARGIN - 0.5
+              or x1 > right + 0.5]
+    assert beyond == []
+    printed = "".join(text for _, _, _, text in words)
+    assert word in printed  # broken into lines, but every character printed, in order
+    assert printed.count(url) == 4  # in the note, the hint, the choice and the grid row
 
 
 # Real forms stay far inside every limit
