@@ -392,6 +392,13 @@ def test_a_yaml_alias_inside_itself_is_refused(tmp_path: Path) -> None:
         load_questionnaire(path)
 
 
+def test_a_yaml_file_nested_beyond_reason_is_refused_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("id: deep\ntitle: Deep\nitems: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(TemplateError, match=r"deep\.yaml is not valid YAML"):
+        load_questionnaire(path)
+
+
 def test_a_quexml_file_of_too_many_elements_is_refused(tmp_path: Path) -> None:
     path = _quexml_form(tmp_path, "Do you agree?")
     with pytest.raises(TemplateError, match=r"form\.xml has 13 XML elements; papertwin reads at "
