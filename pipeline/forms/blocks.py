@@ -53,25 +53,60 @@ class Block:
     ops: list[DrawOp] = field(default_factory=list)
     fields: list[FieldBox] = field(default_factory=list)
     height: float = 0.0
+    broken: list[str] = field(default_factory=list)  # words too wide for a line, broken up
 
     def text(self, x: float, y: float, text: str, font: str, size: float,
              grey: float = 0.0) -> None:
         self.ops.append(TextOp(x, y, text, font, size, grey))
 
+    def lines(self, text: str, font: str, size: float, width: float) -> list[str]:
+        """`wrap`, remembering the words it had to break so that the build can warn of them."""
+        lines, broken = wrap_breaking(text, font, size, width)
+        self.broken.extend(broken)
+        return lines
+
     def paragraph(self, x: float, y: float, width: float, text: str, font: str, size: float,
                   grey: float = 0.0, leading: float = 1.3) -> float:
         """Wrapped text from y (the top of the first line); returns the y below it."""
-        for line in wrap(text, font, size, width):
+        for line in self.lines(text, font, size, width):
             self.text(x, y + size, line, font, size, grey)
             y += size * leading
         return y
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines no wider than `width`: at spaces, and within a word too long for a line."""
+    return wrap_breaking(text, font, size, width)[0]
+
+
+def wrap_breaking(text: str, font: str, size: float,
+                  width: float) -> tuple[list[str], list[str]]:
+    """The lines, and the words that were too wide for one and so were broken across lines."""
     lines: list[str] = []
+    broken: list[str] = []
     for paragraph in text.split("\n"):
-        lines.extend(simpleSplit(paragraph, font, size, width) or [""])
-    return lines
+        for line in simpleSplit(paragraph, font, size, width) or [""]:
+            if width_of(line, font, size) <= width:
+                lines.append(line)
+                continue
+            # simpleSplit leaves a word wider than the line on a line of its own
+            broken.append(line)
+            lines.extend(_break_word(line, font, size, width))
+    return lines, broken
+
+
+def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
+    """The word in pieces that each fit the width (at least one character each)."""
+    pieces: list[str] = []
+    start, used = 0, 0.0
+    for index, char in enumerate(word):
+        advance = width_of(char, font, size)
+        if index > start and used + advance > width:
+            pieces.append(word[start:index])
+            start, used = index, 0.0
+        used += advance
+    pieces.append(word[start:])
+    return pieces
 
 
 def width_of(text: str, font: str, size: float) -> float:
@@ -178,7 +213,7 @@ def _choice_row(block: Block, ctx: Context, question: Question, choice: Choice, 
     text = ctx.joined(choice.label)
     if choice.route_to:
         text = f"{text}   {ctx.route_text(choice.route_to)}"
-    lines = wrap(text, REGULAR, style.body, width - label_x)
+    lines = block.lines(text, REGULAR, style.body, width - label_x)
     baseline = y + style.tick / 2 + style.body * 0.35
     for i, line in enumerate(lines):
         routed = choice.route_to and i == len(lines) - 1 and "\u2192" in line
@@ -208,6 +243,7 @@ def _horizontal_choices(block: Block, ctx: Context, question: Question, indent: 
                         width: float, y: float) -> float:
     style = ctx.style
     x = indent
+    room = width - indent - style.tick - 2 * MM  # for a choice's text on a row of its own
     for choice in question.choices:
         text = ctx.joined(choice.label)
         if choice.route_to:
@@ -218,9 +254,17 @@ def _horizontal_choices(block: Block, ctx: Context, question: Question, indent: 
         box = (x, y, x + style.tick, y + style.tick)
         block.ops.append(RuleOp(box, width=1.0))
         block.fields.append(FieldBox(question.name, "choice", box, choice.name))
-        block.text(box[2] + 2 * MM, y + style.tick / 2 + style.body * 0.35, text,
-                   BOLD if choice.route_to else REGULAR, style.body)
-        x += needed
+        font = BOLD if choice.route_to else REGULAR
+        baseline = y + style.tick / 2 + style.body * 0.35
+        lines = [text]
+        if width_of(text, REGULAR, style.body) > room:  # too long for any row: wrapped
+            lines = block.lines(text, font, style.body, room)
+        for i, line in enumerate(lines):
+            block.text(box[2] + 2 * MM, baseline + i * style.body * 1.25, line, font, style.body)
+        if len(lines) > 1:  # too long to share a row: it takes rows of its own
+            x, y = width, y + (len(lines) - 1) * style.body * 1.25
+        else:
+            x += needed
     return y + style.row
 
 
@@ -236,7 +280,7 @@ def grid_block(ctx: Context, grid: Grid, width: float) -> Block:
     words = [w for c in grid.choices for w in ctx.joined(c.label).split()]
     if max(width_of(w, REGULAR, header_size) for w in words) > column - 1.5 * MM:
         return _stacked_grid(block, ctx, grid, indent, width, y)
-    header_lines = [wrap(ctx.joined(c.label), REGULAR, header_size, column - 1.5 * MM)
+    header_lines = [block.lines(ctx.joined(c.label), REGULAR, header_size, column - 1.5 * MM)
                     for c in grid.choices]
     rows_of_header = max(len(lines) for lines in header_lines)
     for i, lines in enumerate(header_lines):
@@ -247,7 +291,7 @@ def grid_block(ctx: Context, grid: Grid, width: float) -> Block:
                                     REGULAR, header_size, align="centre"))
     y += rows_of_header * header_size * 1.2 + 2 * MM
     for index, row in enumerate(grid.rows):
-        lines = wrap(ctx.joined(row.label), REGULAR, style.body, label_width - 2 * MM)
+        lines = block.lines(ctx.joined(row.label), REGULAR, style.body, label_width - 2 * MM)
         height = max(style.row, len(lines) * style.body * 1.25 + 2.5 * MM)
         if index % 2 == 0:
             shade = (indent - 1 * MM, y, width, y + height)

@@ -55,7 +55,7 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
     if copies is None or not 1 <= copies <= MAX_COPIES:
         raise UsageError(f"--copies must be between 1 and {MAX_COPIES}, not {copies}")
     loaded = load_questionnaire(template)
-    plan = plan_form(loaded.questionnaire, options)
+    plan = plan_form(loaded.questionnaire, options, f"template {template}")
     serials = allocate_serials(workspace, plan.layout, copies)
     copy_list = tuple(_copy(plan, serial) for serial in serials)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,8 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
         write_contacts(contacts_path, serials, recipients)
         _store_contacts(workspace, layout.form_key, serials, recipients)
     register_layout(workspace, layout)
-    return BuiltForm(pdf_paths, layout_path, layout, contacts_path, loaded.warnings)
+    return BuiltForm(pdf_paths, layout_path, layout, contacts_path,
+                     loaded.warnings + plan.warnings)
 
 
 def _store_contacts(workspace: Workspace, form_key: str, serials: list[str],
@@ -90,14 +91,14 @@ def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = 
                  dpi: int = 100) -> tuple[list[Path], tuple[str, ...]]:
     """PNG pages of one specimen copy (serial 000000); nothing is registered or issued."""
     loaded = load_questionnaire(template)
-    plan = plan_form(loaded.questionnaire, options)
+    plan = plan_form(loaded.questionnaire, options, f"template {template}")
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="papertwin-preview-") as tmp:
         pdf = Path(tmp) / "preview.pdf"
         with pdf.open("wb") as handle:
             render_pdf(plan, [_copy(plan, SPECIMEN_SERIAL)], handle)
         pages = render_pngs(pdf, out_dir, "page", dpi)
-    return pages, loaded.warnings
+    return pages, loaded.warnings + plan.warnings
 
 
 def _write_pdfs(plan: FormPlan, copies: tuple[Copy, ...], out_dir: Path,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pipeline.errors import TemplateError
 from pipeline.model import Questionnaire
 
 
 def check_questionnaire(questionnaire: Questionnaire, source: str) -> None:
-    names = [q.name for q in questionnaire.questions]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    counts = Counter(q.name for q in questionnaire.questions)
+    duplicates = sorted(name for name, count in counts.items() if count > 1)
     if duplicates:
         raise TemplateError(f"template {source}: duplicate question names {duplicates}")
     by_name = {q.name: q for q in questionnaire.questions}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
+from reportlab.platypus.doctemplate import LayoutError as PlatypusLayoutError
 
 from pipeline.errors import TemplateError
 from pipeline.forms.blocks import (
@@ -31,6 +32,7 @@ from pipeline.forms.blocks import (
     text_area_block,
     wrap,
 )
+from pipeline.forms.limits import describe
 from pipeline.forms.manifest import (
     Box,
     FieldBox,
@@ -40,6 +42,7 @@ from pipeline.forms.manifest import (
     geometry_digest,
     make_form_key,
 )
+from pipeline.forms.numbering import question_numbers
 from pipeline.forms.phrases import KNOWN_LANGUAGES, phrase
 from pipeline.forms.style import (
     BOLD,
@@ -62,6 +65,10 @@ QR_TOP = MARK_INSET
 HEADER_BOTTOM = QR_TOP + QR_SIZE + 9 * MM
 FOOTER_TOP = A4[1] - MARK_INSET - MARK_SIZE - 5 * MM
 MIN_TEXT_LINES = 2  # a long text split over pages keeps at least this many lines on each
+FIRST_ROOM = FOOTER_TOP - (MARK_INSET + 3 * MM)  # height of page 1's frame, which the title opens
+LATER_ROOM = FOOTER_TOP - HEADER_BOTTOM  # height of the frame of every later page
+BROKEN_SHOWN = 24  # characters of a broken word quoted in its warning
+LONG_LIST = 20  # choices: a question with more that does not fit a page is told to split them
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class FormPlan:
     pages: tuple[PagePlan, ...]
     style: Style
     languages: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # what was printed, but not as written (a word broken up)
 
 
 @dataclass(frozen=True)
@@ -90,41 +98,65 @@ class _Recorder:
     """Collects what the blocks draw, page by page, at absolute top-left coordinates."""
 
     pages: dict[int, tuple[list[DrawOp], list[FieldBox]]] = field(default_factory=dict)
+    warnings: dict[str, None] = field(default_factory=dict)  # in order, without repeats
 
-    def add(self, page: int, left: float, top: float, block: Block) -> None:
+    def add(self, page: int, left: float, top: float, block: Block, what: str) -> None:
         ops, fields = self.pages.setdefault(page, ([], []))
         ops.extend(_shift_op(op, left, top) for op in block.ops)
         fields.extend(_shift_field(f, left, top) for f in block.fields)
+        for word in block.broken:
+            shown = word if len(word) <= BROKEN_SHOWN else word[:BROKEN_SHOWN] + "…"
+            self.warnings[f"{what}: the word '{shown}' ({len(word):,} characters) is too long "
+                          "for a line and is printed broken over several lines: put spaces in it, "
+                          "or shorten it"] = None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What a flowable prints, for messages: 'question 3 (age)', and how to make it fit a page."""
+
+    what: str
+    advice: str
 
 
 class _BlockFlowable(Flowable):  # type: ignore[misc]
     """A platypus flowable that lays out a block at the width it is given and records it."""
 
-    def __init__(self, recorder: _Recorder, build: Callable[[float], Block],
+    def __init__(self, recorder: _Recorder, build: Callable[[float], Block], part: _Part,
                  keep_with_next: bool = False) -> None:
         super().__init__()
         self._recorder = recorder
         self._build = build
         self._block = Block()
+        self.part = part
         self.keepWithNext = keep_with_next
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self._block = self._build(avail_width)
         return avail_width, self._block.height
 
+    def least_height(self, width: float) -> float:
+        """The height of the smallest piece that must go on one page."""
+        return self._build(width).height
+
     def draw(self) -> None:
         left, top = self.canv.absolutePosition(0, self._block.height)
-        self._recorder.add(self.canv.getPageNumber(), left, A4[1] - top, self._block)
+        self._recorder.add(self.canv.getPageNumber(), left, A4[1] - top, self._block,
+                           self.part.what)
 
 
 class _TextAreaFlowable(_BlockFlowable):
     """A long-text question that may continue on the next page, keeping its heading with it."""
 
     def __init__(self, recorder: _Recorder, ctx: Context, question: Question, lines: int,
-                 continued: bool = False) -> None:
+                 part: _Part, continued: bool = False) -> None:
         self._ctx, self._question, self._lines, self._continued = ctx, question, lines, continued
         super().__init__(recorder, lambda width: text_area_block(
-            ctx, question, width, lines, continued))
+            ctx, question, width, lines, continued), part)
+
+    def least_height(self, width: float) -> float:
+        least = self._lines if self._lines < 2 * MIN_TEXT_LINES else MIN_TEXT_LINES
+        return text_area_block(self._ctx, self._question, width, least, self._continued).height
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         style = self._ctx.style
@@ -133,15 +165,21 @@ class _TextAreaFlowable(_BlockFlowable):
         if fits < MIN_TEXT_LINES or self._lines - fits < MIN_TEXT_LINES:
             return []
         return [
-            _TextAreaFlowable(self._recorder, self._ctx, self._question, fits, self._continued),
+            _TextAreaFlowable(self._recorder, self._ctx, self._question, fits, self.part,
+                              self._continued),
             _TextAreaFlowable(self._recorder, self._ctx, self._question, self._lines - fits,
-                              continued=True),
+                              self.part, continued=True),
         ]
 
 
-def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None) -> FormPlan:
-    """Lay out every item; returns the layout (no copies yet) and the drawing plan per page."""
+def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None,
+              source: str = "") -> FormPlan:
+    """Lay out every item; returns the layout (no copies yet) and the drawing plan per page.
+
+    `source` names the template in messages (its path), else the questionnaire's id does.
+    """
     options = options or LayoutOptions()
+    source = source or f"template {questionnaire.id}"
     languages = options.languages or questionnaire.languages[:1]
     unknown = [lang for lang in languages if lang not in questionnaire.languages]
     if unknown:
@@ -155,23 +193,29 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
                             f"not {', '.join(unprintable)}")
     ensure_fonts()
     style = LARGE_PRINT if options.large_print else STANDARD
-    ctx = Context(style, tuple(languages), _numbering(questionnaire))
+    ctx = Context(style, tuple(languages), question_numbers(questionnaire))
     recorder = _Recorder()
     story = _story(questionnaire, ctx, recorder)
 
     width, height = A4
     frame_width = width - 2 * MARGIN
-    first = Frame(MARGIN, height - FOOTER_TOP, frame_width, FOOTER_TOP - (MARK_INSET + 3 * MM),
+    _check_fits(story, frame_width, source)
+    first = Frame(MARGIN, height - FOOTER_TOP, frame_width, FIRST_ROOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="first")
-    later = Frame(MARGIN, height - FOOTER_TOP, frame_width, FOOTER_TOP - HEADER_BOTTOM,
+    later = Frame(MARGIN, height - FOOTER_TOP, frame_width, LATER_ROOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="later")
     doc = BaseDocTemplate(io.BytesIO(), pagesize=A4, invariant=1)
     doc.addPageTemplates([PageTemplate("first", [first], autoNextPageTemplate="later"),
                           PageTemplate("later", [later])])
     try:
         doc.build(story)
-    except Exception as exc:  # platypus reports a block too big for any page as LayoutError
-        raise TemplateError(f"template {questionnaire.id} cannot be laid out: {exc}") from exc
+    except PlatypusLayoutError as exc:  # _check_fits should have named the part first
+        raise TemplateError(f"{source} cannot be laid out: a part of it does not fit on one "
+                            "page: shorten its longest labels, or split its longest lists") from exc
+    except TemplateError:
+        raise
+    except Exception as exc:
+        raise TemplateError(f"{source} cannot be laid out: {_first_line(exc)}") from exc
 
     page_count = max(recorder.pages) if recorder.pages else 1
     plans: list[PagePlan] = []
@@ -186,7 +230,21 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     layout = Layout(form_key=key, title=ctx.joined(questionnaire.title), page_size=A4,
                     pages=tuple(layouts), questionnaire=questionnaire,
                     languages=tuple(languages), large_print=options.large_print)
-    return FormPlan(layout, tuple(plans), style, tuple(languages))
+    return FormPlan(layout, tuple(plans), style, tuple(languages), tuple(recorder.warnings))
+
+
+def _check_fits(story: list[Flowable], width: float, source: str) -> None:
+    """Refuse, naming it, a part that no page can hold, before platypus fails on it."""
+    for index, flowable in enumerate(story):
+        if not isinstance(flowable, _BlockFlowable):
+            continue
+        room = FIRST_ROOM if index == 0 else LATER_ROOM  # the title opens page 1
+        height = flowable.least_height(width)
+        if height > room:
+            part = flowable.part
+            raise TemplateError(
+                f"{source}: {part.what} is too long to print: it needs {height / room:.1f} "
+                f"pages, and papertwin keeps it on one page: {part.advice}")
 
 
 def corner_marks() -> tuple[Mark, ...]:
@@ -206,42 +264,51 @@ def barcode_box() -> Box:
     return (right - QR_SIZE, QR_TOP, right, QR_TOP + QR_SIZE)
 
 
-def _numbering(questionnaire: Questionnaire) -> dict[str, int]:
-    numbers: dict[str, int] = {}
-    for item in questionnaire.items:
-        if isinstance(item, Grid) or (isinstance(item, Question) and not item.other_of):
-            numbers[item.name] = len(numbers) + 1
-    return numbers
-
-
 def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> list[Flowable]:
-    def block(build: Callable[[float], Block], keep: bool = False) -> Flowable:
-        return _BlockFlowable(recorder, build, keep)
+    def block(build: Callable[[float], Block], part: _Part, keep: bool = False) -> Flowable:
+        return _BlockFlowable(recorder, build, part, keep)
 
     specify = {q.other_of: q for q in questionnaire.questions if q.other_of}
-    story: list[Flowable] = [block(partial(_title_block, questionnaire, ctx))]
+    story: list[Flowable] = [block(partial(_title_block, questionnaire, ctx), _Part(
+        "the title and introduction", "shorten the title or the introduction"))]
     for item in questionnaire.items:
+        part = _Part(describe(item, ctx.numbers), _advice(item))
         if isinstance(item, Section):
-            story.append(block(partial(heading_block, ctx, item.label), keep=True))
+            story.append(block(partial(heading_block, ctx, item.label), part, keep=True))
         elif isinstance(item, Note):
-            story.append(block(partial(note_block, ctx, item.label), keep=True))
+            story.append(block(partial(note_block, ctx, item.label), part, keep=True))
         elif isinstance(item, Grid):
-            story.append(block(partial(grid_block, ctx, item)))
+            story.append(block(partial(grid_block, ctx, item), part))
         elif item.other_of:
             continue  # printed beside its choice
         elif item.is_choice:
             story.append(block(partial(choice_question_block, ctx, item,
-                                       specify=specify.get(item.name))))
+                                       specify=specify.get(item.name)), part))
         elif item.uses_cells:
-            story.append(block(partial(cells_block, ctx, item)))
+            story.append(block(partial(cells_block, ctx, item), part))
         else:
-            story.append(_TextAreaFlowable(recorder, ctx, item, item.lines))
+            story.append(_TextAreaFlowable(recorder, ctx, item, item.lines, part))
         if not isinstance(item, Section | Note):  # those keep with what follows them
             story.append(_Spacer(ctx.style.gap))
     closing = _closing_block(questionnaire, ctx)
     if closing is not None:
-        story.append(block(closing))
+        story.append(block(closing, _Part("the closing text (thanks, return address, helpline)",
+                                          "shorten the return address")))
     return story
+
+
+def _advice(item: Section | Note | Question | Grid) -> str:
+    """What to change so that the item fits on one page."""
+    if isinstance(item, Section):
+        return "shorten the heading"
+    if isinstance(item, Note):
+        return "shorten it, or split it into several notes"
+    if isinstance(item, Grid):
+        return (f"shorten its labels, or split its {len(item.rows):,} rows into several grids")
+    if item.is_choice and len(item.choices) > LONG_LIST:
+        return (f"shorten its label and hint, or split its {len(item.choices):,} choices over "
+                "several questions (for example one per region)")
+    return "shorten its label and hint"
 
 
 class _Spacer(Flowable):  # type: ignore[misc]
@@ -342,3 +409,7 @@ def _shift_box(box: Box, dx: float, dy: float) -> Box:
     x0, y0, x1, y1 = box
     return (round(x0 + dx, 2), round(y0 + dy, 2), round(x1 + dx, 2), round(y1 + dy, 2))
 
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -13,6 +13,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from pipeline.errors import TemplateError
+from pipeline.forms.limits import read_limited
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element  # types only: parsing goes through defusedxml
@@ -20,20 +21,9 @@ if TYPE_CHECKING:
 MAX_BYTES = 20 * 1024 * 1024  # far above any real questionnaire; refuses runaway inputs
 
 
-def parse_xml_file(path: Path, root_tag: str, what: str) -> Element:
+def parse_xml_file(path: Path, root_tag: str, what: str, max_bytes: int = MAX_BYTES) -> Element:
     """The root element, which must be `root_tag`; namespaces are dropped from every tag."""
-    if not path.exists():
-        raise TemplateError(f"{what} {path} does not exist: check the path")
-    if not path.is_file():
-        raise TemplateError(f"{what} {path} is not a file")
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise TemplateError(f"{what} {path} is {size} bytes; papertwin reads at most "
-                                f"{MAX_BYTES} bytes of XML")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TemplateError(f"{what} {path} cannot be read: {exc.strerror or exc}") from exc
+    data = read_limited(path, max_bytes, what)
     try:
         root: Element = SafeET.fromstring(data)
     except DefusedXmlException as exc:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
+from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits
 from pipeline.forms.routing import END
 from pipeline.forms.safexml import parse_xml_file
 from pipeline.model import (
@@ -65,18 +66,20 @@ class _Skip:
     ref: str
 
 
-def load_quexml(path: Path) -> tuple[Questionnaire, list[str]]:
+def load_quexml(path: Path, limits: TemplateLimits = DEFAULT_LIMITS
+                ) -> tuple[Questionnaire, list[str]]:
     """Read a queXML file; errors are TemplateErrors naming the file, gaps are warnings."""
-    root = _parse(path)
+    root = parse_xml_file(path, "questionnaire", "template", limits.file_bytes)
+    elements = sum(1 for _ in root.iter())
+    if elements > limits.cells:
+        raise TemplateError(
+            f"template {path} has {elements:,} XML elements; papertwin reads at most "
+            f"{limits.cells:,} (cells limit): split the questionnaire")
     source = str(path)
     builder = _Builder(source, _language(root, source))
     questionnaire = builder.questionnaire(root)
     check_questionnaire(questionnaire, source)
     return questionnaire, builder.warnings
-
-
-def _parse(path: Path) -> Element:
-    return parse_xml_file(path, "questionnaire", "template")
 
 
 def _language(root: Element, source: str) -> str:

@@ -20,7 +20,9 @@ from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xlsx_to_dict
 
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
+from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
 from pipeline.forms.routing import parse_condition
+from pipeline.forms.safezip import check_xlsx
 from pipeline.model import (
     CHARSETS,
     Charset,
@@ -76,24 +78,23 @@ OTHER_SPECIFY: Mapping[str, str] = MappingProxyType(
     {"en": "Other: please specify", "cy": "Arall: nodwch"})
 
 
-def load_xlsform(path: Path) -> tuple[Questionnaire, list[str]]:
+def load_xlsform(path: Path, limits: TemplateLimits = DEFAULT_LIMITS
+                 ) -> tuple[Questionnaire, list[str]]:
     """The questionnaire in an XLSForm, and warnings naming the rows that cannot be printed."""
-    book = _read_workbook(path)
+    book = _read_workbook(path, limits)
     return _Interpreter(path, book).questionnaire()
 
 
-def _read_workbook(path: Path) -> Mapping[str, Any]:
+def _read_workbook(path: Path, limits: TemplateLimits) -> Mapping[str, Any]:
+    """The workbook's rows, read only once the file has passed the limits that bound reading."""
     readers: Mapping[str, Callable[[BytesIO], Any]] = {
         ".xlsx": xlsx_to_dict, ".csv": csv_to_dict, ".md": md_to_dict}
     reader = readers.get(path.suffix.lower())
     if reader is None:
         raise TemplateError(f"template {path}: an XLSForm must be a .xlsx, .csv or .md file")
-    if not path.is_file():
-        raise TemplateError(f"template {path} does not exist or is not a file: check the path")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TemplateError(f"template {path} cannot be read: {exc.strerror}") from exc
+    data = read_limited(path, limits.file_bytes)
+    if path.suffix.lower() == ".xlsx":
+        check_xlsx(data, f"template {path}", limits)
     try:
         book = reader(BytesIO(data))
     except Exception as exc:  # whatever the third-party reader trips on, the file is to blame
@@ -101,6 +102,7 @@ def _read_workbook(path: Path) -> Mapping[str, Any]:
             f"template {path} is not a readable XLSForm: {_first_line(exc)}") from exc
     if not isinstance(book, Mapping):
         raise TemplateError(f"template {path} is not a readable XLSForm")
+    check_sheets(book, f"template {path}", limits)
     return book
 
 
@@ -241,7 +243,7 @@ class _Interpreter:
         return Label.of({code: texts.get(code, texts["en"]) for code in self.languages})
 
     def _choice_lists(self) -> dict[str, tuple[Choice, ...]]:
-        lists: dict[str, list[Choice]] = {}
+        lists: dict[str, dict[str, Choice]] = {}  # by name, so a long list is checked quickly
         for index, cells in enumerate(self._sheet("choices")):
             if not cells:
                 continue
@@ -252,12 +254,12 @@ class _Interpreter:
                 raise TemplateError(f"{where}: a choice needs a list_name and a name")
             if any(ch.isspace() for ch in name):
                 raise TemplateError(f"{where}: choice name '{name}' must have no spaces")
-            choices = lists.setdefault(list_name, [])
-            if any(c.name == name for c in choices):
+            choices = lists.setdefault(list_name, {})
+            if name in choices:
                 raise TemplateError(f"{where}: '{name}' is already a choice of list '{list_name}'")
-            choices.append(Choice(name, self._label(cells, "label") or Label.of({self.default:
-                                                                                  name})))
-        return {name: tuple(choices) for name, choices in lists.items()}
+            choices[name] = Choice(name, self._label(cells, "label") or Label.of({self.default:
+                                                                                   name}))
+        return {name: tuple(choices.values()) for name, choices in lists.items()}
 
     def _tree(self, rows: Sequence[Mapping[str, str]]) -> _Group:
         """Nest rows in their groups; repeats are left out whole, being unprintable on paper."""

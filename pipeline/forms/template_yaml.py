@@ -10,6 +10,7 @@ import yaml
 
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
+from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, read_limited
 from pipeline.model import (
     CHARSETS,
     QUESTION_TYPES,
@@ -31,19 +32,72 @@ TEMPLATE_KEYS = {"id", "version", "title", "languages", "intro", "organisation",
 QUESTION_KEYS = {"name", "type", "label", "hint", "choices", "lines", "cells", "charset",
                  "other_of", "relevant", "horizontal"}
 GRID_KEYS = {"grid", "label", "hint", "choices", "rows", "multiple"}
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML was built with it
 
 
-def load_template(path: Path) -> Questionnaire:
+def load_template(path: Path, limits: TemplateLimits = DEFAULT_LIMITS) -> Questionnaire:
     """Read a YAML template; every problem is a TemplateError naming the file and the place."""
-    if not path.exists():
-        raise TemplateError(f"template {path} does not exist: check the path")
-    if not path.is_file():
-        raise TemplateError(f"template {path} is not a file")
+    data = read_limited(path, limits.file_bytes)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise TemplateError(f"template {path} is not valid YAML: {_first_line(exc)}") from exc
-    return parse_template(data, source=str(path))
+    return parse_template(_safe_yaml(text, f"template {path}", limits), source=str(path))
+
+
+def _safe_yaml(text: str, source: str, limits: TemplateLimits) -> Any:
+    """The document's data, refused before it is built when its aliases would multiply it.
+
+    An alias repeats a whole part of the document without repeating its text, so a few lines can
+    stand for billions of values (the YAML form of a zip bomb); they are counted as if written out.
+    """
+    loader = LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        values = _values(node, source)
+        if values > limits.cells:
+            raise TemplateError(
+                f"{source}: its aliases (*name) stand for {values:,} values; papertwin reads at "
+                f"most {limits.cells:,} values in a template (cells limit): write the repeated "
+                "parts once, for example as a list in choice_lists")
+        return loader.construct_document(node)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise TemplateError(f"{source} is not valid YAML: {_first_line(exc)}") from exc
+    finally:
+        loader.dispose()
+
+
+def _values(root: yaml.Node, source: str) -> int:
+    """Scalars, lists and mappings in the document as written out, each alias in full."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            open_nodes.discard(id(node))
+            continue
+        if id(node) in open_nodes:
+            raise TemplateError(f"{source}: an alias (*name) refers to a part of the template "
+                                "that contains it: a template cannot contain itself")
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def parse_template(data: Any, source: str = "<template>") -> Questionnaire:
@@ -96,6 +150,7 @@ def parse_template(data: Any, source: str = "<template>") -> Questionnaire:
 class _ItemParser:
     def __init__(self, source: str, lang: str, lists: dict[str, Any]) -> None:
         self.source, self.lang, self.lists = source, lang, lists
+        self.named: dict[str, tuple[Choice, ...]] = {}
 
     def item(self, data: Any, number: int) -> Item:
         where = f"template {self.source}: item {number}"
@@ -170,7 +225,12 @@ class _ItemParser:
         if isinstance(raw, str):
             if raw not in self.lists:
                 raise TemplateError(f"{where}: no choice list named '{raw}' in choice_lists")
-            raw = self.lists[raw]
+            if raw not in self.named:  # read once: a long list shared by many questions
+                self.named[raw] = self.own_choices(self.lists[raw], where)
+            return self.named[raw]
+        return self.own_choices(raw, where)
+
+    def own_choices(self, raw: Any, where: str) -> tuple[Choice, ...]:
         if not isinstance(raw, list) or len(raw) < 2:
             raise TemplateError(f"{where}: needs a list of at least 2 choices")
         choices = []
