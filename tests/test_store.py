@@ -17,9 +17,10 @@ from typing import Any
 
 import pikepdf
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, create_engine, func, insert, inspect, select, text
+from sqlalchemy import Engine, create_engine, func, inspect, select, text
 
 from pipeline.batch import (
     BatchSummary,
@@ -42,7 +43,7 @@ from pipeline.scan.intake import ArchivedFile
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
 from pipeline.store import store as store_module
-from pipeline.store.migrate import head_revision
+from pipeline.store.migrate import FIRST_REVISION, alembic_config, head_revision
 from pipeline.store.store import OnlineRow, PaperAnswer, Store
 from pipeline.workspace import Workspace
 
@@ -346,22 +347,16 @@ def test_contacts_of_an_addressed_mailing_are_stored_apart(
 
 # -- migrations ----------------------------------------------------------------------------------
 
-FIRST_RELEASE_TABLES = ("store_info", "batches", "files", "pages", "boxes", "answers",
-                        "online_responses")
-
-
 def make_first_release_store(url: str) -> None:
-    """What the first release's Store.open made: create_all of its tables, store_info schema=1,
-    no alembic_version table."""
-    legacy = MetaData()
-    for name in FIRST_RELEASE_TABLES:
-        schema.metadata.tables[name].to_metadata(legacy)
+    """What the first release's Store.open made: its tables (revision 0001 writes them out as
+    they were, whatever later revisions add), store_info schema=1, no alembic_version table."""
     with engine_of(url) as engine:
-        legacy.create_all(engine)
         with engine.begin() as conn:
-            conn.execute(insert(legacy.tables["store_info"]).values(key="schema", value="1"))
-            conn.execute(insert(legacy.tables["batches"]).values(
-                started_at="2026-01-05T09:00:00+00:00", inputs='["returns-week1.pdf"]'))
+            command.upgrade(alembic_config(conn), FIRST_REVISION)
+            conn.execute(text("DROP TABLE alembic_version"))
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO batches (started_at, inputs) VALUES "
+                              "('2026-01-05T09:00:00+00:00', '[\"returns-week1.pdf\"]')"))
 
 
 def revision_of(url: str) -> str:

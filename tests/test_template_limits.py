@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import resource
 import struct
 import subprocess
 import sys
@@ -145,32 +144,44 @@ class _Run:
     stderr: str
 
 
-def _limit_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (CHILD_ADDRESS_SPACE, CHILD_ADDRESS_SPACE))
+# Runs papertwin as its child and writes the child's peak resident memory (KiB) to a file. The
+# kernel counts, in a process's peak, the memory of the process it was started from up to its
+# exec: started straight from the test process (large by then), papertwin would be charged with
+# it. This small launcher is what papertwin is started from.
+LAUNCHER = """
+import os, resource, subprocess, sys, time
+limit, report, timeout = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+child = subprocess.Popen(sys.argv[4:])
+deadline = time.monotonic() + timeout
+while True:
+    pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+    if pid:
+        break
+    if time.monotonic() > deadline:
+        child.kill()
+        pid, status, usage = os.wait4(child.pid, 0)
+        break
+    time.sleep(0.02)
+with open(report, "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def _papertwin(args: list[str], tmp_path: Path, timeout: float = 120.0) -> _Run:
     """`papertwin ARGS` in a process of its own: exit code, wall time and peak resident memory."""
     env = {**os.environ, "PAPERTWIN_HOME": str(tmp_path / "workspace")}
-    errors = tmp_path / "stderr.txt"
-    with errors.open("wb") as stderr:
-        start = time.monotonic()
-        process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=stderr,
-                                   preexec_fn=_limit_address_space)
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.02)
-        seconds = time.monotonic() - start
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return _Run(process.returncode, seconds, usage.ru_maxrss / 1024,
-                errors.read_text(encoding="utf-8", errors="replace"))
+    report = tmp_path / "peak-kib.txt"
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, str(CHILD_ADDRESS_SPACE), str(report), str(timeout),
+         sys.executable, "-m", "pipeline.cli", *args],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout + 60,
+        check=False)
+    seconds = time.monotonic() - start
+    return _Run(done.returncode, seconds, int(report.read_text()) / 1024,
+                done.stderr.decode("utf-8", errors="replace"))
 
 
 def _build(template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
