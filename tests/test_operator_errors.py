@@ -366,3 +366,37 @@ def test_max_pages_on_the_command_line(ingested: Workspace, simulated: Simulated
     refused = papertwin("ingest", str(copy), "--max-pages", "0", workspace=ingested)
     assert refused.returncode == ExitCode.USAGE
     assert "--max-pages: 0 is not a number of pages (1 or more)" in refused.stderr
+
+
+def test_a_read_only_database_refuses_writes_in_one_line_and_is_still_read(
+        store_url: str) -> None:
+    """PostgreSQL: a database (or role) set read-only by its administrator."""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite: a read-only store file is tested through the command line above")
+    from sqlalchemy import create_engine, make_url, text
+
+    from pipeline.errors import StoreNotWritableError
+
+    store = Store.open(store_url)
+    store.begin_batch(["week1.pdf"])
+    store.close()
+    admin = create_engine(store_url, isolation_level="AUTOCOMMIT")
+    database = make_url(store_url).database
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on'))
+    admin.dispose()
+    store = Store.open(store_url)
+    try:
+        with pytest.raises(StoreNotWritableError, match=r"^cannot write the store "
+                           r"postgresql\+psycopg://.*: the database is read-only \("):
+            store.check_writable()
+    finally:
+        store.close()
+    reader = Store.open(store_url, read_only=True)
+    try:
+        assert len(reader.page_outcomes()) == 0
+        with reader.engine.connect() as conn:
+            assert conn.execute(select(schema.batches.c.inputs)).scalars().all() == [
+                '["week1.pdf"]']
+    finally:
+        reader.close()
