@@ -29,6 +29,7 @@ from pipeline.cli import main
 from pipeline.errors import ExitCode, TemplateError
 from pipeline.forms.manifest import read_layout
 from pipeline.forms.quexf import banding_layout, import_banding
+from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import PageRef, PageResult
 from pipeline.reconcile.steps import export_dataset
@@ -169,6 +170,7 @@ def test_each_real_scan_file_is_one_response_with_its_source(real_dataset: pd.Da
     for name in EXPECTED:
         row = real_dataset.loc[f"{name}.pdf"]
         assert row["_source"] == f"{name}.pdf p1; {name}.pdf p2"
+        assert row["_pages_missing"] == ""
         assert row["channel"] == "paper"
     assert real_dataset["respondent_ref"].is_unique
 
@@ -259,4 +261,11 @@ def test_a_real_scan_fed_upside_down_reads_the_same(tmp_path: Path) -> None:
     for question in ("A1_A", "A1_B", "B1_A", "B1_B", "B3"):
         assert first[question] == expected[question], question
     assert second["C1"] == expected["C1"] and second["C2"] == expected["C2"]
+    # Each response lacks the other's page: its questions wait, they are not blank answers.
+    (layout,) = registered_layouts(workspace).values()
+    for row, missing in ((first, 2), (second, 1)):
+        lost = {f.question for f in layout.page_layout(missing).fields}
+        assert row["_pages_missing"] == str(missing)
+        assert lost <= set(row["_needs_review"].split())
+        assert all(row[question] == "" for question in lost)
     shutil.rmtree(scans)
