@@ -182,9 +182,10 @@ def _plan_files(store: Store, batch_id: int, files: Sequence[Path], workspace: W
 def stop_batch(store: Store, batch_id: int, exc: BaseException) -> None:
     """Record that a batch stopped early, and why; when the store itself is what failed, there
     is nothing more to record, and the error that stopped the batch is the one to report."""
-    ended: BatchEnd = ("interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit)
-                       else "stopped")
-    reason = str(exc) or exc.__class__.__name__
+    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+    ended: BatchEnd = "interrupted" if interrupted else "stopped"
+    reason = ("interrupted (Ctrl-C, or the process was told to stop)" if interrupted
+              else str(exc) or exc.__class__.__name__)
     with contextlib.suppress(Exception):
         store.end_batch(batch_id, ended, reason)
 

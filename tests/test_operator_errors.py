@@ -244,6 +244,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _still_alive(pids: set[int], seconds: float = 30) -> set[int]:
+    """Those of the processes still running after up to `seconds` (a program papertwin ran may
+    finish the page it was given: its own timeout bounds that)."""
+    left = {pid for pid in pids if _alive(pid)}
+    deadline = time.monotonic() + seconds
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = {pid for pid in left if _alive(pid)}
+    return left
+
+
 def _command_of(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -282,15 +293,37 @@ def test_kill_9_of_ingest_leaves_no_process_behind(
     finally:
         if process.poll() is None:
             process.kill()
-    left = {pid for pid in seen if _alive(pid)}
-    for _ in range(150):
-        left = {pid for pid in left if _alive(pid)}
-        if not left:
-            break
-        time.sleep(0.2)
+    left = _still_alive(seen)
     assert not left, [_command_of(pid) for pid in left]
     ended, _ = batches(ingested)[1]
     assert ended is None  # killed: no end recorded, and none could be
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_batch_ends_it_as_interrupted_and_stops_the_server(
+        ingested: Workspace, built: tuple[Workspace, BuiltForm], tmp_path: Path) -> None:
+    from pipeline.simulate.returns import simulate_returns
+
+    more = simulate_returns(built[1].pdf_path.parent, tmp_path / "more", seed=4)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PAPERTWIN_STORE_URL", "PREFECT_API_URL")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "--workspace", str(ingested.root), "ingest",
+         str(more.pdf_path)], cwd=PROJECT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 240
+    while len(batches(ingested)) < 2 and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.2)
+    children = _descendants(process.pid)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == ExitCode.INTERRUPTED, err
+    assert (out, err) == ("", "papertwin: interrupted\n")
+    assert batches(ingested)[1] == (
+        "interrupted", "interrupted (Ctrl-C, or the process was told to stop)")
+    assert not _still_alive(children)
 
 
 def test_a_prefect_server_that_does_not_start_in_time_is_tried_twice_then_said(
