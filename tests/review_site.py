@@ -136,6 +136,17 @@ def make_site(root: Path) -> Site:
                 online_twin)
 
 
+def workspace_with_user(root: Path, name: str, role: str) -> Workspace:
+    """A new workspace whose only content is one person who may log in (PASSWORD)."""
+    workspace = Workspace.resolve(root / "ws").ensure()
+    store = Store.open(workspace.store_url)
+    try:
+        add_user(store, name, PASSWORD, role)
+    finally:
+        store.close()
+    return workspace
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -36,7 +36,7 @@ from pipeline.store import schema
 from pipeline.store.login_attempts import Refused, Reserved
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
-from tests.review_site import PASSWORD, review_process
+from tests.review_site import PASSWORD, review_process, workspace_with_user
 
 MiB = 1024 * 1024
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -139,13 +139,7 @@ def test_a_hash_of_older_parameters_verifies_and_is_made_again(store: Store) -> 
 
 
 def _workspace_with_rita(root: Path) -> Workspace:
-    workspace = Workspace.resolve(root / "ws").ensure()
-    store = Store.open(workspace.store_url)
-    try:
-        add_user(store, "rita", PASSWORD, "reviewer")
-    finally:
-        store.close()
-    return workspace
+    return workspace_with_user(root, "rita", "reviewer")
 
 
 def _login(client: httpx.Client, name: str, password: str) -> httpx.Response:

@@ -24,9 +24,8 @@ from pipeline.review.hosts import served_hosts
 from pipeline.review.web import Settings
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
-from tests.review_site import review_process
+from tests.review_site import PASSWORD, review_process, workspace_with_user
 
-PASSWORD = "a long enough password"
 HUGE = "99999999999999999999"  # past 64 bits
 PAST_32_BITS = str(2**31)  # PostgreSQL's INTEGER ends at 2**31 - 1
 SHA = "ab" * 32
@@ -122,13 +121,7 @@ def _post_login(client: httpx.Client | TestClient, origin: str | None,
 
 @pytest.fixture
 def sam(tmp_path: Path) -> Workspace:
-    workspace = Workspace.resolve(tmp_path / "ws").ensure()
-    store = Store.open(workspace.store_url)
-    try:
-        add_user(store, "sam", PASSWORD, "supervisor")
-    finally:
-        store.close()
-    return workspace
+    return workspace_with_user(tmp_path, "sam", "supervisor")
 
 
 def test_only_the_names_it_is_served_as(sam: Workspace) -> None:
