@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import httpx
+from prefect.client.orchestration import get_client
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
 from prefect.settings import (
@@ -171,18 +172,15 @@ def _wait_until_up(server: TemporaryServer, timeout: float) -> str:
 
 
 def _check_answers(api_url: str) -> None:
-    try:
-        with httpx.Client(timeout=10.0) as client:
-            response = client.get(f"{api_url.rstrip('/')}/health")
-    except httpx.HTTPError as exc:
+    """Through Prefect's own client, so that a server that needs a key (Prefect Cloud) gets
+    it."""
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
         raise OrchestrationError(
             f"the Prefect server at {api_url} (PREFECT_API_URL) does not answer "
-            f"({exc.__class__.__name__}): start it (prefect server start), or unset "
-            "PREFECT_API_URL to let papertwin start a temporary one") from exc
-    if response.status_code != 200:
-        raise OrchestrationError(
-            f"the Prefect server at {api_url} (PREFECT_API_URL) answers {response.status_code} "
-            "to a health check: see its log, or unset PREFECT_API_URL")
+            f"({problem.__class__.__name__}): start it (prefect server start), or unset "
+            "PREFECT_API_URL to let papertwin start a temporary one")
 
 
 def _free_port() -> int:

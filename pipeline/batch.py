@@ -127,23 +127,25 @@ def plan_batch(paths: Sequence[Path], workspace: Workspace,
     try:
         batch_id = store.begin_batch([str(p) for p in paths])
         try:
-            to_read, already, chunks = _plan_files(store, batch_id, files, workspace, max_pages,
-                                                   set_aside)
+            to_read, already, chunks, refused = _plan_files(store, batch_id, files, workspace,
+                                                            max_pages)
         except BaseException as exc:
             stop_batch(store, batch_id, exc)
             raise
     finally:
         store.close()
-    return BatchPlan(batch_id, tuple(to_read), tuple(already), tuple(set_aside), layouts,
+    return BatchPlan(batch_id, tuple(to_read), tuple(already), (*set_aside, *refused), layouts,
                      tuple(chunks))
 
 
 def _plan_files(store: Store, batch_id: int, files: Sequence[Path], workspace: Workspace,
-                max_pages: int, set_aside: list[SetAside],
-                ) -> tuple[list[ArchivedFile], list[ArchivedFile], list[PageChunk]]:
+                max_pages: int) -> tuple[list[ArchivedFile], list[ArchivedFile],
+                                         list[PageChunk], list[SetAside]]:
+    """Files to read, files read before, the chunks to read, and the files set aside."""
     to_read: list[ArchivedFile] = []
     already: list[ArchivedFile] = []
     chunks: list[PageChunk] = []
+    set_aside: list[SetAside] = []
     seen: set[str] = set()
     for path in files:
         try:
@@ -176,7 +178,7 @@ def _plan_files(store: Store, batch_id: int, files: Sequence[Path], workspace: W
             continue
         to_read.append(archived)
         chunks += split_pages(archived, pages)
-    return to_read, already, chunks
+    return to_read, already, chunks, set_aside
 
 
 def stop_batch(store: Store, batch_id: int, exc: BaseException) -> None:
