@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from pipeline.store.store import WRITE_LOCK, Store
+from pipeline.store.engine import WRITE_LOCK
+from pipeline.store.store import Store
 
 
 @contextmanager

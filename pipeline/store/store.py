@@ -1,30 +1,23 @@
 """The response store. One writer (the ingest flow) records each file in one transaction.
 
 Works on SQLite (the workspace's default, in WAL mode) and PostgreSQL (by URL); opening a store
-migrates it to the newest schema (pipeline/store/migrate.py, docs/store.md).
+migrates it to the newest schema (pipeline/store/migrate.py, docs/store.md), or, for a command
+that only reads, opens it read-only (engine.py).
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, insert, make_url, select, update
-from sqlalchemy.engine import Connection, CursorResult, ExceptionContext
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.engine import Connection, CursorResult
 
-from pipeline.errors import (
-    PapertwinError,
-    StoreLockedError,
-    StoreNotWritableError,
-    WorkspaceError,
-)
+from pipeline.errors import WorkspaceError
 from pipeline.forms.manifest import Layout
 from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.results import FlagCategory, PageResult, flag_of
@@ -32,7 +25,7 @@ from pipeline.scan.intake import ArchivedFile
 from pipeline.store import schema
 from pipeline.store.answer_table import PAPER_COLUMNS, paper_answer_table
 from pipeline.store.contacts import read_contacts, replace_contacts
-from pipeline.store.migrate import check_at_head, upgrade_to_head
+from pipeline.store.engine import open_engine
 from pipeline.store.responses import PaperResponse, paper_responses
 from pipeline.store.review import (
     ReviewDecision,
@@ -44,10 +37,6 @@ from pipeline.store.upsert import upsert
 BatchEnd = Literal["finished", "stopped", "interrupted"]
 
 __all__ = ["OnlineRow", "PaperAnswer", "PaperResponse", "ReviewDecision", "Store"]
-
-
-# Execution option: on SQLite, begin with the database's write lock (pipeline/store/locks.py).
-WRITE_LOCK = "papertwin_write_lock"
 
 
 def now_iso() -> str:
@@ -93,18 +82,8 @@ class Store:
         """Connect and migrate to the newest schema; a store of a newer papertwin is refused.
 
         read_only: for commands that only read (export): a store on a read-only disk or in a
-        read-only database is read as it is, never migrated and never written."""
-        try:
-            return cls(_connect(url, read_only))
-        except SQLAlchemyError as exc:
-            if not (read_only and _closed_cleanly(url)):
-                raise _open_error(url, exc, read_only) from exc
-        # SQLite in WAL mode reads a read-only folder only as an immutable file: safe here,
-        # since nobody can write beside a read-only folder and no write was left unfinished.
-        try:
-            return cls(_connect(url, read_only, immutable=True))
-        except SQLAlchemyError as exc:
-            raise _open_error(url, exc, read_only) from exc
+        read-only database is read as it is, never migrated and never written (engine.py)."""
+        return cls(open_engine(url, read_only))
 
     def check_writable(self) -> None:
         """Say now, before a batch starts, that the store cannot be written; nothing changes."""
@@ -272,122 +251,6 @@ def _new_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
-def _safe_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "(unparseable URL)"
-
-
-def _connect(url: str, read_only: bool, immutable: bool = False) -> Engine:
-    """An engine on the store at the newest schema (migrated, or checked when read-only)."""
-    try:
-        engine = create_engine(_read_only_url(url, immutable) if read_only else url)
-    except (ArgumentError, ImportError) as exc:
-        raise WorkspaceError(
-            f"cannot use the store URL {_safe_url(url)}: {exc}; papertwin takes "
-            "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE") from exc
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    event.listen(engine, "handle_error", _unwritable_store)
-    try:
-        if read_only:
-            check_at_head(engine)
-        else:
-            upgrade_to_head(engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    return engine
-
-
-def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database \
-            or parsed.database == ":memory:" or parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database).resolve()
-
-
-def _read_only_url(url: str, immutable: bool = False) -> str:
-    """SQLite opened read-only (mode=ro): it never creates a file or takes a write lock."""
-    path = _sqlite_file(url)
-    if path is None:
-        return url
-    if not path.is_file():
-        raise WorkspaceError(f"there is no store at {path}: nothing has been ingested or "
-                             "imported in this workspace yet")
-    mode = "immutable=1" if immutable else "mode=ro"
-    return f"sqlite:///file:{quote(str(path))}?{mode}&uri=true"
-
-
-def _closed_cleanly(url: str) -> bool:
-    """A SQLite store whose write-ahead log holds nothing (its last writer checkpointed it)."""
-    path = _sqlite_file(url)
-    if path is None:
-        return False
-    wal = path.with_name(path.name + "-wal")
-    return not wal.exists() or wal.stat().st_size == 0
-
-
-# SQLite's and PostgreSQL's ways of saying the store cannot take a write.
-_SQLITE_UNWRITABLE = ("attempt to write a readonly database", "database or disk is full",
-                      "readonly database")
-_POSTGRES_UNWRITABLE = {"25006": "the database is read-only", "53100": "the disk is full",
-                        "42501": "the database user may not write"}
-
-
-def _unwritable_store(context: ExceptionContext) -> BaseException | None:
-    """A write the store refuses for a reason an operator must fix becomes
-    StoreNotWritableError; a lock held by another writer becomes StoreLockedError, which the
-    ingest flow retries."""
-    original = context.original_exception
-    message = str(original).splitlines()[0] if str(original) else ""
-    where = _safe_url(str(context.engine.url)) if context.engine is not None else "the store"
-    if "database is locked" in message:
-        return StoreLockedError(f"the store {where} is locked by another papertwin process "
-                                "for longer than papertwin waits: try again when it is done")
-    sqlstate = getattr(original, "sqlstate", None)
-    if any(text in message for text in _SQLITE_UNWRITABLE):
-        return StoreNotWritableError(f"cannot write the store {where}: {message}; make the "
-                                     "store and its folder writable (or free some space), then "
-                                     "run the command again")
-    if sqlstate in _POSTGRES_UNWRITABLE:
-        return StoreNotWritableError(f"cannot write the store {where}: "
-                                     f"{_POSTGRES_UNWRITABLE[sqlstate]} ({message}); ask the "
-                                     "database's administrator, then run the command again")
-    return None
-
-
-def _open_error(url: str, exc: SQLAlchemyError, read_only: bool) -> PapertwinError:
-    """Why a store would not open, said so that the operator knows what to change."""
-    first = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and not read_only:
-        folder = Path(parsed.database).resolve().parent
-        if folder.is_dir() and not _can_create_in(folder):
-            return StoreNotWritableError(
-                f"cannot write the store {folder / Path(parsed.database).name}: its folder "
-                f"{folder} is read-only; make it writable, then run the command again "
-                "(papertwin export reads a read-only store)")
-    if read_only and parsed.get_backend_name() == "sqlite":
-        return WorkspaceError(
-            f"cannot read the store {_safe_url(url)}: {first}; on a read-only disk papertwin "
-            "reads the store only if it was closed cleanly: make its folder writable once")
-    return WorkspaceError(f"cannot open the store {_safe_url(url)}: "
-                          f"{exc.__class__.__name__}: {first}")
-
-
-def _can_create_in(folder: Path) -> bool:
-    try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".papertwin-probe"):
-            return True
-    except OSError:
-        return False
-
-
 def _forget_file(conn: Connection, sha256: str) -> None:
     page_ids = select(schema.pages.c.id).where(schema.pages.c.file_sha256 == sha256)
     conn.execute(schema.answers.delete().where(schema.answers.c.page_id.in_(page_ids)))
@@ -473,28 +336,3 @@ def write_crops(results: Sequence[PageResult], crops_dir: Path) -> dict[tuple[in
     return paths
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-    # Let SQLAlchemy, not the sqlite3 module, say where transactions begin (see _sqlite_begin).
-    dbapi_connection.isolation_level = None
-
-
-def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA query_only=ON")
-    cursor.close()
-    dbapi_connection.isolation_level = None
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    """Begin explicitly: the sqlite3 module would leave DDL (migrations) and reads outside the
-    transaction, so a migration or a read-then-write could be half done. A connection with the
-    execution option WRITE_LOCK takes the database's write lock at once (locks.py)."""
-    immediate = conn.get_execution_options().get(WRITE_LOCK, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
