@@ -204,8 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         # Failures end as papertwin's one line; Prefect's own account of them (tracebacks of
-        # every task that saw the error) goes to its server and the UI, not the terminal.
+        # every task that saw the error) goes to its server and the UI, not the terminal, and
+        # so do its internal workers' complaints when a command is interrupted.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_DEBUG_LEVEL", "CRITICAL")
     try:
         return _run(args)
     except PapertwinError as exc:
