@@ -47,6 +47,13 @@ def writing(path: Path) -> Iterator[None]:
         raise not_writable(path, exc) from exc
 
 
+def probe_writable(folder: Path) -> None:
+    """Create and drop a file in the folder: whether it takes a write is known only by trying
+    (root ignores permissions, a read-only mount does not)."""
+    with writing(folder), tempfile.TemporaryFile(dir=folder, prefix=".papertwin-probe"):
+        pass
+
+
 def make_folder(path: Path) -> Path:
     """mkdir -p, with a read-only or full disk said as such."""
     with writing(path):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.fsutil import make_folder, not_writable, writing
+from pipeline.fsutil import make_folder, not_writable, probe_writable
 
 DEFAULT_WORKSPACE = "papertwin-data"
 # Free space a command that writes into the workspace wants before it starts: a batch stopped
@@ -57,15 +55,12 @@ class Workspace:
             make_folder(folder)
         return self
 
-    def check_writable(self, folders: Iterable[Path] | None = None,
-                       min_free: int = MIN_FREE_BYTES) -> None:
-        """Say before any work starts that a folder the command writes is read-only or full
-        (permissions alone do not tell: root ignores them, a read-only mount does not)."""
-        for folder in folders if folders is not None else (
-                self.root, self.layouts_dir, self.archive_dir, self.crops_dir, self.cache_dir):
+    def check_writable(self, min_free: int = MIN_FREE_BYTES) -> None:
+        """Say before any work starts that a folder the command writes is read-only or full."""
+        for folder in (self.root, self.layouts_dir, self.archive_dir, self.crops_dir,
+                       self.cache_dir):
             make_folder(folder)
-            with writing(folder), tempfile.TemporaryFile(dir=folder, prefix=".papertwin-probe"):
-                pass
+            probe_writable(folder)
             stats = os.statvfs(folder)
             if stats.f_bavail * stats.f_frsize < min_free:
                 raise not_writable(folder, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))

@@ -402,6 +402,8 @@ def test_a_store_of_a_newer_papertwin_is_refused(store_url: str) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     with pytest.raises(WorkspaceError, match=r"revision 0099.*newer papertwin"):
         Store.open(store_url)
+    with pytest.raises(WorkspaceError, match=r"revision 0099.*newer papertwin"):
+        Store.open(store_url, read_only=True)  # export says the same
 
 
 def test_a_database_that_is_not_a_papertwin_store_is_left_alone(store_url: str) -> None:

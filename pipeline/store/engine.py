@@ -9,7 +9,6 @@ locked for too long) becomes papertwin's own error, so the command says it in on
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,11 +18,13 @@ from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from pipeline.errors import (
+    NotWritableError,
     PapertwinError,
     StoreLockedError,
     StoreNotWritableError,
     WorkspaceError,
 )
+from pipeline.fsutil import probe_writable
 from pipeline.store.migrate import check_at_head, upgrade_to_head
 
 # Execution option: on SQLite, begin with the database's write lock (pipeline/store/locks.py).
@@ -156,11 +157,10 @@ def _open_error(url: str, exc: SQLAlchemyError, read_only: bool) -> PapertwinErr
 
 def _can_create_in(folder: Path) -> bool:
     try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".papertwin-probe"):
-            return True
-    except OSError:
+        probe_writable(folder)
+    except NotWritableError:
         return False
-
+    return True
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

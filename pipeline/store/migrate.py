@@ -57,14 +57,7 @@ def upgrade_to_head(engine: Engine) -> str:
         if current is None:
             current = _adopt_unversioned(conn)
         else:
-            try:
-                script.get_revision(current)
-            except CommandError as exc:
-                raise WorkspaceError(
-                    f"the store {engine.url!r} is at schema revision {current}, which this "
-                    f"papertwin does not know (it knows up to {head}): it was written by a newer "
-                    "papertwin; upgrade papertwin to use it"
-                ) from exc
+            _check_known(engine, script, current, head)
         if current != head:
             command.upgrade(alembic_config(conn), "head")
     return head
@@ -73,15 +66,30 @@ def upgrade_to_head(engine: Engine) -> str:
 def check_at_head(engine: Engine) -> str:
     """For reading only: the store must be at the newest revision already, since upgrading it
     would write."""
-    head = head_revision()
+    script = ScriptDirectory.from_config(alembic_config())
+    head = head_revision(script)
     with engine.connect() as conn:
         current = store_revision(conn)
+    if current is not None:
+        _check_known(engine, script, current, head)
     if current != head:
         raise StoreNotWritableError(
             f"the store {engine.url.render_as_string(hide_password=True)} is at schema revision "
             f"{current or 'none'} and this papertwin reads {head}: run a command that writes "
             "(papertwin ingest, for instance) on a writable store once, to upgrade it")
     return head
+
+
+def _check_known(engine: Engine, script: ScriptDirectory, current: str, head: str) -> None:
+    """A revision this papertwin does not know was written by a newer one: refused."""
+    try:
+        script.get_revision(current)
+    except CommandError as exc:
+        raise WorkspaceError(
+            f"the store {engine.url!r} is at schema revision {current}, which this "
+            f"papertwin does not know (it knows up to {head}): it was written by a newer "
+            "papertwin; upgrade papertwin to use it"
+        ) from exc
 
 
 def _adopt_unversioned(conn: Connection) -> str | None:
