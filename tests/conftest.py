@@ -18,6 +18,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import SimulatedBatch, simulate_returns
+from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -96,3 +97,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An empty store, open, on each backend (a test module may mean another store by it)."""
+    opened = Store.open(store_url)
+    yield opened
+    opened.close()

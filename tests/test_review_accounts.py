@@ -7,7 +7,6 @@ import io
 import re
 import socket
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,13 +36,6 @@ from pipeline.workspace import Workspace
 from tests.review_site import review_process
 
 PASSWORD = "a long enough password"
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = Store.open(store_url)
-    yield opened
-    opened.close()
 
 
 def test_a_password_is_kept_only_as_an_argon2_hash(store: Store) -> None:
