@@ -11,13 +11,20 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-QuestionType = Literal["select_one", "select_multiple", "text", "integer", "decimal", "date"]
+QuestionType = Literal["select_one", "select_multiple", "text", "integer", "decimal", "date",
+                       "time", "datetime", "rank", "range", "acknowledge"]
 QUESTION_TYPES: tuple[QuestionType, ...] = (
     "select_one", "select_multiple", "text", "integer", "decimal", "date",
+    "time", "datetime", "rank", "range", "acknowledge",
 )
+# Answered by ticking boxes, one answer (a choice's name) or several: read as tick boxes.
+CHOICE_TYPES: tuple[QuestionType, ...] = ("select_one", "select_multiple", "range", "acknowledge")
+# Answered in character cells, one digit or letter per cell.
+CELL_TYPES: tuple[QuestionType, ...] = ("integer", "decimal", "date", "time", "datetime")
+ACKNOWLEDGED = "OK"  # the value ODK gives an acknowledge question that was acknowledged
 Charset = Literal["any", "digits", "capitals", "alphanumeric"]
 CHARSETS: tuple[Charset, ...] = ("any", "digits", "capitals", "alphanumeric")
-MODEL_VERSION = 2
+MODEL_VERSION = 3  # 3: types time, datetime, rank, range, acknowledge
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,16 @@ class Question:
 
     @property
     def is_choice(self) -> bool:
-        return self.type in ("select_one", "select_multiple")
+        return self.type in CHOICE_TYPES
 
     @property
     def uses_cells(self) -> bool:
-        return self.cells > 0 or self.type in ("integer", "decimal", "date")
+        return self.type != "rank" and (self.cells > 0 or self.type in CELL_TYPES)
+
+    @property
+    def rank_digits(self) -> int:
+        """Cells beside each choice of a rank question: one digit, or two past nine choices."""
+        return 1 if len(self.choices) <= 9 else 2
 
 
 @dataclass(frozen=True)

@@ -162,17 +162,17 @@ def test_xlsx_and_csv_load_to_the_same_questionnaire(
 def test_unprintable_rows_are_left_out_with_warnings(tmp_path: Path) -> None:
     path = _write_md(tmp_path, "field_visit.md", """
 | survey |
-| | type | name | label |
-| | text | first | First question |
-| | geopoint | location | Where are you? |
-| | begin repeat | household | Household members |
-| | text | member_name | Name |
-| | integer | member_age | Age |
-| | end repeat | household | |
-| | image | photo | A photo of the site |
-| | start | started | |
-| | calculate | score | |
-| | select_one yes_no | last | Last question |
+| | type | name | label | calculation |
+| | text | first | First question | |
+| | geopoint | location | Where are you? | |
+| | begin repeat | household | Household members | |
+| | text | member_name | Name | |
+| | integer | member_age | Age | |
+| | end repeat | household | | |
+| | image | photo | A photo of the site | |
+| | start | started | | |
+| | calculate | score | | 1 + 1 |
+| | select_one yes_no | last | Last question | |
 | choices |
 | | list_name | name | label |
 | | yes_no | yes | Yes |

@@ -1,29 +1,36 @@
-"""XLSForm templates (.xlsx, .csv, pyxform's .md): print the very workbook the online survey uses.
+"""XLSForm templates (.xlsx, .xls, .csv, pyxform's .md): print the very workbook the online survey
+uses.
 
-pyxform reads the workbook into rows; the rows are interpreted here, because pyxform's own survey
-model is shaped for XForms (paths, bindings, itext) and knows nothing of grids, cells or printed
-"please specify" lines. Rows that cannot be printed are left out with a warning naming the sheet
-row, so one workbook serves both the online and the paper survey.
+pyxform reads the workbook into rows and checks it as it would for the online form (xlsform_check),
+so what pyxform refuses papertwin refuses with pyxform's own words; the rows are then interpreted
+here, because pyxform's survey model is shaped for XForms (paths, bindings, itext) and knows nothing
+of grids, cells or printed "please specify" lines. Rows that cannot be printed are left out with a
+warning naming the sheet row, so one workbook serves both the online and the paper survey.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from io import BytesIO
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xlsx_to_dict
+from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xls_to_dict, xlsx_to_dict
 
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
 from pipeline.forms.routing import parse_condition
 from pipeline.forms.safezip import check_xlsx
+from pipeline.forms.xlsform_check import check_with_pyxform, name_notes
 from pipeline.model import (
+    ACKNOWLEDGED,
+    CELL_TYPES,
     CHARSETS,
     Charset,
     Choice,
@@ -39,10 +46,19 @@ from pipeline.model import (
 
 NAME_PATTERN = re.compile(r"^[^\W\d][\w.-]*$")
 FORM_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+NOT_IN_FORM_ID = re.compile(r"[^A-Za-z0-9_.-]")
+# The older single-colon text columns (label:English, hint:French), as SurveyCTO still writes.
+SINGLE_COLON = re.compile(r"^(label|hint)\s*:(?!:)\s*(.+)$", re.IGNORECASE)
+PARAMETER = re.compile(r"([A-Za-z_-]+)\s*=\s*([^\s;,]+)")
+FROM_FILE = re.compile(
+    r"^(?P<kind>select_one_from_file|select one from file|select_multiple_from_file"
+    r"|select multiple from file)\s+(?P<file>\S+)$", re.IGNORECASE)
 LANGUAGE_IN_PARENTHESES = re.compile(r"\(\s*([^()]+?)\s*\)\s*$")
 SELECT = re.compile(
-    r"^(?P<kind>select_one|select one|select1|select_multiple|select multiple"
-    r"|select all that apply)\s+(?P<list>\S+)(?P<other>\s+or_other)?$",
+    r"^(?P<kind>select_one|select one from|select one|select1|select_multiple|select multiple"
+    r"|select all that apply from|select all that apply|add select one prompt using"
+    r"|add select multiple prompt using)\s+(?P<list>\S+)"
+    r"(?P<other>\s+(?:or_other|or specify other))?$",
     re.IGNORECASE,
 )
 
@@ -51,11 +67,14 @@ LANGUAGE_CODES: Mapping[str, str] = MappingProxyType(
 SELECT_TYPES: Mapping[str, QuestionType] = MappingProxyType({
     "select_one": "select_one", "select one": "select_one", "select1": "select_one",
     "select_multiple": "select_multiple", "select multiple": "select_multiple",
-    "select all that apply": "select_multiple",
+    "select all that apply": "select_multiple", "select one from": "select_one",
+    "select all that apply from": "select_multiple", "add select one prompt using": "select_one",
+    "add select multiple prompt using": "select_multiple",
 })
 PLAIN_TYPES: Mapping[str, QuestionType] = MappingProxyType({
     "text": "text", "string": "text", "integer": "integer", "int": "integer",
-    "decimal": "decimal", "date": "date",
+    "decimal": "decimal", "date": "date", "time": "time", "datetime": "datetime",
+    "range": "range", "acknowledge": "acknowledge", "trigger": "acknowledge",
 })
 CONTROL_TYPES: Mapping[str, str] = MappingProxyType({
     "begin group": "begin group", "begin_group": "begin group",
@@ -69,8 +88,15 @@ METADATA_TYPES = frozenset({
     "start", "end", "today", "deviceid", "username", "phonenumber", "audit", "calculate",
     "hidden", "subscriberid", "simserial", "email", "start-geopoint", "background-audio",
     "background-geopoint", "xml-external", "csv-external",
+    # SurveyCTO's: the case, and what the phone's sensors record during the interview
+    "caseid", "comments", "text audit", "audio audit", "speed violations count",
+    "speed violations list", "speed violations audit", "sensor_statistic", "sensor_stream",
+    "calculate_here", "uri:deviceid", "uri:email", "uri:phonenumber", "uri:simserial",
+    "uri:subscriberid", "uri:username", "imei",
 })
-DEFAULT_CELLS: Mapping[str, int] = MappingProxyType({"integer": 6, "decimal": 8, "date": 8})
+DEFAULT_CELLS: Mapping[str, int] = MappingProxyType(
+    {"integer": 6, "decimal": 8, "date": 8, "time": 4, "datetime": 12})
+RANGE_DEFAULTS: Mapping[str, str] = MappingProxyType({"start": "1", "end": "10", "step": "1"})
 HORIZONTAL_APPEARANCES = frozenset({"horizontal", "horizontal-compact"})
 # pyxform's or_other adds an "other" choice and a text; these are their printed labels.
 OTHER_CHOICE: Mapping[str, str] = MappingProxyType({"en": "Other", "cy": "Arall"})
@@ -81,17 +107,20 @@ OTHER_SPECIFY: Mapping[str, str] = MappingProxyType(
 def load_xlsform(path: Path, limits: TemplateLimits = DEFAULT_LIMITS
                  ) -> tuple[Questionnaire, list[str]]:
     """The questionnaire in an XLSForm, and warnings naming the rows that cannot be printed."""
-    book = _read_workbook(path, limits)
-    return _Interpreter(path, book).questionnaire()
+    book = name_notes(_read_workbook(path, limits))
+    loaded = _Interpreter(path, book, limits).questionnaire()  # its messages name the question
+    check_with_pyxform(book, path)
+    return loaded
 
 
 def _read_workbook(path: Path, limits: TemplateLimits) -> Mapping[str, Any]:
     """The workbook's rows, read only once the file has passed the limits that bound reading."""
     readers: Mapping[str, Callable[[BytesIO], Any]] = {
-        ".xlsx": xlsx_to_dict, ".csv": csv_to_dict, ".md": md_to_dict}
+        ".xlsx": xlsx_to_dict, ".xls": xls_to_dict, ".csv": csv_to_dict, ".md": md_to_dict}
     reader = readers.get(path.suffix.lower())
     if reader is None:
-        raise TemplateError(f"template {path}: an XLSForm must be a .xlsx, .csv or .md file")
+        raise TemplateError(f"template {path}: an XLSForm must be a .xlsx, .xls, .csv or .md "
+                            "file")
     data = read_limited(path, limits.file_bytes)
     if path.suffix.lower() == ".xlsx":
         check_xlsx(data, f"template {path}", limits)
@@ -110,6 +139,7 @@ class _Type(NamedTuple):
     kind: str  # a QuestionType, a CONTROL_TYPES value, "metadata" or "unprintable"
     list_name: str = ""
     or_other: bool = False
+    file: str = ""  # select_one_from_file: the file beside the form that holds the choices
 
 
 def _parse_type(raw: str) -> _Type:
@@ -119,11 +149,18 @@ def _parse_type(raw: str) -> _Type:
     if match:
         kind = SELECT_TYPES[" ".join(match["kind"].lower().split())]
         return _Type(kind, match["list"], bool(match["other"]))
+    rank = re.match(r"^rank\s+(?P<list>\S+)(?P<other>\s+or_other)?$", text, re.IGNORECASE)
+    if rank:
+        return _Type("rank", rank["list"], bool(rank["other"]))
+    from_file = FROM_FILE.match(text)
+    if from_file:
+        multiple = "multiple" in from_file["kind"].lower()
+        return _Type("select_multiple" if multiple else "select_one", file=from_file["file"])
     if lowered in PLAIN_TYPES:
         return _Type(PLAIN_TYPES[lowered])
     if lowered in CONTROL_TYPES:
         return _Type(CONTROL_TYPES[lowered])
-    if lowered in METADATA_TYPES:
+    if lowered in METADATA_TYPES or lowered.split(" ")[0] in METADATA_TYPES:
         return _Type("metadata")
     return _Type("unprintable")
 
@@ -153,6 +190,12 @@ class _Row:
                 return self.cells[key]
         return ""
 
+    @property
+    def parameters(self) -> dict[str, str]:
+        """The parameters column (`start=1 end=10 step=1`), keys in lower case."""
+        value = self.cells.get("parameters") or self.cells.get("control::parameters", "")
+        return {key.lower(): found for key, found in PARAMETER.findall(value)}
+
     def where(self) -> str:
         return f"survey row {self.number} ({self.name or 'no name'})"
 
@@ -164,16 +207,19 @@ class _Group:
 
 
 class _Interpreter:
-    def __init__(self, path: Path, book: Mapping[str, Any]) -> None:
+    def __init__(self, path: Path, book: Mapping[str, Any],
+                 limits: TemplateLimits = DEFAULT_LIMITS) -> None:
         self.source = f"template {path}"
         self.path = path
         self.book = book
+        self.limits = limits
         self.warnings: list[tuple[int, str]] = []  # (sheet row, text), reported in row order
         self.claimed: dict[str, int] = {}
         settings = self._sheet("settings")
         self.settings: Mapping[str, str] = settings[0] if settings else {}
         self.default, self.languages = self._languages()
         self.lists = self._choice_lists()
+        self.spaced_lists_warned: set[str] = set()
 
     def questionnaire(self) -> tuple[Questionnaire, list[str]]:
         survey = self._sheet("survey")
@@ -185,11 +231,9 @@ class _Interpreter:
         if not any(isinstance(i, Question | Grid) for i in items):
             raise TemplateError(f"{self.source}: the survey sheet has no question papertwin can "
                                 "print")
-        form_id = self.settings.get("form_id") or self.settings.get("id_string") or self.path.stem
-        if not FORM_ID_PATTERN.match(form_id):
-            raise TemplateError(f"{self.source}: form id '{form_id}' must be letters, digits, "
-                                "_ . -: set form_id on the settings sheet")
-        title = self.settings.get("form_title") or self.settings.get("title") or form_id
+        form_id = self._form_id()
+        title = (self.settings.get("form_title") or self.settings.get("title")
+                 or self.settings.get("form_id") or self.settings.get("id_string") or form_id)
         questionnaire = Questionnaire(
             id=form_id,
             version=self.settings.get("version") or "1",
@@ -199,6 +243,22 @@ class _Interpreter:
         )
         check_questionnaire(questionnaire, str(self.path))
         return questionnaire, [text for _, text in sorted(self.warnings, key=lambda w: w[0])]
+
+    def _form_id(self) -> str:
+        """The form_id as an identifier, for the form key: spaces made _, other signs dropped."""
+        given = self.settings.get("form_id") or self.settings.get("id_string")
+        raw = given or self.path.stem
+        if FORM_ID_PATTERN.match(raw):
+            return raw
+        made = NOT_IN_FORM_ID.sub("", "_".join(raw.split()))
+        if not made or not FORM_ID_PATTERN.match(made):
+            made = f"form_{made}" if made else "form"
+        where = ("settings: form_id" if given else "the file name, used as the form id as the "
+                 "settings sheet gives no form_id,")
+        self.warnings.append((0, f"{where} '{raw}' is not an identifier: the form key uses "
+                                 f"'{made}' (set form_id to letters, digits, _ . - to choose "
+                                 "it)"))
+        return made
 
     # Reading the sheets
 
@@ -243,20 +303,33 @@ class _Interpreter:
         return Label.of({code: texts.get(code, texts["en"]) for code in self.languages})
 
     def _choice_lists(self) -> dict[str, tuple[Choice, ...]]:
+        """Choice names kept exactly as written (spaces, accents): they are the export's codes.
+
+        A name twice in one list is refused (pyxform refuses it first, unless the settings
+        allow duplicates; then the first is printed, a second box could not be told apart).
+        """
         lists: dict[str, dict[str, Choice]] = {}  # by name, so a long list is checked quickly
+        duplicates = self.settings.get("allow_choice_duplicates", "").lower() in ("yes", "true")
         for index, cells in enumerate(self._sheet("choices")):
             if not cells:
                 continue
             where = f"{self.source}: choices row {index + 2}"
             list_name = cells.get("list_name") or cells.get("list name", "")
             name = cells.get("name") or cells.get("value", "")
-            if not list_name or not name:
-                raise TemplateError(f"{where}: a choice needs a list_name and a name")
-            if any(ch.isspace() for ch in name):
-                raise TemplateError(f"{where}: choice name '{name}' must have no spaces")
+            if not list_name:  # pyxform leaves such a row out too: a stray label or a remark
+                self.warnings.append((0, f"choices row {index + 2}: no list_name; left out"))
+                continue
+            if not name:
+                raise TemplateError(f"{where}: choice of list '{list_name}' has no name: give "
+                                    "it the code the online export should hold")
             choices = lists.setdefault(list_name, {})
             if name in choices:
-                raise TemplateError(f"{where}: '{name}' is already a choice of list '{list_name}'")
+                if duplicates:
+                    self.warnings.append((0, f"choices row {index + 2}: '{name}' is already a "
+                                             f"choice of list '{list_name}'; printed once"))
+                    continue
+                raise TemplateError(f"{where}: '{name}' is already a choice of list "
+                                    f"'{list_name}': give each choice of a list its own name")
             choices[name] = Choice(name, self._label(cells, "label") or Label.of({self.default:
                                                                                    name}))
         return {name: tuple(choices.values()) for name, choices in lists.items()}
@@ -344,7 +417,13 @@ class _Interpreter:
             if label:
                 out.append(Note(row.name, label))
             return
-        question = self._question(row, parsed, relevant)
+        choices: tuple[Choice, ...] = ()
+        if parsed.file:
+            from_file = self._file_choices(row, parsed)
+            if from_file is None:
+                return
+            choices = from_file
+        question = self._question(row, parsed, relevant, choices)
         previous = out[-1] if out else None
         condition = parse_condition(row.relevant) if row.relevant else None
         if (question.type == "text" and condition is not None and condition[1]
@@ -356,18 +435,26 @@ class _Interpreter:
         if parsed.or_other:
             name = f"{row.name}_other"
             self._claim(name, row)
+            # printed beside the "other" box; a rank's has no box, so prints on its own
             out.append(Question(
-                name=name, type="text", label=self._fixed(OTHER_SPECIFY), other_of=row.name,
+                name=name, type="text", label=self._fixed(OTHER_SPECIFY),
+                other_of=row.name if question.is_choice else "",
                 relevant=_both(relevant, f"selected(${{{row.name}}}, 'other')"),
             ))
 
-    def _question(self, row: _Row, parsed: _Type, relevant: str) -> Question:
+    def _question(self, row: _Row, parsed: _Type, relevant: str,
+                  choices: tuple[Choice, ...] = ()) -> Question:
         qtype: QuestionType = (SELECT_TYPES[parsed.kind] if parsed.kind in SELECT_TYPES
-                               else PLAIN_TYPES[parsed.kind])
+                               else "rank" if parsed.kind == "rank" else PLAIN_TYPES[parsed.kind])
         self._claim(row.name, row)
-        choices: tuple[Choice, ...] = ()
         if parsed.list_name:
             choices = self._choices(row, parsed)
+        if qtype == "range":
+            choices = self._range_choices(row)
+        elif qtype == "acknowledge":
+            choices = (Choice(ACKNOWLEDGED, Label.of({self.default: ACKNOWLEDGED})),)
+        if parsed.list_name or parsed.file:
+            self._check_choice_use(row, qtype, choices)
         label = self._label(row.cells, "label")
         if not label:
             self._warn(row, "the question has no label; printed without one")
@@ -376,10 +463,87 @@ class _Interpreter:
             name=row.name, type=qtype, label=label, hint=self._label(row.cells, "hint"),
             choices=choices,
             lines=self._whole(row, "lines", 1, 40, 6 if "multiline" in appearance else 4),
-            cells=self._whole(row, "cells", 0, 40, DEFAULT_CELLS.get(qtype, 0)),
+            cells=self._cells(row, qtype),
             charset=self._charset(row, qtype), relevant=_both(relevant, row.relevant),
             horizontal=_horizontal(appearance),
         )
+
+    def _cells(self, row: _Row, qtype: QuestionType) -> int:
+        """Cells of a text or number; a time's and a date-time's are fixed (HH:MM)."""
+        if qtype in ("time", "datetime"):
+            return DEFAULT_CELLS[qtype]
+        if qtype in ("rank", "range", "acknowledge"):
+            return 0
+        return self._whole(row, "cells", 0, 40, DEFAULT_CELLS.get(qtype, 0))
+
+    def _check_choice_use(self, row: _Row, qtype: QuestionType,
+                          choices: tuple[Choice, ...]) -> None:
+        """Warn of a choice filter (not applied on paper), and of names a multiple choice's
+        space-separated answer cannot hold."""
+        if row.cells.get("choice_filter"):
+            self._warn(row, f"choice_filter '{row.cells['choice_filter']}' is not applied on "
+                       "paper: all the choices are printed")
+        if qtype not in ("select_multiple", "rank"):
+            return
+        spaced = [c.name for c in choices if any(ch.isspace() for ch in c.name)]
+        key = _parse_type(row.type).list_name or _parse_type(row.type).file
+        if spaced and key not in self.spaced_lists_warned:
+            self.spaced_lists_warned.add(key)
+            shown = ", ".join(f"'{name}'" for name in spaced[:3])
+            self._warn(row, f"choice names with a space ({shown}) cannot be told apart in a "
+                       f"{qtype} answer, whose names are separated by spaces: rename them in "
+                       f"list '{key}' (for example with _)")
+
+    def _range_choices(self, row: _Row) -> tuple[Choice, ...]:
+        """One box per value from start to end by step, named as the export writes the value."""
+        given = {**RANGE_DEFAULTS, **row.parameters}
+        try:
+            start, end, step = (Decimal(given[key]) for key in ("start", "end", "step"))
+        except InvalidOperation:
+            start = end = step = Decimal(0)
+        count = int((end - start) / step) + 1 if step and (end - start) / step >= 0 else 0
+        if step == 0 or count < 1 or count > self.limits.choices_per_list:
+            raise TemplateError(
+                f"{self.source}: {row.where()}: a range needs parameters start, end and step "
+                f"that give 1 to {self.limits.choices_per_list:,} values (for example "
+                f"'start=1 end=10 step=1'), not '{row.cells.get('parameters', '')}'")
+        values = [start + step * i for i in range(count)]
+        return tuple(Choice(_number(v), Label.of({self.default: _number(v)})) for v in values)
+
+    def _file_choices(self, row: _Row, parsed: _Type) -> tuple[Choice, ...] | None:
+        """The choices of select_one_from_file: the CSV file beside the form, else None with a
+        warning (the form still prints, without this question)."""
+        path = self.path.parent / parsed.file
+        if path.suffix.lower() != ".csv":
+            self._warn(row, f"choices from '{parsed.file}': papertwin reads choices from a .csv "
+                       "file only; left out")
+            return None
+        if not path.is_file():
+            self._warn(row, f"choices file '{parsed.file}' is not beside the form; left out "
+                       f"(put {parsed.file} in the form's folder to print it)")
+            return None
+        data = read_limited(path, self.limits.file_bytes, "choices file")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise TemplateError(f"{self.source}: {row.where()}: choices file {path} is not "
+                                "UTF-8 text: save it as CSV UTF-8") from exc
+        rows = [_tidy(r) for r in csv.DictReader(text.splitlines())]
+        value_key = row.parameters.get("value", "name").lower()
+        label_key = row.parameters.get("label", "label").lower()
+        choices: dict[str, Choice] = {}
+        for number, cells in enumerate(rows, start=2):
+            name = cells.get(value_key, "")
+            if not name:
+                raise TemplateError(f"{self.source}: {row.where()}: choices file {path} row "
+                                    f"{number} has no '{value_key}'")
+            label = (Label.of({self.default: cells[label_key]}) if label_key != "label"
+                     and cells.get(label_key) else self._label(cells, "label"))
+            choices.setdefault(name, Choice(name, label or Label.of({self.default: name})))
+        if not choices:
+            self._warn(row, f"choices file '{parsed.file}' has no choices; left out")
+            return None
+        return tuple(choices.values())
 
     def _choices(self, row: _Row, parsed: _Type) -> tuple[Choice, ...]:
         choices = self.lists.get(parsed.list_name)
@@ -463,7 +627,7 @@ class _Interpreter:
         return number
 
     def _charset(self, row: _Row, qtype: QuestionType) -> Charset:
-        default: Charset = "digits" if qtype in DEFAULT_CELLS else "any"
+        default: Charset = "digits" if qtype in (*CELL_TYPES, "rank") else "any"
         value = row.cells.get("papertwin::charset", "").lower()
         if not value:
             return default
@@ -475,7 +639,11 @@ class _Interpreter:
 
 
 def _tidy_key(key: str) -> str:
-    """Headers compared the way pyxform does: sheet-level names in any case, languages as given."""
+    """Headers compared the way pyxform does: sheet-level names in any case, languages as given;
+    the older `label:English` read as `label::English`."""
+    single = SINGLE_COLON.match(key.strip())
+    if single:
+        key = f"{single[1]}::{single[2]}"
     parts = [part.strip() for part in key.split("::")]
     parts[0] = parts[0].lower()
     if parts[0] in ("papertwin", "bind", "control"):
@@ -503,6 +671,12 @@ def _language_code(name: str) -> str:
         return match[1]
     key = name.strip().lower()
     return LANGUAGE_CODES.get(key, key)
+
+
+def _number(value: Decimal) -> str:
+    """A range value as ODK writes it: 3, 2.5, -1 (no exponent, no trailing zeros)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 def _horizontal(appearance: Iterable[str]) -> bool:
