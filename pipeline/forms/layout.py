@@ -17,6 +17,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from reportlab.platypus.doctemplate import LayoutError as PlatypusLayoutError
 
 from pipeline.errors import TemplateError
+from pipeline.forms.answer_blocks import answer_block, has_answer_block
 from pipeline.forms.blocks import (
     Block,
     Context,
@@ -281,6 +282,8 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
             story.append(block(partial(grid_block, ctx, item), part))
         elif item.other_of:
             continue  # printed beside its choice
+        elif has_answer_block(item.type):
+            story.append(block(partial(answer_block, ctx, item), part))
         elif item.is_choice:
             story.append(block(partial(choice_question_block, ctx, item,
                                        specify=specify.get(item.name)), part))

@@ -39,6 +39,14 @@ PHRASES: dict[str, dict[str, str]] = {
                        "cy": "Amgaeir holiadur am:"},
     "undelivered": {"en": "If undelivered, please return to:",
                     "cy": "Os na ellir ei ddosbarthu, dychwelwch at:"},
+    "write_time": {"en": "Hours and minutes, 24-hour clock.",
+                   "cy": "Oriau a munudau, cloc 24 awr."},
+    "write_datetime": {"en": "Day, month, year; then hours and minutes, 24-hour clock.",
+                       "cy": "Diwrnod, mis, blwyddyn; yna oriau a munudau, cloc 24 awr."},
+    "write_rank": {"en": "Write 1 beside your first choice, 2 beside your second, and so on.",
+                   "cy": "Ysgrifennwch 1 wrth eich dewis cyntaf, 2 wrth eich ail, ac yn y "
+                         "blaen."},
+    "tick_acknowledge": {"en": "Please tick the box.", "cy": "Ticiwch y blwch."},
 }
 KNOWN_LANGUAGES = ("en", "cy")
 

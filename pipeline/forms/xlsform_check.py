@@ -60,7 +60,7 @@ def name_notes(book: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def check_with_pyxform(book: Mapping[str, Any], path: Path) -> None:
     """Refuse, in pyxform's words, a workbook that pyxform would not turn into an online form."""
-    fields = {key: value for key, value in book.items()
+    fields = {key: value for key, value in _unspaced(book).items()
               if key in DefinitionData.__dataclass_fields__}
     try:
         workbook_to_json(DefinitionData(fallback_form_name=_identifier(path.stem), **fields),
@@ -73,6 +73,19 @@ def check_with_pyxform(book: Mapping[str, Any], path: Path) -> None:
         raise TemplateError(f"template {path}: pyxform cannot read it as an XLSForm "
                             f"({text[0] if text else type(exc).__name__}): check it opens in "
                             "the online platform") from exc
+
+
+def _unspaced(book: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The workbook with _ for spaces in choice names, for pyxform's check only: forms made
+    before pyxform refused them on a multiple choice still have exports holding those codes,
+    so papertwin prints them (and warns where a multiple choice's answer cannot hold them)."""
+    choices = book.get("choices")
+    if not isinstance(choices, list):
+        return book
+    rows = [{k: ("_".join(str(v).split()) if str(k).strip().lower() == "name"
+                 and isinstance(v, str) else v) for k, v in row.items()}
+            if isinstance(row, Mapping) else row for row in choices]
+    return {**book, "choices": rows}
 
 
 def _message(text: str) -> str:

@@ -77,13 +77,14 @@ def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, sca
         return TextReading("", 0.0, strip, problem=flag_reason("OCR failed", str(exc)))
     chars = iter(read)
     placed = [next(chars) if g is not None else None for g in glyphs]
-    text = "".join(" " if c is None else c.text or "?" for c in placed).strip()
+    spaced = "".join(" " if c is None else c.text or "?" for c in placed)  # a cell a character
+    text = spaced.strip()
     confidence = min(c.confidence for c in read) / 100.0
     unread = [i + 1 for i, c in enumerate(placed) if c is not None and not c.text]
     if unread:
         return TextReading(text, 0.0, strip, problem=flag_reason(
             "OCR low confidence", f"cell {' '.join(map(str, unread))} not recognised"))
-    value, problem = validate(question, text)
+    value, problem = validate(question, spaced)
     if not problem and confidence * 100 < LOW_CONFIDENCE:
         unsure = [str(i + 1) for i, c in enumerate(placed)
                   if c is not None and c.confidence < LOW_CONFIDENCE]
@@ -92,7 +93,12 @@ def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, sca
 
 
 def validate(question: Question, text: str) -> tuple[str, str]:
-    """The value as the online export codes it, and what is wrong with it, if anything."""
+    """The value as the online export codes it, and what is wrong with it, if anything.
+
+    `text` holds one character per cell, a space for an empty one: a rank's cells are read by
+    their place."""
+    if question.type == "rank":
+        return _ranked(question, text)
     compact = text.replace(" ", "")
     not_a_number = flag_reason("failed validation", "not a number")
     if question.type == "integer":
@@ -110,9 +116,53 @@ def validate(question: Question, text: str) -> tuple[str, str]:
         except ValueError:
             return compact, not_a_date
         return day.isoformat(), ""
+    if question.type in ("time", "datetime"):
+        return _clock(question.type, compact)
     value = " ".join(text.split())
     if is_postcode(question) and not UK_POSTCODE.match(value):
         return value, flag_reason("failed validation", "not a UK postcode")
+    return value, ""
+
+
+def _clock(kind: str, compact: str) -> tuple[str, str]:
+    """HHMM as HH:MM; DDMMYYYYHHMM as YYYY-MM-DDTHH:MM, as ODK's export writes them."""
+    wanted = 4 if kind == "time" else 12
+    problem = flag_reason("failed validation", "not a time (hours, minutes)" if kind == "time"
+                          else "not a date and time (day, month, year, hours, minutes)")
+    if len(compact) != wanted or not compact.isdigit():
+        return compact, problem
+    hours, minutes = int(compact[-4:-2]), int(compact[-2:])
+    if hours > 23 or minutes > 59:
+        return compact, problem
+    clock = f"{compact[-4:-2]}:{compact[-2:]}"
+    if kind == "time":
+        return clock, ""
+    try:
+        day = datetime.date(int(compact[4:8]), int(compact[2:4]), int(compact[0:2]))
+    except ValueError:
+        return compact, problem
+    return f"{day.isoformat()}T{clock}", ""
+
+
+def _ranked(question: Question, text: str) -> tuple[str, str]:
+    """The choices' names in the order of the numbers written beside them (1 first), as ODK
+    exports a rank; the numbers must run 1, 2, 3... each once (the rest may be left blank)."""
+    digits = question.rank_digits
+    ranks: dict[int, str] = {}
+    written = []
+    for position, choice in enumerate(question.choices):
+        cell = text[position * digits:(position + 1) * digits].strip()
+        if not cell:
+            continue
+        written.append(cell)
+        if cell.isdigit() and int(cell) not in ranks:
+            ranks[int(cell)] = choice.name
+        else:
+            ranks[0] = ""  # not a number, or a number twice: no order can be read
+    value = " ".join(ranks[rank] for rank in sorted(ranks) if rank)
+    if sorted(ranks) != list(range(1, len(ranks) + 1)):
+        return " ".join(written), flag_reason(
+            "failed validation", f"ranks {' '.join(written)}: not 1, 2, 3... each once")
     return value, ""
 
 
@@ -121,7 +171,7 @@ def is_postcode(question: Question) -> bool:
 
 
 def _charset(question: Question) -> str:
-    if question.type in ("integer", "decimal", "date"):
+    if question.type in ("integer", "decimal", "date", "time", "datetime", "rank"):
         return DIGITS
     return WHITELISTS[question.charset]
 

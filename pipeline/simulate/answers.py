@@ -46,6 +46,10 @@ def choose_answers(questionnaire: Questionnaire, rng: np.random.Generator) -> di
 
 def _answer(question: Question, rng: np.random.Generator) -> Any:
     names = question.choice_names()
+    if question.type == "acknowledge":
+        return None if rng.random() < 0.2 else names[0]
+    if question.type == "range":
+        return None if rng.random() < 0.06 else str(names[int(rng.integers(len(names)))])
     if question.type == "select_one":
         return None if rng.random() < 0.06 else str(names[int(rng.integers(len(names)))])
     if question.type == "select_multiple":
@@ -56,6 +60,13 @@ def _answer(question: Question, rng: np.random.Generator) -> Any:
         return str(int(rng.integers(16, 95)))
     if question.type == "date":
         return f"2027-0{int(rng.integers(1, 4))}-{int(rng.integers(1, 29)):02d}"
+    if question.type == "time":
+        return f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}"
+    if question.type == "datetime":
+        return (f"2027-0{int(rng.integers(1, 4))}-{int(rng.integers(1, 29)):02d}"
+                f"T{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}")
+    if question.type == "rank":  # every choice ranked, as ODK's rank widget exports them
+        return " ".join(str(names[int(i)]) for i in rng.permutation(len(names)))
     if question.type == "decimal":
         return f"{int(rng.integers(0, 999))}.{int(rng.integers(0, 100)):02d}"
     if question.cells:
@@ -69,7 +80,18 @@ def _answer(question: Question, rng: np.random.Generator) -> Any:
 
 
 def cell_text(question: Question, answer: str) -> str:
-    """What a respondent writes in the cells for an answer: a date as DDMMYYYY, no point."""
+    """What a respondent writes in the cells for an answer: a date as DDMMYYYY, no point, a time
+    as HHMM; for a rank, each choice's rank in its own cells, in the order the choices print."""
+    if question.type == "rank":
+        order = answer.split()
+        return "".join((str(order.index(name) + 1) if name in order else "").rjust(
+            question.rank_digits) for name in question.choice_names())
+    if question.type == "time":
+        return answer.replace(":", "")
+    if question.type == "datetime":
+        day, clock = answer.split("T")
+        year, month, date = day.split("-")
+        return f"{date}{month}{year}{clock.replace(':', '')}"
     if question.type == "date":
         year, month, day = answer.split("-")
         return f"{day}{month}{year}"

@@ -1,0 +1,121 @@
+"""How the XLSForm types beyond choices, text and numbers are answered on paper.
+
+rank: a cell beside each choice for 1, 2, 3...; range: a row of tick boxes, one per value;
+time and datetime: digit cells (HH:MM, and DD/MM/YYYY before it); acknowledge: one tick box.
+Each block records its boxes as the others in blocks.py do, so the reader finds them by kind:
+range and acknowledge are tick boxes read as a single choice, the rest are character cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pipeline.forms.blocks import Block, Context, RuleOp, TextOp, question_heading, width_of
+from pipeline.forms.manifest import FieldBox
+from pipeline.forms.style import BOLD, MM, REGULAR
+from pipeline.model import Question, QuestionType
+
+# Groups of digit cells and what is printed between them ("" a gap), for each cell type.
+CELL_GROUPS: dict[str, tuple[tuple[int, str], ...]] = {
+    "time": ((2, ""), (2, ":")),
+    "datetime": ((2, ""), (2, "/"), (4, "/"), (2, " "), (2, ":")),
+}
+DEFAULT_HINTS: dict[str, str] = {"time": "write_time", "datetime": "write_datetime",
+                                 "rank": "write_rank", "range": "tick_one",
+                                 "acknowledge": "tick_acknowledge"}
+
+
+def has_answer_block(question_type: QuestionType) -> bool:
+    return question_type in DEFAULT_HINTS
+
+
+def answer_block(ctx: Context, question: Question, width: float) -> Block:
+    """The block of a question whose type is one of DEFAULT_HINTS."""
+    builders: dict[str, Callable[[Block, Context, Question, float, float, float], float]] = {
+        "time": _cells, "datetime": _cells, "rank": _rank, "range": _range,
+        "acknowledge": _acknowledge,
+    }
+    block = Block()
+    hint = ctx.joined(question.hint) or ctx.phrase(DEFAULT_HINTS[question.type])
+    y, indent = question_heading(block, ctx, ctx.numbers.get(question.name), question.label,
+                                 hint, width)
+    block.height = builders[question.type](block, ctx, question, indent, width, y) + 1 * MM
+    return block
+
+
+def _cells(block: Block, ctx: Context, question: Question, indent: float, width: float,
+           y: float) -> float:
+    """Digit cells in groups, the separators printed between them: 10:30, 05/01/2027 10:30."""
+    style = ctx.style
+    x, index = indent, 0
+    for size, separator in CELL_GROUPS[question.type]:
+        if index:
+            if separator.strip():
+                block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
+            x += 3.5 * MM if separator.strip() else 6 * MM
+        for _ in range(size):
+            box = (x, y, x + style.cell_w, y + style.cell_h)
+            block.ops.append(RuleOp(box, width=0.9))
+            block.fields.append(FieldBox(question.name, "char", box, index=index))
+            x += style.cell_w
+            index += 1
+    return y + style.cell_h
+
+
+def _rank(block: Block, ctx: Context, question: Question, indent: float, width: float,
+          y: float) -> float:
+    """A cell (two past nine choices) before each choice, for its rank; the cells are indexed
+    choice by choice, so the reader knows whose rank each digit is."""
+    style = ctx.style
+    digits = question.rank_digits
+    index = 0
+    for choice in question.choices:
+        x = indent
+        for _ in range(digits):
+            box = (x, y, x + style.cell_w, y + style.cell_h)
+            block.ops.append(RuleOp(box, width=0.9))
+            block.fields.append(FieldBox(question.name, "char", box, choice.name, index))
+            x += style.cell_w
+            index += 1
+        label_x = x + 3 * MM
+        lines = block.lines(ctx.joined(choice.label), REGULAR, style.body, width - label_x)
+        baseline = y + style.cell_h / 2 + style.body * 0.35
+        for i, line in enumerate(lines):
+            block.text(label_x, baseline + i * style.body * 1.25, line, REGULAR, style.body)
+        y += max(style.cell_h, (len(lines) - 0.5) * style.body * 1.25 + style.cell_h / 2)
+        y += 1.5 * MM
+    return y - 1.5 * MM
+
+
+def _range(block: Block, ctx: Context, question: Question, indent: float, width: float,
+           y: float) -> float:
+    """A box per value, the value printed above it, in rows as wide as the page allows."""
+    style = ctx.style
+    size = min(style.hint, style.body)
+    column = max(style.tick + 3 * MM,
+                 max(width_of(c.name, REGULAR, size) for c in question.choices) + 2 * MM)
+    per_row = max(1, int((width - indent) // column))
+    for start in range(0, len(question.choices), per_row):
+        for i, choice in enumerate(question.choices[start:start + per_row]):
+            centre = indent + (i + 0.5) * column
+            block.ops.append(TextOp(centre, y + size, choice.name, REGULAR, size,
+                                    align="centre"))
+            box = (centre - style.tick / 2, y + size * 1.4,
+                   centre + style.tick / 2, y + size * 1.4 + style.tick)
+            block.ops.append(RuleOp(box, width=1.0))
+            block.fields.append(FieldBox(question.name, "choice", box, choice.name))
+        y += size * 1.4 + style.tick + 2 * MM
+    return y - 2 * MM
+
+
+def _acknowledge(block: Block, ctx: Context, question: Question, indent: float, width: float,
+                 y: float) -> float:
+    """One box; ticked, the answer is the acknowledge value (OK)."""
+    style = ctx.style
+    box = (indent, y, indent + style.tick, y + style.tick)
+    block.ops.append(RuleOp(box, width=1.0))
+    block.fields.append(FieldBox(question.name, "choice", box, question.choices[0].name))
+    text = ctx.joined(question.choices[0].label)
+    block.text(box[2] + 3 * MM, y + style.tick / 2 + style.body * 0.35, text, REGULAR,
+               style.body)
+    return y + style.tick
