@@ -15,7 +15,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline.errors import TemplateError
+from pipeline.cli import main
+from pipeline.errors import ExitCode, TemplateError
 from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions
 from pipeline.forms.template_xlsform import load_xlsform
@@ -276,3 +277,39 @@ def test_new_types_read_back_as_simulated(types_form: Path, tmp_path: Path,
             assert value == expected or flagged, (name, value, expected)
             checked += value == expected
     assert checked >= 15  # of 18: a cell now and then goes to a person, never a wrong answer
+
+
+@pytest.mark.skipif(not FORMS.is_dir(), reason="the real XLSForms are not here")
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_forms_pyxform_refuses_exit_3_naming_sheet_and_row(
+        name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--workspace", str(tmp_path / "ws"), "forms", "build", str(FORMS / name),
+                 "--copies", "1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == ExitCode.TEMPLATE == 3
+    assert REFUSED[name] in err
+    assert "Traceback" not in err and "pyxform." not in err
+    assert not (tmp_path / "out" / "form.pdf").exists()
+
+
+def test_external_choices_and_allowed_duplicates(tmp_path: Path) -> None:
+    path = _write_xlsx(tmp_path / "external.xlsx", {
+        "survey": [["type", "name", "label", "choice_filter"],
+                   ["select_one size", "size", "Which size?", None],
+                   ["select_one_external district", "district", "Which district?",
+                    "size = ${size}"],
+                   ["select_one ${size}", "again", "Which size again?", None]],
+        "choices": [["list_name", "name", "label"], ["size", "s", "Small"],
+                    ["size", "s", "Small again"], ["size", "l", "Large"]],
+        "external_choices": [["list_name", "name", "label"], ["district", "d1", "Riverside"],
+                             ["district", "d2", "Hillside"]],
+        "settings": [["form_id", "allow_choice_duplicates"], ["external", "yes"]],
+    })
+    questionnaire, warnings = load_xlsform(path)
+    assert questionnaire.question("district").choice_names() == ("d1", "d2")
+    assert questionnaire.question("size").choice_names() == ("s", "l")
+    assert warnings == [
+        "choices row 3: 's' is already a choice of list 'size'; printed once",
+        "survey row 3 (district): choice_filter 'size = ${size}' is not applied on paper: all "
+        "the choices are printed",
+        "survey row 4 (again): type 'select_one ${size}' cannot be printed; left out"]

@@ -57,7 +57,8 @@ LANGUAGE_IN_PARENTHESES = re.compile(r"\(\s*([^()]+?)\s*\)\s*$")
 SELECT = re.compile(
     r"^(?P<kind>select_one|select one from|select one|select1|select_multiple|select multiple"
     r"|select all that apply from|select all that apply|add select one prompt using"
-    r"|add select multiple prompt using)\s+(?P<list>\S+)"
+    r"|add select multiple prompt using|select_one_external|select one external)"
+    r"\s+(?P<list>\S+)"
     r"(?P<other>\s+(?:or_other|or specify other))?$",
     re.IGNORECASE,
 )
@@ -70,6 +71,7 @@ SELECT_TYPES: Mapping[str, QuestionType] = MappingProxyType({
     "select all that apply": "select_multiple", "select one from": "select_one",
     "select all that apply from": "select_multiple", "add select one prompt using": "select_one",
     "add select multiple prompt using": "select_multiple",
+    "select_one_external": "select_one", "select one external": "select_one",
 })
 PLAIN_TYPES: Mapping[str, QuestionType] = MappingProxyType({
     "text": "text", "string": "text", "integer": "integer", "int": "integer",
@@ -146,6 +148,8 @@ def _parse_type(raw: str) -> _Type:
     text = " ".join(raw.split())
     lowered = text.lower()
     match = SELECT.match(text)
+    if match and "${" in match["list"]:  # choices from earlier answers: none to print
+        return _Type("unprintable")
     if match:
         kind = SELECT_TYPES[" ".join(match["kind"].lower().split())]
         return _Type(kind, match["list"], bool(match["other"]))
@@ -218,7 +222,8 @@ class _Interpreter:
         settings = self._sheet("settings")
         self.settings: Mapping[str, str] = settings[0] if settings else {}
         self.default, self.languages = self._languages()
-        self.lists = self._choice_lists()
+        # select_one_external's lists sit on a sheet of their own
+        self.lists = {**self._choice_lists("external_choices"), **self._choice_lists("choices")}
         self.spaced_lists_warned: set[str] = set()
 
     def questionnaire(self) -> tuple[Questionnaire, list[str]]:
@@ -302,7 +307,7 @@ class _Interpreter:
     def _fixed(self, texts: Mapping[str, str]) -> Label:
         return Label.of({code: texts.get(code, texts["en"]) for code in self.languages})
 
-    def _choice_lists(self) -> dict[str, tuple[Choice, ...]]:
+    def _choice_lists(self, sheet: str) -> dict[str, tuple[Choice, ...]]:
         """Choice names kept exactly as written (spaces, accents): they are the export's codes.
 
         A name twice in one list is refused (pyxform refuses it first, unless the settings
@@ -310,14 +315,14 @@ class _Interpreter:
         """
         lists: dict[str, dict[str, Choice]] = {}  # by name, so a long list is checked quickly
         duplicates = self.settings.get("allow_choice_duplicates", "").lower() in ("yes", "true")
-        for index, cells in enumerate(self._sheet("choices")):
+        for index, cells in enumerate(self._sheet(sheet)):
             if not cells:
                 continue
-            where = f"{self.source}: choices row {index + 2}"
+            where = f"{self.source}: {sheet} row {index + 2}"
             list_name = cells.get("list_name") or cells.get("list name", "")
             name = cells.get("name") or cells.get("value", "")
             if not list_name:  # pyxform leaves such a row out too: a stray label or a remark
-                self.warnings.append((0, f"choices row {index + 2}: no list_name; left out"))
+                self.warnings.append((0, f"{sheet} row {index + 2}: no list_name; left out"))
                 continue
             if not name:
                 raise TemplateError(f"{where}: choice of list '{list_name}' has no name: give "
@@ -325,8 +330,8 @@ class _Interpreter:
             choices = lists.setdefault(list_name, {})
             if name in choices:
                 if duplicates:
-                    self.warnings.append((0, f"choices row {index + 2}: '{name}' is already a "
-                                             f"choice of list '{list_name}'; printed once"))
+                    self.warnings.append((0, f"{sheet} row {index + 2}: '{name}' is already "
+                                             f"a choice of list '{list_name}'; printed once"))
                     continue
                 raise TemplateError(f"{where}: '{name}' is already a choice of list "
                                     f"'{list_name}': give each choice of a list its own name")
@@ -566,7 +571,7 @@ class _Interpreter:
         if len(types) != 1:
             return None
         parsed = types.pop()
-        if parsed.kind not in ("select_one", "select_multiple") or parsed.or_other:
+        if parsed.kind not in ("select_one", "select_multiple") or parsed.or_other or parsed.file:
             return None
         header, *body = rows
         if "label" not in header.appearance or not all("list-nolabel" in r.appearance
@@ -577,6 +582,9 @@ class _Interpreter:
         qtype: QuestionType = "select_multiple" if parsed.kind == "select_multiple" else (
             "select_one")
         questions = []
+        for row in (header, *body):
+            if row.cells.get("choice_filter"):
+                self._check_choice_use(row, qtype, ())
         for row in body:
             self._named(row)
             self._claim(row.name, row)
