@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                                               metavar="ACTION"), common)
     build = forms_verbs.add_parser("build", help="PDF with N barcoded copies, plus layout.json")
     build.add_argument("template", type=Path,
-                       help="questionnaire template: YAML, XLSForm (.xlsx, .csv, .md) or queXML")
+                       help="questionnaire template: YAML, XLSForm (.xlsx, .xls, .csv, .md) or "
+                            "queXML")
     copies = build.add_mutually_exclusive_group(required=True)
     copies.add_argument("--copies", type=int, help="number of anonymous copies to print")
     copies.add_argument("--recipients", type=Path,

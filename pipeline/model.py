@@ -24,7 +24,7 @@ CELL_TYPES: tuple[QuestionType, ...] = ("integer", "decimal", "date", "time", "d
 ACKNOWLEDGED = "OK"  # the value ODK gives an acknowledge question that was acknowledged
 Charset = Literal["any", "digits", "capitals", "alphanumeric"]
 CHARSETS: tuple[Charset, ...] = ("any", "digits", "capitals", "alphanumeric")
-MODEL_VERSION = 3  # 3: types time, datetime, rank, range, acknowledge
+MODEL_VERSION = 2  # the new types (time ... acknowledge) add type names, not fields
 
 
 @dataclass(frozen=True)

@@ -313,3 +313,12 @@ def test_external_choices_and_allowed_duplicates(tmp_path: Path) -> None:
         "survey row 3 (district): choice_filter 'size = ${size}' is not applied on paper: all "
         "the choices are printed",
         "survey row 4 (again): type 'select_one ${size}' cannot be printed; left out"]
+
+
+def test_new_types_survive_the_layout_json(types_form: Path) -> None:
+    from pipeline.model import Questionnaire
+    questionnaire, _ = load_xlsform(types_form)
+    again = Questionnaire.from_dict(json.loads(json.dumps(questionnaire.to_dict())))
+    assert again == questionnaire
+    assert [q.type for q in again.questions][:5] == ["time", "datetime", "rank", "range",
+                                                     "acknowledge"]

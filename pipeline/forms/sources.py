@@ -1,4 +1,4 @@
-"""One entry for every template format: YAML, XLSForm (.xlsx, .csv, .md) and queXML (.xml)."""
+"""One entry for every template format: YAML, XLSForm (.xlsx, .xls, .csv, .md), queXML (.xml)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pipeline.forms.routing import apply_routing
 from pipeline.model import Questionnaire
 
 YAML_SUFFIXES = {".yaml", ".yml"}
-XLSFORM_SUFFIXES = {".xlsx", ".csv", ".md"}
+XLSFORM_SUFFIXES = {".xlsx", ".xls", ".csv", ".md"}
 QUEXML_SUFFIXES = {".xml"}
 
 
@@ -46,7 +46,7 @@ def load_questionnaire(path: Path, limits: TemplateLimits = DEFAULT_LIMITS) -> L
         questionnaire, warnings = load_quexml(path, limits)
     else:
         raise TemplateError(
-            f"template {path}: papertwin reads YAML (.yaml), XLSForm (.xlsx, .csv, .md) and "
+            f"template {path}: papertwin reads YAML (.yaml), XLSForm (.xlsx, .xls, .csv, .md) and "
             "queXML (.xml) templates"
         )
     check_questionnaire(questionnaire, str(path))
