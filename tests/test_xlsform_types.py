@@ -322,3 +322,16 @@ def test_new_types_survive_the_layout_json(types_form: Path) -> None:
     assert again == questionnaire
     assert [q.type for q in again.questions][:5] == ["time", "datetime", "rank", "range",
                                                      "acknowledge"]
+
+
+def test_pyxform_messages_are_put_on_their_sheet_and_row() -> None:
+    from pipeline.forms.xlsform_check import _message
+    text = ("[row : 7] On the 'choices' sheet, the 'name' value is invalid. Choice names must be "
+            "unique for each choice list. Learn more: https://xlsform.org/#choice-names.\n"
+            "[row : 3] Question with no type.\n{'name': 'b', 'label': 'B'}\n"
+            "[row : 8] On the 'choices' sheet, the 'name' value is invalid.\n"
+            "[row : 9] On the 'choices' sheet, the 'name' value is invalid.")
+    assert _message(text) == (
+        "choices row 7: the 'name' value is invalid. Choice names must be unique for each "
+        "choice list; survey row 3: Question with no type; choices row 8: the 'name' value "
+        "is invalid (and 1 more like it)")

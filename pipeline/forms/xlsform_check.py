@@ -90,8 +90,15 @@ def _unspaced(book: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _message(text: str) -> str:
     """pyxform's errors, one per bad row: the first few, each on its sheet row, joined."""
-    errors = [LEARN_MORE.sub("", line).strip() for line in text.splitlines() if line.strip()]
-    errors = [_on_its_sheet(error) for error in errors]
+    errors: list[str] = []
+    for line in (LEARN_MORE.sub("", line).strip() for line in text.splitlines()):
+        if not line or line.startswith("{"):  # pyxform's own row, as a Python dict
+            continue
+        if errors and not ROW_MARK.match(line):
+            errors[-1] = f"{errors[-1]} {line}"
+        else:
+            errors.append(line)
+    errors = [_on_its_sheet(error).rstrip(".") for error in errors]
     shown = "; ".join(errors[:SHOWN_ERRORS])
     more = len(errors) - SHOWN_ERRORS
     return shown + (f" (and {more} more like it)" if more > 0 else "")
