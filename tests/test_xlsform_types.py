@@ -349,3 +349,16 @@ def test_a_rank_of_more_than_nine_choices_has_two_cells_each() -> None:
     assert question.rank_digits == 2
     assert written[:8] == " 2 5 6 1"  # c0 second, c1 fifth, c2 sixth, c3 first
     assert validate(question, written) == (order, "")
+
+
+@pytest.mark.parametrize(("form_id", "made"), [
+    ("Enquête ménages 2024", "Enquete_menages_2024"), ("2024 survey", "form_2024_survey"),
+    ("???", "form")])
+def test_a_form_id_that_is_not_an_identifier_is_made_one(tmp_path: Path, form_id: str,
+                                                          made: str) -> None:
+    path = _write_xlsx(tmp_path / "f.xlsx", {
+        "survey": [["type", "name", "label"], ["text", "a", "A"]],
+        "settings": [["form_id", "form_title"], [form_id, "Ménages"]]})
+    questionnaire, warnings = load_xlsform(path)
+    assert (questionnaire.id, questionnaire.title.text()) == (made, "Ménages")
+    assert f"the form key uses '{made}'" in warnings[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -255,7 +256,8 @@ class _Interpreter:
         raw = given or self.path.stem
         if FORM_ID_PATTERN.match(raw):
             return raw
-        made = NOT_IN_FORM_ID.sub("", "_".join(raw.split()))
+        plain = unicodedata.normalize("NFKD", "_".join(raw.split()))  # Enquête -> Enquete
+        made = NOT_IN_FORM_ID.sub("", plain)
         if not made or not FORM_ID_PATTERN.match(made):
             made = f"form_{made}" if made else "form"
         where = ("settings: form_id" if given else "the file name, used as the form id as the "
