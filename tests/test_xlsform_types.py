@@ -63,7 +63,7 @@ TYPES_SURVEY: list[list[Any]] = [
     ["type", "name", "label::English (en)", "parameters", "choice_filter"],
     ["time", "arrived", "What time did you arrive?", None, None],
     ["datetime", "left", "When did you leave?", None, None],
-    ["rank fruit", "favourites", "Rank the fruit, favourite first", None, None],
+    ["rank fruit or_other", "favourites", "Rank the fruit, favourite first", None, None],
     ["range", "score", "How satisfied are you?", "start=1 end=5 step=1", None],
     ["acknowledge", "consent", "I agree to take part", None, None],
     ["select_one_from_file towns.csv", "town", "Which town?", None, None],
@@ -93,6 +93,7 @@ def test_new_types_load_with_their_choices_and_warnings(types_form: Path) -> Non
     questionnaire, warnings = load_xlsform(types_form)
     types = {q.name: q.type for q in questionnaire.questions}
     assert types == {"arrived": "time", "left": "datetime", "favourites": "rank",
+                     "favourites_other": "text",
                      "score": "range", "consent": "acknowledge", "town": "select_one",
                      "snack": "select_one", "where": "select_one", "where_other": "text"}
     assert questionnaire.question("score").choice_names() == ("1", "2", "3", "4", "5")
@@ -102,6 +103,9 @@ def test_new_types_load_with_their_choices_and_warnings(types_form: Path) -> Non
     assert questionnaire.question("where").choice_names() == ("market", "foot paths", "Cœur",
                                                               "other")
     assert questionnaire.question("where_other").other_of == "where"
+    assert questionnaire.question("favourites_other").other_of == "favourites"
+    assert questionnaire.question("favourites").choice_names() == ("apple", "pear", "plum",
+                                                                   "other")
     assert (questionnaire.question("arrived").cells,
             questionnaire.question("left").cells) == (4, 12)
     assert questionnaire.id == "Paper_types"
@@ -323,8 +327,8 @@ def test_new_types_survive_the_layout_json(types_form: Path) -> None:
     questionnaire, _ = load_xlsform(types_form)
     again = Questionnaire.from_dict(json.loads(json.dumps(questionnaire.to_dict())))
     assert again == questionnaire
-    assert [q.type for q in again.questions][:5] == ["time", "datetime", "rank", "range",
-                                                     "acknowledge"]
+    assert [q.type for q in again.questions][:6] == ["time", "datetime", "rank", "text",
+                                                     "range", "acknowledge"]
 
 
 def test_pyxform_messages_are_put_on_their_sheet_and_row() -> None:

@@ -9,8 +9,17 @@ range and acknowledge are tick boxes read as a single choice, the rest are chara
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
-from pipeline.forms.blocks import Block, Context, RuleOp, TextOp, question_heading, width_of
+from pipeline.forms.blocks import (
+    HINT_GREY,
+    Block,
+    Context,
+    RuleOp,
+    TextOp,
+    question_heading,
+    width_of,
+)
 from pipeline.forms.manifest import FieldBox
 from pipeline.forms.style import BOLD, MM, REGULAR
 from pipeline.model import Question, QuestionType
@@ -29,11 +38,13 @@ def has_answer_block(question_type: QuestionType) -> bool:
     return question_type in DEFAULT_HINTS
 
 
-def answer_block(ctx: Context, question: Question, width: float) -> Block:
-    """The block of a question whose type is one of DEFAULT_HINTS."""
+def answer_block(ctx: Context, question: Question, width: float,
+                 specify: Question | None = None) -> Block:
+    """The block of a question whose type is one of DEFAULT_HINTS; `specify` is a rank's
+    "please specify" text (or_other), printed beside its "other" choice."""
     builders: dict[str, Callable[[Block, Context, Question, float, float, float], float]] = {
-        "time": _cells, "datetime": _cells, "rank": _rank, "range": _range,
-        "acknowledge": _acknowledge,
+        "time": _cells, "datetime": _cells, "rank": partial(_rank, specify=specify),
+        "range": _range, "acknowledge": _acknowledge,
     }
     block = Block()
     hint = ctx.joined(question.hint) or ctx.phrase(DEFAULT_HINTS[question.type])
@@ -63,7 +74,7 @@ def _cells(block: Block, ctx: Context, question: Question, indent: float, width:
 
 
 def _rank(block: Block, ctx: Context, question: Question, indent: float, width: float,
-          y: float) -> float:
+          y: float, specify: Question | None = None) -> float:
     """A cell (two past nine choices) before each choice, for its rank; the cells are indexed
     choice by choice, so the reader knows whose rank each digit is."""
     style = ctx.style
@@ -84,7 +95,27 @@ def _rank(block: Block, ctx: Context, question: Question, indent: float, width: 
             block.text(label_x, baseline + i * style.body * 1.25, line, REGULAR, style.body)
         y += max(style.cell_h, (len(lines) - 0.5) * style.body * 1.25 + style.cell_h / 2)
         y += 1.5 * MM
+        if specify is not None and choice.name == _other_choice(question):
+            y = _specify_line(block, ctx, specify, label_x, width, y)
     return y - 1.5 * MM
+
+
+def _other_choice(question: Question) -> str:
+    """The choice or_other added ("other"), else the last: where the specify line goes."""
+    names = question.choice_names()
+    return "other" if "other" in names else names[-1]
+
+
+def _specify_line(block: Block, ctx: Context, specify: Question, left: float, width: float,
+                  y: float) -> float:
+    style = ctx.style
+    prompt = ctx.phrase("specify")
+    block.text(left, y + style.body, prompt, REGULAR, style.hint, HINT_GREY)
+    start = left + width_of(prompt, REGULAR, style.hint) + 2 * MM
+    area = (start, y - 1 * MM, width, y - 1 * MM + style.line)
+    block.ops.append(RuleOp(area, width=0.8))
+    block.fields.append(FieldBox(specify.name, "text", area))
+    return y + style.line + 1.5 * MM
 
 
 def _range(block: Block, ctx: Context, question: Question, indent: float, width: float,

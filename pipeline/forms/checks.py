@@ -17,7 +17,7 @@ def check_questionnaire(questionnaire: Questionnaire, source: str) -> None:
     for question in questionnaire.questions:
         if question.other_of:
             owner = by_name.get(question.other_of)
-            if owner is None or not owner.is_choice:
+            if owner is None or not (owner.is_choice or owner.type == "rank"):
                 raise TemplateError(
                     f"template {source}: {question.name} is the 'please specify' text of "
                     f"'{question.other_of}', which is not a choice question of this template"

@@ -283,7 +283,8 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
         elif item.other_of:
             continue  # printed beside its choice
         elif has_answer_block(item.type):
-            story.append(block(partial(answer_block, ctx, item), part))
+            story.append(block(partial(answer_block, ctx, item,
+                                       specify=specify.get(item.name)), part))
         elif item.is_choice:
             story.append(block(partial(choice_question_block, ctx, item,
                                        specify=specify.get(item.name)), part))

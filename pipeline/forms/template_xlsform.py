@@ -442,10 +442,8 @@ class _Interpreter:
         if parsed.or_other:
             name = f"{row.name}_other"
             self._claim(name, row)
-            # printed beside the "other" box; a rank's has no box, so prints on its own
             out.append(Question(
-                name=name, type="text", label=self._fixed(OTHER_SPECIFY),
-                other_of=row.name if question.is_choice else "",
+                name=name, type="text", label=self._fixed(OTHER_SPECIFY), other_of=row.name,
                 relevant=_both(relevant, f"selected(${{{row.name}}}, 'other')"),
             ))
 

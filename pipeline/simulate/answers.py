@@ -38,6 +38,8 @@ def choose_answers(questionnaire: Questionnaire, rng: np.random.Generator) -> di
         if question.other_of:
             owner = answers.get(question.other_of)
             chosen = owner if isinstance(owner, list) else [owner]
+            if questionnaire.question(question.other_of).type == "rank":
+                chosen = str(owner or "").split()  # the ranked names, in order
             opens = "other" in chosen or "other_way" in chosen
             answers[question.name] = str(SPECIFY[int(rng.integers(len(SPECIFY)))]) \
                 if opens else None
@@ -65,8 +67,12 @@ def _answer(question: Question, rng: np.random.Generator) -> Any:
     if question.type == "datetime":
         return (f"2027-0{int(rng.integers(1, 4))}-{int(rng.integers(1, 29)):02d}"
                 f"T{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}")
-    if question.type == "rank":  # every choice ranked, as ODK's rank widget exports them
-        return " ".join(str(names[int(i)]) for i in rng.permutation(len(names)))
+    if question.type == "rank":  # every choice ranked, as ODK's rank widget exports them,
+        # but an "other" (or_other) only when the respondent has one to specify
+        ranked = [str(names[int(i)]) for i in rng.permutation(len(names))]
+        if "other" in ranked and rng.random() < 0.7:
+            ranked.remove("other")
+        return " ".join(ranked)
     if question.type == "decimal":
         return f"{int(rng.integers(0, 999))}.{int(rng.integers(0, 100)):02d}"
     if question.cells:
