@@ -54,6 +54,7 @@ PARAMETER = re.compile(r"([A-Za-z_-]+)\s*=\s*([^\s;,]+)")
 FROM_FILE = re.compile(
     r"^(?P<kind>select_one_from_file|select one from file|select_multiple_from_file"
     r"|select multiple from file)\s+(?P<file>\S+)$", re.IGNORECASE)
+RANK = re.compile(r"^rank\s+(?P<list>\S+)(?P<other>\s+or_other)?$", re.IGNORECASE)
 LANGUAGE_IN_PARENTHESES = re.compile(r"\(\s*([^()]+?)\s*\)\s*$")
 SELECT = re.compile(
     r"^(?P<kind>select_one|select one from|select one|select1|select_multiple|select multiple"
@@ -154,7 +155,7 @@ def _parse_type(raw: str) -> _Type:
     if match:
         kind = SELECT_TYPES[" ".join(match["kind"].lower().split())]
         return _Type(kind, match["list"], bool(match["other"]))
-    rank = re.match(r"^rank\s+(?P<list>\S+)(?P<other>\s+or_other)?$", text, re.IGNORECASE)
+    rank = RANK.match(text)
     if rank:
         return _Type("rank", rank["list"], bool(rank["other"]))
     from_file = FROM_FILE.match(text)
