@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from pipeline.forms import typeset
 from pipeline.forms.manifest import Box, FieldBox
 from pipeline.forms.phrases import phrase
 from pipeline.forms.routing import END
@@ -85,7 +85,11 @@ def wrap_breaking(text: str, font: str, size: float,
     lines: list[str] = []
     broken: list[str] = []
     for paragraph in text.split("\n"):
-        for line in simpleSplit(paragraph, font, size, width) or [""]:
+        if typeset.is_plain(paragraph):
+            split = simpleSplit(paragraph, font, size, width) or [""]
+        else:  # other scripts: measured shaped, and CJK broken between characters
+            split = typeset.split_words(paragraph, font, size, width)
+        for line in split:
             if width_of(line, font, size) <= width:
                 lines.append(line)
                 continue
@@ -99,9 +103,14 @@ def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
     """The word in pieces that each fit the width (at least one character each)."""
     pieces: list[str] = []
     start, used = 0, 0.0
+    plain = typeset.is_plain(word)
     for index, char in enumerate(word):
         advance = width_of(char, font, size)
-        if index > start and used + advance > width:
+        if plain:
+            too_wide = used + advance > width
+        else:  # shaped letters are not the sum of single ones: measure the piece
+            too_wide = width_of(word[start:index + 1], font, size) > width
+        if index > start and too_wide:
             pieces.append(word[start:index])
             start, used = index, 0.0
         used += advance
@@ -110,7 +119,8 @@ def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
 
 
 def width_of(text: str, font: str, size: float) -> float:
-    return float(stringWidth(text, font, size))
+    """The printed width: shaped glyphs, in the font each script prints in."""
+    return typeset.width_of(text, font, size)
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,7 @@ class Context:
     style: Style
     languages: tuple[str, ...]
     numbers: dict[str, int]  # question or grid name -> printed number
+    right_to_left: bool = False  # laid out as usual, then mirrored (pipeline/forms/mirror.py)
 
     def texts(self, label: Label) -> list[str]:
         """The label in each printed language, without repeats."""

@@ -9,7 +9,7 @@ from the same numbers.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -42,8 +42,9 @@ from pipeline.forms.manifest import (
     geometry_digest,
     make_form_key,
 )
+from pipeline.forms.mirror import mirror_field, mirror_op
 from pipeline.forms.numbering import question_numbers
-from pipeline.forms.phrases import KNOWN_LANGUAGES, phrase
+from pipeline.forms.phrases import catalogue_language, phrase
 from pipeline.forms.style import (
     BOLD,
     KEY_TEXT_WIDTH,
@@ -54,6 +55,7 @@ from pipeline.forms.style import (
     Style,
     ensure_fonts,
 )
+from pipeline.forms.typeset import is_rtl_language
 from pipeline.model import Grid, Note, Question, Questionnaire, Section
 
 A4 = (595.28, 841.89)
@@ -85,6 +87,7 @@ class FormPlan:
     style: Style
     languages: tuple[str, ...]
     warnings: tuple[str, ...] = ()  # what was printed, but not as written (a word broken up)
+    right_to_left: bool = False  # the first language reads from the right: the layout mirrored
 
 
 @dataclass(frozen=True)
@@ -99,11 +102,17 @@ class _Recorder:
 
     pages: dict[int, tuple[list[DrawOp], list[FieldBox]]] = field(default_factory=dict)
     warnings: dict[str, None] = field(default_factory=dict)  # in order, without repeats
+    mirrored: bool = False  # a right-to-left form: every block mirrored about the page centre
 
     def add(self, page: int, left: float, top: float, block: Block, what: str) -> None:
         ops, fields = self.pages.setdefault(page, ([], []))
-        ops.extend(_shift_op(op, left, top) for op in block.ops)
-        fields.extend(_shift_field(f, left, top) for f in block.fields)
+        shifted_ops = [_shift_op(op, left, top) for op in block.ops]
+        shifted_fields = [_shift_field(f, left, top) for f in block.fields]
+        if self.mirrored:
+            shifted_ops = [mirror_op(op, A4[0]) for op in shifted_ops]
+            shifted_fields = [mirror_field(f, A4[0]) for f in shifted_fields]
+        ops.extend(shifted_ops)
+        fields.extend(shifted_fields)
         for word in block.broken:
             shown = word if len(word) <= BROKEN_SHOWN else word[:BROKEN_SHOWN] + "…"
             self.warnings[f"{what}: the word '{shown}' ({len(word):,} characters) is too long "
@@ -187,14 +196,12 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
             f"template {questionnaire.id} has no labels in {', '.join(unknown)}: its languages "
             f"are {', '.join(questionnaire.languages)}"
         )
-    unprintable = [lang for lang in languages if lang not in KNOWN_LANGUAGES]
-    if unprintable:
-        raise TemplateError(f"papertwin prints its instructions in {', '.join(KNOWN_LANGUAGES)}, "
-                            f"not {', '.join(unprintable)}")
     ensure_fonts()
     style = LARGE_PRINT if options.large_print else STANDARD
-    ctx = Context(style, tuple(languages), question_numbers(questionnaire))
-    recorder = _Recorder()
+    right_to_left = is_rtl_language(languages[0], questionnaire.title.text(languages[0]))
+    ctx = Context(style, tuple(languages), question_numbers(questionnaire), right_to_left)
+    recorder = _Recorder(warnings=dict.fromkeys(_untranslated(languages)),
+                         mirrored=right_to_left)
     story = _story(questionnaire, ctx, recorder)
 
     width, height = A4
@@ -230,7 +237,17 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     layout = Layout(form_key=key, title=ctx.joined(questionnaire.title), page_size=A4,
                     pages=tuple(layouts), questionnaire=questionnaire,
                     languages=tuple(languages), large_print=options.large_print)
-    return FormPlan(layout, tuple(plans), style, tuple(languages), tuple(recorder.warnings))
+    return FormPlan(layout, tuple(plans), style, tuple(languages), tuple(recorder.warnings),
+                    right_to_left)
+
+
+def _untranslated(languages: Sequence[str]) -> list[str]:
+    """One warning per printed language whose fixed texts papertwin has no catalogue for."""
+    return [f"papertwin's own texts (instructions, page numbers, routing) print in English on "
+            f"the {lang} form: there is no catalogue for {lang}; a translator adds one as "
+            f"pipeline/forms/locale/{lang}/LC_MESSAGES/papertwin.po "
+            "(see docs/template-format.md)"
+            for lang in languages if catalogue_language(lang) is None]
 
 
 def _check_fits(story: list[Flowable], width: float, source: str) -> None:
@@ -328,12 +345,13 @@ def _title_block(questionnaire: Questionnaire, ctx: Context, width: float) -> Bl
     style = ctx.style
     block = Block()
     beside_code = width - KEY_TEXT_WIDTH - 4 * MM
+    left = width - beside_code if ctx.right_to_left else 0.0  # mirrored: clear of the code
     y = 0.0
     for text in ctx.texts(questionnaire.organisation):
-        y = block.paragraph(0, y, beside_code, text, REGULAR, style.body)
+        y = block.paragraph(left, y, beside_code, text, REGULAR, style.body)
     y += 1 * MM
     for text in ctx.texts(questionnaire.title):
-        y = block.paragraph(0, y, beside_code, text, BOLD, style.title, leading=1.15)
+        y = block.paragraph(left, y, beside_code, text, BOLD, style.title, leading=1.15)
     y = max(y, HEADER_BOTTOM - (MARK_INSET + 3 * MM)) + 2 * MM
     for text in ctx.texts(questionnaire.intro):
         for paragraph in [p for p in text.split("\n\n") if p.strip()]:
