@@ -237,16 +237,27 @@ def test_arabic_form_is_mirrored_with_boxes_on_the_right(tmp_path: Path) -> None
     en_boxes = {(f.question, f.value, f.index): f.box
                 for p in english.layout.pages for f in p.fields}
     assert ar_boxes.keys() == en_boxes.keys()
-    for key, box in ar_boxes.items():  # the same boxes, mirrored about the page's centre
-        assert box == (round(A4[0] - en_boxes[key][2], 2), en_boxes[key][1],
-                       round(A4[0] - en_boxes[key][0], 2), en_boxes[key][3]), key
-        if key[1] is not None:  # tick boxes: on the right, beside labels on their left
+    for key, box in ar_boxes.items():
+        if key[2] is None:  # tick boxes: mirrored about the page's centre, so on the right
+            assert box == (round(A4[0] - en_boxes[key][2], 2), en_boxes[key][1],
+                           round(A4[0] - en_boxes[key][0], 2), en_boxes[key][3]), key
             assert box[0] > A4[0] / 2, key
+    for question in ("age", "arrived"):  # combs move across whole: digits go left to right
+        ar_cells = [ar_boxes[k] for k in sorted(k for k in ar_boxes if k[0] == question)]
+        en_cells = [en_boxes[k] for k in sorted(k for k in en_boxes if k[0] == question)]
+        assert len(ar_cells) == len(en_cells) > 1
+        assert [b[0] for b in ar_cells] == sorted(b[0] for b in ar_cells)  # index 0 leftmost
+        assert ar_cells[-1][2] == round(A4[0] - en_cells[0][0], 2)  # ends where English starts
+        shift = ar_cells[0][0] - en_cells[0][0]
+        assert all(abs(a[0] - e[0] - shift) < 0.02 for a, e in zip(ar_cells, en_cells, strict=True))
     texts = [op for op in arabic.pages[0].ops if getattr(op, "text", "") == ARABIC[3][0][2]]
     assert texts and texts[0].align == "right" and texts[0].x > A4[0] / 2
     both = plan_form(load_questionnaire(template).questionnaire,
                      LayoutOptions(languages=("ar", "en")))
     assert both.right_to_left and both.layout.form_key != arabic.layout.form_key
+    instructions = [op for op in both.pages[0].ops
+                    if getattr(op, "text", "").startswith("If you make a mistake")]
+    assert len(instructions) == 1  # the English fallback for ar is not printed twice
 
 
 @needs_pdftotext

@@ -42,7 +42,7 @@ from pipeline.forms.manifest import (
     geometry_digest,
     make_form_key,
 )
-from pipeline.forms.mirror import mirror_field, mirror_op
+from pipeline.forms.mirror import mirror_block
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.phrases import catalogue_language, phrase
 from pipeline.forms.style import (
@@ -109,8 +109,7 @@ class _Recorder:
         shifted_ops = [_shift_op(op, left, top) for op in block.ops]
         shifted_fields = [_shift_field(f, left, top) for f in block.fields]
         if self.mirrored:
-            shifted_ops = [mirror_op(op, A4[0]) for op in shifted_ops]
-            shifted_fields = [mirror_field(f, A4[0]) for f in shifted_fields]
+            shifted_ops, shifted_fields = mirror_block(shifted_ops, shifted_fields, A4[0])
         ops.extend(shifted_ops)
         fields.extend(shifted_fields)
         for word in block.broken:
@@ -360,9 +359,9 @@ def _title_block(questionnaire: Questionnaire, ctx: Context, width: float) -> Bl
     top = y + 1 * MM
     y = top + 3 * MM
     for key in ("instructions_pen", "instructions_cancel"):
-        for lang in ctx.languages:
-            y = block.paragraph(4 * MM, y, width - 8 * MM, phrase(key, lang), BOLD,
-                                style.body, leading=1.25)
+        for text in dict.fromkeys(phrase(key, lang) for lang in ctx.languages):  # once if alike
+            y = block.paragraph(4 * MM, y, width - 8 * MM, text, BOLD, style.body,
+                                leading=1.25)
         y += 1 * MM
     block.ops.append(RuleOp((0, top, width, y + 1 * MM), width=0.8, grey=0.2))
     block.height = y + 1 * MM + ctx.style.gap

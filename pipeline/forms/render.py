@@ -64,7 +64,7 @@ def _draw_ops(canvas: Canvas, ops: Sequence[TextOp | RuleOp], height: float) -> 
     for op in ops:
         if isinstance(op, TextOp):
             canvas.setFillGray(op.grey)
-            draw_text(canvas, op.x, height - op.y, op.text, op.font, op.size, op.align)
+            draw_text(canvas, op.x, height - op.y, op.text, op.font, op.size, op.align, op.grey)
             continue
         x0, y0, x1, y1 = op.box
         canvas.setLineWidth(op.width)

@@ -110,6 +110,11 @@ def ensure_fonts() -> None:
             )
         pdfmetrics.registerFont(TTFont(name, str(path)))
 
+# Bold names of scripts with no bold face: drawn filled and outlined, to look bold.
+STROKED_BOLD = frozenset(f"Papertwin{font.script}-Bold" for font in SCRIPT_FONTS.values()
+                         if font.bold == font.regular)
+STROKED_BOLD_WIDTH = 0.035  # of the type size: the outline that thickens the strokes
+
 
 def script_font_name(script: str, bold: bool) -> str:
     """The registered name of a script's font, registered on first use."""

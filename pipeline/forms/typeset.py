@@ -22,7 +22,13 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import ShapedStr, shapeStr
 from reportlab.pdfgen.canvas import Canvas
 
-from pipeline.forms.style import BOLD, SCRIPT_FONTS, script_font_name
+from pipeline.forms.style import (
+    BOLD,
+    SCRIPT_FONTS,
+    STROKED_BOLD,
+    STROKED_BOLD_WIDTH,
+    script_font_name,
+)
 
 # First code point, last code point, script (a key of SCRIPT_FONTS); sorted by first.
 _BLOCKS: tuple[tuple[int, int, str], ...] = tuple(sorted((
@@ -193,8 +199,11 @@ def _cjk_pieces(word: str) -> list[str]:
 
 
 def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: float,
-              align: str = "left") -> None:
-    """Draw one line with its left end at x (its centre, its right end for those aligns)."""
+              align: str = "left", grey: float = 0.0) -> None:
+    """Draw one line with its left end at x (its centre, its right end for those aligns).
+
+    The fill grey is the caller's; `grey` is that same grey, for outlining a stroked bold.
+    """
     if align == "centre":
         x -= width_of(text, font, size) / 2
     elif align == "right":
@@ -211,6 +220,13 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
         else:  # the characters, for copying and searching, whatever glyphs show them
             canvas.addLiteral(f"/Span <</ActualText <FEFF{run.text.encode('utf-16-be').hex()}>>> "
                               "BDC")
-            canvas.drawString(x, y, shaped)
+            if run.font in STROKED_BOLD:
+                canvas.saveState()
+                canvas.setStrokeGray(grey)
+                canvas.setLineWidth(size * STROKED_BOLD_WIDTH)
+                canvas.drawString(x, y, shaped, mode=2)  # fill, then outline
+                canvas.restoreState()
+            else:
+                canvas.drawString(x, y, shaped)
             canvas.addLiteral("EMC")
         x += _run_width(run, size)
