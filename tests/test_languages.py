@@ -12,7 +12,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from reportlab.pdfbase import pdfmetrics
 
+from pipeline.errors import MissingProgramError
+from pipeline.forms import style
 from pipeline.forms.blocks import width_of, wrap
 from pipeline.forms.build import build_forms
 from pipeline.forms.layout import A4, MARGIN, LayoutOptions, plan_form
@@ -175,6 +178,15 @@ def test_language_names_map_to_codes() -> None:
 
 
 # Shaping, order and measuring
+
+
+def test_a_missing_script_font_names_the_package_to_install(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ensure_fonts()
+    monkeypatch.setattr(style, "SCRIPT_FONT_DIRS", (tmp_path,))
+    with pytest.raises(MissingProgramError, match="apt-get install fonts-noto-core"):
+        visual_runs("ភាសាខ្មែរ", REGULAR)  # Khmer: no other test prints it
+    assert "PapertwinKhmer" not in pdfmetrics.getRegisteredFontNames()
 
 
 def test_runs_choose_the_script_font_and_put_right_to_left_text_in_order() -> None:

@@ -16,7 +16,7 @@ from functools import partial
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from reportlab.platypus.doctemplate import LayoutError as PlatypusLayoutError
 
-from pipeline.errors import TemplateError
+from pipeline.errors import MissingProgramError, TemplateError
 from pipeline.forms.blocks import (
     Block,
     Context,
@@ -218,7 +218,7 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     except PlatypusLayoutError as exc:  # _check_fits should have named the part first
         raise TemplateError(f"{source} cannot be laid out: a part of it does not fit on one "
                             "page: shorten its longest labels, or split its longest lists") from exc
-    except TemplateError:
+    except (TemplateError, MissingProgramError):
         raise
     except Exception as exc:
         raise TemplateError(f"{source} cannot be laid out: {_first_line(exc)}") from exc
