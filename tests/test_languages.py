@@ -347,3 +347,14 @@ def test_a_simulated_return_reads_back_in_every_script(tmp_path: Path, script: S
             else:  # handwritten digits: read, or sent to review, never wrong unflagged
                 assert value == expected or flagged, (question.name, value, expected)
     assert checked == 2 * sum(q.is_choice for q in layout.questionnaire.questions)
+
+
+def test_shaped_forms_print_byte_identical(tmp_path: Path) -> None:
+    """HarfBuzz's glyphs without a character of their own get codes in order of use: the same
+    form gives the same bytes, whatever was printed before it in the process."""
+    hindi = _write_form(tmp_path / "hi.xlsx", HINDI)
+    first = build_forms(hindi, 1, tmp_path / "a", Workspace.resolve(tmp_path / "wa"))
+    _ = build_forms(_write_form(tmp_path / "ar.xlsx", ARABIC), 1, tmp_path / "b",
+                    Workspace.resolve(tmp_path / "wb"))
+    again = build_forms(hindi, 1, tmp_path / "c", Workspace.resolve(tmp_path / "wc"))
+    assert first.pdf_path.read_bytes() == again.pdf_path.read_bytes()

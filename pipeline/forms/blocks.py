@@ -150,10 +150,15 @@ class Context:
                 texts.append(text)
         return " / ".join(texts)
 
+    @property
+    def arrow(self) -> str:
+        """The routing arrow, pointing on in the direction the form reads."""
+        return "\u2190" if self.right_to_left else "\u2192"
+
     def route_text(self, target: str) -> str:
         if target == END:
-            return "\u2192 " + self.phrase("go_to_end")
-        return "\u2192 " + self.phrase("go_to", n=str(self.numbers.get(target, "?")))
+            return f"{self.arrow} " + self.phrase("go_to_end")
+        return f"{self.arrow} " + self.phrase("go_to", n=str(self.numbers.get(target, "?")))
 
 
 def heading_block(ctx: Context, label: Label, width: float) -> Block:
@@ -227,7 +232,7 @@ def _choice_row(block: Block, ctx: Context, question: Question, choice: Choice, 
     lines = block.lines(text, REGULAR, style.body, width - label_x)
     baseline = y + style.tick / 2 + style.body * 0.35
     for i, line in enumerate(lines):
-        routed = choice.route_to and i == len(lines) - 1 and "\u2192" in line
+        routed = choice.route_to and i == len(lines) - 1 and ctx.arrow in line
         block.text(label_x, baseline + i * style.body * 1.25, line, BOLD if routed else REGULAR,
                    style.body)
     y += style.row + (len(lines) - 1) * style.body * 1.25
