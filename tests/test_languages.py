@@ -358,3 +358,14 @@ def test_shaped_forms_print_byte_identical(tmp_path: Path) -> None:
                     Workspace.resolve(tmp_path / "wb"))
     again = build_forms(hindi, 1, tmp_path / "c", Workspace.resolve(tmp_path / "wc"))
     assert first.pdf_path.read_bytes() == again.pdf_path.read_bytes()
+
+
+def test_characters_no_font_has_are_warned_of(tmp_path: Path) -> None:
+    tibetan = ("bo", "Tibetan (bo)", "Survey", [("select_one yesno", "school", "Tashi བོད")],
+               [("yesno", "yes", "Yes"), ("yesno", "no", "No")])
+    plan = plan_form(load_questionnaire(_write_form(tmp_path / "bo.xlsx", tibetan)).questionnaire)
+    assert [w for w in plan.warnings if "empty boxes" in w] == [
+        "question 1 (school): no font papertwin prints with has the characters 'བ' (U+0F56), "
+        "'ད' (U+0F51): they print as empty boxes: replace them, or write them out in words"]
+    assert not [w for w in plan_form(load_questionnaire(
+        _write_form(tmp_path / "ar.xlsx", ARABIC)).questionnaire).warnings if "empty" in w]

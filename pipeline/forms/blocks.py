@@ -54,6 +54,7 @@ class Block:
     fields: list[FieldBox] = field(default_factory=list)
     height: float = 0.0
     broken: list[str] = field(default_factory=list)  # words too wide for a line, broken up
+    missing: list[str] = field(default_factory=list)  # characters no font prints
 
     def text(self, x: float, y: float, text: str, font: str, size: float,
              grey: float = 0.0) -> None:
@@ -63,6 +64,7 @@ class Block:
         """`wrap`, remembering the words it had to break so that the build can warn of them."""
         lines, broken = wrap_breaking(text, font, size, width)
         self.broken.extend(broken)
+        self.missing.extend(typeset.missing_glyphs(text, font))
         return lines
 
     def paragraph(self, x: float, y: float, width: float, text: str, font: str, size: float,

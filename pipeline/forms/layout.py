@@ -112,6 +112,11 @@ class _Recorder:
             shifted_ops, shifted_fields = mirror_block(shifted_ops, shifted_fields, A4[0])
         ops.extend(shifted_ops)
         fields.extend(shifted_fields)
+        if block.missing:
+            shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in dict.fromkeys(block.missing))
+            self.warnings[f"{what}: no font papertwin prints with has the characters {shown}: "
+                          "they print as empty boxes: replace them, or write them out in "
+                          "words"] = None
         for word in block.broken:
             shown = word if len(word) <= BROKEN_SHOWN else word[:BROKEN_SHOWN] + "…"
             self.warnings[f"{what}: the word '{shown}' ({len(word):,} characters) is too long "

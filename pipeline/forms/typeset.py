@@ -116,6 +116,20 @@ def visual_runs(text: str, font: str) -> tuple[Run, ...]:
     return tuple(result)
 
 
+def missing_glyphs(text: str, font: str) -> str:
+    """The characters of `text` that the font chosen for them cannot print (once each, in order):
+    they would print as empty boxes."""
+    if not text or max(text) < "\u0250":  # Latin, Latin-1 and Latin Extended: all DejaVu's
+        return ""
+    missing: dict[str, None] = {}
+    for run in visual_runs(text, font):
+        for char in run.text:
+            if not (char.isspace() or unicodedata.category(char) in ("Cf", "Mn", "Cc")
+                    or _covers(run.font, char)):
+                missing[char] = None
+    return "".join(missing)
+
+
 def _is_letter(char: str) -> bool:
     return unicodedata.category(char)[0] in "LM"
 
