@@ -33,6 +33,7 @@ def phrase(key: str, lang: str, **values: str) -> str:
     return text.format(**values)
 
 
+@cache
 def catalogue_language(lang: str) -> str | None:
     """The catalogue that serves `lang` (`de_CH` is served by `de`), or None if there is none."""
     for candidate in _candidates(lang):
