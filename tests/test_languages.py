@@ -20,8 +20,9 @@ from pipeline.forms.blocks import width_of, wrap
 from pipeline.forms.build import build_forms
 from pipeline.forms.layout import A4, MARGIN, LayoutOptions, plan_form
 from pipeline.forms.phrases import catalogue_language, catalogue_languages, keys, phrase
+from pipeline.forms.render import ADDRESS_WINDOW
 from pipeline.forms.sources import load_questionnaire
-from pipeline.forms.style import BOLD, REGULAR, ensure_fonts
+from pipeline.forms.style import BOLD, MM, REGULAR, ensure_fonts
 from pipeline.forms.template_xlsform import _language_code
 from pipeline.forms.typeset import is_rtl_language, visual_runs
 from pipeline.read.page import ReaderSettings, read_page
@@ -369,3 +370,22 @@ def test_characters_no_font_has_are_warned_of(tmp_path: Path) -> None:
         "'ད' (U+0F51): they print as empty boxes: replace them, or write them out in words"]
     assert not [w for w in plan_form(load_questionnaire(
         _write_form(tmp_path / "ar.xlsx", ARABIC)).questionnaire).warnings if "empty" in w]
+
+
+@needs_pdftotext
+def test_an_arabic_cover_letter_reads_from_the_right_and_says_things_once(
+        tmp_path: Path) -> None:
+    template = _write_form(tmp_path / "ar.xlsx", ARABIC, with_english=True)
+    recipients = tmp_path / "recipients.csv"
+    recipients.write_text("name,address1,town,postcode\nأحمد علي,12 شارع النخيل,عمان,11118\n",
+                          encoding="utf-8")
+    built = build_forms(template, None, tmp_path / "form", Workspace.resolve(tmp_path / "ws"),
+                        LayoutOptions(languages=("ar", "en")), recipients)
+    letter = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(built.pdf_path),
+                             "-"], check=True, capture_output=True, text=True).stdout
+    assert letter.count(">enclosed<") == 1  # ar's English fallback and en: one paragraph
+    words = {m[3]: (float(m[1]), float(m[2])) for m in re.finditer(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+        letter)}
+    assert abs(words["about:"][1] - (A4[0] - MARGIN)) < 1  # the letter is aligned right
+    assert abs(words["11118"][1] - (ADDRESS_WINDOW[2] - 2 * MM)) < 1  # the address too

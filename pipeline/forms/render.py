@@ -135,8 +135,8 @@ def _draw_cover(canvas: Canvas, plan: FormPlan, height: float) -> None:
     size = plan.style.body
     canvas.setFillGray(0)
     y = 20 * MM
-    for lang in plan.languages:
-        organisation = questionnaire.organisation.text(lang)
+    for organisation in dict.fromkeys(questionnaire.organisation.text(lang)
+                                      for lang in plan.languages):
         if organisation:
             draw_text(canvas, A4[0] - MARGIN, height - y, organisation, BOLD, size, "right")
             y += size * 1.3
@@ -144,15 +144,17 @@ def _draw_cover(canvas: Canvas, plan: FormPlan, height: float) -> None:
         undelivered = phrase("undelivered", plan.languages[0])
         draw_text(canvas, ADDRESS_WINDOW[0], height - ADDRESS_WINDOW[1] + 3,
                   f"{undelivered} {returns.address.splitlines()[0]}", REGULAR, 7)
-    lines: list[tuple[str, str]] = []
+    paragraphs: dict[tuple[tuple[str, str], ...], None] = {}  # once if two languages agree
     for lang in plan.languages:
-        lines += [(REGULAR, phrase("cover_enclosed", lang)),
-                  (BOLD, questionnaire.title.text(lang)), (REGULAR, "")]
+        paragraph = [(REGULAR, phrase("cover_enclosed", lang)),
+                     (BOLD, questionnaire.title.text(lang)), (REGULAR, "")]
         if returns.closing_date:
-            lines.append((REGULAR, phrase("return_by", lang, date=returns.closing_date)))
+            paragraph.append((REGULAR, phrase("return_by", lang, date=returns.closing_date)))
         if returns.helpline:
-            lines.append((REGULAR, phrase("helpline", lang, number=returns.helpline)))
-        lines.append((REGULAR, ""))
+            paragraph.append((REGULAR, phrase("helpline", lang, number=returns.helpline)))
+        paragraph.append((REGULAR, ""))
+        paragraphs[tuple(paragraph)] = None
+    lines = [line for paragraph in paragraphs for line in paragraph]
     y = ADDRESS_WINDOW[3] + 32 * MM
     x, align = (A4[0] - MARGIN, "right") if plan.right_to_left else (MARGIN, "left")
     for font, text in lines:
@@ -163,12 +165,13 @@ def _draw_cover(canvas: Canvas, plan: FormPlan, height: float) -> None:
 
 def _draw_address(canvas: Canvas, recipient: Recipient, serial: str, plan: FormPlan,
                   height: float) -> None:
-    x0, y0, _, _ = ADDRESS_WINDOW
+    x0, y0, x1, _ = ADDRESS_WINDOW
     size = 11.0 if not plan.layout.large_print else 14.0
     canvas.setFillGray(0)
+    x, align = (x1 - 2 * MM, "right") if plan.right_to_left else (x0 + 2 * MM, "left")
     for i, line in enumerate((recipient.name, *recipient.address)):
-        draw_text(canvas, x0 + 2 * MM, height - y0 - 4 * MM - (i + 1) * size * 1.2, line,
-                  REGULAR, size)
+        draw_text(canvas, x, height - y0 - 4 * MM - (i + 1) * size * 1.2, line, REGULAR, size,
+                  align)
     greeting = " / ".join(dict.fromkeys(
         phrase("cover_greeting", lang, name=recipient.name) for lang in plan.languages))
     x, align = (A4[0] - MARGIN, "right") if plan.right_to_left else (MARGIN, "left")
