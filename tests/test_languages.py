@@ -202,6 +202,9 @@ def test_runs_choose_the_script_font_and_put_right_to_left_text_in_order() -> No
     assert [r.font for r in visual_runs("आपकी उम्र", REGULAR)] == ["PapertwinDevanagari"]
     assert [r.font for r in visual_runs("የቤተሰብ ጥናት", REGULAR)] == ["PapertwinEthiopic"]
     assert [r.font for r in visual_runs("社区服务调查", REGULAR)] == ["PapertwinCJK"]
+    assert [(r.font, r.rtl) for r in visual_runs("آپ کی عمر کیا ہے؟", REGULAR)] == [
+        ("PapertwinArabic", True)]  # Urdu
+    assert [r.font for r in visual_runs("ଆପଣଙ୍କ ବୟସ କେତେ?", REGULAR)] == ["PapertwinOriya"]
 
 
 def test_shaped_text_is_measured_as_drawn_and_wrapped_inside_the_width() -> None:
