@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="python3-venv tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core fonts-comic-neue postgresql chromium"
+APT_PACKAGES="python3-venv tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core fonts-noto-core fonts-wqy-microhei fonts-comic-neue postgresql chromium"
 missing=""
 for package in $APT_PACKAGES; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from pipeline.forms import typeset
 from pipeline.forms.manifest import Box, FieldBox
 from pipeline.forms.phrases import phrase
 from pipeline.forms.routing import END
@@ -54,6 +54,7 @@ class Block:
     fields: list[FieldBox] = field(default_factory=list)
     height: float = 0.0
     broken: list[str] = field(default_factory=list)  # words too wide for a line, broken up
+    missing: list[str] = field(default_factory=list)  # characters no font prints
 
     def text(self, x: float, y: float, text: str, font: str, size: float,
              grey: float = 0.0) -> None:
@@ -63,6 +64,7 @@ class Block:
         """`wrap`, remembering the words it had to break so that the build can warn of them."""
         lines, broken = wrap_breaking(text, font, size, width)
         self.broken.extend(broken)
+        self.missing.extend(typeset.missing_glyphs(text, font))
         return lines
 
     def paragraph(self, x: float, y: float, width: float, text: str, font: str, size: float,
@@ -85,7 +87,11 @@ def wrap_breaking(text: str, font: str, size: float,
     lines: list[str] = []
     broken: list[str] = []
     for paragraph in text.split("\n"):
-        for line in simpleSplit(paragraph, font, size, width) or [""]:
+        if typeset.is_plain(paragraph):
+            split = simpleSplit(paragraph, font, size, width) or [""]
+        else:  # other scripts: measured shaped, and CJK broken between characters
+            split = typeset.split_words(paragraph, font, size, width)
+        for line in split:
             if width_of(line, font, size) <= width:
                 lines.append(line)
                 continue
@@ -99,9 +105,14 @@ def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
     """The word in pieces that each fit the width (at least one character each)."""
     pieces: list[str] = []
     start, used = 0, 0.0
+    plain = typeset.is_plain(word)
     for index, char in enumerate(word):
         advance = width_of(char, font, size)
-        if index > start and used + advance > width:
+        if plain:
+            too_wide = used + advance > width
+        else:  # shaped letters are not the sum of single ones: measure the piece
+            too_wide = width_of(word[start:index + 1], font, size) > width
+        if index > start and too_wide:
             pieces.append(word[start:index])
             start, used = index, 0.0
         used += advance
@@ -110,7 +121,8 @@ def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
 
 
 def width_of(text: str, font: str, size: float) -> float:
-    return float(stringWidth(text, font, size))
+    """The printed width: shaped glyphs, in the font each script prints in."""
+    return typeset.width_of(text, font, size)
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,7 @@ class Context:
     style: Style
     languages: tuple[str, ...]
     numbers: dict[str, int]  # question or grid name -> printed number
+    right_to_left: bool = False  # laid out as usual, then mirrored (pipeline/forms/mirror.py)
 
     def texts(self, label: Label) -> list[str]:
         """The label in each printed language, without repeats."""
@@ -139,10 +152,15 @@ class Context:
                 texts.append(text)
         return " / ".join(texts)
 
+    @property
+    def arrow(self) -> str:
+        """The routing arrow, pointing on in the direction the form reads."""
+        return "\u2190" if self.right_to_left else "\u2192"
+
     def route_text(self, target: str) -> str:
         if target == END:
-            return "\u2192 " + self.phrase("go_to_end")
-        return "\u2192 " + self.phrase("go_to", n=str(self.numbers.get(target, "?")))
+            return f"{self.arrow} " + self.phrase("go_to_end")
+        return f"{self.arrow} " + self.phrase("go_to", n=str(self.numbers.get(target, "?")))
 
 
 def heading_block(ctx: Context, label: Label, width: float) -> Block:
@@ -216,7 +234,7 @@ def _choice_row(block: Block, ctx: Context, question: Question, choice: Choice, 
     lines = block.lines(text, REGULAR, style.body, width - label_x)
     baseline = y + style.tick / 2 + style.body * 0.35
     for i, line in enumerate(lines):
-        routed = choice.route_to and i == len(lines) - 1 and "\u2192" in line
+        routed = choice.route_to and i == len(lines) - 1 and ctx.arrow in line
         block.text(label_x, baseline + i * style.body * 1.25, line, BOLD if routed else REGULAR,
                    style.body)
     y += style.row + (len(lines) - 1) * style.body * 1.25

@@ -9,14 +9,14 @@ from the same numbers.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from reportlab.platypus.doctemplate import LayoutError as PlatypusLayoutError
 
-from pipeline.errors import TemplateError
+from pipeline.errors import MissingProgramError, TemplateError
 from pipeline.forms.answer_blocks import answer_block, has_answer_block
 from pipeline.forms.blocks import (
     Block,
@@ -43,8 +43,9 @@ from pipeline.forms.manifest import (
     geometry_digest,
     make_form_key,
 )
+from pipeline.forms.mirror import mirror_block
 from pipeline.forms.numbering import question_numbers
-from pipeline.forms.phrases import KNOWN_LANGUAGES, phrase
+from pipeline.forms.phrases import catalogue_language, phrase
 from pipeline.forms.style import (
     BOLD,
     KEY_TEXT_WIDTH,
@@ -55,6 +56,7 @@ from pipeline.forms.style import (
     Style,
     ensure_fonts,
 )
+from pipeline.forms.typeset import is_rtl_language
 from pipeline.model import Grid, Note, Question, Questionnaire, Section
 
 A4 = (595.28, 841.89)
@@ -86,6 +88,7 @@ class FormPlan:
     style: Style
     languages: tuple[str, ...]
     warnings: tuple[str, ...] = ()  # what was printed, but not as written (a word broken up)
+    right_to_left: bool = False  # the first language reads from the right: the layout mirrored
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,21 @@ class _Recorder:
 
     pages: dict[int, tuple[list[DrawOp], list[FieldBox]]] = field(default_factory=dict)
     warnings: dict[str, None] = field(default_factory=dict)  # in order, without repeats
+    mirrored: bool = False  # a right-to-left form: every block mirrored about the page centre
 
     def add(self, page: int, left: float, top: float, block: Block, what: str) -> None:
         ops, fields = self.pages.setdefault(page, ([], []))
-        ops.extend(_shift_op(op, left, top) for op in block.ops)
-        fields.extend(_shift_field(f, left, top) for f in block.fields)
+        shifted_ops = [_shift_op(op, left, top) for op in block.ops]
+        shifted_fields = [_shift_field(f, left, top) for f in block.fields]
+        if self.mirrored:
+            shifted_ops, shifted_fields = mirror_block(shifted_ops, shifted_fields, A4[0])
+        ops.extend(shifted_ops)
+        fields.extend(shifted_fields)
+        if block.missing:
+            shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in dict.fromkeys(block.missing))
+            self.warnings[f"{what}: no font papertwin prints with has the characters {shown}: "
+                          "they print as empty boxes: replace them, or write them out in "
+                          "words"] = None
         for word in block.broken:
             shown = word if len(word) <= BROKEN_SHOWN else word[:BROKEN_SHOWN] + "…"
             self.warnings[f"{what}: the word '{shown}' ({len(word):,} characters) is too long "
@@ -188,14 +201,12 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
             f"template {questionnaire.id} has no labels in {', '.join(unknown)}: its languages "
             f"are {', '.join(questionnaire.languages)}"
         )
-    unprintable = [lang for lang in languages if lang not in KNOWN_LANGUAGES]
-    if unprintable:
-        raise TemplateError(f"papertwin prints its instructions in {', '.join(KNOWN_LANGUAGES)}, "
-                            f"not {', '.join(unprintable)}")
     ensure_fonts()
     style = LARGE_PRINT if options.large_print else STANDARD
-    ctx = Context(style, tuple(languages), question_numbers(questionnaire))
-    recorder = _Recorder()
+    right_to_left = is_rtl_language(languages[0], questionnaire.title.text(languages[0]))
+    ctx = Context(style, tuple(languages), question_numbers(questionnaire), right_to_left)
+    recorder = _Recorder(warnings=dict.fromkeys(_untranslated(languages)),
+                         mirrored=right_to_left)
     story = _story(questionnaire, ctx, recorder)
 
     width, height = A4
@@ -213,7 +224,7 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     except PlatypusLayoutError as exc:  # _check_fits should have named the part first
         raise TemplateError(f"{source} cannot be laid out: a part of it does not fit on one "
                             "page: shorten its longest labels, or split its longest lists") from exc
-    except TemplateError:
+    except (TemplateError, MissingProgramError):
         raise
     except Exception as exc:
         raise TemplateError(f"{source} cannot be laid out: {_first_line(exc)}") from exc
@@ -231,7 +242,17 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     layout = Layout(form_key=key, title=ctx.joined(questionnaire.title), page_size=A4,
                     pages=tuple(layouts), questionnaire=questionnaire,
                     languages=tuple(languages), large_print=options.large_print)
-    return FormPlan(layout, tuple(plans), style, tuple(languages), tuple(recorder.warnings))
+    return FormPlan(layout, tuple(plans), style, tuple(languages), tuple(recorder.warnings),
+                    right_to_left)
+
+
+def _untranslated(languages: Sequence[str]) -> list[str]:
+    """One warning per printed language whose fixed texts papertwin has no catalogue for."""
+    return [f"papertwin's own texts (instructions, page numbers, routing) print in English on "
+            f"the {lang} form: there is no catalogue for {lang}; a translator adds one as "
+            f"pipeline/forms/locale/{lang}/LC_MESSAGES/papertwin.po "
+            "(see docs/template-format.md)"
+            for lang in languages if catalogue_language(lang) is None]
 
 
 def _check_fits(story: list[Flowable], width: float, source: str) -> None:
@@ -332,12 +353,13 @@ def _title_block(questionnaire: Questionnaire, ctx: Context, width: float) -> Bl
     style = ctx.style
     block = Block()
     beside_code = width - KEY_TEXT_WIDTH - 4 * MM
+    left = width - beside_code if ctx.right_to_left else 0.0  # mirrored: clear of the code
     y = 0.0
     for text in ctx.texts(questionnaire.organisation):
-        y = block.paragraph(0, y, beside_code, text, REGULAR, style.body)
+        y = block.paragraph(left, y, beside_code, text, REGULAR, style.body)
     y += 1 * MM
     for text in ctx.texts(questionnaire.title):
-        y = block.paragraph(0, y, beside_code, text, BOLD, style.title, leading=1.15)
+        y = block.paragraph(left, y, beside_code, text, BOLD, style.title, leading=1.15)
     y = max(y, HEADER_BOTTOM - (MARK_INSET + 3 * MM)) + 2 * MM
     for text in ctx.texts(questionnaire.intro):
         for paragraph in [p for p in text.split("\n\n") if p.strip()]:
@@ -346,9 +368,9 @@ def _title_block(questionnaire: Questionnaire, ctx: Context, width: float) -> Bl
     top = y + 1 * MM
     y = top + 3 * MM
     for key in ("instructions_pen", "instructions_cancel"):
-        for lang in ctx.languages:
-            y = block.paragraph(4 * MM, y, width - 8 * MM, phrase(key, lang), BOLD,
-                                style.body, leading=1.25)
+        for text in dict.fromkeys(phrase(key, lang) for lang in ctx.languages):  # once if alike
+            y = block.paragraph(4 * MM, y, width - 8 * MM, text, BOLD, style.body,
+                                leading=1.25)
         y += 1 * MM
     block.ops.append(RuleOp((0, top, width, y + 1 * MM), width=0.8, grey=0.2))
     block.height = y + 1 * MM + ctx.style.gap

@@ -1,56 +1,84 @@
-"""The fixed texts every form prints, in each language papertwin prints in."""
+"""The fixed texts every form prints, read from gettext catalogues: one .po file per language.
+
+A translator adds a language by adding `locale/<code>/LC_MESSAGES/papertwin.po` beside this
+module (docs/template-format.md). Each message's context (msgctxt) is the phrase's key, its msgid
+the English text. A language without a catalogue, or a phrase its catalogue leaves untranslated,
+prints in English: the form's own labels still print in that language.
+"""
 
 from __future__ import annotations
 
-PHRASES: dict[str, dict[str, str]] = {
-    "instructions_pen": {
-        "en": "Please use a black or blue pen. Mark each answer with a tick or a cross inside "
-              "the box.",
-        "cy": "Defnyddiwch feiro du neu las. Rhowch dic neu groes yn y blwch ar gyfer pob ateb.",
-    },
-    "instructions_cancel": {
-        "en": "If you make a mistake, fill that box in completely and tick the box you meant.",
-        "cy": "Os gwnewch gamgymeriad, llenwch y blwch hwnnw'n llwyr a thiciwch y blwch cywir.",
-    },
-    "tick_one": {"en": "Please tick one box.", "cy": "Ticiwch un blwch."},
-    "tick_all": {"en": "Please tick all that apply.", "cy": "Ticiwch bob un sy'n berthnasol."},
-    "tick_row": {"en": "Please tick one box in each row.", "cy": "Ticiwch un blwch ym mhob rhes."},
-    "write_text": {"en": "Please write clearly inside the box.",
-                   "cy": "Ysgrifennwch yn glir yn y blwch."},
-    "write_cells": {"en": "Please write one letter or number in each box.",
-                    "cy": "Ysgrifennwch un llythyren neu rif ym mhob blwch."},
-    "write_date": {"en": "Day, month, year.", "cy": "Diwrnod, mis, blwyddyn."},
-    "specify": {"en": "Please specify:", "cy": "Nodwch:"},
-    "go_to": {"en": "Go to question {n}", "cy": "Ewch i gwestiwn {n}"},
-    "go_to_end": {"en": "Go to the end", "cy": "Ewch i'r diwedd"},
-    "continued": {"en": "(continued)", "cy": "(parhad)"},
-    "page": {"en": "Page {n} of {m}", "cy": "Tudalen {n} o {m}"},
-    "serial": {"en": "Serial", "cy": "Rhif"},
-    "thanks": {"en": "Thank you for taking part.", "cy": "Diolch am gymryd rhan."},
-    "return_by": {"en": "Please return this questionnaire by {date} in the envelope provided.",
-                  "cy": "Dychwelwch yr holiadur hwn erbyn {date} yn yr amlen a ddarparwyd."},
-    "return_free": {"en": "No stamp is needed. The address is:",
-                    "cy": "Nid oes angen stamp. Y cyfeiriad yw:"},
-    "helpline": {"en": "Questions, or need this in another format? Call free on {number}.",
-                 "cy": "Cwestiynau, neu angen hwn mewn fformat arall? Ffoniwch am ddim ar "
-                       "{number}."},
-    "cover_greeting": {"en": "Dear {name},", "cy": "Annwyl {name},"},
-    "cover_enclosed": {"en": "Please find enclosed a questionnaire about:",
-                       "cy": "Amgaeir holiadur am:"},
-    "undelivered": {"en": "If undelivered, please return to:",
-                    "cy": "Os na ellir ei ddosbarthu, dychwelwch at:"},
-    "write_time": {"en": "Hours and minutes, 24-hour clock.",
-                   "cy": "Oriau a munudau, cloc 24 awr."},
-    "write_datetime": {"en": "Day, month, year; then hours and minutes, 24-hour clock.",
-                       "cy": "Diwrnod, mis, blwyddyn; yna oriau a munudau, cloc 24 awr."},
-    "write_rank": {"en": "Write 1 beside your first choice, 2 beside your second, and so on.",
-                   "cy": "Ysgrifennwch 1 wrth eich dewis cyntaf, 2 wrth eich ail, ac yn y "
-                         "blaen."},
-    "tick_acknowledge": {"en": "Please tick the box.", "cy": "Ticiwch y blwch."},
-}
-KNOWN_LANGUAGES = ("en", "cy")
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+from babel.core import Locale, UnknownLocaleError
+from babel.messages.pofile import read_po
+
+from pipeline.errors import TemplateError
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "papertwin"
+SOURCE_LANGUAGE = "en"
 
 
 def phrase(key: str, lang: str, **values: str) -> str:
-    texts = PHRASES[key]
-    return texts.get(lang, texts["en"]).format(**values)
+    """The phrase `key` in `lang` (English when it has no translation), placeholders filled."""
+    source = _catalogue(SOURCE_LANGUAGE)
+    if key not in source:
+        raise KeyError(f"papertwin has no fixed text called {key!r}")
+    found = catalogue_language(lang)
+    text = (_catalogue(found).get(key) if found else None) or source[key]
+    return text.format(**values)
+
+
+@cache
+def catalogue_language(lang: str) -> str | None:
+    """The catalogue that serves `lang` (`de_CH` is served by `de`), or None if there is none."""
+    for candidate in _candidates(lang):
+        if (LOCALE_DIR / candidate / "LC_MESSAGES" / f"{DOMAIN}.po").is_file():
+            return candidate
+    return None
+
+
+def catalogue_languages() -> tuple[str, ...]:
+    """Every language papertwin has a catalogue for, in code order."""
+    return tuple(sorted(p.parent.parent.name
+                        for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
+
+
+def keys() -> tuple[str, ...]:
+    return tuple(_catalogue(SOURCE_LANGUAGE))
+
+
+def _candidates(lang: str) -> list[str]:
+    """`pt-BR` -> pt_BR, pt: the exact locale first, then its language."""
+    code = lang.strip().replace("-", "_")
+    candidates = [code]
+    try:
+        locale = Locale.parse(code)
+        candidates += [str(locale), locale.language]
+    except (ValueError, UnknownLocaleError):
+        candidates.append(code.split("_")[0].lower())
+    return list(dict.fromkeys(c for c in candidates if c and "/" not in c and c != ".."))
+
+
+@cache
+def _catalogue(lang: str) -> Mapping[str, str]:
+    """Key -> translated text, for the messages the catalogue translates."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    try:
+        with path.open("rb") as handle:
+            catalogue = read_po(handle, locale=None, domain=DOMAIN)
+    except (OSError, ValueError) as exc:
+        raise TemplateError(f"the catalogue {lang}/LC_MESSAGES/{DOMAIN}.po cannot be read: "
+                            f"{exc}") from exc
+    texts: dict[str, str] = {}
+    for message in catalogue:
+        if not message.id or not message.context or message.fuzzy:
+            continue
+        text = message.string if isinstance(message.string, str) else ""
+        if text:
+            texts[message.context] = text
+    return MappingProxyType(texts)

@@ -21,6 +21,7 @@ from pipeline.forms.manifest import Box, Copy, Mark
 from pipeline.forms.phrases import phrase
 from pipeline.forms.recipients import Recipient
 from pipeline.forms.style import BOLD, KEY_TEXT_SIZE, MM, MONO, REGULAR
+from pipeline.forms.typeset import draw_text
 
 QR_ERROR_CORRECTION = "M"
 QR_QUIET_MODULES = 2
@@ -63,11 +64,7 @@ def _draw_ops(canvas: Canvas, ops: Sequence[TextOp | RuleOp], height: float) -> 
     for op in ops:
         if isinstance(op, TextOp):
             canvas.setFillGray(op.grey)
-            canvas.setFont(op.font, op.size)
-            if op.align == "centre":
-                canvas.drawCentredString(op.x, height - op.y, op.text)
-            else:
-                canvas.drawString(op.x, height - op.y, op.text)
+            draw_text(canvas, op.x, height - op.y, op.text, op.font, op.size, op.align, op.grey)
             continue
         x0, y0, x1, y1 = op.box
         canvas.setLineWidth(op.width)
@@ -120,8 +117,7 @@ def _draw_code(canvas: Canvas, box: Box, payload: str, serial: str, languages: S
     canvas.setFont(MONO, KEY_TEXT_SIZE)
     canvas.drawRightString(x1, height - box[3] - KEY_TEXT_SIZE - 1, payload)
     label = " / ".join(dict.fromkeys(phrase("serial", lang) for lang in languages))
-    canvas.setFont(BOLD, 8)
-    canvas.drawRightString(x0 - 3, height - y0 - 8, f"{label} {serial}")
+    draw_text(canvas, x0 - 3, height - y0 - 8, f"{label} {serial}", BOLD, 8, "right")
 
 
 def qr_modules(payload: str) -> NDArray[np.uint8]:
@@ -138,46 +134,48 @@ def _draw_cover(canvas: Canvas, plan: FormPlan, height: float) -> None:
     returns = questionnaire.returns
     size = plan.style.body
     canvas.setFillGray(0)
-    canvas.setFont(BOLD, size)
     y = 20 * MM
-    for lang in plan.languages:
-        organisation = questionnaire.organisation.text(lang)
+    for organisation in dict.fromkeys(questionnaire.organisation.text(lang)
+                                      for lang in plan.languages):
         if organisation:
-            canvas.drawRightString(A4[0] - MARGIN, height - y, organisation)
+            draw_text(canvas, A4[0] - MARGIN, height - y, organisation, BOLD, size, "right")
             y += size * 1.3
     if returns.address:
-        canvas.setFont(REGULAR, 7)
         undelivered = phrase("undelivered", plan.languages[0])
-        canvas.drawString(ADDRESS_WINDOW[0], height - ADDRESS_WINDOW[1] + 3,
-                          f"{undelivered} {returns.address.splitlines()[0]}")
-    lines: list[tuple[str, str]] = []
+        draw_text(canvas, ADDRESS_WINDOW[0], height - ADDRESS_WINDOW[1] + 3,
+                  f"{undelivered} {returns.address.splitlines()[0]}", REGULAR, 7)
+    paragraphs: dict[tuple[tuple[str, str], ...], None] = {}  # once if two languages agree
     for lang in plan.languages:
-        lines += [(REGULAR, phrase("cover_enclosed", lang)),
-                  (BOLD, questionnaire.title.text(lang)), (REGULAR, "")]
+        paragraph = [(REGULAR, phrase("cover_enclosed", lang)),
+                     (BOLD, questionnaire.title.text(lang)), (REGULAR, "")]
         if returns.closing_date:
-            lines.append((REGULAR, phrase("return_by", lang, date=returns.closing_date)))
+            paragraph.append((REGULAR, phrase("return_by", lang, date=returns.closing_date)))
         if returns.helpline:
-            lines.append((REGULAR, phrase("helpline", lang, number=returns.helpline)))
-        lines.append((REGULAR, ""))
+            paragraph.append((REGULAR, phrase("helpline", lang, number=returns.helpline)))
+        paragraph.append((REGULAR, ""))
+        paragraphs[tuple(paragraph)] = None
+    lines = [line for paragraph in paragraphs for line in paragraph]
     y = ADDRESS_WINDOW[3] + 32 * MM
+    x, align = (A4[0] - MARGIN, "right") if plan.right_to_left else (MARGIN, "left")
     for font, text in lines:
         for line in wrap(text, font, size, A4[0] - 2 * MARGIN) if text else [""]:
-            canvas.setFont(font, size)
-            canvas.drawString(MARGIN, height - y, line)
+            draw_text(canvas, x, height - y, line, font, size, align)
             y += size * 1.4
 
 
 def _draw_address(canvas: Canvas, recipient: Recipient, serial: str, plan: FormPlan,
                   height: float) -> None:
-    x0, y0, _, _ = ADDRESS_WINDOW
+    x0, y0, x1, _ = ADDRESS_WINDOW
     size = 11.0 if not plan.layout.large_print else 14.0
     canvas.setFillGray(0)
-    canvas.setFont(REGULAR, size)
+    x, align = (x1 - 2 * MM, "right") if plan.right_to_left else (x0 + 2 * MM, "left")
     for i, line in enumerate((recipient.name, *recipient.address)):
-        canvas.drawString(x0 + 2 * MM, height - y0 - 4 * MM - (i + 1) * size * 1.2, line)
+        draw_text(canvas, x, height - y0 - 4 * MM - (i + 1) * size * 1.2, line, REGULAR, size,
+                  align)
     greeting = " / ".join(dict.fromkeys(
         phrase("cover_greeting", lang, name=recipient.name) for lang in plan.languages))
-    canvas.setFont(REGULAR, plan.style.body)
-    canvas.drawString(MARGIN, height - ADDRESS_WINDOW[3] - 20 * MM, greeting)
+    x, align = (A4[0] - MARGIN, "right") if plan.right_to_left else (MARGIN, "left")
+    draw_text(canvas, x, height - ADDRESS_WINDOW[3] - 20 * MM, greeting, REGULAR,
+              plan.style.body, align)
     canvas.setFont(REGULAR, 8)
     canvas.drawRightString(A4[0] - MARGIN, height - ADDRESS_WINDOW[1] - 4 * MM, f"Ref {serial}")

@@ -28,6 +28,45 @@ FONT_DIRS = (
     Path("/usr/share/fonts/dejavu"),
     Path("/usr/share/fonts/TTF"),
 )
+SCRIPT_FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/noto"),
+    Path("/usr/share/fonts/truetype/wqy"),
+    Path("/usr/share/fonts/noto"),
+    Path("/usr/share/fonts/TTF"),
+)
+
+
+@dataclass(frozen=True)
+class ScriptFont:
+    """The font a script prints in, beside DejaVu Sans (Latin, Greek, Cyrillic and symbols).
+
+    TrueType outlines only: reportlab embeds no CFF fonts, so Chinese, Japanese and Korean use
+    WenQuanYi Micro Hei rather than Noto Sans CJK. `bold` may name the regular file again.
+    """
+
+    script: str
+    regular: str
+    bold: str
+    package: str
+    shaped: bool = True  # letters change shape with their neighbours: HarfBuzz places them
+    rtl: bool = False
+
+
+def _noto(script: str, rtl: bool = False) -> ScriptFont:
+    return ScriptFont(script, f"NotoSans{script}-Regular.ttf", f"NotoSans{script}-Bold.ttf",
+                      "fonts-noto-core", rtl=rtl)
+
+
+SCRIPT_FONTS: dict[str, ScriptFont] = {
+    font.script: font for font in (
+        _noto("Arabic", rtl=True), _noto("Hebrew", rtl=True), _noto("Devanagari"),
+        _noto("Bengali"), _noto("Gurmukhi"), _noto("Gujarati"), _noto("Oriya"), _noto("Tamil"),
+        _noto("Telugu"), _noto("Kannada"), _noto("Malayalam"), _noto("Sinhala"), _noto("Thai"),
+        _noto("Lao"), _noto("Myanmar"), _noto("Khmer"), _noto("Ethiopic"),
+        ScriptFont("CJK", "wqy-microhei.ttc", "wqy-microhei.ttc", "fonts-wqy-microhei",
+                   shaped=False),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -70,3 +109,23 @@ def ensure_fonts() -> None:
                 f"the font {filename} is not installed: apt-get install fonts-dejavu-core"
             )
         pdfmetrics.registerFont(TTFont(name, str(path)))
+
+# Bold names of scripts with no bold face: drawn filled and outlined, to look bold.
+STROKED_BOLD = frozenset(f"Papertwin{font.script}-Bold" for font in SCRIPT_FONTS.values()
+                         if font.bold == font.regular)
+STROKED_BOLD_WIDTH = 0.035  # of the type size: the outline that thickens the strokes
+
+
+def script_font_name(script: str, bold: bool) -> str:
+    """The registered name of a script's font, registered on first use."""
+    font = SCRIPT_FONTS[script]
+    name = f"Papertwin{script}{'-Bold' if bold else ''}"
+    if name in pdfmetrics.getRegisteredFontNames():
+        return name
+    filename = font.bold if bold else font.regular
+    path = next((d / filename for d in SCRIPT_FONT_DIRS if (d / filename).is_file()), None)
+    if path is None:
+        raise MissingProgramError(f"the font {filename}, for text in {script} script, is not "
+                                  f"installed: apt-get install {font.package}")
+    pdfmetrics.registerFont(TTFont(name, str(path), shapable=font.shaped))
+    return name

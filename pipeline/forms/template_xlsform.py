@@ -16,11 +16,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from babel.core import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
 from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xls_to_dict, xlsx_to_dict
 
 from pipeline.errors import TemplateError
@@ -65,8 +68,14 @@ SELECT = re.compile(
     re.IGNORECASE,
 )
 
-LANGUAGE_CODES: Mapping[str, str] = MappingProxyType(
-    {"english": "en", "welsh": "cy", "cymraeg": "cy"})
+# Spellings of language names that Babel's locale data lacks; Babel knows the rest.
+LANGUAGE_CODES: Mapping[str, str] = MappingProxyType({
+    "oromiffa": "om", "afaan oromoo": "om", "oromifa": "om", "tigrigna": "ti",
+    "tigirigna": "ti", "tigrinya": "ti", "farsi": "fa", "kiswahili": "sw", "mandarin": "zh",
+    "chinese (simplified)": "zh_Hans", "chinese (traditional)": "zh_Hant", "filipino": "fil",
+    "tagalog": "tl", "dari": "prs", "pashto": "ps", "kurdish": "ku", "oriya": "or",
+})
+LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 SELECT_TYPES: Mapping[str, QuestionType] = MappingProxyType({
     "select_one": "select_one", "select one": "select_one", "select1": "select_one",
     "select_multiple": "select_multiple", "select multiple": "select_multiple",
@@ -674,12 +683,43 @@ def _text_column(header: str) -> tuple[str, str] | None:
 
 
 def _language_code(name: str) -> str:
-    """`English (en)` -> en; without a code, a known language name, else the name itself."""
+    """`English (en)` -> en; without a code, a language's name in English or in itself
+    (`German`, `Deutsch`, `العربية`), else the name itself."""
     match = LANGUAGE_IN_PARENTHESES.search(name)
-    if match:
+    if match and LANGUAGE_CODE.match(match[1]):
         return match[1]
     key = name.strip().lower()
-    return LANGUAGE_CODES.get(key, key)
+    if key in LANGUAGE_CODES:
+        return LANGUAGE_CODES[key]
+    if match:  # `Chinese (Simplified)`: the name before the parentheses
+        key = name[:match.start()].strip().lower()
+    if LANGUAGE_CODE.match(key) and key.replace("-", "_").split("_")[0] in _babel_names().values():
+        return key
+    return LANGUAGE_CODES.get(key) or _babel_names().get(key) or _native_names().get(key, key)
+
+
+@cache
+def _babel_names() -> Mapping[str, str]:
+    """Lower-case English name of each language -> its code, from Babel's locale data."""
+    names = {name.lower(): code for code, name in Locale("en").languages.items()
+             if "_" not in code}
+    return MappingProxyType(names)
+
+
+@cache
+def _native_names() -> Mapping[str, str]:
+    """Lower-case name of each language in itself (`deutsch`, `cymraeg`) -> its code."""
+    names: dict[str, str] = {}
+    for code in locale_identifiers():
+        if "_" in code:
+            continue
+        try:
+            name = Locale.parse(code).get_language_name(code)
+        except (ValueError, UnknownLocaleError):
+            continue
+        if name:
+            names.setdefault(name.lower(), code)
+    return MappingProxyType(names)
 
 
 def _number(value: Decimal) -> str:
