@@ -242,7 +242,7 @@ def test_real_xls_forms_load_with_their_questions() -> None:
     mch, _ = load_xlsform(FORMS / "kc_mch_v1.xls")
     assert mch.question("beneficiary").type == "select_one"
     eats, warnings = load_xlsform(FORMS / "kc_good_eats_multilang.xls")
-    assert eats.languages == ("en", "french")
+    assert eats.languages == ("en", "fr")
     assert "choices row 4: no list_name; left out" in warnings
     widgets, _ = load_xlsform(FORMS / "pyx_widgets.xls")
     assert {"my_select", "my_select1"} <= {q.name for q in widgets.questions}
