@@ -1,0 +1,101 @@
+"""Real XLSForms that other people wrote, printed in every variant they carry.
+
+The forms sit in ../shared/xlsforms/forms (copied from public ODK, Kobo, SurveyCTO and Ona
+repositories, with their sources in its README); they stay outside this repository. Which forms
+pyxform reads is asked of pyxform itself, so a form added there is held to the same rule. The
+slow test prints every variant (standard and large print; each language alone and all together)
+and checks every page: answer boxes inside the printable area, clear of the marks, the code and
+each other; every printed word inside the margins and outside the tick boxes and cells; every
+page code decoding at 200 dpi.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pyxform.errors import PyXFormError
+from pyxform.xls2xform import convert
+
+from pipeline.cli import main
+from pipeline.forms.layout import plan_form
+from pipeline.forms.sources import load_questionnaire
+
+from .conftest import PROJECT
+from .printed_geometry import (
+    box_problems,
+    code_problems,
+    print_one_copy,
+    text_problems,
+    variant_name,
+    variants,
+)
+
+CORPUS = PROJECT.parent / "shared" / "xlsforms" / "forms"
+FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".csv", ".md")) \
+    if CORPUS.is_dir() else []
+needs_corpus = pytest.mark.skipif(not FORMS, reason="the shared XLSForms are not beside this "
+                                                    "checkout (../shared/xlsforms)")
+# pyxform refuses types it does not know (SurveyCTO's caseid, old Kobo spellings) although the
+# platform that wrote the form accepts them; papertwin leaves such a row out with a warning, as
+# it does every type that cannot be answered on paper, and prints the rest.
+TOLERATED = "Unknown question type"
+
+
+def pyxform_error(path: Path) -> str:
+    """What pyxform says when it refuses the form, "" when it reads it."""
+    try:
+        convert(xlsform=str(path), validate=False)
+    except PyXFormError as exc:
+        return str(exc)
+    return ""
+
+
+def printable(path: Path) -> bool:
+    error = pyxform_error(path)
+    return not error or error.startswith(TOLERATED)
+
+
+@needs_corpus
+@pytest.mark.parametrize("form", [p for p in FORMS if not printable(p)], ids=lambda p: p.name)
+def test_forms_pyxform_refuses_are_refused_naming_sheet_and_row(
+        form: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--workspace", str(tmp_path / "ws"), "forms", "build", str(form), "--copies",
+                 "1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert re.search(r"'?(survey|choices|settings)'? sheet", err), err
+    assert re.search(r"row :? ?\d+", err), err
+    assert "Traceback" not in err and "PyXFormError" not in err
+
+
+@needs_corpus
+@pytest.mark.parametrize("form", [p for p in FORMS if printable(p)], ids=lambda p: p.name)
+def test_every_readable_form_lays_out_in_standard_print(form: Path) -> None:
+    """Quick: the first language in standard print, boxes only (the slow test prints all)."""
+    questionnaire = load_questionnaire(form).questionnaire
+    layout = plan_form(questionnaire).layout
+    assert box_problems(layout) == []
+    answered = {f.question for page in layout.pages for f in page.fields}
+    assert answered == {q.name for q in layout.questionnaire.questions}
+
+
+@pytest.mark.slow
+@needs_corpus
+@pytest.mark.parametrize("form", [p for p in FORMS if printable(p)], ids=lambda p: p.name)
+def test_every_readable_form_prints_in_every_variant(form: Path, tmp_path: Path) -> None:
+    questionnaire = load_questionnaire(form).questionnaire
+    problems: list[str] = []
+    for options in variants(questionnaire):
+        plan = plan_form(questionnaire, options, f"template {form}")
+        pdf = tmp_path / f"{variant_name(options)}.pdf"
+        copy = print_one_copy(plan, pdf)
+        found = (box_problems(plan.layout) + text_problems(pdf, plan.layout)
+                 + code_problems(pdf, plan.layout, copy))
+        answered = {f.question for page in plan.layout.pages for f in page.fields}
+        missing = {q.name for q in questionnaire.questions} - answered
+        if missing:
+            found.append(f"no box for {sorted(missing)[:5]}")
+        problems += [f"{variant_name(options)}: {p}" for p in found[:10]]
+    assert problems == []
