@@ -44,6 +44,7 @@ from pipeline.forms.manifest import (
 )
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.phrases import KNOWN_LANGUAGES, phrase
+from pipeline.forms.repeat_blocks import RepeatPart, printed_items
 from pipeline.forms.style import (
     BOLD,
     KEY_TEXT_WIDTH,
@@ -271,7 +272,12 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
     specify = {q.other_of: q for q in questionnaire.questions if q.other_of}
     story: list[Flowable] = [block(partial(_title_block, questionnaire, ctx), _Part(
         "the title and introduction", "shorten the title or the introduction"))]
-    for item in questionnaire.items:
+    for item in printed_items(questionnaire.items, ctx, A4[0] - 2 * MARGIN):
+        if isinstance(item, RepeatPart):  # a repeat's heading, a copy's, or a part of its table
+            story.append(block(partial(item.build, ctx), _Part(item.what, item.advice),
+                               keep=item.keep))
+            story.extend(() if item.keep else [_Spacer(ctx.style.gap)])
+            continue
         part = _Part(describe(item, ctx.numbers), _advice(item))
         if isinstance(item, Section):
             story.append(block(partial(heading_block, ctx, item.label), part, keep=True))

@@ -39,6 +39,14 @@ PHRASES: dict[str, dict[str, str]] = {
                        "cy": "Amgaeir holiadur am:"},
     "undelivered": {"en": "If undelivered, please return to:",
                     "cy": "Os na ellir ei ddosbarthu, dychwelwch at:"},
+    "repeat_each": {"en": "Please answer once for each, up to {n}, starting with 1. Leave the "
+                          "rest blank.",
+                    "cy": "Atebwch unwaith ar gyfer pob un, hyd at {n}, gan ddechrau gydag 1. "
+                          "Gadewch y gweddill yn wag."},
+    "repeat_rows": {"en": "Please use one row for each, up to {n}, starting with row 1. Leave "
+                          "the rest blank.",
+                    "cy": "Defnyddiwch un rhes ar gyfer pob un, hyd at {n}, gan ddechrau gyda "
+                          "rhes 1. Gadewch y gweddill yn wag."},
 }
 KNOWN_LANGUAGES = ("en", "cy")
 

@@ -25,6 +25,9 @@ COMMENTS = (
 )
 SPECIFY = ("Community transport", "Train to Millbrook", "Lift from a neighbour", "Taxi")
 POSTCODE_AREAS = ("MB1", "MB2", "MB3", "MB12")
+# What people write on a single line, such as a repeat's table row: a name or a word or two.
+SHORT_TEXTS = ("Amina", "Gareth Jones", "Rhys", "Tomasz", "Grace", "Mohammed Ali", "Eleri",
+               "Peter", "Fatima", "Owen", "Mary Ann", "Daniel")
 
 
 def choose_answers(questionnaire: Questionnaire, rng: np.random.Generator) -> dict[str, Any]:
@@ -63,6 +66,8 @@ def _answer(question: Question, rng: np.random.Generator) -> Any:
         letters = "ABDEFGHJLNPQRSTUWXYZ"
         return f"{area} {int(rng.integers(1, 10))}" \
                f"{letters[int(rng.integers(20))]}{letters[int(rng.integers(20))]}"
+    if question.lines == 1:  # one line to write on: a long comment would not fit
+        return SHORT_TEXTS[int(rng.integers(len(SHORT_TEXTS)))]
     count = int(rng.choice([0, 1, 1, 2]))
     picks = [int(i) for i in rng.choice(len(COMMENTS), size=count, replace=False)]
     return " ".join(COMMENTS[i] for i in picks) or None
