@@ -133,6 +133,7 @@ class Repeat:
     count: int = DEFAULT_REPEAT_COUNT
     hint: Label = field(default_factory=Label)
     table: bool = False  # one table row per copy, when its questions are few and short
+    relevant: str = ""  # the online survey's condition for asking the repeat at all
 
     def copy_prefix(self, k: int) -> str:
         """What copy k's instance names start with (a nested repeat's name holds its parent's)."""
@@ -184,7 +185,7 @@ def _in_copy(item: Item, prefix: str, own: frozenset[str]) -> Item:
         # its own copies take their prefix when expanded; conditions on this level move now,
         # unless the nested repeat has an item of the same name, which it means instead
         outer = own - frozenset(_own_names(item.items))
-        return replace(item, name=prefix + item.name,
+        return replace(item, name=prefix + item.name, relevant=_moved(item.relevant, prefix, own),
                        items=tuple(_references_moved(i, prefix, outer) for i in item.items))
     return replace(item, name=prefix + item.name)
 
@@ -198,7 +199,8 @@ def _references_moved(item: Item, prefix: str, own: frozenset[str]) -> Item:
                                         for r in item.rows))
     if isinstance(item, Repeat):
         outer = own - frozenset(_own_names(item.items))
-        return replace(item, items=tuple(_references_moved(i, prefix, outer) for i in item.items))
+        return replace(item, relevant=_moved(item.relevant, prefix, own),
+                       items=tuple(_references_moved(i, prefix, outer) for i in item.items))
     return item
 
 
@@ -318,9 +320,12 @@ def _question_to_dict(q: Question) -> dict[str, Any]:
 
 def _item_to_dict(item: Item) -> dict[str, Any]:
     if isinstance(item, Repeat):
-        return {"kind": "repeat", "name": item.name, "label": item.label.to_json(),
-                "hint": item.hint.to_json(), "count": item.count, "table": item.table,
-                "items": [_item_to_dict(i) for i in item.items]}
+        data: dict[str, Any] = {
+            "kind": "repeat", "name": item.name, "label": item.label.to_json(),
+            "hint": item.hint.to_json(), "count": item.count, "table": item.table}
+        if item.relevant:
+            data["relevant"] = item.relevant
+        return {**data, "items": [_item_to_dict(i) for i in item.items]}
     if isinstance(item, Question):
         return _question_to_dict(item)
     if isinstance(item, Grid):
@@ -367,7 +372,7 @@ def _item_from_dict(data: Mapping[str, Any], lang: str) -> Item:
         return Repeat(name=str(data["name"]), label=Label.of(data["label"], lang),
                       items=tuple(_item_from_dict(i, lang) for i in data["items"]),
                       count=int(data["count"]), hint=Label.of(data.get("hint"), lang),
-                      table=bool(data.get("table")))
+                      table=bool(data.get("table")), relevant=str(data.get("relevant", "")))
     if kind == "section":
         return Section(str(data["name"]), Label.of(data["label"], lang))
     if kind == "note":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,7 @@ def test_a_nested_repeat_refers_to_its_parents_copy() -> None:
         Question("area", "decimal", Label.of("Area"), relevant="${owned} = 'yes'"),
         Question("used", "select_one", Label.of("Used?"), relevant="${area} != ''"),
     ), count=2)
+    plot = replace(plot, relevant="${owned} = 'yes'")
     visit = Repeat("visit", Label.of("Visit"), (
         Question("owned", "select_one", Label.of("Owned?")), plot), count=2)
     questionnaire = Questionnaire("q", "1", Label.of("Q"), (visit,))
@@ -131,6 +133,9 @@ def test_a_nested_repeat_refers_to_its_parents_copy() -> None:
     area = questionnaire.question("visit[2]/plot[1]/area")
     assert used.relevant == "${visit[2]/plot[1]/area} != ''"
     assert area.relevant == "${visit[2]/owned} = 'yes'"
+    nested = visit.copy_items(2)[1]
+    assert isinstance(nested, Repeat)
+    assert (nested.name, nested.relevant) == ("visit[2]/plot", "${visit[2]/owned} = 'yes'")
 
 
 def test_repeats_survive_the_json_of_a_layout(tmp_path: Path) -> None:
@@ -263,7 +268,14 @@ def test_routing_within_a_copy_goes_to_the_same_copy(tmp_path: Path) -> None:
         ("begin repeat", "last", "Last", "", "", "2"),
         ("select_one yn", "any", "Any?"),
         ("integer", "count", "How many?", "", "${any} = 'yes'"),
-        ("end repeat", "")])
+        ("end repeat", ""),
+        ("select_one yn", "kids", "Do you have children?"),
+        ("begin repeat", "child", "Child", "", "${kids} = 'yes'", "2"),
+        ("select_one yn", "school", "At school?"),
+        ("integer", "grade", "Which year?", "", "${school} = 'yes'"),
+        ("integer", "height", "Height in cm"),
+        ("end repeat", ""),
+        ("select_one yn", "done", "All done?")])
     # before a repeat: "No" skips to the repeat's number, not past it
     ask = questionnaire.question("ask")
     assert [c.route_to for c in ask.choices] == ["", "visit"]
@@ -274,6 +286,11 @@ def test_routing_within_a_copy_goes_to_the_same_copy(tmp_path: Path) -> None:
     assert all(not c.route_to for c in questionnaire.question("last[1]/any").choices)
     assert any("question count: condition '${any} = 'yes'' skips to the end of a copy of "
                "repeat last" in w for w in warnings)
+    # a repeat asked under a condition is skipped whole, and its own routing still prints
+    assert [c.route_to for c in questionnaire.question("kids").choices] == ["", "done"]
+    assert [c.route_to for c in questionnaire.question("child[2]/school").choices] == [
+        "", "child[2]/height"]
+    assert not any("grade" in w or "school" in w for w in warnings)
     plan = plan_form(questionnaire)
     texts = [op.text for page in plan.pages for op in page.ops if hasattr(op, "text")]
     assert any(t.endswith("Go to question 5") for t in texts)  # the repeat visit

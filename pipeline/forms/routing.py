@@ -45,20 +45,21 @@ def apply_routing(questionnaire: Questionnaire) -> tuple[Questionnaire, list[str
 def _routed(items: list[Item], questions: list[Question], warnings: list[str],
             repeat: str) -> list[Item]:
     """The items with their routes; `repeat` names the repeat they are one copy of, if any."""
-    items = _link_specify(items, {q.name: q for q in questions})
-    by_name = {q.name: q for q in _questions(items)} if repeat else {q.name: q for q in questions}
+    by_name = {q.name: q for q in (_questions(items) if repeat else questions)}
+    items = _link_specify(items, by_name)
     routes: dict[tuple[str, str], str] = {}
     index = 0
     while index < len(items):
         item = items[index]
         index += 1
-        if not isinstance(item, Question) or not item.relevant or item.other_of:
+        if not isinstance(item, Question | Repeat) or not item.relevant or _other_of(item):
             continue
         condition = parse_condition(item.relevant)
         owner = by_name.get(condition[0]) if condition else None
         if condition is None or owner is None or owner.type != "select_one":
             within = f" of the same copy of repeat {repeat}" if repeat else ""
-            warnings.append(f"question {item.name}: condition '{item.relevant}' is not a "
+            kind = "repeat" if isinstance(item, Repeat) else "question"
+            warnings.append(f"{kind} {item.name}: condition '{item.relevant}' is not a "
                             f"simple comparison with a single-choice question{within}; printed "
                             "without a routing instruction")
             continue
@@ -110,7 +111,7 @@ def _is_item_for(item: Item | None, name: str) -> bool:
 
 
 def _relevant_of(item: Item) -> str:
-    return item.relevant if isinstance(item, Question) else ""
+    return item.relevant if isinstance(item, Question | Repeat) else ""
 
 
 def _other_of(item: Item) -> str:

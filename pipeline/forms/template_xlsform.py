@@ -329,8 +329,8 @@ class _Interpreter:
         self._claim(row.name, row)
         outer, self.claimed = self.claimed, {}
         items: list[Item] = []
-        try:
-            self._emit_children(group, relevant, items)
+        try:  # the repeat's condition is its own, so that routing can skip the whole repeat
+            self._emit_children(group, "", items)
         finally:
             self.claimed = outer
         count = self._repeat_count(row)
@@ -345,7 +345,7 @@ class _Interpreter:
         return Repeat(name=row.name, label=self._label(row.cells, "label") or Label.of(
                           {self.default: row.name}),
                       items=tuple(items), count=count, hint=self._label(row.cells, "hint"),
-                      table=table)
+                      table=table, relevant=relevant)
 
     def _repeat_count(self, row: _Row) -> int:
         """A constant repeat_count, else papertwin::rows, else DEFAULT_REPEAT_COUNT copies."""
