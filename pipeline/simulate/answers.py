@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.model import Question, Questionnaire
+from pipeline.model import Item, Question, Questionnaire, Repeat
 
 # Comments of the kind people write on consultation forms; plain words that a reader can check.
 COMMENTS = (
@@ -44,6 +44,25 @@ def choose_answers(questionnaire: Questionnaire, rng: np.random.Generator) -> di
             opens = "other" in chosen or "other_way" in chosen
             answers[question.name] = str(SPECIFY[int(rng.integers(len(SPECIFY)))]) \
                 if opens else None
+    return _unused_copies_blank(questionnaire.items, answers, rng)
+
+
+def _unused_copies_blank(items: tuple[Item, ...], answers: dict[str, Any],
+                         rng: np.random.Generator) -> dict[str, Any]:
+    """A household of two fills in two copies of a repeat and leaves the rest blank: each repeat
+    gets a number of members from 1 to its copies, and the copies after them are left empty."""
+    for item in items:
+        if not isinstance(item, Repeat):
+            continue
+        members = int(rng.integers(1, item.count + 1))
+        for k in range(1, item.count + 1):
+            if k <= members:
+                answers = _unused_copies_blank(item.copy_items(k), answers, rng)
+                continue
+            prefix = item.copy_prefix(k)
+            answers = {name: (([] if isinstance(value, list) else None)
+                              if name.startswith(prefix) else value)
+                       for name, value in answers.items()}
     return answers
 
 
