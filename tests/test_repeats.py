@@ -312,9 +312,25 @@ def test_every_copy_prints_every_box(tmp_path: Path) -> None:
         assert sum(f.question == f"member[{k}]/first_name" and f.kind == "text"
                    for f in fields) == 1
     texts = [op.text for page in plan.pages for op in page.ops if hasattr(op, "text")]
-    assert [t for t in texts if t.startswith(("Visit ", "Plot "))] == [
-        "Visit 1", "Plot 1", "Plot 2", "Visit 2", "Plot 1", "Plot 2"]
+    assert [t for t in texts if t.startswith("Visit ") and "(continued)" not in t] == [
+        "Visit 1", "Visit 1: Plot 1", "Visit 1: Plot 2", "Visit 2", "Visit 2: Plot 1",
+        "Visit 2: Plot 2"]
     assert "3d.2." in texts and "Female" in texts
+
+
+def test_a_page_that_goes_on_with_a_copy_says_whose_copy_it_is(tmp_path: Path) -> None:
+    """5a, 5b are the same in every copy: a page that begins within a copy names the copy."""
+    from pipeline.forms.layout import HEADER_BOTTOM
+
+    questionnaire, _ = load(tmp_path, HOUSEHOLD)
+    plan = plan_form(questionnaire)
+    continued = [(page.page, op.text, op.y) for page in plan.pages for op in page.ops
+                 if getattr(op, "text", "").endswith("(continued)")]
+    assert continued  # the visits do not fit one page each
+    for page, text, y in continued:
+        assert page > 1 and HEADER_BOTTOM < y < HEADER_BOTTOM + 6 * 72 / 25.4, (page, text)
+        assert text.startswith("Visit ") and text.count("(continued)") == 1
+    assert len({page for page, _, _ in continued}) == len(continued)  # one per page at most
 
 
 def test_a_table_too_wide_for_large_print_prints_as_copies(tmp_path: Path) -> None:

@@ -146,6 +146,25 @@ class _BlockFlowable(Flowable):  # type: ignore[misc]
                            self.part.what)
 
 
+class _PageTopFlowable(_BlockFlowable):
+    """A block drawn only when it begins a page, blank elsewhere: it stands for the gap before
+    a question of a repeat's copy, and says at the top of a page whose copy the page goes on
+    with ("Visit 1 (continued)"). It is kept with its question, so it begins a page when the
+    question does."""
+
+    def __init__(self, recorder: _Recorder, build: Callable[[float], Block], part: _Part
+                 ) -> None:
+        super().__init__(recorder, build, part, keep_with_next=True)
+
+    def least_height(self, width: float) -> float:
+        return 0.0
+
+    def draw(self) -> None:
+        _, top = self.canv.absolutePosition(0, self._block.height)
+        if abs(A4[1] - top - HEADER_BOTTOM) < 1.0:  # the top of a page after the first
+            super().draw()
+
+
 class _TextAreaFlowable(_BlockFlowable):
     """A long-text question that may continue on the next page, keeping its heading with it."""
 
@@ -274,8 +293,13 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
         "the title and introduction", "shorten the title or the introduction"))]
     for item in printed_items(questionnaire.items, ctx, A4[0] - 2 * MARGIN):
         if isinstance(item, RepeatPart):  # a repeat's heading, a copy's, or a part of its table
-            story.append(block(partial(item.build, ctx), _Part(item.what, item.advice),
-                               keep=item.keep))
+            part = _Part(item.what, item.advice)
+            if item.page_top:  # it stands for the gap after the question before it
+                if story and isinstance(story[-1], _Spacer):
+                    story.pop()
+                story.append(_PageTopFlowable(recorder, partial(item.build, ctx), part))
+                continue
+            story.append(block(partial(item.build, ctx), part, item.keep))
             story.extend(() if item.keep else [_Spacer(ctx.style.gap)])
             continue
         part = _Part(describe(item, ctx.numbers), _advice(item))

@@ -23,8 +23,9 @@ from pipeline.forms.blocks import (
     width_of,
 )
 from pipeline.forms.manifest import FieldBox
+from pipeline.forms.phrases import phrase
 from pipeline.forms.style import BOLD, MM, REGULAR
-from pipeline.model import Grid, Item, Note, Question, Repeat, Section
+from pipeline.model import Grid, Item, Label, Note, Question, Repeat, Section
 
 MAX_REPEAT_COUNT = 40  # copies printed at most: a roster of 40 already takes several pages
 TABLE_QUESTIONS = 4  # a table has at most this many columns of questions ...
@@ -45,6 +46,8 @@ class RepeatPart:
     advice: str  # what to change when it does not fit a page
     build: Callable[[Context, float], Block]
     keep: bool = False  # kept on the page of what follows it
+    # printed only where a page begins, blank elsewhere: it stands for the gap between questions
+    page_top: bool = False
 
 
 Printed = Section | Note | Question | Grid | RepeatPart
@@ -68,16 +71,28 @@ def _fits_cell(question: Question) -> bool:
     return question.type in ("integer", "decimal", "date")
 
 
+Within = tuple[tuple[Label, int], ...]  # the copies an item is in, outermost first: (label, k)
+
+
 def printed_items(items: Sequence[Item], ctx: Context, width: float,
-                  depth: int = 0) -> Iterator[Printed]:
-    """The items in print order, each repeat turned into its parts and its copies' items."""
-    for item in items:
+                  within: Within = ()) -> Iterator[Printed]:
+    """The items in print order, each repeat turned into its parts and its copies' items.
+
+    Within a copy, each item after the first is preceded by the copy's heading "(continued)",
+    printed only when the item begins a page, so that a respondent always knows whose answers
+    the page holds: 5a, 5b are the same numbers in every copy.
+    """
+    for index, item in enumerate(items):
+        if within and index and not (isinstance(item, Question) and item.other_of):
+            # (a "please specify" line prints beside its choice, not after a gap)
+            yield RepeatPart("the heading of a continued copy", "shorten its label",
+                             partial(continued_heading, within), keep=True, page_top=True)
         if not isinstance(item, Repeat):
             yield item
         elif item.table and table_fits(ctx, item, width):
             yield from _table_parts(ctx, item)
         else:
-            yield from _block_parts(ctx, item, width, depth)
+            yield from _block_parts(ctx, item, width, within)
 
 
 def _what(ctx: Context, repeat: Repeat) -> str:
@@ -85,14 +100,16 @@ def _what(ctx: Context, repeat: Repeat) -> str:
     return f"repeat {number} ({repeat.name})" if number is not None else f"repeat {repeat.name}"
 
 
-def _block_parts(ctx: Context, repeat: Repeat, width: float, depth: int) -> Iterator[Printed]:
+def _block_parts(ctx: Context, repeat: Repeat, width: float, within: Within
+                 ) -> Iterator[Printed]:
     what = _what(ctx, repeat)
     yield RepeatPart(what, "shorten its label and hint", partial(_repeat_heading, repeat, "each"),
                      keep=True)
     for k in range(1, repeat.count + 1):
+        copy = (*within, (repeat.label, k))
         yield RepeatPart(f"{what}, the heading of copy {k}", "shorten its label",
-                         partial(copy_heading, repeat, k, depth), keep=True)
-        yield from printed_items(repeat.copy_items(k), ctx, width, depth + 1)
+                         partial(copy_heading, copy), keep=True)
+        yield from printed_items(repeat.copy_items(k), ctx, width, copy)
 
 
 def _repeat_heading(repeat: Repeat, kind: str, ctx: Context, width: float) -> Block:
@@ -105,19 +122,46 @@ def _repeat_heading(repeat: Repeat, kind: str, ctx: Context, width: float) -> Bl
     return block
 
 
-def copy_heading(repeat: Repeat, k: int, depth: int, ctx: Context, width: float) -> Block:
-    """"Person 2": the repeat's label and the copy's number, on a shaded band."""
+def _copy_text(copy: Within, ctx: Context, continued: bool) -> str:
+    """"Person 2", nested "Visit 1: Plot 2", in each language printed."""
+    texts: list[str] = []
+    for lang in ctx.languages:
+        text = ": ".join(f"{label.text(lang)} {k}" for label, k in copy)
+        text = f"{text} {phrase('continued', lang)}" if continued else text
+        if text not in texts:
+            texts.append(text)
+    return " / ".join(texts)
+
+
+def copy_heading(copy: Within, ctx: Context, width: float) -> Block:
+    """The copy's label and number on a shaded band, kept with the copy's first question."""
     style = ctx.style
     block = Block()
-    left = depth * NESTED_INDENT
-    text = " / ".join(f"{label} {k}" for label in ctx.texts(repeat.label))
-    lines = block.lines(text, BOLD, style.label, width - left - 6 * MM)
+    left = (len(copy) - 1) * NESTED_INDENT
+    lines = block.lines(_copy_text(copy, ctx, False), BOLD, style.label, width - left - 6 * MM)
     height = len(lines) * style.label * 1.25 + 2.5 * MM
     block.ops.append(RuleOp((left, 0, width, height), width=0, fill_grey=BAND_GREY))
     for i, line in enumerate(lines):
         block.text(left + 2 * MM, 1.25 * MM + style.label * (0.95 + 1.25 * i), line, BOLD,
                    style.label)
     block.height = height + 2 * MM
+    return block
+
+
+def continued_heading(copy: Within, ctx: Context, width: float) -> Block:
+    """"Visit 1 (continued)" on a slim band, in the gap between two questions of a copy.
+
+    The layout prints it only when the question after it begins a page, and leaves the gap
+    blank elsewhere; small enough for the gap, in the hint's size (16 pt in large print).
+    """
+    style = ctx.style
+    block = Block(height=style.gap + 1.5 * MM)
+    left = (len(copy) - 1) * NESTED_INDENT
+    size = style.hint
+    line = block.lines(_copy_text(copy, ctx, True), BOLD, size, width - left - 4 * MM)[0]
+    band = min(size * 1.2 + 0.8 * MM, style.gap)
+    block.ops.append(RuleOp((left, 0, width, band), width=0, fill_grey=BAND_GREY))
+    block.text(left + 2 * MM, band / 2 + size * 0.35, line, BOLD, size)
     return block
 
 
