@@ -146,7 +146,7 @@ class _BlockFlowable(Flowable):  # type: ignore[misc]
                            self.part.what)
 
 
-class _PageTopFlowable(_BlockFlowable):
+class _PageTopFlowable(Flowable):  # type: ignore[misc]
     """A block drawn only when it begins a page, blank elsewhere: it stands for the gap before
     a question of a repeat's copy, and says at the top of a page whose copy the page goes on
     with ("Visit 1 (continued)"). It is kept with its question, so it begins a page when the
@@ -154,15 +154,22 @@ class _PageTopFlowable(_BlockFlowable):
 
     def __init__(self, recorder: _Recorder, build: Callable[[float], Block], part: _Part
                  ) -> None:
-        super().__init__(recorder, build, part, keep_with_next=True)
+        super().__init__()
+        self._recorder = recorder
+        self._build = build
+        self._block = Block()
+        self.part = part
+        self.keepWithNext = True
 
-    def least_height(self, width: float) -> float:
-        return 0.0
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self._block = self._build(avail_width)
+        return avail_width, self._block.height
 
     def draw(self) -> None:
-        _, top = self.canv.absolutePosition(0, self._block.height)
+        left, top = self.canv.absolutePosition(0, self._block.height)
         if abs(A4[1] - top - HEADER_BOTTOM) < 1.0:  # the top of a page after the first
-            super().draw()
+            self._recorder.add(self.canv.getPageNumber(), left, A4[1] - top, self._block,
+                               self.part.what)
 
 
 class _TextAreaFlowable(_BlockFlowable):
