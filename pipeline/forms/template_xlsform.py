@@ -549,15 +549,6 @@ def _language_code(name: str) -> str:
     return LANGUAGE_CODES.get(key, key)
 
 
-def _whole_number(text: str) -> int | None:
-    """A constant count ("3", or "3.0" as a spreadsheet may store it), else None."""
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
-
-
 def _horizontal(appearance: Iterable[str]) -> bool:
     return any(a in HORIZONTAL_APPEARANCES or a.startswith("columns") for a in appearance)
 
@@ -571,3 +562,12 @@ def _both(outer: str, inner: str) -> str:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _whole_number(text: str) -> int | None:
+    """A constant count ("3", or "3.0" as a spreadsheet may store it), else None."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
