@@ -19,7 +19,9 @@ QUESTION_TYPES: tuple[QuestionType, ...] = (
 )
 Charset = Literal["any", "digits", "capitals", "alphanumeric"]
 CHARSETS: tuple[Charset, ...] = ("any", "digits", "capitals", "alphanumeric")
-MODEL_VERSION = 3  # 3: repeats (kind "repeat"); 2 and 1 load unchanged
+# 3: repeats (items of kind "repeat"). A questionnaire without one is still written as model 2,
+# as before, so that its form key (a hash over it) stays the same; 2 and 1 load unchanged.
+MODEL_VERSION = 3
 DEFAULT_REPEAT_COUNT = 4  # copies printed of a repeat that says nothing else (template-format.md)
 _REFERENCE = re.compile(r"\$\{([\w.-]+)\}")
 
@@ -255,7 +257,7 @@ class Questionnaire:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": MODEL_VERSION,
+            "model": MODEL_VERSION if any(isinstance(i, Repeat) for i in self.items) else 2,
             "id": self.id,
             "version": self.version,
             "languages": list(self.languages),

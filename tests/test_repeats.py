@@ -144,6 +144,9 @@ def test_repeats_survive_the_json_of_a_layout(tmp_path: Path) -> None:
     questionnaire, _ = load(tmp_path, HOUSEHOLD)
     data = questionnaire.to_dict()
     assert data["model"] == MODEL_VERSION == 3
+    # without a repeat, model 2 as before: the form keys of existing forms stay the same
+    assert Questionnaire("q", "1", Label.of("Q"), (Question("a", "integer", Label.of("A")),)
+                         ).to_dict()["model"] == 2
     assert Questionnaire.from_dict(json.loads(json.dumps(data))) == questionnaire
     plan = plan_form(questionnaire)
     again = layout_from_dict(json.loads(json.dumps(layout_to_dict(plan.layout))))
