@@ -206,6 +206,13 @@ def _references_moved(item: Item, prefix: str, own: frozenset[str]) -> Item:
     return item
 
 
+def printed_size(items: tuple[Item, ...]) -> int:
+    """How many questions (a grid's rows), notes and headings print, a repeat's once per copy:
+    counted without expanding the copies, so that a form too large is refused before it is."""
+    return sum(1 + item.count * printed_size(item.items) if isinstance(item, Repeat)
+               else len(item.rows) if isinstance(item, Grid) else 1 for item in items)
+
+
 def expand_items(items: tuple[Item, ...]) -> Iterator[Item]:
     """Every item as printed: a repeat, then each of its copies' items (nested ones expanded)."""
     for item in items:

@@ -220,6 +220,17 @@ def test_repeat_mistakes_name_the_row(tmp_path: Path, survey: list[tuple[str, ..
         load(tmp_path, survey)
 
 
+def test_nested_repeats_too_large_to_print_are_refused_before_their_copies_are_made(
+        tmp_path: Path) -> None:
+    rows = ("", "", "", "40")
+    survey = [("begin repeat", f"level{n}", f"Level {n}", *rows) for n in range(5)]
+    survey += [("integer", "n", "N")] + [("end repeat", "")] * 5
+    with pytest.raises(TemplateError, match=r"has 105,025,641 questions, notes and headings, a "
+                       r"repeat's once per copy; papertwin prints at most 5,000 \(items limit\): "
+                       r"print fewer copies of its repeats \(papertwin::rows\)"):
+        load(tmp_path, survey)  # 40 ** 5 copies of a question: refused at once, never made
+
+
 def test_a_name_inside_a_repeat_may_be_used_outside_it(tmp_path: Path) -> None:
     """The copies' answers are stored as member[k]/age, so they cannot take age's column."""
     questionnaire, _ = load(tmp_path, [

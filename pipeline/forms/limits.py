@@ -32,6 +32,7 @@ from pipeline.model import (
     Repeat,
     Section,
     expand_items,
+    printed_size,
 )
 
 MIB = 1024 * 1024
@@ -108,13 +109,14 @@ def check_sheets(book: Mapping[str, Any], source: str, limits: TemplateLimits) -
 def check_limits(questionnaire: Questionnaire, source: str, limits: TemplateLimits) -> None:
     """Items, choices and text lengths of a loaded questionnaire, whatever its format."""
     numbers = question_numbers(questionnaire)
-    # a repeat's items count once per printed copy
-    printed = tuple(expand_items(questionnaire.items))
-    items = sum(len(item.rows) if isinstance(item, Grid) else 1 for item in printed)
+    items = printed_size(questionnaire.items)  # a repeat's once per printed copy
     if items > limits.items:
+        repeats = ", a repeat's once per copy" if any(
+            isinstance(item, Repeat) for item in questionnaire.items) else ""
         raise TemplateError(
-            f"{source} has {items:,} questions, notes and headings; papertwin prints at most "
-            f"{limits.items:,} (items limit): split it into several questionnaires")
+            f"{source} has {items:,} questions, notes and headings{repeats}; papertwin prints at "
+            f"most {limits.items:,} (items limit): split it into several questionnaires")
+    printed = tuple(expand_items(questionnaire.items))
     boxes = 0
     for item in printed:
         if isinstance(item, Question | Grid):
