@@ -33,6 +33,8 @@ TABLE_CHOICES = 4  # ... each single-choice column at most this many choices ...
 TABLE_CHOICE_CHARS = 14  # ... each this many characters long
 TABLE_ROWS_PER_PART = 10  # rows kept together; a longer table continues, header repeated
 TEXT_COLUMN = 32 * MM  # the narrowest column a name or a word is written in
+CHOICE_COLUMN = 24 * MM  # a choice's label wider than this is wrapped over its tick boxes
+QUESTION_COLUMN = 30 * MM  # a choice question's label wider than this wraps over its choices
 BAND_GREY = 0.88  # the shaded band a copy's heading is printed on
 NESTED_INDENT = 5 * MM  # a nested repeat's copy headings, moved in under their parent's
 
@@ -193,9 +195,14 @@ def _columns(ctx: Context, repeat: Repeat, width: float) -> tuple[float, list[_C
     needs: list[tuple[float, float]] = []  # (width, width of each choice) per question
     for question in questions:
         if question.type == "select_one":
-            words = [w for c in question.choices for w in ctx.joined(c.label).split()]
+            # each choice's label on a line of its own per language, where it fits on one
+            texts = [t for c in question.choices for t in ctx.texts(c.label)]
             each = max([style.tick + 4 * MM,
-                        *(width_of(w, REGULAR, header) + 2 * MM for w in words)])
+                        *(min(width_of(t, REGULAR, header), CHOICE_COLUMN) + 2 * MM
+                          for t in texts)])
+            # and room for the question's label over them, on a line when it is short
+            label = max(width_of(t, BOLD, header) for t in ctx.texts(question.label) or [""])
+            each = max(each, min(label + 2 * MM, QUESTION_COLUMN) / len(question.choices))
             needs.append((each * len(question.choices), each))
         elif question.uses_cells:
             needs.append((_comb_width(ctx, question) + 3 * MM, 0.0))
@@ -259,12 +266,18 @@ def _table_block(repeat: Repeat, first: int, last: int, ctx: Context, width: flo
     return block
 
 
+def _stacked(block: Block, ctx: Context, label: Label, font: str, size: float,
+             width: float) -> list[str]:
+    """The label's lines, each language beginning a line of its own."""
+    return [line for text in ctx.texts(label) for line in block.lines(text, font, size, width)]
+
+
 def _column_labels(block: Block, ctx: Context, columns: list[_Column], number_width: float,
                    y: float) -> float:
     """Each question's label over its column; a choice question's choices under it."""
     size = _header_size(ctx)
     leading = size * 1.2
-    labels = [block.lines(ctx.joined(c.question.label), BOLD, size, c.width - 2 * MM)
+    labels = [_stacked(block, ctx, c.question.label, BOLD, size, c.width - 2 * MM)
               for c in columns]
     rows = max(len(lines) for lines in labels)
     x = number_width
@@ -275,7 +288,7 @@ def _column_labels(block: Block, ctx: Context, columns: list[_Column], number_wi
                                     size, align="centre"))
         x += column.width
     y += rows * leading + 1 * MM
-    choice_lines = [[block.lines(ctx.joined(choice.label), REGULAR, size, c.choice_width - 1 * MM)
+    choice_lines = [[_stacked(block, ctx, choice.label, REGULAR, size, c.choice_width - 1 * MM)
                      for choice in c.question.choices] for c in columns]
     deepest = max((len(lines) for per in choice_lines for lines in per), default=0)
     x = number_width
