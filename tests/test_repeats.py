@@ -140,6 +140,36 @@ def test_a_nested_repeat_refers_to_its_parents_copy() -> None:
     assert (nested.name, nested.relevant) == ("visit[2]/plot", "${visit[2]/owned} = 'yes'")
 
 
+def test_please_specify_and_grids_belong_to_their_copy(tmp_path: Path) -> None:
+    questionnaire, _ = load(tmp_path, [
+        ("begin repeat", "member", "Person", "", "", "2"),
+        ("select_one yn or_other", "works", "Do you work?"),
+        ("end repeat", "")])
+    specify = questionnaire.question("member[2]/works_other")
+    assert (specify.other_of, specify.relevant) == (
+        "member[2]/works", "selected(${member[2]/works}, 'other')")
+    plan = plan_form(questionnaire)
+    fields = {(f.question, f.kind) for page in plan.layout.pages for f in page.fields}
+    assert {("member[1]/works_other", "text"), ("member[2]/works_other", "text")} <= fields
+    book = openpyxl.load_workbook(write_form(tmp_path / "grid.xlsx", [
+        ("begin repeat", "member", "Person", "", "", "2"),
+        ("begin group", "likes", "How much does this person like ..."),
+        ("select_one yn", "header", "Header"),
+        ("select_one yn", "tea", "Tea"), ("select_one yn", "coffee", "Coffee"),
+        ("end group", ""), ("end repeat", "")]))
+    sheet = book["survey"]
+    sheet["I1"] = "appearance"
+    for row, appearance in ((3, "field-list"), (4, "label"), (5, "list-nolabel"),
+                            (6, "list-nolabel")):
+        sheet[f"I{row}"] = appearance
+    book.save(tmp_path / "grid.xlsx")
+    grid = load_questionnaire(tmp_path / "grid.xlsx").questionnaire
+    coffee = grid.question("member[2]/coffee")
+    assert (coffee.grid, [q.name for q in grid.questions]) == (
+        "member[2]/likes", ["member[1]/tea", "member[1]/coffee", "member[2]/tea",
+                            "member[2]/coffee"])
+
+
 def test_repeats_survive_the_json_of_a_layout(tmp_path: Path) -> None:
     questionnaire, _ = load(tmp_path, HOUSEHOLD)
     data = questionnaire.to_dict()
