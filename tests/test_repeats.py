@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import openpyxl
@@ -548,6 +550,69 @@ def test_copies_answers_reach_the_store_and_the_dataset(
                     assert set(got.split()) == set(expected.split()), question.name
                 else:
                     assert got == expected, question.name
+
+
+@pytest.mark.slow
+def test_a_reviewer_decides_a_copys_answer_at_its_address(tmp_path: Path) -> None:
+    """member[2]/first_name in the review app: its page, its crop (a file of its own), and a
+    decision posted to it and stored under its name."""
+    from fastapi.testclient import TestClient
+
+    from pipeline.batch import read_chunk
+    from pipeline.review.accounts import add_user
+    from pipeline.review.app import create_app
+    from pipeline.review.queue import flagged_fields
+    from pipeline.review.web import Settings
+    from pipeline.store.store import Store
+    from tests.ingesting import ingest_without_flow
+    from tests.review_site import PASSWORD
+
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    built = build_forms(write_form(tmp_path / "household.xlsx", HOUSEHOLD), 1,
+                        tmp_path / "form", workspace)
+    batch = simulate_returns(tmp_path / "form", tmp_path / "scans", seed=8)
+    settings = ReaderSettings(audit_share=1.0)  # every answer to a person: all have addresses
+    ingest_without_flow([batch.pdf_path], workspace,
+                        lambda chunk, layouts: read_chunk(chunk, layouts, settings))
+    layout = built.layout
+    store = Store.open(workspace.store_url)
+    try:
+        add_user(store, "sam", PASSWORD, "supervisor")
+        flagged = {i.question: i for i in flagged_fields(store, {layout.form_key: layout})}
+    finally:
+        store.close()
+    text = flagged["member[1]/first_name"]
+    choice = flagged["visit[2]/plot[1]/crops"]
+    assert text.crop_path and Path(text.crop_path).is_file()
+    assert Path(text.crop_path).name.startswith("p1-member%5B1%5D%2Ffirst_name-")
+    with TestClient(create_app(Settings(workspace)), base_url="https://127.0.0.1") as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        assert client.post("/login", data={"name": "sam", "password": PASSWORD,
+                                           "csrf": token.group(1)},
+                           follow_redirects=False).status_code == 303
+        for item, label in ((text, "First name"), (choice, "Crops grown")):
+            address = (f"/fields/{quote(layout.form_key, safe='')}/{item.serial}/"
+                       f"{quote(item.question, safe='')}")
+            shown = client.get(address)
+            assert shown.status_code == 200 and label in shown.text, item.question
+            crop = client.get(f"{address}/crop.png")
+            assert crop.status_code == 200 and crop.content.startswith(b"\x89PNG")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', shown.text)
+            assert csrf is not None
+            form = ({"value": "Amina"} if item is text else {"choice-beans": "on"})
+            decided = client.post(address, data={"csrf": csrf.group(1), "action": "decide",
+                                                 **form}, follow_redirects=False)
+            assert decided.status_code == 303, decided.text
+    store = Store.open(workspace.store_url)
+    try:
+        assert [d.new_value for d in store.review_log(layout.form_key, text.serial,
+                                                      "member[1]/first_name")] == ["Amina"]
+        assert [d.new_value for d in store.review_log(layout.form_key, choice.serial,
+                                                      "visit[2]/plot[1]/crops")] == ["beans"]
+    finally:
+        store.close()
 
 
 # Real forms written by other people
