@@ -7,8 +7,10 @@ text per language code, so one model prints in English, in Welsh, or in both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal
 
 QuestionType = Literal["select_one", "select_multiple", "text", "integer", "decimal", "date",
@@ -24,7 +26,12 @@ CELL_TYPES: tuple[QuestionType, ...] = ("integer", "decimal", "date", "time", "d
 ACKNOWLEDGED = "OK"  # the value ODK gives an acknowledge question that was acknowledged
 Charset = Literal["any", "digits", "capitals", "alphanumeric"]
 CHARSETS: tuple[Charset, ...] = ("any", "digits", "capitals", "alphanumeric")
-MODEL_VERSION = 2  # the new types (time ... acknowledge) add type names, not fields
+# The new types (time ... acknowledge) added type names, not fields, so kept model 2.
+# 3: repeats (items of kind "repeat"). A questionnaire without one is still written as model 2,
+# as before, so that its form key (a hash over it) stays the same; 2 and 1 load unchanged.
+MODEL_VERSION = 3
+DEFAULT_REPEAT_COUNT = 4  # copies printed of a repeat that says nothing else (template-format.md)
+_REFERENCE = re.compile(r"\$\{([\w.-]+)\}")
 
 
 @dataclass(frozen=True)
@@ -126,7 +133,106 @@ class Grid:
     multiple: bool = False
 
 
-Item = Section | Note | Question | Grid
+@dataclass(frozen=True)
+class Repeat:
+    """Items asked once for each member of a list (people, visits, plots), printed `count` times.
+
+    `items` are one copy's items as the template names them; `copy_items(k)` gives copy k's with
+    instance names (`member[2]/age`), which is what is printed, read, stored and exported, so
+    that each copy's answers are columns of their own.
+    """
+
+    name: str
+    label: Label
+    items: tuple[Item, ...]
+    count: int = DEFAULT_REPEAT_COUNT
+    hint: Label = field(default_factory=Label)
+    table: bool = False  # one table row per copy, when its questions are few and short
+    relevant: str = ""  # the online survey's condition for asking the repeat at all
+
+    def copy_prefix(self, k: int) -> str:
+        """What copy k's instance names start with (a nested repeat's name holds its parent's)."""
+        return f"{self.name}[{k}]/"
+
+    def copy_items(self, k: int) -> tuple[Item, ...]:
+        """Copy k (from 1) of the items: names, links and conditions moved to that copy.
+
+        A `${x}` naming an item of this repeat means this copy's x, as it does online.
+        """
+        inner = self.copy_prefix(k)
+        own = frozenset(_own_names(self.items))
+        return tuple(_in_copy(item, inner, own) for item in self.items)
+
+
+Item = Section | Note | Question | Grid | Repeat
+
+
+def _own_names(items: tuple[Item, ...]) -> Iterator[str]:
+    """The names a repeat's items give at its own level (a nested repeat's insides excluded)."""
+    for item in items:
+        yield item.name
+        if isinstance(item, Grid):
+            yield from (row.name for row in item.rows)
+
+
+def _moved(text: str, prefix: str, own: frozenset[str]) -> str:
+    return _REFERENCE.sub(
+        lambda m: f"${{{prefix}{m[1]}}}" if m[1] in own else m[0], text) if text else text
+
+
+def _question_in_copy(q: Question, prefix: str, own: frozenset[str]) -> Question:
+    return replace(
+        q, name=prefix + q.name,
+        grid=prefix + q.grid if q.grid in own else q.grid,
+        other_of=prefix + q.other_of if q.other_of in own else q.other_of,
+        relevant=_moved(q.relevant, prefix, own),
+        choices=tuple(replace(c, route_to=prefix + c.route_to) if c.route_to in own else c
+                      for c in q.choices))
+
+
+def _in_copy(item: Item, prefix: str, own: frozenset[str]) -> Item:
+    if isinstance(item, Question):
+        return _question_in_copy(item, prefix, own)
+    if isinstance(item, Grid):
+        return replace(item, name=prefix + item.name,
+                       rows=tuple(_question_in_copy(r, prefix, own) for r in item.rows))
+    if isinstance(item, Repeat):
+        # its own copies take their prefix when expanded; conditions on this level move now,
+        # unless the nested repeat has an item of the same name, which it means instead
+        outer = own - frozenset(_own_names(item.items))
+        return replace(item, name=prefix + item.name, relevant=_moved(item.relevant, prefix, own),
+                       items=tuple(_references_moved(i, prefix, outer) for i in item.items))
+    return replace(item, name=prefix + item.name)
+
+
+def _references_moved(item: Item, prefix: str, own: frozenset[str]) -> Item:
+    """An item of a nested repeat, its conditions on the enclosing copy's items moved there."""
+    if isinstance(item, Question):
+        return replace(item, relevant=_moved(item.relevant, prefix, own))
+    if isinstance(item, Grid):
+        return replace(item, rows=tuple(replace(r, relevant=_moved(r.relevant, prefix, own))
+                                        for r in item.rows))
+    if isinstance(item, Repeat):
+        outer = own - frozenset(_own_names(item.items))
+        return replace(item, relevant=_moved(item.relevant, prefix, own),
+                       items=tuple(_references_moved(i, prefix, outer) for i in item.items))
+    return item
+
+
+def printed_size(items: tuple[Item, ...]) -> int:
+    """How many questions (a grid's rows), notes and headings print, a repeat's once per copy:
+    counted without expanding the copies, so that a form too large is refused before it is."""
+    return sum(1 + item.count * printed_size(item.items) if isinstance(item, Repeat)
+               else len(item.rows) if isinstance(item, Grid) else 1 for item in items)
+
+
+def expand_items(items: tuple[Item, ...]) -> Iterator[Item]:
+    """Every item as printed: a repeat, then each of its copies' items (nested ones expanded)."""
+    for item in items:
+        yield item
+        if isinstance(item, Repeat):
+            for k in range(1, item.count + 1):
+                yield from expand_items(item.copy_items(k))
 
 
 @dataclass(frozen=True)
@@ -149,27 +255,29 @@ class Questionnaire:
     organisation: Label = field(default_factory=Label)
     returns: ReturnInfo = field(default_factory=ReturnInfo)
 
-    @property
+    @cached_property
     def questions(self) -> tuple[Question, ...]:
-        """Every question that makes a dataset column, grid rows included, in order."""
+        """Every question that makes a dataset column, grid rows included, in order; a repeat's
+        once per printed copy, under its instance name (`member[2]/age`)."""
         return tuple(self._iter_questions())
 
     def _iter_questions(self) -> Iterator[Question]:
-        for item in self.items:
+        for item in expand_items(self.items):
             if isinstance(item, Question):
                 yield item
             elif isinstance(item, Grid):
                 yield from item.rows
 
+    @cached_property
+    def _by_name(self) -> dict[str, Question]:
+        return {q.name: q for q in reversed(self.questions)}  # the first of a name wins
+
     def question(self, name: str) -> Question:
-        for q in self._iter_questions():
-            if q.name == name:
-                return q
-        raise KeyError(name)
+        return self._by_name[name]
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": MODEL_VERSION,
+            "model": MODEL_VERSION if any(isinstance(i, Repeat) for i in self.items) else 2,
             "id": self.id,
             "version": self.version,
             "languages": list(self.languages),
@@ -233,6 +341,13 @@ def _question_to_dict(q: Question) -> dict[str, Any]:
 
 
 def _item_to_dict(item: Item) -> dict[str, Any]:
+    if isinstance(item, Repeat):
+        data: dict[str, Any] = {
+            "kind": "repeat", "name": item.name, "label": item.label.to_json(),
+            "hint": item.hint.to_json(), "count": item.count, "table": item.table}
+        if item.relevant:
+            data["relevant"] = item.relevant
+        return {**data, "items": [_item_to_dict(i) for i in item.items]}
     if isinstance(item, Question):
         return _question_to_dict(item)
     if isinstance(item, Grid):
@@ -275,6 +390,11 @@ def _item_from_dict(data: Mapping[str, Any], lang: str) -> Item:
                     choices=_choices_from(data["choices"], lang),
                     rows=tuple(_question_from_dict(r, lang) for r in data["rows"]),
                     hint=Label.of(data.get("hint"), lang), multiple=bool(data.get("multiple")))
+    if kind == "repeat":
+        return Repeat(name=str(data["name"]), label=Label.of(data["label"], lang),
+                      items=tuple(_item_from_dict(i, lang) for i in data["items"]),
+                      count=int(data["count"]), hint=Label.of(data.get("hint"), lang),
+                      table=bool(data.get("table")), relevant=str(data.get("relevant", "")))
     if kind == "section":
         return Section(str(data["name"]), Label.of(data["label"], lang))
     if kind == "note":

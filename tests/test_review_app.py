@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -115,7 +116,8 @@ def test_every_page_but_login_needs_a_session(site: Site) -> None:
     checked: set[str] = set()
     with httpx.Client(base_url=site.url, follow_redirects=False) as client:
         for route in app.routes:
-            path = getattr(route, "path", "")
+            # {question:path}: a repeat's answer names hold "/"; the converter is left out here
+            path = re.sub(r"\{(\w+):\w+\}", r"{\1}", getattr(route, "path", ""))
             for method in sorted(getattr(route, "methods", None) or ()):
                 if path == "/login" or method == "HEAD":
                     continue

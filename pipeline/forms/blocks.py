@@ -6,7 +6,7 @@ A block is laid out at a given width with y measured down from its own top; the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reportlab.lib.utils import simpleSplit
@@ -129,7 +129,7 @@ def width_of(text: str, font: str, size: float) -> float:
 class Context:
     style: Style
     languages: tuple[str, ...]
-    numbers: dict[str, int]  # question or grid name -> printed number
+    numbers: Mapping[str, int | str]  # question, grid or repeat name -> printed number (5, 5a)
     right_to_left: bool = False  # laid out as usual, then mirrored (pipeline/forms/mirror.py)
 
     def texts(self, label: Label) -> list[str]:
@@ -183,11 +183,14 @@ def note_block(ctx: Context, label: Label, width: float) -> Block:
     return block
 
 
-def question_heading(block: Block, ctx: Context, number: int | None, label: Label,
+def question_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
                      hint: str, width: float) -> tuple[float, float]:
     """Number, label (every language) and hint; returns (y below them, indent of the answers)."""
     style = ctx.style
-    indent = width_of("00.", BOLD, style.label) + 2.5 * MM
+    widest = "00."  # a repeat's questions are 5a, 12b, and those of a nested one 5c.1
+    if isinstance(number, str):
+        widest = max("00a.", f"{number}.", key=lambda text: width_of(text, BOLD, style.label))
+    indent = width_of(widest, BOLD, style.label) + 2.5 * MM
     y = 0.0
     if number is not None:
         block.text(0, style.label, f"{number}.", BOLD, style.label)

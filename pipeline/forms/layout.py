@@ -46,6 +46,7 @@ from pipeline.forms.manifest import (
 from pipeline.forms.mirror import mirror_block
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.phrases import catalogue_language, phrase
+from pipeline.forms.repeat_blocks import RepeatPart, printed_items
 from pipeline.forms.style import (
     BOLD,
     KEY_TEXT_WIDTH,
@@ -157,6 +158,32 @@ class _BlockFlowable(Flowable):  # type: ignore[misc]
         left, top = self.canv.absolutePosition(0, self._block.height)
         self._recorder.add(self.canv.getPageNumber(), left, A4[1] - top, self._block,
                            self.part.what)
+
+
+class _PageTopFlowable(Flowable):  # type: ignore[misc]
+    """A block drawn only when it begins a page, blank elsewhere: it stands for the gap before
+    a question of a repeat's copy, and says at the top of a page whose copy the page goes on
+    with ("Visit 1 (continued)"). It is kept with its question, so it begins a page when the
+    question does."""
+
+    def __init__(self, recorder: _Recorder, build: Callable[[float], Block], part: _Part
+                 ) -> None:
+        super().__init__()
+        self._recorder = recorder
+        self._build = build
+        self._block = Block()
+        self.part = part
+        self.keepWithNext = True
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self._block = self._build(avail_width)
+        return avail_width, self._block.height
+
+    def draw(self) -> None:
+        left, top = self.canv.absolutePosition(0, self._block.height)
+        if abs(A4[1] - top - HEADER_BOTTOM) < 1.0:  # the top of a page after the first
+            self._recorder.add(self.canv.getPageNumber(), left, A4[1] - top, self._block,
+                               self.part.what)
 
 
 class _TextAreaFlowable(_BlockFlowable):
@@ -293,7 +320,17 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
     specify = {q.other_of: q for q in questionnaire.questions if q.other_of}
     story: list[Flowable] = [block(partial(_title_block, questionnaire, ctx), _Part(
         "the title and introduction", "shorten the title or the introduction"))]
-    for item in questionnaire.items:
+    for item in printed_items(questionnaire.items, ctx, A4[0] - 2 * MARGIN):
+        if isinstance(item, RepeatPart):  # a repeat's heading, a copy's, or a part of its table
+            part = _Part(item.what, item.advice)
+            if item.page_top:  # it stands for the gap after the question before it
+                if story and isinstance(story[-1], _Spacer):
+                    story.pop()
+                story.append(_PageTopFlowable(recorder, partial(item.build, ctx), part))
+                continue
+            story.append(block(partial(item.build, ctx), part, item.keep))
+            story.extend(() if item.keep else [_Spacer(ctx.style.gap)])
+            continue
         part = _Part(describe(item, ctx.numbers), _advice(item))
         if isinstance(item, Section):
             story.append(block(partial(heading_block, ctx, item.label), part, keep=True))

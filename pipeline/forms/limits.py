@@ -21,8 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import TemplateError
-from pipeline.forms.numbering import question_numbers
-from pipeline.model import Grid, Label, Note, Question, Questionnaire, Section
+from pipeline.forms.numbering import Number, question_numbers
+from pipeline.model import (
+    Grid,
+    Item,
+    Label,
+    Note,
+    Question,
+    Questionnaire,
+    Repeat,
+    Section,
+    expand_items,
+    printed_size,
+)
 
 MIB = 1024 * 1024
 
@@ -98,13 +109,16 @@ def check_sheets(book: Mapping[str, Any], source: str, limits: TemplateLimits) -
 def check_limits(questionnaire: Questionnaire, source: str, limits: TemplateLimits) -> None:
     """Items, choices and text lengths of a loaded questionnaire, whatever its format."""
     numbers = question_numbers(questionnaire)
-    items = sum(len(item.rows) if isinstance(item, Grid) else 1 for item in questionnaire.items)
+    items = printed_size(questionnaire.items)  # a repeat's once per printed copy
     if items > limits.items:
+        repeats = ", a repeat's once per copy" if any(
+            isinstance(item, Repeat) for item in questionnaire.items) else ""
         raise TemplateError(
-            f"{source} has {items:,} questions, notes and headings; papertwin prints at most "
-            f"{limits.items:,} (items limit): split it into several questionnaires")
+            f"{source} has {items:,} questions, notes and headings{repeats}; papertwin prints at "
+            f"most {limits.items:,} (items limit): split it into several questionnaires")
+    printed = tuple(expand_items(questionnaire.items))
     boxes = 0
-    for item in questionnaire.items:
+    for item in printed:
         if isinstance(item, Question | Grid):
             count = len(item.choices)
             if count > limits.choices_per_list:
@@ -130,29 +144,31 @@ def check_limits(questionnaire: Questionnaire, source: str, limits: TemplateLimi
                     f"({kind} length limit): shorten it{_advice(kind)}")
 
 
-def describe(item: Section | Note | Question | Grid, numbers: Mapping[str, int]) -> str:
+def describe(item: Item, numbers: Mapping[str, Number]) -> str:
     """How messages name an item: by its printed number and its name."""
     if isinstance(item, Section):
         return f"section {item.name}"
     if isinstance(item, Note):
         return f"note {item.name}"
+    kind = "repeat" if isinstance(item, Repeat) else "question"
     number = numbers.get(item.name)
     if number is None:
-        return f"question {item.name}"
-    return f"question {number} ({item.name})"
+        return f"{kind} {item.name}"
+    return f"{kind} {number} ({item.name})"
 
 
 def _texts(questionnaire: Questionnaire,
-           numbers: Mapping[str, int]) -> Iterator[tuple[str, str, Label]]:
+           numbers: Mapping[str, Number]) -> Iterator[tuple[str, str, Label]]:
     """(where, "label" or "hint", text) for every text papertwin prints from the template."""
     yield "the title", "label", questionnaire.title
     yield "the organisation", "label", questionnaire.organisation
     yield "the introduction", "label", questionnaire.intro
-    for item in questionnaire.items:
+    for item in expand_items(questionnaire.items):
         where = describe(item, numbers)
         yield where, "label", item.label
-        if isinstance(item, Question | Grid):
+        if isinstance(item, Question | Grid | Repeat):
             yield where, "hint", item.hint
+        if isinstance(item, Question | Grid):
             for choice in item.choices:
                 yield f"{where}, choice {choice.name}", "label", choice.label
         if isinstance(item, Grid):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from pipeline.model import Choice, Grid, Item, Question, Questionnaire
+from pipeline.model import Choice, Grid, Item, Question, Questionnaire, Repeat
 
 END = "__end__"
 
@@ -32,22 +32,35 @@ def parse_condition(expression: str) -> tuple[str, bool, str] | None:
 
 
 def apply_routing(questionnaire: Questionnaire) -> tuple[Questionnaire, list[str]]:
-    """Link 'please specify' texts to their choice, and route around conditional questions."""
+    """Link 'please specify' texts to their choice, and route around conditional questions.
+
+    Inside a repeat, a condition is routed within the copy: on the copy's own questions, to a
+    later question of the same copy (never out of it: "the next person" has no number).
+    """
     warnings: list[str] = []
-    items = _link_specify(list(questionnaire.items), {q.name: q for q in questionnaire.questions})
-    by_name = {q.name: q for q in questionnaire.questions}
+    items = _routed(list(questionnaire.items), list(questionnaire.questions), warnings, "")
+    return replace(questionnaire, items=tuple(items)), warnings
+
+
+def _routed(items: list[Item], questions: list[Question], warnings: list[str],
+            repeat: str) -> list[Item]:
+    """The items with their routes; `repeat` names the repeat they are one copy of, if any."""
+    by_name = {q.name: q for q in (_questions(items) if repeat else questions)}
+    items = _link_specify(items, by_name)
     routes: dict[tuple[str, str], str] = {}
     index = 0
     while index < len(items):
         item = items[index]
         index += 1
-        if not isinstance(item, Question) or not item.relevant or item.other_of:
+        if not isinstance(item, Question | Repeat) or not item.relevant or _other_of(item):
             continue
         condition = parse_condition(item.relevant)
         owner = by_name.get(condition[0]) if condition else None
         if condition is None or owner is None or owner.type != "select_one":
-            warnings.append(f"question {item.name}: condition '{item.relevant}' is not a "
-                            "simple comparison with a single-choice question; printed "
+            within = f" of the same copy of repeat {repeat}" if repeat else ""
+            kind = "repeat" if isinstance(item, Repeat) else "question"
+            warnings.append(f"{kind} {item.name}: condition '{item.relevant}' is not a "
+                            f"simple comparison with a single-choice question{within}; printed "
                             "without a routing instruction")
             continue
         question_name, asked_when_equal, value = condition
@@ -59,11 +72,24 @@ def apply_routing(questionnaire: Questionnaire) -> tuple[Questionnaire, list[str
             skipped.add(_name_of(items[index]))
             index += 1
         target = _first_question_after(items, index - 1)
+        if target == END and repeat:
+            warnings.append(f"question {item.name}: condition '{item.relevant}' skips to the "
+                            f"end of a copy of repeat {repeat}; printed without a routing "
+                            "instruction")
+            continue
         for choice in owner.choices:
             skips = (choice.name != value) if asked_when_equal else (choice.name == value)
             if skips:
                 routes.setdefault((question_name, choice.name), target)
-    return replace(questionnaire, items=tuple(_with_routes(i, routes) for i in items)), warnings
+    routed = [_with_routes(i, routes) for i in items]
+    return [replace(i, items=tuple(_routed(list(i.items), [], warnings, i.name)))
+            if isinstance(i, Repeat) else i for i in routed]
+
+
+def _questions(items: list[Item]) -> list[Question]:
+    """The questions of one level (a repeat's copy), grid rows included, nested repeats not."""
+    return [q for i in items for q in ((i,) if isinstance(i, Question) else
+                                       i.rows if isinstance(i, Grid) else ())]
 
 
 def _link_specify(items: list[Item], by_name: dict[str, Question]) -> list[Item]:
@@ -85,7 +111,7 @@ def _is_item_for(item: Item | None, name: str) -> bool:
 
 
 def _relevant_of(item: Item) -> str:
-    return item.relevant if isinstance(item, Question) else ""
+    return item.relevant if isinstance(item, Question | Repeat) else ""
 
 
 def _other_of(item: Item) -> str:
@@ -100,7 +126,7 @@ def _first_question_after(items: list[Item], index: int) -> str:
     for item in items[index + 1 :]:
         if isinstance(item, Question) and not item.other_of:
             return item.name
-        if isinstance(item, Grid):
+        if isinstance(item, Grid | Repeat):
             return item.name
     return END
 

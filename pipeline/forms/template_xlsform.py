@@ -29,6 +29,7 @@ from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xls_to_dict, xlsx
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
+from pipeline.forms.repeat_blocks import MAX_REPEAT_COUNT, suits_table
 from pipeline.forms.routing import parse_condition
 from pipeline.forms.safezip import check_xlsx
 from pipeline.forms.xlsform_check import check_with_pyxform, name_notes
@@ -36,6 +37,7 @@ from pipeline.model import (
     ACKNOWLEDGED,
     CELL_TYPES,
     CHARSETS,
+    DEFAULT_REPEAT_COUNT,
     Charset,
     Choice,
     Grid,
@@ -45,6 +47,7 @@ from pipeline.model import (
     Question,
     Questionnaire,
     QuestionType,
+    Repeat,
     Section,
 )
 
@@ -219,6 +222,7 @@ class _Row:
 class _Group:
     row: _Row
     children: list[_Row | _Group] = field(default_factory=list)
+    repeat: bool = False  # a begin repeat ... end repeat
 
 
 class _Interpreter:
@@ -244,7 +248,7 @@ class _Interpreter:
         root = self._tree(survey)
         items: list[Item] = []
         self._emit_children(root, "", items)
-        if not any(isinstance(i, Question | Grid) for i in items):
+        if not any(isinstance(i, Question | Grid | Repeat) for i in items):
             raise TemplateError(f"{self.source}: the survey sheet has no question papertwin can "
                                 "print")
         form_id = self._form_id()
@@ -352,11 +356,9 @@ class _Interpreter:
         return {name: tuple(choices.values()) for name, choices in lists.items()}
 
     def _tree(self, rows: Sequence[Mapping[str, str]]) -> _Group:
-        """Nest rows in their groups; repeats are left out whole, being unprintable on paper."""
+        """Nest rows in their groups and repeats, each end checked against its begin."""
         root = _Group(_Row(1, {}))
         stack = [root]
-        repeat: _Row | None = None
-        depth = inside = 0
         for index, cells in enumerate(rows):
             row = _Row(index + 2, cells)
             if not cells:
@@ -366,38 +368,22 @@ class _Interpreter:
                     raise TemplateError(f"{self.source}: {row.where()}: the row has no type")
                 continue
             kind = _parse_type(row.type).kind
-            if repeat is not None:
-                depth += {"begin group": 1, "begin repeat": 1, "end group": -1,
-                          "end repeat": -1}.get(kind, 0)
-                if depth == 0:
-                    self._warn(repeat, "type 'begin repeat' cannot be printed; left out with "
-                               f"the {inside} rows inside it")
-                    repeat = None
-                elif not kind.startswith(("begin ", "end ")):
-                    inside += 1
-                continue
-            if kind == "begin repeat":
-                repeat, depth, inside = row, 1, 0
-            elif kind == "begin group":
-                group = _Group(self._named(row))
+            if kind in ("begin group", "begin repeat"):
+                group = _Group(self._named(row), repeat=kind == "begin repeat")
                 stack[-1].children.append(group)
                 stack.append(group)
-            elif kind == "end group":
-                if len(stack) == 1:
-                    raise TemplateError(f"{self.source}: {row.where()}: 'end group' without a "
-                                        "'begin group' before it")
+            elif kind in ("end group", "end repeat"):
+                what = kind.removeprefix("end ")
+                if len(stack) == 1 or stack[-1].repeat != (what == "repeat"):
+                    raise TemplateError(f"{self.source}: {row.where()}: '{kind}' without a "
+                                        f"'begin {what}' before it")
                 stack.pop()
-            elif kind == "end repeat":
-                raise TemplateError(f"{self.source}: {row.where()}: 'end repeat' without a "
-                                    "'begin repeat' before it")
             else:
                 stack[-1].children.append(row)
-        if repeat is not None:
-            raise TemplateError(f"{self.source}: {repeat.where()}: 'begin repeat' has no "
-                                "'end repeat'")
         if len(stack) > 1:
-            raise TemplateError(f"{self.source}: {stack[-1].row.where()}: 'begin group' has no "
-                                "'end group'")
+            what = "repeat" if stack[-1].repeat else "group"
+            raise TemplateError(f"{self.source}: {stack[-1].row.where()}: 'begin {what}' has no "
+                                f"'end {what}'")
         return root
 
     # Turning rows into items
@@ -412,6 +398,11 @@ class _Interpreter:
     def _emit_group(self, group: _Group, relevant: str, out: list[Item]) -> None:
         # A group's condition holds for everything in it, so on paper each question carries it.
         relevant = _both(relevant, group.row.relevant)
+        if group.repeat:
+            repeat = self._repeat(group, relevant)
+            if repeat is not None:
+                out.append(repeat)
+            return
         grid = self._grid(group, relevant)
         if grid is not None:
             out.append(grid)
@@ -420,6 +411,59 @@ class _Interpreter:
         if label:
             out.append(Section(group.row.name, label))
         self._emit_children(group, relevant, out)
+
+    def _repeat(self, group: _Group, relevant: str) -> Repeat | None:
+        """A repeat's items, printed as many times as `_repeat_count` says; names inside it are
+        its own (stored per copy as `repeat[k]/name`), so they may reuse names outside it."""
+        row = group.row
+        self._claim(row.name, row)
+        outer, self.claimed = self.claimed, {}
+        items: list[Item] = []
+        try:  # the repeat's condition is its own, so that routing can skip the whole repeat
+            self._emit_children(group, "", items)
+        finally:
+            self.claimed = outer
+        count = self._repeat_count(row)
+        if not any(isinstance(i, Question | Grid | Repeat) for i in items) or count == 0:
+            what = "repeat_count is 0" if count == 0 else "it has no question papertwin can print"
+            self._warn(row, f"'begin repeat': {what}; left out")
+            return None
+        table = self._yes_no(row, "table", suits_table(items))
+        if table:  # a table row has room for one line of writing per copy
+            items = [replace(i, lines=1) if isinstance(i, Question) and i.type == "text" else i
+                     for i in items]
+        return Repeat(name=row.name, label=self._label(row.cells, "label") or Label.of(
+                          {self.default: row.name}),
+                      items=tuple(items), count=count, hint=self._label(row.cells, "hint"),
+                      table=table, relevant=relevant)
+
+    def _repeat_count(self, row: _Row) -> int:
+        """A constant repeat_count, else papertwin::rows, else DEFAULT_REPEAT_COUNT copies."""
+        given = row.cells.get("repeat_count") or row.cells.get("jr:count", "")
+        fixed = _whole_number(given)
+        if fixed is not None and fixed <= MAX_REPEAT_COUNT:
+            return max(fixed, 0)
+        count = self._whole(row, "rows", 1, MAX_REPEAT_COUNT, DEFAULT_REPEAT_COUNT)
+        if fixed is not None:
+            self._warn(row, f"repeat_count {fixed:,} is more copies than papertwin prints "
+                       f"({MAX_REPEAT_COUNT}); {count} printed: set papertwin::rows to the number "
+                       "wanted on paper")
+        elif given and not row.cells.get("papertwin::rows"):
+            self._warn(row, f"repeat_count '{given}' is worked out as the form is filled in, so "
+                       f"paper cannot know it; {count} copies printed: set papertwin::rows to "
+                       "the number of copies wanted on paper")
+        return count
+
+    def _yes_no(self, row: _Row, hint: str, default: bool) -> bool:
+        value = row.cells.get(f"papertwin::{hint}", "").lower()
+        if not value:
+            return default
+        if value in ("yes", "true", "1"):
+            return True
+        if value in ("no", "false", "0"):
+            return False
+        raise TemplateError(f"{self.source}: {row.where()}: papertwin::{hint} must be yes or no, "
+                            f"not '{value}'")
 
     def _emit_row(self, row: _Row, relevant: str, out: list[Item]) -> None:
         parsed = _parse_type(row.type)
@@ -741,3 +785,12 @@ def _both(outer: str, inner: str) -> str:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _whole_number(text: str) -> int | None:
+    """A constant count ("3", or "3.0" as a spreadsheet may store it), else None."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from pipeline.errors import ProgramFailedError
 from pipeline.forms.manifest import Box
-from pipeline.model import Grid, Label, Question, Questionnaire
+from pipeline.model import Grid, Label, Question, Questionnaire, Repeat, expand_items
 from pipeline.read.register import INK_OF_PAPER
 from pipeline.read.results import flag_reason
 from pipeline.read.tesseract import ocr_words
@@ -102,8 +102,10 @@ def consultation_words(questionnaire: Questionnaire, extra: Sequence[str] = ()) 
 @lru_cache(maxsize=16)
 def _consultation_words(questionnaire: Questionnaire, extra: tuple[str, ...]) -> tuple[str, ...]:
     labels: list[Label] = [questionnaire.title, questionnaire.intro]
-    for item in questionnaire.items:
+    for item in expand_items(questionnaire.items):  # a repeat's words are in every copy
         labels.append(item.label)
+        if isinstance(item, Repeat):
+            labels.append(item.hint)
         if isinstance(item, Question | Grid):
             labels += [item.hint, *(c.label for c in item.choices)]
         if isinstance(item, Grid):

@@ -234,16 +234,9 @@ def _field_routes(app: FastAPI) -> None:
             return render(request, "done.html", current, queue=queue)
         return see_other(_key_url(item.key, queue))
 
-    @app.get("/fields/{form_key}/{serial}/{question}", response_class=HTMLResponse)
-    def field_view(request: Request, current: Current, form_key: FormKey, serial: Serial,
-                   question: QuestionName, queue: QueryText = "",
-                   problem: str = "") -> Response:
-        layouts = layouts_of(request)
-        layout = _layout(layouts, form_key)
-        item = field_item(store_of(request), layouts, (form_key, serial, question))
-        return _field_page(request, current, layout, item, queue, problem)
-
-    @app.get("/fields/{form_key}/{serial}/{question}/crop.png")
+    # A repeat's answers are named `member[2]/age`: the name takes the rest of the path, and the
+    # crop's route comes first, so that ".../crop.png" is never taken for a question's name.
+    @app.get("/fields/{form_key}/{serial}/{question:path}/crop.png")
     def field_crop(request: Request, current: Current, form_key: FormKey, serial: Serial,
                    question: QuestionName) -> Response:
         item = field_item(store_of(request), layouts_of(request), (form_key, serial, question))
@@ -256,7 +249,16 @@ def _field_routes(app: FastAPI) -> None:
         return FileResponse(path, media_type="image/png",
                             headers={"Cache-Control": "private, max-age=3600"})
 
-    @app.post("/fields/{form_key}/{serial}/{question}")
+    @app.get("/fields/{form_key}/{serial}/{question:path}", response_class=HTMLResponse)
+    def field_view(request: Request, current: Current, form_key: FormKey, serial: Serial,
+                   question: QuestionName, queue: QueryText = "",
+                   problem: str = "") -> Response:
+        layouts = layouts_of(request)
+        layout = _layout(layouts, form_key)
+        item = field_item(store_of(request), layouts, (form_key, serial, question))
+        return _field_page(request, current, layout, item, queue, problem)
+
+    @app.post("/fields/{form_key}/{serial}/{question:path}")
     async def field_decision(request: Request, current: Current, form_key: FormKey,
                              serial: Serial, question: QuestionName) -> Response:
         form = await checked_form(request, current)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.model import Question, Questionnaire
+from pipeline.model import Item, Question, Questionnaire, Repeat
 
 # Comments of the kind people write on consultation forms; plain words that a reader can check.
 COMMENTS = (
@@ -25,6 +25,9 @@ COMMENTS = (
 )
 SPECIFY = ("Community transport", "Train to Millbrook", "Lift from a neighbour", "Taxi")
 POSTCODE_AREAS = ("MB1", "MB2", "MB3", "MB12")
+# What people write on a single line, such as a repeat's table row: a name or a word or two.
+SHORT_TEXTS = ("Amina", "Gareth Jones", "Rhys", "Tomasz", "Grace", "Mohammed Ali", "Eleri",
+               "Peter", "Fatima", "Owen", "Mary Ann", "Daniel")
 
 
 def choose_answers(questionnaire: Questionnaire, rng: np.random.Generator) -> dict[str, Any]:
@@ -43,6 +46,25 @@ def choose_answers(questionnaire: Questionnaire, rng: np.random.Generator) -> di
             opens = "other" in chosen or "other_way" in chosen
             answers[question.name] = str(SPECIFY[int(rng.integers(len(SPECIFY)))]) \
                 if opens else None
+    return _unused_copies_blank(questionnaire.items, answers, rng)
+
+
+def _unused_copies_blank(items: tuple[Item, ...], answers: dict[str, Any],
+                         rng: np.random.Generator) -> dict[str, Any]:
+    """A household of two fills in two copies of a repeat and leaves the rest blank: each repeat
+    gets a number of members from 1 to its copies, and the copies after them are left empty."""
+    for item in items:
+        if not isinstance(item, Repeat):
+            continue
+        members = int(rng.integers(1, item.count + 1))
+        for k in range(1, item.count + 1):
+            if k <= members:
+                answers = _unused_copies_blank(item.copy_items(k), answers, rng)
+                continue
+            prefix = item.copy_prefix(k)
+            answers = {name: (([] if isinstance(value, list) else None)
+                              if name.startswith(prefix) else value)
+                       for name, value in answers.items()}
     return answers
 
 
@@ -80,6 +102,8 @@ def _answer(question: Question, rng: np.random.Generator) -> Any:
         letters = "ABDEFGHJLNPQRSTUWXYZ"
         return f"{area} {int(rng.integers(1, 10))}" \
                f"{letters[int(rng.integers(20))]}{letters[int(rng.integers(20))]}"
+    if question.lines == 1:  # one line to write on: a long comment would not fit
+        return SHORT_TEXTS[int(rng.integers(len(SHORT_TEXTS)))]
     count = int(rng.choice([0, 1, 1, 2]))
     picks = [int(i) for i in rng.choice(len(COMMENTS), size=count, replace=False)]
     return " ".join(COMMENTS[i] for i in picks) or None

@@ -8,6 +8,7 @@ that only reads, opens it read-only (engine.py).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from pipeline.store.review import (
 from pipeline.store.upsert import upsert
 
 BatchEnd = Literal["finished", "stopped", "interrupted"]
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^\w.-]")
 
 __all__ = ["OnlineRow", "PaperAnswer", "PaperResponse", "ReviewDecision", "Store"]
 
@@ -322,6 +324,16 @@ def _mark_duplicate(conn: Connection, result: PageResult,
                           f"{first.name} p{first.page_index}")
 
 
+def file_safe(name: str) -> str:
+    """A question's name as one file name: a repeat's `member[2]/age` as `member%5B2%5D%2Fage`.
+
+    Letters, digits, _ . - stay as they are; anything else is %-escaped, '%' included, so two
+    names never share a file.
+    """
+    return _UNSAFE_IN_FILE_NAME.sub(
+        lambda m: "".join(f"%{byte:02X}" for byte in m[0].encode()), name)
+
+
 def write_crops(results: Sequence[PageResult], crops_dir: Path) -> dict[tuple[int, str], str]:
     """The crops of these results as files (before the transaction that names them: a crop
     without a row is harmless, a row without its crop is not); (page index, question) -> path."""
@@ -329,8 +341,9 @@ def write_crops(results: Sequence[PageResult], crops_dir: Path) -> dict[tuple[in
     for result in results:
         for answer in result.answers:
             if answer.crop_png:
+                name = file_safe(answer.question)
                 target = (crops_dir / result.form_key / result.serial /
-                          f"p{result.page}-{answer.question}-{result.ref.sha256[:8]}.png")
+                          f"p{result.page}-{name}-{result.ref.sha256[:8]}.png")
                 atomic_write_bytes(target, answer.crop_png)
                 paths[(result.ref.index, answer.question)] = str(target)
     return paths
