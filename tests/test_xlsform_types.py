@@ -36,7 +36,6 @@ FORMS = PROJECT.parent / "shared" / "xlsforms" / "forms"
 REFUSED = {"liberia_coverage_r2.xlsx": "choices row 126: '4' is already a choice of list",
            "unhcr_demo.xlsx": "choices row 7: 'never' is already a choice of list"}
 # Every question of this form is inside a repeat: it prints once repeats print.
-ALL_IN_REPEATS = {"pyx_tutorial.xls"}
 
 
 def _manifest() -> list[dict[str, str]]:
@@ -231,8 +230,6 @@ def test_every_real_form_loads_or_is_refused_as_pyxform_refuses_it(name: str) ->
             load_xlsform(path)
         assert REFUSED[name] in str(refused.value)
         return
-    if name in ALL_IN_REPEATS:
-        pytest.skip("every question is in a repeat")
     questionnaire, _ = load_xlsform(path)
     assert questionnaire.questions
 
