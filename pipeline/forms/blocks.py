@@ -286,7 +286,8 @@ def _choice_row(block: Block, ctx: Context, question: Question, choice: Choice, 
     block.ops.append(RuleOp(box, width=1.0))
     block.fields.append(FieldBox(question.name, "choice", box, choice.name))
     label_x = box[2] + 3 * MM
-    lines = block.lines(_choice_text(ctx, choice, "   "), REGULAR, style.body, width - label_x)
+    measure = BOLD if choice.route_to else REGULAR  # its routing line is printed bold
+    lines = block.lines(_choice_text(ctx, choice, "   "), measure, style.body, width - label_x)
     baseline = y + style.tick / 2 + style.body * 0.35
     start = len(block.ops)
     for i, line in enumerate(lines):
