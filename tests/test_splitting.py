@@ -167,3 +167,70 @@ def test_a_grid_row_longer_than_a_page_splits_between_the_lines_of_its_label(
     boxes = [f for p in plan.layout.pages for f in p.fields if f.question == "street_08"]
     assert {p.page for p in plan.layout.pages if any(f in p.fields for f in boxes)} == {
         pages_of_row[0].page}  # its boxes beside its first line
+
+
+def scale_template(tmp_path: Path, points: list[str]) -> Path:
+    template = {
+        "id": "scales", "version": "1", "title": "Scales",
+        "items": [
+            {"name": "rating", "type": "select_one", "horizontal": True,
+             "label": "How likely are you to recommend the library?",
+             "choices": [{"name": f"p{n}", "label": text} for n, text in enumerate(points)]},
+            {"grid": "aspects", "label": "How would you rate each of these?",
+             "choices": [{"name": f"p{n}", "label": text} for n, text in enumerate(points)],
+             "rows": [{"name": f"aspect_{n}", "label": f"Aspect {n}"} for n in range(1, 6)]},
+        ],
+    }
+    path = tmp_path / "scales.yaml"
+    path.write_text(yaml.safe_dump(template), encoding="utf-8")
+    return path
+
+
+def rows_of_boxes(plan_fields: list[tuple[float, float, str]]) -> list[list[tuple[float, str]]]:
+    """(top, left, value) -> the boxes line by line, each line left to right."""
+    lines: dict[float, list[tuple[float, str]]] = {}
+    for top, left, value in plan_fields:
+        lines.setdefault(round(top, 1), []).append((left, value))
+    return [sorted(lines[top]) for top in sorted(lines)]
+
+
+def test_a_scale_too_wide_for_a_line_keeps_its_boxes_in_columns(tmp_path: Path) -> None:
+    """An eleven-point scale in large print: the horizontal question in aligned columns, in
+    order; the grid lists the scale under each row, in the same places on every row."""
+    points = ["0 Not at all likely", *(str(n) for n in range(1, 10)), "10 Extremely likely"]
+    questionnaire = load_questionnaire(scale_template(tmp_path, points)).questionnaire
+    plan = plan_form(questionnaire, LayoutOptions(large_print=True))
+    assert_printable(plan)
+    rating = [(f.box[1], f.box[0], f.value or "") for p in plan.layout.pages for f in p.fields
+              if f.question == "rating"]
+    lines = rows_of_boxes(rating)
+    assert len(lines) >= 2  # not one line: it does not fit
+    assert [v for line in lines for _, v in line] == [f"p{n}" for n in range(11)]  # in order
+    lefts = [left for left, _ in lines[0]]
+    for line in lines[1:]:  # every line's boxes in the first line's columns
+        assert [left for left, _ in line] == lefts[:len(line)]
+    grid = next(item for item in questionnaire.items if isinstance(item, Grid))
+    columns = grid_columns(plan, grid)
+    assert len(columns) == 5 and len(set(columns.values())) == 1
+    standard = plan_form(questionnaire)  # in standard print the scale fits across the page
+    rating = [(f.box[1], f.box[0], f.value or "") for p in standard.layout.pages
+              for f in p.fields if f.question == "rating"]
+    assert len(rows_of_boxes(rating)) in (1, 2)
+    assert_printable(standard)
+
+
+def test_a_scale_too_long_even_numbered_is_listed_alike_under_every_row(tmp_path: Path) -> None:
+    points = [f"Level {n}" for n in range(1, 21)]
+    questionnaire = load_questionnaire(scale_template(tmp_path, points)).questionnaire
+    plan = plan_form(questionnaire, LayoutOptions(large_print=True))
+    assert_printable(plan)
+    grid = next(item for item in questionnaire.items if isinstance(item, Grid))
+    assert len(set(grid_columns(plan, grid).values())) == 1
+    for row in grid.rows:
+        boxes = [(f.box[1], f.box[0], f.value or "") for p in plan.layout.pages
+                 for f in p.fields if f.question == row.name]
+        lines = rows_of_boxes(boxes)
+        assert len(lines) >= 2  # listed: the scale does not fit across
+        assert [v for line in lines for _, v in line] == [f"p{n}" for n in range(20)]
+        texts = [op.text for p in plan.pages for op in p.ops if isinstance(op, TextOp)]
+        assert texts.count("Level 20") == 1 + len(grid.rows)  # the question's, and each row's

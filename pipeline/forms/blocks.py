@@ -315,12 +315,15 @@ def _specify_choice(question: Question) -> str:
     return question.choices[-1].name
 
 
+LIST_SPACING = 8 * MM  # after each choice of a line of choices
+
+
 def _horizontal_choices(block: Block, ctx: Context, question: Question, indent: float,
                         width: float, y: float) -> float:
     """One row when the choices fit across; else aligned columns, else a list: never a ragged
     wrap whose boxes land in different places on each line."""
     style = ctx.style
-    spacing = 8 * MM
+    spacing = LIST_SPACING
     texts = [_choice_text(ctx, c, " ") for c in question.choices]
     fonts = [BOLD if c.route_to else REGULAR for c in question.choices]
     needed = [style.tick + 2 * MM + width_of(t, f, style.body) + spacing
@@ -331,41 +334,51 @@ def _horizontal_choices(block: Block, ctx: Context, question: Question, indent: 
             _tick_with_text(block, ctx, question.name, choice, x, y, [text], font)
             x += room
         return y + style.row
-    columns = _column_count(needed, width - indent, spacing)
-    if columns < 2:
+    columns = column_widths(needed, width - indent, spacing)
+    if len(columns) < 2:
         for index, choice in enumerate(question.choices):
             if index:
                 block.cuts.append(y)
             y = _choice_row(block, ctx, question, choice, indent, width, y, None)
         return y
-    return _aligned_choices(block, ctx, question.name, question.choices, indent, width, y,
-                            columns, cut_between=True)
+    return _aligned_choices(block, ctx, question.name, question.choices, indent, y, columns,
+                            spacing, cut_between=True)
 
 
-def _column_count(needed: Sequence[float], room: float, spacing: float) -> int:
-    """How many equal columns, each as wide as the widest choice, fit across `room`."""
-    widest = max(needed, default=room)
-    return max(1, min(len(needed), int((room + spacing) // widest)))
+def column_widths(needed: Sequence[float], room: float, spacing: float) -> tuple[float, ...]:
+    """The most columns the choices fit across `room` in, filled line by line in order, each
+    column as wide as its widest choice; one column (a list) when no two fit."""
+    def widths(count: int) -> tuple[float, ...]:
+        return tuple(max(needed[j::count]) for j in range(count))
+
+    for count in range(len(needed), 1, -1):
+        if sum(widths(count)) - spacing <= room:
+            lines = -(-len(needed) // count)
+            even = -(-len(needed) // lines)  # as many lines, filled evenly: 4 4 3, not 5 5 1
+            if sum(widths(even)) - spacing <= room:
+                return widths(even)
+            return widths(count)
+    return (room,)
 
 
 def _aligned_choices(block: Block, ctx: Context, name: str, choices: Sequence[Choice],
-                     left: float, width: float, y: float, columns: int,
+                     left: float, y: float, columns: tuple[float, ...], spacing: float,
                      cut_between: bool) -> float:
-    """Choices row by row in `columns` equal columns, in order: the same place for the same
-    choice wherever the list is printed."""
+    """Choices line by line in fixed columns, in order: the same place for the same choice
+    wherever the list is printed (on every row of a grid)."""
     style = ctx.style
-    column = (width - left) / columns
     pitch = style.body * 1.25
-    for start in range(0, len(choices), columns):
+    count = len(columns)
+    lefts = [left + sum(columns[:j]) for j in range(count)]
+    for start in range(0, len(choices), count):
         if start and cut_between:
             block.cuts.append(y)
         tallest = 1
-        for offset, choice in enumerate(choices[start:start + columns]):
-            x = left + offset * column
+        for offset, choice in enumerate(choices[start:start + count]):
             font = BOLD if choice.route_to else REGULAR
-            room = column - style.tick - 2 * MM - (2 * MM if columns > 1 else 0)
+            room = columns[offset] - style.tick - 2 * MM - (spacing if count > 1 else 0)
             lines = block.lines(_choice_text(ctx, choice, " "), font, style.body, room)
-            _tick_with_text(block, ctx, name, choice, x, y, lines, font)
+            _tick_with_text(block, ctx, name, choice, lefts[offset], y, lines, font)
             tallest = max(tallest, len(lines))
         y += style.row + (tallest - 1) * pitch
     return y
@@ -391,7 +404,8 @@ class _GridPlan:
     column: float  # width of one point of the scale
     header: tuple[tuple[tuple[str, float], ...], ...]  # per point: lines (text, grey)
     key: tuple[str, ...] = ()  # "1 = Strongly agree", ... when the header numbers the points
-    list_columns: int = 0  # > 0: the scale is printed under each row label in so many columns
+    list_columns: tuple[float, ...] = ()  # widths of the columns the scale is listed in under
+    # each row label, when it does not fit across the page
 
 
 HEADER_LINES = 3  # lines a header cell may take per language before the points are numbered
@@ -413,15 +427,15 @@ def _grid_plan(ctx: Context, grid: Grid, indent: float, width: float) -> _GridPl
     needed = max(style.tick, width_of(str(count), BOLD, size)) + 2 * MM
     column = min((room - room * LABEL_SHARES[-1]) / count, needed + 6 * MM)
     if column >= needed:  # numbered columns, no wider than they need: the rest for the labels
-        key = tuple(f"{i} = {ctx.joined(c.label)}" for i, c in enumerate(grid.choices, start=1))
-        numbers = tuple(((str(i), 0.0),) for i in range(1, count + 1))
-        return _GridPlan(room - count * column, column, numbers, key)
-    spacing = 8 * MM
+        marks, key = _marks(ctx, grid, column - 1.5 * MM, size)
+        return _GridPlan(room - count * column, column, marks, key)
+    spacing = LIST_SPACING
     listed = indent + 4 * MM
-    needed_each = [style.tick + 2 * MM + width_of(_choice_text(ctx, c, " "), REGULAR,
-                                                  style.body) + spacing for c in grid.choices]
-    return _GridPlan(0.0, 0.0, (), list_columns=_column_count(needed_each, width - listed,
-                                                                 spacing))
+    needed_each = [style.tick + 2 * MM + spacing + width_of(
+        _choice_text(ctx, c, " "), BOLD if c.route_to else REGULAR, style.body)
+        for c in grid.choices]
+    return _GridPlan(0.0, 0.0, (), list_columns=column_widths(needed_each, width - listed,
+                                                              spacing))
 
 
 def _header_size(ctx: Context) -> float:
@@ -432,16 +446,41 @@ def _header_cells(ctx: Context, grid: Grid, room: float,
                   size: float) -> tuple[tuple[tuple[str, float], ...], ...] | None:
     """Each point's label wrapped to its column, a language under the other (the second
     grey); None when a word would have to be broken or a label takes too many lines."""
-    cells = []
-    for choice in grid.choices:
-        lines: list[tuple[str, float]] = []
-        for number, text in enumerate(ctx.texts(choice.label)):
-            wrapped, broken = wrap_breaking(text, REGULAR, size, room)
-            if broken or len(wrapped) > HEADER_LINES:
-                return None
-            lines.extend((line, HINT_GREY if number else 0.0) for line in wrapped)
-        cells.append(tuple(lines))
-    return tuple(cells)
+    cells = [_header_cell(ctx, choice, room, size) for choice in grid.choices]
+    return None if any(cell is None for cell in cells) else tuple(c for c in cells if c)
+
+
+def _header_cell(ctx: Context, choice: Choice, room: float,
+                 size: float) -> tuple[tuple[str, float], ...] | None:
+    lines: list[tuple[str, float]] = []
+    for number, text in enumerate(ctx.texts(choice.label)):
+        wrapped, broken = wrap_breaking(text, REGULAR, size, room)
+        if broken or len(wrapped) > HEADER_LINES:
+            return None
+        lines.extend((line, HINT_GREY if number else 0.0) for line in wrapped)
+    return tuple(lines)
+
+
+def _marks(ctx: Context, grid: Grid, room: float, size: float) -> tuple[
+        tuple[tuple[tuple[str, float], ...], ...], tuple[str, ...]]:
+    """The header of a scale whose labels do not fit its columns, and its key: each point
+    numbered 1..k; but on a numbered scale (0 Not at all likely, 1, 2, ... 10 Extremely likely)
+    the points that fit keep their labels and the others are lettered A, B, ..."""
+    cells = [_header_cell(ctx, choice, room, size) for choice in grid.choices]
+    numeric = any(c.label.text(ctx.languages[0]).strip().isdigit() for c in grid.choices)
+    lettered = sum(cell is None for cell in cells)
+    if numeric and lettered <= 26:
+        header: list[tuple[tuple[str, float], ...]] = []
+        key: list[str] = []
+        for choice, cell in zip(grid.choices, cells, strict=True):
+            if cell is None:
+                letter = chr(ord("A") + len(key))
+                key.append(f"{letter} = {ctx.joined(choice.label)}")
+                cell = ((letter, 0.0),)
+            header.append(cell)
+        return tuple(header), tuple(key)
+    return (tuple(((str(i), 0.0),) for i in range(1, len(grid.choices) + 1)),
+            tuple(f"{i} = {ctx.joined(c.label)}" for i, c in enumerate(grid.choices, start=1)))
 
 
 def grid_block(ctx: Context, grid: Grid, width: float) -> Block:
@@ -552,8 +591,8 @@ def _listed_grid(block: Block, ctx: Context, grid: Grid, plan: _GridPlan, indent
         start = len(block.ops)
         y = block.paragraph(indent, y, width - indent, ctx.joined(row.label), BOLD, style.body)
         block.weak_cuts.extend(line_cuts(block.ops[start:]))
-        y = _aligned_choices(block, ctx, row.name, grid.choices, indent + 4 * MM, width,
-                             y + 1 * MM, plan.list_columns, cut_between=False)
+        y = _aligned_choices(block, ctx, row.name, grid.choices, indent + 4 * MM, y + 1 * MM,
+                             plan.list_columns, LIST_SPACING, cut_between=False)
         y += 2 * MM
     block.height = y
     return block
