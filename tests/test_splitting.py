@@ -234,3 +234,19 @@ def test_a_scale_too_long_even_numbered_is_listed_alike_under_every_row(tmp_path
         assert [v for line in lines for _, v in line] == [f"p{n}" for n in range(20)]
         texts = [op.text for p in plan.pages for op in p.ops if isinstance(op, TextOp)]
         assert texts.count("Level 20") == 1 + len(grid.rows)  # the question's, and each row's
+
+
+def test_a_comb_longer_than_a_line_goes_on_below_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "comb.yaml"
+    path.write_text(yaml.safe_dump({"id": "comb", "version": "1", "title": "Comb", "items": [
+        {"name": "reference", "type": "text", "label": "Your reference", "cells": 40}]}))
+    questionnaire = load_questionnaire(path).questionnaire
+    for large_print in (False, True):
+        plan = plan_form(questionnaire, LayoutOptions(large_print=large_print))
+        assert_printable(plan)
+        cells = [f for p in plan.layout.pages for f in p.fields]
+        assert [f.index for f in cells] == list(range(40))
+        tops = sorted({round(f.box[1], 1) for f in cells})
+        assert len(tops) >= 2  # on more than one line
+        reading_order = sorted(cells, key=lambda f: (round(f.box[1], 1), f.box[0]))
+        assert [f.index for f in reading_order] == list(range(40))

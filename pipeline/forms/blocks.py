@@ -614,6 +614,8 @@ def cells_block(ctx: Context, question: Question, width: float) -> Block:
             block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
             x += 3.5 * MM
         for _ in range(size):
+            if x + style.cell_w > width:  # a comb longer than the line goes on below
+                x, y = indent, y + style.cell_h + 2 * MM
             box = (x, y, x + style.cell_w, y + style.cell_h)
             block.ops.append(RuleOp(box, width=0.9))
             block.fields.append(FieldBox(question.name, "char", box, index=index))
