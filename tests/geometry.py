@@ -57,9 +57,13 @@ def assert_printable(plan: FormPlan) -> None:
                 if b[1] >= a[3]:
                     break
                 assert not overlaps(a, b), (page.page, a, b)
-        for op in drawn.ops:
-            if not isinstance(op, TextOp):
-                continue
+        texts = [op for op in drawn.ops if isinstance(op, TextOp)]
+        for field in page.fields:  # no box alone on its page, its label on the next
+            if field.kind == "choice":
+                x0, y0, x1, y1 = field.box
+                assert any(op.y - op.size <= y1 + 3 and op.y + 0.3 * op.size >= y0 - 3
+                           for op in texts), (page.page, field)
+        for op in texts:
             text_width = width_of(op.text, op.font, op.size)
             left = op.x - (text_width / 2 if op.align == "centre" else 0)
             assert left >= MARGIN - SLACK and left + text_width <= width - MARGIN + SLACK, (

@@ -409,7 +409,7 @@ class _GridPlan:
 
 
 HEADER_LINES = 3  # lines a header cell may take per language before the points are numbered
-LABEL_SHARES = (0.38, 0.3)  # of the width beside the number, for the row labels
+LABEL_SHARES = (0.38, 0.3, 0.25)  # of the width beside the number, for the row labels
 
 
 def _grid_plan(ctx: Context, grid: Grid, indent: float, width: float) -> _GridPlan:

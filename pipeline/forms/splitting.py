@@ -46,6 +46,9 @@ class Window:
     def split(self, cut: float, continuation: Block | None) -> tuple[Window, Window]:
         """The part above `cut` (from this part's top), and the rest under `continuation`."""
         at = self.start + cut - self._top
+        # the source's own cut, exactly: a box that starts there must not land above it
+        at = min((*self.source.cuts, *self.source.weak_cuts), key=lambda c: abs(c - at),
+                 default=at)
         return replace(self, end=at), Window(self.source, at, self.end, continuation)
 
     def block(self) -> Block:
