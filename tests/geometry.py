@@ -65,7 +65,7 @@ def assert_printable(plan: FormPlan) -> None:
                            for op in texts), (page.page, field)
         for op in texts:
             text_width = width_of(op.text, op.font, op.size)
-            left = op.x - (text_width / 2 if op.align == "centre" else 0)
+            left = op.x - {"centre": text_width / 2, "right": text_width}.get(op.align, 0.0)
             assert left >= MARGIN - SLACK and left + text_width <= width - MARGIN + SLACK, (
                 page.page, op.text[:60], left, left + text_width)
             assert op.size <= op.y <= height, (page.page, op.text[:60])

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.errors import TemplateError
 from pipeline.forms.blocks import TextOp
 from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions, plan_form
@@ -250,3 +251,21 @@ def test_a_comb_longer_than_a_line_goes_on_below_in_order(tmp_path: Path) -> Non
         assert len(tops) >= 2  # on more than one line
         reading_order = sorted(cells, key=lambda f: (round(f.box[1], 1), f.box[0]))
         assert [f.index for f in reading_order] == list(range(40))
+
+
+def test_a_piece_no_page_could_hold_is_named_with_what_to_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On pages this short (a stand-in for a label longer than any page) one choice and the
+    question's continuation heading no longer fit: the message names the question."""
+    from pipeline.forms import layout
+
+    monkeypatch.setattr(layout, "LATER_ROOM", 40.0)
+    questionnaire = load_questionnaire(long_template(tmp_path)).questionnaire
+    with pytest.raises(TemplateError) as caught:
+        plan_form(questionnaire, LayoutOptions(("en",)))
+    message = str(caught.value)
+    assert message.startswith("template long_lists: question 1 (ward) cannot be printed: a "
+                              "piece of it that cannot be split over pages needs ")
+    assert message.endswith("pages: shorten the label of its longest choice, or put the "
+                            "explanation in a note")
+    assert not any(word in message for word in ("Flowable", "frame", "0x"))

@@ -102,6 +102,8 @@ class _Recorder:
 
     pages: dict[int, tuple[list[DrawOp], list[FieldBox]]] = field(default_factory=dict)
     warnings: dict[str, None] = field(default_factory=dict)  # in order, without repeats
+    moved: _Part | None = None  # the last part that did not fit where it was: what a
+    # failure of the page flow is about
 
     def add(self, page: int, left: float, top: float, block: Block, what: str) -> None:
         ops, fields = self.pages.setdefault(page, ([], []))
@@ -162,6 +164,7 @@ class _BlockFlowable(Flowable):  # type: ignore[misc]
         return first_cut(self._build(width), LATER_ROOM)
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self._recorder.moved = self.part
         part = self._part_at(avail_width)
         if part.height <= LATER_ROOM:
             return []  # kept whole: it goes on the next page
@@ -199,6 +202,7 @@ class _TextAreaFlowable(_BlockFlowable):
         return super().least_height(width)  # a label longer than a page: cut between its lines
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self._recorder.moved = self.part
         style = self._ctx.style
         heading = text_area_block(self._ctx, self._question, avail_width, 1,
                                   self._continued).height - style.line
@@ -266,8 +270,9 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     try:
         doc.build(story)
     except PlatypusLayoutError as exc:  # _check_fits should have named the part first
-        raise TemplateError(f"{source} cannot be laid out: a part of it does not fit on one "
-                            "page: shorten its longest labels") from exc
+        moved = recorder.moved or _Part("a part of it", "shorten its longest labels")
+        raise TemplateError(f"{source} cannot be laid out: {moved.what} does not fit on a "
+                            f"page: {moved.advice}") from exc
     except TemplateError:
         raise
     except Exception as exc:
