@@ -223,11 +223,14 @@ class _KeepTogether(KeepTogether):  # type: ignore[misc]
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         *leading, last = self._content
+        first = self._content[0]
+        if isinstance(first, _BlockFlowable) and first.whole_height(avail_width) > LATER_ROOM:
+            return [self.NullActionFlowable(), *self._content]  # a note longer than a page
         if isinstance(last, _BlockFlowable) and last.least_height(avail_width) <= LATER_ROOM:
             whole = last.whole_height(avail_width)
             before = sum(f.wrap(avail_width, avail_height)[1] for f in leading)
             if whole > LATER_ROOM and before + last.first_piece(avail_width) <= avail_height:
-                return list(self._content)
+                return [self.NullActionFlowable(), *self._content]  # each flowed in turn
         return list(super().split(avail_width, avail_height))
 
 
