@@ -63,6 +63,12 @@ def assert_printable(plan: FormPlan) -> None:
                 x0, y0, x1, y1 = field.box
                 assert any(op.y - op.size <= y1 + 3 and op.y + 0.3 * op.size >= y0 - 3
                            for op in texts), (page.page, field)
+        inks = sorted((_ink(op), op.text) for op in texts)  # no text printed over another
+        for i, (a, text) in enumerate(inks):
+            for b, other in inks[i + 1:]:
+                if b[0] >= a[2]:
+                    break
+                assert not overlaps(a, b, -0.3), (page.page, text[:40], other[:40])
         for op in texts:
             text_width = width_of(op.text, op.font, op.size)
             left = op.x - {"centre": text_width / 2, "right": text_width}.get(op.align, 0.0)
@@ -87,3 +93,10 @@ def grid_columns(plan: FormPlan, grid: Grid) -> dict[str, tuple[float, ...]]:
                 lefts[field.question][field.value] = field.box[0]
     return {row: tuple(round(found[c.name], 1) for c in grid.choices)
             for row, found in lefts.items()}
+
+
+def _ink(op: TextOp) -> Box:
+    """Where a line of text puts ink: its width, from about its capitals' top to its baseline."""
+    text_width = width_of(op.text, op.font, op.size)
+    left = op.x - {"centre": text_width / 2, "right": text_width}.get(op.align, 0.0)
+    return (left, op.y - op.size * 0.7, left + text_width, op.y)

@@ -177,7 +177,8 @@ def question_heading(block: Block, ctx: Context, number: int | None, label: Labe
                      hint: str, width: float) -> tuple[float, float]:
     """Number, label (every language) and hint; returns (y below them, indent of the answers)."""
     style = ctx.style
-    indent = width_of("00.", BOLD, style.label) + 2.5 * MM
+    widest = max("00.", f"{number}.", key=lambda text: width_of(text, BOLD, style.label))
+    indent = width_of(widest, BOLD, style.label) + 2.5 * MM  # question 100 and on: wider
     y = 0.0
     if number is not None:
         block.text(0, style.label, f"{number}.", BOLD, style.label)
