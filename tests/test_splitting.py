@@ -269,3 +269,22 @@ def test_a_piece_no_page_could_hold_is_named_with_what_to_change(
     assert message.endswith("pages: shorten the label of its longest choice, or put the "
                             "explanation in a note")
     assert not any(word in message for word in ("Flowable", "frame", "0x"))
+
+
+def test_a_writing_area_under_a_label_longer_than_a_page_prints(tmp_path: Path) -> None:
+    path = tmp_path / "long_text.yaml"
+    path.write_text(yaml.safe_dump({"id": "long_text", "version": "1", "title": "Long", "items": [
+        {"name": "first", "type": "select_one", "label": "Do you agree?",
+         "choices": [{"name": "yes", "label": "Yes"}, {"name": "no", "label": "No"}]},
+        {"name": "story", "type": "text", "lines": 12,
+         "label": " ".join(["Tell us what happened, in your own words."] * 200)}]}))
+    questionnaire = load_questionnaire(path).questionnaire
+    for large_print in (False, True):
+        plan = plan_form(questionnaire, LayoutOptions(large_print=large_print))
+        assert_printable(plan)
+        areas = [f for p in plan.layout.pages for f in p.fields if f.question == "story"]
+        lines = sum(round((f.box[3] - f.box[1]) / plan.style.line) for f in areas)
+        assert lines == 12  # every line of writing printed once, whatever the pages
+        texts = [op.text for p in plan.pages for op in p.ops if isinstance(op, TextOp)]
+        words = [w for t in texts if not t.endswith("(continued)") for w in t.split()]
+        assert words.count("words.") == 200  # the whole label, once, over its pages
