@@ -14,11 +14,14 @@ from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.manifest import Box, Layout
 from pipeline.forms.pagecode import PageCode
+from pipeline.forms.phrases import phrase
 from pipeline.forms.sources import load_questionnaire
+from pipeline.model import Questionnaire
 from pipeline.scan.poppler import rasterise_page
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT
+from .geometry import assert_printable
 
 TEMPLATES = PROJECT / "form_templates"
 SHIPPED = [
@@ -208,3 +211,59 @@ def test_a_long_addressed_run_is_printed_in_parts_and_simulated_in_order(
                           Workspace.resolve(tmp_path / "ws"))
     assert sorted(p.name for p in (tmp_path / "out").glob("*.pdf")) == ["form.pdf"]
     assert rebuilt.layout.cover_letters is False
+
+
+# -- every real form prints: split questions, grids that stay grids, nothing past the margins --
+
+REAL_FORMS = PROJECT.parent / "shared" / "xlsforms" / "forms"
+
+
+def real_forms() -> list[Path]:
+    return sorted(REAL_FORMS.glob("*.xls*")) if REAL_FORMS.is_dir() else []
+
+
+def printable_variants(questionnaire: Questionnaire) -> list[tuple[str, ...]]:
+    """Each language of the form that papertwin prints in, and all of them together."""
+    languages = questionnaire.languages
+    singles = [(lang,) for lang in languages]
+    return singles + ([languages] if len(languages) > 1 else [])
+
+
+@pytest.mark.skipif(not real_forms(), reason="the real XLSForms are not beside the project")
+@pytest.mark.parametrize("large_print", [False, True], ids=["standard", "large-print"])
+@pytest.mark.parametrize("form", [p.name for p in real_forms()])
+def test_every_real_form_that_loads_prints_in_every_variant(form: str, large_print: bool) -> None:
+    try:
+        questionnaire = load_questionnaire(REAL_FORMS / form).questionnaire
+    except TemplateError as exc:  # reading it is the templates' concern, not the layout's
+        pytest.skip(f"does not load: {exc}")
+    variants = printable_variants(questionnaire)
+    if not variants:
+        pytest.skip(f"prints in none of its languages ({', '.join(questionnaire.languages)})")
+    for languages in variants:
+        plan = plan_form(questionnaire, LayoutOptions(languages, large_print))
+        assert_printable(plan)
+        for index, page in enumerate(plan.layout.pages[1:], start=1):
+            before = {f.question for f in plan.layout.pages[index - 1].fields}
+            if page.fields and page.fields[0].question in before:  # a question split here
+                texts = [op.text for op in plan.pages[index].ops if isinstance(op, TextOp)]
+                assert any(phrase("continued", languages[-1]) in t for t in texts), (
+                    form, languages, page.page)
+
+
+def test_a_list_of_42_choices_splits_between_choices_with_its_number_repeated() -> None:
+    path = REAL_FORMS / "impact_cleaningtools_form.xlsx"
+    if not path.is_file():
+        pytest.skip("the real XLSForms are not beside the project")
+    questionnaire = load_questionnaire(path).questionnaire
+    plan = plan_form(questionnaire, LayoutOptions(("en",), large_print=True))
+    pages = [p for p in plan.layout.pages if any(f.question == "neighbourhood" for f in p.fields)]
+    assert [p.page for p in pages] == [1, 2, 3]
+    values = [f.value for p in pages for f in p.fields if f.question == "neighbourhood"]
+    assert values == [c.name for c in questionnaire.question("neighbourhood").choices]
+    assert len(values) == 42
+    for page in pages[1:]:
+        texts = [op.text for op in plan.pages[page.page - 1].ops if isinstance(op, TextOp)]
+        assert "2." in texts
+        assert any(t.startswith("Please record the") and t.endswith("(continued)")
+                   for t in texts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from reportlab.lib.utils import simpleSplit
 
@@ -55,6 +56,11 @@ class Block:
     height: float = 0.0
     broken: list[str] = field(default_factory=list)  # words too wide for a line, broken up
     missing: list[str] = field(default_factory=list)  # characters no font prints
+    # Where the page flow may split the block (y from its top): `cuts` between answers (choices,
+    # grid rows) and lines of a note; `weak_cuts` between the lines of a label, used only when
+    # the part before the first cut is taller than a page (splitting.py).
+    cuts: list[float] = field(default_factory=list)
+    weak_cuts: list[float] = field(default_factory=list)
 
     def text(self, x: float, y: float, text: str, font: str, size: float,
              grey: float = 0.0) -> None:
@@ -169,6 +175,7 @@ def heading_block(ctx: Context, label: Label, width: float) -> Block:
     y = style.gap * 0.4
     for text in ctx.texts(label):
         y = block.paragraph(0, y, width, text, BOLD, style.heading, leading=1.25)
+    block.weak_cuts.extend(line_cuts(block.ops))
     block.ops.append(RuleOp((0, y + 1.5 * MM, width, y + 1.5 * MM), width=1.2, line_only=True))
     block.height = y + 3 * MM
     return block
@@ -179,6 +186,7 @@ def note_block(ctx: Context, label: Label, width: float) -> Block:
     y = 0.0
     for text in ctx.texts(label):
         y = block.paragraph(0, y, width, text, REGULAR, ctx.style.body)
+    block.cuts.extend(line_cuts(block.ops, skip_first=2, skip_last=2))  # a long note may go on
     block.height = y + ctx.style.gap * 0.6
     return block
 
@@ -187,9 +195,9 @@ def question_heading(block: Block, ctx: Context, number: int | str | None, label
                      hint: str, width: float) -> tuple[float, float]:
     """Number, label (every language) and hint; returns (y below them, indent of the answers)."""
     style = ctx.style
-    widest = "00."  # a repeat's questions are 5a, 12b, and those of a nested one 5c.1
-    if isinstance(number, str):
-        widest = max("00a.", f"{number}.", key=lambda text: width_of(text, BOLD, style.label))
+    widest = "00a." if isinstance(number, str) else "00."  # a repeat's: 5a, 12b, nested 5c.1
+    if number is not None:  # question 100 and on, 5c.1: wider
+        widest = max(widest, f"{number}.", key=lambda text: width_of(text, BOLD, style.label))
     indent = width_of(widest, BOLD, style.label) + 2.5 * MM
     y = 0.0
     if number is not None:
@@ -205,23 +213,91 @@ def question_heading(block: Block, ctx: Context, number: int | str | None, label
 def _numbered_heading(block: Block, ctx: Context, question: Question, default_hint: str,
                       width: float) -> tuple[float, float]:
     hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
-    return question_heading(block, ctx, ctx.numbers.get(question.name), question.label, hint,
-                            width)
+    return _splittable_heading(block, ctx, ctx.numbers.get(question.name), question.label,
+                               hint, width)
+
+
+def _splittable_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
+                        hint: str, width: float) -> tuple[float, float]:
+    """`question_heading`, marking the lines of a label too long for a page as places to cut."""
+    start = len(block.ops)
+    y, indent = question_heading(block, ctx, number, label, hint, width)
+    block.weak_cuts.extend(line_cuts(block.ops[start:]))
+    return y, indent
+
+
+def continued_heading(ctx: Context, number: int | str | None, label: Label, width: float) -> Block:
+    """What a question continued on the next page starts with: its number, and the start of
+    its label with "(continued)" in each printed language, one line each."""
+    block = Block()
+    y, _ = _splittable_heading(block, ctx, number, continued_label(ctx, label, width), "",
+                               width)
+    block.height = y
+    return block
+
+
+def continued_label(ctx: Context, label: Label, width: float) -> Label:
+    """The label's first line (shortened with an ellipsis) and "(continued)", per language."""
+    style = ctx.style
+    room = width - width_of("00.", BOLD, style.label) - 2.5 * MM
+    texts: dict[str, str] = {}
+    for lang in ctx.languages:
+        suffix = f" {phrase('continued', lang)}"
+        start = first_line(label.text(lang), BOLD, style.label,
+                            room - width_of(suffix, BOLD, style.label))
+        texts[lang] = f"{start}{suffix}".strip()
+    return Label(tuple(texts.items()))
+
+
+def first_line(text: str, font: str, size: float, width: float) -> str:
+    """The text's first line at this width, with an ellipsis when more follows."""
+    lines = wrap(text, font, size, max(width, size))
+    if len(lines) <= 1:
+        return lines[0] if lines else ""
+    shortened = wrap(lines[0], font, size, max(width - width_of(" …", font, size), size))[0]
+    return f"{shortened.rstrip()} …"
+
+
+def line_cuts(ops: Sequence[DrawOp], skip_first: int = 1, skip_last: int = 1) -> list[float]:
+    """Places to cut between consecutive lines of text among `ops` (one label or paragraph),
+    keeping at least `skip_first` lines above the first cut and `skip_last` below the last."""
+    baselines = sorted({(op.y, op.size) for op in ops if isinstance(op, TextOp)})
+    cuts = []
+    for (y, size), (next_y, next_size) in pairwise(baselines):
+        between = (y + 0.24 * size + next_y - 0.93 * next_size) / 2
+        cuts.append(min(max(between, y + 0.01), next_y - 0.01))
+    return cuts[skip_first - 1:len(cuts) - (skip_last - 1)]
 
 
 def choice_question_block(ctx: Context, question: Question, width: float,
                           specify: Question | None = None) -> Block:
+    """A choice question: vertical list of boxes, or for appearance horizontal one row (or rows
+    of aligned columns); may be cut between choices."""
     style = ctx.style
     block = Block()
     default_hint = "tick_one" if question.type == "select_one" else "tick_all"
     y, indent = _numbered_heading(block, ctx, question, default_hint, width)
-    if question.horizontal:
+    if question.horizontal and specify is None:
         y = _horizontal_choices(block, ctx, question, indent, width, y)
     else:
-        for choice in question.choices:
-            y = _choice_row(block, ctx, question, choice, indent, width, y, specify)
+        beside = _specify_choice(question) if specify is not None else ""
+        for index, choice in enumerate(question.choices):
+            if index:
+                block.cuts.append(y)
+            y = _choice_row(block, ctx, question, choice, indent, width, y,
+                            specify if choice.name == beside else None)
     block.height = y - (style.row - style.tick) + 1 * MM
     return block
+
+
+def choice_continuation(ctx: Context, question: Question, width: float) -> Block:
+    """The heading of a choice question's part on a later page."""
+    return continued_heading(ctx, ctx.numbers.get(question.name), question.label, width)
+
+
+def _choice_text(ctx: Context, choice: Choice, gap: str) -> str:
+    text = ctx.joined(choice.label)
+    return f"{text}{gap}{ctx.route_text(choice.route_to)}" if choice.route_to else text
 
 
 def _choice_row(block: Block, ctx: Context, question: Question, choice: Choice, indent: float,
@@ -231,17 +307,17 @@ def _choice_row(block: Block, ctx: Context, question: Question, choice: Choice, 
     block.ops.append(RuleOp(box, width=1.0))
     block.fields.append(FieldBox(question.name, "choice", box, choice.name))
     label_x = box[2] + 3 * MM
-    text = ctx.joined(choice.label)
-    if choice.route_to:
-        text = f"{text}   {ctx.route_text(choice.route_to)}"
-    lines = block.lines(text, REGULAR, style.body, width - label_x)
+    measure = BOLD if choice.route_to else REGULAR  # its routing line is printed bold
+    lines = block.lines(_choice_text(ctx, choice, "   "), measure, style.body, width - label_x)
     baseline = y + style.tick / 2 + style.body * 0.35
+    start = len(block.ops)
     for i, line in enumerate(lines):
         routed = choice.route_to and i == len(lines) - 1 and ctx.arrow in line
         block.text(label_x, baseline + i * style.body * 1.25, line, BOLD if routed else REGULAR,
                    style.body)
+    block.weak_cuts.extend(line_cuts(block.ops[start:], skip_first=2))
     y += style.row + (len(lines) - 1) * style.body * 1.25
-    if specify is not None and choice.name == _specify_choice(question):
+    if specify is not None:  # the "please specify" line of this choice
         prompt = ctx.phrase("specify")
         block.text(label_x, y + style.body, prompt, REGULAR, style.hint, HINT_GREY)
         left = label_x + width_of(prompt, REGULAR, style.hint) + 2 * MM
@@ -260,86 +336,285 @@ def _specify_choice(question: Question) -> str:
     return question.choices[-1].name
 
 
+LIST_SPACING = 8 * MM  # after each choice of a line of choices
+
+
 def _horizontal_choices(block: Block, ctx: Context, question: Question, indent: float,
                         width: float, y: float) -> float:
+    """One row when the choices fit across; else aligned columns, else a list: never a ragged
+    wrap whose boxes land in different places on each line."""
     style = ctx.style
-    x = indent
-    room = width - indent - style.tick - 2 * MM  # for a choice's text on a row of its own
-    for choice in question.choices:
-        text = ctx.joined(choice.label)
-        if choice.route_to:
-            text = f"{text} {ctx.route_text(choice.route_to)}"
-        needed = style.tick + 2 * MM + width_of(text, REGULAR, style.body) + 8 * MM
-        if x > indent and x + needed > width:
-            x, y = indent, y + style.row
-        box = (x, y, x + style.tick, y + style.tick)
-        block.ops.append(RuleOp(box, width=1.0))
-        block.fields.append(FieldBox(question.name, "choice", box, choice.name))
-        font = BOLD if choice.route_to else REGULAR
-        baseline = y + style.tick / 2 + style.body * 0.35
-        lines = [text]
-        if width_of(text, REGULAR, style.body) > room:  # too long for any row: wrapped
-            lines = block.lines(text, font, style.body, room)
-        for i, line in enumerate(lines):
-            block.text(box[2] + 2 * MM, baseline + i * style.body * 1.25, line, font, style.body)
-        if len(lines) > 1:  # too long to share a row: it takes rows of its own
-            x, y = width, y + (len(lines) - 1) * style.body * 1.25
-        else:
-            x += needed
-    return y + style.row
+    spacing = LIST_SPACING
+    texts = [_choice_text(ctx, c, " ") for c in question.choices]
+    fonts = [BOLD if c.route_to else REGULAR for c in question.choices]
+    needed = [style.tick + 2 * MM + width_of(t, f, style.body) + spacing
+              for t, f in zip(texts, fonts, strict=True)]
+    if indent + sum(needed) <= width:
+        x = indent
+        for choice, text, font, room in zip(question.choices, texts, fonts, needed, strict=True):
+            _tick_with_text(block, ctx, question.name, choice, x, y, [text], font)
+            x += room
+        return y + style.row
+    columns = column_widths(needed, width - indent, spacing)
+    if len(columns) < 2:
+        for index, choice in enumerate(question.choices):
+            if index:
+                block.cuts.append(y)
+            y = _choice_row(block, ctx, question, choice, indent, width, y, None)
+        return y
+    return _aligned_choices(block, ctx, question.name, question.choices, indent, y, columns,
+                            spacing, cut_between=True)
+
+
+def column_widths(needed: Sequence[float], room: float, spacing: float) -> tuple[float, ...]:
+    """The most columns the choices fit across `room` in, filled line by line in order, each
+    column as wide as its widest choice; one column (a list) when no two fit."""
+    def widths(count: int) -> tuple[float, ...]:
+        return tuple(max(needed[j::count]) for j in range(count))
+
+    for count in range(len(needed), 1, -1):
+        if sum(widths(count)) - spacing <= room:
+            lines = -(-len(needed) // count)
+            even = -(-len(needed) // lines)  # as many lines, filled evenly: 4 4 3, not 5 5 1
+            if sum(widths(even)) - spacing <= room:
+                return widths(even)
+            return widths(count)
+    return (room,)
+
+
+def _aligned_choices(block: Block, ctx: Context, name: str, choices: Sequence[Choice],
+                     left: float, y: float, columns: tuple[float, ...], spacing: float,
+                     cut_between: bool) -> float:
+    """Choices line by line in fixed columns, in order: the same place for the same choice
+    wherever the list is printed (on every row of a grid)."""
+    style = ctx.style
+    pitch = style.body * 1.25
+    count = len(columns)
+    lefts = [left + sum(columns[:j]) for j in range(count)]
+    for start in range(0, len(choices), count):
+        if start and cut_between:
+            block.cuts.append(y)
+        tallest = 1
+        for offset, choice in enumerate(choices[start:start + count]):
+            font = BOLD if choice.route_to else REGULAR
+            room = columns[offset] - style.tick - 2 * MM - (spacing if count > 1 else 0)
+            lines = block.lines(_choice_text(ctx, choice, " "), font, style.body, room)
+            _tick_with_text(block, ctx, name, choice, lefts[offset], y, lines, font)
+            tallest = max(tallest, len(lines))
+        y += style.row + (tallest - 1) * pitch
+    return y
+
+
+def _tick_with_text(block: Block, ctx: Context, name: str, choice: Choice, x: float, y: float,
+                    lines: Sequence[str], font: str) -> None:
+    style = ctx.style
+    box = (x, y, x + style.tick, y + style.tick)
+    block.ops.append(RuleOp(box, width=1.0))
+    block.fields.append(FieldBox(name, "choice", box, choice.name))
+    baseline = y + style.tick / 2 + style.body * 0.35
+    for i, line in enumerate(lines):
+        block.text(box[2] + 2 * MM, baseline + i * style.body * 1.25, line, font, style.body)
+
+
+@dataclass(frozen=True)
+class _GridPlan:
+    """How a grid's scale is printed, decided once so that every row and every continued part
+    puts each box in the same column."""
+
+    label_width: float  # of the row labels' column (0 when the scale is listed under each row)
+    column: float  # width of one point of the scale
+    header: tuple[tuple[tuple[str, float], ...], ...]  # per point: lines (text, grey)
+    key: tuple[str, ...] = ()  # "1 = Strongly agree", ... when the header numbers the points
+    list_columns: tuple[float, ...] = ()  # widths of the columns the scale is listed in under
+    # each row label, when it does not fit across the page
+
+
+HEADER_LINES = 3  # lines a header cell may take per language before the points are numbered
+LABEL_SHARES = (0.38, 0.3, 0.25)  # of the width beside the number, for the row labels
+
+
+def _grid_plan(ctx: Context, grid: Grid, indent: float, width: float) -> _GridPlan:
+    """Labels of the scale in the header (stacked by language); numbered with a key when they
+    are too long for the columns; listed under each row when even numbers do not fit."""
+    style = ctx.style
+    size = _header_size(ctx)
+    room = width - indent
+    count = max(len(grid.choices), 1)
+    for share in LABEL_SHARES:
+        column = (room - room * share) / count
+        header = _header_cells(ctx, grid, column - 1.5 * MM, size)
+        if header is not None and column >= style.tick + 2 * MM:
+            return _GridPlan(room * share, column, header)
+    needed = max(style.tick, width_of(str(count), BOLD, size)) + 2 * MM
+    column = min((room - room * LABEL_SHARES[-1]) / count, needed + 6 * MM)
+    if column >= needed:  # numbered columns, no wider than they need: the rest for the labels
+        marks, key = _marks(ctx, grid, column - 1.5 * MM, size)
+        return _GridPlan(room - count * column, column, marks, key)
+    spacing = LIST_SPACING
+    listed = indent + 4 * MM
+    needed_each = [style.tick + 2 * MM + spacing + width_of(
+        _choice_text(ctx, c, " "), BOLD if c.route_to else REGULAR, style.body)
+        for c in grid.choices]
+    return _GridPlan(0.0, 0.0, (), list_columns=column_widths(needed_each, width - listed,
+                                                              spacing))
+
+
+def _header_size(ctx: Context) -> float:
+    return min(ctx.style.hint, ctx.style.body)
+
+
+def _header_cells(ctx: Context, grid: Grid, room: float,
+                  size: float) -> tuple[tuple[tuple[str, float], ...], ...] | None:
+    """Each point's label wrapped to its column, a language under the other (the second
+    grey); None when a word would have to be broken or a label takes too many lines."""
+    cells = [_header_cell(ctx, choice, room, size) for choice in grid.choices]
+    return None if any(cell is None for cell in cells) else tuple(c for c in cells if c)
+
+
+def _header_cell(ctx: Context, choice: Choice, room: float,
+                 size: float) -> tuple[tuple[str, float], ...] | None:
+    lines: list[tuple[str, float]] = []
+    for number, text in enumerate(ctx.texts(choice.label)):
+        wrapped, broken = wrap_breaking(text, REGULAR, size, room)
+        if broken or len(wrapped) > HEADER_LINES:
+            return None
+        lines.extend((line, HINT_GREY if number else 0.0) for line in wrapped)
+    return tuple(lines)
+
+
+def _marks(ctx: Context, grid: Grid, room: float, size: float) -> tuple[
+        tuple[tuple[tuple[str, float], ...], ...], tuple[str, ...]]:
+    """The header of a scale whose labels do not fit its columns, and its key: each point
+    numbered 1..k; but on a numbered scale (0 Not at all likely, 1, 2, ... 10 Extremely likely)
+    the points that fit keep their labels and the others are lettered A, B, ..."""
+    cells = [_header_cell(ctx, choice, room, size) for choice in grid.choices]
+    numeric = any(c.label.text(ctx.languages[0]).strip().isdigit() for c in grid.choices)
+    lettered = sum(cell is None for cell in cells)
+    if numeric and lettered <= 26:
+        header: list[tuple[tuple[str, float], ...]] = []
+        key: list[str] = []
+        for choice, cell in zip(grid.choices, cells, strict=True):
+            if cell is None:
+                letter = chr(ord("A") + len(key))
+                key.append(f"{letter} = {ctx.joined(choice.label)}")
+                cell = ((letter, 0.0),)
+            header.append(cell)
+        return tuple(header), tuple(key)
+    return (tuple(((str(i), 0.0),) for i in range(1, len(grid.choices) + 1)),
+            tuple(f"{i} = {ctx.joined(c.label)}" for i, c in enumerate(grid.choices, start=1)))
 
 
 def grid_block(ctx: Context, grid: Grid, width: float) -> Block:
-    style = ctx.style
+    """Rows sharing one scale: a header row over columns of boxes, the same columns on every
+    row; may be cut between rows, the header printed again on the next page."""
     block = Block()
-    default_hint = "tick_all" if grid.multiple else "tick_row"
-    hint = ctx.joined(grid.hint) or ctx.phrase(default_hint)
-    y, indent = question_heading(block, ctx, ctx.numbers.get(grid.name), grid.label, hint, width)
-    label_width = (width - indent) * 0.38
-    column = (width - indent - label_width) / len(grid.choices)
-    header_size = min(style.hint, style.body)
-    words = [w for c in grid.choices for w in ctx.joined(c.label).split()]
-    if max(width_of(w, REGULAR, header_size) for w in words) > column - 1.5 * MM:
-        return _stacked_grid(block, ctx, grid, indent, width, y)
-    header_lines = [block.lines(ctx.joined(c.label), REGULAR, header_size, column - 1.5 * MM)
-                    for c in grid.choices]
-    rows_of_header = max(len(lines) for lines in header_lines)
-    for i, lines in enumerate(header_lines):
-        centre = indent + label_width + (i + 0.5) * column
-        top = y + (rows_of_header - len(lines)) * header_size * 1.2
-        for j, line in enumerate(lines):
-            block.ops.append(TextOp(centre, top + header_size + j * header_size * 1.2, line,
-                                    REGULAR, header_size, align="centre"))
-    y += rows_of_header * header_size * 1.2 + 2 * MM
-    for index, row in enumerate(grid.rows):
-        lines = block.lines(ctx.joined(row.label), REGULAR, style.body, label_width - 2 * MM)
-        height = max(style.row, len(lines) * style.body * 1.25 + 2.5 * MM)
-        if index % 2 == 0:
-            shade = (indent - 1 * MM, y, width, y + height)
-            block.ops.append(RuleOp(shade, width=0, fill_grey=0.93))
-        text_top = y + (height - len(lines) * style.body * 1.25) / 2
-        for j, line in enumerate(lines):
-            block.text(indent, text_top + style.body * 0.95 + j * style.body * 1.25, line,
-                       REGULAR, style.body)
-        for i, choice in enumerate(grid.choices):
-            centre = indent + label_width + (i + 0.5) * column
-            box = (centre - style.tick / 2, y + (height - style.tick) / 2,
-                   centre + style.tick / 2, y + (height + style.tick) / 2)
-            block.ops.append(RuleOp(box, width=1.0, fill_grey=1.0))
-            block.fields.append(FieldBox(row.name, "choice", box, choice.name))
-        y += height
+    y, indent = _grid_heading(block, ctx, grid, width, continued=False)
+    plan = _grid_plan(ctx, grid, indent, width)
+    if plan.list_columns:
+        return _listed_grid(block, ctx, grid, plan, indent, width, y)
+    y = _grid_header(block, ctx, grid, plan, indent, y)
+    for index in range(len(grid.rows)):
+        if index:
+            block.cuts.append(y)
+        y = _grid_row(block, ctx, grid, plan, index, indent, width, y)
     block.height = y + 1 * MM
     return block
 
 
-def _stacked_grid(block: Block, ctx: Context, grid: Grid, indent: float, width: float,
-                  y: float) -> Block:
-    """A grid too wide for its page (large print): each row a labelled line of choices."""
+def grid_continuation(ctx: Context, grid: Grid, width: float) -> Block:
+    """What a grid's part on a later page starts with: its number, "(continued)", and the
+    header of its scale (and the key of a numbered one) again."""
+    block = Block()
+    y, indent = _grid_heading(block, ctx, grid, width, continued=True)
+    plan = _grid_plan(ctx, grid, indent, width)
+    if not plan.list_columns:
+        y = _grid_header(block, ctx, grid, plan, indent, y)
+    block.height = y
+    return block
+
+
+def _grid_heading(block: Block, ctx: Context, grid: Grid, width: float,
+                  continued: bool) -> tuple[float, float]:
+    number = ctx.numbers.get(grid.name)
+    if continued:
+        heading = continued_heading(ctx, number, grid.label, width)
+        block.ops.extend(heading.ops)
+        return heading.height, _indent(ctx, number, width)
+    default_hint = "tick_all" if grid.multiple else "tick_row"
+    hint = ctx.joined(grid.hint) or ctx.phrase(default_hint)
+    return _splittable_heading(block, ctx, number, grid.label, hint, width)
+
+
+def _indent(ctx: Context, number: int | str | None, width: float) -> float:
+    """Where question_heading puts the answers."""
+    _, indent = question_heading(Block(), ctx, number, Label(), "", width)
+    return indent
+
+
+def _grid_header(block: Block, ctx: Context, grid: Grid, plan: _GridPlan, indent: float,
+                 y: float) -> float:
+    size = _header_size(ctx)
+    for line in plan.key:  # one point of the scale a line: a key read at a glance
+        y = block.paragraph(indent, y, plan.label_width + len(grid.choices) * plan.column,
+                            line, REGULAR, size, leading=1.2)
+    y += 1 * MM if plan.key else 0
+    rows_of_header = max((len(lines) for lines in plan.header), default=1)
+    for i, lines in enumerate(plan.header):
+        centre = indent + plan.label_width + (i + 0.5) * plan.column
+        top = y + (rows_of_header - len(lines)) * size * 1.2
+        for j, (line, grey) in enumerate(lines):
+            font = BOLD if plan.key else REGULAR
+            block.ops.append(TextOp(centre, top + size + j * size * 1.2, line, font, size,
+                                    grey=grey, align="centre"))
+    return y + rows_of_header * size * 1.2 + 2 * MM
+
+
+ROW_LINES_CENTRED = 3  # a row label of more lines has its boxes beside its first line
+
+
+def _grid_row(block: Block, ctx: Context, grid: Grid, plan: _GridPlan, index: int,
+              indent: float, width: float, y: float) -> float:
     style = ctx.style
-    for row in grid.rows:
+    row = grid.rows[index]
+    pitch = style.body * 1.25
+    lines = block.lines(ctx.joined(row.label), REGULAR, style.body, plan.label_width - 2 * MM)
+    height = max(style.row, len(lines) * pitch + 2.5 * MM)
+    tall = len(lines) > ROW_LINES_CENTRED
+    text_top = y + (height - len(lines) * pitch) / 2
+    start = len(block.ops)
+    for j, line in enumerate(lines):
+        block.text(indent, text_top + style.body * 0.95 + j * pitch, line, REGULAR, style.body)
+    cuts = line_cuts(block.ops[start:], skip_first=2) if tall else []
+    if index % 2 == 0:  # shaded in one piece per part the row may be cut into
+        edges = [y, *cuts, y + height]
+        block.ops[start:start] = [RuleOp((indent - 1 * MM, top, width, bottom), width=0,
+                                         fill_grey=0.93)
+                                  for top, bottom in pairwise(edges)]
+    block.weak_cuts.extend(cuts)
+    middle = text_top + pitch / 2 if tall else y + height / 2
+    for i, choice in enumerate(grid.choices):
+        centre = indent + plan.label_width + (i + 0.5) * plan.column
+        box = (centre - style.tick / 2, middle - style.tick / 2,
+               centre + style.tick / 2, middle + style.tick / 2)
+        block.ops.append(RuleOp(box, width=1.0, fill_grey=1.0))
+        block.fields.append(FieldBox(row.name, "choice", box, choice.name))
+    return y + height
+
+
+def _listed_grid(block: Block, ctx: Context, grid: Grid, plan: _GridPlan, indent: float,
+                 width: float, y: float) -> Block:
+    """A scale too wide for its page (large print, many points): under each row label the
+    scale as a list, in the same columns and order on every row."""
+    style = ctx.style
+    for index, row in enumerate(grid.rows):
+        if index:
+            block.cuts.append(y)
+        start = len(block.ops)
         y = block.paragraph(indent, y, width - indent, ctx.joined(row.label), BOLD, style.body)
-        y = _horizontal_choices(block, ctx, row, indent + 4 * MM, width, y + 1 * MM)
-        y += 1 * MM
+        block.weak_cuts.extend(line_cuts(block.ops[start:]))
+        y = _aligned_choices(block, ctx, row.name, grid.choices, indent + 4 * MM, y + 1 * MM,
+                             plan.list_columns, LIST_SPACING, cut_between=False)
+        y += 2 * MM
     block.height = y
     return block
 
@@ -360,6 +635,8 @@ def cells_block(ctx: Context, question: Question, width: float) -> Block:
             block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
             x += 3.5 * MM
         for _ in range(size):
+            if x + style.cell_w > width:  # a comb longer than the line goes on below
+                x, y = indent, y + style.cell_h + 2 * MM
             box = (x, y, x + style.cell_w, y + style.cell_h)
             block.ops.append(RuleOp(box, width=0.9))
             block.fields.append(FieldBox(question.name, "char", box, index=index))
@@ -384,13 +661,10 @@ def text_area_block(ctx: Context, question: Question, width: float, lines: int,
     block = Block()
     y, indent = 0.0, 0.0
     if with_heading:
-        label = question.label
-        if continued:
-            label = Label.of({lang: f"{question.label.text(lang)} {phrase('continued', lang)}"
-                              for lang in ctx.languages})
-        hint = ctx.joined(question.hint) or ("" if continued else ctx.phrase("write_text"))
-        number = None if continued else ctx.numbers.get(question.name)
-        y, indent = question_heading(block, ctx, number, label, hint, width)
+        label = continued_label(ctx, question.label, width) if continued else question.label
+        hint = "" if continued else ctx.joined(question.hint) or ctx.phrase("write_text")
+        y, indent = _splittable_heading(block, ctx, ctx.numbers.get(question.name), label, hint,
+                                        width)
     area = (indent, y, width, y + lines * style.line)
     block.ops.append(RuleOp(area, width=1.0))
     for line in range(1, lines):
@@ -400,10 +674,3 @@ def text_area_block(ctx: Context, question: Question, width: float, lines: int,
     block.fields.append(FieldBox(question.name, "text", area))
     block.height = area[3] + 1 * MM
     return block
-
-
-def heading_height(ctx: Context, question: Question, width: float) -> float:
-    probe = Block()
-    y, _ = question_heading(probe, ctx, 1, question.label, ctx.joined(question.hint) or "x",
-                            width)
-    return y

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate
 from reportlab.platypus.doctemplate import LayoutError as PlatypusLayoutError
 
 from pipeline.errors import MissingProgramError, TemplateError
@@ -25,13 +25,16 @@ from pipeline.forms.blocks import (
     RuleOp,
     TextOp,
     cells_block,
+    choice_continuation,
     choice_question_block,
+    continued_heading,
+    first_line,
     grid_block,
+    grid_continuation,
     heading_block,
-    heading_height,
+    line_cuts,
     note_block,
     text_area_block,
-    wrap,
 )
 from pipeline.forms.limits import describe
 from pipeline.forms.manifest import (
@@ -47,6 +50,7 @@ from pipeline.forms.mirror import mirror_block
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.phrases import catalogue_language, phrase
 from pipeline.forms.repeat_blocks import RepeatPart, printed_items
+from pipeline.forms.splitting import Window, choose_cut, first_cut, tallest_piece
 from pipeline.forms.style import (
     BOLD,
     KEY_TEXT_WIDTH,
@@ -72,7 +76,6 @@ MIN_TEXT_LINES = 2  # a long text split over pages keeps at least this many line
 FIRST_ROOM = FOOTER_TOP - (MARK_INSET + 3 * MM)  # height of page 1's frame, which the title opens
 LATER_ROOM = FOOTER_TOP - HEADER_BOTTOM  # height of the frame of every later page
 BROKEN_SHOWN = 24  # characters of a broken word quoted in its warning
-LONG_LIST = 20  # choices: a question with more that does not fit a page is told to split them
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class _Recorder:
     pages: dict[int, tuple[list[DrawOp], list[FieldBox]]] = field(default_factory=dict)
     warnings: dict[str, None] = field(default_factory=dict)  # in order, without repeats
     mirrored: bool = False  # a right-to-left form: every block mirrored about the page centre
+    moved: _Part | None = None  # the last part that did not fit where it was: what a
+    # failure of the page flow is about
 
     def add(self, page: int, left: float, top: float, block: Block, what: str) -> None:
         ops, fields = self.pages.setdefault(page, ([], []))
@@ -135,29 +140,63 @@ class _Part:
 
 
 class _BlockFlowable(Flowable):  # type: ignore[misc]
-    """A platypus flowable that lays out a block at the width it is given and records it."""
+    """A platypus flowable that lays out a block at the width it is given and records it.
+
+    A block taller than a page is split at one of its cuts (between choices, grid rows or
+    lines); the rest starts the next page under its continuation heading, if it has one.
+    """
 
     def __init__(self, recorder: _Recorder, build: Callable[[float], Block], part: _Part,
-                 keep_with_next: bool = False) -> None:
+                 keep_with_next: bool = False,
+                 continuation: Callable[[float], Block] | None = None,
+                 window: Window | None = None) -> None:
         super().__init__()
         self._recorder = recorder
         self._build = build
-        self._block = Block()
+        self._continuation = continuation
+        self._window = window  # set for a part of a split block
+        self._laid_out = Window(Block())
         self.part = part
         self.keepWithNext = keep_with_next
 
+    def _part_at(self, width: float) -> Window:
+        return self._window if self._window is not None else Window(self._build(width))
+
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        self._block = self._build(avail_width)
-        return avail_width, self._block.height
+        self._laid_out = self._part_at(avail_width)  # made a block only when drawn
+        return avail_width, self._laid_out.height
 
     def least_height(self, width: float) -> float:
-        """The height of the smallest piece that must go on one page."""
-        return self._build(width).height
+        """The height of the tallest piece that must go on one page."""
+        continuation = self._continuation(width) if self._continuation else None
+        return tallest_piece(self._build(width), continuation, LATER_ROOM)
+
+    def whole_height(self, width: float) -> float:
+        return self._part_at(width).height
+
+    def first_piece(self, width: float) -> float:
+        """The height of the least part it can begin at a page's foot with."""
+        return first_cut(self._build(width), LATER_ROOM)
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self._recorder.moved = self.part
+        part = self._part_at(avail_width)
+        if part.height <= LATER_ROOM:
+            return []  # kept whole: it goes on the next page
+        cut = choose_cut(part, avail_height, LATER_ROOM)
+        if cut is None:
+            return []
+        continuation = self._continuation(avail_width) if self._continuation else None
+        return [self._piece(piece) for piece in part.split(cut, continuation)]
+
+    def _piece(self, window: Window) -> _BlockFlowable:
+        return _BlockFlowable(self._recorder, self._build, self.part,
+                              continuation=self._continuation, window=window)
 
     def draw(self) -> None:
-        left, top = self.canv.absolutePosition(0, self._block.height)
-        self._recorder.add(self.canv.getPageNumber(), left, A4[1] - top, self._block,
-                           self.part.what)
+        block = self._laid_out.block()
+        left, top = self.canv.absolutePosition(0, block.height)
+        self._recorder.add(self.canv.getPageNumber(), left, A4[1] - top, block, self.part.what)
 
 
 class _PageTopFlowable(Flowable):  # type: ignore[misc]
@@ -193,24 +232,47 @@ class _TextAreaFlowable(_BlockFlowable):
                  part: _Part, continued: bool = False) -> None:
         self._ctx, self._question, self._lines, self._continued = ctx, question, lines, continued
         super().__init__(recorder, lambda width: text_area_block(
-            ctx, question, width, lines, continued), part)
+            ctx, question, width, lines, continued), part, continuation=lambda width: (
+                continued_heading(ctx, ctx.numbers.get(question.name), question.label, width)))
 
     def least_height(self, width: float) -> float:
         least = self._lines if self._lines < 2 * MIN_TEXT_LINES else MIN_TEXT_LINES
-        return text_area_block(self._ctx, self._question, width, least, self._continued).height
+        block = text_area_block(self._ctx, self._question, width, least, self._continued)
+        if block.height <= LATER_ROOM:
+            return block.height
+        return super().least_height(width)  # a label longer than a page: cut between its lines
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self._recorder.moved = self.part
         style = self._ctx.style
-        room = avail_height - heading_height(self._ctx, self._question, avail_width) - 1 * MM
-        fits = int(room // style.line)
+        heading = text_area_block(self._ctx, self._question, avail_width, 1,
+                                  self._continued).height - style.line
+        fits = int((avail_height - heading) // style.line)
         if fits < MIN_TEXT_LINES or self._lines - fits < MIN_TEXT_LINES:
-            return []
+            return super().split(avail_width, avail_height) if heading > LATER_ROOM / 2 else []
         return [
             _TextAreaFlowable(self._recorder, self._ctx, self._question, fits, self.part,
                               self._continued),
             _TextAreaFlowable(self._recorder, self._ctx, self._question, self._lines - fits,
                               self.part, continued=True),
         ]
+
+
+class _KeepTogether(KeepTogether):  # type: ignore[misc]
+    """A heading kept with what follows it, which may begin at the foot of a page when what
+    follows is too long for any page and must be split anyway."""
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        *leading, last = self._content
+        first = self._content[0]
+        if isinstance(first, _BlockFlowable) and first.whole_height(avail_width) > LATER_ROOM:
+            return [self.NullActionFlowable(), *self._content]  # a note longer than a page
+        if isinstance(last, _BlockFlowable) and last.least_height(avail_width) <= LATER_ROOM:
+            whole = last.whole_height(avail_width)
+            before = sum(f.wrap(avail_width, avail_height)[1] for f in leading)
+            if whole > LATER_ROOM and before + last.first_piece(avail_width) <= avail_height:
+                return [self.NullActionFlowable(), *self._content]  # each flowed in turn
+        return list(super().split(avail_width, avail_height))
 
 
 def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None,
@@ -244,13 +306,15 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     later = Frame(MARGIN, height - FOOTER_TOP, frame_width, LATER_ROOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="later")
     doc = BaseDocTemplate(io.BytesIO(), pagesize=A4, invariant=1)
+    doc.keepTogetherClass = _KeepTogether
     doc.addPageTemplates([PageTemplate("first", [first], autoNextPageTemplate="later"),
                           PageTemplate("later", [later])])
     try:
         doc.build(story)
     except PlatypusLayoutError as exc:  # _check_fits should have named the part first
-        raise TemplateError(f"{source} cannot be laid out: a part of it does not fit on one "
-                            "page: shorten its longest labels, or split its longest lists") from exc
+        moved = recorder.moved or _Part("a part of it", "shorten its longest labels")
+        raise TemplateError(f"{source} cannot be laid out: {moved.what} does not fit on a "
+                            f"page: {moved.advice}") from exc
     except (TemplateError, MissingProgramError):
         raise
     except Exception as exc:
@@ -283,7 +347,8 @@ def _untranslated(languages: Sequence[str]) -> list[str]:
 
 
 def _check_fits(story: list[Flowable], width: float, source: str) -> None:
-    """Refuse, naming it, a part that no page can hold, before platypus fails on it."""
+    """Refuse, naming it, a part with a piece that no page can hold (a choice or a grid row
+    whose label is longer than a page), before platypus fails on it."""
     for index, flowable in enumerate(story):
         if not isinstance(flowable, _BlockFlowable):
             continue
@@ -292,8 +357,8 @@ def _check_fits(story: list[Flowable], width: float, source: str) -> None:
         if height > room:
             part = flowable.part
             raise TemplateError(
-                f"{source}: {part.what} is too long to print: it needs {height / room:.1f} "
-                f"pages, and papertwin keeps it on one page: {part.advice}")
+                f"{source}: {part.what} cannot be printed: a piece of it that cannot be split "
+                f"over pages needs {height / room:.1f} pages: {part.advice}")
 
 
 def corner_marks() -> tuple[Mark, ...]:
@@ -314,8 +379,9 @@ def barcode_box() -> Box:
 
 
 def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> list[Flowable]:
-    def block(build: Callable[[float], Block], part: _Part, keep: bool = False) -> Flowable:
-        return _BlockFlowable(recorder, build, part, keep)
+    def block(build: Callable[[float], Block], part: _Part, keep: bool = False,
+              continuation: Callable[[float], Block] | None = None) -> Flowable:
+        return _BlockFlowable(recorder, build, part, keep, continuation)
 
     specify = {q.other_of: q for q in questionnaire.questions if q.other_of}
     story: list[Flowable] = [block(partial(_title_block, questionnaire, ctx), _Part(
@@ -337,7 +403,8 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
         elif isinstance(item, Note):
             story.append(block(partial(note_block, ctx, item.label), part, keep=True))
         elif isinstance(item, Grid):
-            story.append(block(partial(grid_block, ctx, item), part))
+            story.append(block(partial(grid_block, ctx, item), part,
+                               continuation=partial(grid_continuation, ctx, item)))
         elif item.other_of:
             continue  # printed beside its choice
         elif has_answer_block(item.type):
@@ -345,9 +412,12 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
                                        specify=specify.get(item.name)), part))
         elif item.is_choice:
             story.append(block(partial(choice_question_block, ctx, item,
-                                       specify=specify.get(item.name)), part))
+                                       specify=specify.get(item.name)), part,
+                               continuation=partial(choice_continuation, ctx, item)))
         elif item.uses_cells:
-            story.append(block(partial(cells_block, ctx, item), part))
+            story.append(block(partial(cells_block, ctx, item), part,
+                               continuation=partial(continued_heading, ctx,
+                                                    ctx.numbers.get(item.name), item.label)))
         else:
             story.append(_TextAreaFlowable(recorder, ctx, item, item.lines, part))
         if not isinstance(item, Section | Note):  # those keep with what follows them
@@ -360,17 +430,17 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
 
 
 def _advice(item: Section | Note | Question | Grid) -> str:
-    """What to change so that the item fits on one page."""
+    """What to change so that each piece of the item fits on a page."""
     if isinstance(item, Section):
         return "shorten the heading"
     if isinstance(item, Note):
         return "shorten it, or split it into several notes"
     if isinstance(item, Grid):
-        return (f"shorten its labels, or split its {len(item.rows):,} rows into several grids")
-    if item.is_choice and len(item.choices) > LONG_LIST:
-        return (f"shorten its label and hint, or split its {len(item.choices):,} choices over "
-                "several questions (for example one per region)")
-    return "shorten its label and hint"
+        return ("shorten the label of its longest row, or ask that row as a question of its "
+                "own")
+    if item.is_choice:
+        return "shorten the label of its longest choice, or put the explanation in a note"
+    return "shorten its label and hint, or put the explanation in a note before it"
 
 
 class _Spacer(Flowable):  # type: ignore[misc]
@@ -397,10 +467,15 @@ def _title_block(questionnaire: Questionnaire, ctx: Context, width: float) -> Bl
     y += 1 * MM
     for text in ctx.texts(questionnaire.title):
         y = block.paragraph(left, y, beside_code, text, BOLD, style.title, leading=1.15)
+    block.weak_cuts.extend(line_cuts(block.ops))  # a title longer than a page
     y = max(y, HEADER_BOTTOM - (MARK_INSET + 3 * MM)) + 2 * MM
     for text in ctx.texts(questionnaire.intro):
         for paragraph in [p for p in text.split("\n\n") if p.strip()]:
+            start = len(block.ops)
+            if start:
+                block.cuts.append(y)
             y = block.paragraph(0, y, width, " ".join(paragraph.split()), REGULAR, style.body)
+            block.cuts.extend(line_cuts(block.ops[start:], skip_first=2, skip_last=2))
             y += 1.5 * MM
     top = y + 1 * MM
     y = top + 3 * MM
@@ -436,6 +511,7 @@ def _closing_block(questionnaire: Questionnaire,
             y = block.paragraph(0, y + 1 * MM, width,
                                 ctx.phrase("helpline", number=returns.helpline), REGULAR,
                                 style.body)
+        block.weak_cuts.extend(line_cuts(block.ops))
         block.height = y
         return block
 
@@ -449,8 +525,8 @@ def _page_furniture(questionnaire: Questionnaire, ctx: Context, page: int,
     ops: list[DrawOp] = []
     if page > 1:
         size = max(style.footer, 11.0)
-        title = wrap(ctx.joined(questionnaire.title), BOLD, size,
-                     A4[0] - 2 * MARGIN - QR_SIZE - 30 * MM)[0]
+        title = first_line(ctx.joined(questionnaire.title), BOLD, size,
+                           A4[0] - 2 * MARGIN - QR_SIZE - 30 * MM)
         ops.append(TextOp(MARGIN, MARK_INSET + 12 * MM, title, BOLD, size))
     text = ctx.phrase("page", n=str(page), m=str(page_count))
     ops.append(TextOp(A4[0] / 2, A4[1] - MARK_INSET - 1.5 * MM, text, REGULAR, style.footer,

@@ -15,6 +15,7 @@ from pipeline.errors import WorkspaceError
 from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.model import Questionnaire
+from pipeline.read.results import flag_reason
 from pipeline.store.answer_table import (
     ONLINE_META,
     PAPER_COLUMNS,
@@ -131,7 +132,9 @@ def combine_tables(paper: pd.DataFrame, online: pd.DataFrame, questionnaire: Que
     answered_online = [c for c in online.columns if c not in ONLINE_META]
     online_only = tuple(c for c in answered_online if c not in names)
     columns = dataset_columns(questionnaire, online_only)
-    parts = [f.reindex(columns=columns) for f in (paper_records(paper, names, printed),
+    choices = {q.name: q.type == "select_multiple" for q in questionnaire.questions
+               if q.is_choice}
+    parts = [f.reindex(columns=columns) for f in (paper_records(paper, names, printed, choices),
                                                   online_records(online)) if len(f)]
     if not parts:
         frame = pd.DataFrame(columns=columns, dtype=str)
@@ -151,10 +154,12 @@ def online_records(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def paper_records(frame: pd.DataFrame, names: list[str],
-                  printed: QuestionPages | None = None) -> pd.DataFrame:
+                  printed: QuestionPages | None = None,
+                  choices: Mapping[str, bool] | None = None) -> pd.DataFrame:
     """One row per copy from one row per answer (PAPER_COLUMNS). With `printed`, a copy's
     pages that were never identified are named in _pages_missing and their questions wait in
-    _needs_review."""
+    _needs_review. `choices` (choice question -> multiple) says how a choice question whose
+    boxes are on several pages is read."""
     if frame.empty:
         return pd.DataFrame(columns=[*LEADING_COLUMNS, *names, *PROVENANCE_COLUMNS], dtype=str)
     keys = ["form_key", "serial"]
@@ -165,7 +170,7 @@ def paper_records(frame: pd.DataFrame, names: list[str],
                                       pages["source"].tolist())
     missing = _pages_missing(pages["form_key"].tolist(), pages["serial"].tolist(),
                              pages["page"].tolist(), printed or {})
-    frame = _merge_continued(frame)
+    frame = _merge_continued(frame, choices or {})
     values = frame.pivot(index=keys, columns="question", values="value")
     values = values.reindex(columns=names, fill_value="").fillna("")
     # Few answers wait for a person: list them per copy from those rows alone.
@@ -240,15 +245,19 @@ def _pages_missing(forms: list[str], serials: list[str], numbers: list[int],
     return missing
 
 
-def _merge_continued(frame: pd.DataFrame) -> pd.DataFrame:
-    """One answer per question: a text that continues over pages is joined in page order."""
+def _merge_continued(frame: pd.DataFrame, choices: Mapping[str, bool]) -> pd.DataFrame:
+    """One answer per question: a text that continues over pages is joined in page order; a
+    choice question whose boxes are on several pages (a long list split between them) takes
+    the choices marked on any of them, and a single choice marked on two pages waits for a
+    person."""
     repeated = frame.duplicated(["form_key", "serial", "question"], keep=False)
     if not repeated.any():
         return frame
     parts = frame[repeated].sort_values("page")
     merged = parts.groupby(["form_key", "serial", "question"], sort=False).agg(
         page=("page", "min"),
-        value=("value", lambda s: " ".join(v for v in s if v)),
+        value=("value", list),
+        pages=("page", list),
         confidence=("confidence", "min"),
         needs_review=("needs_review", "any"),
         reason=("reason", lambda s: "; ".join(r for r in s if r)),
@@ -257,7 +266,27 @@ def _merge_continued(frame: pd.DataFrame) -> pd.DataFrame:
         decided_by=("decided_by", "first"),
         read_value=("read_value", "first"),
     ).reset_index()
+    joined = [_joined_answer(question, values, pages, choices) for question, values, pages
+              in zip(merged["question"], merged["value"], merged["pages"], strict=True)]
+    merged["value"] = [value for value, _ in joined]
+    conflict = pd.Series([bool(reason) for _, reason in joined], index=merged.index)
+    merged["needs_review"] = merged["needs_review"].astype(bool) | conflict
+    merged["reason"] = ["; ".join(r for r in (reason, extra) if r)
+                        for reason, (_, extra) in zip(merged["reason"], joined, strict=True)]
     return pd.concat([frame[~repeated], merged[list(PAPER_COLUMNS)]], ignore_index=True)
+
+
+def _joined_answer(question: str, values: list[str], pages: list[int],
+                   choices: Mapping[str, bool]) -> tuple[str, str]:
+    """The answer of a question read on several pages, and why it waits, if it does."""
+    if question not in choices:
+        return " ".join(v for v in values if v), ""
+    marked = list(dict.fromkeys(name for value in values for name in value.split()))
+    if choices[question] or len(marked) <= 1:
+        return " ".join(marked), ""
+    where = sorted({page for value, page in zip(values, pages, strict=True) if value})
+    return "", flag_reason("ambiguous", f"{len(marked)} marked ({' '.join(marked)}) on pages "
+                                        f"{' and '.join(str(p) for p in where)}")
 
 
 def split_multiple(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
