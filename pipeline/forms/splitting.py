@@ -61,7 +61,8 @@ class Window:
         fields = [*head.fields, *(shift_field(f, 0, shift) for f in self.source.fields
                                   if self.start <= f.box[1] < bottom)]
         return Block(ops=ops, fields=fields, height=self.height,
-                     broken=[*head.broken, *self.source.broken])
+                     broken=[*head.broken, *self.source.broken],
+                     missing=[*head.missing, *self.source.missing])
 
 
 def choose_cut(part: Window, room: float, page: float) -> float | None:
