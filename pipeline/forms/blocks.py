@@ -286,7 +286,9 @@ def choice_question_block(ctx: Context, question: Question, width: float,
                 block.cuts.append(y)
             y = _choice_row(block, ctx, question, choice, indent, width, y,
                             specify if choice.name == beside else None)
-    block.height = y - (style.row - style.tick) + 1 * MM
+    # a "please specify" area under the last choice reaches lower than its row's box
+    bottom = max((f.box[3] for f in block.fields), default=y)
+    block.height = max(y - (style.row - style.tick), bottom) + 1 * MM
     return block
 
 

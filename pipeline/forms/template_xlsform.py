@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -141,7 +142,9 @@ def _read_workbook(path: Path, limits: TemplateLimits) -> Mapping[str, Any]:
     if path.suffix.lower() == ".xlsx":
         check_xlsx(data, f"template {path}", limits)
     try:
-        book = reader(BytesIO(data))
+        with warnings.catch_warnings():  # openpyxl's notes on print headers the form never uses
+            warnings.simplefilter("ignore")
+            book = reader(BytesIO(data))
     except Exception as exc:  # whatever the third-party reader trips on, the file is to blame
         raise TemplateError(
             f"template {path} is not a readable XLSForm: {_first_line(exc)}") from exc
