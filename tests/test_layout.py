@@ -16,12 +16,13 @@ from pipeline.forms.manifest import Box, Layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.forms.phrases import phrase
 from pipeline.forms.sources import load_questionnaire
-from pipeline.model import Questionnaire
 from pipeline.scan.poppler import rasterise_page
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT
 from .geometry import assert_printable
+from .printed_geometry import variants
+from .test_xlsform_corpus import CORPUS, FORMS, printable
 
 TEMPLATES = PROJECT / "form_templates"
 SHIPPED = [
@@ -215,40 +216,30 @@ def test_a_long_addressed_run_is_printed_in_parts_and_simulated_in_order(
 
 # -- every real form prints: split questions, grids that stay grids, nothing past the margins --
 
-REAL_FORMS = PROJECT.parent / "shared" / "xlsforms" / "forms"
+REAL_FORMS = CORPUS
 
 
 def real_forms() -> list[Path]:
-    return sorted(REAL_FORMS.glob("*.xls*")) if REAL_FORMS.is_dir() else []
-
-
-def printable_variants(questionnaire: Questionnaire) -> list[tuple[str, ...]]:
-    """Each language of the form that papertwin prints in, and all of them together."""
-    languages = questionnaire.languages
-    singles = [(lang,) for lang in languages]
-    return singles + ([languages] if len(languages) > 1 else [])
+    """The real forms pyxform reads (those it refuses are refused in test_xlsform_corpus.py)."""
+    return [p for p in FORMS if printable(p)]
 
 
 @pytest.mark.skipif(not real_forms(), reason="the real XLSForms are not beside the project")
 @pytest.mark.parametrize("large_print", [False, True], ids=["standard", "large-print"])
 @pytest.mark.parametrize("form", [p.name for p in real_forms()])
-def test_every_real_form_that_loads_prints_in_every_variant(form: str, large_print: bool) -> None:
-    try:
-        questionnaire = load_questionnaire(REAL_FORMS / form).questionnaire
-    except TemplateError as exc:  # reading it is the templates' concern, not the layout's
-        pytest.skip(f"does not load: {exc}")
-    variants = printable_variants(questionnaire)
-    if not variants:
-        pytest.skip(f"prints in none of its languages ({', '.join(questionnaire.languages)})")
-    for languages in variants:
-        plan = plan_form(questionnaire, LayoutOptions(languages, large_print))
+def test_every_real_form_prints_in_every_variant(form: str, large_print: bool) -> None:
+    questionnaire = load_questionnaire(REAL_FORMS / form).questionnaire
+    for options in variants(questionnaire):
+        if options.large_print != large_print:
+            continue
+        plan = plan_form(questionnaire, options)
         assert_printable(plan)
         for index, page in enumerate(plan.layout.pages[1:], start=1):
             before = {f.question for f in plan.layout.pages[index - 1].fields}
             if page.fields and page.fields[0].question in before:  # a question split here
                 texts = [op.text for op in plan.pages[index].ops if isinstance(op, TextOp)]
-                assert any(phrase("continued", languages[-1]) in t for t in texts), (
-                    form, languages, page.page)
+                assert any(phrase("continued", plan.languages[-1]) in t for t in texts), (
+                    form, plan.languages, page.page)
 
 
 def test_a_list_of_42_choices_splits_between_choices_with_its_number_repeated() -> None:

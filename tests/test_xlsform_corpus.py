@@ -69,17 +69,6 @@ def test_forms_pyxform_refuses_are_refused_naming_sheet_and_row(
     assert "Traceback" not in err and "PyXFormError" not in err
 
 
-@needs_corpus
-@pytest.mark.parametrize("form", [p for p in FORMS if printable(p)], ids=lambda p: p.name)
-def test_every_readable_form_lays_out_in_standard_print(form: Path) -> None:
-    """Quick: the first language in standard print, boxes only (the slow test prints all)."""
-    questionnaire = load_questionnaire(form).questionnaire
-    layout = plan_form(questionnaire).layout
-    assert box_problems(layout) == []
-    answered = {f.question for page in layout.pages for f in page.fields}
-    assert answered == {q.name for q in layout.questionnaire.questions}
-
-
 @pytest.mark.slow
 @needs_corpus
 @pytest.mark.parametrize("form", [p for p in FORMS if printable(p)], ids=lambda p: p.name)
