@@ -25,14 +25,12 @@ from pipeline.forms.sources import load_questionnaire
 from pipeline.forms.style import BOLD, MM, REGULAR, ensure_fonts
 from pipeline.forms.template_xlsform import _language_code
 from pipeline.forms.typeset import is_rtl_language, visual_runs
-from pipeline.read.page import ReaderSettings, read_page
-from pipeline.read.results import PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT
+from .reading_back import read_back
 
 FORMS = PROJECT.parent / "shared" / "xlsforms" / "forms"
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None,
@@ -329,17 +327,7 @@ def test_a_simulated_return_reads_back_in_every_script(tmp_path: Path, script: S
     batch = simulate_returns(tmp_path / "form", tmp_path / "scans", seed=5)
     truth = json.loads(batch.truth_path.read_text())["responses"]
     layout = built.layout
-    per_copy = len(layout.pages)
-    read: dict[tuple[str, str], tuple[str, bool]] = {}
-    for index in range(1, batch.pages + 1):
-        image = rasterise_page(batch.pdf_path, index, 200)
-        result = read_page(image, PageRef("0" * 64, "scans.pdf", index),
-                           {layout.form_key: layout}, ReaderSettings())
-        assert result.outcome == "identified"
-        assert (result.serial, result.page) == (layout.copies[(index - 1) // per_copy].serial,
-                                                (index - 1) % per_copy + 1)
-        for answer in result.answers:
-            read[(result.serial, answer.question)] = (answer.value, answer.needs_review)
+    read = read_back(batch, layout)
     checked = 0
     for copy, response in zip(layout.copies, truth, strict=True):
         for question in layout.questionnaire.questions:

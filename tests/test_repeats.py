@@ -17,7 +17,7 @@ import pytest
 from starlette.routing import Match
 
 from pipeline.errors import TemplateError
-from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.manifest import layout_from_dict, layout_to_dict
 from pipeline.forms.numbering import question_numbers
@@ -30,17 +30,17 @@ from pipeline.model import (
     Questionnaire,
     Repeat,
 )
-from pipeline.read.page import ReaderSettings, read_page
+from pipeline.read.page import ReaderSettings
 from pipeline.read.results import PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.answers import choose_answers
-from pipeline.simulate.returns import SimulatedBatch, simulate_returns
+from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.store.store import file_safe, write_crops
 from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT
+from .reading_back import read_back
 
 REAL_FORMS = PROJECT.parent / "shared" / "xlsforms" / "forms"
 HEADER = ("type", "name", "label", "hint", "relevant", "repeat_count", "papertwin::rows",
@@ -477,29 +477,13 @@ def test_simulated_respondents_fill_the_first_copies_and_leave_the_rest_blank(
 
 # Reading back what was printed
 
-def _read_back(built: BuiltForm, batch: SimulatedBatch) -> dict[tuple[str, str], tuple[str, bool]]:
-    layout = built.layout
-    read: dict[tuple[str, str], tuple[str, bool]] = {}
-    for index in range(1, batch.pages + 1):
-        image = rasterise_page(batch.pdf_path, index, 200)
-        result = read_page(image, PageRef("0" * 64, "scans.pdf", index),
-                           {layout.form_key: layout}, ReaderSettings())
-        assert result.outcome == "identified"
-        for answer in result.answers:
-            key = (result.serial, answer.question)
-            before = read.get(key)
-            read[key] = ((f"{before[0]} {answer.value}".strip(), before[1] or answer.needs_review)
-                         if before else (answer.value, answer.needs_review))
-    return read
-
-
 @pytest.mark.slow
 def test_simulated_returns_of_repeats_read_back_copy_by_copy(tmp_path: Path) -> None:
     form = write_form(tmp_path / "household.xlsx", HOUSEHOLD)
     built = build_forms(form, 2, tmp_path / "form", Workspace.resolve(tmp_path / "ws"))
     batch = simulate_returns(tmp_path / "form", tmp_path / "scans", seed=5)
     truth = json.loads(batch.truth_path.read_text())["responses"]
-    read = _read_back(built, batch)
+    read = read_back(batch, built.layout)
     questionnaire = built.layout.questionnaire
     chars = errors = 0
     answered = dict.fromkeys(("member[", "visit[", "]/plot["), 0)  # table, copies, nested

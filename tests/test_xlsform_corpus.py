@@ -66,7 +66,8 @@ def test_forms_pyxform_refuses_are_refused_naming_sheet_and_row(
     err = capsys.readouterr().err
     assert code == 3, err
     assert re.search(r"\b(survey|choices|settings) row \d+", err), err  # the sheet and row
-    assert "Traceback" not in err and "PyXFormError" not in err
+    assert "Traceback" not in err and "PyXFormError" not in err and "pyxform." not in err
+    assert not (tmp_path / "out" / "form.pdf").exists()
 
 
 @pytest.mark.slow

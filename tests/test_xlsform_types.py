@@ -15,27 +15,23 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline.cli import main
-from pipeline.errors import ExitCode, TemplateError
+from pipeline.errors import TemplateError
 from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions
 from pipeline.forms.template_xlsform import load_xlsform
 from pipeline.model import Question
 from pipeline.read.cells import validate
-from pipeline.read.page import ReaderSettings, read_page
-from pipeline.read.results import PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.answers import cell_text
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT
+from .reading_back import read_back
 
 FORMS = PROJECT.parent / "shared" / "xlsforms" / "forms"
 REFUSED = {"liberia_coverage_r2.xlsx": "choices row 126: '4' is already a choice of list",
            "unhcr_demo.xlsx": "choices row 7: 'never' is already a choice of list"}
-# Every question of this form is inside a repeat: it prints once repeats print.
 
 
 def _manifest() -> list[dict[str, str]]:
@@ -260,16 +256,7 @@ def test_new_types_read_back_as_simulated(types_form: Path, tmp_path: Path,
     batch = simulate_returns(tmp_path / "form", tmp_path / "scans", seed=5)
     truth = json.loads(batch.truth_path.read_text())["responses"]
     layout = built.layout
-    per_copy = len(layout.pages)
-    read: dict[tuple[str, str], tuple[str, bool]] = {}
-    for index in range(1, batch.pages + 1):
-        image = rasterise_page(batch.pdf_path, index, 200)
-        result = read_page(image, PageRef("0" * 64, "scans.pdf", index),
-                           {layout.form_key: layout}, ReaderSettings())
-        assert result.outcome == "identified"
-        assert result.serial == layout.copies[(index - 1) // per_copy].serial
-        for answer in result.answers:
-            read[(result.serial, answer.question)] = (answer.value, answer.needs_review)
+    read = read_back(batch, layout)
     right = 0
     for copy, response in zip(layout.copies, truth, strict=True):
         for name in ("arrived", "left", "favourites", "score", "consent", "town", "where"):
@@ -281,19 +268,6 @@ def test_new_types_read_back_as_simulated(types_form: Path, tmp_path: Path,
                 assert value == expected or flagged, (name, value, expected)
             right += value == expected and not flagged
     assert right >= 19  # of 21: a cell now and then goes to a person
-
-
-@pytest.mark.skipif(not FORMS.is_dir(), reason="the real XLSForms are not here")
-@pytest.mark.parametrize("name", sorted(REFUSED))
-def test_forms_pyxform_refuses_exit_3_naming_sheet_and_row(
-        name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["--workspace", str(tmp_path / "ws"), "forms", "build", str(FORMS / name),
-                 "--copies", "1", "--out", str(tmp_path / "out")])
-    err = capsys.readouterr().err
-    assert code == ExitCode.TEMPLATE == 3
-    assert REFUSED[name] in err
-    assert "Traceback" not in err and "pyxform." not in err
-    assert not (tmp_path / "out" / "form.pdf").exists()
 
 
 def test_external_choices_and_allowed_duplicates(tmp_path: Path) -> None:

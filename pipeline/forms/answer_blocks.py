@@ -12,12 +12,12 @@ from collections.abc import Callable
 from functools import partial
 
 from pipeline.forms.blocks import (
-    HINT_GREY,
     Block,
     Context,
     RuleOp,
     TextOp,
     question_heading,
+    specify_line,
     width_of,
 )
 from pipeline.forms.manifest import FieldBox
@@ -96,7 +96,7 @@ def _rank(block: Block, ctx: Context, question: Question, indent: float, width: 
         y += max(style.cell_h, (len(lines) - 0.5) * style.body * 1.25 + style.cell_h / 2)
         y += 1.5 * MM
         if specify is not None and choice.name == _other_choice(question):
-            y = _specify_line(block, ctx, specify, label_x, width, y)
+            y = specify_line(block, ctx, specify, label_x, width, y)
     return y - 1.5 * MM
 
 
@@ -104,18 +104,6 @@ def _other_choice(question: Question) -> str:
     """The choice or_other added ("other"), else the last: where the specify line goes."""
     names = question.choice_names()
     return "other" if "other" in names else names[-1]
-
-
-def _specify_line(block: Block, ctx: Context, specify: Question, left: float, width: float,
-                  y: float) -> float:
-    style = ctx.style
-    prompt = ctx.phrase("specify")
-    block.text(left, y + style.body, prompt, REGULAR, style.hint, HINT_GREY)
-    start = left + width_of(prompt, REGULAR, style.hint) + 2 * MM
-    area = (start, y - 1 * MM, width, y - 1 * MM + style.line)
-    block.ops.append(RuleOp(area, width=0.8))
-    block.fields.append(FieldBox(specify.name, "text", area))
-    return y + style.line + 1.5 * MM
 
 
 def _range(block: Block, ctx: Context, question: Question, indent: float, width: float,

@@ -320,14 +320,21 @@ def _choice_row(block: Block, ctx: Context, question: Question, choice: Choice, 
     block.weak_cuts.extend(line_cuts(block.ops[start:], skip_first=2))
     y += style.row + (len(lines) - 1) * style.body * 1.25
     if specify is not None:  # the "please specify" line of this choice
-        prompt = ctx.phrase("specify")
-        block.text(label_x, y + style.body, prompt, REGULAR, style.hint, HINT_GREY)
-        left = label_x + width_of(prompt, REGULAR, style.hint) + 2 * MM
-        area = (left, y - 1 * MM, width, y - 1 * MM + style.line)
-        block.ops.append(RuleOp(area, width=0.8))
-        block.fields.append(FieldBox(specify.name, "text", area))
-        y += style.line + 1.5 * MM
+        y = specify_line(block, ctx, specify, label_x, width, y)
     return y
+
+
+def specify_line(block: Block, ctx: Context, specify: Question, left: float, width: float,
+                 y: float) -> float:
+    """A "please specify" prompt and its writing area from `left`; returns the y below it."""
+    style = ctx.style
+    prompt = ctx.phrase("specify")
+    block.text(left, y + style.body, prompt, REGULAR, style.hint, HINT_GREY)
+    start = left + width_of(prompt, REGULAR, style.hint) + 2 * MM
+    area = (start, y - 1 * MM, width, y - 1 * MM + style.line)
+    block.ops.append(RuleOp(area, width=0.8))
+    block.fields.append(FieldBox(specify.name, "text", area))
+    return y + style.line + 1.5 * MM
 
 
 def _specify_choice(question: Question) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate
@@ -50,7 +50,14 @@ from pipeline.forms.mirror import mirror_block
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.phrases import catalogue_language, phrase
 from pipeline.forms.repeat_blocks import RepeatPart, printed_items
-from pipeline.forms.splitting import Window, choose_cut, first_cut, tallest_piece
+from pipeline.forms.splitting import (
+    Window,
+    choose_cut,
+    first_cut,
+    shift_field,
+    shift_op,
+    tallest_piece,
+)
 from pipeline.forms.style import (
     BOLD,
     KEY_TEXT_WIDTH,
@@ -113,8 +120,8 @@ class _Recorder:
 
     def add(self, page: int, left: float, top: float, block: Block, what: str) -> None:
         ops, fields = self.pages.setdefault(page, ([], []))
-        shifted_ops = [_shift_op(op, left, top) for op in block.ops]
-        shifted_fields = [_shift_field(f, left, top) for f in block.fields]
+        shifted_ops = [shift_op(op, left, top, ndigits=2) for op in block.ops]
+        shifted_fields = [shift_field(f, left, top, ndigits=2) for f in block.fields]
         if self.mirrored:
             shifted_ops, shifted_fields = mirror_block(shifted_ops, shifted_fields, A4[0])
         ops.extend(shifted_ops)
@@ -532,21 +539,6 @@ def _page_furniture(questionnaire: Questionnaire, ctx: Context, page: int,
     ops.append(TextOp(A4[0] / 2, A4[1] - MARK_INSET - 1.5 * MM, text, REGULAR, style.footer,
                       align="centre"))
     return ops
-
-
-def _shift_op(op: DrawOp, dx: float, dy: float) -> DrawOp:
-    if isinstance(op, TextOp):
-        return replace(op, x=op.x + dx, y=op.y + dy)
-    return replace(op, box=_shift_box(op.box, dx, dy))
-
-
-def _shift_field(field_box: FieldBox, dx: float, dy: float) -> FieldBox:
-    return replace(field_box, box=_shift_box(field_box.box, dx, dy))
-
-
-def _shift_box(box: Box, dx: float, dy: float) -> Box:
-    x0, y0, x1, y1 = box
-    return (round(x0 + dx, 2), round(y0 + dy, 2), round(x1 + dx, 2), round(y1 + dy, 2))
 
 
 def _first_line(exc: Exception) -> str:

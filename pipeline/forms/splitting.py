@@ -110,16 +110,21 @@ def _anchor(op: DrawOp) -> float:
     return op.y if isinstance(op, TextOp) else op.box[1]
 
 
-def shift_op(op: DrawOp, dx: float, dy: float) -> DrawOp:
+def shift_op(op: DrawOp, dx: float, dy: float, ndigits: int | None = None) -> DrawOp:
+    """The op moved by (dx, dy); its box rounded to `ndigits` when given, as the manifest is."""
     if isinstance(op, TextOp):
         return replace(op, x=op.x + dx, y=op.y + dy)
-    return replace(op, box=shift_box(op.box, dx, dy))
+    return replace(op, box=shift_box(op.box, dx, dy, ndigits))
 
 
-def shift_field(field_box: FieldBox, dx: float, dy: float) -> FieldBox:
-    return replace(field_box, box=shift_box(field_box.box, dx, dy))
+def shift_field(field_box: FieldBox, dx: float, dy: float,
+                ndigits: int | None = None) -> FieldBox:
+    return replace(field_box, box=shift_box(field_box.box, dx, dy, ndigits))
 
 
-def shift_box(box: Box, dx: float, dy: float) -> Box:
+def shift_box(box: Box, dx: float, dy: float, ndigits: int | None = None) -> Box:
     x0, y0, x1, y1 = box
-    return (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+    if ndigits is None:
+        return (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+    return (round(x0 + dx, ndigits), round(y0 + dy, ndigits), round(x1 + dx, ndigits),
+            round(y1 + dy, ndigits))
