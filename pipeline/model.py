@@ -180,9 +180,17 @@ def _moved(text: str, prefix: str, own: frozenset[str]) -> str:
         lambda m: f"${{{prefix}{m[1]}}}" if m[1] in own else m[0], text) if text else text
 
 
+def _label_moved(label: Label, prefix: str, own: frozenset[str]) -> Label:
+    """A label's `${x}` (printed as "your answer to question 5a") moved to the copy, too."""
+    if not any("${" in text for _, text in label.texts):
+        return label
+    return Label(tuple((lang, _moved(text, prefix, own)) for lang, text in label.texts))
+
+
 def _question_in_copy(q: Question, prefix: str, own: frozenset[str]) -> Question:
     return replace(
-        q, name=prefix + q.name,
+        q, name=prefix + q.name, label=_label_moved(q.label, prefix, own),
+        hint=_label_moved(q.hint, prefix, own),
         grid=prefix + q.grid if q.grid in own else q.grid,
         other_of=prefix + q.other_of if q.other_of in own else q.other_of,
         relevant=_moved(q.relevant, prefix, own),
@@ -202,7 +210,7 @@ def _in_copy(item: Item, prefix: str, own: frozenset[str]) -> Item:
         outer = own - frozenset(_own_names(item.items))
         return replace(item, name=prefix + item.name, relevant=_moved(item.relevant, prefix, own),
                        items=tuple(_references_moved(i, prefix, outer) for i in item.items))
-    return replace(item, name=prefix + item.name)
+    return replace(item, name=prefix + item.name, label=_label_moved(item.label, prefix, own))
 
 
 def _references_moved(item: Item, prefix: str, own: frozenset[str]) -> Item:

@@ -6,8 +6,10 @@ A block is laid out at a given width with y measured down from its own top; the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 
 from reportlab.lib.utils import simpleSplit
@@ -20,6 +22,7 @@ from pipeline.forms.style import BOLD, MM, REGULAR, Style
 from pipeline.model import Choice, Grid, Label, Question
 
 HINT_GREY = 0.25
+REFERENCE = re.compile(r"\$\{\s*([^{}\s]+)\s*\}")  # XLSForm's ${name}, in a label
 GUIDE_GREY = 0.78  # dotted writing lines: light enough that the reader's ink threshold drops them
 
 
@@ -139,13 +142,20 @@ class Context:
     right_to_left: bool = False  # laid out as usual, then mirrored (pipeline/forms/mirror.py)
 
     def texts(self, label: Label) -> list[str]:
-        """The label in each printed language, without repeats."""
+        """The label in each printed language, without repeats; a `${x}` in it printed as "your
+        answer to question n" (a value worked out by the form, which paper cannot show: "…")."""
         seen: list[str] = []
         for lang in self.languages:
             text = label.text(lang)
+            if "${" in text:
+                text = REFERENCE.sub(partial(self._reference, lang), text)
             if text and text not in seen:
                 seen.append(text)
         return seen
+
+    def _reference(self, lang: str, match: re.Match[str]) -> str:
+        number = self.numbers.get(match[1])
+        return "\u2026" if number is None else phrase("answer_to", lang, n=str(number))
 
     def joined(self, label: Label) -> str:
         return " / ".join(self.texts(label))

@@ -30,6 +30,7 @@ from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xls_to_dict, xlsx
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
+from pipeline.forms.markup import plain_text
 from pipeline.forms.repeat_blocks import MAX_REPEAT_COUNT, suits_table
 from pipeline.forms.routing import parse_condition
 from pipeline.forms.safezip import check_xlsx
@@ -319,8 +320,8 @@ class _Interpreter:
         texts: dict[str, str] = {}
         for key, value in cells.items():
             column = _text_column(key)
-            if column is not None and column[0] == kind and value.strip():
-                texts.setdefault(column[1] or self.default, value.strip())
+            if column is not None and column[0] == kind and plain_text(value):
+                texts.setdefault(column[1] or self.default, plain_text(value))
         return Label.of({code: texts[code] for code in self.languages if code in texts})
 
     def _fixed(self, texts: Mapping[str, str]) -> Label:
