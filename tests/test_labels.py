@@ -16,7 +16,7 @@ from .test_layout import page_texts
 
 FORM = """
 | survey |
-| | type | name | label::English (en) | label::Cymraeg (cy) | repeat_count | calculation | papertwin::table |
+| | type | name | label::en | label::cy | repeat_count | calculation | papertwin::table |
 | | text | full_name | What is your <b>full</b> name? | Beth yw eich enw <b>llawn</b>? | |
 | | note | thanks | Thank you, **${full_name}**.<br>Now your household. | Diolch, ${full_name}. | |
 | | begin repeat | person | Person | Person | 2 | | no |

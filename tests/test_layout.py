@@ -249,7 +249,7 @@ def test_a_list_of_42_choices_splits_between_choices_with_its_number_repeated() 
     questionnaire = load_questionnaire(path).questionnaire
     plan = plan_form(questionnaire, LayoutOptions(("en",), large_print=True))
     pages = [p for p in plan.layout.pages if any(f.question == "neighbourhood" for f in p.fields)]
-    assert [p.page for p in pages] == [1, 2, 3]
+    assert [p.page for p in pages] == [1, 2]  # in two columns in large print
     values = [f.value for p in pages for f in p.fields if f.question == "neighbourhood"]
     assert values == [c.name for c in questionnaire.question("neighbourhood").choices]
     assert len(values) == 42

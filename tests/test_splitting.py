@@ -34,8 +34,8 @@ SCALE = [("strongly_agree", "Strongly agree", "Cytuno'n gryf"), ("agree", "Agree
 
 
 def long_template(tmp_path: Path, label_chars: int = 3_000) -> Path:
-    """A bilingual form with a 120-choice question, a 60-row grid, a long note and a label of
-    one word longer than a page."""
+    """A bilingual form with a 300-choice question (in columns, longer than a page even so), a
+    60-row grid, a long note and a label of one word longer than a page."""
     def both(en: str, cy: str) -> dict[str, str]:
         return {"en": en, "cy": cy}
 
@@ -46,7 +46,7 @@ def long_template(tmp_path: Path, label_chars: int = 3_000) -> Path:
             {"name": "ward", "type": "select_one",
              "label": both("Which ward do you live in?", "Ym mha ward ydych chi'n byw?"),
              "choices": [{"name": f"ward_{n:03d}", "label": both(f"Ward {n}", f"Ward {n}")}
-                         for n in range(1, 121)]},
+                         for n in range(1, 301)]},
             {"note": both(" ".join(["The council wants to hear about every street."] * 120),
                           " ".join(["Mae'r cyngor eisiau clywed am bob stryd."] * 120))},
             {"grid": "streets", "label": both("How safe do you feel in each street?",
@@ -79,7 +79,8 @@ def test_a_form_of_long_lists_prints_split_and_every_box_in_its_place(
     assert_printable(plan)
     fields = [(p.page, f) for p in plan.layout.pages for f in p.fields]
     ward = [f.value for _, f in fields if f.question == "ward"]
-    assert ward == [f"ward_{n:03d}" for n in range(1, 121)]  # every choice once, in order
+    assert ward == [f"ward_{n:03d}" for n in range(1, 301)]  # every choice once, in order
+    assert len({f.box[0] for _, f in fields if f.question == "ward"}) == (3 if large_print else 4)
     ward_pages = sorted({page for page, f in fields if f.question == "ward"})
     assert len(ward_pages) >= 2
     for page in ward_pages[1:]:  # each continuation says what it continues
@@ -121,7 +122,7 @@ def test_a_form_of_long_lists_reads_back_as_the_simulator_filled_it(tmp_path: Pa
                              {layout.form_key: layout}).frame.set_index("respondent_ref")
     split = {a.question for a in answers if a.page > 1} & {a.question for a in answers
                                                             if a.page == 1}
-    assert "ward" in split  # the 120 choices begin on page 1 and go on
+    assert "ward" in split  # the 300 choices begin on page 1 and go on
     for copy, response in zip(layout.copies, truth, strict=True):
         row = frame.loc[copy.serial]
         for question in layout.questionnaire.questions:

@@ -287,8 +287,11 @@ def choice_question_block(ctx: Context, question: Question, width: float,
     block = Block()
     default_hint = "tick_one" if question.type == "select_one" else "tick_all"
     y, indent = _numbered_heading(block, ctx, question, default_hint, width)
+    columns = 1 if specify is not None else list_columns(ctx, question, width - indent)
     if question.horizontal and specify is None:
         y = _horizontal_choices(block, ctx, question, indent, width, y)
+    elif columns > 1:
+        y = _columned_choices(block, ctx, question, indent, width, y, columns)
     else:
         beside = _specify_choice(question) if specify is not None else ""
         for index, choice in enumerate(question.choices):
@@ -300,6 +303,53 @@ def choice_question_block(ctx: Context, question: Question, width: float,
     bottom = max((f.box[3] for f in block.fields), default=y)
     block.height = max(y - (style.row - style.tick), bottom) + 1 * MM
     return block
+
+
+COLUMNED_LIST = 16  # choices: a list this long of short labels prints in columns
+COLUMN_ROWS = 10  # rows of a band of columns: read down each column, then the next band
+BAND_GAP = 0.5  # of a row, between bands, so that no one reads on down a column into the next
+COLUMN_GAP = 4 * MM
+
+
+def list_columns(ctx: Context, question: Question, room: float) -> int:
+    """How many columns a long list of short choices takes (1: a plain list), so that a list of
+    hundreds of districts fills pages rather than a thin strip down each."""
+    if len(question.choices) < COLUMNED_LIST or any(c.route_to for c in question.choices):
+        return 1
+    style = ctx.style
+    widest = max(width_of(ctx.joined(c.label), REGULAR, style.body) for c in question.choices)
+    for columns in (4, 3, 2):
+        if style.tick + 3 * MM + widest + COLUMN_GAP <= room / columns:
+            return columns
+    return 1
+
+
+def _columned_choices(block: Block, ctx: Context, question: Question, indent: float,
+                      width: float, y: float, columns: int) -> float:
+    """Bands of COLUMN_ROWS rows, each read down its columns; the page flow may cut between
+    bands, so the order on every page is the order of the list."""
+    style = ctx.style
+    column_width = (width - indent) / columns
+    per_band = COLUMN_ROWS * columns
+    for start in range(0, len(question.choices), per_band):
+        band = question.choices[start:start + per_band]
+        rows = -(-len(band) // columns)
+        if start:
+            block.cuts.append(y)
+            y += style.row * BAND_GAP
+        for index, choice in enumerate(band):
+            column, row = divmod(index, rows)
+            x, top = indent + column * column_width, y + row * style.row
+            box = (x, top, x + style.tick, top + style.tick)
+            block.ops.append(RuleOp(box, width=1.0))
+            block.fields.append(FieldBox(question.name, "choice", box, choice.name))
+            label_x = box[2] + 3 * MM
+            line = block.lines(ctx.joined(choice.label), REGULAR, style.body,
+                               column_width - (label_x - x) - COLUMN_GAP)[0]
+            block.text(label_x, top + style.tick / 2 + style.body * 0.35, line, REGULAR,
+                       style.body)
+        y += rows * style.row
+    return y
 
 
 def choice_continuation(ctx: Context, question: Question, width: float) -> Block:
