@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ import openpyxl
 import pytest
 
 from pipeline.errors import TemplateError
+from pipeline.forms.blocks import TextOp
 from pipeline.forms.build import build_forms
-from pipeline.forms.layout import LayoutOptions
+from pipeline.forms.layout import LayoutOptions, plan_form
+from pipeline.forms.sources import load_questionnaire
 from pipeline.forms.template_xlsform import load_xlsform
 from pipeline.model import Question
 from pipeline.read.cells import validate
@@ -337,3 +340,33 @@ def test_a_form_id_that_is_not_an_identifier_is_made_one(tmp_path: Path, form_id
     questionnaire, warnings = load_xlsform(path)
     assert (questionnaire.id, questionnaire.title.text()) == (made, "Ménages")
     assert f"the form key uses '{made}'" in warnings[0]
+
+
+def test_a_rank_or_range_longer_than_a_page_goes_on_over_the_next(tmp_path: Path) -> None:
+    """A rank of 60 long choices and a range of 200 values split between choices (or rows of
+    boxes) under the question's number and "(continued)", like any other list."""
+    choices = "\n".join(f"| | aspects | a{n} | Aspect number {n} of the service, described at some "
+                        "length so that it takes two lines in large print |" for n in range(60))
+    path = tmp_path / "long.md"
+    path.write_text(f"""
+| survey |
+| | type | name | label | parameters |
+| | rank aspects | order | Put these in order of importance | |
+| | range | score | How many, from 1 to 200? | start=1 end=200 step=1 |
+| choices |
+| | list_name | name | label |
+{choices}
+""", encoding="utf-8")
+    questionnaire = load_questionnaire(path).questionnaire
+    plan = plan_form(questionnaire, LayoutOptions(large_print=True))
+    fields = [(page.page, f) for page in plan.layout.pages for f in page.fields]
+    order = [f.value for _, f in fields if f.question == "order"]
+    assert order == [f"a{n}" for n in range(60) for _ in range(2)]  # two cells each, in order
+    assert [f.value for _, f in fields if f.question == "score"] == [str(n) for n in range(1, 201)]
+    layouts = plan.layout.pages
+    continued = [page for before, page in pairwise(layouts)
+                 if page.fields and page.fields[0].question in {f.question for f in before.fields}]
+    assert {page.fields[0].question for page in continued} == {"order", "score"}
+    for page in continued:  # each part after the first says what it continues
+        texts = [op.text for op in plan.pages[page.page - 1].ops if isinstance(op, TextOp)]
+        assert any(t.endswith("(continued)") for t in texts), page.page

@@ -16,7 +16,8 @@ from pipeline.forms.blocks import (
     Context,
     RuleOp,
     TextOp,
-    question_heading,
+    line_cuts,
+    numbered_heading,
     specify_line,
     width_of,
 )
@@ -47,9 +48,7 @@ def answer_block(ctx: Context, question: Question, width: float,
         "range": _range, "acknowledge": _acknowledge,
     }
     block = Block()
-    hint = ctx.joined(question.hint) or ctx.phrase(DEFAULT_HINTS[question.type])
-    y, indent = question_heading(block, ctx, ctx.numbers.get(question.name), question.label,
-                                 hint, width)
+    y, indent = numbered_heading(block, ctx, question, DEFAULT_HINTS[question.type], width)
     block.height = builders[question.type](block, ctx, question, indent, width, y) + 1 * MM
     return block
 
@@ -80,7 +79,9 @@ def _rank(block: Block, ctx: Context, question: Question, indent: float, width: 
     style = ctx.style
     digits = question.rank_digits
     index = 0
-    for choice in question.choices:
+    for number, choice in enumerate(question.choices):
+        if number:  # a long list goes on over the next page between two choices
+            block.cuts.append(y - 0.75 * MM)
         x = indent
         for _ in range(digits):
             box = (x, y, x + style.cell_w, y + style.cell_h)
@@ -91,8 +92,10 @@ def _rank(block: Block, ctx: Context, question: Question, indent: float, width: 
         label_x = x + 3 * MM
         lines = block.lines(ctx.joined(choice.label), REGULAR, style.body, width - label_x)
         baseline = y + style.cell_h / 2 + style.body * 0.35
+        start = len(block.ops)
         for i, line in enumerate(lines):
             block.text(label_x, baseline + i * style.body * 1.25, line, REGULAR, style.body)
+        block.weak_cuts.extend(line_cuts(block.ops[start:], skip_first=2))
         y += max(style.cell_h, (len(lines) - 0.5) * style.body * 1.25 + style.cell_h / 2)
         y += 1.5 * MM
         if specify is not None and choice.name == _other_choice(question):
@@ -115,6 +118,8 @@ def _range(block: Block, ctx: Context, question: Question, indent: float, width:
                  max(width_of(c.name, REGULAR, size) for c in question.choices) + 2 * MM)
     per_row = max(1, int((width - indent) // column))
     for start in range(0, len(question.choices), per_row):
+        if start:
+            block.cuts.append(y - 1 * MM)
         for i, choice in enumerate(question.choices[start:start + per_row]):
             centre = indent + (i + 0.5) * column
             block.ops.append(TextOp(centre, y + size, choice.name, REGULAR, size,

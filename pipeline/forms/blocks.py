@@ -220,14 +220,14 @@ def question_heading(block: Block, ctx: Context, number: int | str | None, label
     return y + 2 * MM, indent
 
 
-def _numbered_heading(block: Block, ctx: Context, question: Question, default_hint: str,
+def numbered_heading(block: Block, ctx: Context, question: Question, default_hint: str,
                       width: float) -> tuple[float, float]:
     hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
-    return _splittable_heading(block, ctx, ctx.numbers.get(question.name), question.label,
+    return splittable_heading(block, ctx, ctx.numbers.get(question.name), question.label,
                                hint, width)
 
 
-def _splittable_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
+def splittable_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
                         hint: str, width: float) -> tuple[float, float]:
     """`question_heading`, marking the lines of a label too long for a page as places to cut."""
     start = len(block.ops)
@@ -240,7 +240,7 @@ def continued_heading(ctx: Context, number: int | str | None, label: Label, widt
     """What a question continued on the next page starts with: its number, and the start of
     its label with "(continued)" in each printed language, one line each."""
     block = Block()
-    y, _ = _splittable_heading(block, ctx, number, continued_label(ctx, label, width), "",
+    y, _ = splittable_heading(block, ctx, number, continued_label(ctx, label, width), "",
                                width)
     block.height = y
     return block
@@ -286,7 +286,7 @@ def choice_question_block(ctx: Context, question: Question, width: float,
     style = ctx.style
     block = Block()
     default_hint = "tick_one" if question.type == "select_one" else "tick_all"
-    y, indent = _numbered_heading(block, ctx, question, default_hint, width)
+    y, indent = numbered_heading(block, ctx, question, default_hint, width)
     columns = 1 if specify is not None else list_columns(ctx, question, width - indent)
     if question.horizontal and specify is None:
         y = _horizontal_choices(block, ctx, question, indent, width, y)
@@ -611,7 +611,7 @@ def _grid_heading(block: Block, ctx: Context, grid: Grid, width: float,
         return heading.height, _indent(ctx, number, width)
     default_hint = "tick_all" if grid.multiple else "tick_row"
     hint = ctx.joined(grid.hint) or ctx.phrase(default_hint)
-    return _splittable_heading(block, ctx, number, grid.label, hint, width)
+    return splittable_heading(block, ctx, number, grid.label, hint, width)
 
 
 def _indent(ctx: Context, number: int | str | None, width: float) -> float:
@@ -693,7 +693,7 @@ def cells_block(ctx: Context, question: Question, width: float) -> Block:
     style = ctx.style
     block = Block()
     default_hint = "write_date" if question.type == "date" else "write_cells"
-    y, indent = _numbered_heading(block, ctx, question, default_hint, width)
+    y, indent = numbered_heading(block, ctx, question, default_hint, width)
     count = question.cells or 8
     groups = _cell_groups(question, count)
     x = indent
@@ -732,7 +732,7 @@ def text_area_block(ctx: Context, question: Question, width: float, lines: int,
     if with_heading:
         label = continued_label(ctx, question.label, width) if continued else question.label
         hint = "" if continued else ctx.joined(question.hint) or ctx.phrase("write_text")
-        y, indent = _splittable_heading(block, ctx, ctx.numbers.get(question.name), label, hint,
+        y, indent = splittable_heading(block, ctx, ctx.numbers.get(question.name), label, hint,
                                         width)
     area = (indent, y, width, y + lines * style.line)
     block.ops.append(RuleOp(area, width=1.0))

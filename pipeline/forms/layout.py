@@ -416,7 +416,8 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
             continue  # printed beside its choice
         elif has_answer_block(item.type):
             story.append(block(partial(answer_block, ctx, item,
-                                       specify=specify.get(item.name)), part))
+                                       specify=specify.get(item.name)), part,
+                               continuation=partial(choice_continuation, ctx, item)))
         elif item.is_choice:
             story.append(block(partial(choice_question_block, ctx, item,
                                        specify=specify.get(item.name)), part,

@@ -19,7 +19,7 @@ from pipeline.forms.blocks import (
     Context,
     RuleOp,
     TextOp,
-    question_heading,
+    splittable_heading,
     width_of,
 )
 from pipeline.forms.manifest import FieldBox
@@ -119,7 +119,8 @@ def _repeat_heading(repeat: Repeat, kind: str, ctx: Context, width: float) -> Bl
     block = Block()
     how = ctx.phrase(f"repeat_{kind}", n=str(repeat.count))
     hint = f"{ctx.joined(repeat.hint)} {how}" if repeat.hint else how
-    y, _ = question_heading(block, ctx, ctx.numbers.get(repeat.name), repeat.label, hint, width)
+    y, _ = splittable_heading(block, ctx, ctx.numbers.get(repeat.name), repeat.label, hint,
+                              width)
     block.height = y
     return block
 
