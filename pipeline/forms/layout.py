@@ -83,6 +83,7 @@ MIN_TEXT_LINES = 2  # a long text split over pages keeps at least this many line
 FIRST_ROOM = FOOTER_TOP - (MARK_INSET + 3 * MM)  # height of page 1's frame, which the title opens
 LATER_ROOM = FOOTER_TOP - HEADER_BOTTOM  # height of the frame of every later page
 BROKEN_SHOWN = 24  # characters of a broken word quoted in its warning
+KEPT_SHARE = 0.4  # of a page: a heading or note no taller keeps with what follows it
 
 
 @dataclass(frozen=True)
@@ -405,10 +406,12 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
             story.extend(() if item.keep else [_Spacer(ctx.style.gap)])
             continue
         part = _Part(describe(item, ctx.numbers), _advice(item))
-        if isinstance(item, Section):
-            story.append(block(partial(heading_block, ctx, item.label), part, keep=True))
-        elif isinstance(item, Note):
-            story.append(block(partial(note_block, ctx, item.label), part, keep=True))
+        if isinstance(item, Section | Note):
+            build = partial(heading_block if isinstance(item, Section) else note_block, ctx,
+                            item.label)
+            # kept with what follows it, unless it is so long that the two cannot share a page
+            keep = build(A4[0] - 2 * MARGIN).height <= LATER_ROOM * KEPT_SHARE
+            story.append(block(build, part, keep=keep))
         elif isinstance(item, Grid):
             story.append(block(partial(grid_block, ctx, item), part,
                                continuation=partial(grid_continuation, ctx, item)))

@@ -37,6 +37,7 @@ CHOICE_COLUMN = 24 * MM  # a choice's label wider than this is wrapped over its 
 QUESTION_COLUMN = 30 * MM  # a choice question's label wider than this wraps over its choices
 BAND_GREY = 0.88  # the shaded band a copy's heading is printed on
 NESTED_INDENT = 5 * MM  # a nested repeat's copy headings, moved in under their parent's
+COPY_LABEL_CHARS = 60  # of a repeat's label in each copy's band ("Household member 2")
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,20 @@ def _copy_text(copy: Within, ctx: Context, continued: bool) -> str:
     """"Person 2", nested "Visit 1: Plot 2", in each language printed."""
     texts: list[str] = []
     for lang in ctx.languages:
-        text = ": ".join(f"{label.text(lang)} {k}" for label, k in copy)
+        text = ": ".join(f"{_short(label.text(lang))} {k}" for label, k in copy)
         text = f"{text} {phrase('continued', lang)}" if continued else text
         if text not in texts:
             texts.append(text)
     return " / ".join(texts)
+
+
+def _short(text: str) -> str:
+    """A repeat's label as a copy's band shows it: the whole label is printed above the copies,
+    so a long one is cut at a word, with an ellipsis."""
+    if len(text) <= COPY_LABEL_CHARS:
+        return text
+    cut = text[:COPY_LABEL_CHARS].rsplit(" ", 1)[0] or text[:COPY_LABEL_CHARS]
+    return f"{cut.rstrip()}\u2026"
 
 
 def copy_heading(copy: Within, ctx: Context, width: float) -> Block:
