@@ -221,14 +221,14 @@ def question_heading(block: Block, ctx: Context, number: int | str | None, label
 
 
 def numbered_heading(block: Block, ctx: Context, question: Question, default_hint: str,
-                      width: float) -> tuple[float, float]:
+                     width: float) -> tuple[float, float]:
     hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
     return splittable_heading(block, ctx, ctx.numbers.get(question.name), question.label,
-                               hint, width)
+                              hint, width)
 
 
 def splittable_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
-                        hint: str, width: float) -> tuple[float, float]:
+                       hint: str, width: float) -> tuple[float, float]:
     """`question_heading`, marking the lines of a label too long for a page as places to cut."""
     start = len(block.ops)
     y, indent = question_heading(block, ctx, number, label, hint, width)
@@ -241,7 +241,7 @@ def continued_heading(ctx: Context, number: int | str | None, label: Label, widt
     its label with "(continued)" in each printed language, one line each."""
     block = Block()
     y, _ = splittable_heading(block, ctx, number, continued_label(ctx, label, width), "",
-                               width)
+                              width)
     block.height = y
     return block
 
@@ -733,7 +733,7 @@ def text_area_block(ctx: Context, question: Question, width: float, lines: int,
         label = continued_label(ctx, question.label, width) if continued else question.label
         hint = "" if continued else ctx.joined(question.hint) or ctx.phrase("write_text")
         y, indent = splittable_heading(block, ctx, ctx.numbers.get(question.name), label, hint,
-                                        width)
+                                       width)
     area = (indent, y, width, y + lines * style.line)
     block.ops.append(RuleOp(area, width=1.0))
     for line in range(1, lines):
