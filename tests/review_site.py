@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -254,3 +255,12 @@ def _png(gray: np.ndarray) -> bytes:
     if not ok:
         raise RuntimeError("could not encode a page")
     return bytes(data.tobytes())
+
+
+def log_in(client: httpx.Client, name: str, password: str) -> httpx.Response:
+    """The login form filled in and sent as a browser sends it, with the page's csrf token."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    return client.post("/login", data={"name": name, "password": password,
+                                       "csrf": token.group(1)}, follow_redirects=False)

@@ -549,7 +549,7 @@ def test_a_reviewer_decides_a_copys_answer_at_its_address(tmp_path: Path) -> Non
     from pipeline.review.web import Settings
     from pipeline.store.store import Store
     from tests.ingesting import ingest_without_flow
-    from tests.review_site import PASSWORD
+    from tests.review_site import PASSWORD, log_in
 
     workspace = Workspace.resolve(tmp_path / "ws").ensure()
     built = build_forms(write_form(tmp_path / "household.xlsx", HOUSEHOLD), 1,
@@ -570,12 +570,7 @@ def test_a_reviewer_decides_a_copys_answer_at_its_address(tmp_path: Path) -> Non
     assert text.crop_path and Path(text.crop_path).is_file()
     assert Path(text.crop_path).name.startswith("p1-member%5B1%5D%2Ffirst_name-")
     with TestClient(create_app(Settings(workspace)), base_url="https://127.0.0.1") as client:
-        page = client.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token is not None
-        assert client.post("/login", data={"name": "sam", "password": PASSWORD,
-                                           "csrf": token.group(1)},
-                           follow_redirects=False).status_code == 303
+        assert log_in(client, "sam", PASSWORD).status_code == 303
         for item, label in ((text, "First name"), (choice, "Crops grown")):
             address = (f"/fields/{quote(layout.form_key, safe='')}/{item.serial}/"
                        f"{quote(item.question, safe='')}")

@@ -4,7 +4,6 @@ and the queue's arithmetic, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
-import re
 import socket
 import sys
 from datetime import UTC, datetime
@@ -33,7 +32,7 @@ from pipeline.review.web import Settings
 from pipeline.store import schema
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
-from tests.review_site import review_process
+from tests.review_site import log_in, review_process
 
 PASSWORD = "a long enough password"
 
@@ -142,11 +141,7 @@ def test_reviewer_rates_count_every_kind_of_decision(store: Store) -> None:
 
 
 def _login(client: TestClient, name: str, password: str) -> httpx.Response:
-    page = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert token is not None
-    return client.post("/login", data={"name": name, "password": password,
-                                       "csrf": token.group(1)}, follow_redirects=False)
+    return log_in(client, name, password)
 
 
 def test_a_name_that_keeps_failing_waits(tmp_path: Path) -> None:

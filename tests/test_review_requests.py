@@ -24,7 +24,7 @@ from pipeline.review.hosts import served_hosts
 from pipeline.review.web import Settings
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
-from tests.review_site import PASSWORD, review_process, workspace_with_user
+from tests.review_site import PASSWORD, log_in, review_process, workspace_with_user
 
 HUGE = "99999999999999999999"  # past 64 bits
 PAST_32_BITS = str(2**31)  # PostgreSQL's INTEGER ends at 2**31 - 1
@@ -46,12 +46,7 @@ def client(built: tuple[Workspace, BuiltForm], store_url: str, tmp_path: Path,
     finally:
         store.close()
     with TestClient(create_app(Settings(workspace)), base_url="https://127.0.0.1") as logged_in:
-        page = logged_in.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token is not None
-        assert logged_in.post("/login", data={"name": "sam", "password": PASSWORD,
-                                              "csrf": token.group(1)},
-                              follow_redirects=False).status_code == 303
+        assert log_in(logged_in, "sam", PASSWORD).status_code == 303
         yield logged_in, form.layout.form_key
 
 
