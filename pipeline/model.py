@@ -26,6 +26,10 @@ CELL_TYPES: tuple[QuestionType, ...] = ("integer", "decimal", "date", "time", "d
 ACKNOWLEDGED = "OK"  # the value ODK gives an acknowledge question that was acknowledged
 Charset = Literal["any", "digits", "capitals", "alphanumeric"]
 CHARSETS: tuple[Charset, ...] = ("any", "digits", "capitals", "alphanumeric")
+# What an answer in cells is, beyond its type: "postcode" prints outward and inward code apart
+# and is read back as a UK postcode (pipeline/postcode.py).
+Shape = Literal["", "postcode"]
+SHAPES: tuple[Shape, ...] = ("", "postcode")
 # The new types (time ... acknowledge) added type names, not fields, so kept model 2.
 # 3: repeats (items of kind "repeat"). A questionnaire without one is still written as model 2,
 # as before, so that its form key (a hash over it) stays the same; 2 and 1 load unchanged.
@@ -83,6 +87,9 @@ class Question:
     lines: int = 4  # long text: height of the writing area, in lines
     cells: int = 0  # text/integer/decimal: write one character per cell when > 0
     charset: Charset = "any"  # what the cells may hold
+    shape: Shape = ""  # what the cells hold beyond the type: a postcode
+    decimals: int = 2  # decimal in cells: how many of them are after the printed point
+    constraint: str = ""  # the online survey's constraint on the answer, kept as given
     grid: str = ""  # name of the grid (rows sharing one scale) this question is a row of
     other_of: str = ""  # a "please specify" text: the choice question it belongs to
     relevant: str = ""  # the online survey's condition for asking this question, kept as given
@@ -193,7 +200,7 @@ def _question_in_copy(q: Question, prefix: str, own: frozenset[str]) -> Question
         hint=_label_moved(q.hint, prefix, own),
         grid=prefix + q.grid if q.grid in own else q.grid,
         other_of=prefix + q.other_of if q.other_of in own else q.other_of,
-        relevant=_moved(q.relevant, prefix, own),
+        relevant=_moved(q.relevant, prefix, own), constraint=_moved(q.constraint, prefix, own),
         choices=tuple(replace(c, route_to=prefix + c.route_to) if c.route_to in own else c
                       for c in q.choices))
 
@@ -339,6 +346,9 @@ def _question_to_dict(q: Question) -> dict[str, Any]:
         "lines": q.lines if q.type == "text" and not q.cells else None,
         "cells": q.cells or None,
         "charset": q.charset if q.charset != "any" else None,
+        "shape": q.shape or None,
+        "decimals": q.decimals if q.type == "decimal" and q.decimals != 2 else None,
+        "constraint": q.constraint or None,
         "grid": q.grid or None,
         "other_of": q.other_of or None,
         "relevant": q.relevant or None,
@@ -382,6 +392,9 @@ def _question_from_dict(data: Mapping[str, Any], lang: str) -> Question:
         lines=int(data.get("lines", 4)),
         cells=int(data.get("cells", 0)),
         charset=data.get("charset", "any"),
+        shape=data.get("shape", ""),
+        decimals=int(data.get("decimals", 2)),
+        constraint=str(data.get("constraint", "")),
         grid=str(data.get("grid", "")),
         other_of=str(data.get("other_of", "")),
         relevant=str(data.get("relevant", "")),

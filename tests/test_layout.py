@@ -72,7 +72,7 @@ def test_every_question_has_the_boxes_its_type_needs() -> None:
                                      ("daily", "weekly", "monthly", "rarely", "never")]
     assert of("cycle_lanes") == [f"choice:{c}" for c in (
         "strongly_support", "support", "neutral", "oppose", "strongly_oppose", "dont_know")]
-    assert of("postcode") == [f"char:{i}" for i in range(8)]
+    assert of("postcode") == [f"char:{i}" for i in range(7)]  # outward 4, a gap, inward 3
     assert of("completed_on") == [f"char:{i}" for i in range(8)]
     assert of("age") == [f"char:{i}" for i in range(3)]
     assert of("travel_mode_other") == ["text:None"]

@@ -115,8 +115,8 @@ def test_english_and_welsh(xlsform: Questionnaire) -> None:
     assert xlsform.languages == ("en", "cy")
     assert xlsform.question("visit_frequency").label.text("cy") == (
         "Pa mor aml ydych chi'n ymweld â chanol tref Millbrook?")
-    assert xlsform.question("postcode").hint.text("cy") == (
-        "Ysgrifennwch un llythyren neu un rhif ym mhob blwch, mewn priflythrennau.")
+    assert xlsform.question("age").hint.text("cy") == (
+        "Ysgrifennwch eich oed mewn blynyddoedd, un digid ym mhob blwch.")
     assert xlsform.question("travel_mode").choices[0].label.to_json() == {
         "en": "On foot", "cy": "Ar droed"}
     assert xlsform.question("disability").choices[1].label.text("cy") == "Nac oes"

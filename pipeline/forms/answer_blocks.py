@@ -16,20 +16,16 @@ from pipeline.forms.blocks import (
     Context,
     RuleOp,
     TextOp,
+    comb,
     line_cuts,
     numbered_heading,
     specify_line,
     width_of,
 )
 from pipeline.forms.manifest import FieldBox
-from pipeline.forms.style import BOLD, MM, REGULAR
+from pipeline.forms.style import MM, REGULAR
 from pipeline.model import Question, QuestionType
 
-# Groups of digit cells and what is printed between them ("" a gap), for each cell type.
-CELL_GROUPS: dict[str, tuple[tuple[int, str], ...]] = {
-    "time": ((2, ""), (2, ":")),
-    "datetime": ((2, ""), (2, "/"), (4, "/"), (2, " "), (2, ":")),
-}
 DEFAULT_HINTS: dict[str, str] = {"time": "write_time", "datetime": "write_datetime",
                                  "rank": "write_rank", "range": "tick_one",
                                  "acknowledge": "tick_acknowledge"}
@@ -56,20 +52,8 @@ def answer_block(ctx: Context, question: Question, width: float,
 def _cells(block: Block, ctx: Context, question: Question, indent: float, width: float,
            y: float) -> float:
     """Digit cells in groups, the separators printed between them: 10:30, 05/01/2027 10:30."""
-    style = ctx.style
-    x, index = indent, 0
-    for size, separator in CELL_GROUPS[question.type]:
-        if index:
-            if separator.strip():
-                block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
-            x += 3.5 * MM if separator.strip() else 6 * MM
-        for _ in range(size):
-            box = (x, y, x + style.cell_w, y + style.cell_h)
-            block.ops.append(RuleOp(box, width=0.9))
-            block.fields.append(FieldBox(question.name, "char", box, index=index))
-            x += style.cell_w
-            index += 1
-    return y + style.cell_h
+    comb(block, ctx, question, indent, y)
+    return y + ctx.style.cell_h
 
 
 def _rank(block: Block, ctx: Context, question: Question, indent: float, width: float,

@@ -15,6 +15,7 @@ from itertools import pairwise
 from reportlab.lib.utils import simpleSplit
 
 from pipeline.forms import typeset
+from pipeline.forms.combs import comb_groups, separator_width
 from pipeline.forms.manifest import Box, FieldBox
 from pipeline.forms.phrases import phrase
 from pipeline.forms.routing import END
@@ -689,20 +690,18 @@ def _listed_grid(block: Block, ctx: Context, grid: Grid, plan: _GridPlan, indent
 
 
 def cells_block(ctx: Context, question: Question, width: float) -> Block:
-    """A comb of character cells: one letter or digit per cell, dates grouped DD MM YYYY."""
+    """A comb of character cells, one letter or digit per cell, in the groups combs.py gives
+    (dates DD / MM / YYYY, a decimal's point, a postcode's two parts apart)."""
     style = ctx.style
     block = Block()
-    default_hint = "write_date" if question.type == "date" else "write_cells"
-    y, indent = numbered_heading(block, ctx, question, default_hint, width)
-    count = question.cells or 8
-    groups = _cell_groups(question, count)
+    y, indent = numbered_heading(block, ctx, question, _cells_hint(question), width)
     x = indent
     index = 0
-    for group_number, size in enumerate(groups):
+    for group_number, (size, separator) in enumerate(comb_groups(question)):
         if group_number:
-            separator = "/" if question.type == "date" else "."
-            block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
-            x += 3.5 * MM
+            if separator.strip():
+                block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
+            x += separator_width(style, separator)
         for _ in range(size):
             if x + style.cell_w > width:  # a comb longer than the line goes on below
                 x, y = indent, y + style.cell_h + 2 * MM
@@ -715,12 +714,33 @@ def cells_block(ctx: Context, question: Question, width: float) -> Block:
     return block
 
 
-def _cell_groups(question: Question, count: int) -> Sequence[int]:
+def comb(block: Block, ctx: Context, question: Question, x: float, y: float,
+         fill_grey: float | None = None) -> None:
+    """The question's cells on one line from (x, y), in their groups, indexed in order."""
+    style = ctx.style
+    index = 0
+    for number, (size, separator) in enumerate(comb_groups(question)):
+        if number:
+            if separator.strip():
+                block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
+            x += separator_width(style, separator)
+        for _ in range(size):
+            box = (x, y, x + style.cell_w, y + style.cell_h)
+            block.ops.append(RuleOp(box, width=0.9, fill_grey=fill_grey))
+            block.fields.append(FieldBox(question.name, "char", box, index=index))
+            x += style.cell_w
+            index += 1
+
+
+def _cells_hint(question: Question) -> str:
+    """The phrase printed when the template gives no hint of its own."""
     if question.type == "date":
-        return (2, 2, 4)
-    if question.type == "decimal" and count > 2:
-        return (count - 2, 2)
-    return (count,)
+        return "write_date"
+    if question.shape == "postcode":
+        return "write_postcode"
+    if question.type == "decimal" and 0 < question.decimals < (question.cells or 8):
+        return "write_decimal"
+    return "write_cells"
 
 
 def text_area_block(ctx: Context, question: Question, width: float, lines: int,

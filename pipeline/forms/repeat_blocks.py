@@ -19,9 +19,11 @@ from pipeline.forms.blocks import (
     Context,
     RuleOp,
     TextOp,
+    comb,
     splittable_heading,
     width_of,
 )
+from pipeline.forms.combs import comb_width
 from pipeline.forms.manifest import FieldBox
 from pipeline.forms.phrases import phrase
 from pipeline.forms.style import BOLD, MM, REGULAR
@@ -216,7 +218,7 @@ def _columns(ctx: Context, repeat: Repeat, width: float) -> tuple[float, list[_C
             each = max(each, min(label + 2 * MM, QUESTION_COLUMN) / len(question.choices))
             needs.append((each * len(question.choices), each))
         elif question.uses_cells:
-            needs.append((_comb_width(ctx, question) + 3 * MM, 0.0))
+            needs.append((comb_width(ctx.style, question) + 3 * MM, 0.0))
         else:
             needs.append((TEXT_COLUMN, 0.0))
     spare = width - number_width - sum(w for w, _ in needs)
@@ -326,8 +328,8 @@ def _table_cell(block: Block, ctx: Context, column: _Column, question: Question,
             block.ops.append(RuleOp(box, width=1.0, fill_grey=1.0))
             block.fields.append(FieldBox(question.name, "choice", box, choice.name))
     elif question.uses_cells:
-        left = x + (column.width - _comb_width(ctx, question)) / 2
-        _comb(block, ctx, question, left, y + (height - style.cell_h) / 2)
+        left = x + (column.width - comb_width(ctx.style, question)) / 2
+        comb(block, ctx, question, left, y + (height - style.cell_h) / 2, fill_grey=1.0)
     else:
         area = (x + 1 * MM, y + (height - style.line) / 2, x + column.width - 1 * MM,
                 y + (height + style.line) / 2)
@@ -335,32 +337,3 @@ def _table_cell(block: Block, ctx: Context, column: _Column, question: Question,
         block.fields.append(FieldBox(question.name, "text", area))
 
 
-def _groups(question: Question) -> tuple[int, ...]:
-    """The cells in groups, as blocks.cells_block prints them: dates DD MM YYYY, decimals 2."""
-    count = question.cells or 8
-    if question.type == "date":
-        return (2, 2, 4)
-    if question.type == "decimal" and count > 2:
-        return (count - 2, 2)
-    return (count,)
-
-
-def _comb_width(ctx: Context, question: Question) -> float:
-    groups = _groups(question)
-    return sum(groups) * ctx.style.cell_w + (len(groups) - 1) * 3.5 * MM
-
-
-def _comb(block: Block, ctx: Context, question: Question, x: float, y: float) -> None:
-    style = ctx.style
-    index = 0
-    for number, size in enumerate(_groups(question)):
-        if number:
-            separator = "/" if question.type == "date" else "."
-            block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
-            x += 3.5 * MM
-        for _ in range(size):
-            box = (x, y, x + style.cell_w, y + style.cell_h)
-            block.ops.append(RuleOp(box, width=0.9, fill_grey=1.0))
-            block.fields.append(FieldBox(question.name, "char", box, index=index))
-            x += style.cell_w
-            index += 1

@@ -28,6 +28,7 @@ from babel.localedata import locale_identifiers
 from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xls_to_dict, xlsx_to_dict
 
 from pipeline.errors import TemplateError
+from pipeline.forms.answer_shapes import shaped
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
 from pipeline.forms.markup import plain_text
@@ -208,6 +209,13 @@ class _Row:
     @property
     def relevant(self) -> str:
         for key in ("relevant", "relevance", "bind::relevant"):
+            if self.cells.get(key):
+                return self.cells[key]
+        return ""
+
+    @property
+    def constraint(self) -> str:
+        for key in ("constraint", "bind::constraint"):
             if self.cells.get(key):
                 return self.cells[key]
         return ""
@@ -522,22 +530,26 @@ class _Interpreter:
         if not label:
             self._warn(row, "the question has no label; printed without one")
         appearance = row.appearance
-        return Question(
+        question = Question(
             name=row.name, type=qtype, label=label, hint=self._label(row.cells, "hint"),
             choices=choices,
             lines=self._whole(row, "lines", 1, 40, 6 if "multiline" in appearance else 4),
-            cells=self._cells(row, qtype),
             charset=self._charset(row, qtype), relevant=_both(relevant, row.relevant),
-            horizontal=_horizontal(appearance),
+            constraint=row.constraint, horizontal=_horizontal(appearance),
         )
+        return self._cells(row, question)
 
-    def _cells(self, row: _Row, qtype: QuestionType) -> int:
-        """Cells of a text or number; a time's and a date-time's are fixed (HH:MM)."""
+    def _cells(self, row: _Row, question: Question) -> Question:
+        """Cells of a text or number, from `papertwin::cells`, else from the answer's shape (a
+        postcode, a number's bounds), else the type's; a time's and a date-time's are fixed."""
+        qtype = question.type
         if qtype in ("time", "datetime"):
-            return DEFAULT_CELLS[qtype]
-        if qtype in ("rank", "range", "acknowledge"):
-            return 0
-        return self._whole(row, "cells", 0, 40, DEFAULT_CELLS.get(qtype, 0))
+            return replace(question, cells=DEFAULT_CELLS[qtype])
+        if qtype in ("rank", "range", "acknowledge") or question.is_choice:
+            return question
+        given = self._whole(row, "cells", 0, 40, -1)
+        return shaped(question, None if given < 0 else given, DEFAULT_CELLS.get(qtype, 0),
+                      f"{self.source}: {row.where()}")
 
     def _check_choice_use(self, row: _Row, qtype: QuestionType,
                           choices: tuple[Choice, ...]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pipeline.errors import TemplateError
+from pipeline.forms.answer_shapes import shaped
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, read_limited
 from pipeline.model import (
@@ -30,7 +32,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 TEMPLATE_KEYS = {"id", "version", "title", "languages", "intro", "organisation", "returns",
                  "choice_lists", "items", "questions"}
 QUESTION_KEYS = {"name", "type", "label", "hint", "choices", "lines", "cells", "charset",
-                 "other_of", "relevant", "horizontal"}
+                 "other_of", "relevant", "horizontal", "constraint"}
 GRID_KEYS = {"grid", "label", "hint", "choices", "rows", "multiple"}
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML was built with it
 
@@ -207,19 +209,24 @@ class _ItemParser:
         lines = data.get("lines", 4)
         if not isinstance(lines, int) or not 1 <= lines <= 40:
             raise TemplateError(f"{where}: 'lines' must be a whole number 1-40")
-        cells = data.get("cells", {"integer": 6, "decimal": 8, "date": 8}.get(qtype, 0))
-        if not isinstance(cells, int) or not 0 <= cells <= 40:
+        default = {"integer": 6, "decimal": 8, "date": 8}.get(qtype, 0)
+        given = data.get("cells")
+        if given is not None and (not isinstance(given, int) or not 0 <= given <= 40):
             raise TemplateError(f"{where}: 'cells' must be a whole number 0-40")
         charset = data.get("charset", "digits" if qtype in ("integer", "decimal", "date")
                            else "any")
         if charset not in CHARSETS:
             raise TemplateError(f"{where}: 'charset' must be one of {', '.join(CHARSETS)}")
-        return Question(
+        question = Question(
             name=name, type=qtype, label=_label(data["label"], self.lang, where),
             hint=_label(data.get("hint"), self.lang, where), choices=choices, lines=lines,
-            cells=cells, charset=charset, other_of=str(data.get("other_of", "")),
-            relevant=str(data.get("relevant", "")), horizontal=bool(data.get("horizontal")),
+            charset=charset, other_of=str(data.get("other_of", "")),
+            relevant=str(data.get("relevant", "")), constraint=str(data.get("constraint", "")),
+            horizontal=bool(data.get("horizontal")),
         )
+        if qtype in ("text", "integer", "decimal"):
+            return shaped(question, given, default, where)
+        return replace(question, cells=default if given is None else given)
 
     def choices(self, raw: Any, where: str) -> tuple[Choice, ...]:
         if isinstance(raw, str):

@@ -13,15 +13,17 @@ goes to a person.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline import postcode
 from pipeline.errors import ProgramFailedError
+from pipeline.forms.constraint import read_constraint
 from pipeline.forms.manifest import FieldBox
 from pipeline.model import Question
 from pipeline.read.results import flag_reason
@@ -49,15 +51,7 @@ WHITELISTS = {
     "alphanumeric": LETTERS + DIGITS,
     "any": "",
 }
-# UK postcodes (BS 7666): the area's letters, the district, then the unit: a digit and two letters.
-POSTCODE_FIRST = "ABCDEFGHIJKLMNOPRSTUWYZ"  # never Q, V, X
-POSTCODE_SECOND = "ABCDEFGHKLMNOPQRSTUVWXY"  # never I, J, Z
-POSTCODE_UNIT = "ABDEFGHJLNPQRSTUWXYZ"  # never C, I, K, M, O, V
-UK_POSTCODE = re.compile(
-    rf"^(?:[{POSTCODE_FIRST}][0-9]{{1,2}}|[{POSTCODE_FIRST}][{POSTCODE_SECOND}][0-9]{{1,2}}"
-    rf"|[{POSTCODE_FIRST}][0-9][ABCDEFGHJKPSTUW]|[{POSTCODE_FIRST}][{POSTCODE_SECOND}][0-9]"
-    rf"[ABEHMNPRVWXY]) ?[0-9][{POSTCODE_UNIT}]{{2}}$")
-
+POSTCODE_FIRST, POSTCODE_SECOND, POSTCODE_UNIT = postcode.FIRST, postcode.SECOND, postcode.UNIT
 
 def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, scale: float,
                threshold: int, timeout: float) -> TextReading:
@@ -100,13 +94,8 @@ def validate(question: Question, text: str) -> tuple[str, str]:
     if question.type == "rank":
         return _ranked(question, text)
     compact = text.replace(" ", "")
-    not_a_number = flag_reason("failed validation", "not a number")
-    if question.type == "integer":
-        return (compact, "") if compact.isdigit() else (compact, not_a_number)
-    if question.type == "decimal":
-        if not compact.isdigit() or len(compact) < 3:
-            return compact, not_a_number
-        return f"{int(compact[:-2])}.{compact[-2:]}", ""
+    if question.type in ("integer", "decimal"):
+        return _number(question, compact)
     if question.type == "date":
         not_a_date = flag_reason("failed validation", "not a date (day, month, year)")
         if len(compact) != 8 or not compact.isdigit():
@@ -118,9 +107,26 @@ def validate(question: Question, text: str) -> tuple[str, str]:
         return day.isoformat(), ""
     if question.type in ("time", "datetime"):
         return _clock(question.type, compact)
-    value = " ".join(text.split())
-    if is_postcode(question) and not UK_POSTCODE.match(value):
-        return value, flag_reason("failed validation", "not a UK postcode")
+    if is_postcode(question):
+        value = postcode.normalised(text)
+        if not postcode.is_postcode(value):
+            return value, flag_reason("failed validation", "not a UK postcode")
+        return value, ""
+    return " ".join(text.split()), ""
+
+
+def _number(question: Question, compact: str) -> tuple[str, str]:
+    """The digits as the export writes the number (a decimal's last `decimals` digits after
+    its point), checked against the bounds of the question's constraint."""
+    places = question.decimals if question.type == "decimal" else 0
+    if not compact.isdigit() or len(compact) <= places:
+        return compact, flag_reason("failed validation", "not a number")
+    value = f"{int(compact[:-places])}.{compact[-places:]}" if places else str(int(compact))
+    bounds = read_constraint(question.constraint, question.name).bounds
+    if not bounds.holds(Decimal(value)):
+        return value, flag_reason("failed validation",
+                                  f"{value} is outside the question's limits "
+                                  f"({question.constraint})")
     return value, ""
 
 
@@ -167,6 +173,9 @@ def _ranked(question: Question, text: str) -> tuple[str, str]:
 
 
 def is_postcode(question: Question) -> bool:
+    """Printed as postcode cells; or, in a layout from before cells had shapes, named so."""
+    if question.shape:
+        return question.shape == "postcode"
     return "postcode" in question.name.lower() or "post_code" in question.name.lower()
 
 

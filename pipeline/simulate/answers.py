@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from pipeline import postcode
 from pipeline.model import Item, Question, Questionnaire, Repeat
+from pipeline.simulate import values
 
 # Comments of the kind people write on consultation forms; plain words that a reader can check.
 COMMENTS = (
@@ -24,7 +26,6 @@ COMMENTS = (
     "Please do not close the library.",
 )
 SPECIFY = ("Community transport", "Train to Millbrook", "Lift from a neighbour", "Taxi")
-POSTCODE_AREAS = ("MB1", "MB2", "MB3", "MB12")
 # What people write on a single line, such as a repeat's table row: a name or a word or two.
 SHORT_TEXTS = ("Amina", "Gareth Jones", "Rhys", "Tomasz", "Grace", "Mohammed Ali", "Eleri",
                "Peter", "Fatima", "Owen", "Mary Ann", "Daniel")
@@ -81,14 +82,13 @@ def _answer(question: Question, rng: np.random.Generator) -> Any:
     if rng.random() < 0.1:
         return None
     if question.type == "integer":
-        return str(int(rng.integers(16, 95)))
+        return values.integer_value(question, rng)
     if question.type == "date":
-        return f"2027-0{int(rng.integers(1, 4))}-{int(rng.integers(1, 29)):02d}"
+        return values.date_value(question, rng)
     if question.type == "time":
-        return f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}"
+        return values.time_value(rng)
     if question.type == "datetime":
-        return (f"2027-0{int(rng.integers(1, 4))}-{int(rng.integers(1, 29)):02d}"
-                f"T{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}")
+        return f"{values.date_value(question, rng)}T{values.time_value(rng)}"
     if question.type == "rank":  # every choice ranked, as ODK's rank widget exports them,
         # but an "other" (or_other) only when the respondent has one to specify
         ranked = [str(names[int(i)]) for i in rng.permutation(len(names))]
@@ -96,12 +96,11 @@ def _answer(question: Question, rng: np.random.Generator) -> Any:
             ranked.remove("other")
         return " ".join(ranked)
     if question.type == "decimal":
-        return f"{int(rng.integers(0, 999))}.{int(rng.integers(0, 100)):02d}"
+        return values.decimal_value(question, rng)
+    if question.shape == "postcode" or postcode.names_postcode(question.name):
+        return values.postcode_value(rng)
     if question.cells:
-        area = POSTCODE_AREAS[int(rng.integers(len(POSTCODE_AREAS)))]
-        letters = "ABDEFGHJLNPQRSTUWXYZ"
-        return f"{area} {int(rng.integers(1, 10))}" \
-               f"{letters[int(rng.integers(20))]}{letters[int(rng.integers(20))]}"
+        return values.cells_text_value(question, rng)
     if question.lines == 1:  # one line to write on: a long comment would not fit
         return SHORT_TEXTS[int(rng.integers(len(SHORT_TEXTS)))]
     count = int(rng.choice([0, 1, 1, 2]))
@@ -126,8 +125,10 @@ def cell_text(question: Question, answer: str) -> str:
         year, month, day = answer.split("-")
         return f"{day}{month}{year}"
     if question.type == "decimal":
-        whole, fraction = answer.split(".")
-        return whole.rjust(question.cells - 2) + fraction
+        whole, _, fraction = answer.partition(".")
+        return whole.rjust(question.cells - len(fraction)) + fraction
+    if question.shape == "postcode":
+        return postcode.in_cells(answer, question.cells)
     if question.type == "integer":
         return answer.rjust(question.cells)  # right-aligned in the cells, as people write sums
     return answer
