@@ -22,7 +22,7 @@ from pipeline.forms.routing import END
 from pipeline.forms.style import BOLD, MM, REGULAR, Style
 from pipeline.model import Choice, Grid, Label, Question
 
-HINT_GREY = 0.25
+HINT_GREY = 0.2  # hints and second languages: very dark grey, never faint (style.py)
 REFERENCE = re.compile(r"\$\{\s*([^{}\s]+)\s*\}")  # XLSForm's ${name}, in a label
 GUIDE_GREY = 0.78  # dotted writing lines: light enough that the reader's ink threshold drops them
 

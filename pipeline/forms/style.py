@@ -1,7 +1,20 @@
 """Type sizes, box sizes and fonts: one set for standard print, one for large print.
 
-Large print follows RNIB clear-print guidance: at least 16 pt for everything a respondent reads,
-a plain sans-serif face, bold rather than italics, and answer boxes scaled up with the text.
+Both follow RNIB clear-print guidance: a plain sans-serif face (DejaVu Sans), bold rather than
+italics, dark text on white, and nothing a respondent needs to read below a size most people
+read without strain.
+
+- Standard print: body text (choices, notes, instructions) 12 pt, question labels 13 pt bold,
+  hints 11 pt in a very dark grey (HINT_GREY, 0.2: 80 % black), headings 15 pt, the title 20 pt,
+  "Page n of m" 9 pt. RNIB asks for 12 pt at least in everyday print (14 pt where it can); a
+  hint is a short aside under its question, so 11 pt, but never the light grey that older forms
+  used for it, which readers with low vision lose. Tick boxes (5 mm), rows and character cells
+  are sized so that a 12 pt label sits beside its box and a hand-written capital fills a cell.
+- Large print: 16 pt and up for everything a respondent reads, boxes and cells about 1.5 times
+  larger: its own layout and form key (`--large-print`).
+
+Only what is for machines and keying staff stays smaller: the page key under the QR code
+(KEY_TEXT_SIZE, a monospaced face) and the copy's serial beside it.
 """
 
 from __future__ import annotations
@@ -86,9 +99,9 @@ class Style:
     gap: float  # space between questions
 
 
-STANDARD = Style("standard", body=10.5, label=11, hint=9.5, title=18, heading=13.5, footer=8.5,
-                 tick=4.6 * MM, row=7 * MM, line=8.5 * MM, cell_w=6 * MM, cell_h=8 * MM,
-                 gap=5.5 * MM)
+STANDARD = Style("standard", body=12, label=13, hint=11, title=20, heading=15, footer=9,
+                 tick=5 * MM, row=7.5 * MM, line=9 * MM, cell_w=6.5 * MM, cell_h=8.5 * MM,
+                 gap=6 * MM)
 LARGE_PRINT = Style("large", body=16, label=17, hint=16, title=24, heading=20, footer=16,
                     tick=7 * MM, row=11 * MM, line=12 * MM, cell_w=9 * MM, cell_h=12 * MM,
                     gap=8 * MM)
