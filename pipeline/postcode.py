@@ -49,7 +49,9 @@ def is_postcode(text: str) -> bool:
 def in_cells(postcode: str, cells: int = CELLS) -> str:
     """What a respondent writes in `cells` postcode cells: the outward code from the first cell,
     the inward code in the last three, the cells between left empty (spaces)."""
-    outward, inward = normalised(postcode).split(" ")
+    outward, _, inward = normalised(postcode).partition(" ")
+    if not inward:  # too short to split: written from the first cell, as people would
+        return outward
     return outward.ljust(cells - INWARD_CELLS) + inward
 
 
