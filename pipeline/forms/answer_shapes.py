@@ -46,13 +46,13 @@ def shaped(question: Question, given: int | None, default: int, where: str) -> Q
                 f"after it), or 0 for a writing area, not {cells}")
         charset = question.charset if question.charset != "any" else "alphanumeric"
         return replace(question, cells=cells, shape="postcode", charset=charset)
-    if question.type in ("integer", "decimal"):
-        if question.type == "integer":
-            cells = number_cells(constraint.bounds) if given is None else given
-            return replace(question, cells=cells or default)
+    if question.type == "integer":
+        found = number_cells(constraint.bounds)
+        return replace(question, cells=given if given is not None else found or default)
+    if question.type == "decimal":
         decimals = decimal_places(constraint, [text for _, text in question.hint.texts])
-        cells = given if given is not None else (
-            number_cells(constraint.bounds, decimals) or default)
+        found = number_cells(constraint.bounds, decimals)
+        cells = given if given is not None else found or default
         return replace(question, cells=cells, decimals=min(decimals, max(cells - 1, 0)))
     return replace(question, cells=default if given is None else given)
 
