@@ -44,7 +44,7 @@ from .reading_back import read_back
 
 REAL_FORMS = PROJECT.parent / "shared" / "xlsforms" / "forms"
 HEADER = ("type", "name", "label", "hint", "relevant", "repeat_count", "papertwin::rows",
-          "papertwin::table")
+          "papertwin::table", "constraint")
 CHOICES = [("list_name", "name", "label"), ("sex", "f", "Female"), ("sex", "m", "Male"),
            ("yn", "yes", "Yes"), ("yn", "no", "No"), ("crop", "maize", "Maize"),
            ("crop", "beans", "Beans"), ("crop", "rice", "Rice")]
@@ -383,7 +383,7 @@ def test_a_table_too_wide_for_large_print_prints_as_copies(tmp_path: Path) -> No
     questionnaire, _ = load(tmp_path, [
         ("begin repeat", "member", "Person", "", "", "3"),
         ("date", "born", "Date of birth"), ("date", "arrived", "Date arrived"),
-        ("integer", "age", "Age"), ("end repeat", "")])
+        ("integer", "age", "Age", "", "", "", "", "", ". <= 120"), ("end repeat", "")])
     assert repeat_of(questionnaire, "member").table
     for large, table in ((False, True), (True, False)):
         plan = plan_form(questionnaire, LayoutOptions(large_print=large))

@@ -8,8 +8,10 @@ read without strain.
   hints 11 pt in a very dark grey (HINT_GREY, 0.2: 80 % black), headings 15 pt, the title 20 pt,
   "Page n of m" 9 pt. RNIB asks for 12 pt at least in everyday print (14 pt where it can); a
   hint is a short aside under its question, so 11 pt, but never the light grey that older forms
-  used for it, which readers with low vision lose. Tick boxes (5 mm), rows and character cells
-  are sized so that a 12 pt label sits beside its box and a hand-written capital fills a cell.
+  used for it, which readers with low vision lose. Tick boxes (5 mm) and character cells (6.5 by
+  8.5 mm) are sized so that a 12 pt label sits beside its box and a hand-written capital fills a
+  cell; rows (7.2 mm) and the space between questions are kept as tight as that allows, so that
+  a long list still takes three bands of a page and the forms no more paper than they must.
 - Large print: 16 pt and up for everything a respondent reads, boxes and cells about 1.5 times
   larger: its own layout and form key (`--large-print`).
 
@@ -100,8 +102,8 @@ class Style:
 
 
 STANDARD = Style("standard", body=12, label=13, hint=11, title=20, heading=15, footer=9,
-                 tick=5 * MM, row=7.5 * MM, line=9 * MM, cell_w=6.5 * MM, cell_h=8.5 * MM,
-                 gap=6 * MM)
+                 tick=5 * MM, row=7.2 * MM, line=8.5 * MM, cell_w=6.5 * MM, cell_h=8.5 * MM,
+                 gap=5.5 * MM)
 LARGE_PRINT = Style("large", body=16, label=17, hint=16, title=24, heading=20, footer=16,
                     tick=7 * MM, row=11 * MM, line=12 * MM, cell_w=9 * MM, cell_h=12 * MM,
                     gap=8 * MM)
