@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     simulate.add_argument("--dpi", type=int, default=200, help="scan resolution (default 200)")
     simulate.add_argument("--clean", action="store_true", help="no scanner damage")
+    simulate.add_argument("--off-route", type=_share, default=None, metavar="SHARE",
+                          help="share of respondents who answer questions their printed route "
+                               "skips (default 0.1)")
 
     ingest = verbs.add_parser("ingest", help="read scanned returns into the store")
     ingest.add_argument("paths", nargs="+", type=Path, help="scan files or folders of them")
@@ -315,7 +318,9 @@ def _simulate(args: argparse.Namespace) -> int:
     from pipeline.simulate.returns import simulate_returns
 
     damage = Damage.none() if args.clean else Damage.mild()
-    batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage)
+    strays = {} if args.off_route is None else {"off_route": args.off_route}
+    batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage,
+                             **strays)
     print(f"simulated {batch.responses} returns ({batch.pages} pages)")
     print(f"  scans:        {shown(str(batch.pdf_path))}")
     print(f"  ground truth: {shown(str(batch.truth_path))}")

@@ -87,6 +87,7 @@ class Question:
     other_of: str = ""  # a "please specify" text: the choice question it belongs to
     relevant: str = ""  # the online survey's condition for asking this question, kept as given
     horizontal: bool = False  # choices in one row (yes/no, short scales)
+    ask_if: str = ""  # the part of `relevant` printed as "Answer this only if ..." (routing.py)
 
     def choice_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.choices)
@@ -131,6 +132,7 @@ class Grid:
     rows: tuple[Question, ...]
     hint: Label = field(default_factory=Label)
     multiple: bool = False
+    ask_if: str = ""  # printed as "Answer these only if ...": what its rows' conditions share
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class Repeat:
     hint: Label = field(default_factory=Label)
     table: bool = False  # one table row per copy, when its questions are few and short
     relevant: str = ""  # the online survey's condition for asking the repeat at all
+    ask_if: str = ""  # the part of `relevant` printed above it as "Answer this only if ..."
 
     def copy_prefix(self, k: int) -> str:
         """What copy k's instance names start with (a nested repeat's name holds its parent's)."""
@@ -193,7 +196,7 @@ def _question_in_copy(q: Question, prefix: str, own: frozenset[str]) -> Question
         hint=_label_moved(q.hint, prefix, own),
         grid=prefix + q.grid if q.grid in own else q.grid,
         other_of=prefix + q.other_of if q.other_of in own else q.other_of,
-        relevant=_moved(q.relevant, prefix, own),
+        relevant=_moved(q.relevant, prefix, own), ask_if=_moved(q.ask_if, prefix, own),
         choices=tuple(replace(c, route_to=prefix + c.route_to) if c.route_to in own else c
                       for c in q.choices))
 
@@ -202,13 +205,14 @@ def _in_copy(item: Item, prefix: str, own: frozenset[str]) -> Item:
     if isinstance(item, Question):
         return _question_in_copy(item, prefix, own)
     if isinstance(item, Grid):
-        return replace(item, name=prefix + item.name,
+        return replace(item, name=prefix + item.name, ask_if=_moved(item.ask_if, prefix, own),
                        rows=tuple(_question_in_copy(r, prefix, own) for r in item.rows))
     if isinstance(item, Repeat):
         # its own copies take their prefix when expanded; conditions on this level move now,
         # unless the nested repeat has an item of the same name, which it means instead
         outer = own - frozenset(_own_names(item.items))
         return replace(item, name=prefix + item.name, relevant=_moved(item.relevant, prefix, own),
+                       ask_if=_moved(item.ask_if, prefix, own),
                        items=tuple(_references_moved(i, prefix, outer) for i in item.items))
     return replace(item, name=prefix + item.name, label=_label_moved(item.label, prefix, own))
 
@@ -216,13 +220,17 @@ def _in_copy(item: Item, prefix: str, own: frozenset[str]) -> Item:
 def _references_moved(item: Item, prefix: str, own: frozenset[str]) -> Item:
     """An item of a nested repeat, its conditions on the enclosing copy's items moved there."""
     if isinstance(item, Question):
-        return replace(item, relevant=_moved(item.relevant, prefix, own))
+        return replace(item, relevant=_moved(item.relevant, prefix, own),
+                       ask_if=_moved(item.ask_if, prefix, own))
     if isinstance(item, Grid):
-        return replace(item, rows=tuple(replace(r, relevant=_moved(r.relevant, prefix, own))
-                                        for r in item.rows))
+        return replace(item, ask_if=_moved(item.ask_if, prefix, own),
+                       rows=tuple(replace(r, relevant=_moved(r.relevant, prefix, own),
+                                          ask_if=_moved(r.ask_if, prefix, own))
+                                  for r in item.rows))
     if isinstance(item, Repeat):
         outer = own - frozenset(_own_names(item.items))
         return replace(item, relevant=_moved(item.relevant, prefix, own),
+                       ask_if=_moved(item.ask_if, prefix, own),
                        items=tuple(_references_moved(i, prefix, outer) for i in item.items))
     return item
 
@@ -343,6 +351,7 @@ def _question_to_dict(q: Question) -> dict[str, Any]:
         "other_of": q.other_of or None,
         "relevant": q.relevant or None,
         "horizontal": q.horizontal or None,
+        "ask_if": q.ask_if or None,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
     return data
@@ -355,14 +364,20 @@ def _item_to_dict(item: Item) -> dict[str, Any]:
             "hint": item.hint.to_json(), "count": item.count, "table": item.table}
         if item.relevant:
             data["relevant"] = item.relevant
+        if item.ask_if:
+            data["ask_if"] = item.ask_if
         return {**data, "items": [_item_to_dict(i) for i in item.items]}
     if isinstance(item, Question):
         return _question_to_dict(item)
     if isinstance(item, Grid):
-        return {"kind": "grid", "name": item.name, "label": item.label.to_json(),
-                "hint": item.hint.to_json(), "multiple": item.multiple,
-                "choices": [_choice_to_dict(c) for c in item.choices],
-                "rows": [_question_to_dict(r) for r in item.rows]}
+        grid: dict[str, Any] = {
+            "kind": "grid", "name": item.name, "label": item.label.to_json(),
+            "hint": item.hint.to_json(), "multiple": item.multiple,
+            "choices": [_choice_to_dict(c) for c in item.choices],
+            "rows": [_question_to_dict(r) for r in item.rows]}
+        if item.ask_if:
+            grid["ask_if"] = item.ask_if
+        return grid
     kind = "section" if isinstance(item, Section) else "note"
     return {"kind": kind, "name": item.name, "label": item.label.to_json()}
 
@@ -386,6 +401,7 @@ def _question_from_dict(data: Mapping[str, Any], lang: str) -> Question:
         other_of=str(data.get("other_of", "")),
         relevant=str(data.get("relevant", "")),
         horizontal=bool(data.get("horizontal", False)),
+        ask_if=str(data.get("ask_if", "")),
     )
 
 
@@ -397,12 +413,14 @@ def _item_from_dict(data: Mapping[str, Any], lang: str) -> Item:
         return Grid(name=str(data["name"]), label=Label.of(data["label"], lang),
                     choices=_choices_from(data["choices"], lang),
                     rows=tuple(_question_from_dict(r, lang) for r in data["rows"]),
-                    hint=Label.of(data.get("hint"), lang), multiple=bool(data.get("multiple")))
+                    hint=Label.of(data.get("hint"), lang), multiple=bool(data.get("multiple")),
+                    ask_if=str(data.get("ask_if", "")))
     if kind == "repeat":
         return Repeat(name=str(data["name"]), label=Label.of(data["label"], lang),
                       items=tuple(_item_from_dict(i, lang) for i in data["items"]),
                       count=int(data["count"]), hint=Label.of(data.get("hint"), lang),
-                      table=bool(data.get("table")), relevant=str(data.get("relevant", "")))
+                      table=bool(data.get("table")), relevant=str(data.get("relevant", "")),
+                      ask_if=str(data.get("ask_if", "")))
     if kind == "section":
         return Section(str(data["name"]), Label.of(data["label"], lang))
     if kind == "note":

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import TemplateError
-from pipeline.forms.routing import END
+from pipeline.forms.route import END
 from pipeline.forms.sources import load_questionnaire
 from pipeline.forms.template_quexml import load_quexml
 from pipeline.model import Grid, Note, Question, Questionnaire, Section

@@ -17,7 +17,7 @@ from reportlab.lib.utils import simpleSplit
 from pipeline.forms import typeset
 from pipeline.forms.manifest import Box, FieldBox
 from pipeline.forms.phrases import phrase
-from pipeline.forms.routing import END
+from pipeline.forms.route import END, specify_choice
 from pipeline.forms.style import BOLD, MM, REGULAR, Style
 from pipeline.model import Choice, Grid, Label, Question
 
@@ -140,6 +140,8 @@ class Context:
     languages: tuple[str, ...]
     numbers: Mapping[str, int | str]  # question, grid or repeat name -> printed number (5, 5a)
     right_to_left: bool = False  # laid out as usual, then mirrored (pipeline/forms/mirror.py)
+    # item name -> "Answer this only if ..." in each printed language (condition_words.py)
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def texts(self, label: Label) -> list[str]:
         """The label in each printed language, without repeats; a `${x}` in it printed as "your
@@ -202,16 +204,23 @@ def note_block(ctx: Context, label: Label, width: float) -> Block:
 
 
 def question_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
-                     hint: str, width: float) -> tuple[float, float]:
-    """Number, label (every language) and hint; returns (y below them, indent of the answers)."""
+                     hint: str, width: float, filters: Sequence[str] = ()
+                     ) -> tuple[float, float]:
+    """Filter lines, number, label (every language) and hint; returns (y below them, indent of
+    the answers). A filter comes first, so that it is read before the question is answered."""
     style = ctx.style
     widest = "00a." if isinstance(number, str) else "00."  # a repeat's: 5a, 12b, nested 5c.1
     if number is not None:  # question 100 and on, 5c.1: wider
         widest = max(widest, f"{number}.", key=lambda text: width_of(text, BOLD, style.label))
     indent = width_of(widest, BOLD, style.label) + 2.5 * MM
     y = 0.0
+    for text in filters:
+        y = block.paragraph(indent, y, width - indent, f"{ctx.arrow} {text}", BOLD, style.body,
+                            leading=1.25)
+    if filters:
+        y += 1 * MM
     if number is not None:
-        block.text(0, style.label, f"{number}.", BOLD, style.label)
+        block.text(0, y + style.label, f"{number}.", BOLD, style.label)
     for text in ctx.texts(label):
         y = block.paragraph(indent, y, width - indent, text, BOLD, style.label, leading=1.25)
     if hint:
@@ -224,14 +233,15 @@ def numbered_heading(block: Block, ctx: Context, question: Question, default_hin
                      width: float) -> tuple[float, float]:
     hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
     return splittable_heading(block, ctx, ctx.numbers.get(question.name), question.label,
-                              hint, width)
+                              hint, width, ctx.filters.get(question.name, ()))
 
 
 def splittable_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
-                       hint: str, width: float) -> tuple[float, float]:
+                       hint: str, width: float, filters: Sequence[str] = ()
+                       ) -> tuple[float, float]:
     """`question_heading`, marking the lines of a label too long for a page as places to cut."""
     start = len(block.ops)
-    y, indent = question_heading(block, ctx, number, label, hint, width)
+    y, indent = question_heading(block, ctx, number, label, hint, width, filters)
     block.weak_cuts.extend(line_cuts(block.ops[start:]))
     return y, indent
 
@@ -293,7 +303,7 @@ def choice_question_block(ctx: Context, question: Question, width: float,
     elif columns > 1:
         y = _columned_choices(block, ctx, question, indent, width, y, columns)
     else:
-        beside = _specify_choice(question) if specify is not None else ""
+        beside = specify_choice(question) if specify is not None else ""
         for index, choice in enumerate(question.choices):
             if index:
                 block.cuts.append(y)
@@ -395,14 +405,6 @@ def specify_line(block: Block, ctx: Context, specify: Question, left: float, wid
     block.ops.append(RuleOp(area, width=0.8))
     block.fields.append(FieldBox(specify.name, "text", area))
     return y + style.line + 1.5 * MM
-
-
-def _specify_choice(question: Question) -> str:
-    """The choice a "please specify" text belongs to: one named like "other", else the last."""
-    for choice in question.choices:
-        if choice.name.lower() in ("other", "other_way", "another", "else"):
-            return choice.name
-    return question.choices[-1].name
 
 
 LIST_SPACING = 8 * MM  # after each choice of a line of choices
@@ -611,7 +613,8 @@ def _grid_heading(block: Block, ctx: Context, grid: Grid, width: float,
         return heading.height, _indent(ctx, number, width)
     default_hint = "tick_all" if grid.multiple else "tick_row"
     hint = ctx.joined(grid.hint) or ctx.phrase(default_hint)
-    return splittable_heading(block, ctx, number, grid.label, hint, width)
+    return splittable_heading(block, ctx, number, grid.label, hint, width,
+                              ctx.filters.get(grid.name, ()))
 
 
 def _indent(ctx: Context, number: int | str | None, width: float) -> float:
@@ -646,7 +649,8 @@ def _grid_row(block: Block, ctx: Context, grid: Grid, plan: _GridPlan, index: in
     style = ctx.style
     row = grid.rows[index]
     pitch = style.body * 1.25
-    lines = block.lines(ctx.joined(row.label), REGULAR, style.body, plan.label_width - 2 * MM)
+    text = " ".join((ctx.joined(row.label), *ctx.filters.get(row.name, ())))
+    lines = block.lines(text, REGULAR, style.body, plan.label_width - 2 * MM)
     height = max(style.row, len(lines) * pitch + 2.5 * MM)
     tall = len(lines) > ROW_LINES_CENTRED
     text_top = y + (height - len(lines) * pitch) / 2
@@ -732,8 +736,9 @@ def text_area_block(ctx: Context, question: Question, width: float, lines: int,
     if with_heading:
         label = continued_label(ctx, question.label, width) if continued else question.label
         hint = "" if continued else ctx.joined(question.hint) or ctx.phrase("write_text")
+        filters = () if continued else ctx.filters.get(question.name, ())
         y, indent = splittable_heading(block, ctx, ctx.numbers.get(question.name), label, hint,
-                                       width)
+                                       width, filters)
     area = (indent, y, width, y + lines * style.line)
     block.ops.append(RuleOp(area, width=1.0))
     for line in range(1, lines):

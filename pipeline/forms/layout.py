@@ -36,6 +36,7 @@ from pipeline.forms.blocks import (
     note_block,
     text_area_block,
 )
+from pipeline.forms.condition_words import printed_filters
 from pipeline.forms.limits import describe
 from pipeline.forms.manifest import (
     Box,
@@ -301,7 +302,9 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     ensure_fonts()
     style = LARGE_PRINT if options.large_print else STANDARD
     right_to_left = is_rtl_language(languages[0], questionnaire.title.text(languages[0]))
-    ctx = Context(style, tuple(languages), question_numbers(questionnaire), right_to_left)
+    numbers = question_numbers(questionnaire)
+    ctx = Context(style, tuple(languages), numbers, right_to_left,
+                  printed_filters(questionnaire, numbers, languages))
     recorder = _Recorder(warnings=dict.fromkeys(_untranslated(languages)),
                          mirrored=right_to_left)
     story = _story(questionnaire, ctx, recorder)

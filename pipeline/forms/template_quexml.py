@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits
-from pipeline.forms.routing import END
+from pipeline.forms.route import END
 from pipeline.forms.safexml import parse_xml_file
 from pipeline.model import (
     Choice,

@@ -29,10 +29,10 @@ from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xls_to_dict, xlsx
 
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
+from pipeline.forms.expression import ExpressionError, choice_test, parse
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
 from pipeline.forms.markup import plain_text
 from pipeline.forms.repeat_blocks import MAX_REPEAT_COUNT, suits_table
-from pipeline.forms.routing import parse_condition
 from pipeline.forms.safezip import check_xlsx
 from pipeline.forms.xlsform_check import check_with_pyxform, name_notes
 from pipeline.model import (
@@ -490,8 +490,8 @@ class _Interpreter:
             choices = from_file
         question = self._question(row, parsed, relevant, choices)
         previous = out[-1] if out else None
-        condition = parse_condition(row.relevant) if row.relevant else None
-        if (question.type == "text" and condition is not None and condition[1]
+        condition = _choice_condition(row.relevant)
+        if (question.type == "text" and condition is not None and condition[2]
                 and isinstance(previous, Question) and previous.is_choice
                 and condition[0] == previous.name):
             # XLSForm's "please specify": a text asked after one choice of the question above.
@@ -778,6 +778,16 @@ def _number(value: Decimal) -> str:
 
 def _horizontal(appearance: Iterable[str]) -> bool:
     return any(a in HORIZONTAL_APPEARANCES or a.startswith("columns") for a in appearance)
+
+
+def _choice_condition(relevant: str) -> tuple[str, str, bool] | None:
+    """(question, choice, asked when ticked?) for a condition on one choice of one question."""
+    if not relevant:
+        return None
+    try:
+        return choice_test(parse(relevant))
+    except ExpressionError:
+        return None
 
 
 def _both(outer: str, inner: str) -> str:

@@ -18,7 +18,12 @@ from pipeline.forms.manifest import Box, Layout, read_layout
 from pipeline.forms.style import LARGE_PRINT, STANDARD
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
 from pipeline.scan.poppler import page_count, rasterise_page
-from pipeline.simulate.answers import cell_text, choose_answers
+from pipeline.simulate.answers import (
+    OFF_ROUTE_SHARE,
+    cell_text,
+    choose_answers,
+    on_printed_route,
+)
 from pipeline.simulate.damage import Damage, damage_page, encode_jpeg
 from pipeline.simulate.pen import (
     COLOUR_SCAN_TOOLS,
@@ -58,7 +63,8 @@ class SimulatedBatch:
 def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 200,
                      damage: Damage | None = None, font: Path | None = None,
                      varied: bool = False, colour: float = 0.0,
-                     pens: tuple[str, ...] = ()) -> SimulatedBatch:
+                     pens: tuple[str, ...] = (),
+                     off_route: float = OFF_ROUTE_SHARE) -> SimulatedBatch:
     """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json.
 
     `varied` makes respondents use every kind of pen (marker, pencil) and mark (ticks that spill
@@ -67,6 +73,8 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     colour, on slightly tinted paper; in a varied corpus their respondents may also write with
     pale blue pens, whose ink only the colour scan keeps dark. `pens` names the writing tools
     respondents choose from (pen.WRITING_TOOLS, pen.COLOUR_SCAN_TOOLS), instead of the default.
+    Respondents follow the printed route (go-tos, "Answer this only if" lines), but for a share
+    `off_route` of them, who answer what they should have skipped; truth.json says which.
     """
     damage = damage or Damage.mild()
     layout = read_layout(form_dir / LAYOUT_NAME)
@@ -81,6 +89,9 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     pages = iter(printed)
     for copy in layout.copies:
         answers = choose_answers(layout.questionnaire, rng)
+        strays = bool(rng.random() < off_route)
+        if not strays:
+            answers = on_printed_route(layout.questionnaire, answers)
         # Drawn only when asked for, so that corpora without colour stay as they were.
         in_colour = colour > 0 and bool(rng.random() < colour)
         tool, pen = _pick_pen(rng, varied, in_colour, pens)
@@ -101,7 +112,7 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
                 filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
             scanned = damage_page(filled, damage, rng)
             jpegs.append(encode_jpeg(scanned, damage.jpeg_quality))
-        responses.append({"serial": copy.serial, "answers": answers,
+        responses.append({"serial": copy.serial, "answers": answers, "off_route": strays,
                           "marking": {"tool": tool, "mark": mark_style,
                                       "scan": "colour" if in_colour else "grey"}})
 
