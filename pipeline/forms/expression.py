@@ -5,7 +5,9 @@ parsed with a grammar (lark) into a tree and evaluated with XPath 1.0's conversi
 functions (`selected`, `count-selected`, `today`, ...). Evaluation is three-valued: an answer
 that is not known yet (missing from the answers given) makes what depends on it unknown, while
 `false and unknown` is still false. Routing uses that to decide which questions a choice
-certainly skips; with every answer given it is the online form's own decision.
+certainly skips; with every answer given it is the online form's own decision. Where ODK Collect
+(JavaRosa) and XPath 1.0 part (an empty node-set, a lone answer taken as true or false, a date
+answer compared), papertwin does what ODK Collect does, and says so where it does it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 from typing import Final
 
@@ -78,7 +81,9 @@ class Reference:
 @dataclass(frozen=True)
 class Child:
     """A relative path such as `null`: on a question, which has no children, it selects no
-    node at all, so that `${x} = null` and `${x} != null` are both false, as XPath says."""
+    node at all. ODK Collect (JavaRosa) reads an empty node-set as "" wherever it compares, so
+    that `${x} = null` holds when x is unanswered and `${x} != null` when it is answered (XPath
+    1.0 makes both false); forms are written for that reading."""
 
     name: str
 
@@ -160,11 +165,17 @@ def _parser() -> Lark:
     return Lark(_GRAMMAR, parser="lalr", lexer="contextual", maybe_placeholders=True)
 
 
+# pyxform straightens typographic quotes in every cell before it writes the XForm, so that
+# `${q} = ‘yes’` is `${q} = 'yes'` in the online form: papertwin reads the cell as it does.
+_SMART_QUOTES: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"',
+                                      "\u201d": '"'})
+
+
 @lru_cache(maxsize=4096)
 def parse(text: str) -> Expression:
     """The expression's tree; ExpressionError says where the text stops making sense."""
     try:
-        return _ToTree().transform(_parser().parse(text))
+        return _ToTree().transform(_parser().parse(text.translate(_SMART_QUOTES)))
     except VisitError as error:
         if isinstance(error.orig_exc, ExpressionError):
             raise error.orig_exc from None
@@ -263,7 +274,7 @@ def choice_test(expression: Expression) -> tuple[str, str, bool] | None:
 
 
 class _Nothing:
-    """An empty node-set: compares false with anything, reads as "" and NaN."""
+    """An empty node-set: reads as "" (as JavaRosa unpacks it), NaN and false."""
 
     def __repr__(self) -> str:
         return "NOTHING"
@@ -360,7 +371,9 @@ def to_string(value: Value) -> str:
 
 
 def to_number(value: Value) -> float:
-    """XPath's number(), with ODK's dates: a date (or date-time) text counts its days."""
+    """XPath's number(), with ODK's dates: an answer that is a date (or date-time) counts its
+    days, as a date question's typed answer does in ODK Collect; a date written as a string
+    ('2020-01-01') is not a number there, and is NaN here too: `date('2020-01-01')` is one."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, float):
@@ -370,13 +383,26 @@ def to_number(value: Value) -> float:
     text = to_string(value)
     if _XPATH_NUMBER.match(text):
         return float(text)
-    day = _days(text)
+    day = _days(text) if isinstance(value, Answer) else None
     return math.nan if day is None else day
 
 
+def _date_number(value: Value) -> float:
+    """A value as days since 1970-01-01, as ODK's date functions read it: a date text too."""
+    if isinstance(value, Answer | str):
+        day = _days(to_string(value))
+        if day is not None:
+            return day
+    return to_number(value)
+
+
 def to_boolean(value: Value) -> bool:
-    if isinstance(value, Answer | Day):
-        return True  # a node-set with a node in it; a date
+    if isinstance(value, Answer):
+        # ODK Collect (JavaRosa) unpacks a single node to its answer: `${consent}` holds when
+        # consent is answered. XPath 1.0 would make it true whenever the node exists.
+        return bool(value.text)
+    if isinstance(value, Day):
+        return True
     if isinstance(value, _Nothing):
         return False
     if isinstance(value, bool):
@@ -414,9 +440,6 @@ def _binary(expression: Binary, scope: Scope) -> Value:
     right_value = evaluate(expression.right, scope)
     if isinstance(left_value, _Unknown) or isinstance(right_value, _Unknown):
         return UNKNOWN
-    nothing = isinstance(left_value, _Nothing) or isinstance(right_value, _Nothing)
-    if nothing and operator in ("=", "!=", "<", "<=", ">", ">="):
-        return False  # no node to compare
     if operator in ("=", "!="):
         equal = _equal(left_value, right_value)
         return equal if operator == "=" else not equal
@@ -501,7 +524,9 @@ class _Function:
 
 
 def _selected(values: list[Value]) -> Value:
-    return to_string(values[1]).strip() in to_string(values[0]).split()
+    # JavaRosa's test, which the ODK specification's "an item of the space-separated list"
+    # agrees with for every choice name (a name has no space in it)
+    return f" {to_string(values[1]).strip()} " in f" {to_string(values[0])} "
 
 
 def _selected_at(values: list[Value]) -> Value:
@@ -511,16 +536,19 @@ def _selected_at(values: list[Value]) -> Value:
 
 
 def _rounded(number: float, places: int = 0) -> float:
-    """XPath's round(): halves go up (round(-2.5) is -2)."""
+    """XPath's round(): halves go up (round(-2.5) is -2); with places, ODK's, which rounds the
+    number as written (round(2.675, 2) is 2.68, though the double is a little less)."""
     if math.isnan(number) or math.isinf(number):
         return number
-    scale = 10.0 ** places
-    return math.floor(number * scale + 0.5) / scale
+    shifted = Decimal(repr(number)).scaleb(places) + Decimal("0.5")
+    return float(shifted.to_integral_value(rounding=ROUND_FLOOR).scaleb(-places))
 
 
 def _round(values: list[Value]) -> Value:
-    places = int(to_number(values[1])) if len(values) > 1 else 0
-    return _rounded(to_number(values[0]), places)
+    places = to_number(values[1]) if len(values) > 1 else 0.0
+    if not math.isfinite(places):
+        return math.nan
+    return _rounded(to_number(values[0]), int(places))
 
 
 def _int(values: list[Value]) -> Value:
@@ -532,13 +560,25 @@ def _date(values: list[Value]) -> Value:
     value = values[0]
     if isinstance(value, Day):
         return value
-    number = to_number(value)
+    number = _date_number(value)
     return Day(number) if not math.isnan(number) else ""
+
+
+# Java (ODK Collect) and JavaScript (Enketo) read a '-' beside a class escape in a character
+# class as itself (`[\w-\.]`: a word character, '-' or '.'); Python refuses the range.
+_LITERAL_DASH: Final = re.compile(r"(?<=\\[wWdDsS])-(?=[^\]])|(?<=[^\[\\])-(?=\\[wWdDsS])")
+
+
+def _java_pattern(pattern: str) -> str:
+    """The pattern with each '-' that Java would read as itself written `\\-` inside a class."""
+    parts = re.split(r"(\\.|\[(?:\\.|[^\]\\])*\])", pattern)
+    return "".join(_LITERAL_DASH.sub(r"\\-", part) if part.startswith("[") else part
+                   for part in parts)
 
 
 def _regex(values: list[Value]) -> Value:
     try:
-        return re.search(to_string(values[1]), to_string(values[0])) is not None
+        return re.search(_java_pattern(to_string(values[1])), to_string(values[0])) is not None
     except re.error as error:
         raise ExpressionError(f"regex({to_string(values[1])!r}) is not a pattern: {error}") \
             from None
@@ -608,7 +648,7 @@ _FUNCTIONS: dict[str, _Function] = {
     "sum": _Function((1, 1), lambda v: to_number(v[0])),
     "today": _Function((0, 0), lambda v: UNKNOWN),  # evaluated in _call, which knows the day
     "date": _Function((1, 1), _date),
-    "decimal-date": _Function((1, 1), lambda v: to_number(v[0])),
-    "decimal-date-time": _Function((1, 1), lambda v: to_number(v[0])),
+    "decimal-date": _Function((1, 1), lambda v: _date_number(v[0])),
+    "decimal-date-time": _Function((1, 1), lambda v: _date_number(v[0])),
 }
 FUNCTIONS: Final = frozenset(_FUNCTIONS) | {"if", "coalesce"}
