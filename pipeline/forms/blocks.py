@@ -203,6 +203,9 @@ def note_block(ctx: Context, label: Label, width: float) -> Block:
     return block
 
 
+FILTER_GREY = 0.9  # the band behind an "Answer this only if" line
+
+
 def question_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
                      hint: str, width: float, filters: Sequence[str] = ()
                      ) -> tuple[float, float]:
@@ -214,11 +217,15 @@ def question_heading(block: Block, ctx: Context, number: int | str | None, label
         widest = max(widest, f"{number}.", key=lambda text: width_of(text, BOLD, style.label))
     indent = width_of(widest, BOLD, style.label) + 2.5 * MM
     y = 0.0
-    for text in filters:
-        y = block.paragraph(indent, y, width - indent, f"{ctx.arrow} {text}", BOLD, style.body,
-                            leading=1.25)
-    if filters:
-        y += 1 * MM
+    if filters:  # on a pale band, so that it reads as an instruction, not as the question
+        start = len(block.ops)
+        y = 1 * MM
+        for text in filters:
+            y = block.paragraph(indent + 1.5 * MM, y, width - indent - 3 * MM,
+                                f"{ctx.arrow} {text}", BOLD, style.body, leading=1.25)
+        block.ops.insert(start, RuleOp((indent, 0, width, y + 1.5 * MM), width=0,
+                                       fill_grey=FILTER_GREY))
+        y += 3.5 * MM
     if number is not None:
         block.text(0, y + style.label, f"{number}.", BOLD, style.label)
     for text in ctx.texts(label):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from pipeline.forms.blocks import REFERENCE
 from pipeline.forms.expression import (
     Binary,
     Call,
@@ -47,7 +48,7 @@ def filter_line(condition: str, lang: str, numbers: Mapping[str, Number],
 def describe(expression: Expression, lang: str, numbers: Mapping[str, Number],
              questions: Mapping[str, Question]) -> str | None:
     """The condition as a clause to follow "only if", or None if it cannot be said exactly."""
-    return _Words(lang, numbers, questions).clause(expression, top=True)
+    return _Words(lang, numbers, questions).clause(expression)
 
 
 class _Words:
@@ -57,10 +58,10 @@ class _Words:
         self.numbers = numbers
         self.questions = questions
 
-    def clause(self, expression: Expression, top: bool = False) -> str | None:
+    def clause(self, expression: Expression) -> str | None:
         if isinstance(expression, Binary) and expression.operator in ("and", "or"):
-            return self._joined(expression, top)
-        test = choice_test(expression)
+            return self._joined(expression)
+        test = choice_test(expression) or self._numbered_choice(expression)
         if test is not None and test[1] and self._choice_question(test[0]):
             if self.questions[test[0]].type == "select_multiple" and not _is_selected(expression):
                 return None  # `=` on a multiple choice: exactly that one ticked, and no other
@@ -69,7 +70,7 @@ class _Words:
             return self._comparison(expression)
         return None
 
-    def _joined(self, expression: Binary, top: bool) -> str | None:
+    def _joined(self, expression: Binary) -> str | None:
         operator = expression.operator
         same = self._same_question_choices(expression)
         if same is not None:
@@ -78,19 +79,44 @@ class _Words:
         right = self._part(expression.right, operator)
         if left is None or right is None:
             return None
-        text = phrase(f"join_{operator}", self.lang, a=left, b=right)
-        return text if top or operator == "and" else f"({text})"
+        return phrase(f"join_{operator}", self.lang, a=left, b=right)
 
     def _part(self, expression: Expression, operator: str) -> str | None:
         inner = isinstance(expression, Binary) and expression.operator in ("and", "or") \
             and expression.operator != operator
-        text = self.clause(expression, top=not inner)
-        return f"({text})" if inner and text is not None else text
+        one_question = isinstance(expression, Binary) \
+            and self._same_question_choices(expression) is not None
+        text = self.clause(expression)
+        return f"({text})" if inner and not one_question and text is not None else text
+
+    def _numbered_choice(self, expression: Expression) -> tuple[str, str, bool] | None:
+        """`${q} = 1` on a choice question whose choices are named 1, 2, 3: XPath compares
+        the numbers, so it means the choice named 1 (or 01, or 1.0)."""
+        if not isinstance(expression, Binary) or expression.operator not in ("=", "!="):
+            return None
+        left, right = expression.left, expression.right
+        if isinstance(left, Literal):
+            left, right = right, left
+        if not isinstance(left, Reference) or not isinstance(right, Literal) \
+                or not isinstance(right.value, float):
+            return None
+        question = self.questions.get(left.name)
+        if question is None:
+            return None
+        for choice in question.choices:
+            try:
+                same = float(choice.name) == right.value
+            except ValueError:
+                continue
+            if same:
+                return left.name, choice.name, expression.operator == "="
+        return None
 
     def _same_question_choices(self, expression: Binary) -> str | None:
         """`${q} = 'a' or ${q} = 'b'` as "you answered ‘A’ or ‘B’ to question n"; `!=`
         joined by `and` as "you did not answer ‘A’ or ‘B’ ..."."""
-        tests = [choice_test(part) for part in _flattened(expression, expression.operator)]
+        tests = [choice_test(part) or self._numbered_choice(part)
+                 for part in _flattened(expression, expression.operator)]
         if any(t is None for t in tests):
             return None
         names = {t[0] for t in tests if t}
@@ -115,7 +141,7 @@ class _Words:
             choice = next((c for c in question.choices if c.name == value), None)
             if choice is None:
                 return None
-            labels.append(f"\u2018{choice.label.text(self.lang)}\u2019")
+            labels.append(f"\u2018{self._shown(choice.label.text(self.lang))}\u2019")
         listed = labels[0]
         for label in labels[1:]:
             listed = phrase("join_or", self.lang, a=listed, b=label)
@@ -154,6 +180,11 @@ class _Words:
             return None
         comparison = phrase(_COMPARISONS[operator], self.lang, v=value)
         return phrase("cond_number", self.lang, n=number, comparison=comparison)
+
+    def _shown(self, text: str) -> str:
+        """A label as printed: a `${x}` in it as "(your answer to question n)"."""
+        return REFERENCE.sub(lambda m: "\u2026" if (n := self._number(m[1])) is None
+                              else phrase("answer_to", self.lang, n=n), text)
 
     def _number(self, name: str) -> str | None:
         """The printed number to name a question by; a grid row's is its grid's, with the row."""
