@@ -112,6 +112,9 @@ class Section:
 
     name: str
     label: Label
+    # "Answer the questions in this section only if ...": holds for every question up to the
+    # next heading, which then print no filter of their own (routing.py)
+    ask_if: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,9 @@ def _in_copy(item: Item, prefix: str, own: frozenset[str]) -> Item:
         return replace(item, name=prefix + item.name, relevant=_moved(item.relevant, prefix, own),
                        ask_if=_moved(item.ask_if, prefix, own),
                        items=tuple(_references_moved(i, prefix, outer) for i in item.items))
+    if isinstance(item, Section):
+        return replace(item, name=prefix + item.name, label=_label_moved(item.label, prefix, own),
+                       ask_if=_moved(item.ask_if, prefix, own))
     return replace(item, name=prefix + item.name, label=_label_moved(item.label, prefix, own))
 
 
@@ -232,6 +238,8 @@ def _references_moved(item: Item, prefix: str, own: frozenset[str]) -> Item:
         return replace(item, relevant=_moved(item.relevant, prefix, own),
                        ask_if=_moved(item.ask_if, prefix, own),
                        items=tuple(_references_moved(i, prefix, outer) for i in item.items))
+    if isinstance(item, Section):
+        return replace(item, ask_if=_moved(item.ask_if, prefix, own))
     return item
 
 
@@ -379,7 +387,10 @@ def _item_to_dict(item: Item) -> dict[str, Any]:
             grid["ask_if"] = item.ask_if
         return grid
     kind = "section" if isinstance(item, Section) else "note"
-    return {"kind": kind, "name": item.name, "label": item.label.to_json()}
+    data = {"kind": kind, "name": item.name, "label": item.label.to_json()}
+    if isinstance(item, Section) and item.ask_if:
+        data["ask_if"] = item.ask_if
+    return data
 
 
 def _choices_from(data: Any, lang: str) -> tuple[Choice, ...]:
@@ -422,7 +433,8 @@ def _item_from_dict(data: Mapping[str, Any], lang: str) -> Item:
                       table=bool(data.get("table")), relevant=str(data.get("relevant", "")),
                       ask_if=str(data.get("ask_if", "")))
     if kind == "section":
-        return Section(str(data["name"]), Label.of(data["label"], lang))
+        return Section(str(data["name"]), Label.of(data["label"], lang),
+                       str(data.get("ask_if", "")))
     if kind == "note":
         return Note(str(data["name"]), Label.of(data["label"], lang))
     raise ValueError(f"unknown item kind {kind!r}")

@@ -163,7 +163,7 @@ def test_conditions_are_put_in_words_in_each_language() -> None:
         f"Answer this only if your answer to question {numbers['age']} is 16 or more and you "
         f"did not answer \u2018Never\u2019 to question {numbers['bus_use']}.")
     assert filter_line(night.ask_if, "cy", numbers, questions) == (
-        f"Atebwch hwn dim ond os yw eich ateb i gwestiwn {numbers['age']} yn 16 neu fwy a na "
+        f"Atebwch hwn dim ond os yw eich ateb i gwestiwn {numbers['age']} yn 16 neu fwy ac na "
         f"wnaethoch ateb \u2018Byth\u2019 i gwestiwn {numbers['bus_use']}.")
     concession = questionnaire.question("concession")
     assert describe(parse(concession.ask_if), "en", numbers, questions) == (

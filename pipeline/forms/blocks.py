@@ -181,7 +181,9 @@ class Context:
         return f"{self.arrow} " + self.phrase("go_to", n=str(self.numbers.get(target, "?")))
 
 
-def heading_block(ctx: Context, label: Label, width: float) -> Block:
+def heading_block(ctx: Context, label: Label, width: float,
+                  filters: Sequence[str] = ()) -> Block:
+    """A section's heading, with the filter that holds for all its questions under it."""
     block = Block()
     style = ctx.style
     y = style.gap * 0.4
@@ -190,7 +192,24 @@ def heading_block(ctx: Context, label: Label, width: float) -> Block:
     block.weak_cuts.extend(line_cuts(block.ops))
     block.ops.append(RuleOp((0, y + 1.5 * MM, width, y + 1.5 * MM), width=1.2, line_only=True))
     block.height = y + 3 * MM
+    if filters:
+        y = filter_band(block, ctx, filters, 0, block.height + 1 * MM, width)
+        block.height = y + 2 * MM
     return block
+
+
+def filter_band(block: Block, ctx: Context, filters: Sequence[str], x: float, top: float,
+                right: float) -> float:
+    """"Answer this only if ..." lines on a pale band, so that they read as an instruction and
+    not as a question; returns the y below the band."""
+    start = len(block.ops)
+    y = top + 1 * MM
+    for text in filters:
+        y = block.paragraph(x + 1.5 * MM, y, right - x - 3 * MM, f"{ctx.arrow} {text}", BOLD,
+                            ctx.style.body, leading=1.25)
+    block.ops.insert(start, RuleOp((x, top, right, y + 1.5 * MM), width=0,
+                                   fill_grey=FILTER_GREY))
+    return y + 1.5 * MM
 
 
 def note_block(ctx: Context, label: Label, width: float) -> Block:
@@ -216,16 +235,7 @@ def question_heading(block: Block, ctx: Context, number: int | str | None, label
     if number is not None:  # question 100 and on, 5c.1: wider
         widest = max(widest, f"{number}.", key=lambda text: width_of(text, BOLD, style.label))
     indent = width_of(widest, BOLD, style.label) + 2.5 * MM
-    y = 0.0
-    if filters:  # on a pale band, so that it reads as an instruction, not as the question
-        start = len(block.ops)
-        y = 1 * MM
-        for text in filters:
-            y = block.paragraph(indent + 1.5 * MM, y, width - indent - 3 * MM,
-                                f"{ctx.arrow} {text}", BOLD, style.body, leading=1.25)
-        block.ops.insert(start, RuleOp((indent, 0, width, y + 1.5 * MM), width=0,
-                                       fill_grey=FILTER_GREY))
-        y += 3.5 * MM
+    y = filter_band(block, ctx, filters, indent, 0, width) + 2 * MM if filters else 0.0
     if number is not None:
         block.text(0, y + style.label, f"{number}.", BOLD, style.label)
     for text in ctx.texts(label):

@@ -24,25 +24,27 @@ from pipeline.forms.expression import (
 )
 from pipeline.forms.numbering import Number
 from pipeline.forms.phrases import phrase
-from pipeline.model import Grid, Question, Questionnaire, Repeat, expand_items
+from pipeline.model import Grid, Question, Questionnaire, Repeat, Section, expand_items
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 _COMPARISONS = {">": "more_than", ">=": "at_least", "<": "less_than", "<=": "at_most",
                 "=": "equal_to", "!=": "other_than"}
+_FILTER_KINDS: dict[type, str] = {Grid: "ask_if_many", Section: "ask_if_section"}
 NUMERIC_TYPES = ("integer", "decimal", "range")
 
 
 def filter_line(condition: str, lang: str, numbers: Mapping[str, Number],
-                questions: Mapping[str, Question], many: bool = False) -> str:
-    """The printed filter: "Answer this only if ...", or the plain fallback when the condition
-    cannot be put in words. `many`: for a grid's rows ("Answer these ...")."""
+                questions: Mapping[str, Question], kind: str = "ask_if") -> str:
+    """The printed filter: "Answer this only if ..." (`kind` ask_if), "Answer these ..." (a
+    grid's, ask_if_many), "Answer the questions in this section ..." (ask_if_section); or the
+    plain fallback when the condition cannot be put in words."""
     try:
         words = describe(parse(condition), lang, numbers, questions)
     except ExpressionError:
         words = None
     if words is None:
         return phrase("ask_if_unworded", lang)
-    return phrase("ask_if_many" if many else "ask_if", lang, condition=words)
+    return phrase(kind, lang, condition=words)
 
 
 def describe(expression: Expression, lang: str, numbers: Mapping[str, Number],
@@ -79,7 +81,10 @@ class _Words:
         right = self._part(expression.right, operator)
         if left is None or right is None:
             return None
-        return phrase(f"join_{operator}", self.lang, a=left, b=right)
+        key = f"join_{operator}"
+        if operator == "and" and _before_vowel(right):
+            key = "join_and_vowel"  # Welsh writes "ac" before a vowel and before "na", "nad"
+        return phrase(key, self.lang, a=left, b=right)
 
     def _part(self, expression: Expression, operator: str) -> str | None:
         inner = isinstance(expression, Binary) and expression.operator in ("and", "or") \
@@ -197,6 +202,14 @@ class _Words:
         return f"{self.numbers[question.grid]} (\u2018{question.label.text(self.lang)}\u2019)"
 
 
+_AC_WORDS = frozenset(("na", "nad", "nid", "mae", "mai", "fel", "felly", "gyda", "mewn"))
+
+
+def _before_vowel(text: str) -> bool:
+    first = text.lstrip("(").split(" ", 1)[0].lower()
+    return first[:1] in tuple("aeiouwy") or first in _AC_WORDS
+
+
 def _is_selected(expression: Expression) -> bool:
     if isinstance(expression, Call) and expression.function == "not" and expression.arguments:
         expression = expression.arguments[0]
@@ -229,8 +242,8 @@ def printed_filters(questionnaire: Questionnaire, numbers: Mapping[str, Number],
     for item in expand_items(questionnaire.items):
         rows = item.rows if isinstance(item, Grid) else ()
         for one in (item, *rows):
-            if isinstance(one, Question | Grid | Repeat) and one.ask_if:
+            if isinstance(one, Question | Grid | Repeat | Section) and one.ask_if:
                 texts = (filter_line(one.ask_if, lang, numbers, questions,
-                                     many=isinstance(one, Grid)) for lang in languages)
+                                     _FILTER_KINDS.get(type(one), "ask_if")) for lang in languages)
                 filters[one.name] = tuple(dict.fromkeys(texts))
     return filters

@@ -410,8 +410,9 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
             continue
         part = _Part(describe(item, ctx.numbers), _advice(item))
         if isinstance(item, Section | Note):
-            build = partial(heading_block if isinstance(item, Section) else note_block, ctx,
-                            item.label)
+            build = partial(heading_block, ctx, item.label, filters=ctx.filters.get(
+                item.name, ())) if isinstance(item, Section) else partial(note_block, ctx,
+                                                                        item.label)
             # kept with what follows it, unless it is so long that the two cannot share a page
             keep = build(A4[0] - 2 * MARGIN).height <= LATER_ROOM * KEPT_SHARE
             story.append(block(build, part, keep=keep))

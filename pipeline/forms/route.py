@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.forms.expression import ExpressionError, Scope, holds, parse
-from pipeline.model import Grid, Item, Question, Questionnaire, Repeat
+from pipeline.model import Grid, Item, Question, Questionnaire, Repeat, Section
 
 END = "__end__"  # a choice's route_to that sends the respondent to the end of the form
 
@@ -107,14 +107,18 @@ class _Walk:
     def level(self, items: Sequence[Item]) -> None:
         """One level's items in print order; a go-to never leaves the level (a repeat's copy)."""
         jump = ""
+        section = ""  # the filter of the section heading last passed
         for item in items:
+            if isinstance(item, Section):
+                section = item.ask_if
+                continue
             if not isinstance(item, Question | Grid | Repeat):
                 continue
             if isinstance(item, Question) and item.other_of:  # on its choice's line
                 if not self._answers(item):
                     self.given[item.name] = ""
                 continue
-            if jump and item.name != jump:
+            if (jump and item.name != jump) or not self._follows(section):
                 self._skip(item)
                 continue
             jump = ""

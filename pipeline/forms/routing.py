@@ -37,7 +37,15 @@ from pipeline.forms.expression import (
 )
 from pipeline.forms.numbering import Number, question_numbers
 from pipeline.forms.route import END
-from pipeline.model import Grid, Item, Question, Questionnaire, Repeat, expand_items
+from pipeline.model import (
+    Grid,
+    Item,
+    Question,
+    Questionnaire,
+    Repeat,
+    Section,
+    expand_items,
+)
 
 _COPY = re.compile(r"\[\d+\]")  # member[2]/age -> member/age: a warning per template item
 MAX_COMBINATIONS = 4096  # answers tried when proving a condition is enforced by go-tos
@@ -81,7 +89,7 @@ def _unworded(questionnaire: Questionnaire, numbers: Mapping[str, Number]) -> li
     for item in expand_items(questionnaire.items):
         rows = item.rows if isinstance(item, Grid) else ()
         for one in (item, *rows):
-            if not isinstance(one, Question | Grid | Repeat) or not one.ask_if:
+            if not isinstance(one, Question | Grid | Repeat | Section) or not one.ask_if:
                 continue
             name = _COPY.sub("", one.name)
             if name in warned:
@@ -91,8 +99,7 @@ def _unworded(questionnaire: Questionnaire, numbers: Mapping[str, Number]) -> li
             except ExpressionError:
                 words = None
             if words is None:
-                kind = "repeat" if isinstance(one, Repeat) else "grid" if isinstance(
-                    one, Grid) else "question"
+                kind = type(one).__name__.lower()
                 warned[name] = (f"{kind} {name}: the online form asks it only if "
                                 f"{_COPY.sub('', one.ask_if)}, which papertwin cannot put in "
                                 "words; printed with a filter line that says it applies to some "
@@ -115,7 +122,8 @@ class _Level:
         for unit in units:
             filters[unit.name] = tuple(part for part in unit.parts
                                        if not self._enforced(part, unit, items, runs, filters))
-        out = [self._routed_item(item, runs, filters) for item in items]
+        out = _section_filters([self._routed_item(item, runs, filters) for item in items],
+                               runs)
         return [replace(item, items=tuple(self._inner(item).route(list(item.items))))
                 if isinstance(item, Repeat) else item for item in out]
 
@@ -250,6 +258,40 @@ class _Level:
     def _printed(self, parts: Sequence[Expression]) -> str:
         condition = all_of(parts)
         return "" if condition is None else unparse(condition)
+
+
+def _section_filters(items: list[Item], runs: Mapping[tuple[str, str], _Run]) -> list[Item]:
+    """A filter that every question of a section shares printed once, under its heading.
+
+    Only where no go-to from outside the section lands after its first question: a respondent
+    sent into the middle of a section would not read the heading's filter.
+    """
+    out = list(items)
+    sources = {item.name: index for index, item in enumerate(items)}
+    starts = [index for index, item in enumerate(items) if isinstance(item, Section)]
+    for start, end in zip(starts, [*starts[1:], len(items)][:len(starts)], strict=True):
+        span = [(index, unit) for index in range(start + 1, end)
+                if (unit := _unit_of(items[index])) is not None]
+        shared = {unit.ask_if for _, unit in span}
+        if len(span) < 2 or len(shared) != 1 or not (condition := shared.pop()):
+            continue
+        inside = {unit.name for _, unit in span[1:]}
+        if any(run.target in inside and not start < sources[question] < end
+               for (question, _), run in runs.items()):
+            continue
+        section = items[start]
+        if isinstance(section, Section):
+            out[start] = replace(section, ask_if=condition)
+            for index, unit in span:
+                out[index] = replace(unit, ask_if="")
+    return out
+
+
+def _unit_of(item: Item) -> Question | Grid | Repeat | None:
+    """The item as something answered or skipped whole ("please specify" goes with its choice)."""
+    if isinstance(item, Grid | Repeat) or (isinstance(item, Question) and not item.other_of):
+        return item
+    return None
 
 
 def _run(question: str, choice: str, later: list[_Unit]) -> _Run:

@@ -44,6 +44,7 @@ from pipeline.simulate.pen import (
 from pipeline.simulate.truth import TRUTH_SCHEMA
 
 TRUTH_NAME = "truth.json"
+ROUTE_STREAM = 15  # seeds route_rng beside the seed
 MARKS = MappingProxyType({"tick": draw_tick, "cross": draw_cross, "spill": draw_spill,
                           "dot": draw_dot, "circle": draw_circle_around})
 MARK_STYLES = ("tick", "cross", "spill", "dot", "circle")
@@ -83,13 +84,16 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     printed = _questionnaire_pages(form_dir, layout)
     font_path = find_handwriting_font(font)
     rng = np.random.default_rng(seed)
+    # who strays from the printed route: a stream of its own, so that the answers and marks
+    # drawn for a seed stay the same whatever the share
+    route_rng = np.random.default_rng([seed, ROUTE_STREAM])
     scale = dpi / 72.0
     jpegs: list[bytes] = []
     responses: list[dict[str, Any]] = []
     pages = iter(printed)
     for copy in layout.copies:
         answers = choose_answers(layout.questionnaire, rng)
-        strays = bool(rng.random() < off_route)
+        strays = bool(route_rng.random() < off_route)
         if not strays:
             answers = on_printed_route(layout.questionnaire, answers)
         # Drawn only when asked for, so that corpora without colour stay as they were.
