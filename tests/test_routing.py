@@ -151,6 +151,12 @@ def test_the_consent_question_sends_those_who_refuse_to_the_end_in_english_and_w
     bus_use = loaded.questionnaire.question("bus_use")
     assert {c.name: c.route_to for c in bus_use.choices}["never"] == "why_not"
     assert not any("not a simple comparison" in w for w in loaded.warnings)
+    # printed so, in Welsh first and in English
+    plan = plan_form(loaded.questionnaire, LayoutOptions(languages=("cy", "en")))
+    texts = [op.text for page in plan.pages for op in page.ops if hasattr(op, "text")]
+    assert "Na / No \u2192 Ewch i'r diwedd / Go to the end" in texts
+    assert any(t.endswith("Byth / Never \u2192 Ewch i gwestiwn 5 / Go to question 5")
+               for t in texts), [t for t in texts if "Byth" in t]
 
 
 def test_conditions_are_put_in_words_in_each_language() -> None:
