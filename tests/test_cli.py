@@ -92,7 +92,8 @@ def test_forms_build_warns_about_what_it_cannot_print(capsys: pytest.CaptureFixt
                                                       tmp_path: Path) -> None:
     template = tmp_path / "survey.md"
     template.write_text(
-        "# settings\n| settings | form_id | version | form_title |\n| | walk_poll | 1 | Walks |\n\n"
+        "# settings\n| settings | form_id | version | form_title | papertwin::return_address |\n"
+        "| | walk_poll | 1 | Walks | Freepost WALKS |\n\n"
         "# survey\n| survey | type | name | label |\n"
         "| | text | route | Which route do you walk? |\n"
         "| | geopoint | location | Where are you? |\n"
