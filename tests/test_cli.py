@@ -119,6 +119,21 @@ def test_forms_preview_writes_png_pages(capsys: pytest.CaptureFixture[str],
     assert out == f"previewed 2 pages of {TEMPLATE} in {tmp_path / 'png'}\n"
 
 
+def test_forms_preview_takes_recipients_and_duplex(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    from .conftest import TEMPLATE
+
+    recipients = tmp_path / "recipients.csv"
+    recipients.write_text("name,address1,town\n" + "".join(
+        f"Resident {n},{n} Mill Lane,Millbrook\n" for n in range(1, 6)), encoding="utf-8")
+    code, out, _ = run(capsys, "forms", "preview", str(TEMPLATE), "--out", str(tmp_path / "png"),
+                       "--recipients", str(recipients), "--duplex", "--dpi", "30")
+    assert code == 0
+    # the first 3 recipients: a letter and its blank back, then the two-page form
+    assert out == f"previewed 12 pages of {TEMPLATE} in {tmp_path / 'png'}\n"
+    assert len(list((tmp_path / "png").glob("page-*.png"))) == 12
+
+
 def test_ingest_audit_share_sends_confident_answers_to_a_person(
     prefect_harness: None, capsys: pytest.CaptureFixture[str], tmp_path: Path,
     built: tuple[Workspace, BuiltForm], simulated: SimulatedBatch,

@@ -133,6 +133,7 @@ class AddressFit:
     lines: tuple[str, ...]
     return_line: str  # the sender's "If undelivered ..." line, "" when it made no room
     fits: bool  # False: even at the smallest size some lines were left out
+    wanted: int = 0  # lines it would take, wrapped to the window, when it does not fit
 
 
 def plan_letters(design: LetterDesign, recipients: Sequence[Recipient],
@@ -149,8 +150,9 @@ def plan_letters(design: LetterDesign, recipients: Sequence[Recipient],
             where = f"line {recipient.line}, " if recipient.line else ""
             warnings.append(
                 f"recipient list {where}serial {serial}: the name and address do not fit the "
-                f"envelope window even at {MIN_ADDRESS_SIZE:g} pt; only the first "
-                f"{len(fit.lines)} lines print: shorten the address lines or use fewer of them")
+                f"envelope window even at {MIN_ADDRESS_SIZE:g} pt: {len(fit.lines)} of their "
+                f"{fit.wanted} lines (wrapped to the window) print, the rest are left off: "
+                "shorten the address lines or use fewer of them")
     pages = max((len(pages) for pages in layouts.values()), default=1)
     return Letters(design, MappingProxyType(layouts), pages, tuple(warnings))
 
@@ -443,7 +445,7 @@ def fit_address(design: LetterDesign, recipient: Recipient) -> AddressFit:
                     return AddressFit(size, tuple(lines), return_line, True)
     lines = [piece for text in wanted for piece in wrap(text, REGULAR, MIN_ADDRESS_SIZE, width)]
     kept = int(height // (MIN_ADDRESS_SIZE * ADDRESS_LEADING))
-    return AddressFit(MIN_ADDRESS_SIZE, tuple(lines[:kept]), "", False)
+    return AddressFit(MIN_ADDRESS_SIZE, tuple(lines[:kept]), "", False, len(lines))
 
 
 def _sizes(largest: float) -> list[float]:
