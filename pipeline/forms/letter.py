@@ -112,20 +112,6 @@ Shape = tuple[int, ...]  # lines of each greeting language's salutation
 
 
 @dataclass(frozen=True)
-class Letters:
-    """The letters of a run: a layout per salutation shape, every letter `pages` pages long."""
-
-    design: LetterDesign
-    layouts: Mapping[Shape, tuple[LetterPage, ...]]
-    pages: int
-    warnings: tuple[str, ...] = ()
-
-    def layout_for(self, recipient: Recipient) -> tuple[Shape, tuple[LetterPage, ...]]:
-        shape = greeting_shape(self.design, recipient.name)
-        return shape, self.layouts[shape]
-
-
-@dataclass(frozen=True)
 class AddressFit:
     """The recipient's lines as they fit the window, at `size` points."""
 
@@ -136,16 +122,37 @@ class AddressFit:
     wanted: int = 0  # lines it would take, wrapped to the window, when it does not fit
 
 
+@dataclass(frozen=True)
+class Letters:
+    """The letters of a run: a layout per salutation shape, every letter `pages` pages long, and
+    each copy's shape and address as fitted, by serial and recipient list line (a preview's
+    specimen copies share one serial)."""
+
+    design: LetterDesign
+    layouts: Mapping[Shape, tuple[LetterPage, ...]]
+    pages: int
+    copies: Mapping[tuple[str, int], tuple[Shape, AddressFit]]
+    warnings: tuple[str, ...] = ()
+
+    def copy(self, serial: str, recipient: Recipient) -> tuple[tuple[LetterPage, ...],
+                                                              AddressFit]:
+        """The pages of this copy's letter, and its address as it fits the window."""
+        shape, fit = self.copies[serial, recipient.line]
+        return self.layouts[shape], fit
+
+
 def plan_letters(design: LetterDesign, recipients: Sequence[Recipient],
                  serials: Sequence[str]) -> Letters:
     """Lay out the letters of a run, and warn of each recipient whose address does not fit."""
     layouts: dict[Shape, tuple[LetterPage, ...]] = {}
+    copies: dict[tuple[str, int], tuple[Shape, AddressFit]] = {}
     warnings: list[str] = []
     for recipient, serial in zip(recipients, serials, strict=True):
         shape = greeting_shape(design, recipient.name)
         if shape not in layouts:
             layouts[shape] = plan_letter(design, shape)
         fit = fit_address(design, recipient)
+        copies[serial, recipient.line] = (shape, fit)
         if not fit.fits:
             where = f"line {recipient.line}, " if recipient.line else ""
             warnings.append(
@@ -154,7 +161,8 @@ def plan_letters(design: LetterDesign, recipients: Sequence[Recipient],
                 f"{fit.wanted} lines (wrapped to the window) print, the rest are left off: "
                 "shorten the address lines or use fewer of them")
     pages = max((len(pages) for pages in layouts.values()), default=1)
-    return Letters(design, MappingProxyType(layouts), pages, tuple(warnings))
+    return Letters(design, MappingProxyType(layouts), pages, MappingProxyType(copies),
+                   tuple(warnings))
 
 
 # What the letter says, in each language

@@ -27,7 +27,6 @@ from pipeline.forms.letter import (
     Letters,
     address_ops,
     blank_page_ops,
-    fit_address,
     plan_letters,
     slot_ops,
 )
@@ -71,7 +70,7 @@ def render_pdf(plan: FormPlan, copies: Sequence[Copy], out: BinaryIO,
         canvas.beginForm("blank")
         _draw_ops(canvas, blank_page_ops(plan.languages, plan.style), height)
         canvas.endForm()
-    drawn: dict[tuple[int, ...], str] = {}  # letter layouts already made into forms
+    drawn: dict[int, str] = {}  # letter layouts (by identity) already made into forms
     for number, copy in enumerate(copies):
         if letters is not None and recipients is not None:
             drawn_pages = _draw_letter(canvas, letters, recipients[number], copy.serial, drawn,
@@ -93,21 +92,22 @@ def letter_design(plan: FormPlan, today: date | None = None) -> LetterDesign:
 
 
 def _draw_letter(canvas: Canvas, letters: Letters, recipient: Recipient, serial: str,
-                 drawn: dict[tuple[int, ...], str], height: float) -> int:
+                 drawn: dict[int, str], height: float) -> int:
     """One recipient's letter: its layout's fixed pages, then their own texts; returns pages."""
-    shape, pages = letters.layout_for(recipient)
-    if shape not in drawn:
-        drawn[shape] = f"letter{len(drawn)}"
+    pages, fit = letters.copy(serial, recipient)
+    name = drawn.get(id(pages))
+    if name is None:
+        name = drawn[id(pages)] = f"letter{len(drawn)}"
         for index, page in enumerate(pages):
-            canvas.beginForm(f"{drawn[shape]}p{index}")
+            canvas.beginForm(f"{name}p{index}")
             _draw_ops(canvas, page.ops, height)
             canvas.endForm()
     design = letters.design
     for index, page in enumerate(pages):
-        canvas.doForm(f"{drawn[shape]}p{index}")
+        canvas.doForm(f"{name}p{index}")
         own: list[LetterOp] = list(slot_ops(design, page, recipient, serial))
         if index == 0:
-            own.extend(address_ops(design, fit_address(design, recipient)))
+            own.extend(address_ops(design, fit))
         _draw_ops(canvas, own, height)
         canvas.showPage()
     return len(pages)
