@@ -417,3 +417,11 @@ def _page_texts(pdf: Path) -> list[str]:
     out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                          text=True, timeout=60, check=True).stdout
     return out.split("\f")[:-1]
+
+
+def test_postal_texts_are_held_to_the_label_length_limit(tmp_path: Path) -> None:
+    path = tmp_path / "long.yaml"
+    path.write_text(f'id: long\ntitle: Long\nsender: "{"x" * 10_001}"\nitems:\n  - note: Hi\n',
+                    encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"the sender: its label has 10,001 characters"):
+        load_questionnaire(path)
