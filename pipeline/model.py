@@ -29,6 +29,8 @@ CHARSETS: tuple[Charset, ...] = ("any", "digits", "capitals", "alphanumeric")
 # The new types (time ... acknowledge) added type names, not fields, so kept model 2.
 # 3: repeats (items of kind "repeat"). A questionnaire without one is still written as model 2,
 # as before, so that its form key (a hash over it) stays the same; 2 and 1 load unchanged.
+# Translatable postal texts (returns, sender) kept the number: a text in the first language alone
+# is still saved as plain text, and a text by language is a mapping, as labels are.
 MODEL_VERSION = 3
 DEFAULT_REPEAT_COUNT = 4  # copies printed of a repeat that says nothing else (template-format.md)
 _REFERENCE = re.compile(r"\$\{([\w.-]+)\}")
@@ -261,11 +263,24 @@ def expand_items(items: tuple[Item, ...]) -> Iterator[Item]:
 
 @dataclass(frozen=True)
 class ReturnInfo:
-    """Where and by when the paper copy goes back, printed on the form."""
+    """Where and by when the paper copy goes back, printed on the form and its cover letter.
 
-    address: str = ""
-    closing_date: str = ""
-    helpline: str = ""
+    Each is a `Label`, so a bilingual form can give its Freepost address or its closing date in
+    each language; `address` holds one printed line per line of text.
+    """
+
+    address: Label = field(default_factory=Label)
+    closing_date: Label = field(default_factory=Label)  # as printed, or an ISO date (2027-03-31)
+    helpline: Label = field(default_factory=Label)
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """How copies are printed, not what a page says: kept out of the saved model (to_dict), so
+    the form key of a form does not depend on where its logo lives or on the printer."""
+
+    logo: Label = field(default_factory=Label)  # path of a PNG or JPEG per language
+    duplex: bool = False  # printed double-sided: each addressed copy padded to whole sheets
 
 
 @dataclass(frozen=True)
@@ -278,6 +293,8 @@ class Questionnaire:
     intro: Label = field(default_factory=Label)
     organisation: Label = field(default_factory=Label)
     returns: ReturnInfo = field(default_factory=ReturnInfo)
+    sender: Label = field(default_factory=Label)  # who signs the cover letter, and their role
+    printing: PrintSettings = field(default_factory=PrintSettings)
 
     @cached_property
     def questions(self) -> tuple[Question, ...]:
@@ -300,7 +317,13 @@ class Questionnaire:
         return self._by_name[name]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The model as saved in layout.json and hashed into the form key.
+
+        A postal text given in the first language only is written as plain text, as before
+        they could be translated, so that such a form keeps its key; `sender` only when given.
+        """
+        lang = self.languages[0]
+        data: dict[str, Any] = {
             "model": MODEL_VERSION if any(isinstance(i, Repeat) for i in self.items) else 2,
             "id": self.id,
             "version": self.version,
@@ -309,12 +332,15 @@ class Questionnaire:
             "intro": self.intro.to_json(),
             "organisation": self.organisation.to_json(),
             "returns": {
-                "address": self.returns.address,
-                "closing_date": self.returns.closing_date,
-                "helpline": self.returns.helpline,
+                "address": _plain_or_json(self.returns.address, lang),
+                "closing_date": _plain_or_json(self.returns.closing_date, lang),
+                "helpline": _plain_or_json(self.returns.helpline, lang),
             },
             "items": [_item_to_dict(item) for item in self.items],
         }
+        if self.sender:
+            data["sender"] = _plain_or_json(self.sender, lang)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Questionnaire:
@@ -332,11 +358,22 @@ class Questionnaire:
             intro=Label.of(data.get("intro"), lang),
             organisation=Label.of(data.get("organisation"), lang),
             returns=ReturnInfo(
-                address=str(returns.get("address", "")),
-                closing_date=str(returns.get("closing_date", "")),
-                helpline=str(returns.get("helpline", "")),
+                address=Label.of(returns.get("address"), lang),
+                closing_date=Label.of(returns.get("closing_date"), lang),
+                helpline=Label.of(returns.get("helpline"), lang),
             ),
+            sender=Label.of(data.get("sender"), lang),
         )
+
+
+def _plain_or_json(label: Label, lang: str) -> str | dict[str, str]:
+    """A text in the first language alone as plain text, as saved before postal texts could be
+    translated (and as older models load); texts in other or several languages by language."""
+    if not label:
+        return ""
+    if label.languages() == (lang,):
+        return label.text(lang)
+    return label.to_json()
 
 
 def _choice_to_dict(choice: Choice) -> dict[str, Any]:

@@ -149,7 +149,7 @@ def test_english_and_welsh_catalogues_translate_every_phrase() -> None:
     assert {"en", "cy"} <= set(catalogue_languages())
     values = {"n": "7", "m": "9", "date": "1 May", "number": "0800", "name": "Ann",
               "condition": "C1", "choices": "‘X’", "comparison": "K2", "v": "16",
-              "a": "A1", "b": "B1"}
+              "a": "A1", "b": "B1", "serial": "000123"}
     for key in keys():
         english, welsh = phrase(key, "en", **values), phrase(key, "cy", **values)
         assert english and welsh and english != welsh, key

@@ -208,15 +208,16 @@ def _cancelled_boxes(layout: Layout, page: int, answers: dict[str, Any],
 
 
 def _questionnaire_pages(form_dir: Path, layout: Layout) -> list[tuple[Path, int]]:
-    """(file, page number) of every questionnaire page in print order, cover letters left out."""
-    per_copy = len(layout.pages) + (1 if layout.cover_letters else 0)
+    """(file, page number) of every questionnaire page in print order, cover letters and blank
+    pages left out."""
+    per_copy = layout.pages_per_copy  # letter, questionnaire, blank pages of a duplex print
     pages: list[tuple[Path, int]] = []
     for pdf in form_pdfs(form_dir):
         count = page_count(pdf)
         if count % per_copy:
             raise LayoutError(f"{pdf} has {count} pages, not whole copies of {per_copy} pages")
         for start in range(0, count, per_copy):
-            first = start + (2 if layout.cover_letters else 1)
+            first = start + layout.letter_pages + 1
             pages += [(pdf, first + i) for i in range(len(layout.pages))]
     if len(pages) != len(layout.copies) * len(layout.pages):
         raise LayoutError(f"the PDFs in {form_dir} do not hold the copies its layout.json lists")
