@@ -248,9 +248,10 @@ def _body(design: LetterDesign, shape: Shape) -> list[_Para]:
         if returns.helpline:
             say((REGULAR, phrase("helpline", lang, number=returns.helpline.text(lang))))
     closings = list(dict.fromkeys(phrase("letter_closing", lang) for lang in languages))
-    sender = [line.strip() for text in dict.fromkeys(
-        _own(questionnaire.sender, lang, languages) for lang in languages)
-        for line in text.splitlines() if line.strip()]
+    # each line once: the name is the same in every language, the title is not
+    sender = list(dict.fromkeys(
+        line.strip() for lang in languages
+        for line in _own(questionnaire.sender, lang, languages).splitlines() if line.strip()))
     paras.append(_Para(tuple(line for closing in closings
                              for line in wrap(closing, REGULAR, size, width)),
                        keep_with_next=True, gap_after=False))
