@@ -234,7 +234,7 @@ def _bilingual_xlsform(path: Path, settings: dict[str, str]) -> Path:
 POSTAL = {
     "form_id": "bus_review", "default_language": "English (en)",
     "form_title": "Millbrook bus network review",
-    "form_title::Welsh (cy)": "Adolygiad rhwydwaith bysiau Millbrook",
+    "papertwin::title::Welsh (cy)": "Adolygiad rhwydwaith bysiau Millbrook",
     "papertwin::organisation": "Millbrook District Council",
     "papertwin::organisation::Welsh (cy)": "Cyngor Dosbarth Millbrook",
     "papertwin::introduction": "We want to hear from you.\nIt takes ten minutes.",

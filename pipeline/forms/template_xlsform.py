@@ -129,7 +129,7 @@ TEXT_COLUMNS = ("label", "hint")
 POSTAL_SETTINGS = ("papertwin::organisation", "papertwin::introduction",
                    "papertwin::return_address", "papertwin::closing_date", "papertwin::helpline",
                    "papertwin::sender", "papertwin::logo")
-PRINT_SETTINGS = (*POSTAL_SETTINGS, "papertwin::duplex")
+PRINT_SETTINGS = (*POSTAL_SETTINGS, "papertwin::title", "papertwin::duplex")
 
 
 def load_xlsform(path: Path, limits: TemplateLimits = DEFAULT_LIMITS
@@ -286,9 +286,17 @@ class _Interpreter:
         return questionnaire, [text for _, text in sorted(self.warnings, key=lambda w: w[0])]
 
     def _title(self, form_id: str) -> Label:
-        """form_title in each language it is given in (`form_title::Welsh (cy)`); the default
-        language's falls back, as pyxform's does, to title, then the form id."""
+        """form_title, and the title in other languages from `papertwin::title::Welsh (cy)`
+        (or `form_title::Welsh (cy)`, which pyxform cannot turn into an online form: warned);
+        the default language's falls back, as pyxform's does, to title, then the form id."""
         given = self._label(self.settings, "form_title")
+        if len(given.languages()) > 1 or (given and self.default not in given.languages()):
+            self.warnings.append((0, "settings: a translated form_title (form_title::Language) "
+                                     "stops pyxform making the online form; give the other "
+                                     "languages' titles as papertwin::title::Language instead"))
+        extra = self._label(self.settings, "papertwin::title").to_json()
+        merged = {**extra, **given.to_json()}
+        given = Label.of({code: merged[code] for code in self.languages if code in merged})
         if self.default in given.languages():
             return given
         fallback = (self.settings.get("title") or self.settings.get("form_id")
