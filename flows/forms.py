@@ -14,13 +14,14 @@ from pipeline.workspace import Workspace
 
 @task(name="build forms", cache_policy=NO_CACHE)
 def build(template: Path, copies: int | None, out_dir: Path, workspace: Workspace,
-          options: LayoutOptions | None, recipients: Path | None) -> BuiltForm:
-    return build_forms(template, copies, out_dir, workspace, options, recipients)
+          options: LayoutOptions | None, recipients: Path | None, duplex: bool) -> BuiltForm:
+    return build_forms(template, copies, out_dir, workspace, options, recipients, duplex)
 
 
 @flow(name="generate_forms")
 def generate_forms(template: Path, out_dir: Path, workspace: Workspace, copies: int | None = None,
                    options: LayoutOptions | None = None,
-                   recipients: Path | None = None) -> BuiltForm:
-    """N anonymous copies, or one addressed copy per recipient, with the layout registered."""
-    return build(template, copies, out_dir, workspace, options, recipients)
+                   recipients: Path | None = None, duplex: bool = False) -> BuiltForm:
+    """N anonymous copies, or one addressed copy per recipient, with the layout registered;
+    `duplex` pads each copy to whole sheets for double-sided printing."""
+    return build(template, copies, out_dir, workspace, options, recipients, duplex)

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("template", type=Path, help="questionnaire template")
     preview.add_argument("--out", type=Path, required=True, help="folder for the PNG pages")
     preview.add_argument("--dpi", type=int, default=100, help="resolution (default 100)")
+    preview.add_argument("--recipients", type=Path,
+                         help="CSV of recipients: preview the first few addressed copies, with "
+                              "their cover letters")
     _add_layout_options(preview)
     imported = forms_verbs.add_parser("import", help="register a form printed by queXF")
     imported.add_argument("banding", type=Path, help="queXF banding file (XML)")
@@ -62,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     simulate.add_argument("--dpi", type=int, default=200, help="scan resolution (default 200)")
     simulate.add_argument("--clean", action="store_true", help="no scanner damage")
+    simulate.add_argument("--off-route", type=_share, default=None, metavar="SHARE",
+                          help="share of respondents who answer questions their printed route "
+                               "skips (default 0.1)")
 
     ingest = verbs.add_parser("ingest", help="read scanned returns into the store")
     ingest.add_argument("paths", nargs="+", type=Path, help="scan files or folders of them")
@@ -176,6 +182,9 @@ def _add_layout_options(parser: argparse.ArgumentParser) -> None:
                         help="16 pt text and larger boxes (its own layout and form key)")
     parser.add_argument("--languages", default=None,
                         help="languages to print, in order, e.g. en,cy (default: the first)")
+    parser.add_argument("--duplex", action="store_true",
+                        help="for double-sided printing: each copy padded to whole sheets with "
+                             "a page that says it is blank")
 
 
 def _layout_options(args: argparse.Namespace) -> Any:
@@ -266,18 +275,21 @@ def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
     if args.forms_verb == "import":
         return _forms_import(args, workspace)
     if args.forms_verb == "preview":
-        pages, warnings = preview_form(args.template, args.out, _layout_options(args), args.dpi)
+        pages, warnings = preview_form(args.template, args.out, _layout_options(args), args.dpi,
+                                       args.recipients, args.duplex)
         _print_warnings(warnings)
         print(f"previewed {len(pages)} pages of {shown(str(args.template))} in "
               f"{shown(str(args.out))}")
         return 0
     built = build_forms(args.template, args.copies, args.out, workspace, _layout_options(args),
-                        args.recipients)
+                        args.recipients, args.duplex)
     _print_warnings(built.warnings)
     layout = built.layout
     copies = f"{len(layout.copies)} {'copy' if len(layout.copies) == 1 else 'copies'}"
+    printed = (f", {layout.pages_per_copy} printed with the letter and blank pages"
+               if layout.pages_per_copy != len(layout.pages) else "")
     print(f"built {copies} of form {shown(layout.form_key)} "
-          f"({len(layout.pages)} pages each, serials {layout.copies[0].serial}-"
+          f"({len(layout.pages)} pages each{printed}, serials {layout.copies[0].serial}-"
           f"{layout.copies[-1].serial})")
     if len(built.pdf_paths) == 1:
         print(f"  PDF:      {shown(str(built.pdf_path))}")
@@ -315,7 +327,9 @@ def _simulate(args: argparse.Namespace) -> int:
     from pipeline.simulate.returns import simulate_returns
 
     damage = Damage.none() if args.clean else Damage.mild()
-    batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage)
+    strays = {} if args.off_route is None else {"off_route": args.off_route}
+    batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage,
+                             **strays)
     print(f"simulated {batch.responses} returns ({batch.pages} pages)")
     print(f"  scans:        {shown(str(batch.pdf_path))}")
     print(f"  ground truth: {shown(str(batch.truth_path))}")

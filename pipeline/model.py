@@ -33,6 +33,8 @@ SHAPES: tuple[Shape, ...] = ("", "postcode")
 # The new types (time ... acknowledge) added type names, not fields, so kept model 2.
 # 3: repeats (items of kind "repeat"). A questionnaire without one is still written as model 2,
 # as before, so that its form key (a hash over it) stays the same; 2 and 1 load unchanged.
+# Translatable postal texts (returns, sender) kept the number: a text in the first language alone
+# is still saved as plain text, and a text by language is a mapping, as labels are.
 MODEL_VERSION = 3
 DEFAULT_REPEAT_COUNT = 4  # copies printed of a repeat that says nothing else (template-format.md)
 _REFERENCE = re.compile(r"\$\{([\w.-]+)\}")
@@ -94,6 +96,7 @@ class Question:
     other_of: str = ""  # a "please specify" text: the choice question it belongs to
     relevant: str = ""  # the online survey's condition for asking this question, kept as given
     horizontal: bool = False  # choices in one row (yes/no, short scales)
+    ask_if: str = ""  # the part of `relevant` printed as "Answer this only if ..." (routing.py)
 
     def choice_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.choices)
@@ -118,6 +121,9 @@ class Section:
 
     name: str
     label: Label
+    # "Answer the questions in this section only if ...": holds for every question up to the
+    # next heading, which then print no filter of their own (routing.py)
+    ask_if: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,7 @@ class Grid:
     rows: tuple[Question, ...]
     hint: Label = field(default_factory=Label)
     multiple: bool = False
+    ask_if: str = ""  # printed as "Answer these only if ...": what its rows' conditions share
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,7 @@ class Repeat:
     hint: Label = field(default_factory=Label)
     table: bool = False  # one table row per copy, when its questions are few and short
     relevant: str = ""  # the online survey's condition for asking the repeat at all
+    ask_if: str = ""  # the part of `relevant` printed above it as "Answer this only if ..."
 
     def copy_prefix(self, k: int) -> str:
         """What copy k's instance names start with (a nested repeat's name holds its parent's)."""
@@ -200,7 +208,8 @@ def _question_in_copy(q: Question, prefix: str, own: frozenset[str]) -> Question
         hint=_label_moved(q.hint, prefix, own),
         grid=prefix + q.grid if q.grid in own else q.grid,
         other_of=prefix + q.other_of if q.other_of in own else q.other_of,
-        relevant=_moved(q.relevant, prefix, own), constraint=_moved(q.constraint, prefix, own),
+        relevant=_moved(q.relevant, prefix, own), ask_if=_moved(q.ask_if, prefix, own),
+        constraint=_moved(q.constraint, prefix, own),
         choices=tuple(replace(c, route_to=prefix + c.route_to) if c.route_to in own else c
                       for c in q.choices))
 
@@ -209,28 +218,38 @@ def _in_copy(item: Item, prefix: str, own: frozenset[str]) -> Item:
     if isinstance(item, Question):
         return _question_in_copy(item, prefix, own)
     if isinstance(item, Grid):
-        return replace(item, name=prefix + item.name,
+        return replace(item, name=prefix + item.name, ask_if=_moved(item.ask_if, prefix, own),
                        rows=tuple(_question_in_copy(r, prefix, own) for r in item.rows))
     if isinstance(item, Repeat):
         # its own copies take their prefix when expanded; conditions on this level move now,
         # unless the nested repeat has an item of the same name, which it means instead
         outer = own - frozenset(_own_names(item.items))
         return replace(item, name=prefix + item.name, relevant=_moved(item.relevant, prefix, own),
+                       ask_if=_moved(item.ask_if, prefix, own),
                        items=tuple(_references_moved(i, prefix, outer) for i in item.items))
+    if isinstance(item, Section):
+        return replace(item, name=prefix + item.name, label=_label_moved(item.label, prefix, own),
+                       ask_if=_moved(item.ask_if, prefix, own))
     return replace(item, name=prefix + item.name, label=_label_moved(item.label, prefix, own))
 
 
 def _references_moved(item: Item, prefix: str, own: frozenset[str]) -> Item:
     """An item of a nested repeat, its conditions on the enclosing copy's items moved there."""
     if isinstance(item, Question):
-        return replace(item, relevant=_moved(item.relevant, prefix, own))
+        return replace(item, relevant=_moved(item.relevant, prefix, own),
+                       ask_if=_moved(item.ask_if, prefix, own))
     if isinstance(item, Grid):
-        return replace(item, rows=tuple(replace(r, relevant=_moved(r.relevant, prefix, own))
-                                        for r in item.rows))
+        return replace(item, ask_if=_moved(item.ask_if, prefix, own),
+                       rows=tuple(replace(r, relevant=_moved(r.relevant, prefix, own),
+                                          ask_if=_moved(r.ask_if, prefix, own))
+                                  for r in item.rows))
     if isinstance(item, Repeat):
         outer = own - frozenset(_own_names(item.items))
         return replace(item, relevant=_moved(item.relevant, prefix, own),
+                       ask_if=_moved(item.ask_if, prefix, own),
                        items=tuple(_references_moved(i, prefix, outer) for i in item.items))
+    if isinstance(item, Section):
+        return replace(item, ask_if=_moved(item.ask_if, prefix, own))
     return item
 
 
@@ -252,11 +271,24 @@ def expand_items(items: tuple[Item, ...]) -> Iterator[Item]:
 
 @dataclass(frozen=True)
 class ReturnInfo:
-    """Where and by when the paper copy goes back, printed on the form."""
+    """Where and by when the paper copy goes back, printed on the form and its cover letter.
 
-    address: str = ""
-    closing_date: str = ""
-    helpline: str = ""
+    Each is a `Label`, so a bilingual form can give its Freepost address or its closing date in
+    each language; `address` holds one printed line per line of text.
+    """
+
+    address: Label = field(default_factory=Label)
+    closing_date: Label = field(default_factory=Label)  # as printed, or an ISO date (2027-03-31)
+    helpline: Label = field(default_factory=Label)
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """How copies are printed, not what a page says: kept out of the saved model (to_dict), so
+    the form key of a form does not depend on where its logo lives or on the printer."""
+
+    logo: Label = field(default_factory=Label)  # path of a PNG or JPEG per language
+    duplex: bool = False  # printed double-sided: each addressed copy padded to whole sheets
 
 
 @dataclass(frozen=True)
@@ -269,6 +301,8 @@ class Questionnaire:
     intro: Label = field(default_factory=Label)
     organisation: Label = field(default_factory=Label)
     returns: ReturnInfo = field(default_factory=ReturnInfo)
+    sender: Label = field(default_factory=Label)  # who signs the cover letter, and their role
+    printing: PrintSettings = field(default_factory=PrintSettings)
 
     @cached_property
     def questions(self) -> tuple[Question, ...]:
@@ -291,7 +325,13 @@ class Questionnaire:
         return self._by_name[name]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The model as saved in layout.json and hashed into the form key.
+
+        A postal text given in the first language only is written as plain text, as before
+        they could be translated, so that such a form keeps its key; `sender` only when given.
+        """
+        lang = self.languages[0]
+        data: dict[str, Any] = {
             "model": MODEL_VERSION if any(isinstance(i, Repeat) for i in self.items) else 2,
             "id": self.id,
             "version": self.version,
@@ -300,12 +340,15 @@ class Questionnaire:
             "intro": self.intro.to_json(),
             "organisation": self.organisation.to_json(),
             "returns": {
-                "address": self.returns.address,
-                "closing_date": self.returns.closing_date,
-                "helpline": self.returns.helpline,
+                "address": _plain_or_json(self.returns.address, lang),
+                "closing_date": _plain_or_json(self.returns.closing_date, lang),
+                "helpline": _plain_or_json(self.returns.helpline, lang),
             },
             "items": [_item_to_dict(item) for item in self.items],
         }
+        if self.sender:
+            data["sender"] = _plain_or_json(self.sender, lang)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Questionnaire:
@@ -323,11 +366,22 @@ class Questionnaire:
             intro=Label.of(data.get("intro"), lang),
             organisation=Label.of(data.get("organisation"), lang),
             returns=ReturnInfo(
-                address=str(returns.get("address", "")),
-                closing_date=str(returns.get("closing_date", "")),
-                helpline=str(returns.get("helpline", "")),
+                address=Label.of(returns.get("address"), lang),
+                closing_date=Label.of(returns.get("closing_date"), lang),
+                helpline=Label.of(returns.get("helpline"), lang),
             ),
+            sender=Label.of(data.get("sender"), lang),
         )
+
+
+def _plain_or_json(label: Label, lang: str) -> str | dict[str, str]:
+    """A text in the first language alone as plain text, as saved before postal texts could be
+    translated (and as older models load); texts in other or several languages by language."""
+    if not label:
+        return ""
+    if label.languages() == (lang,):
+        return label.text(lang)
+    return label.to_json()
 
 
 def _choice_to_dict(choice: Choice) -> dict[str, Any]:
@@ -353,6 +407,7 @@ def _question_to_dict(q: Question) -> dict[str, Any]:
         "other_of": q.other_of or None,
         "relevant": q.relevant or None,
         "horizontal": q.horizontal or None,
+        "ask_if": q.ask_if or None,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
     return data
@@ -365,16 +420,25 @@ def _item_to_dict(item: Item) -> dict[str, Any]:
             "hint": item.hint.to_json(), "count": item.count, "table": item.table}
         if item.relevant:
             data["relevant"] = item.relevant
+        if item.ask_if:
+            data["ask_if"] = item.ask_if
         return {**data, "items": [_item_to_dict(i) for i in item.items]}
     if isinstance(item, Question):
         return _question_to_dict(item)
     if isinstance(item, Grid):
-        return {"kind": "grid", "name": item.name, "label": item.label.to_json(),
-                "hint": item.hint.to_json(), "multiple": item.multiple,
-                "choices": [_choice_to_dict(c) for c in item.choices],
-                "rows": [_question_to_dict(r) for r in item.rows]}
+        grid: dict[str, Any] = {
+            "kind": "grid", "name": item.name, "label": item.label.to_json(),
+            "hint": item.hint.to_json(), "multiple": item.multiple,
+            "choices": [_choice_to_dict(c) for c in item.choices],
+            "rows": [_question_to_dict(r) for r in item.rows]}
+        if item.ask_if:
+            grid["ask_if"] = item.ask_if
+        return grid
     kind = "section" if isinstance(item, Section) else "note"
-    return {"kind": kind, "name": item.name, "label": item.label.to_json()}
+    data = {"kind": kind, "name": item.name, "label": item.label.to_json()}
+    if isinstance(item, Section) and item.ask_if:
+        data["ask_if"] = item.ask_if
+    return data
 
 
 def _choices_from(data: Any, lang: str) -> tuple[Choice, ...]:
@@ -399,6 +463,7 @@ def _question_from_dict(data: Mapping[str, Any], lang: str) -> Question:
         other_of=str(data.get("other_of", "")),
         relevant=str(data.get("relevant", "")),
         horizontal=bool(data.get("horizontal", False)),
+        ask_if=str(data.get("ask_if", "")),
     )
 
 
@@ -410,14 +475,17 @@ def _item_from_dict(data: Mapping[str, Any], lang: str) -> Item:
         return Grid(name=str(data["name"]), label=Label.of(data["label"], lang),
                     choices=_choices_from(data["choices"], lang),
                     rows=tuple(_question_from_dict(r, lang) for r in data["rows"]),
-                    hint=Label.of(data.get("hint"), lang), multiple=bool(data.get("multiple")))
+                    hint=Label.of(data.get("hint"), lang), multiple=bool(data.get("multiple")),
+                    ask_if=str(data.get("ask_if", "")))
     if kind == "repeat":
         return Repeat(name=str(data["name"]), label=Label.of(data["label"], lang),
                       items=tuple(_item_from_dict(i, lang) for i in data["items"]),
                       count=int(data["count"]), hint=Label.of(data.get("hint"), lang),
-                      table=bool(data.get("table")), relevant=str(data.get("relevant", "")))
+                      table=bool(data.get("table")), relevant=str(data.get("relevant", "")),
+                      ask_if=str(data.get("ask_if", "")))
     if kind == "section":
-        return Section(str(data["name"]), Label.of(data["label"], lang))
+        return Section(str(data["name"]), Label.of(data["label"], lang),
+                       str(data.get("ask_if", "")))
     if kind == "note":
         return Note(str(data["name"]), Label.of(data["label"], lang))
     raise ValueError(f"unknown item kind {kind!r}")

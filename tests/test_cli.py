@@ -92,7 +92,8 @@ def test_forms_build_warns_about_what_it_cannot_print(capsys: pytest.CaptureFixt
                                                       tmp_path: Path) -> None:
     template = tmp_path / "survey.md"
     template.write_text(
-        "# settings\n| settings | form_id | version | form_title |\n| | walk_poll | 1 | Walks |\n\n"
+        "# settings\n| settings | form_id | version | form_title | papertwin::return_address |\n"
+        "| | walk_poll | 1 | Walks | Freepost WALKS |\n\n"
         "# survey\n| survey | type | name | label |\n"
         "| | text | route | Which route do you walk? |\n"
         "| | geopoint | location | Where are you? |\n"
@@ -116,6 +117,21 @@ def test_forms_preview_writes_png_pages(capsys: pytest.CaptureFixture[str],
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["page-1.png", "page-2.png"]
     assert (tmp_path / "png" / "page-1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out == f"previewed 2 pages of {TEMPLATE} in {tmp_path / 'png'}\n"
+
+
+def test_forms_preview_takes_recipients_and_duplex(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    from .conftest import TEMPLATE
+
+    recipients = tmp_path / "recipients.csv"
+    recipients.write_text("name,address1,town\n" + "".join(
+        f"Resident {n},{n} Mill Lane,Millbrook\n" for n in range(1, 6)), encoding="utf-8")
+    code, out, _ = run(capsys, "forms", "preview", str(TEMPLATE), "--out", str(tmp_path / "png"),
+                       "--recipients", str(recipients), "--duplex", "--dpi", "30")
+    assert code == 0
+    # the first 3 recipients: a letter and its blank back, then the two-page form
+    assert out == f"previewed 12 pages of {TEMPLATE} in {tmp_path / 'png'}\n"
+    assert len(list((tmp_path / "png").glob("page-*.png"))) == 12
 
 
 def test_ingest_audit_share_sends_confident_answers_to_a_person(

@@ -147,12 +147,13 @@ def _margins_kept(pdf: Path) -> None:
 
 def test_english_and_welsh_catalogues_translate_every_phrase() -> None:
     assert {"en", "cy"} <= set(catalogue_languages())
+    values = {"n": "7", "m": "9", "date": "1 May", "number": "0800", "name": "Ann",
+              "condition": "C1", "choices": "‘X’", "comparison": "K2", "v": "16",
+              "a": "A1", "b": "B1", "serial": "000123"}
     for key in keys():
-        english, welsh = phrase(key, "en", n="7", m="9", date="1 May", number="0800",
-                                name="Ann"), \
-            phrase(key, "cy", n="7", m="9", date="1 May", number="0800", name="Ann")
+        english, welsh = phrase(key, "en", **values), phrase(key, "cy", **values)
         assert english and welsh and english != welsh, key
-        for value in ("7", "9", "1 May", "0800", "Ann"):  # every placeholder kept
+        for value in values.values():  # every placeholder kept
             assert (value in english) == (value in welsh), (key, value)
     assert phrase("page", "cy", n="2", m="5") == "Tudalen 2 o 5"
     assert phrase("go_to", "en", n="4") == "Go to question 4"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import TemplateError
-from pipeline.forms.routing import END
+from pipeline.forms.route import END
 from pipeline.forms.sources import load_questionnaire
 from pipeline.forms.template_quexml import load_quexml
 from pipeline.model import Grid, Note, Question, Questionnaire, Section
@@ -73,7 +73,7 @@ def test_sample_header(sample: tuple[Questionnaire, list[str]]) -> None:
     assert questionnaire.title.texts == (("en", "Riverside Park: have your say"),)
     assert questionnaire.intro.text().startswith("Millbrook District Council is planning")
     assert not questionnaire.organisation
-    assert questionnaire.returns.address == ""
+    assert not questionnaire.returns.address
     sections = [i for i in questionnaire.items if isinstance(i, Section)]
     assert [s.label.text() for s in sections] == ["Your visits", "Improvements"]
     notes = [i for i in questionnaire.items if isinstance(i, Note)]
@@ -261,9 +261,9 @@ def test_organisation_and_return_address_from_the_data_collector(tmp_path: Path)
                   + "</question></section>")
     questionnaire, _ = load_quexml(path)
     assert questionnaire.organisation.text() == "Millbrook District Council"
-    assert questionnaire.returns.address == "Millbrook District Council\nTown Hall\n" \
+    assert questionnaire.returns.address.text() == "Millbrook District Council\nTown Hall\n" \
                                             "Millbrook 1234\nUK"
-    assert questionnaire.returns.helpline == ""  # printed as free to call: not assumed
+    assert not questionnaire.returns.helpline  # printed as free to call: not assumed
 
 
 # Errors

@@ -543,7 +543,8 @@ def test_long_unbroken_words_wrap_within_the_column_and_warn(
     ))
     code, err = _build(path, tmp_path, capsys)
     assert code == ExitCode.OK, err
-    warnings = [line for line in err.splitlines() if line.startswith("papertwin: warning: ")]
+    warnings = [line for line in err.splitlines() if line.startswith("papertwin: warning: ")
+                and "no return address" not in line]  # the form has none: said, and not here
     broken = ("is too long for a line and is printed broken over several lines: put spaces in "
               "it, or shorten it")
     assert warnings == [

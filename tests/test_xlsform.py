@@ -73,6 +73,20 @@ def test_pyxform_converts_the_xlsform_to_an_online_form() -> None:
     assert result.warnings == []
     assert '<data id="town_centre" version="2">' in result.xform
     assert '<translation lang="Cymraeg (cy)">' in result.xform
+    # the postal settings and the Welsh title, in papertwin:: columns, do not stop it
+    bus = convert(xlsform=str(ROOT / "form_templates" / "bus_network_xlsform.md"), validate=False)
+    assert '<data id="bus_network" version="2026-11">' in bus.xform
+
+
+def test_a_translated_form_title_prints_but_warns_that_pyxform_cannot_convert_it(
+        tmp_path: Path) -> None:
+    text = XLSFORM.read_text(encoding="utf-8").replace(
+        "papertwin::title::Cymraeg (cy)", "form_title::Cymraeg (cy)")
+    form = tmp_path / "town_centre.md"
+    form.write_text(text, encoding="utf-8")
+    questionnaire, warnings = load_xlsform(form)
+    assert questionnaire.title.text("cy") == "Cynllun canol tref Millbrook: dweud eich dweud"
+    assert any("papertwin::title::Language" in w for w in warnings)
 
 
 def test_xlsform_has_the_questions_of_the_yaml(xlsform: Questionnaire) -> None:

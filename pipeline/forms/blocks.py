@@ -18,7 +18,7 @@ from pipeline.forms import typeset
 from pipeline.forms.combs import comb_groups, separator_width
 from pipeline.forms.manifest import Box, FieldBox
 from pipeline.forms.phrases import phrase
-from pipeline.forms.routing import END
+from pipeline.forms.route import END, specify_choice
 from pipeline.forms.style import BOLD, MM, REGULAR, Style
 from pipeline.model import Choice, Grid, Label, Question
 
@@ -141,6 +141,8 @@ class Context:
     languages: tuple[str, ...]
     numbers: Mapping[str, int | str]  # question, grid or repeat name -> printed number (5, 5a)
     right_to_left: bool = False  # laid out as usual, then mirrored (pipeline/forms/mirror.py)
+    # item name -> "Answer this only if ..." in each printed language (condition_words.py)
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def texts(self, label: Label) -> list[str]:
         """The label in each printed language, without repeats; a `${x}` in it printed as "your
@@ -180,7 +182,9 @@ class Context:
         return f"{self.arrow} " + self.phrase("go_to", n=str(self.numbers.get(target, "?")))
 
 
-def heading_block(ctx: Context, label: Label, width: float) -> Block:
+def heading_block(ctx: Context, label: Label, width: float,
+                  filters: Sequence[str] = ()) -> Block:
+    """A section's heading, with the filter that holds for all its questions under it."""
     block = Block()
     style = ctx.style
     y = style.gap * 0.4
@@ -189,7 +193,24 @@ def heading_block(ctx: Context, label: Label, width: float) -> Block:
     block.weak_cuts.extend(line_cuts(block.ops))
     block.ops.append(RuleOp((0, y + 1.5 * MM, width, y + 1.5 * MM), width=1.2, line_only=True))
     block.height = y + 3 * MM
+    if filters:
+        y = filter_band(block, ctx, filters, 0, block.height + 1 * MM, width)
+        block.height = y + 2 * MM
     return block
+
+
+def filter_band(block: Block, ctx: Context, filters: Sequence[str], x: float, top: float,
+                right: float) -> float:
+    """"Answer this only if ..." lines on a pale band, so that they read as an instruction and
+    not as a question; returns the y below the band."""
+    start = len(block.ops)
+    y = top + 1 * MM
+    for text in filters:
+        y = block.paragraph(x + 1.5 * MM, y, right - x - 3 * MM, f"{ctx.arrow} {text}", BOLD,
+                            ctx.style.body, leading=1.25)
+    block.ops.insert(start, RuleOp((x, top, right, y + 1.5 * MM), width=0,
+                                   fill_grey=FILTER_GREY))
+    return y + 1.5 * MM
 
 
 def note_block(ctx: Context, label: Label, width: float) -> Block:
@@ -202,17 +223,22 @@ def note_block(ctx: Context, label: Label, width: float) -> Block:
     return block
 
 
+FILTER_GREY = 0.9  # the band behind an "Answer this only if" line
+
+
 def question_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
-                     hint: str, width: float) -> tuple[float, float]:
-    """Number, label (every language) and hint; returns (y below them, indent of the answers)."""
+                     hint: str, width: float, filters: Sequence[str] = ()
+                     ) -> tuple[float, float]:
+    """Filter lines, number, label (every language) and hint; returns (y below them, indent of
+    the answers). A filter comes first, so that it is read before the question is answered."""
     style = ctx.style
     widest = "00a." if isinstance(number, str) else "00."  # a repeat's: 5a, 12b, nested 5c.1
     if number is not None:  # question 100 and on, 5c.1: wider
         widest = max(widest, f"{number}.", key=lambda text: width_of(text, BOLD, style.label))
     indent = width_of(widest, BOLD, style.label) + 2.5 * MM
-    y = 0.0
+    y = filter_band(block, ctx, filters, indent, 0, width) + 2 * MM if filters else 0.0
     if number is not None:
-        block.text(0, style.label, f"{number}.", BOLD, style.label)
+        block.text(0, y + style.label, f"{number}.", BOLD, style.label)
     for text in ctx.texts(label):
         y = block.paragraph(indent, y, width - indent, text, BOLD, style.label, leading=1.25)
     if hint:
@@ -225,14 +251,15 @@ def numbered_heading(block: Block, ctx: Context, question: Question, default_hin
                      width: float) -> tuple[float, float]:
     hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
     return splittable_heading(block, ctx, ctx.numbers.get(question.name), question.label,
-                              hint, width)
+                              hint, width, ctx.filters.get(question.name, ()))
 
 
 def splittable_heading(block: Block, ctx: Context, number: int | str | None, label: Label,
-                       hint: str, width: float) -> tuple[float, float]:
+                       hint: str, width: float, filters: Sequence[str] = ()
+                       ) -> tuple[float, float]:
     """`question_heading`, marking the lines of a label too long for a page as places to cut."""
     start = len(block.ops)
-    y, indent = question_heading(block, ctx, number, label, hint, width)
+    y, indent = question_heading(block, ctx, number, label, hint, width, filters)
     block.weak_cuts.extend(line_cuts(block.ops[start:]))
     return y, indent
 
@@ -294,7 +321,7 @@ def choice_question_block(ctx: Context, question: Question, width: float,
     elif columns > 1:
         y = _columned_choices(block, ctx, question, indent, width, y, columns)
     else:
-        beside = _specify_choice(question) if specify is not None else ""
+        beside = specify_choice(question) if specify is not None else ""
         for index, choice in enumerate(question.choices):
             if index:
                 block.cuts.append(y)
@@ -396,14 +423,6 @@ def specify_line(block: Block, ctx: Context, specify: Question, left: float, wid
     block.ops.append(RuleOp(area, width=0.8))
     block.fields.append(FieldBox(specify.name, "text", area))
     return y + style.line + 1.5 * MM
-
-
-def _specify_choice(question: Question) -> str:
-    """The choice a "please specify" text belongs to: one named like "other", else the last."""
-    for choice in question.choices:
-        if choice.name.lower() in ("other", "other_way", "another", "else"):
-            return choice.name
-    return question.choices[-1].name
 
 
 LIST_SPACING = 8 * MM  # after each choice of a line of choices
@@ -612,7 +631,8 @@ def _grid_heading(block: Block, ctx: Context, grid: Grid, width: float,
         return heading.height, _indent(ctx, number, width)
     default_hint = "tick_all" if grid.multiple else "tick_row"
     hint = ctx.joined(grid.hint) or ctx.phrase(default_hint)
-    return splittable_heading(block, ctx, number, grid.label, hint, width)
+    return splittable_heading(block, ctx, number, grid.label, hint, width,
+                              ctx.filters.get(grid.name, ()))
 
 
 def _indent(ctx: Context, number: int | str | None, width: float) -> float:
@@ -647,7 +667,8 @@ def _grid_row(block: Block, ctx: Context, grid: Grid, plan: _GridPlan, index: in
     style = ctx.style
     row = grid.rows[index]
     pitch = style.body * 1.25
-    lines = block.lines(ctx.joined(row.label), REGULAR, style.body, plan.label_width - 2 * MM)
+    text = " ".join((ctx.joined(row.label), *ctx.filters.get(row.name, ())))
+    lines = block.lines(text, REGULAR, style.body, plan.label_width - 2 * MM)
     height = max(style.row, len(lines) * pitch + 2.5 * MM)
     tall = len(lines) > ROW_LINES_CENTRED
     text_top = y + (height - len(lines) * pitch) / 2
@@ -752,8 +773,9 @@ def text_area_block(ctx: Context, question: Question, width: float, lines: int,
     if with_heading:
         label = continued_label(ctx, question.label, width) if continued else question.label
         hint = "" if continued else ctx.joined(question.hint) or ctx.phrase("write_text")
+        filters = () if continued else ctx.filters.get(question.name, ())
         y, indent = splittable_heading(block, ctx, ctx.numbers.get(question.name), label, hint,
-                                       width)
+                                       width, filters)
     area = (indent, y, width, y + lines * style.line)
     block.ops.append(RuleOp(area, width=1.0))
     for line in range(1, lines):

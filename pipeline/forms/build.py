@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from pipeline.errors import UsageError
 from pipeline.forms.layout import FormPlan, LayoutOptions, plan_form
+from pipeline.forms.letter import Letters, plan_letters
 from pipeline.forms.manifest import Copy, Layout, write_layout
 from pipeline.forms.pagecode import PageCode
+from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import Recipient, read_recipients, write_contacts
 from pipeline.forms.registry import allocate_serials, register_layout
-from pipeline.forms.render import render_pdf
-from pipeline.forms.sources import load_questionnaire
+from pipeline.forms.render import letter_design, render_pdf
+from pipeline.forms.sources import XLSFORM_SUFFIXES, YAML_SUFFIXES, load_questionnaire
 from pipeline.fsutil import atomic_writer
+from pipeline.model import Questionnaire
 from pipeline.scan.poppler import render_pngs
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -27,6 +31,7 @@ PART_COPIES = 1000
 PART_NAME = "form-part-{number:03d}.pdf"
 PART_GLOB = "form-part-[0-9][0-9][0-9].pdf"
 SPECIMEN_SERIAL = "000000"
+PREVIEW_RECIPIENTS = 3  # addressed copies a preview shows: enough to see how names differ
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,13 @@ class BuiltForm:
 
 def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Workspace,
                 options: LayoutOptions | None = None,
-                recipients_file: Path | None = None) -> BuiltForm:
-    """Print N anonymous copies, or one addressed copy per recipient, and register the layout."""
+                recipients_file: Path | None = None, duplex: bool = False,
+                printed_on: date | None = None) -> BuiltForm:
+    """Print N anonymous copies, or one addressed copy per recipient, and register the layout.
+
+    `duplex` (or the template's own setting) pads each copy to whole sheets; `printed_on` is the
+    date the cover letters carry, today unless given.
+    """
     recipients: list[Recipient] | None = None
     if recipients_file is not None:
         if copies is not None:
@@ -56,14 +66,17 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
         raise UsageError(f"--copies must be between 1 and {MAX_COPIES}, not {copies}")
     loaded = load_questionnaire(template)
     plan = plan_form(loaded.questionnaire, options, f"template {template}")
+    duplex = duplex or loaded.questionnaire.printing.duplex
     serials = allocate_serials(workspace, plan.layout, copies)
     copy_list = tuple(_copy(plan, serial) for serial in serials)
+    letters = None if recipients is None else plan_letters(
+        letter_design(plan, printed_on), recipients, serials)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in form_pdfs(out_dir):
         stale.unlink()  # never leave parts of an earlier build beside this one
-    pdf_paths = _write_pdfs(plan, copy_list, out_dir, recipients)
+    pdf_paths = _write_pdfs(plan, copy_list, out_dir, recipients, letters, duplex)
     layout_path = out_dir / LAYOUT_NAME
-    layout = replace(plan.layout.with_copies(copy_list), cover_letters=recipients is not None)
+    layout = _with_print_order(plan.layout.with_copies(copy_list), letters, duplex)
     write_layout(layout, layout_path)
     contacts_path = None
     if recipients is not None:
@@ -72,7 +85,30 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
         _store_contacts(workspace, layout.form_key, serials, recipients)
     register_layout(workspace, layout)
     return BuiltForm(pdf_paths, layout_path, layout, contacts_path,
-                     loaded.warnings + plan.warnings)
+                     _warnings(template, loaded.questionnaire, loaded.warnings + plan.warnings,
+                               letters))
+
+
+def _with_print_order(layout: Layout, letters: Letters | None, duplex: bool) -> Layout:
+    """The layout with each copy's print order: what the simulator and a print shop count on."""
+    order = print_order(letters.pages if letters is not None else 0, len(layout.pages), duplex)
+    return replace(layout, cover_letters=letters is not None, letter_pages=order.letter_pages,
+                   padding_pages=order.padding_pages, duplex=duplex)
+
+
+def _warnings(template: Path, questionnaire: Questionnaire, found: tuple[str, ...],
+              letters: Letters | None) -> tuple[str, ...]:
+    """The template's and the layout's warnings, then what a posted form lacks, then the
+    recipients whose address does not fit the window."""
+    postal: tuple[str, ...] = ()
+    if not questionnaire.returns.address:
+        suffix = template.suffix.lower()
+        where = ("set papertwin::return_address in the settings sheet"
+                 if suffix in XLSFORM_SUFFIXES else "set returns.address in the template"
+                 if suffix in YAML_SUFFIXES else "give the data collector's address")
+        postal = (f"template {template}: no return address: respondents will not know where to "
+                  f"send the form; {where}",)
+    return found + postal + (letters.warnings if letters is not None else ())
 
 
 def _store_contacts(workspace: Workspace, form_key: str, serials: list[str],
@@ -88,21 +124,34 @@ def _store_contacts(workspace: Workspace, form_key: str, serials: list[str],
 
 
 def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = None,
-                 dpi: int = 100) -> tuple[list[Path], tuple[str, ...]]:
-    """PNG pages of one specimen copy (serial 000000); nothing is registered or issued."""
+                 dpi: int = 100, recipients_file: Path | None = None, duplex: bool = False,
+                 printed_on: date | None = None) -> tuple[list[Path], tuple[str, ...]]:
+    """PNG pages of one specimen copy (serial 000000), or of the first few addressed copies
+    with their cover letters; nothing is registered or issued."""
     loaded = load_questionnaire(template)
     plan = plan_form(loaded.questionnaire, options, f"template {template}")
+    duplex = duplex or loaded.questionnaire.printing.duplex
+    recipients = None
+    letters = None
+    copies = [_copy(plan, SPECIMEN_SERIAL)]
+    if recipients_file is not None:
+        recipients = read_recipients(recipients_file)[:PREVIEW_RECIPIENTS]
+        copies = [_copy(plan, SPECIMEN_SERIAL) for _ in recipients]
+        letters = plan_letters(letter_design(plan, printed_on), recipients,
+                               [c.serial for c in copies])
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="papertwin-preview-") as tmp:
         pdf = Path(tmp) / "preview.pdf"
         with pdf.open("wb") as handle:
-            render_pdf(plan, [_copy(plan, SPECIMEN_SERIAL)], handle)
+            render_pdf(plan, copies, handle, recipients, letters, duplex)
         pages = render_pngs(pdf, out_dir, "page", dpi)
-    return pages, loaded.warnings + plan.warnings
+    return pages, _warnings(template, loaded.questionnaire, loaded.warnings + plan.warnings,
+                            letters)
 
 
 def _write_pdfs(plan: FormPlan, copies: tuple[Copy, ...], out_dir: Path,
-                recipients: list[Recipient] | None) -> tuple[Path, ...]:
+                recipients: list[Recipient] | None, letters: Letters | None,
+                duplex: bool) -> tuple[Path, ...]:
     """form.pdf; a run larger than one part goes to form-part-001.pdf, form-part-002.pdf, ...
 
     Parts keep memory flat however many copies are printed (reportlab holds a document until it
@@ -111,14 +160,15 @@ def _write_pdfs(plan: FormPlan, copies: tuple[Copy, ...], out_dir: Path,
     if len(copies) <= PART_COPIES:
         path = out_dir / PDF_NAME
         with atomic_writer(path) as handle:
-            render_pdf(plan, copies, handle, recipients)
+            render_pdf(plan, copies, handle, recipients, letters, duplex)
         return (path,)
     paths = []
     for number, start in enumerate(range(0, len(copies), PART_COPIES), start=1):
         path = out_dir / PART_NAME.format(number=number)
         chunk = recipients[start : start + PART_COPIES] if recipients is not None else None
         with atomic_writer(path) as handle:
-            render_pdf(plan, copies[start : start + PART_COPIES], handle, chunk)
+            render_pdf(plan, copies[start : start + PART_COPIES], handle, chunk, letters,
+                       duplex)
         paths.append(path)
     return tuple(paths)
 

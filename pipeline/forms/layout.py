@@ -36,6 +36,8 @@ from pipeline.forms.blocks import (
     note_block,
     text_area_block,
 )
+from pipeline.forms.condition_words import printed_filters
+from pipeline.forms.dates import date_text
 from pipeline.forms.limits import describe
 from pipeline.forms.manifest import (
     Box,
@@ -69,7 +71,7 @@ from pipeline.forms.style import (
     ensure_fonts,
 )
 from pipeline.forms.typeset import is_rtl_language
-from pipeline.model import Grid, Note, Question, Questionnaire, Section
+from pipeline.model import Grid, Note, Question, Questionnaire, ReturnInfo, Section
 
 A4 = (595.28, 841.89)
 MARK_SIZE = 6 * MM
@@ -301,7 +303,9 @@ def plan_form(questionnaire: Questionnaire, options: LayoutOptions | None = None
     ensure_fonts()
     style = LARGE_PRINT if options.large_print else STANDARD
     right_to_left = is_rtl_language(languages[0], questionnaire.title.text(languages[0]))
-    ctx = Context(style, tuple(languages), question_numbers(questionnaire), right_to_left)
+    numbers = question_numbers(questionnaire)
+    ctx = Context(style, tuple(languages), numbers, right_to_left,
+                  printed_filters(questionnaire, numbers, languages))
     recorder = _Recorder(warnings=dict.fromkeys(_untranslated(languages)),
                          mirrored=right_to_left)
     story = _story(questionnaire, ctx, recorder)
@@ -407,8 +411,9 @@ def _story(questionnaire: Questionnaire, ctx: Context, recorder: _Recorder) -> l
             continue
         part = _Part(describe(item, ctx.numbers), _advice(item))
         if isinstance(item, Section | Note):
-            build = partial(heading_block if isinstance(item, Section) else note_block, ctx,
-                            item.label)
+            build = partial(heading_block, ctx, item.label, filters=ctx.filters.get(
+                item.name, ())) if isinstance(item, Section) else partial(note_block, ctx,
+                                                                        item.label)
             # kept with what follows it, unless it is so long that the two cannot share a page
             keep = build(A4[0] - 2 * MARGIN).height <= LATER_ROOM * KEPT_SHARE
             story.append(block(build, part, keep=keep))
@@ -502,31 +507,62 @@ def _title_block(questionnaire: Questionnaire, ctx: Context, width: float) -> Bl
 
 def _closing_block(questionnaire: Questionnaire,
                    ctx: Context) -> Callable[[float], Block] | None:
+    """Thanks, when and where to send the form back, and the helpline, in every printed language.
+
+    Each language's thanks and instructions are a paragraph of their own; an address the same in
+    every language is printed once, after them, and otherwise after each language's paragraph.
+    """
     returns = questionnaire.returns
     if not (returns.address or returns.helpline or returns.closing_date):
         return None
+    languages = _distinct_languages(ctx.languages, returns)
+    addresses = {lang: returns.address.text(lang) for lang in languages}
+    shared = len(set(addresses.values())) == 1
 
     def build(width: float) -> Block:
         style = ctx.style
         block = Block()
         y = 0.0
-        y = block.paragraph(0, y, width, ctx.phrase("thanks"), BOLD, style.body)
-        if returns.closing_date:
-            y = block.paragraph(0, y, width, ctx.phrase("return_by", date=returns.closing_date),
-                                REGULAR, style.body)
-        if returns.address:
-            y = block.paragraph(0, y, width, ctx.phrase("return_free"), REGULAR, style.body)
-            for line in returns.address.splitlines():
+
+        def address(text: str, y: float) -> float:
+            for line in text.splitlines():
                 y = block.paragraph(8 * MM, y, width - 8 * MM, line.strip(), BOLD, style.body)
-        if returns.helpline:
-            y = block.paragraph(0, y + 1 * MM, width,
-                                ctx.phrase("helpline", number=returns.helpline), REGULAR,
-                                style.body)
+            return y + (1 * MM if len(languages) > 1 else 0.0)
+
+        for number, lang in enumerate(languages):
+            y += 1.5 * MM if number else 0.0  # each language's paragraph apart
+            y = block.paragraph(0, y, width, phrase("thanks", lang), BOLD, style.body)
+            if returns.closing_date:
+                y = block.paragraph(0, y, width, phrase(
+                    "return_by", lang, date=date_text(returns.closing_date, lang)),
+                    REGULAR, style.body)
+            if returns.address:
+                y = block.paragraph(0, y, width, phrase("return_free", lang), REGULAR,
+                                    style.body)
+                if not shared:
+                    y = address(addresses[lang], y)
+        if returns.address and shared:
+            y = address(addresses[languages[0]], y)
+        for text in dict.fromkeys(phrase("helpline", lang, number=returns.helpline.text(lang))
+                                  for lang in languages if returns.helpline):
+            y = block.paragraph(0, y + 1 * MM, width, text, REGULAR, style.body)
         block.weak_cuts.extend(line_cuts(block.ops))
         block.height = y
         return block
 
     return build
+
+
+def _distinct_languages(languages: Sequence[str], returns: ReturnInfo) -> list[str]:
+    """The printed languages whose closing text differs: a language without a catalogue and
+    without postal texts of its own says just what English does, so is left out."""
+    seen: dict[tuple[str, ...], str] = {}
+    for lang in languages:
+        said = (phrase("thanks", lang), phrase("return_by", lang, date=""),
+                returns.address.text(lang), date_text(returns.closing_date, lang),
+                returns.helpline.text(lang))
+        seen.setdefault(said, lang)
+    return list(seen.values())
 
 
 def _page_furniture(questionnaire: Questionnaire, ctx: Context, page: int,

@@ -163,6 +163,10 @@ def _texts(questionnaire: Questionnaire,
     yield "the title", "label", questionnaire.title
     yield "the organisation", "label", questionnaire.organisation
     yield "the introduction", "label", questionnaire.intro
+    yield "the return address", "label", questionnaire.returns.address
+    yield "the closing date", "label", questionnaire.returns.closing_date
+    yield "the helpline", "label", questionnaire.returns.helpline
+    yield "the sender", "label", questionnaire.sender
     for item in expand_items(questionnaire.items):
         where = describe(item, numbers)
         yield where, "label", item.label

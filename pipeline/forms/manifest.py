@@ -82,6 +82,16 @@ class Layout:
     large_print: bool = False
     cover_letters: bool = False  # each copy starts with an addressed cover letter (no code)
     page_codes: PageCodes | None = None  # set for a form printed elsewhere, with no copy serial
+    # The print order of each copy: its letter's pages (blank ones included, so every letter has
+    # as many), the questionnaire's, then blank pages that make whole sheets when printed duplex.
+    letter_pages: int = 0
+    padding_pages: int = 0
+    duplex: bool = False
+
+    @property
+    def pages_per_copy(self) -> int:
+        """Pages each copy takes in the printed PDF, letter and blank pages included."""
+        return self.letter_pages + len(self.pages) + self.padding_pages
 
     def page_layout(self, page: int) -> PageLayout:
         for p in self.pages:
@@ -124,6 +134,8 @@ def layout_to_dict(layout: Layout) -> dict[str, Any]:
         "languages": list(layout.languages),
         "large_print": layout.large_print,
         "cover_letters": layout.cover_letters,
+        **({"letter_pages": layout.letter_pages} if layout.cover_letters else {}),
+        **({"duplex": True, "padding_pages": layout.padding_pages} if layout.duplex else {}),
         **({"page_codes": _page_codes_to_dict(layout.page_codes)} if layout.page_codes else {}),
         "questionnaire": layout.questionnaire.to_dict(),
     }
@@ -178,6 +190,10 @@ def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
             large_print=bool(data.get("large_print", False)),
             cover_letters=bool(data.get("cover_letters", False)),
             page_codes=_page_codes_from_dict(data.get("page_codes")),
+            # a layout written before letters could be longer had one page of letter
+            letter_pages=int(data.get("letter_pages", 1 if data.get("cover_letters") else 0)),
+            padding_pages=int(data.get("padding_pages", 0)),
+            duplex=bool(data.get("duplex", False)),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise LayoutError(f"{source}: malformed layout manifest ({exc!r})") from exc

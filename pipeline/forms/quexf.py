@@ -32,7 +32,7 @@ from pipeline.forms.manifest import (
     write_layout,
 )
 from pipeline.forms.registry import register_layout
-from pipeline.forms.routing import END
+from pipeline.forms.route import END
 from pipeline.forms.safexml import parse_xml_file
 from pipeline.model import Choice, Item, Label, Question, Questionnaire, Section
 from pipeline.workspace import Workspace

@@ -27,6 +27,7 @@ class Recipient:
     name: str
     address: tuple[str, ...]
     row: dict[str, str]  # every column as given, for the contacts file
+    line: int = 0  # its line in the recipient list (the header is line 1), for messages
 
 
 def read_recipients(path: Path) -> list[Recipient]:
@@ -57,7 +58,7 @@ def read_recipients(path: Path) -> list[Recipient]:
         if len(lines) > MAX_ADDRESS_LINES:
             raise InputFileError(f"recipient list {path} line {number}: more than "
                                  f"{MAX_ADDRESS_LINES} address lines do not fit the window")
-        recipients.append(Recipient(name, tuple(lines), row))
+        recipients.append(Recipient(name, tuple(lines), row, number))
     if not recipients:
         raise InputFileError(f"recipient list {path} has no recipients")
     return recipients

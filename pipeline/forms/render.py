@@ -1,13 +1,15 @@
 """Draws the planned pages with reportlab, one set per copy, each with its own page code.
 
 Each page's fixed content is drawn once as a PDF form XObject and reused by every copy: only the
-code, the serial and (on the cover letter) the address differ, so large print runs stay small and
-fast.
+code, the serial and (on the cover letter) the address, salutation and reference differ, so large
+print runs stay small and fast. The letter itself is laid out in letter.py, the order of a copy's
+pages in printorder.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import BinaryIO
 
 import numpy as np
@@ -15,23 +17,44 @@ import zxingcpp
 from numpy.typing import NDArray
 from reportlab.pdfgen.canvas import Canvas
 
-from pipeline.forms.blocks import RuleOp, TextOp, wrap
-from pipeline.forms.layout import A4, MARGIN, FormPlan
+from pipeline.forms.blocks import TextOp
+from pipeline.forms.layout import FormPlan
+from pipeline.forms.letter import (
+    ADDRESS_WINDOW,
+    ImageOp,
+    LetterDesign,
+    LetterOp,
+    Letters,
+    address_ops,
+    blank_page_ops,
+    plan_letters,
+    slot_ops,
+)
 from pipeline.forms.manifest import Box, Copy, Mark
 from pipeline.forms.phrases import phrase
+from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import Recipient
-from pipeline.forms.style import BOLD, KEY_TEXT_SIZE, MM, MONO, REGULAR
+from pipeline.forms.style import BOLD, KEY_TEXT_SIZE, MONO
 from pipeline.forms.typeset import draw_text
 
 QR_ERROR_CORRECTION = "M"
 QR_QUIET_MODULES = 2
-ADDRESS_WINDOW = (20 * MM, 50 * MM, 105 * MM, 85 * MM)  # C5 and DL window envelopes
+__all__ = ["ADDRESS_WINDOW", "letter_design", "qr_modules", "render_pdf"]
 
 
 def render_pdf(plan: FormPlan, copies: Sequence[Copy], out: BinaryIO,
-               recipients: Sequence[Recipient] | None = None) -> None:
-    """Write the print-ready PDF to `out`: byte-identical for the same input."""
+               recipients: Sequence[Recipient] | None = None, letters: Letters | None = None,
+               duplex: bool = False) -> None:
+    """Write the print-ready PDF to `out`: byte-identical for the same input.
+
+    With recipients, each copy begins with its cover letter (`letters`, laid out for the whole
+    run; laid out here for these recipients when not given). Duplex pads each copy to whole
+    sheets with pages that say they are blank.
+    """
     width, height = plan.layout.page_size
+    if recipients is not None and letters is None:
+        letters = plan_letters(letter_design(plan), recipients, [c.serial for c in copies])
+    order = print_order(letters.pages if letters is not None else 0, len(plan.pages), duplex)
     canvas = Canvas(out, pagesize=(width, height), invariant=1, pageCompression=1)
     canvas.setTitle(plan.layout.title)
     canvas.setAuthor("papertwin")
@@ -43,25 +66,65 @@ def render_pdf(plan: FormPlan, copies: Sequence[Copy], out: BinaryIO,
         for mark in plan.layout.page_layout(page_plan.page).marks:
             _draw_mark(canvas, mark, height)
         canvas.endForm()
-    if recipients is not None:
-        canvas.beginForm("cover")
-        _draw_cover(canvas, plan, height)
+    if order.letter_pages or order.padding_pages:
+        canvas.beginForm("blank")
+        _draw_ops(canvas, blank_page_ops(plan.languages, plan.style), height)
         canvas.endForm()
+    drawn: dict[int, str] = {}  # letter layouts (by identity) already made into forms
     for number, copy in enumerate(copies):
-        if recipients is not None:
-            canvas.doForm("cover")
-            _draw_address(canvas, recipients[number], copy.serial, plan, height)
-            canvas.showPage()
+        if letters is not None and recipients is not None:
+            drawn_pages = _draw_letter(canvas, letters, recipients[number], copy.serial, drawn,
+                                       height)
+            _blank_pages(canvas, order.letter_pages - drawn_pages)
         for page_plan, code in zip(plan.pages, copy.codes, strict=True):
             canvas.doForm(f"page{page_plan.page}")
             box = plan.layout.page_layout(page_plan.page).barcode
             _draw_code(canvas, box, code, copy.serial, plan.languages, height)
             canvas.showPage()
+        _blank_pages(canvas, order.padding_pages)
     canvas.save()
 
 
-def _draw_ops(canvas: Canvas, ops: Sequence[TextOp | RuleOp], height: float) -> None:
+def letter_design(plan: FormPlan, today: date | None = None) -> LetterDesign:
+    """What every letter of a run printed from this plan shares."""
+    return LetterDesign(plan.layout.questionnaire, plan.languages, plan.style,
+                        plan.layout.large_print, plan.right_to_left, today or date.today())
+
+
+def _draw_letter(canvas: Canvas, letters: Letters, recipient: Recipient, serial: str,
+                 drawn: dict[int, str], height: float) -> int:
+    """One recipient's letter: its layout's fixed pages, then their own texts; returns pages."""
+    pages, fit = letters.copy(serial, recipient)
+    name = drawn.get(id(pages))
+    if name is None:
+        name = drawn[id(pages)] = f"letter{len(drawn)}"
+        for index, page in enumerate(pages):
+            canvas.beginForm(f"{name}p{index}")
+            _draw_ops(canvas, page.ops, height)
+            canvas.endForm()
+    design = letters.design
+    for index, page in enumerate(pages):
+        canvas.doForm(f"{name}p{index}")
+        own: list[LetterOp] = list(slot_ops(design, page, recipient, serial))
+        if index == 0:
+            own.extend(address_ops(design, fit))
+        _draw_ops(canvas, own, height)
+        canvas.showPage()
+    return len(pages)
+
+
+def _blank_pages(canvas: Canvas, count: int) -> None:
+    for _ in range(count):
+        canvas.doForm("blank")
+        canvas.showPage()
+
+
+def _draw_ops(canvas: Canvas, ops: Sequence[LetterOp], height: float) -> None:
     for op in ops:
+        if isinstance(op, ImageOp):
+            x0, y0, x1, y1 = op.box
+            canvas.drawImage(op.path, x0, height - y1, x1 - x0, y1 - y0, mask="auto")
+            continue
         if isinstance(op, TextOp):
             canvas.setFillGray(op.grey)
             draw_text(canvas, op.x, height - op.y, op.text, op.font, op.size, op.align, op.grey)
@@ -126,56 +189,3 @@ def qr_modules(payload: str) -> NDArray[np.uint8]:
                                    ec_level=QR_ERROR_CORRECTION)
     image = np.asarray(code.to_image(scale=1, add_quiet_zones=False), dtype=np.uint8)
     return (image < 128).astype(np.uint8)
-
-
-def _draw_cover(canvas: Canvas, plan: FormPlan, height: float) -> None:
-    """The cover letter's fixed part: who writes, what is enclosed, and how to reply."""
-    questionnaire = plan.layout.questionnaire
-    returns = questionnaire.returns
-    size = plan.style.body
-    canvas.setFillGray(0)
-    y = 20 * MM
-    for organisation in dict.fromkeys(questionnaire.organisation.text(lang)
-                                      for lang in plan.languages):
-        if organisation:
-            draw_text(canvas, A4[0] - MARGIN, height - y, organisation, BOLD, size, "right")
-            y += size * 1.3
-    if returns.address:
-        undelivered = phrase("undelivered", plan.languages[0])
-        draw_text(canvas, ADDRESS_WINDOW[0], height - ADDRESS_WINDOW[1] + 3,
-                  f"{undelivered} {returns.address.splitlines()[0]}", REGULAR, 7)
-    paragraphs: dict[tuple[tuple[str, str], ...], None] = {}  # once if two languages agree
-    for lang in plan.languages:
-        paragraph = [(REGULAR, phrase("cover_enclosed", lang)),
-                     (BOLD, questionnaire.title.text(lang)), (REGULAR, "")]
-        if returns.closing_date:
-            paragraph.append((REGULAR, phrase("return_by", lang, date=returns.closing_date)))
-        if returns.helpline:
-            paragraph.append((REGULAR, phrase("helpline", lang, number=returns.helpline)))
-        paragraph.append((REGULAR, ""))
-        paragraphs[tuple(paragraph)] = None
-    lines = [line for paragraph in paragraphs for line in paragraph]
-    y = ADDRESS_WINDOW[3] + 32 * MM
-    x, align = (A4[0] - MARGIN, "right") if plan.right_to_left else (MARGIN, "left")
-    for font, text in lines:
-        for line in wrap(text, font, size, A4[0] - 2 * MARGIN) if text else [""]:
-            draw_text(canvas, x, height - y, line, font, size, align)
-            y += size * 1.4
-
-
-def _draw_address(canvas: Canvas, recipient: Recipient, serial: str, plan: FormPlan,
-                  height: float) -> None:
-    x0, y0, x1, _ = ADDRESS_WINDOW
-    size = 11.0 if not plan.layout.large_print else 14.0
-    canvas.setFillGray(0)
-    x, align = (x1 - 2 * MM, "right") if plan.right_to_left else (x0 + 2 * MM, "left")
-    for i, line in enumerate((recipient.name, *recipient.address)):
-        draw_text(canvas, x, height - y0 - 4 * MM - (i + 1) * size * 1.2, line, REGULAR, size,
-                  align)
-    greeting = " / ".join(dict.fromkeys(
-        phrase("cover_greeting", lang, name=recipient.name) for lang in plan.languages))
-    x, align = (A4[0] - MARGIN, "right") if plan.right_to_left else (MARGIN, "left")
-    draw_text(canvas, x, height - ADDRESS_WINDOW[3] - 20 * MM, greeting, REGULAR,
-              plan.style.body, align)
-    canvas.setFont(REGULAR, 8)
-    canvas.drawRightString(A4[0] - MARGIN, height - ADDRESS_WINDOW[1] - 4 * MM, f"Ref {serial}")

@@ -123,7 +123,7 @@ def _repeat_heading(repeat: Repeat, kind: str, ctx: Context, width: float) -> Bl
     how = ctx.phrase(f"repeat_{kind}", n=str(repeat.count))
     hint = f"{ctx.joined(repeat.hint)} {how}" if repeat.hint else how
     y, _ = splittable_heading(block, ctx, ctx.numbers.get(repeat.name), repeat.label, hint,
-                              width)
+                              width, ctx.filters.get(repeat.name, ()))
     block.height = y
     return block
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits
-from pipeline.forms.routing import END
+from pipeline.forms.route import END
 from pipeline.forms.safexml import parse_xml_file
 from pipeline.model import (
     Choice,
@@ -143,7 +143,7 @@ class _Builder:
             languages=(self.lang,),
             intro=self.label("\n".join(intro)),
             organisation=self.label(_organisation(root)),
-            returns=_returns(root),
+            returns=_returns(root, self.lang),
         )
 
     def section(self, element: Element, number: int) -> None:
@@ -501,7 +501,7 @@ def _organisation(root: Element) -> str:
     return ""
 
 
-def _returns(root: Element) -> ReturnInfo:
+def _returns(root: Element, lang: str) -> ReturnInfo:
     """The data collector receives the completed forms, so its address is the return address.
 
     Its telephone number is not taken as the helpline: forms print the helpline as free to call,
@@ -516,7 +516,7 @@ def _returns(root: Element) -> ReturnInfo:
                                            _texts(address, "postcode")) if t),
                       _texts(address, "country")]
         if address is not None:
-            return ReturnInfo(address="\n".join(line for line in lines if line))
+            return ReturnInfo(address=Label.of("\n".join(line for line in lines if line), lang))
     return ReturnInfo()
 
 

@@ -30,10 +30,11 @@ from pyxform.xls2json_backends import csv_to_dict, md_to_dict, xls_to_dict, xlsx
 from pipeline.errors import TemplateError
 from pipeline.forms.answer_shapes import shaped
 from pipeline.forms.checks import check_questionnaire
+from pipeline.forms.expression import ExpressionError, choice_test, parse
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
+from pipeline.forms.logo import logo_paths
 from pipeline.forms.markup import plain_text
 from pipeline.forms.repeat_blocks import MAX_REPEAT_COUNT, suits_table
-from pipeline.forms.routing import parse_condition
 from pipeline.forms.safezip import check_xlsx
 from pipeline.forms.xlsform_check import check_with_pyxform, name_notes
 from pipeline.model import (
@@ -47,10 +48,12 @@ from pipeline.model import (
     Item,
     Label,
     Note,
+    PrintSettings,
     Question,
     Questionnaire,
     QuestionType,
     Repeat,
+    ReturnInfo,
     Section,
 )
 
@@ -121,6 +124,13 @@ HORIZONTAL_APPEARANCES = frozenset({"horizontal", "horizontal-compact"})
 OTHER_CHOICE: Mapping[str, str] = MappingProxyType({"en": "Other", "cy": "Arall"})
 OTHER_SPECIFY: Mapping[str, str] = MappingProxyType(
     {"en": "Other: please specify", "cy": "Arall: nodwch"})
+# The survey sheet's text columns; the settings sheet's are read the same way (docs/
+# template-format.md, "Postal settings"), each with a `::Language (code)` for other languages.
+TEXT_COLUMNS = ("label", "hint")
+POSTAL_SETTINGS = ("papertwin::organisation", "papertwin::introduction",
+                   "papertwin::return_address", "papertwin::closing_date", "papertwin::helpline",
+                   "papertwin::sender", "papertwin::logo")
+PRINT_SETTINGS = (*POSTAL_SETTINGS, "papertwin::title", "papertwin::duplex")
 
 
 def load_xlsform(path: Path, limits: TemplateLimits = DEFAULT_LIMITS
@@ -264,17 +274,57 @@ class _Interpreter:
             raise TemplateError(f"{self.source}: the survey sheet has no question papertwin can "
                                 "print")
         form_id = self._form_id()
-        title = (self.settings.get("form_title") or self.settings.get("title")
-                 or self.settings.get("form_id") or self.settings.get("id_string") or form_id)
         questionnaire = Questionnaire(
             id=form_id,
             version=self.settings.get("version") or "1",
-            title=Label.of({self.default: title}),
+            title=self._title(form_id),
             items=tuple(items),
             languages=self.languages,
+            intro=_paragraphs(self._label(self.settings, "papertwin::introduction")),
+            organisation=self._label(self.settings, "papertwin::organisation"),
+            returns=ReturnInfo(
+                address=self._label(self.settings, "papertwin::return_address"),
+                closing_date=self._label(self.settings, "papertwin::closing_date"),
+                helpline=self._label(self.settings, "papertwin::helpline"),
+            ),
+            sender=self._label(self.settings, "papertwin::sender"),
+            printing=self._printing(),
         )
         check_questionnaire(questionnaire, str(self.path))
         return questionnaire, [text for _, text in sorted(self.warnings, key=lambda w: w[0])]
+
+    def _title(self, form_id: str) -> Label:
+        """form_title, and the title in other languages from `papertwin::title::Welsh (cy)`
+        (or `form_title::Welsh (cy)`, which pyxform cannot turn into an online form: warned);
+        the default language's falls back, as pyxform's does, to title, then the form id."""
+        given = self._label(self.settings, "form_title")
+        if len(given.languages()) > 1 or (given and self.default not in given.languages()):
+            self.warnings.append((0, "settings: a translated form_title (form_title::Language) "
+                                     "stops pyxform making the online form; give the other "
+                                     "languages' titles as papertwin::title::Language instead"))
+        extra = self._label(self.settings, "papertwin::title").to_json()
+        merged = {**extra, **given.to_json()}
+        given = Label.of({code: merged[code] for code in self.languages if code in merged})
+        if self.default in given.languages():
+            return given
+        fallback = (self.settings.get("title") or self.settings.get("form_id")
+                    or self.settings.get("id_string") or form_id)
+        texts = {self.default: fallback, **given.to_json()}
+        return Label.of({code: texts[code] for code in self.languages if code in texts})
+
+    def _printing(self) -> PrintSettings:
+        """The logo (checked now, so a missing file stops the build) and double-sided printing."""
+        for key in self.settings:
+            if key.startswith("papertwin::") and _text_column(key, PRINT_SETTINGS) is None:
+                self.warnings.append((0, f"settings: the column {key} is not a papertwin "
+                                         f"setting and is not used (they are "
+                                         f"{', '.join(PRINT_SETTINGS)})"))
+        logo = self._label(self.settings, "papertwin::logo")
+        duplex = _yes_or_no(self.settings.get("papertwin::duplex", ""), False,
+                            f"{self.source}: settings: papertwin::duplex")
+        return PrintSettings(
+            logo=logo_paths(logo, self.path, "settings: papertwin::logo") if logo else logo,
+            duplex=duplex)
 
     def _form_id(self) -> str:
         """The form_id as an identifier, for the form key: spaces made _, other signs dropped."""
@@ -325,9 +375,11 @@ class _Interpreter:
         return default, tuple(dict.fromkeys([default, *coded]))
 
     def _label(self, cells: Mapping[str, str], kind: str) -> Label:
+        """The text of column `kind` in each language of the form, from `kind` (the default
+        language) and `kind::Language (code)` columns; markup dropped, line breaks kept."""
         texts: dict[str, str] = {}
         for key, value in cells.items():
-            column = _text_column(key)
+            column = _text_column(key, (kind,))
             if column is not None and column[0] == kind and plain_text(value):
                 texts.setdefault(column[1] or self.default, plain_text(value))
         return Label.of({code: texts[code] for code in self.languages if code in texts})
@@ -467,15 +519,8 @@ class _Interpreter:
         return count
 
     def _yes_no(self, row: _Row, hint: str, default: bool) -> bool:
-        value = row.cells.get(f"papertwin::{hint}", "").lower()
-        if not value:
-            return default
-        if value in ("yes", "true", "1"):
-            return True
-        if value in ("no", "false", "0"):
-            return False
-        raise TemplateError(f"{self.source}: {row.where()}: papertwin::{hint} must be yes or no, "
-                            f"not '{value}'")
+        return _yes_or_no(row.cells.get(f"papertwin::{hint}", ""), default,
+                          f"{self.source}: {row.where()}: papertwin::{hint}")
 
     def _emit_row(self, row: _Row, relevant: str, out: list[Item]) -> None:
         parsed = _parse_type(row.type)
@@ -498,8 +543,8 @@ class _Interpreter:
             choices = from_file
         question = self._question(row, parsed, relevant, choices)
         previous = out[-1] if out else None
-        condition = parse_condition(row.relevant) if row.relevant else None
-        if (question.type == "text" and condition is not None and condition[1]
+        condition = _choice_condition(row.relevant)
+        if (question.type == "text" and condition is not None and condition[2]
                 and isinstance(previous, Question) and previous.is_choice
                 and condition[0] == previous.name):
             # XLSForm's "please specify": a text asked after one choice of the question above.
@@ -734,12 +779,31 @@ def _tidy(row: Mapping[Any, Any]) -> dict[str, str]:
             if key is not None and value is not None and str(value).strip()}
 
 
-def _text_column(header: str) -> tuple[str, str] | None:
-    """("label" or "hint", language code, "" for the default language) for a text column."""
-    parts = header.split("::")
-    if parts[0] not in ("label", "hint") or len(parts) > 2:
-        return None
-    return parts[0], _language_code(parts[1]) if len(parts) == 2 else ""
+def _text_column(header: str, kinds: Iterable[str] = TEXT_COLUMNS) -> tuple[str, str] | None:
+    """(kind, language code, "" for the default language) for a text column of one of `kinds`:
+    `label`, `label::Welsh (cy)`, `papertwin::sender::Welsh (cy)`."""
+    for kind in kinds:
+        if header == kind:
+            return kind, ""
+        if header.startswith(f"{kind}::") and "::" not in header[len(kind) + 2:]:
+            return kind, _language_code(header[len(kind) + 2:])
+    return None
+
+
+def _paragraphs(label: Label) -> Label:
+    """A cell's lines as paragraphs: an introduction is printed a paragraph per line."""
+    return Label(tuple((lang, "\n\n".join(text.splitlines())) for lang, text in label.texts))
+
+
+def _yes_or_no(value: str, default: bool, where: str) -> bool:
+    value = value.lower()
+    if not value:
+        return default
+    if value in ("yes", "true", "1"):
+        return True
+    if value in ("no", "false", "0"):
+        return False
+    raise TemplateError(f"{where} must be yes or no, not '{value}'")
 
 
 def _language_code(name: str) -> str:
@@ -790,6 +854,16 @@ def _number(value: Decimal) -> str:
 
 def _horizontal(appearance: Iterable[str]) -> bool:
     return any(a in HORIZONTAL_APPEARANCES or a.startswith("columns") for a in appearance)
+
+
+def _choice_condition(relevant: str) -> tuple[str, str, bool] | None:
+    """(question, choice, asked when ticked?) for a condition on one choice of one question."""
+    if not relevant:
+        return None
+    try:
+        return choice_test(parse(relevant))
+    except ExpressionError:
+        return None
 
 
 def _both(outer: str, inner: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from pipeline.errors import TemplateError
 from pipeline.forms.answer_shapes import shaped
 from pipeline.forms.checks import check_questionnaire
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, read_limited
+from pipeline.forms.logo import logo_paths
 from pipeline.model import (
     CHARSETS,
     QUESTION_TYPES,
@@ -21,6 +23,7 @@ from pipeline.model import (
     Item,
     Label,
     Note,
+    PrintSettings,
     Question,
     Questionnaire,
     QuestionType,
@@ -30,7 +33,8 @@ from pipeline.model import (
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 TEMPLATE_KEYS = {"id", "version", "title", "languages", "intro", "organisation", "returns",
-                 "choice_lists", "items", "questions"}
+                 "sender", "logo", "duplex", "choice_lists", "items", "questions"}
+RETURNS_KEYS = {"address", "closing_date", "helpline"}
 QUESTION_KEYS = {"name", "type", "label", "hint", "choices", "lines", "cells", "charset",
                  "other_of", "relevant", "horizontal", "constraint"}
 GRID_KEYS = {"grid", "label", "hint", "choices", "rows", "multiple"}
@@ -44,7 +48,8 @@ def load_template(path: Path, limits: TemplateLimits = DEFAULT_LIMITS) -> Questi
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise TemplateError(f"template {path} is not valid YAML: {_first_line(exc)}") from exc
-    return parse_template(_safe_yaml(text, f"template {path}", limits), source=str(path))
+    return parse_template(_safe_yaml(text, f"template {path}", limits), source=str(path),
+                          path=path)
 
 
 def _safe_yaml(text: str, source: str, limits: TemplateLimits) -> Any:
@@ -102,7 +107,9 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def parse_template(data: Any, source: str = "<template>") -> Questionnaire:
+def parse_template(data: Any, source: str = "<template>",
+                   path: Path | None = None) -> Questionnaire:
+    """The questionnaire in a template's data; `path` is the file, which a logo is beside."""
     if not isinstance(data, dict):
         raise TemplateError(f"template {source}: expected a mapping with id, title and items")
     unknown = set(data) - TEMPLATE_KEYS
@@ -131,6 +138,14 @@ def parse_template(data: Any, source: str = "<template>") -> Questionnaire:
     returns = data.get("returns") or {}
     if not isinstance(returns, dict):
         raise TemplateError(f"template {source}: 'returns' must be a mapping")
+    unknown = set(returns) - RETURNS_KEYS
+    if unknown:
+        raise TemplateError(f"template {source}: returns: unknown keys {sorted(unknown)} (it "
+                            f"takes {', '.join(sorted(RETURNS_KEYS))})")
+    duplex = data.get("duplex", False)
+    if not isinstance(duplex, bool):
+        raise TemplateError(f"template {source}: 'duplex' must be true or false")
+    logo = _label(data.get("logo"), lang, f"{source}: logo")
     questionnaire = Questionnaire(
         id=form_id,
         version=str(data.get("version", "1")),
@@ -140,10 +155,15 @@ def parse_template(data: Any, source: str = "<template>") -> Questionnaire:
         intro=_label(data.get("intro"), lang, f"{source}: intro"),
         organisation=_label(data.get("organisation"), lang, f"{source}: organisation"),
         returns=ReturnInfo(
-            address=str(returns.get("address", "")).strip(),
-            closing_date=str(returns.get("closing_date", "")),
-            helpline=str(returns.get("helpline", "")),
+            address=_label(returns.get("address"), lang, f"{source}: returns.address"),
+            closing_date=_label(returns.get("closing_date"), lang,
+                                f"{source}: returns.closing_date"),
+            helpline=_label(returns.get("helpline"), lang, f"{source}: returns.helpline"),
         ),
+        sender=_label(data.get("sender"), lang, f"{source}: sender"),
+        printing=PrintSettings(
+            logo=logo_paths(logo, path or Path(source), "logo") if logo else logo,
+            duplex=duplex),
     )
     check_questionnaire(questionnaire, source)
     return questionnaire
@@ -261,11 +281,16 @@ def _name(value: Any, where: str) -> str:
 
 
 def _label(value: Any, lang: str, where: str) -> Label:
-    if value is None or isinstance(value, str | int | float):
-        return Label.of(None if value is None else str(value).strip(), lang)
+    if value is None or isinstance(value, str | int | float | date):
+        return Label.of(None if value is None else _text(value), lang)
     if isinstance(value, dict):
-        return Label.of({str(k): str(v).strip() for k, v in value.items()}, lang)
+        return Label.of({str(k): _text(v) for k, v in value.items()}, lang)
     raise TemplateError(f"{where}: a label is text, or a mapping of language code to text")
+
+
+def _text(value: Any) -> str:
+    """A scalar as text; an unquoted date (closing_date: 2027-03-31) as its ISO form."""
+    return (value.isoformat() if isinstance(value, date) else str(value)).strip()
 
 
 def _first_line(exc: Exception) -> str:

@@ -7,8 +7,13 @@ from typing import Any
 import numpy as np
 
 from pipeline import postcode
+from pipeline.forms.route import printed_route
 from pipeline.model import Item, Question, Questionnaire, Repeat
 from pipeline.simulate import values
+
+# Respondents who answer a question their route skips (a go-to missed, a filter line not read),
+# as real ones do: the dataset must tell their answers apart.
+OFF_ROUTE_SHARE = 0.1
 
 # Comments of the kind people write on consultation forms; plain words that a reader can check.
 COMMENTS = (
@@ -48,6 +53,17 @@ def choose_answers(questionnaire: Questionnaire, rng: np.random.Generator) -> di
             answers[question.name] = str(SPECIFY[int(rng.integers(len(SPECIFY)))]) \
                 if opens else None
     return _unused_copies_blank(questionnaire.items, answers, rng)
+
+
+def on_printed_route(questionnaire: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers of a respondent who follows the printed go-tos and filter lines: those the
+    route passes by left blank. `questionnaire` is the routed one, as the layout holds it."""
+    texts = {name: " ".join(v) if isinstance(v, list) else "" if v is None else str(v)
+             for name, v in answers.items()}
+    given = printed_route(questionnaire, texts)
+    return {name: (([] if isinstance(value, list) else None)
+                   if name in given and not given[name] else value)
+            for name, value in answers.items()}
 
 
 def _unused_copies_blank(items: tuple[Item, ...], answers: dict[str, Any],

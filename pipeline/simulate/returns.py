@@ -18,7 +18,12 @@ from pipeline.forms.manifest import Box, Layout, read_layout
 from pipeline.forms.style import LARGE_PRINT, STANDARD
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
 from pipeline.scan.poppler import page_count, rasterise_page
-from pipeline.simulate.answers import cell_text, choose_answers
+from pipeline.simulate.answers import (
+    OFF_ROUTE_SHARE,
+    cell_text,
+    choose_answers,
+    on_printed_route,
+)
 from pipeline.simulate.damage import Damage, damage_page, encode_jpeg
 from pipeline.simulate.pen import (
     COLOUR_SCAN_TOOLS,
@@ -39,6 +44,7 @@ from pipeline.simulate.pen import (
 from pipeline.simulate.truth import TRUTH_SCHEMA
 
 TRUTH_NAME = "truth.json"
+ROUTE_STREAM = 15  # seeds route_rng beside the seed
 MARKS = MappingProxyType({"tick": draw_tick, "cross": draw_cross, "spill": draw_spill,
                           "dot": draw_dot, "circle": draw_circle_around})
 MARK_STYLES = ("tick", "cross", "spill", "dot", "circle")
@@ -58,7 +64,8 @@ class SimulatedBatch:
 def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 200,
                      damage: Damage | None = None, font: Path | None = None,
                      varied: bool = False, colour: float = 0.0,
-                     pens: tuple[str, ...] = ()) -> SimulatedBatch:
+                     pens: tuple[str, ...] = (),
+                     off_route: float = OFF_ROUTE_SHARE) -> SimulatedBatch:
     """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json.
 
     `varied` makes respondents use every kind of pen (marker, pencil) and mark (ticks that spill
@@ -67,6 +74,8 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     colour, on slightly tinted paper; in a varied corpus their respondents may also write with
     pale blue pens, whose ink only the colour scan keeps dark. `pens` names the writing tools
     respondents choose from (pen.WRITING_TOOLS, pen.COLOUR_SCAN_TOOLS), instead of the default.
+    Respondents follow the printed route (go-tos, "Answer this only if" lines), but for a share
+    `off_route` of them, who answer what they should have skipped; truth.json says which.
     """
     damage = damage or Damage.mild()
     layout = read_layout(form_dir / LAYOUT_NAME)
@@ -75,12 +84,18 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     printed = _questionnaire_pages(form_dir, layout)
     font_path = find_handwriting_font(font)
     rng = np.random.default_rng(seed)
+    # who strays from the printed route: a stream of its own, so that the answers and marks
+    # drawn for a seed stay the same whatever the share
+    route_rng = np.random.default_rng([seed, ROUTE_STREAM])
     scale = dpi / 72.0
     jpegs: list[bytes] = []
     responses: list[dict[str, Any]] = []
     pages = iter(printed)
     for copy in layout.copies:
         answers = choose_answers(layout.questionnaire, rng)
+        strays = bool(route_rng.random() < off_route)
+        if not strays:
+            answers = on_printed_route(layout.questionnaire, answers)
         # Drawn only when asked for, so that corpora without colour stay as they were.
         in_colour = colour > 0 and bool(rng.random() < colour)
         tool, pen = _pick_pen(rng, varied, in_colour, pens)
@@ -101,7 +116,7 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
                 filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
             scanned = damage_page(filled, damage, rng)
             jpegs.append(encode_jpeg(scanned, damage.jpeg_quality))
-        responses.append({"serial": copy.serial, "answers": answers,
+        responses.append({"serial": copy.serial, "answers": answers, "off_route": strays,
                           "marking": {"tool": tool, "mark": mark_style,
                                       "scan": "colour" if in_colour else "grey"}})
 
@@ -193,15 +208,16 @@ def _cancelled_boxes(layout: Layout, page: int, answers: dict[str, Any],
 
 
 def _questionnaire_pages(form_dir: Path, layout: Layout) -> list[tuple[Path, int]]:
-    """(file, page number) of every questionnaire page in print order, cover letters left out."""
-    per_copy = len(layout.pages) + (1 if layout.cover_letters else 0)
+    """(file, page number) of every questionnaire page in print order, cover letters and blank
+    pages left out."""
+    per_copy = layout.pages_per_copy  # letter, questionnaire, blank pages of a duplex print
     pages: list[tuple[Path, int]] = []
     for pdf in form_pdfs(form_dir):
         count = page_count(pdf)
         if count % per_copy:
             raise LayoutError(f"{pdf} has {count} pages, not whole copies of {per_copy} pages")
         for start in range(0, count, per_copy):
-            first = start + (2 if layout.cover_letters else 1)
+            first = start + layout.letter_pages + 1
             pages += [(pdf, first + i) for i in range(len(layout.pages))]
     if len(pages) != len(layout.copies) * len(layout.pages):
         raise LayoutError(f"the PDFs in {form_dir} do not hold the copies its layout.json lists")
