@@ -19,9 +19,13 @@ from pipeline.workspace import Workspace
 
 from .benchmarks.bench_accuracy import make_corpus, measure
 
-COPIES = 12
+# 24 copies: at 12, one respondent's two or three unsure marks moved the rate by a point; once
+# the simulator followed routes and wrote answers that fit their questions, this seed's 12 copies
+# came to 3.2 % (7 of 216 questions) in clear print and 2.3 % in the old sizes, while 60 copies at
+# the benchmark's seed gave 1.4 % and 1.9 %.
+COPIES = 24
 SEED = 3
-# The benchmark's target. The corpus is seeded, so the figure is the same on every run (0.9 %
+# The benchmark's target. The corpus is seeded, so the figure is the same on every run (1.9 %
 # when written); flags cluster by respondent, so another seed may land between 1 and 2 %.
 REVIEW_BOUND = 0.02
 
