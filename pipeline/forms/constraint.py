@@ -3,28 +3,30 @@ expressions it is matched against.
 
 Paper cannot check an answer as a phone does, but the constraint tells how many digit cells a
 number needs (`. <= 110`: three) and whether a text is a postcode (`regex(., '^[A-Z]{1,2}...')`).
-The expression is tokenised and parsed (comparisons, `and`, `or`, `not`, function calls,
-parentheses), never pattern-matched; only what bounds the answer is kept: comparisons of the
-answer itself (`.`, or `${name}` naming the question) with a number, joined by `and` at the top.
-What the parser does not know leaves the bounds unknown, so the form prints its defaults.
+The constraint is parsed with the XLSForm expression grammar (expression.py), never
+pattern-matched; only what bounds the answer is kept: comparisons of the answer itself (`.`, or
+`${name}` naming the question) with a number, joined by `and` at the top. A constraint that does
+not parse leaves the bounds unknown, so the form prints its defaults.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
 
-TOKEN = re.compile(r"""\s*(?:
-    (?P<ref>\$\{\s*[^{}\s]+\s*\})
-  | (?P<number>\d+(?:\.\d*)?|\.\d+)
-  | (?P<string>'[^']*'|"[^"]*")
-  | (?P<op><=|>=|!=|=|<|>|\(|\)|,|\+|-|\*)
-  | (?P<self>\.(?![\w.]))
-  | (?P<name>[A-Za-z_][\w:.-]*)
-)""", re.VERBOSE)
+from pipeline.forms.expression import (
+    Binary,
+    Call,
+    Expression,
+    ExpressionError,
+    Literal,
+    Negate,
+    Reference,
+    conjuncts,
+    parse,
+)
+
 COMPARISONS = ("<", "<=", ">", ">=", "=")
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
 
@@ -56,55 +58,14 @@ class Constraint:
     patterns: tuple[str, ...] = ()
 
 
-class _Token(NamedTuple):
-    kind: str
-    text: str
-
-
-class _Unparsed(Exception):
-    """Syntax this small parser does not follow (arithmetic, paths): no bounds are known."""
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    kind: str  # self (.), ref (${name}), number, string
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class _Compare:
-    op: str
-    left: _Node
-    right: _Node
-
-
-@dataclass(frozen=True)
-class _Join:
-    op: str  # and, or
-    parts: tuple[_Node, ...]
-
-
-@dataclass(frozen=True)
-class _Call:
-    name: str
-    args: tuple[_Node, ...]
-
-
-_Node = _Leaf | _Compare | _Join | _Call
-SELF = _Leaf("self")
-
-
 def read_constraint(text: str, name: str = "") -> Constraint:
     """The bounds and patterns of a constraint on the question `name` (empty: none known)."""
     try:
-        tokens = _tokens(text)
-        node, rest = _expression(tokens, 0)
-        if rest != len(tokens):
-            raise _Unparsed(text)
-    except _Unparsed:
+        expression = parse(text)
+    except ExpressionError:
         return Constraint()
-    terms = node.parts if isinstance(node, _Join) and node.op == "and" else (node,)
-    compared = [found for term in terms if (found := _compared(term, name)) is not None]
+    compared = [found for term in conjuncts(expression)
+                if (found := _compared(term, name)) is not None]
     bounds = Bounds()
     try:
         for op, number in compared:
@@ -112,103 +73,31 @@ def read_constraint(text: str, name: str = "") -> Constraint:
     except InvalidOperation:
         return Constraint()
     return Constraint(bounds, tuple(number for _, number in compared),
-                      tuple(_patterns(node, name)))
+                      tuple(_patterns(expression, name)))
 
 
-def _tokens(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    position, end = 0, len(text.rstrip())
-    while position < end:
-        match = TOKEN.match(text, position)
-        if match is None or match.lastgroup is None:
-            raise _Unparsed(text)
-        tokens.append(_Token(match.lastgroup, match[match.lastgroup]))
-        position = match.end()
-    return tokens
+def _is_answer(expression: Expression, name: str) -> bool:
+    return isinstance(expression, Reference) and expression.name in ("", name, "self")
 
 
-def _joined(op: str, tokens: list[_Token], at: int, part: _Parser) -> tuple[_Node, int]:
-    """part (op part)*: an `or` of conjunctions, or an `and` of comparisons."""
-    node, at = part(tokens, at)
-    parts = [node]
-    while at < len(tokens) and tokens[at] == _Token("name", op):
-        node, at = part(tokens, at + 1)
-        parts.append(node)
-    return (_Join(op, tuple(parts)) if len(parts) > 1 else parts[0]), at
-
-
-def _expression(tokens: list[_Token], at: int) -> tuple[_Node, int]:
-    """expression := conjunction ("or" conjunction)*"""
-    return _joined("or", tokens, at, _conjunction)
-
-
-def _conjunction(tokens: list[_Token], at: int) -> tuple[_Node, int]:
-    """conjunction := comparison ("and" comparison)*"""
-    return _joined("and", tokens, at, _comparison)
-
-
-def _comparison(tokens: list[_Token], at: int) -> tuple[_Node, int]:
-    """comparison := operand (("<" | "<=" | ">" | ">=" | "=" | "!=") operand)?"""
-    left, at = _operand(tokens, at)
-    if at < len(tokens) and tokens[at].kind == "op" and tokens[at].text in (*COMPARISONS, "!="):
-        right, after = _operand(tokens, at + 1)
-        return _Compare(tokens[at].text, left, right), after
-    return left, at
-
-
-def _operand(tokens: list[_Token], at: int) -> tuple[_Node, int]:
-    """operand := "." | ${name} | number | -number | string | name "(" arguments ")"
-    | "(" expression ")" """
-    if at >= len(tokens):
-        raise _Unparsed("the expression ends too soon")
-    token = tokens[at]
-    if token == _Token("op", "("):
-        node, at = _expression(tokens, at + 1)
-        return node, _expect(tokens, at, ")")
-    if token == _Token("op", "-") and at + 1 < len(tokens) and tokens[at + 1].kind == "number":
-        return _Leaf("number", f"-{tokens[at + 1].text}"), at + 2
-    if token.kind == "name" and tokens[at + 1:at + 2] == [_Token("op", "(")]:
-        args: list[_Node] = []
-        at += 2
-        while tokens[at:at + 1] != [_Token("op", ")")]:
-            if args:
-                at = _expect(tokens, at, ",")
-            arg, at = _expression(tokens, at)
-            args.append(arg)
-        return _Call(token.text, tuple(args)), at + 1
-    if token.kind == "ref":
-        return _Leaf("ref", token.text[2:-1].strip()), at + 1
-    if token.kind == "string":
-        return _Leaf("string", token.text[1:-1]), at + 1
-    if token.kind in ("self", "number"):
-        return _Leaf(token.kind, token.text), at + 1
-    raise _Unparsed(token.text)  # arithmetic, a path, a keyword out of place
-
-
-_Parser = Callable[[list[_Token], int], tuple[_Node, int]]
-
-
-def _expect(tokens: list[_Token], at: int, op: str) -> int:
-    if tokens[at:at + 1] != [_Token("op", op)]:
-        raise _Unparsed(f"expected {op}")
-    return at + 1
-
-
-def _is_answer(node: _Node, name: str) -> bool:
-    return isinstance(node, _Leaf) and (node.kind == "self" or (
-        node.kind == "ref" and node.text in (name, "self")))
-
-
-def _compared(node: _Node, name: str) -> tuple[str, str] | None:
-    """(operator, number) for `answer op number` (or `number op answer`, turned round)."""
-    if not isinstance(node, _Compare) or node.op not in COMPARISONS:
+def _compared(expression: Expression, name: str) -> tuple[str, str] | None:
+    """(operator, number as written) for `answer op number` (`number op answer` turned round;
+    a negative number, `-1`, is a negated literal)."""
+    if not isinstance(expression, Binary) or expression.operator not in COMPARISONS:
         return None
-    if _is_answer(node.left, name) and isinstance(node.right, _Leaf) \
-            and node.right.kind == "number":
-        return node.op, node.right.text
-    if _is_answer(node.right, name) and isinstance(node.left, _Leaf) \
-            and node.left.kind == "number":
-        return FLIPPED[node.op], node.left.text
+    left, right, op = expression.left, expression.right, expression.operator
+    if not _is_answer(left, name):
+        left, right, op = right, left, FLIPPED[op]
+    number = _number(right)
+    return (op, number) if _is_answer(left, name) and number is not None else None
+
+
+def _number(expression: Expression) -> str | None:
+    if isinstance(expression, Negate):
+        inner = _number(expression.operand)
+        return None if inner is None else f"-{inner}"
+    if isinstance(expression, Literal) and isinstance(expression.value, float):
+        return expression.written or str(expression.value)
     return None
 
 
@@ -224,15 +113,18 @@ def _narrowed(bounds: Bounds, op: str, number: Decimal) -> Bounds:
     return Bounds(low, low_in, high, high_in)
 
 
-def _patterns(node: _Node, name: str) -> list[str]:
+def _patterns(expression: Expression, name: str) -> Iterator[str]:
     """The pattern of every `regex(answer, 'pattern')` anywhere in the expression."""
-    if isinstance(node, _Call):
-        own = ([node.args[1].text] if node.name == "regex" and len(node.args) == 2
-               and _is_answer(node.args[0], name) and isinstance(node.args[1], _Leaf)
-               and node.args[1].kind == "string" else [])
-        return own + [p for arg in node.args for p in _patterns(arg, name)]
-    if isinstance(node, _Join):
-        return [p for part in node.parts for p in _patterns(part, name)]
-    if isinstance(node, _Compare):
-        return _patterns(node.left, name) + _patterns(node.right, name)
-    return []
+    if isinstance(expression, Call):
+        arguments = expression.arguments
+        if expression.function == "regex" and len(arguments) == 2 \
+                and _is_answer(arguments[0], name) and isinstance(arguments[1], Literal) \
+                and isinstance(arguments[1].value, str):
+            yield arguments[1].value
+        for argument in arguments:
+            yield from _patterns(argument, name)
+    elif isinstance(expression, Binary):
+        yield from _patterns(expression.left, name)
+        yield from _patterns(expression.right, name)
+    elif isinstance(expression, Negate):
+        yield from _patterns(expression.operand, name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
@@ -68,6 +68,7 @@ class ExpressionError(TemplateError):
 @dataclass(frozen=True)
 class Literal:
     value: str | float
+    written: str = field(default="", compare=False)  # a number as written: "35.0", not 35
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class _ToTree(Transformer[Token, Expression]):
         return Literal(str(token)[1:-1])
 
     def number(self, token: Token) -> Expression:
-        return Literal(float(token))
+        return Literal(float(token), str(token))
 
     def call(self, name: Token, *arguments: Expression | None) -> Expression:
         return Call(str(name), tuple(a for a in arguments if a is not None))
