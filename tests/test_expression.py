@@ -62,13 +62,8 @@ from pipeline.forms.expression import (
     unparse,
 )
 
-from .conftest import PROJECT
+from .test_xlsform_corpus import CORPUS, FORMS, needs_corpus
 
-CORPUS = PROJECT.parent / "shared" / "xlsforms" / "forms"
-FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".csv", ".md")) \
-    if CORPUS.is_dir() else []
-needs_corpus = pytest.mark.skipif(not FORMS, reason="the shared XLSForms are not beside this "
-                                                    "checkout (../shared/xlsforms)")
 TODAY = date(2024, 6, 15)
 EPOCH = date(1970, 1, 1)
 CONDITIONS = ("relevant", "constraint")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from pipeline.forms.build import build_forms
 from pipeline.forms.condition_words import describe, filter_line
-from pipeline.forms.expression import Binary, Call, Expression, ExpressionError, Literal, parse
+from pipeline.forms.expression import ExpressionError, Literal, parse, subexpressions
 from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.manifest import layout_from_dict, layout_to_dict
 from pipeline.forms.numbering import question_numbers
@@ -64,23 +63,12 @@ def literals(questionnaire: Questionnaire) -> tuple[list[float], list[str]]:
                 expression = parse(text)
             except ExpressionError:
                 continue
-            for literal in _literals(expression):
+            for literal in (e for e in subexpressions(expression) if isinstance(e, Literal)):
                 if isinstance(literal.value, float):
                     numbers.update({literal.value - 1, literal.value, literal.value + 1})
                 else:
                     texts.add(literal.value)
     return sorted(numbers), sorted(texts)
-
-
-def _literals(expression: Expression) -> Iterator[Literal]:
-    if isinstance(expression, Literal):
-        yield expression
-    elif isinstance(expression, Call):
-        for argument in expression.arguments:
-            yield from _literals(argument)
-    elif isinstance(expression, Binary):
-        yield from _literals(expression.left)
-        yield from _literals(expression.right)
 
 
 def intended_answers(questionnaire: Questionnaire, rng: random.Random) -> dict[str, str]:

@@ -25,6 +25,7 @@ from pipeline.forms.expression import (
     Reference,
     conjuncts,
     parse,
+    subexpressions,
 )
 
 COMPARISONS = ("<", "<=", ">", ">=", "=")
@@ -115,16 +116,9 @@ def _narrowed(bounds: Bounds, op: str, number: Decimal) -> Bounds:
 
 def _patterns(expression: Expression, name: str) -> Iterator[str]:
     """The pattern of every `regex(answer, 'pattern')` anywhere in the expression."""
-    if isinstance(expression, Call):
-        arguments = expression.arguments
-        if expression.function == "regex" and len(arguments) == 2 \
-                and _is_answer(arguments[0], name) and isinstance(arguments[1], Literal) \
-                and isinstance(arguments[1].value, str):
-            yield arguments[1].value
-        for argument in arguments:
-            yield from _patterns(argument, name)
-    elif isinstance(expression, Binary):
-        yield from _patterns(expression.left, name)
-        yield from _patterns(expression.right, name)
-    elif isinstance(expression, Negate):
-        yield from _patterns(expression.operand, name)
+    for part in subexpressions(expression):
+        if isinstance(part, Call) and part.function == "regex" and len(part.arguments) == 2:
+            answer, pattern = part.arguments
+            if _is_answer(answer, name) and isinstance(pattern, Literal) \
+                    and isinstance(pattern.value, str):
+                yield pattern.value

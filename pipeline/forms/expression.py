@@ -189,20 +189,20 @@ def parse(text: str) -> Expression:
 
 def references(expression: Expression) -> frozenset[str]:
     """The answers an expression reads (`.` as "")."""
-    return frozenset(_references(expression))
+    return frozenset(e.name for e in subexpressions(expression) if isinstance(e, Reference))
 
 
-def _references(expression: Expression) -> Iterator[str]:
-    if isinstance(expression, Reference):
-        yield expression.name
-    elif isinstance(expression, Call):
+def subexpressions(expression: Expression) -> Iterator[Expression]:
+    """The expression and every expression inside it, outermost first."""
+    yield expression
+    if isinstance(expression, Call):
         for argument in expression.arguments:
-            yield from _references(argument)
+            yield from subexpressions(argument)
     elif isinstance(expression, Binary):
-        yield from _references(expression.left)
-        yield from _references(expression.right)
+        yield from subexpressions(expression.left)
+        yield from subexpressions(expression.right)
     elif isinstance(expression, Negate):
-        yield from _references(expression.operand)
+        yield from subexpressions(expression.operand)
 
 
 def conjuncts(expression: Expression) -> tuple[Expression, ...]:
