@@ -716,29 +716,17 @@ def cells_block(ctx: Context, question: Question, width: float) -> Block:
     style = ctx.style
     block = Block()
     y, indent = numbered_heading(block, ctx, question, _cells_hint(question), width)
-    x = indent
-    index = 0
-    for group_number, (size, separator) in enumerate(comb_groups(question)):
-        if group_number:
-            if separator.strip():
-                block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
-            x += separator_width(style, separator)
-        for _ in range(size):
-            if x + style.cell_w > width:  # a comb longer than the line goes on below
-                x, y = indent, y + style.cell_h + 2 * MM
-            box = (x, y, x + style.cell_w, y + style.cell_h)
-            block.ops.append(RuleOp(box, width=0.9))
-            block.fields.append(FieldBox(question.name, "char", box, index=index))
-            x += style.cell_w
-            index += 1
+    y = comb(block, ctx, question, indent, y, right=width)
     block.height = y + style.cell_h + 1 * MM
     return block
 
 
 def comb(block: Block, ctx: Context, question: Question, x: float, y: float,
-         fill_grey: float | None = None) -> None:
-    """The question's cells on one line from (x, y), in their groups, indexed in order."""
+         fill_grey: float | None = None, right: float | None = None) -> float:
+    """The question's cells from (x, y), in their groups, indexed in order; past `right` (when
+    given) they go on below, from x. Returns the top of the last line of cells."""
     style = ctx.style
+    left = x
     index = 0
     for number, (size, separator) in enumerate(comb_groups(question)):
         if number:
@@ -746,11 +734,14 @@ def comb(block: Block, ctx: Context, question: Question, x: float, y: float,
                 block.text(x + 0.8 * MM, y + style.cell_h * 0.75, separator, BOLD, style.label)
             x += separator_width(style, separator)
         for _ in range(size):
+            if right is not None and x + style.cell_w > right:  # longer than the line
+                x, y = left, y + style.cell_h + 2 * MM
             box = (x, y, x + style.cell_w, y + style.cell_h)
             block.ops.append(RuleOp(box, width=0.9, fill_grey=fill_grey))
             block.fields.append(FieldBox(question.name, "char", box, index=index))
             x += style.cell_w
             index += 1
+    return y
 
 
 def _cells_hint(question: Question) -> str:
