@@ -35,7 +35,7 @@ from pipeline.forms.expression import (
     references,
     unparse,
 )
-from pipeline.forms.numbering import Number, question_numbers
+from pipeline.forms.numbering import question_numbers
 from pipeline.forms.route import END
 from pipeline.model import (
     Grid,
@@ -60,7 +60,6 @@ class _Unit:
     answers: tuple[str, ...]  # the answer names it holds at this level
     condition: Expression | None  # its whole condition, None for "always asked"
     parts: tuple[Expression, ...]  # the conjuncts to enforce on paper (a grid's shared ones)
-    unreadable: str = ""  # a condition papertwin cannot parse, as written
 
 
 @dataclass(frozen=True)
@@ -75,15 +74,14 @@ def apply_routing(questionnaire: Questionnaire) -> tuple[Questionnaire, list[str
     """The questionnaire with go-tos on choices and `ask_if` filters, and warnings naming each
     condition that could not be put in words."""
     warnings: list[str] = []
-    numbers = question_numbers(questionnaire)
-    questions = {q.name: q for q in questionnaire.questions}
-    level = _Level(numbers, questions, warnings, "")
+    level = _Level(warnings, "")
     routed = replace(questionnaire, items=tuple(level.route(list(questionnaire.items))))
-    return routed, warnings + _unworded(routed, numbers)
+    return routed, warnings + _unworded(routed)
 
 
-def _unworded(questionnaire: Questionnaire, numbers: Mapping[str, Number]) -> list[str]:
+def _unworded(questionnaire: Questionnaire) -> list[str]:
     """A warning for each filter line that cannot be put in words, once per template item."""
+    numbers = question_numbers(questionnaire)
     questions = {q.name: q for q in questionnaire.questions}
     warned: dict[str, str] = {}
     for item in expand_items(questionnaire.items):
@@ -109,8 +107,6 @@ def _unworded(questionnaire: Questionnaire, numbers: Mapping[str, Number]) -> li
 
 @dataclass(frozen=True)
 class _Level:
-    numbers: Mapping[str, Number]
-    questions: Mapping[str, Question]  # every question of the form, by instance name
     warnings: list[str]
     repeat: str  # the repeat whose copy these items are, "" for the questionnaire's own
 
@@ -128,7 +124,7 @@ class _Level:
                 if isinstance(item, Repeat) else item for item in out]
 
     def _inner(self, repeat: Repeat) -> _Level:
-        return _Level(self.numbers, self.questions, self.warnings, repeat.name)
+        return _Level(self.warnings, repeat.name)
 
     def _unit(self, index: int, item: Item) -> _Unit | None:
         if isinstance(item, Question) and not item.other_of:
@@ -153,7 +149,7 @@ class _Level:
             except ExpressionError as error:
                 self.warnings.append(f"{kind} {name}: {error}; printed with a filter line that "
                                      "says it applies to some people only")
-                return _Unit(index, name, answers, None, (), unreadable=text)
+                return _Unit(index, name, answers, None, ())
         shared = tuple(p for p in parsed[0] if all(p in other for other in parsed[1:]))
         return _Unit(index, name, answers, all_of(shared), shared)
 
