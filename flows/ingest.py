@@ -34,6 +34,7 @@ from pipeline.batch import (
     plan_batch,
     read_chunk_cached,
     stop_batch_in,
+    stop_unplanned_batch_in,
     store_reading,
     summarise_batch,
 )
@@ -47,6 +48,7 @@ from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
 from pipeline.report import batch_markdown, outcome_rows
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
+from pipeline.store.store import now_iso
 from pipeline.workspace import Workspace
 
 READ_WORKERS = 2
@@ -98,7 +100,12 @@ def ingest_batch(paths: list[Path], workspace: Workspace,
                  max_pages: int = MAX_PAGES_PER_FILE) -> BatchSummary:
     """Pages are read in chunks in parallel; the flow alone writes, one file at a time."""
     settings = settings or ReaderSettings()
-    batch = plan(paths, workspace, max_pages)
+    since = now_iso()
+    try:
+        batch = plan(paths, workspace, max_pages)
+    except BaseException as exc:
+        stop_unplanned_batch_in(workspace, paths, since, exc)
+        raise
     try:
         return _read_and_store(batch, settings, workspace)
     except BaseException as exc:

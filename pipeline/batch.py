@@ -202,6 +202,19 @@ def stop_batch_in(workspace: Workspace, batch_id: int, exc: BaseException) -> No
             store.close()
 
 
+def stop_unplanned_batch_in(workspace: Workspace, paths: Sequence[Path], since: str,
+                           exc: BaseException) -> None:
+    """A batch begun for these paths since `since` whose plan never reached the flow (the
+    process was interrupted as the planning task ended) is recorded as stopped, like any other."""
+    with contextlib.suppress(Exception):
+        store = Store.open(workspace.store_url)
+        try:
+            for batch_id in store.unended_batches([str(p) for p in paths], since):
+                stop_batch(store, batch_id, exc)
+        finally:
+            store.close()
+
+
 def split_pages(archived: ArchivedFile, pages: int) -> list[PageChunk]:
     """Equal chunks of at most CHUNK_PAGES, an even number of them when there are several, so
     that two workers finish together."""

@@ -25,14 +25,14 @@ import pikepdf
 import pytest
 from sqlalchemy import select
 
-from pipeline.batch import plan_batch, read_chunk
+from pipeline.batch import plan_batch, read_chunk, stop_unplanned_batch_in
 from pipeline.errors import ExitCode
 from pipeline.forms.build import BuiltForm
 from pipeline.read.page import ReaderSettings
 from pipeline.review.queue import batch_overview
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
-from pipeline.store.store import Store
+from pipeline.store.store import Store, now_iso
 from pipeline.workspace import Workspace
 from tests.ingesting import ingest_without_flow
 
@@ -297,6 +297,26 @@ def test_kill_9_of_ingest_leaves_no_process_behind(
     assert not left, [_command_of(pid) for pid in left]
     ended, _ = batches(ingested)[1]
     assert ended is None  # killed: no end recorded, and none could be
+
+
+def test_a_batch_interrupted_as_its_plan_ends_is_recorded_as_interrupted(
+        ingested: Workspace, tmp_path: Path) -> None:
+    """Ctrl-C can land after the planning task has begun the batch but before the flow holds
+    its plan: the flow finds that batch by its inputs and time, and ends it."""
+    since = now_iso()
+    paths = [tmp_path / "scans.pdf"]
+    store = Store.open(ingested.store_url)
+    try:
+        store.begin_batch([str(paths[0])])
+    finally:
+        store.close()
+    before = batches(ingested)
+    stop_unplanned_batch_in(ingested, [tmp_path / "other.pdf"], since, KeyboardInterrupt())
+    assert batches(ingested) == before  # another batch's inputs: left alone
+    stop_unplanned_batch_in(ingested, paths, since, KeyboardInterrupt())
+    assert batches(ingested)[-1] == (
+        "interrupted", "interrupted (Ctrl-C, or the process was told to stop)")
+    assert batches(ingested)[:-1] == before[:-1]
 
 
 @pytest.mark.slow

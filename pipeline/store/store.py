@@ -105,6 +105,15 @@ class Store:
                 started_at=now_iso(), inputs=json.dumps(list(inputs))))
             return _new_id(result)
 
+    def unended_batches(self, inputs: Sequence[str], since: str) -> list[int]:
+        """Batches of these inputs begun at or after `since` (ISO time) with no end recorded."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schema.batches.c.id).where(
+                schema.batches.c.inputs == json.dumps(list(inputs)),
+                schema.batches.c.started_at >= since,
+                schema.batches.c.finished_at.is_(None)))
+            return [int(row.id) for row in rows]
+
     def finish_batch(self, batch_id: int) -> None:
         self.end_batch(batch_id, "finished")
 
