@@ -173,7 +173,7 @@ def test_conditions_are_put_in_words_in_each_language() -> None:
         f"you ticked 2 or more answers at question {numbers['routes']}")
     # what cannot be said exactly is not said: a date, a calculation, a function
     for text in ("${age} > today()", "string-length(${postcode}) > 3", "${total} > 5",
-                 "${routes} = 'r1'"):
+                 "${routes} = 'r1'", "${routes} = 'r1' or ${routes} = 'r2'"):
         assert describe(parse(text), "en", numbers, questions) is None, text
         assert filter_line(text, "en", numbers, questions).startswith(
             "Answer this only if it applies to you")

@@ -120,8 +120,8 @@ class _Words:
     def _same_question_choices(self, expression: Binary) -> str | None:
         """`${q} = 'a' or ${q} = 'b'` as "you answered ‘A’ or ‘B’ to question n"; `!=`
         joined by `and` as "you did not answer ‘A’ or ‘B’ ..."."""
-        tests = [choice_test(part) or self._numbered_choice(part)
-                 for part in _flattened(expression, expression.operator)]
+        parts = _flattened(expression, expression.operator)
+        tests = [choice_test(part) or self._numbered_choice(part) for part in parts]
         if any(t is None for t in tests):
             return None
         names = {t[0] for t in tests if t}
@@ -131,6 +131,9 @@ class _Words:
         name, positive = names.pop(), signs.pop()
         if positive != (expression.operator == "or") or not self._choice_question(name):
             return None
+        if self.questions[name].type == "select_multiple" \
+                and not all(_is_selected(part) for part in parts):
+            return None  # `=` on a multiple choice: exactly that one ticked, and no other
         values = [t[1] for t in tests if t]
         return self._choice_clause(name, values, positive)
 
