@@ -17,6 +17,7 @@ from decimal import ROUND_FLOOR
 from pipeline import postcode
 from pipeline.errors import TemplateError
 from pipeline.forms.constraint import Bounds, Constraint, read_constraint
+from pipeline.forms.expression import ExpressionError, compile_pattern
 from pipeline.model import Question
 
 DEFAULT_DECIMALS = 2
@@ -83,12 +84,10 @@ def postcode_pattern(pattern: str) -> bool:
 
 
 def _compiled(pattern: str) -> re.Pattern[str] | None:
-    """The pattern as the online form runs it (Java's and JavaScript's syntax is Python's for
-    everything a constraint uses), its inline (?i) anywhere; None if Python cannot compile it."""
-    flags = re.IGNORECASE if "(?i)" in pattern else 0
+    """The pattern as the online form runs it; None if it is no pattern at all."""
     try:
-        return re.compile(pattern.replace("(?i)", ""), flags)
-    except re.error:
+        return compile_pattern(pattern)
+    except ExpressionError:
         return None
 
 

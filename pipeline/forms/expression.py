@@ -577,12 +577,18 @@ def _java_pattern(pattern: str) -> str:
                    for part in parts)
 
 
-def _regex(values: list[Value]) -> Value:
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A `regex()` pattern as ODK Collect reads it: Java's literal '-' beside a class escape,
+    and an inline `(?i)` anywhere (Python takes it only at the start)."""
+    flags = re.IGNORECASE if "(?i)" in pattern else 0
     try:
-        return re.search(_java_pattern(to_string(values[1])), to_string(values[0])) is not None
+        return re.compile(_java_pattern(pattern.replace("(?i)", "")), flags)
     except re.error as error:
-        raise ExpressionError(f"regex({to_string(values[1])!r}) is not a pattern: {error}") \
-            from None
+        raise ExpressionError(f"regex({pattern!r}) is not a pattern: {error}") from None
+
+
+def _regex(values: list[Value]) -> Value:
+    return compile_pattern(to_string(values[1])).search(to_string(values[0])) is not None
 
 
 def _substring(values: list[Value]) -> Value:
