@@ -313,8 +313,9 @@ def _owner(items: list[Item], name: str) -> tuple[int, Question] | None:
 
 
 def _link_specify(items: list[Item]) -> list[Item]:
-    """A text asked only when one choice of the question just above it is ticked (and when that
-    question is asked) is its "please specify", printed on that choice's line."""
+    """A text asked only when one choice of the question just above it is ticked (its other
+    conditions, if any, that question's own: a choice ticked was asked) is its "please
+    specify", printed on that choice's line."""
     linked = list(items)
     for index, item in enumerate(items):
         previous = items[index - 1] if index else None
@@ -329,6 +330,6 @@ def _link_specify(items: list[Item]) -> list[Item]:
             continue
         tests = [p for p in own if p not in before]
         test = choice_test(tests[0]) if len(tests) == 1 else None
-        if test and test[0] == previous.name and test[2] and set(before) <= set(own):
+        if test and test[0] == previous.name and test[2]:
             linked[index] = replace(item, other_of=previous.name)
     return linked
