@@ -6,6 +6,7 @@ consultation brings hundreds of thousands of online rows and tens of thousands o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import astuple, dataclass
 
@@ -165,7 +166,8 @@ def paper_records(frame: pd.DataFrame, names: list[str],
     keys = ["form_key", "serial"]
     pages = (frame.drop_duplicates(["form_key", "serial", "page"])
              .sort_values(["form_key", "serial", "page"]))
-    per_copy = pages.groupby(keys, sort=False).agg(submitted_at=("read_at", "max"))
+    per_copy = pages.groupby(keys, sort=False).agg(submitted_at=("read_at", "max"),
+                                                   copy_of=("copy_of", "first"))
     per_copy["source"] = _joined_runs(pages["form_key"].tolist(), pages["serial"].tolist(),
                                       pages["source"].tolist())
     missing = _pages_missing(pages["form_key"].tolist(), pages["serial"].tolist(),
@@ -190,7 +192,10 @@ def paper_records(frame: pd.DataFrame, names: list[str],
         "response_id": [f"paper-{k}-{s}" for k, s in values.index],
         "channel": "paper",
         "submitted_at": per_copy["submitted_at"].reindex(values.index).to_numpy(),
-        "respondent_ref": values.index.get_level_values("serial"),
+        # A further response on a serial (a photocopy, "<serial>-2") keeps the mailing's link.
+        "respondent_ref": [printed or serial for printed, serial in zip(
+            per_copy["copy_of"].reindex(values.index).fillna(""),
+            values.index.get_level_values("serial"), strict=True)],
         "_needs_review": [" ".join(sorted(set(waiting.get(copy, ())),
                                           key=position_of.__getitem__))
                           for copy in values.index],
@@ -265,6 +270,7 @@ def _merge_continued(frame: pd.DataFrame, choices: Mapping[str, bool]) -> pd.Dat
         read_at=("read_at", "max"),
         decided_by=("decided_by", "first"),
         read_value=("read_value", "first"),
+        copy_of=("copy_of", "first"),
     ).reset_index()
     joined = [_joined_answer(question, values, pages, choices) for question, values, pages
               in zip(merged["question"], merged["value"], merged["pages"], strict=True)]
@@ -308,10 +314,19 @@ def split_multiple(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.Data
 CONTACT_PREFIX = "contact_"
 
 
+def is_further_response(response_id: str, respondent_ref: str) -> bool:
+    """A paper response made of a photocopy: its id is the first response's plus "-<n>"
+    (docs/dataset.md), while respondent_ref keeps the serial printed on it."""
+    return bool(respondent_ref) and re.search(
+        rf"-{re.escape(respondent_ref)}-\d+$", response_id) is not None
+
+
 def with_contacts(frame: pd.DataFrame,
                   contacts: dict[str, dict[str, dict[str, str]]]) -> pd.DataFrame:
     """The recipients' details beside their paper responses, as `contact_<field>` columns at
-    the end. Only on request: the dataset is pseudonymous (serial only) by default."""
+    the end. Only on request: the dataset is pseudonymous (serial only) by default. Joined by
+    response id, so a further response on a serial (a photocopy, `paper-<key>-<serial>-2`) has
+    none: its respondent is not the addressee."""
     by_response = {f"paper-{key}-{serial}": fields
                    for key, by_serial in contacts.items() for serial, fields in by_serial.items()}
     fields = list(dict.fromkeys(f for entry in by_response.values() for f in entry))

@@ -19,6 +19,7 @@ from typing import Literal
 import pandas as pd
 
 from pipeline.errors import InputFileError, UsageError
+from pipeline.reconcile.dataset import is_further_response
 from pipeline.store.dual_log import KEPT_CHOICES
 
 DualPolicy = Literal["keep-both", "keep-latest", "keep-online", "keep-paper"]
@@ -112,6 +113,10 @@ def find_pairs(frame: pd.DataFrame,
     respondent_ref or by the match file's (online id, paper ref) pairs; sorted."""
     paper = frame[frame["channel"] == "paper"]
     online = frame[frame["channel"] == "online"]
+    # The addressee's response only: a further response on the serial (a photocopy) is
+    # someone else's, whom the online respondent giving that serial is not.
+    paper = paper[[not is_further_response(rid, ref) for rid, ref
+                   in zip(paper["response_id"], paper["respondent_ref"], strict=True)]]
     paper_by_ref = dict(zip(paper["respondent_ref"], paper["response_id"], strict=True))
     online_ids = set(online["response_id"])
     pairs: set[tuple[str, str]] = set()

@@ -21,7 +21,8 @@ from pipeline.store.review import latest_decisions
 
 # The fields of store.PaperAnswer, in order.
 PAPER_COLUMNS = ("form_key", "serial", "page", "question", "value", "confidence",
-                 "needs_review", "reason", "source", "read_at", "decided_by", "read_value")
+                 "needs_review", "reason", "source", "read_at", "decided_by", "read_value",
+                 "copy_of")
 ONLINE_META = ("response_id", "submitted_at", "respondent_ref", "source")
 
 
@@ -34,12 +35,13 @@ def paper_answer_table(conn: Connection, form_keys: Sequence[str],
     if serials is not None:
         chosen.append(p.c.serial.in_(sorted(serials)))
     page_rows = fetch_rows(conn, select(p.c.id, p.c.form_key, p.c.serial, p.c.page,
-                                        p.c.page_index, p.c.read_at, f.c.name)
+                                        p.c.page_index, p.c.read_at, f.c.name, p.c.copy_of)
                            .join(f, f.c.sha256 == p.c.file_sha256).where(*chosen))
     pages = pd.DataFrame.from_records(page_rows, columns=["page_id", "form_key", "serial",
                                                           "page", "page_index", "read_at",
-                                                          "name"])
+                                                          "name", "copy_of"])
     pages["source"] = pages["name"] + " p" + pages["page_index"].astype(str)
+    pages["copy_of"] = pages["copy_of"].fillna("").astype(str)
     answer_rows = fetch_rows(conn, select(a.c.page_id, a.c.question, a.c.value, a.c.confidence,
                                           a.c.needs_review, a.c.reason)
                              .join(p, p.c.id == a.c.page_id).where(*chosen))
@@ -47,8 +49,8 @@ def paper_answer_table(conn: Connection, form_keys: Sequence[str],
                                                               "confidence", "needs_review",
                                                               "reason"])
     answers["needs_review"] = answers["needs_review"].astype(bool)
-    table = answers.merge(pages[["page_id", "form_key", "serial", "page", "source", "read_at"]],
-                          on="page_id", how="inner")
+    table = answers.merge(pages[["page_id", "form_key", "serial", "page", "source", "read_at",
+                                 "copy_of"]], on="page_id", how="inner")
     table["decided_by"] = ""
     table["read_value"] = None
     return _apply_decisions(conn, table[list(PAPER_COLUMNS)], form_keys)

@@ -72,6 +72,12 @@ pages = Table(
     Column("rotation", Integer, nullable=False, default=0),
     Column("alignment_quality", Float, nullable=False, default=0.0),
     Column("read_at", String(32), nullable=False),
+    # A duplicate whose confidently read answers differ from the copy read first: probably a
+    # photocopy of the form, that is another person's response (0008).
+    Column("photocopy", Boolean, nullable=False, server_default=false()),
+    # The serial printed on the page, when a person made its copy another response: serial then
+    # names that response ("<serial>-2"); null for the response the serial was printed for.
+    Column("copy_of", String(32)),
     UniqueConstraint("file_sha256", "page_index"),
     Index("pages_by_copy", "form_key", "serial", "page"),
 )
@@ -168,7 +174,8 @@ page_decisions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("file_sha256", String(64), nullable=False),
     Column("page_index", Integer, nullable=False),
-    Column("action", String(16), nullable=False),  # keyed | not_a_form | stands
+    # keyed | not_a_form | stands | another_response
+    Column("action", String(16), nullable=False),
     Column("form_key", String(128), nullable=False),
     Column("serial", String(32), nullable=False),
     Column("page", Integer, nullable=False),

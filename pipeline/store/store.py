@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult
 
 from pipeline.errors import WorkspaceError
@@ -26,6 +26,7 @@ from pipeline.scan.intake import ArchivedFile
 from pipeline.store import schema
 from pipeline.store.answer_table import PAPER_COLUMNS, paper_answer_table
 from pipeline.store.contacts import read_contacts, replace_contacts
+from pipeline.store.copies import CopyPage, Reading, copy_runs, differing_answers
 from pipeline.store.engine import open_engine
 from pipeline.store.responses import PaperResponse, paper_responses
 from pipeline.store.review import (
@@ -37,6 +38,7 @@ from pipeline.store.upsert import upsert
 
 BatchEnd = Literal["finished", "stopped", "interrupted"]
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^\w.-]")
+PROBABLE_PHOTOCOPY = "probably a photocopy, another response"
 
 __all__ = ["OnlineRow", "PaperAnswer", "PaperResponse", "ReviewDecision", "Store"]
 
@@ -59,6 +61,9 @@ class PaperAnswer:
     read_at: str
     decided_by: str = ""  # the reviewer whose decision gives the value ("" : as read)
     read_value: str | None = None  # what the reader found, when a decision overrides it
+    # The serial printed on the page when this answer is another response's on it (a
+    # photocopy, stored as "<serial>-2"); "" for the response the serial was printed for.
+    copy_of: str = ""
 
     @property
     def flag(self) -> FlagCategory | Literal[""]:
@@ -159,16 +164,19 @@ class Store:
                 status=("rejected" if permanent else "error") if error else "read",
                 error=error or None, pages=len(results)))
             for result in results:
-                result = _mark_duplicate(conn, result)
+                marked = _mark_duplicate(conn, result)
+                result = marked.result
                 page_id = _new_id(conn.execute(insert(schema.pages).values(
                     file_sha256=archived.sha256, page_index=result.ref.index,
-                    **_page_values(result), read_at=read_at)))
+                    **_page_values(marked), read_at=read_at)))
                 _insert_readings(conn, page_id, result, crop_paths)
                 # A duplicate keeps its reading in the store (a person may choose it to stand),
                 # but what it read counts nowhere, so the batch's summary does not see it.
                 stored.append(replace(result, boxes=(), answers=())
                               if result.outcome == "duplicate" else result)
-        return stored
+            spread = spread_photocopies(conn, archived.sha256)
+        return [replace(r, reason=spread[r.ref.index]) if r.ref.index in spread else r
+                for r in stored]
 
     # -- reading back ------------------------------------------------------------------------
 
@@ -275,18 +283,22 @@ def replace_page_reading(conn: Connection, page_id: int, result: PageResult,
     """Give a stored page a new reading (a person keyed what the reader could not), inside the
     caller's transaction; a copy of a page already identified elsewhere becomes a duplicate.
     Returns the result as stored."""
-    result = _mark_duplicate(conn, result, except_page=page_id)
+    marked = _mark_duplicate(conn, result, except_page=page_id)
+    result = marked.result
     conn.execute(update(schema.pages).where(schema.pages.c.id == page_id)
-                 .values(**_page_values(result), read_at=now_iso()))
+                 .values(**_page_values(marked), read_at=now_iso()))
     delete_readings(conn, [page_id])
     _insert_readings(conn, page_id, result, crop_paths)
-    return result
+    spread = spread_photocopies(conn, result.ref.sha256)
+    return replace(result, reason=spread.get(result.ref.index, result.reason))
 
 
-def _page_values(result: PageResult) -> dict[str, Any]:
+def _page_values(marked: MarkedPage) -> dict[str, Any]:
+    result = marked.result
     return {"outcome": result.outcome, "reason": result.reason, "form_key": result.form_key,
             "serial": result.serial, "page": result.page, "rotation": result.rotation,
-            "alignment_quality": result.alignment_quality}
+            "alignment_quality": result.alignment_quality, "photocopy": marked.photocopy,
+            "copy_of": marked.copy_of}
 
 
 def delete_readings(conn: Connection, page_ids: Sequence[int]) -> None:
@@ -311,26 +323,95 @@ def _insert_readings(conn: Connection, page_id: int, result: PageResult,
             for a in result.answers])
 
 
+@dataclass(frozen=True)
+class MarkedPage:
+    """A page's result as it is stored, with what the store adds about a second copy."""
+
+    result: PageResult
+    photocopy: bool = False  # a duplicate whose answers differ from the copy read first
+    copy_of: str | None = None  # the printed serial, when result.serial names a further response
+
+
 def _mark_duplicate(conn: Connection, result: PageResult,
-                    except_page: int | None = None) -> PageResult:
+                    except_page: int | None = None) -> MarkedPage:
     """A second copy of a page already read stays on record, with its reading, but does not
     count (every query of answers and responses takes identified pages only) until a person
-    chooses it to stand instead (pipeline/review/pages.py)."""
+    chooses it to stand instead, or makes it another response (pipeline/review/pages.py).
+
+    Its answers are compared with each response's copy of that page on this serial (copies.py):
+    one it agrees with is the response it rescans; when it agrees with none, it is marked a
+    probable photocopy of the response the serial was printed for."""
     if result.outcome != "identified":
-        return result
+        return MarkedPage(result)
     p, f = schema.pages, schema.files
-    query = (select(f.c.name, p.c.page_index).join(f, f.c.sha256 == p.c.file_sha256)
+    query = (select(p.c.id, p.c.serial, p.c.copy_of, f.c.name, p.c.page_index)
+             .join(f, f.c.sha256 == p.c.file_sha256)
              .where(p.c.outcome == "identified", p.c.form_key == result.form_key,
-                    p.c.serial == result.serial, p.c.page == result.page)
+                    p.c.page == result.page,
+                    or_(p.c.serial == result.serial, p.c.copy_of == result.serial))
              .order_by(p.c.id))
     if except_page is not None:
         query = query.where(p.c.id != except_page)
-    first = conn.execute(query).first()
-    if first is None:
-        return result
-    return replace(result, outcome="duplicate",
-                   reason=f"serial {result.serial} page {result.page} already read from "
-                          f"{first.name} p{first.page_index}")
+    # The response the serial was printed for first, then further ones in the order made.
+    candidates = sorted(conn.execute(query).all(), key=lambda r: (r.copy_of is not None, r.id))
+    if not candidates:
+        return MarkedPage(result)
+    readings = _readings(conn, [int(c.id) for c in candidates])
+    mine = {a.question: Reading(a.value, a.needs_review) for a in result.answers}
+    marked = {b.question for b in result.boxes}
+    already = f"serial {result.serial} page {result.page} already read from"
+    for candidate in candidates:
+        if not differing_answers(readings.get(int(candidate.id), {}), mine, marked):
+            of = f" (response {candidate.serial})" if candidate.copy_of else ""
+            return MarkedPage(
+                replace(result, outcome="duplicate", serial=str(candidate.serial),
+                        reason=f"{already} {candidate.name} p{candidate.page_index}{of}"),
+                copy_of=candidate.copy_of)
+    first = candidates[0]
+    differ = differing_answers(readings.get(int(first.id), {}), mine, marked)
+    named = ", ".join(differ[:4]) + (", ..." if len(differ) > 4 else "")
+    return MarkedPage(replace(
+        result, outcome="duplicate",
+        reason=f"{already} {first.name} p{first.page_index}; {PROBABLE_PHOTOCOPY}: answers "
+               f"differ ({named})"), photocopy=True)
+
+
+def _readings(conn: Connection, page_ids: Sequence[int]) -> dict[int, dict[str, Reading]]:
+    """The answers of these pages as the reader found them, by page id and question."""
+    a = schema.answers
+    found: dict[int, dict[str, Reading]] = {}
+    for row in conn.execute(select(a.c.page_id, a.c.question, a.c.value, a.c.needs_review)
+                            .where(a.c.page_id.in_(page_ids))):
+        found.setdefault(int(row.page_id), {})[str(row.question)] = Reading(
+            str(row.value), bool(row.needs_review))
+    return found
+
+
+def spread_photocopies(conn: Connection, file_sha256: str) -> dict[int, str]:
+    """A copy with a page that differs from the copy read first is a photocopy in all its
+    pages: its other duplicate pages in this file (a blank page on both) follow it. Returns
+    the new reasons by page index."""
+    p = schema.pages
+    rows = conn.execute(select(p.c.id, p.c.page_index, p.c.outcome, p.c.form_key, p.c.serial,
+                               p.c.copy_of, p.c.page, p.c.photocopy)
+                        .where(p.c.file_sha256 == file_sha256,
+                               p.c.outcome.in_(("identified", "duplicate")))
+                        .order_by(p.c.page_index)).all()
+    pages = [CopyPage(str(r.form_key), str(r.copy_of or r.serial), int(r.page)) for r in rows]
+    reasons: dict[int, str] = {}
+    for run in copy_runs(pages):
+        if not any(rows[at].photocopy for at in run):
+            continue
+        for at in run:
+            row, page = rows[at], pages[at]
+            if row.outcome != "duplicate" or row.photocopy:
+                continue
+            reason = (f"serial {page.serial} page {page.page} read before; {PROBABLE_PHOTOCOPY}: "
+                      "other pages of this copy differ from the copy read first")
+            conn.execute(update(p).where(p.c.id == row.id).values(
+                photocopy=True, serial=page.serial, copy_of=None, reason=reason))
+            reasons[int(row.page_index)] = reason
+    return reasons
 
 
 def file_safe(name: str) -> str:
