@@ -23,21 +23,18 @@ from pipeline.review.queue import flagged_fields
 from pipeline.review.web import Settings
 from pipeline.simulate.truth import truth_value
 from pipeline.store.store import Store
-from tests.review_site import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Site, make_site, serve
+from tests.review_site import (
+    CHROMIUM_ARGS,
+    PASSWORD,
+    Site,
+    chromium_executable,
+    make_site,
+    serve,
+)
 
 pytestmark = pytest.mark.slow
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-def _chromium() -> str:
-    """Debian's Chromium; skipped only where nobody meant to install it (a developer's machine),
-    failed where tests/run.sh did (as root, or in CI)."""
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    if os.environ.get("CI") or os.environ.get("PAPERTWIN_TEST_BROWSER_REQUIRED"):
-        pytest.fail(f"{CHROMIUM} is missing although tests/run.sh installs it")
-    pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (tests/run.sh installs it)")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +44,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[playwright_api.Browser]:
-    executable = _chromium()
+    executable = chromium_executable()
     with playwright_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched

@@ -14,6 +14,7 @@ from pipeline.review.accounts import Session
 from pipeline.review.pages import (
     DuplicateGroup,
     PageItem,
+    another_response,
     choose_standing,
     duplicate_groups,
     key_page,
@@ -119,14 +120,24 @@ def add_routes(app: FastAPI) -> None:
                                  serial: Serial, page: PageNumber) -> Response:
         form = await checked_form(request, current)
         group = _group(request, form_key, serial, page)
+        store = store_of(request)
+        # Another response: a copy other than the one counting (a photocopy filled in by
+        # someone else); else the same response scanned again, and the scan that stands.
+        another = form.get("another", "")
         chosen = form.get("stands", "")
         for item in (group.standing, *group.others):
-            if _page_id(item) == chosen:
-                choose_standing(store_of(request), item.file_sha256, item.page_index,
-                                current.user.name, form.get("why", ""))
-                rest = duplicate_groups(store_of(request))
-                return see_other(_group_url(rest[0]) if rest else "/duplicates")
-        raise HTTPException(400, "choose one of the pages shown")
+            if another and _page_id(item) == another and item is not group.standing:
+                another_response(store, item.file_sha256, item.page_index, current.user.name,
+                                 form.get("why", ""))
+                break
+            if not another and _page_id(item) == chosen:
+                choose_standing(store, item.file_sha256, item.page_index, current.user.name,
+                                form.get("why", ""))
+                break
+        else:
+            raise HTTPException(400, "choose one of the pages shown")
+        rest = duplicate_groups(store)
+        return see_other(_group_url(rest[0]) if rest else "/duplicates")
 
 
 def _page_form(request: Request, current: Session, item: PageItem, problem: str,

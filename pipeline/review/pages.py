@@ -1,10 +1,11 @@
 """Reviewing whole pages: pages the reader could not identify, and pages scanned twice.
 
 A person keys the form, copy and page of a page whose code could not be read (its boxes are then
-read as that page), marks a page that is not a form at all, or chooses which of two copies of one
-page stands. Every such decision is a row of page_decisions, which is only ever added to; the
-pages table holds the outcome that follows from it, so answers, responses and the dataset need
-nothing new.
+read as that page), marks a page that is not a form at all, chooses which of two scans of one
+page stands (the same response scanned again), or makes a second copy another response (a
+photocopy of the form, filled in by someone else: pipeline/store/copies.py). Every such
+decision is a row of page_decisions, which is only ever added to; the pages table holds the
+outcome that follows from it, so answers, responses and the dataset need nothing new.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pipeline.read.page import ReaderSettings, encode_png, read_keyed_page
 from pipeline.read.results import PageRef
 from pipeline.scan.intake import ArchivedFile, iter_pages
 from pipeline.store import schema
+from pipeline.store.copies import CopyPage, copy_runs, next_response_number, response_serial
 from pipeline.store.store import (
     Store,
     delete_readings,
@@ -43,6 +45,7 @@ __all__ = [
     "DuplicateGroup",
     "PageDecision",
     "PageItem",
+    "another_response",
     "choose_standing",
     "duplicate_groups",
     "key_page",
@@ -52,11 +55,12 @@ __all__ = [
     "unidentified_pages",
 ]
 
-PageAction = Literal["keyed", "not_a_form", "stands"]
+PageAction = Literal["keyed", "not_a_form", "stands", "another_response"]
 UNIDENTIFIED = ("unreadable", "unknown_form", "not_a_form")
 IMAGE_DPI = 100  # enough to see the page on a screen; the reader's own resolution is not needed
 WIDEST_IMAGE = 4000  # pixels: a page image wider than this helps nobody
 NOT_A_FORM = "a person saw it is not a form page"
+SERIAL_LENGTH = 32  # pages.serial
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class PageItem:
     serial: str
     page: int
     read_at: str
+    photocopy: bool = False  # a second copy whose answers differ: probably another response
+    copy_of: str = ""  # the serial printed on it, when `serial` names a further response
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,11 @@ class DuplicateGroup:
     standing: PageItem
     others: tuple[PageItem, ...]
 
+    @property
+    def photocopy(self) -> bool:
+        """A copy among the others is probably a photocopy: another person's response."""
+        return any(o.photocopy for o in self.others)
+
 
 @dataclass(frozen=True)
 class PageDecision:
@@ -93,7 +104,7 @@ class PageDecision:
     id: int
     file_sha256: str
     page_index: int
-    action: str  # keyed | not_a_form | stands
+    action: str  # keyed | not_a_form | stands | another_response
     form_key: str
     serial: str
     page: int
@@ -122,8 +133,10 @@ def unidentified_pages(store: Store) -> list[PageItem]:
 
 
 def duplicate_groups(store: Store) -> list[DuplicateGroup]:
-    """Copies of a page read more than once that wait for a person to say which one stands: a
-    choice made covers the pages read up to it, so a copy arriving later asks again."""
+    """Copies of a page read more than once that wait for a person to say which one stands, or
+    that one is another response: a choice made covers the pages read up to it, so a copy
+    arriving later asks again. Probable photocopies come first: they change the count of
+    responses, a rescan only which scan is read."""
     p, d = schema.pages, schema.page_decisions
     # Only the copies with a duplicate page: a national consultation has 200,000 others.
     doubled = (select(p.c.form_key, p.c.serial, p.c.page).where(p.c.outcome == "duplicate")
@@ -150,7 +163,7 @@ def duplicate_groups(store: Store) -> list[DuplicateGroup]:
         if not duplicates or (key in chosen and all(i.read_at <= chosen[key] for i in duplicates)):
             continue
         groups.append(_group(key, items))
-    return groups
+    return sorted(groups, key=lambda g: not g.photocopy)  # stable: by copy and page otherwise
 
 
 def page_decisions(store: Store) -> list[PageDecision]:
@@ -267,19 +280,81 @@ def choose_standing(store: Store, file_sha256: str, page_index: int, reviewer: s
                   [_item(r) for r in rows])
 
 
+def another_response(store: Store, file_sha256: str, page_index: int, reviewer: str,
+                     why: str = "") -> list[PageItem]:
+    """This second copy of a page, with the rest of its copy in the same scan file, is another
+    person's response on the serial (a photocopy of the form): it counts as a response of its
+    own, stored as "<serial>-<n>" with the printed serial kept in copy_of; the response the
+    serial was printed for keeps its own pages. Returns the pages of the new response."""
+    reviewer = _reviewer(reviewer)
+    p = schema.pages
+    with store.engine.begin() as conn:
+        row = _page_row(conn, file_sha256, page_index)
+        if row.outcome != "duplicate" or row.copy_of is not None:
+            raise UsageError(f"{row.name} p{page_index} is not a second copy of a page waiting "
+                             f"for a decision ({row.outcome}: {row.reason})")
+        printed, form_key = str(row.serial), str(row.form_key)
+        moving = _copy_of_page(conn, row)
+        taken = conn.execute(select(p.c.serial).where(p.c.form_key == form_key,
+                                                      p.c.copy_of == printed)).scalars()
+        serial = response_serial(printed, next_response_number(printed, taken))
+        if len(serial) > SERIAL_LENGTH:
+            raise UsageError(f"serial {printed} is too long to number another response on it")
+        for moved in moving:
+            conn.execute(update(p).where(p.c.id == moved.id).values(
+                outcome="identified", serial=serial, copy_of=printed,
+                reason=f"another response on serial {printed}, made by {reviewer}"))
+            if moved.outcome == "identified":
+                _stand_in(conn, form_key, printed, int(moved.page),
+                          f"{moved.name} p{moved.page_index} became response {serial}")
+            _log(conn, file_sha256, int(moved.page_index), "another_response", form_key, serial,
+                 int(moved.page), reviewer, why)
+        rows = conn.execute(_page_query().where(p.c.form_key == form_key, p.c.serial == serial)
+                            .order_by(p.c.page)).all()
+    return [_item(r) for r in rows]
+
+
 # -- helpers -------------------------------------------------------------------------------------
+
+def _copy_of_page(conn: Connection, row: Row[Any]) -> list[Row[Any]]:
+    """The pages of the copy this page is part of, in its scan file, read under its serial
+    (copies.copy_runs): a photocopy's pages are scanned together."""
+    p = schema.pages
+    in_file = conn.execute(_page_query().where(
+        p.c.file_sha256 == row.file_sha256, p.c.outcome.in_(("identified", "duplicate")))
+        .order_by(p.c.page_index)).all()
+    pages = [CopyPage(str(r.form_key), str(r.copy_of or r.serial), int(r.page)) for r in in_file]
+    for run in copy_runs(pages):
+        members = [in_file[at] for at in run]
+        if any(m.page_index == row.page_index for m in members):
+            return [m for m in members if m.copy_of is None and m.serial == row.serial]
+    return [row]
+
+
+def _stand_in(conn: Connection, form_key: str, serial: str, page: int, why: str) -> None:
+    """A page that stood became another response: the earliest other copy of it, if any,
+    stands for the response the serial was printed for."""
+    p = schema.pages
+    next_id = conn.execute(select(p.c.id).where(
+        p.c.form_key == form_key, p.c.serial == serial, p.c.page == page,
+        p.c.copy_of.is_(None), p.c.outcome == "duplicate").order_by(p.c.id).limit(1)).scalar()
+    if next_id is not None:
+        conn.execute(update(p).where(p.c.id == next_id).values(
+            outcome="identified", photocopy=False, reason=f"stands since {why}"))
+
 
 def _page_query() -> Select[Any]:
     p, f = schema.pages, schema.files
     return (select(p.c.id, p.c.file_sha256, f.c.name, p.c.page_index, f.c.batch_id, p.c.outcome,
-                   p.c.reason, p.c.form_key, p.c.serial, p.c.page, p.c.read_at)
+                   p.c.reason, p.c.form_key, p.c.serial, p.c.page, p.c.read_at, p.c.photocopy,
+                   p.c.copy_of)
             .join(f, f.c.sha256 == p.c.file_sha256))
 
 
 def _item(row: Row[Any]) -> PageItem:
     return PageItem(str(row.file_sha256), str(row.name), int(row.page_index), int(row.batch_id),
                     str(row.outcome), str(row.reason), str(row.form_key), str(row.serial),
-                    int(row.page), str(row.read_at))
+                    int(row.page), str(row.read_at), bool(row.photocopy), str(row.copy_of or ""))
 
 
 def _group(key: tuple[str, str, int], items: list[PageItem]) -> DuplicateGroup:

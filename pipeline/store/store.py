@@ -163,8 +163,16 @@ class Store:
                 size=archived.size, batch_id=batch_id,
                 status=("rejected" if permanent else "error") if error else "read",
                 error=error or None, pages=len(results)))
-            for result in results:
-                marked = _mark_duplicate(conn, result)
+            run_of = _copies_in(results)
+            settled: dict[int, MarkedPage] = {}
+            for at, result in enumerate(results):
+                if at in run_of and at not in settled:
+                    # A copy's pages are compared together, once the copies before it in
+                    # this file are stored (a copy and its photocopy may share an envelope).
+                    run = run_of[at]
+                    settled.update(zip(run, settle_copy(
+                        [_mark_duplicate(conn, results[i]) for i in run]), strict=True))
+                marked = settled.get(at, MarkedPage(result))
                 result = marked.result
                 page_id = _new_id(conn.execute(insert(schema.pages).values(
                     file_sha256=archived.sha256, page_index=result.ref.index,
@@ -174,9 +182,7 @@ class Store:
                 # but what it read counts nowhere, so the batch's summary does not see it.
                 stored.append(replace(result, boxes=(), answers=())
                               if result.outcome == "duplicate" else result)
-            spread = spread_photocopies(conn, archived.sha256)
-        return [replace(r, reason=spread[r.ref.index]) if r.ref.index in spread else r
-                for r in stored]
+        return stored
 
     # -- reading back ------------------------------------------------------------------------
 
@@ -283,14 +289,17 @@ def replace_page_reading(conn: Connection, page_id: int, result: PageResult,
     """Give a stored page a new reading (a person keyed what the reader could not), inside the
     caller's transaction; a copy of a page already identified elsewhere becomes a duplicate.
     Returns the result as stored."""
-    marked = _mark_duplicate(conn, result, except_page=page_id)
+    (marked,) = settle_copy([_mark_duplicate(conn, result, except_page=page_id)])
     result = marked.result
     conn.execute(update(schema.pages).where(schema.pages.c.id == page_id)
                  .values(**_page_values(marked), read_at=now_iso()))
     delete_readings(conn, [page_id])
     _insert_readings(conn, page_id, result, crop_paths)
-    spread = spread_photocopies(conn, result.ref.sha256)
-    return replace(result, reason=spread.get(result.ref.index, result.reason))
+    if not marked.photocopy:
+        return result
+    # A page keyed by hand joins the rest of its copy in the file: a photocopy, all of it.
+    spread_photocopies(conn, result.ref.sha256)
+    return result
 
 
 def _page_values(marked: MarkedPage) -> dict[str, Any]:
@@ -324,12 +333,22 @@ def _insert_readings(conn: Connection, page_id: int, result: PageResult,
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """A response whose copy of a page agrees with a page read again: the page rescans it."""
+
+    serial: str  # the response's serial as stored ("<serial>-2" for a further response)
+    copy_of: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class MarkedPage:
     """A page's result as it is stored, with what the store adds about a second copy."""
 
     result: PageResult
     photocopy: bool = False  # a duplicate whose answers differ from the copy read first
     copy_of: str | None = None  # the printed serial, when result.serial names a further response
+    agrees: tuple[Agreement, ...] = ()  # of a duplicate: the responses it agrees with
 
 
 def _mark_duplicate(conn: Connection, result: PageResult,
@@ -339,8 +358,8 @@ def _mark_duplicate(conn: Connection, result: PageResult,
     chooses it to stand instead, or makes it another response (pipeline/review/pages.py).
 
     Its answers are compared with each response's copy of that page on this serial (copies.py):
-    one it agrees with is the response it rescans; when it agrees with none, it is marked a
-    probable photocopy of the response the serial was printed for."""
+    the responses it agrees with are those it may rescan; when it agrees with none, it is a
+    probable photocopy. settle_copy decides for the copy as a whole."""
     if result.outcome != "identified":
         return MarkedPage(result)
     p, f = schema.pages, schema.files
@@ -360,20 +379,58 @@ def _mark_duplicate(conn: Connection, result: PageResult,
     mine = {a.question: Reading(a.value, a.needs_review) for a in result.answers}
     marked = {b.question for b in result.boxes}
     already = f"serial {result.serial} page {result.page} already read from"
-    for candidate in candidates:
-        if not differing_answers(readings.get(int(candidate.id), {}), mine, marked):
-            of = f" (response {candidate.serial})" if candidate.copy_of else ""
-            return MarkedPage(
-                replace(result, outcome="duplicate", serial=str(candidate.serial),
-                        reason=f"{already} {candidate.name} p{candidate.page_index}{of}"),
-                copy_of=candidate.copy_of)
+    differ = {int(c.id): differing_answers(readings.get(int(c.id), {}), mine, marked)
+              for c in candidates}
+    agrees = tuple(
+        Agreement(str(c.serial), c.copy_of, f"{already} {c.name} p{c.page_index}"
+                  + (f" (response {c.serial})" if c.copy_of else ""))
+        for c in candidates if not differ[int(c.id)])
     first = candidates[0]
-    differ = differing_answers(readings.get(int(first.id), {}), mine, marked)
-    named = ", ".join(differ[:4]) + (", ..." if len(differ) > 4 else "")
+    named = ", ".join(differ[int(first.id)][:4]) + (", ..." if len(differ[int(first.id)]) > 4
+                                                   else "")
     return MarkedPage(replace(
         result, outcome="duplicate",
         reason=f"{already} {first.name} p{first.page_index}; {PROBABLE_PHOTOCOPY}: answers "
-               f"differ ({named})"), photocopy=True)
+               f"differ ({named})"), photocopy=not agrees, agrees=agrees)
+
+
+def settle_copy(marks: Sequence[MarkedPage]) -> list[MarkedPage]:
+    """The pages of one copy (one scan file's run of pages of a serial) decided together: a
+    rescan of the response that every one of its duplicate pages agrees with (the response the
+    serial was printed for, if it is one), else a probable photocopy in all of them, the pages
+    that differ from no copy (a page left blank on both) included."""
+    duplicates = [m for m in marks if m.result.outcome == "duplicate"]
+    if not duplicates:
+        return list(marks)
+    common = [a.serial for a in duplicates[0].agrees
+              if all(any(b.serial == a.serial for b in m.agrees) for m in duplicates[1:])]
+    settled = []
+    for mark in marks:
+        if mark.result.outcome != "duplicate" or (not common and mark.photocopy):
+            settled.append(mark)
+        elif common:
+            chosen = next(a for a in mark.agrees if a.serial == common[0])
+            settled.append(replace(mark, result=replace(mark.result, serial=chosen.serial,
+                                                        reason=chosen.reason),
+                                   copy_of=chosen.copy_of, photocopy=False))
+        else:
+            page = mark.result
+            settled.append(replace(mark, photocopy=True, result=replace(
+                page, reason=f"serial {page.serial} page {page.page} read before; "
+                             f"{PROBABLE_PHOTOCOPY}: other pages of this copy differ from "
+                             "every copy read before")))
+    return settled
+
+
+def _copies_in(results: Sequence[PageResult]) -> dict[int, list[int]]:
+    """Position of each identified page in a file -> the positions of its copy's pages."""
+    identified = [at for at, r in enumerate(results) if r.outcome == "identified"]
+    run_of: dict[int, list[int]] = {}
+    for run in copy_runs([CopyPage(results[at].form_key, results[at].serial, results[at].page)
+                          for at in identified]):
+        positions = [identified[i] for i in run]
+        run_of.update((at, positions) for at in positions)
+    return run_of
 
 
 def _readings(conn: Connection, page_ids: Sequence[int]) -> dict[int, dict[str, Reading]]:
@@ -387,10 +444,10 @@ def _readings(conn: Connection, page_ids: Sequence[int]) -> dict[int, dict[str, 
     return found
 
 
-def spread_photocopies(conn: Connection, file_sha256: str) -> dict[int, str]:
-    """A copy with a page that differs from the copy read first is a photocopy in all its
-    pages: its other duplicate pages in this file (a blank page on both) follow it. Returns
-    the new reasons by page index."""
+def spread_photocopies(conn: Connection, file_sha256: str) -> None:
+    """A copy with a page that is a probable photocopy is one in all its pages: its other
+    duplicate pages in this file follow it (for a page keyed by hand after the rest of its
+    file was stored; settle_copy does it as a file is stored)."""
     p = schema.pages
     rows = conn.execute(select(p.c.id, p.c.page_index, p.c.outcome, p.c.form_key, p.c.serial,
                                p.c.copy_of, p.c.page, p.c.photocopy)
@@ -398,7 +455,6 @@ def spread_photocopies(conn: Connection, file_sha256: str) -> dict[int, str]:
                                p.c.outcome.in_(("identified", "duplicate")))
                         .order_by(p.c.page_index)).all()
     pages = [CopyPage(str(r.form_key), str(r.copy_of or r.serial), int(r.page)) for r in rows]
-    reasons: dict[int, str] = {}
     for run in copy_runs(pages):
         if not any(rows[at].photocopy for at in run):
             continue
@@ -406,12 +462,11 @@ def spread_photocopies(conn: Connection, file_sha256: str) -> dict[int, str]:
             row, page = rows[at], pages[at]
             if row.outcome != "duplicate" or row.photocopy:
                 continue
-            reason = (f"serial {page.serial} page {page.page} read before; {PROBABLE_PHOTOCOPY}: "
-                      "other pages of this copy differ from the copy read first")
             conn.execute(update(p).where(p.c.id == row.id).values(
-                photocopy=True, serial=page.serial, copy_of=None, reason=reason))
-            reasons[int(row.page_index)] = reason
-    return reasons
+                photocopy=True, serial=page.serial, copy_of=None,
+                reason=f"serial {page.serial} page {page.page} read before; "
+                       f"{PROBABLE_PHOTOCOPY}: other pages of this copy differ from every copy "
+                       "read before"))
 
 
 def file_safe(name: str) -> str:
