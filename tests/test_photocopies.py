@@ -28,6 +28,7 @@ from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
 from pipeline.reconcile.dataset import is_further_response
+from pipeline.reconcile.dualchannel import find_pairs
 from pipeline.reconcile.steps import ExportOptions, export_dataset
 from pipeline.review.accounts import add_user
 from pipeline.review.pages import another_response, duplicate_groups, page_decisions
@@ -321,6 +322,9 @@ def test_a_copy_that_differs_anywhere_is_a_photocopy_in_all_its_pages(
     assert stored_pages(store)[("e.pdf", 1)][:3] == ("duplicate", serial, True)
     assert [i.serial for i in another_response(store, "e.pdf".ljust(64, "0"), 1, "bob")] == [
         f"{serial}-3"] * 2
+    # A reviewer may find the rescan of a photocopy is yet another photocopy after all.
+    assert [(i.serial, i.copy_of, i.file_name) for i in another_response(
+        store, "d.pdf".ljust(64, "0"), 1, "bob")] == [(f"{serial}-4", serial, "d.pdf")] * 2
     # A copy and its photocopy in one envelope: the second run of pages is the photocopy.
     both = [replace(r, serial="000009") for r in [
         *copy("f.pdf", "yearly"),
@@ -334,6 +338,15 @@ def test_a_copy_that_differs_anywhere_is_a_photocopy_in_all_its_pages(
     # A page that is no second copy cannot be made another response.
     with pytest.raises(UsageError, match="not a second copy"):
         another_response(store, "a.pdf".ljust(64, "0"), 1, "bob")
+
+
+def test_only_the_addressee_response_pairs_with_an_online_one() -> None:
+    frame = pd.DataFrame({
+        "response_id": ["paper-k-000001", "paper-k-000001-2", "uuid:1"],
+        "channel": ["paper", "paper", "online"],
+        "respondent_ref": ["000001", "000001", "000001"]})
+    assert find_pairs(frame, []) == [("paper-k-000001", "uuid:1")]
+    assert find_pairs(frame, [("uuid:1", "000001")]) == [("paper-k-000001", "uuid:1")]
 
 
 def test_answers_compared_are_those_read_with_confidence() -> None:

@@ -290,10 +290,11 @@ def another_response(store: Store, file_sha256: str, page_index: int, reviewer: 
     p = schema.pages
     with store.engine.begin() as conn:
         row = _page_row(conn, file_sha256, page_index)
-        if row.outcome != "duplicate" or row.copy_of is not None:
+        if row.outcome != "duplicate":
             raise UsageError(f"{row.name} p{page_index} is not a second copy of a page waiting "
                              f"for a decision ({row.outcome}: {row.reason})")
-        printed, form_key = str(row.serial), str(row.form_key)
+        # A rescan of a photocopy's response may turn out to be yet another photocopy.
+        printed, form_key = str(row.copy_of or row.serial), str(row.form_key)
         moving = _copy_of_page(conn, row)
         taken = conn.execute(select(p.c.serial).where(p.c.form_key == form_key,
                                                       p.c.copy_of == printed)).scalars()
@@ -305,7 +306,7 @@ def another_response(store: Store, file_sha256: str, page_index: int, reviewer: 
                 outcome="identified", serial=serial, copy_of=printed,
                 reason=f"another response on serial {printed}, made by {reviewer}"))
             if moved.outcome == "identified":
-                _stand_in(conn, form_key, printed, int(moved.page),
+                _stand_in(conn, form_key, str(row.serial), int(moved.page),
                           f"{moved.name} p{moved.page_index} became response {serial}")
             _log(conn, file_sha256, int(moved.page_index), "another_response", form_key, serial,
                  int(moved.page), reviewer, why)
@@ -327,17 +328,17 @@ def _copy_of_page(conn: Connection, row: Row[Any]) -> list[Row[Any]]:
     for run in copy_runs(pages):
         members = [in_file[at] for at in run]
         if any(m.page_index == row.page_index for m in members):
-            return [m for m in members if m.copy_of is None and m.serial == row.serial]
+            return [m for m in members if m.serial == row.serial]
     return [row]
 
 
 def _stand_in(conn: Connection, form_key: str, serial: str, page: int, why: str) -> None:
     """A page that stood became another response: the earliest other copy of it, if any,
-    stands for the response the serial was printed for."""
+    stands for the response it was read under."""
     p = schema.pages
     next_id = conn.execute(select(p.c.id).where(
         p.c.form_key == form_key, p.c.serial == serial, p.c.page == page,
-        p.c.copy_of.is_(None), p.c.outcome == "duplicate").order_by(p.c.id).limit(1)).scalar()
+        p.c.outcome == "duplicate").order_by(p.c.id).limit(1)).scalar()
     if next_id is not None:
         conn.execute(update(p).where(p.c.id == next_id).values(
             outcome="identified", photocopy=False, reason=f"stands since {why}"))
