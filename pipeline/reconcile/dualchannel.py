@@ -115,8 +115,10 @@ def find_pairs(frame: pd.DataFrame,
     online = frame[frame["channel"] == "online"]
     # The addressee's response only: a further response on the serial (a photocopy) is
     # someone else's, whom the online respondent giving that serial is not.
-    paper = paper[[not is_further_response(rid, ref) for rid, ref
-                   in zip(paper["response_id"], paper["respondent_ref"], strict=True)]]
+    addressee = pd.Series([not is_further_response(rid, ref) for rid, ref
+                           in zip(paper["response_id"], paper["respondent_ref"], strict=True)],
+                          index=paper.index, dtype=bool)
+    paper = paper.loc[addressee]
     paper_by_ref = dict(zip(paper["respondent_ref"], paper["response_id"], strict=True))
     online_ids = set(online["response_id"])
     pairs: set[tuple[str, str]] = set()

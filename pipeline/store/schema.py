@@ -80,6 +80,7 @@ pages = Table(
     Column("copy_of", String(32)),
     UniqueConstraint("file_sha256", "page_index"),
     Index("pages_by_copy", "form_key", "serial", "page"),
+    Index("pages_by_printed_copy", "form_key", "copy_of", "page"),
 )
 
 boxes = Table(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 
 from pipeline.errors import WorkspaceError
@@ -366,13 +366,16 @@ def _mark_duplicate(conn: Connection, result: PageResult,
     query = (select(p.c.id, p.c.serial, p.c.copy_of, f.c.name, p.c.page_index)
              .join(f, f.c.sha256 == p.c.file_sha256)
              .where(p.c.outcome == "identified", p.c.form_key == result.form_key,
-                    p.c.page == result.page,
-                    or_(p.c.serial == result.serial, p.c.copy_of == result.serial))
-             .order_by(p.c.id))
+                    p.c.page == result.page))
     if except_page is not None:
         query = query.where(p.c.id != except_page)
+    # Two queries, each on an index of its own (pages_by_copy, pages_by_printed_copy): the
+    # response the serial was printed for, and those made of photocopies of it.
+    found = [row for same in (p.c.serial == result.serial, p.c.copy_of == result.serial)
+             for row in conn.execute(query.where(same)).all()]
     # The response the serial was printed for first, then further ones in the order made.
-    candidates = sorted(conn.execute(query).all(), key=lambda r: (r.copy_of is not None, r.id))
+    candidates = sorted({int(r.id): r for r in found}.values(),
+                        key=lambda r: (r.copy_of is not None, r.id))
     if not candidates:
         return MarkedPage(result)
     readings = _readings(conn, [int(c.id) for c in candidates])

@@ -18,9 +18,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("photocopy", sa.Boolean, nullable=False,
                                    server_default=sa.false()))
         batch.add_column(sa.Column("copy_of", sa.String(32)))
+    # Each page stored looks for the responses made of photocopies of its copy.
+    op.create_index("pages_by_printed_copy", "pages", ["form_key", "copy_of", "page"])
 
 
 def downgrade() -> None:
+    op.drop_index("pages_by_printed_copy", "pages")
     with op.batch_alter_table("pages") as batch:
         batch.drop_column("copy_of")
         batch.drop_column("photocopy")
