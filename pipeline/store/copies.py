@@ -85,7 +85,7 @@ def response_serial(serial: str, number: int) -> str:
 
 def next_response_number(serial: str, taken: Iterable[str]) -> int:
     """The number of the next response on this serial: 2 for the first photocopy, and one more
-    than the highest taken after that (never reused, so response ids stay put)."""
+    than the highest in use after that (stored, so a response id stays put)."""
     numbers = [int(t[len(serial) + 1:]) for t in taken
                if t.startswith(f"{serial}-") and t[len(serial) + 1:].isdigit()]
     return max([1, *numbers]) + 1
