@@ -167,8 +167,11 @@ def test_audit_sends_confident_answers_only_and_keeps_their_value() -> None:
 def test_every_flag_has_a_category() -> None:
     assert choice_answer("q", False, [BoxResult("q", "a", "empty", 0.0, 0.6, faint=True)],
                          0.8).flag == "low contrast"
-    assert choice_answer("q", False, [BoxResult("q", "a", "cancelled", 0.95, 1.0)],
+    assert choice_answer("q", False, [BoxResult("q", "a", "cancelled", 0.95, 1.0),
+                                      BoxResult("q", "b", "cancelled", 0.95, 1.0)],
                          0.8).flag == "cancelled or heavy"
+    assert choice_answer("q", False, [BoxResult("q", "a", "empty", 0.1, 0.55, noisy=True)],
+                         0.8).flag == "noisy scan"
     # A reason alone (as the page reader gives one when a serial needs confirming) is enough.
     marked = Answer("q", "a", 1.0, needs_review=True,
                     reason="page code unreadable: serial read from the printed key, confirm it")

@@ -23,6 +23,7 @@ HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to can
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
 RING_READ = 0.15  # a ring this inked on every side, alone in its question, is read as the choice
 RING_CONFIDENCE = 0.9
+FILLED_ALONE = 0.9  # a box filled in with nothing else marked on its question is the choice
 OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)
 OTHER_LABEL = re.compile(r"^\s*(other\b.*|yes\W*)$", re.IGNORECASE)
 
@@ -90,11 +91,19 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
         names = " ".join(b.value for b in unsure)
         if all(b.faint for b in unsure):
             return _flagged(name, confidence, "low contrast", f"faint marks in {names}")
+        if any(b.noisy for b in unsure):
+            return _flagged(name, confidence, "noisy scan",
+                            f"speckle or streaks on the scan hide whether {names} is marked")
         return _flagged(name, confidence, "ambiguous", f"unsure reading of {names}")
     cancelled = [b.value for b in boxes if b.state == "cancelled"]
+    bare = all(b.state == "cancelled" or b.surround < RING_INK for b in boxes)
+    if cancelled and not marked and bare and (multiple or len(cancelled) == 1):
+        # Filled in, and nothing else on the question (no tick, no ring) for a cancellation to
+        # give way to: the box was filled in to choose it, as bubble forms teach.
+        return Answer(name, " ".join(cancelled), min(confidence, FILLED_ALONE))
     if cancelled and (not marked or any(b.fill >= HEAVY_MARK for b in marked)):
-        # A box filled in with no other box ticked, or beside marks nearly as dark, may be a
-        # heavy mark rather than a cancellation: a person decides.
+        # Several boxes filled in with none ticked, or beside marks nearly as dark: each may be
+        # a heavy mark rather than a cancellation, and a person decides.
         return _flagged(name, min(confidence, 0.5), "cancelled or heavy",
                         f"filled-in box {' '.join(cancelled)}: a cancelled mark, or a heavy one?")
     ringed = _ringed(boxes)

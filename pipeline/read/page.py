@@ -27,7 +27,7 @@ from pipeline.read.register import (
 )
 from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
 from pipeline.read.text import TextReading, consultation_words, read_text_box
-from pipeline.read.tickbox import read_box
+from pipeline.read.tickbox import PAGE_NOISE, BoxInk, classify_box, measure_box, page_noise
 
 Image8 = NDArray[np.uint8]
 
@@ -155,15 +155,15 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     texts: dict[str, TextReading] = {}
     cells: dict[str, list[FieldBox]] = {}
     largest_shift = 0.0
+    measured: list[tuple[FieldBox, BoxInk]] = []
     for field in page_layout.fields:
         if field.kind in ("choice", "char"):
             refined, shift = refine_box(ink, field.box, aligned.scale)
             largest_shift = max(largest_shift, shift)
             field = replace(field, box=refined)
         if field.kind == "choice" and field.value is not None:
-            reading = read_box(aligned.image, field.box, aligned.scale, threshold)
-            boxes.append(BoxResult(field.question, field.value, reading.state, reading.fill,
-                                   reading.confidence, reading.surround, reading.faint))
+            measured.append((field, measure_box(aligned.image, field.box, aligned.scale,
+                                                threshold)))
         elif field.kind == "text":
             texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale,
                                                   threshold, settings.ocr_timeout,
@@ -171,6 +171,14 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
                                                                      settings.user_words))
         elif field.kind == "char":
             cells.setdefault(field.question, []).append(field)
+    # Every box is measured before any is read: the page's own speckle, learnt from all its
+    # boxes, is what a mark must stand out from.
+    noise = page_noise([m for _, m in measured])
+    for field, box_ink in measured:
+        reading = classify_box(box_ink, noise)
+        boxes.append(BoxResult(field.question, field.value or "", reading.state, reading.fill,
+                               reading.confidence, reading.surround, reading.faint,
+                               reading.noisy))
     for name, group in cells.items():
         texts[name] = read_cells(aligned.image, group, layout.questionnaire.question(name),
                                  aligned.scale, threshold, settings.ocr_timeout)
@@ -188,6 +196,9 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
              else [f"identified by its {source}"])
     if aligned.marks_used < 4:
         notes.append(f"registered on {aligned.marks_used} corner marks")
+    if noise.level >= PAGE_NOISE:
+        notes.append(f"{'heavy ' if noise.heavy else ''}speckle or streaks on the scan "
+                     f"({noise.level:.0%} of a box's area): boxes read against it")
     return PageResult(
         ref, "identified", "; ".join(notes), form_key=code.form_key, serial=code.serial,
         page=code.page, rotation=registration.rotation,

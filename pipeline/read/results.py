@@ -18,6 +18,7 @@ FlagCategory = Literal[
     "OCR failed",  # tesseract crashed or timed out
     "cancelled or heavy",  # a filled-in box: a cancelled mark, or a heavy one?
     "ringed",  # a ring drawn around a box instead of a mark in it, not clear enough to read
+    "noisy scan",  # speckle or streaks around a box hide whether it is marked
     "specify without its choice",  # "please specify" written, its choice not marked
     "page code unreadable",  # the serial was read from the printed key: confirm it
     "audit",  # a confident answer picked at random for a person to check
@@ -56,6 +57,7 @@ class BoxResult:
     confidence: float
     surround: float = 0.0  # ink just outside the box: a ring drawn around it
     faint: bool = False  # light ink (pencil) in a box with little dark ink: low contrast
+    noisy: bool = False  # read against speckle or streaks around it
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,6 +29,31 @@ SURROUND_NEAR, SURROUND_FAR = 0.1, 0.45  # the band outside the box searched for
 OUTLINE = 0.1  # share of the box side taken by the printed outline (and a pixel of play)
 EDGE_INK = 0.02  # ink between the outline and the inner area: a stroke crossing the box's edge
 PRINTED_LINE = 0.5  # a row or column of the box inked across this share of it is printed
+# Noise: what a dirty drum, scanner glass or fax leaves on a page.
+REMNANT = 0.12  # a line this close to the frame's border, this thin, is the printed outline
+STREAK_SPAN, STREAK_THICK = 0.9, 0.2  # a streak crosses the whole frame, thin (shares of the side)
+STREAK_REACH, STREAK_CONTINUES = 1.2, 0.6  # and carries on this far (sides) either side
+MIN_SPECK = 0.004  # of the frame's area: pieces of ink this small are never a mark
+MAX_SPECK = 0.03  # nor is a piece of noise assumed larger than this (a small dot is about 0.03)
+SPECK_PERCENTILE, MIN_SPECKS = 97, 20
+HEAVY_NOISE = 0.06  # a page whose boxes carry this much speckle says so
+PAGE_NOISE = 0.03  # a page this speckled has every box read against its speckle
+LOCAL_NEAR, LOCAL_FAR = 0.15, 0.6  # the paper around a box looked at for speckle, in sides
+SPECK_EXTENT = 0.3  # a piece of speckle is smaller than this (a letter is larger), in sides
+CLOUD_THICK = 0.25  # or, run together, at least this thick (area over length, in sides)
+LOCAL_NOISE = 0.03  # this much speckle around a box: its ink is read against the speckle
+LOCAL_SPECK_MARGIN = 1.5  # a mark's stroke is this much larger than the largest speck near it
+NOISE_MARGIN = 0.08  # a mark in speckle puts this much more ink in the box than around it
+STROKE_SPAN = 0.6  # a stroke runs this far across the box's frame
+STROKE_INNER = 0.012  # and through the inner area
+STROKE_CONFIDENCE = 0.9
+NOISY_CONFIDENCE = 0.85  # a reading made through speckle is never quite sure
+# A mark the way bubble forms teach: a solid dot with white all round it.
+DOT_SIDE = 0.14  # the dot's least width, in shares of the frame
+DOT_FILL = 0.025  # and the least ink it puts in the inner area
+BLOB_ASPECT, BLOB_SOLID = 2.0, 0.55
+FILLED_RIM = 0.35  # a box filled in to cancel is inked to its edges on every side
+
 # A little ink in the middle that carries on well into the margin is a stroke through the box (a
 # tick drawn off-centre or spilling out), not a speck: a mark.
 STROKE_FILL, STROKE_EDGE = 0.04, 0.1
@@ -40,43 +67,293 @@ class BoxReading:
     surround: float = 0.0  # inked share of the barest band just outside (left, above, below)
     faint: bool = False  # unsure only because of light ink (a pencil): low contrast
     edge: float = 0.0  # inked share of the margin between the outline and the inner area
+    noisy: bool = False  # read through speckle or streaks around the box
 
 
 def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReading:
+    """One box read on its own, as on a quiet page (no speckle to allow for)."""
+    return classify_box(measure_box(image, box, scale, threshold), QUIET)
+
+
+@dataclass(frozen=True)
+class BoxInk:
+    """What is inside one box, measured once, so that the page's noise can be learnt from all its
+    boxes before any of them is read."""
+
+    inner: tuple[int, int, int, int]  # the inner area, in the frame's pixels (x0, y0, x1, y1)
+    frame: NDArray[np.bool_]  # dark ink inside the printed outline
+    labels: NDArray[np.int32]  # its connected components (0: paper)
+    areas: NDArray[np.int64]  # area of each component; index 0 unused
+    kept: NDArray[np.bool_]  # components that may be a mark: not the outline, not a streak
+    faint: float  # light ink in the inner area
+    surround: float
+    streak: float  # share of the frame taken by streaks crossing the whole box
+    local: float = 0.0  # speckle just outside the box: the noise its own ink is measured against
+    local_speck: int = 0  # the largest piece of that speckle (pixels)
+
+    @property
+    def empty(self) -> bool:
+        return not bool(self.kept.any())
+
+    def speck_sizes(self) -> NDArray[np.int64]:
+        """Areas of the components that may be a mark, largest first."""
+        return np.sort(self.areas[self.kept])[::-1]
+
+
+@dataclass(frozen=True)
+class PageNoise:
+    """The page's own speckle, learnt from its boxes: ink in pieces this small is not a mark."""
+
+    speck_area: int  # pixels; components no larger are specks
+    level: float  # share of a box's frame inked by specks and streaks, typical of the page
+
+    @property
+    def heavy(self) -> bool:
+        return self.level >= HEAVY_NOISE
+
+
+QUIET = PageNoise(0, 0.0)
+
+
+def measure_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxInk:
     x0, y0, x1, y1 = (v * scale for v in box)
-    dx, dy = (x1 - x0) * INSET, (y1 - y0) * INSET
-    inner = image[round(y0 + dy) : round(y1 - dy), round(x0 + dx) : round(x1 - dx)]
-    if inner.size == 0:
-        return BoxReading("empty", 0.0, 0.0)
-    ink = inner < threshold
-    faint = float(np.mean(inner < min(250, round(threshold / INK_OF_PAPER * FAINT_OF_PAPER))))
-    edge = _edge(image, (x0, y0, x1, y1), threshold)
-    reading = classify_fill(float(np.mean(ink)), _side_fill(ink), faint, edge)
-    return replace(reading, surround=_surround(image, (x0, y0, x1, y1), threshold))
+    w, h = x1 - x0, y1 - y0
+    fx0, fy0 = round(x0 + OUTLINE * w), round(y0 + OUTLINE * h)
+    fx1, fy1 = round(x1 - OUTLINE * w), round(y1 - OUTLINE * h)
+    inner = (round(x0 + INSET * w) - fx0, round(y0 + INSET * h) - fy0,
+             round(x1 - INSET * w) - fx0, round(y1 - INSET * h) - fy0)
+    crop = image[max(0, fy0) : max(0, fy1), max(0, fx0) : max(0, fx1)]
+    frame = crop < threshold
+    ix0, iy0, ix1, iy1 = inner
+    faint_share = 0.0
+    inner_grey = crop[iy0:iy1, ix0:ix1]
+    if inner_grey.size:
+        faint_share = float(np.mean(inner_grey < min(250, round(threshold / INK_OF_PAPER
+                                                                * FAINT_OF_PAPER))))
+    surround = _surround(image, (x0, y0, x1, y1), threshold)
+    local, local_speck = _local_noise(image, (x0, y0, x1, y1), threshold)
+    if not frame.any():
+        none = np.zeros(1, dtype=np.int64)
+        return BoxInk(inner, frame, np.zeros(frame.shape, dtype=np.int32), none,
+                      np.zeros(1, dtype=bool), faint_share, surround, 0.0, local, local_speck)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(frame.astype(np.uint8),
+                                                              connectivity=8)
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    kept = np.ones(count, dtype=bool)
+    kept[0] = False
+    fh, fw = frame.shape
+    streak_px = 0
+    for label in range(1, count):
+        cx, cy, cw, ch = (int(v) for v in stats[label, :4])
+        if _outline_remnant(cx, cy, cw, ch, fw, fh):
+            kept[label] = False
+        elif _streak(image, (cx + fx0, cy + fy0, cw, ch), (fw, fh), (w, h), threshold):
+            kept[label] = False
+            streak_px += int(areas[label])
+    return BoxInk(inner, frame, np.asarray(labels, dtype=np.int32), areas, kept, faint_share,
+                  surround, streak_px / max(1, frame.size), local, local_speck)
 
 
-def _edge(image: Image8, box: tuple[float, float, float, float], threshold: int) -> float:
-    """Ink inside the box but outside the inner area, the printed outline left out.
-
-    An empty box is bare there; a tick that only clips the box (a big, spilling one) leaves
-    ink there and little in the middle, so the box is not surely empty. Rows and columns inked
-    across half the box are a printed line (an outline a little off its layout position), not
-    a stroke, and are left out.
-    """
+def _local_noise(image: Image8, box: tuple[float, float, float, float],
+                 threshold: int) -> tuple[float, int]:
+    """Speckle in the paper just outside the box, left of it or above and below it (a band across
+    the page or down it): how much ink it puts there, and its largest piece."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
-    top, left = round(y0 + OUTLINE * h), round(x0 + OUTLINE * w)
-    frame = image[top : round(y1 - OUTLINE * h), left : round(x1 - OUTLINE * w)] < threshold
-    if frame.size == 0:
-        return 0.0
-    margin = np.ones(frame.shape, dtype=bool)
-    margin[round(y0 + INSET * h) - top : round(y1 - INSET * h) - top,
-           round(x0 + INSET * w) - left : round(x1 - INSET * w) - left] = False
-    margin[frame.mean(axis=1) >= PRINTED_LINE, :] = False
-    margin[:, frame.mean(axis=0) >= PRINTED_LINE] = False
-    if not margin.any():
-        return 0.0
-    return float(np.count_nonzero(frame & margin)) / float(np.count_nonzero(margin))
+    near_x, far_x, near_y, far_y = LOCAL_NEAR * w, LOCAL_FAR * w, LOCAL_NEAR * h, LOCAL_FAR * h
+    left = image[round(y0) : round(y1), max(0, round(x0 - far_x)) : max(0, round(x0 - near_x))]
+    above = image[max(0, round(y0 - far_y)) : max(0, round(y0 - near_y)), round(x0) : round(x1)]
+    below = image[round(y1 + near_y) : round(y1 + far_y), round(x0) : round(x1)]
+    side = min(w, h)
+    # Turned so that the side nearest the box is the band's last column.
+    (left_ink, left_piece), (above_ink, above_piece), (below_ink, below_piece) = (
+        _speckle(band < threshold, side) for band in (left, above.T, below.T[:, ::-1]))
+    across = min(above_ink, below_ink)
+    if left_ink >= across:
+        return left_ink, left_piece
+    return across, max(above_piece, below_piece)
+
+
+def _speckle(ink: NDArray[np.bool_], side: float) -> tuple[float, int]:
+    """The share of a band inked by speckle, and its largest piece. A stroke coming out of the box
+    (a tick that runs past it) reaches the band's last column, nearest the box, and is not
+    speckle."""
+    if ink.size == 0 or not ink.any():
+        return 0.0, 0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    x, w, h = (stats[1:, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    area = stats[1:, cv2.CC_STAT_AREA]
+    extent = np.maximum(w, h)
+    # Speckle is small, or, where it is dense enough to run together, a thick cloud; a pen's
+    # stroke (a neighbour's tick) and a printed letter are long and thin.
+    speckle = (extent <= SPECK_EXTENT * side) | (area >= CLOUD_THICK * side * extent)
+    from_box = x + w >= ink.shape[1]
+    areas = area[speckle & ~from_box]
+    if areas.size == 0:
+        return 0.0, 0
+    return float(areas.sum()) / ink.size, int(areas.max())
+
+
+def _outline_remnant(x: int, y: int, w: int, h: int, fw: int, fh: int) -> bool:
+    """A thin line along the frame's border, as long as most of a side: the printed outline a
+    pixel or two off its place, not ink a person put there."""
+    thin_x, thin_y = max(2, round(REMNANT * fw)), max(2, round(REMNANT * fh))
+    along_top_or_bottom = h <= thin_y and w >= 0.5 * fw and (y <= thin_y or y + h >= fh - thin_y)
+    along_sides = w <= thin_x and h >= 0.5 * fh and (x <= thin_x or x + w >= fw - thin_x)
+    return along_top_or_bottom or along_sides
+
+
+def _streak(image: Image8, part: tuple[int, int, int, int], frame: tuple[int, int],
+            side: tuple[float, float], threshold: int) -> bool:
+    """A thin line across the whole box that carries on beyond it on both sides: a scratch on the
+    scanner glass or a dirty drum's streak, which runs the length of the page. A respondent's
+    stroke stays near the box."""
+    x, y, w, h = part
+    fw, fh = frame
+    sw, sh = side
+    if w >= STREAK_SPAN * fw and h <= STREAK_THICK * sh:
+        reach = round(STREAK_REACH * sw)
+        left = image[y : y + h, max(0, x - reach) : max(0, x - round(0.2 * sw))]
+        right = image[y : y + h, x + w + round(0.2 * sw) : x + w + reach]
+        return _lined(left < threshold, axis=0) and _lined(right < threshold, axis=0)
+    if h >= STREAK_SPAN * fh and w <= STREAK_THICK * sw:
+        reach = round(STREAK_REACH * sh)
+        above = image[max(0, y - reach) : max(0, y - round(0.2 * sh)), x : x + w]
+        below = image[y + h + round(0.2 * sh) : y + h + reach, x : x + w]
+        return _lined(above < threshold, axis=1) and _lined(below < threshold, axis=1)
+    return False
+
+
+def _lined(ink: NDArray[np.bool_], axis: int) -> bool:
+    """Whether a line runs through this window along the axis (ink in most of its columns or
+    rows)."""
+    return bool(ink.size) and float(np.mean(ink.any(axis=axis))) >= STREAK_CONTINUES
+
+
+def page_noise(inks: Sequence[BoxInk]) -> PageNoise:
+    """The speck size and noise level of a page, from all its boxes.
+
+    Most boxes of a page are not marked, so what is typical of them is noise: the largest piece of
+    ink in the median box, and the pieces beside the largest in every box (a mark is the largest
+    piece of its box; the rest is what the page's paper carries).
+    """
+    if not inks:
+        return QUIET
+    largest: list[int] = []
+    rest: list[NDArray[np.int64]] = []
+    levels: list[float] = []
+    for ink in inks:
+        sizes = ink.speck_sizes()
+        largest.append(int(sizes[0]) if sizes.size else 0)
+        rest.append(sizes[1:])
+    others = np.concatenate(rest) if rest else np.zeros(0, dtype=np.int64)
+    frame_area = float(np.median([max(1, ink.frame.size) for ink in inks]))
+    typical = float(np.median(largest))
+    upper = float(np.percentile(others, SPECK_PERCENTILE)) if others.size >= MIN_SPECKS else 0.0
+    speck = max(MIN_SPECK * frame_area, typical, upper)
+    speck = min(speck, MAX_SPECK * frame_area)
+    for ink in inks:
+        specks = ink.kept & (ink.areas <= speck)
+        levels.append(float(ink.areas[specks].sum()) / max(1, ink.frame.size) + ink.streak)
+    return PageNoise(int(speck), float(np.median(levels)))
+
+
+def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
+    """The box read with the page's specks and streaks left out."""
+    ix0, iy0, ix1, iy1 = ink.inner
+    speck_area = noise.speck_area
+    # The speckle a box is read against: what is around it, and at least what the page's boxes
+    # typically carry (a smudge on the box itself leaves nothing around it to compare).
+    local = max(ink.local, noise.level if noise.level >= PAGE_NOISE else 0.0)
+    if ink.local >= LOCAL_NOISE:
+        # Pieces no larger than the speckle around the box are that speckle.
+        speck_area = max(speck_area, round(LOCAL_SPECK_MARGIN * ink.local_speck))
+    marks = ink.kept & (ink.areas > speck_area)
+    mark = marks[ink.labels] if marks.any() else np.zeros(ink.frame.shape, dtype=bool)
+    inner = mark[iy0:iy1, ix0:ix1]
+    if inner.size == 0:
+        return BoxReading("empty", 0.0, 0.0)
+    fill = float(np.mean(inner))
+    margin = np.ones(mark.shape, dtype=bool)
+    margin[iy0:iy1, ix0:ix1] = False
+    rim = _rim(mark, margin)
+    # Rows and columns inked across half the box are a printed line (an outline a little off its
+    # layout position), not a stroke crossing the margin.
+    margin[ink.frame.mean(axis=1) >= PRINTED_LINE, :] = False
+    margin[:, ink.frame.mean(axis=0) >= PRINTED_LINE] = False
+    edge = float(np.count_nonzero(mark & margin)) / max(1, int(np.count_nonzero(margin)))
+    # Light ink counts the dark too: what was set aside as specks, streaks or outline is taken
+    # out of it. Light ink is a pencil on a quiet page; in speckle it is the speckle's grey.
+    set_aside = float(np.mean(ink.frame[iy0:iy1, ix0:ix1] & ~inner))
+    faint = max(0.0, ink.faint - set_aside)
+    if local >= LOCAL_NOISE:
+        faint = min(faint, fill + FAINT_MARK / 2)
+    blob = _blob(ink, marks)
+    reading = classify_fill(fill, _side_fill(inner), faint, edge, rim=rim,
+                            blob=blob)
+    if local >= LOCAL_NOISE:
+        reading = _through_noise(reading, ink, marks, fill, local)
+    elif reading.confidence < STROKE_CONFIDENCE and fill >= STROKE_INNER \
+            and _has_stroke(ink, marks):
+        # Little ink in the middle, but one long stroke right across the box: a thin tick
+        # that runs past the box, which a person reads at a glance.
+        reading = BoxReading("marked", fill, STROKE_CONFIDENCE, edge=reading.edge)
+    return replace(reading, surround=ink.surround)
+
+
+def _through_noise(reading: BoxReading, ink: BoxInk, marks: NDArray[np.bool_],
+                   fill: float, local: float) -> BoxReading:
+    """A box in a band of speckle (a dirty drum's streak, grime on the glass) is read against the
+    same speckle just outside it: a mark is a stroke that stands out from it, as a person sees
+    a tick through the dirt. What neither stands out nor is plainly bare goes to a person."""
+    stands_out = fill - local >= NOISE_MARGIN
+    stroke = _has_stroke(ink, marks)
+    if reading.state == "empty" or (not stands_out and not stroke):
+        if fill <= local + NOISE_MARGIN / 2:
+            return replace(reading, state="empty", confidence=min(reading.confidence,
+                                                                   NOISY_CONFIDENCE), noisy=True)
+        return replace(reading, state="empty", confidence=min(reading.confidence, 0.55),
+                       noisy=True)
+    if stands_out and stroke:
+        return replace(reading, confidence=min(reading.confidence, NOISY_CONFIDENCE), noisy=True)
+    return replace(reading, confidence=min(reading.confidence, 0.55), noisy=True)
+
+
+def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
+    """A piece of ink long enough to be a pen's stroke: most of the way across the box."""
+    fh, fw = ink.frame.shape
+    for label in np.flatnonzero(marks):
+        ys, xs = np.nonzero(ink.labels == label)
+        if max(int(xs.max() - xs.min()), int(ys.max() - ys.min())) + 1 >= STROKE_SPAN * min(fw, fh):
+            return True
+    return False
+
+
+def _rim(mark: NDArray[np.bool_], margin: NDArray[np.bool_]) -> float:
+    """The least-inked side of the margin between the outline and the inner area: a box filled to
+    its edges is dark on all four sides, a blob or dot leaves white around it."""
+    h, w = mark.shape
+    qh, qw = max(1, round(h * (INSET - OUTLINE))), max(1, round(w * (INSET - OUTLINE)))
+    sides = (mark[:qh, :], mark[h - qh :, :], mark[:, :qw], mark[:, w - qw :])
+    return min(float(np.mean(s)) if s.size else 0.0 for s in sides)
+
+
+def _blob(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
+    """One solid, round-ish piece of ink well inside the box, as people who know bubble forms
+    mark an answer: a dot or a blob with white all round it."""
+    labels = np.flatnonzero(marks)
+    if labels.size != 1:
+        return False
+    part = ink.labels == labels[0]
+    ys, xs = np.nonzero(part)
+    fh, fw = part.shape
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    if x0 == 0 or y0 == 0 or x1 == fw or y1 == fh:
+        return False  # it reaches the outline: a stroke or a filled box, not a dot
+    w, h = x1 - x0, y1 - y0
+    if max(w, h) > BLOB_ASPECT * min(w, h) or min(w, h) < DOT_SIDE * min(fw, fh):
+        return False
+    return float(ink.areas[labels[0]]) >= BLOB_SOLID * w * h
 
 
 def _side_fill(ink: NDArray[np.bool_]) -> float:
@@ -105,15 +382,19 @@ def _surround(image: Image8, box: tuple[float, float, float, float], threshold: 
 
 
 def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0,
-                  edge: float = 0.0) -> BoxReading:
+                  edge: float = 0.0, rim: float = 1.0, blob: bool = False) -> BoxReading:
     """State and confidence: confidence falls to 0.5 at each boundary between states.
 
     `side_fill` tells a fat cross (sides of the box left white) from a box filled in to cancel
     it; `faint` (light grey ink, a pencil) and `edge` (a stroke across the box's margin) keep a
-    box with little dark ink from being read as surely empty.
+    box with little dark ink from being read as surely empty. `rim` (the least-inked side of the
+    margin inside the outline) and `blob` (one solid dot or blob with white all round it) tell a
+    mark made the way bubble forms teach from a box filled to its edges, which alone cancels.
     """
-    if fill >= CANCELLED_AT - 0.12 and side_fill < EVEN_FILL:
-        return BoxReading("marked", fill, 1.0)
+    if blob and fill >= DOT_FILL:
+        return BoxReading("marked", fill, 1.0, edge=edge)
+    if fill >= CANCELLED_AT - 0.12 and (side_fill < EVEN_FILL or rim < FILLED_RIM):
+        return BoxReading("marked", fill, 1.0, edge=edge)
     if STROKE_FILL <= fill < UNSURE_BAND[1] and edge >= STROKE_EDGE:
         return BoxReading("marked", fill, 1.0, edge=edge)
     reading = _classify_dark(fill)

@@ -1,0 +1,175 @@
+"""Boxes read through the noise of dirty copiers and scanners, and the marks people really make.
+
+Each test draws a row of printed 5 mm boxes at 200 dpi, as the aligned page has them, puts on them
+what a respondent and a dirty machine put there, and reads them as a page's boxes are read: all
+measured first, the page's speckle learnt from them, then each classified.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from pipeline.read.answers import choice_answer
+from pipeline.read.results import BoxResult
+from pipeline.read.tickbox import BoxReading, classify_box, measure_box, page_noise
+
+Image8 = NDArray[np.uint8]
+SCALE = 200 / 72
+SIDE = 14.17  # points: a 5 mm box
+GAP = 40.0  # points between boxes' left edges
+ROWS = 4
+COLUMNS = 6
+THRESHOLD = 158  # ink_threshold of a white page
+
+
+def boxes() -> list[tuple[float, float, float, float]]:
+    return [(40 + GAP * c, 40 + GAP * r, 40 + GAP * c + SIDE, 40 + GAP * r + SIDE)
+            for r in range(ROWS) for c in range(COLUMNS)]
+
+
+def printed() -> Image8:
+    image = np.full((int(60 + GAP * ROWS) * 3, int(60 + GAP * COLUMNS) * 3), 255, np.uint8)
+    for x0, y0, x1, y1 in boxes():
+        cv2.rectangle(image, (round(x0 * SCALE), round(y0 * SCALE)),
+                      (round(x1 * SCALE), round(y1 * SCALE)), 0, 2)
+    return image
+
+
+def pixels(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    return round(x0 * SCALE), round(y0 * SCALE), round(x1 * SCALE), round(y1 * SCALE)
+
+
+def speckle(image: Image8, share: float, seed: int, largest: int = 2) -> Image8:
+    """Toner specks over the whole page, as a dirty drum leaves them: dots of 1 to 3 pixels."""
+    rng = np.random.default_rng(seed)
+    out = image.copy()
+    height, width = image.shape
+    for _ in range(int(share * height * width / 4)):
+        y, x = int(rng.integers(height)), int(rng.integers(width))
+        r = int(rng.integers(1, largest + 1))
+        out[y : y + r, x : x + r] = int(rng.integers(0, 90))
+    return out
+
+
+def tick(image: Image8, box: tuple[float, float, float, float], width: int = 3) -> Image8:
+    out = image.copy()
+    x0, y0, x1, y1 = pixels(box)
+    w, h = x1 - x0, y1 - y0
+    points = np.array([(x0 + 0.2 * w, y0 + 0.55 * h), (x0 + 0.42 * w, y0 + 0.85 * h),
+                       (x0 + 0.9 * w, y0 + 0.1 * h)], dtype=np.int32)
+    cv2.polylines(out, [points], False, 0, width, cv2.LINE_AA)
+    return out
+
+
+def dot(image: Image8, box: tuple[float, float, float, float], radius: float) -> Image8:
+    """A solid dot in the middle of the box, radius in shares of the side."""
+    out = image.copy()
+    x0, y0, x1, y1 = pixels(box)
+    cv2.circle(out, ((x0 + x1) // 2, (y0 + y1) // 2), round(radius * (x1 - x0)), 0, -1,
+               cv2.LINE_AA)
+    return out
+
+
+def fill(image: Image8, box: tuple[float, float, float, float]) -> Image8:
+    """Filled in to its edges, as the printed instructions ask for a cancellation."""
+    out = image.copy()
+    x0, y0, x1, y1 = pixels(box)
+    out[y0 : y1 + 1, x0 : x1 + 1] = 20
+    return out
+
+
+def read_all(image: Image8) -> list[BoxReading]:
+    inks = [measure_box(image, box, SCALE, THRESHOLD) for box in boxes()]
+    noise = page_noise(inks)
+    return [classify_box(ink, noise) for ink in inks]
+
+
+def states(readings: list[BoxReading]) -> list[str]:
+    """Each box's state, with '?' where it goes to a person."""
+    return [r.state + ("" if r.confidence >= 0.8 else "?") for r in readings]
+
+
+def test_a_quiet_page_reads_ticks_and_leaves_empty_boxes_empty() -> None:
+    image = printed()
+    for index in (0, 7, 20):
+        image = tick(image, boxes()[index])
+    read = states(read_all(image))
+    assert [i for i, s in enumerate(read) if s != "empty"] == [0, 7, 20]
+    assert all(read[i] == "marked" for i in (0, 7, 20))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_speckle_over_the_page_is_not_read_as_marks(seed: int) -> None:
+    image = printed()
+    for index in (3, 10, 17):
+        image = tick(image, boxes()[index])
+    image = speckle(image, 0.03, seed)
+    readings = read_all(image)
+    read = states(readings)
+    # The ticked boxes are read, nothing else is taken for a mark, and at most one box in the
+    # speckle goes to a person.
+    assert [read[i] for i in (3, 10, 17)] == ["marked"] * 3
+    wrongly_marked = [i for i, s in enumerate(read) if s == "marked" and i not in (3, 10, 17)]
+    assert wrongly_marked == []
+    assert sum(s.endswith("?") for s in read) <= 1
+
+
+def test_a_streak_across_the_page_is_not_a_mark() -> None:
+    """A scratch on the scanner glass draws a thin line the length of the page."""
+    image = printed()
+    y = pixels(boxes()[6])[1] + 20
+    image[y : y + 2, :] = 0
+    image = tick(image, boxes()[8])
+    read = states(read_all(image))
+    assert read[6:12] == ["empty", "empty", "marked", "empty", "empty", "empty"]
+
+
+@pytest.mark.parametrize("radius", [0.1, 0.14, 0.2, 0.3])
+def test_a_dot_with_white_around_it_is_a_mark(radius: float) -> None:
+    """People used to bubble forms mark with a dot, from a small firm one to a blob."""
+    image = dot(printed(), boxes()[2], radius)
+    read = read_all(image)
+    assert states(read)[2] == "marked"
+    assert read[2].confidence >= 0.9
+    assert [s for i, s in enumerate(states(read)) if i != 2] == ["empty"] * (len(boxes()) - 1)
+
+
+def test_only_a_box_filled_to_its_edges_is_a_cancellation() -> None:
+    image = fill(printed(), boxes()[4])
+    image = dot(image, boxes()[5], 0.38)  # a big blob, white all round it
+    read = states(read_all(image))
+    assert read[4] == "cancelled"
+    assert read[5] == "marked"
+
+
+def test_a_question_s_other_boxes_decide_what_a_lone_filled_box_means() -> None:
+    filled = BoxResult("q", "a", "cancelled", 0.95, 1.0)
+    alone = choice_answer("q", False, [filled, BoxResult("q", "b", "empty", 0.0, 1.0)], 0.8)
+    assert (alone.value, alone.needs_review) == ("a", False)  # filled in to choose it
+    changed = choice_answer("q", False, [filled, BoxResult("q", "b", "marked", 0.2, 1.0)], 0.8)
+    assert (changed.value, changed.needs_review) == ("b", False)  # a cancellation
+    several = choice_answer("q", True, [filled, BoxResult("q", "b", "cancelled", 0.9, 1.0),
+                                        BoxResult("q", "c", "marked", 0.2, 1.0)], 0.8)
+    assert (several.value, several.needs_review) == ("c", False)
+    ringed = choice_answer("q", False, [filled, BoxResult("q", "b", "empty", 0.0, 1.0, 0.2)],
+                           0.8)
+    assert ringed.needs_review  # a ring around b: the filled box may be a cancellation
+    two_filled = choice_answer("q", False, [filled, BoxResult("q", "b", "cancelled", 0.9, 1.0)],
+                               0.8)
+    assert two_filled.needs_review and two_filled.flag == "cancelled or heavy"
+
+
+def test_a_thin_tick_that_runs_past_the_box_is_read() -> None:
+    """A fine gel pen's big tick: little ink inside the box, one long stroke right across it."""
+    image = printed()
+    x0, y0, x1, y1 = pixels(boxes()[9])
+    w = x1 - x0
+    points = [(x0 - w * 0.3, y0 + w * 0.4), (x0 + w * 0.3, y1 + w * 0.2),
+              (x1 + w * 0.4, y0 - w * 0.6)]
+    cv2.polylines(image, [np.array(points, dtype=np.int32)], False, 0, 1)
+    read = read_all(image)
+    assert states(read)[9] == "marked"
