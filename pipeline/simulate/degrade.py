@@ -132,10 +132,11 @@ def _folds(aug: ModuleType) -> Any:
     return aug.AugraphyPipeline(
         ink_phase=[], paper_phase=[],
         post_phase=[
-            aug.Folding(fold_count=2, fold_noise=0.01, fold_angle_range=(-4, 4),
+            # no fold_noise: augraphy draws it in parallel threads, which no seed makes repeat
+            aug.Folding(fold_count=2, fold_noise=0.0, fold_angle_range=(-4, 4),
                         gradient_width=(0.05, 0.12), gradient_height=(0.005, 0.01),
                         backdrop_color=(255, 255, 255)),
-            aug.Folding(fold_count=1, fold_noise=0.01, fold_angle_range=(86, 94),
+            aug.Folding(fold_count=1, fold_noise=0.0, fold_angle_range=(86, 94),
                         gradient_width=(0.05, 0.12), gradient_height=(0.005, 0.01),
                         backdrop_color=(255, 255, 255)),
             aug.BrightnessTexturize(texturize_range=(0.9, 0.98), deviation=0.04),
@@ -239,12 +240,13 @@ def degrade_page(image: Image8, copy: CopyPlan, page: PagePlan) -> Image8:
     page plan says, in the copy's mode (2-D for bitonal and grey, BGR for colour). The page is
     expected at the copy's resolution; its size is kept, so that it stays A4 at that dpi."""
     aug = _augraphy()
-    # augraphy draws from Python's and numpy's global generators (and OpenCV's): seeded here,
-    # for every page, from the page's own seed, so that a seed gives the same pages whatever
-    # ran before. The generators' states are not restored afterwards.
-    random.seed(page.seed)
-    np.random.seed(page.seed)
+    # augraphy draws from Python's and numpy's global generators, from OpenCV's, and, in its
+    # numba-compiled parts, from numba's own: all seeded here, for every page, from the page's
+    # own seed, so that a seed gives the same pages whatever ran before. The generators' states
+    # are not restored afterwards.
+    _seed_generators(page.seed)
     cv2.setRNGSeed(page.seed)
+    importlib.import_module("numba").njit(cache=True)(_seed_generators)(page.seed)
     damaged = _as_bgr(np.asarray(PROFILES[copy.profile].phases(aug)(image.copy()),
                                  dtype=np.uint8))
     fed = _feed(damaged, page, copy.dpi)
@@ -276,6 +278,12 @@ def _feed(image: Image8, page: PagePlan, dpi: int) -> Image8:
     if page.upside_down:
         out = cv2.rotate(out, cv2.ROTATE_180)
     return np.asarray(out, dtype=np.uint8)
+
+
+def _seed_generators(seed: int) -> None:
+    """Python's and numpy's generators; compiled by numba, that library's own."""
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def _as_bgr(image: Image8) -> Image8:
