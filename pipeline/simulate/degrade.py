@@ -54,7 +54,7 @@ class Profile:
     name: str
     summary: str
     scanner: Scanner
-    phases: Callable[[ModuleType], Any]  # augraphy module -> AugraphyPipeline
+    phases: Callable[[ModuleType], Any]  # augraphy module -> its augmentations, in order
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,16 @@ class PagePlan:
     seed: int  # seeds augraphy's random generators for this page
 
 
+def _phases(aug: ModuleType, ink_phase: list[Any], paper_phase: list[Any],
+            post_phase: list[Any]) -> Any:
+    """augraphy's phases as one sequence run on the page. Not an AugraphyPipeline: that one
+    writes every page it is given into an augraphy_cache folder in the working directory."""
+    return aug.AugmentationSequence([*ink_phase, *paper_phase, *post_phase])
+
+
 def _dirty_drum(aug: ModuleType) -> Any:
     """A photocopier with a dirty drum, and dirty scanner glass: heavy speckle and streaks."""
-    return aug.AugraphyPipeline(
+    return _phases(aug,
         ink_phase=[aug.InkBleed(intensity_range=(0.2, 0.4), kernel_size=(3, 3),
                                 severity=(0.2, 0.3))],
         paper_phase=[],
@@ -93,7 +100,7 @@ def _dirty_drum(aug: ModuleType) -> Any:
 
 def _dirty_rollers(aug: ModuleType) -> Any:
     """Rollers that leave repeating grey bands down the page, on a dusty platen."""
-    return aug.AugraphyPipeline(
+    return _phases(aug,
         ink_phase=[], paper_phase=[],
         post_phase=[
             aug.DirtyRollers(line_width_range=(6, 14), scanline_type=0),
@@ -104,7 +111,7 @@ def _dirty_rollers(aug: ModuleType) -> Any:
 
 def _bleed_through(aug: ModuleType) -> Any:
     """Thin paper: the back of the sheet shows through, on a textured paper."""
-    return aug.AugraphyPipeline(
+    return _phases(aug,
         ink_phase=[aug.BleedThrough(intensity_range=(0.5, 0.8), color_range=(0, 160),
                                     ksize=(9, 9), sigmaX=1, alpha=0.6, offsets=(15, 25))],
         paper_phase=[aug.NoiseTexturize(sigma_range=(2, 5), turbulence_range=(2, 4))],
@@ -113,7 +120,7 @@ def _bleed_through(aug: ModuleType) -> Any:
 
 def _low_ink(aug: ModuleType) -> Any:
     """A printer running out of toner: faded print crossed by pale bands."""
-    return aug.AugraphyPipeline(
+    return _phases(aug,
         ink_phase=[
             aug.LowInkRandomLines(count_range=(20, 50), use_consistent_lines=False,
                                   noise_probability=0.15),
@@ -124,12 +131,12 @@ def _low_ink(aug: ModuleType) -> Any:
         paper_phase=[],
         post_phase=[aug.Brightness(brightness_range=(1.05, 1.2), min_brightness=0),
                     aug.SubtleNoise(subtle_range=8)],
-        overlay_alpha=0.3)
+        )
 
 
 def _folds(aug: ModuleType) -> Any:
     """A questionnaire folded to fit its envelope, flattened again for the scanner."""
-    return aug.AugraphyPipeline(
+    return _phases(aug,
         ink_phase=[], paper_phase=[],
         post_phase=[
             # no fold_noise: augraphy draws it in parallel threads, which no seed makes repeat
@@ -145,7 +152,7 @@ def _folds(aug: ModuleType) -> Any:
 
 def _photocopy(aug: ModuleType) -> Any:
     """A copy of the questionnaire rather than the original: toner noise and a darker print."""
-    return aug.AugraphyPipeline(
+    return _phases(aug,
         ink_phase=[aug.InkBleed(intensity_range=(0.3, 0.5), kernel_size=(3, 3),
                                 severity=(0.3, 0.4))],
         paper_phase=[],
@@ -161,7 +168,7 @@ def _photocopy(aug: ModuleType) -> Any:
 
 def _fax(aug: ModuleType) -> Any:
     """A fax: bitonal or halftoned at a fax's resolution, with its line noise."""
-    return aug.AugraphyPipeline(
+    return _phases(aug,
         ink_phase=[], paper_phase=[],
         post_phase=[
             # a fax machine's contrast, then its resolution; the scanner's own threshold makes
@@ -175,7 +182,7 @@ def _fax(aug: ModuleType) -> Any:
 
 def _light(aug: ModuleType) -> Any:
     """A page that has been treated well: a little speckle."""
-    return aug.AugraphyPipeline(
+    return _phases(aug,
         ink_phase=[], paper_phase=[],
         post_phase=[aug.DirtyScreen(n_clusters=(10, 30), n_samples=(2, 8), std_range=(1, 3),
                                     value_range=(120, 220)),
@@ -247,7 +254,8 @@ def degrade_page(image: Image8, copy: CopyPlan, page: PagePlan) -> Image8:
     _seed_generators(page.seed)
     cv2.setRNGSeed(page.seed)
     importlib.import_module("numba").njit(cache=True)(_seed_generators)(page.seed)
-    damaged = _as_bgr(np.asarray(PROFILES[copy.profile].phases(aug)(image.copy()),
+    result = PROFILES[copy.profile].phases(aug)(image.copy())
+    damaged = _as_bgr(np.asarray(result[0] if isinstance(result, tuple) else result,
                                  dtype=np.uint8))
     fed = _feed(damaged, page, copy.dpi)
     if copy.mode == "colour":

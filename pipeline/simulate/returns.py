@@ -53,7 +53,8 @@ from pipeline.simulate.truth import TRUTH_SCHEMA
 
 TRUTH_NAME = "truth.json"
 ROUTE_STREAM = 15  # seeds route_rng beside the seed
-DEGRADE_STREAM = 16  # seeds the degradation's draws, so that answers stay those of the seed
+DEGRADE_STREAM = 16  # seeds the degradation's draws: a seed's answers are the same whatever
+# the profile
 MARKS = MappingProxyType({"tick": draw_tick, "cross": draw_cross, "spill": draw_spill,
                           "dot": draw_dot, "circle": draw_circle_around})
 MARK_STYLES = ("tick", "cross", "spill", "dot", "circle")
