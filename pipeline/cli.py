@@ -16,6 +16,7 @@ from pipeline import __version__
 from pipeline.errors import ExitCode, PapertwinError, UsageError
 from pipeline.read.page import ReaderSettings
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
+from pipeline.simulate.degrade import PROFILE_NAMES as DEGRADATION_PROFILES
 from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
@@ -68,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--off-route", type=_share, default=None, metavar="SHARE",
                           help="share of respondents who answer questions their printed route "
                                "skips (default 0.1)")
+    simulate.add_argument("--degrade", default=None, metavar="PROFILE",
+                          choices=DEGRADATION_PROFILES,
+                          help="print, damage and scan the returns as a degradation profile "
+                               f"says, instead of mild damage: {', '.join(DEGRADATION_PROFILES)} "
+                               "(needs augraphy)")
 
     ingest = verbs.add_parser("ingest", help="read scanned returns into the store")
     ingest.add_argument("paths", nargs="+", type=Path, help="scan files or folders of them")
@@ -329,7 +335,7 @@ def _simulate(args: argparse.Namespace) -> int:
     damage = Damage.none() if args.clean else Damage.mild()
     strays = {} if args.off_route is None else {"off_route": args.off_route}
     batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage,
-                             **strays)
+                             degradation=args.degrade, **strays)
     print(f"simulated {batch.responses} returns ({batch.pages} pages)")
     print(f"  scans:        {shown(str(batch.pdf_path))}")
     print(f"  ground truth: {shown(str(batch.truth_path))}")

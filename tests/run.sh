@@ -22,6 +22,9 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+# augraphy (the simulator's degradation profiles) without its opencv-python requirement, which
+# would clash with opencv-python-headless; the packages it imports are in the dev extra.
+.venv/bin/pip install -q --disable-pip-version-check --no-deps augraphy==8.2.6
 
 .venv/bin/ruff check .
 .venv/bin/mypy

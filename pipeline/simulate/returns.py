@@ -25,6 +25,14 @@ from pipeline.simulate.answers import (
     on_printed_route,
 )
 from pipeline.simulate.damage import Damage, damage_page, encode_jpeg
+from pipeline.simulate.degrade import (
+    CopyPlan,
+    check_profile,
+    degrade_page,
+    encode_page,
+    plan_copy,
+    plan_page,
+)
 from pipeline.simulate.pen import (
     COLOUR_SCAN_TOOLS,
     PEN_COLOURS,
@@ -45,6 +53,8 @@ from pipeline.simulate.truth import TRUTH_SCHEMA
 
 TRUTH_NAME = "truth.json"
 ROUTE_STREAM = 15  # seeds route_rng beside the seed
+DEGRADE_STREAM = 16  # seeds the degradation's draws: a seed's answers are the same whatever
+# the profile
 MARKS = MappingProxyType({"tick": draw_tick, "cross": draw_cross, "spill": draw_spill,
                           "dot": draw_dot, "circle": draw_circle_around})
 MARK_STYLES = ("tick", "cross", "spill", "dot", "circle")
@@ -65,7 +75,8 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
                      damage: Damage | None = None, font: Path | None = None,
                      varied: bool = False, colour: float = 0.0,
                      pens: tuple[str, ...] = (),
-                     off_route: float = OFF_ROUTE_SHARE) -> SimulatedBatch:
+                     off_route: float = OFF_ROUTE_SHARE,
+                     degradation: str | None = None) -> SimulatedBatch:
     """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json.
 
     `varied` makes respondents use every kind of pen (marker, pencil) and mark (ticks that spill
@@ -76,8 +87,13 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     respondents choose from (pen.WRITING_TOOLS, pen.COLOUR_SCAN_TOOLS), instead of the default.
     Respondents follow the printed route (go-tos, "Answer this only if" lines), but for a share
     `off_route` of them, who answer what they should have skipped; truth.json says which.
+    `degradation` names a profile of degrade.py: each copy is then printed, damaged and scanned
+    as the profile says (mode and dpi by copy, skew and upside down by page), instead of with
+    `damage` at `dpi`, and truth.json records it for every page.
     """
     damage = damage or Damage.mild()
+    if degradation is not None:
+        check_profile(degradation)
     layout = read_layout(form_dir / LAYOUT_NAME)
     if not layout.copies:
         raise LayoutError(f"{form_dir / LAYOUT_NAME} lists no copies: build the form with --copies")
@@ -87,8 +103,9 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     # who strays from the printed route: a stream of its own, so that the answers and marks
     # drawn for a seed stay the same whatever the share
     route_rng = np.random.default_rng([seed, ROUTE_STREAM])
-    scale = dpi / 72.0
+    degrade_rng = np.random.default_rng([seed, DEGRADE_STREAM])
     jpegs: list[bytes] = []
+    scanned_as: list[dict[str, Any]] = []
     responses: list[dict[str, Any]] = []
     pages = iter(printed)
     for copy in layout.copies:
@@ -104,12 +121,20 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
         else:
             mark_style = "tick" if rng.random() < 0.6 else "cross"
         carried: dict[str, str] = {}
+        plan = plan_copy(degradation, degrade_rng) if degradation is not None else None
+        page_dpi = plan.dpi if plan else dpi
+        scale = page_dpi / 72.0
         for page in layout.pages:
             pdf, number = next(pages)
-            grey = rasterise_page(pdf, number, dpi)
+            grey = rasterise_page(pdf, number, page_dpi)
             image = np.asarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
             image, carried = _fill_page(image, layout, page.page, answers, scale, pen,
                                         mark_style, font_path, rng, carried, varied)
+            if plan is not None:
+                encoded, how = _degraded(image, plan, in_colour, rng, degrade_rng)
+                jpegs.append(encoded)
+                scanned_as.append(how)
+                continue
             if in_colour:
                 filled = tint_paper(image, rng)
             else:
@@ -122,22 +147,44 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
 
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / BATCH_NAME
-    layout_mode = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
-    atomic_write_bytes(pdf_path, img2pdf.convert(jpegs, layout_fun=layout_mode))
-    truth = {
+    if degradation is None:
+        layout_mode = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
+        atomic_write_bytes(pdf_path, img2pdf.convert(jpegs, layout_fun=layout_mode))
+    else:  # every image carries its own dpi
+        atomic_write_bytes(pdf_path, img2pdf.convert(jpegs))
+    files = [{"serial": c.serial, "page": p.page} for c in layout.copies for p in layout.pages]
+    if degradation is not None:
+        files = [{**f, **how} for f, how in zip(files, scanned_as, strict=True)]
+    truth: dict[str, Any] = {
         "schema": TRUTH_SCHEMA,
         "form_key": layout.form_key,
         "seed": seed,
         "dpi": dpi,
         "damage": damage.__dict__,
-        "files": {BATCH_NAME: [
-            {"serial": c.serial, "page": p.page} for c in layout.copies for p in layout.pages
-        ]},
+        "files": {BATCH_NAME: files},
         "responses": responses,
     }
+    if degradation is not None:
+        truth["degradation"] = degradation
     truth_path = out_dir / TRUTH_NAME
     atomic_write_text(truth_path, json.dumps(truth, indent=1, ensure_ascii=False))
     return SimulatedBatch(pdf_path, truth_path, len(jpegs), len(responses))
+
+
+def _degraded(image: Image8, plan: CopyPlan, tinted: bool, rng: np.random.Generator,
+              degrade_rng: np.random.Generator) -> tuple[bytes, dict[str, Any]]:
+    """A filled BGR page through the copy's degradation profile, encoded as its scanner would,
+    and what truth.json records of it. Paper is tinted by `rng` as for a colour scan without
+    degradation, or by the degradation's own draws when only its scanner is in colour."""
+    if tinted:
+        image = tint_paper(image, rng)
+    elif plan.mode == "colour":
+        image = tint_paper(image, degrade_rng)
+    page = plan_page(degrade_rng)
+    scanned = degrade_page(image, plan, page)
+    return encode_page(scanned, plan.mode, plan.dpi), {
+        "profile": plan.profile, "mode": plan.mode, "dpi": plan.dpi,
+        "upside_down": page.upside_down, "skew": round(page.skew_deg, 2)}
 
 
 def _fill_page(image: Image8, layout: Layout, page: int, answers: dict[str, Any], scale: float,

@@ -98,6 +98,12 @@ def make_corpus(root: Path, copies: int, seed: int, colour: float) -> tuple[Path
 
 def measure(form_dir: Path, scans: Path, settings: ReaderSettings, work: Path) -> Figures:
     """Ingest the corpus into a fresh workspace, export the dataset and compare with truth."""
+    return measure_pages(form_dir, scans, settings, work)[0]
+
+
+def measure_pages(form_dir: Path, scans: Path, settings: ReaderSettings,
+                  work: Path) -> tuple[Figures, tuple[PageResult, ...]]:
+    """What measure() measures, and the pages as read, for their reasons (bench_degraded.py)."""
     workspace = Workspace.resolve(work / "ws")
     layout = read_layout(form_dir / LAYOUT_NAME)
     register_layout(workspace, layout)
@@ -111,7 +117,7 @@ def measure(form_dir: Path, scans: Path, settings: ReaderSettings, work: Path) -
     truth = json.loads((scans / TRUTH_NAME).read_text())["responses"]
     figures = compare(layout.questionnaire, stored.pages, frame, truth)
     figures.read_seconds = seconds
-    return figures
+    return figures, stored.pages
 
 
 def compare(questionnaire: Questionnaire, pages: tuple[PageResult, ...], frame: pd.DataFrame,
