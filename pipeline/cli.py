@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="print, damage and scan the returns as a degradation profile "
                                f"says, instead of mild damage: {', '.join(DEGRADATION_PROFILES)} "
                                "(needs augraphy)")
+    simulate.add_argument("--marks", default="", metavar="MARKS",
+                          help="the marks respondents make, comma-separated, each respondent one "
+                               "of them: tick, cross, spill, dot, circle (default: ticks and "
+                               "crosses)")
 
     ingest = verbs.add_parser("ingest", help="read scanned returns into the store")
     ingest.add_argument("paths", nargs="+", type=Path, help="scan files or folders of them")
@@ -335,7 +339,9 @@ def _simulate(args: argparse.Namespace) -> int:
     damage = Damage.none() if args.clean else Damage.mild()
     strays = {} if args.off_route is None else {"off_route": args.off_route}
     batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage,
-                             degradation=args.degrade, **strays)
+                             degradation=args.degrade,
+                             marks=tuple(m.strip() for m in args.marks.split(",") if m.strip()),
+                             **strays)
     print(f"simulated {batch.responses} returns ({batch.pages} pages)")
     print(f"  scans:        {shown(str(batch.pdf_path))}")
     print(f"  ground truth: {shown(str(batch.truth_path))}")

@@ -90,6 +90,7 @@ class BoxInk:
     streak: float  # share of the frame taken by streaks crossing the whole box
     local: float = 0.0  # speckle just outside the box: the noise its own ink is measured against
     local_speck: int = 0  # the largest piece of that speckle (pixels)
+    local_faint: float = 0.0  # light grey just outside the box (a dirty roller, the back showing)
 
     @property
     def empty(self) -> bool:
@@ -106,6 +107,7 @@ class PageNoise:
 
     speck_area: int  # pixels; components no larger are specks
     level: float  # share of a box's frame inked by specks and streaks, typical of the page
+    faint: float = 0.0  # light grey typical of the page's boxes
 
     @property
     def heavy(self) -> bool:
@@ -127,15 +129,16 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxInk
     ix0, iy0, ix1, iy1 = inner
     faint_share = 0.0
     inner_grey = crop[iy0:iy1, ix0:ix1]
+    light = faint_threshold(threshold)
     if inner_grey.size:
-        faint_share = float(np.mean(inner_grey < min(250, round(threshold / INK_OF_PAPER
-                                                                * FAINT_OF_PAPER))))
+        faint_share = float(np.mean(inner_grey < light))
     surround = _surround(image, (x0, y0, x1, y1), threshold)
-    local, local_speck = _local_noise(image, (x0, y0, x1, y1), threshold)
+    local, local_speck, local_faint = _local_noise(image, (x0, y0, x1, y1), threshold, light)
     if not frame.any():
         none = np.zeros(1, dtype=np.int64)
         return BoxInk(inner, frame, np.zeros(frame.shape, dtype=np.int32), none,
-                      np.zeros(1, dtype=bool), faint_share, surround, 0.0, local, local_speck)
+                      np.zeros(1, dtype=bool), faint_share, surround, 0.0, local, local_speck,
+                      local_faint)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame.astype(np.uint8),
                                                               connectivity=8)
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
@@ -151,13 +154,19 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxInk
             kept[label] = False
             streak_px += int(areas[label])
     return BoxInk(inner, frame, np.asarray(labels, dtype=np.int32), areas, kept, faint_share,
-                  surround, streak_px / max(1, frame.size), local, local_speck)
+                  surround, streak_px / max(1, frame.size), local, local_speck, local_faint)
+
+
+def faint_threshold(threshold: int) -> int:
+    """Light grey ink (a pencil): darker than this, though lighter than the ink threshold."""
+    return min(250, round(threshold / INK_OF_PAPER * FAINT_OF_PAPER))
 
 
 def _local_noise(image: Image8, box: tuple[float, float, float, float],
-                 threshold: int) -> tuple[float, int]:
+                 threshold: int, light: int) -> tuple[float, int, float]:
     """Speckle in the paper just outside the box, left of it or above and below it (a band across
-    the page or down it): how much ink it puts there, and its largest piece."""
+    the page or down it): how much ink it puts there, its largest piece, and how much light grey
+    (faint ink's shade) lies there."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     near_x, far_x, near_y, far_y = LOCAL_NEAR * w, LOCAL_FAR * w, LOCAL_NEAR * h, LOCAL_FAR * h
@@ -168,10 +177,13 @@ def _local_noise(image: Image8, box: tuple[float, float, float, float],
     # Turned so that the side nearest the box is the band's last column.
     (left_ink, left_piece), (above_ink, above_piece), (below_ink, below_piece) = (
         _speckle(band < threshold, side) for band in (left, above.T, below.T[:, ::-1]))
+    left_grey, above_grey, below_grey = (float(np.mean(band < light)) if band.size else 0.0
+                                         for band in (left, above, below))
+    grey = max(left_grey, min(above_grey, below_grey))
     across = min(above_ink, below_ink)
     if left_ink >= across:
-        return left_ink, left_piece
-    return across, max(above_piece, below_piece)
+        return left_ink, left_piece, grey
+    return across, max(above_piece, below_piece), grey
 
 
 def _speckle(ink: NDArray[np.bool_], side: float) -> tuple[float, int]:
@@ -255,7 +267,8 @@ def page_noise(inks: Sequence[BoxInk]) -> PageNoise:
     for ink in inks:
         specks = ink.kept & (ink.areas <= speck)
         levels.append(float(ink.areas[specks].sum()) / max(1, ink.frame.size) + ink.streak)
-    return PageNoise(int(speck), float(np.median(levels)))
+    return PageNoise(int(speck), float(np.median(levels)),
+                     float(np.median([ink.faint for ink in inks])))
 
 
 def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
@@ -285,7 +298,9 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
     # Light ink counts the dark too: what was set aside as specks, streaks or outline is taken
     # out of it. Light ink is a pencil on a quiet page; in speckle it is the speckle's grey.
     set_aside = float(np.mean(ink.frame[iy0:iy1, ix0:ix1] & ~inner))
-    faint = max(0.0, ink.faint - set_aside)
+    # And light grey is a pencil only where it stands out from the grey the paper around the
+    # box and the page's other boxes carry (a dirty roller's band, the back showing through).
+    faint = max(0.0, ink.faint - set_aside - max(ink.local_faint, noise.faint))
     if local >= LOCAL_NOISE:
         faint = min(faint, fill + FAINT_MARK / 2)
     blob = _blob(ink, marks)

@@ -12,7 +12,7 @@ import cv2
 import img2pdf
 import numpy as np
 
-from pipeline.errors import LayoutError
+from pipeline.errors import LayoutError, UsageError
 from pipeline.forms.build import LAYOUT_NAME, form_pdfs
 from pipeline.forms.manifest import Box, Layout, read_layout
 from pipeline.forms.style import LARGE_PRINT, STANDARD
@@ -76,7 +76,8 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
                      varied: bool = False, colour: float = 0.0,
                      pens: tuple[str, ...] = (),
                      off_route: float = OFF_ROUTE_SHARE,
-                     degradation: str | None = None) -> SimulatedBatch:
+                     degradation: str | None = None,
+                     marks: tuple[str, ...] = ()) -> SimulatedBatch:
     """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json.
 
     `varied` makes respondents use every kind of pen (marker, pencil) and mark (ticks that spill
@@ -87,13 +88,19 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     respondents choose from (pen.WRITING_TOOLS, pen.COLOUR_SCAN_TOOLS), instead of the default.
     Respondents follow the printed route (go-tos, "Answer this only if" lines), but for a share
     `off_route` of them, who answer what they should have skipped; truth.json says which.
-    `degradation` names a profile of degrade.py: each copy is then printed, damaged and scanned
+    `marks` names the marks respondents make (MARK_STYLES), each respondent one of them, instead
+    of the default's ticks and crosses or a varied corpus's mix. `degradation` names a profile of
+    degrade.py: each copy is then printed, damaged and scanned
     as the profile says (mode and dpi by copy, skew and upside down by page), instead of with
     `damage` at `dpi`, and truth.json records it for every page.
     """
     damage = damage or Damage.mild()
     if degradation is not None:
         check_profile(degradation)
+    unknown = sorted(set(marks) - set(MARK_STYLES))
+    if unknown:
+        raise UsageError(f"no such mark: {', '.join(unknown)}; marks are "
+                         f"{', '.join(MARK_STYLES)}")
     layout = read_layout(form_dir / LAYOUT_NAME)
     if not layout.copies:
         raise LayoutError(f"{form_dir / LAYOUT_NAME} lists no copies: build the form with --copies")
@@ -116,7 +123,9 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
         # Drawn only when asked for, so that corpora without colour stay as they were.
         in_colour = colour > 0 and bool(rng.random() < colour)
         tool, pen = _pick_pen(rng, varied, in_colour, pens)
-        if varied:
+        if marks:
+            mark_style = marks[int(rng.integers(len(marks)))]
+        elif varied:
             mark_style = str(rng.choice(MARK_STYLES, p=MARK_SHARES))
         else:
             mark_style = "tick" if rng.random() < 0.6 else "cross"
