@@ -40,7 +40,10 @@ from pipeline.read.tickbox import read_box
 Image8 = NDArray[np.uint8]
 
 BLANK_INK_SHARE = 0.0015
+CODE_UNREADABLE = "page code unreadable"  # the reason of a registered page not identified
 CHECK_SERIAL = "page code unreadable: serial read from the printed key, confirm it"
+CHECK_NEIGHBOURS = ("page code unreadable: serial and page taken from the pages beside it in "
+                    "the scan, confirm them")
 WORKING_SHORT_SIDE = 1600  # pixels (about 195 dpi on A4): finer scans are reduced by a whole factor
 # A flagged answer's crop shows its question in context: the boxes, the wording printed above
 # them, the page's width between its printed margins (points). Labels print beside the boxes,
@@ -86,9 +89,9 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
 
 
 def read_keyed_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout], code: PageCode,
-                    settings: ReaderSettings) -> PageResult:
+                    settings: ReaderSettings, source: str = "keyed") -> PageResult:
     """Read the boxes of a page whose code could not be read, as the form, copy and page a
-    person keyed from the paper."""
+    person keyed from the paper (or, source "neighbours", that the pages beside it say)."""
     layout = layouts.get(code.form_key)
     if layout is None:
         raise UsageError(f"form {code.form_key} is not registered here: check the form key "
@@ -98,10 +101,13 @@ def read_keyed_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout], code
                          f"{', '.join(str(p.page) for p in layout.pages)}")
     gray = _working_resolution(gray)
     registration = register(gray, find_corner_marks(gray))
+    if registration is None or not fits_rectangle(registration.marks,
+                                                  registration.upright.shape[:2]):
+        registration = register_by_shape(gray) or registration
     if registration is None:
         raise InputFileError(f"{ref.name} p{ref.index}: the corner marks could not be found, so "
                              "the boxes cannot be read: rescan the page, or mark it not a form")
-    return _read_fields(registration, layout, code, "keyed", ref, settings)
+    return _read_fields(registration, layout, code, source, ref, settings)
 
 
 def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: ReaderSettings,
@@ -223,10 +229,12 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
                              settings.review_below, encode_png, settings.audit_share,
                              PageIdentity(code.form_key, code.serial, code.page))
-    if source == "printed key":
-        # The serial came from OCR of small print: a person confirms whose answers these are.
+    check = {"printed key": CHECK_SERIAL, "neighbours": CHECK_NEIGHBOURS}.get(source)
+    if check is not None:
+        # The serial came from OCR of small print, or from the pages beside this one: a person
+        # confirms whose answers these are.
         answers = [replace(a, needs_review=True,
-                           reason="; ".join(r for r in (a.reason, CHECK_SERIAL) if r))
+                           reason="; ".join(r for r in (a.reason, check) if r))
                    for a in answers]
     answers = [_with_context(a, aligned, page_layout, layout.page_size[0]) if a.needs_review
                else a for a in answers]
