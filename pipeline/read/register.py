@@ -28,7 +28,8 @@ MARK_MARGIN_MM = 1.2  # white printed around a mark, part of the shape matched
 MARK_MATCH = 0.45  # least correlation of a candidate with a printed mark (-1..1)
 MARK_CANDIDATES = 5  # best candidates kept per corner
 MAX_FIT_MM = 2.5  # marks further than this from the printed rectangle are not the marks
-SCALE_RANGE = (0.85, 1.12)  # a scan's size against A4 at its resolution ("fit to page" shrinks)
+SCALE_RANGE = (0.7, 1.15)  # the marks against A4 at the scan's resolution: a fit-to-page scan
+# shrinks them, and a skewed sheet scanned whole widens the image around them (8 degrees: 0.84)
 
 
 @dataclass(frozen=True)
