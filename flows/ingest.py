@@ -131,7 +131,8 @@ def _read_and_store(batch: BatchPlan, settings: ReaderSettings,
             readings.append(_reading_of(chunk, future))
             done += 1
             update_progress_artifact(progress, 100.0 * done / len(chunks))
-        stored.append(store(join_chunks(readings), batch.batch_id, workspace))
+        stored.append(store(join_chunks(readings, batch.layouts, settings), batch.batch_id,
+                            workspace))
     update_progress_artifact(progress, 100.0)
     summary = summarise(batch, stored, workspace)
     create_table_artifact(outcome_rows(summary), key="ingest-pages-by-outcome",

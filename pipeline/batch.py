@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from pipeline.errors import InputFileError, ProgramFailedError
+from pipeline.errors import InputFileError, ProgramFailedError, UsageError
 from pipeline.external import require_program
 from pipeline.forms.manifest import Layout
+from pipeline.forms.pagecode import PageCode
 from pipeline.forms.registry import registered_layouts
 from pipeline.fsutil import atomic_write_bytes
-from pipeline.read.page import ReaderSettings, read_page
+from pipeline.read.page import CODE_UNREADABLE, ReaderSettings, read_keyed_page, read_page
 from pipeline.read.results import PageRef, PageResult
 from pipeline.read.tesseract import require_tesseract
 from pipeline.scan.intake import (
@@ -306,9 +307,14 @@ def _read_pages(chunk: PageChunk, layouts: dict[str, Layout], settings: ReaderSe
     return FileReading(archived, tuple(results), seconds=tuple(seconds.items()))
 
 
-def join_chunks(readings: Sequence[FileReading]) -> FileReading:
-    """The chunks of one file, in page order, as one reading."""
+def join_chunks(readings: Sequence[FileReading], layouts: dict[str, Layout] | None = None,
+                settings: ReaderSettings | None = None) -> FileReading:
+    """The chunks of one file, in page order, as one reading. Given the layouts and settings,
+    pages whose code and key could not be read are named by the pages beside them
+    (read_by_neighbours)."""
     pages = assemble_responses(tuple(p for r in readings for p in r.pages))
+    if layouts is not None and settings is not None:
+        pages = read_by_neighbours(readings[0].archived, pages, layouts, settings)
     failed = next((r for r in readings if r.error), None)
     seconds: dict[str, float] = defaultdict(float)
     for reading in readings:
@@ -317,6 +323,99 @@ def join_chunks(readings: Sequence[FileReading]) -> FileReading:
     return FileReading(readings[0].archived, pages, failed.error if failed else "",
                        failed.permanent if failed else False, tuple(seconds.items()),
                        sum(r.pages_from_cache for r in readings))
+
+
+def neighbour_codes(pages: Sequence[PageResult],
+                    layouts: dict[str, Layout]) -> dict[int, PageCode]:
+    """Page codes for pages with our corner marks whose code and printed key could not be read,
+    from the identified pages beside them in the file (blank pages between do not count), by
+    position in `pages`. A run of such pages between pages k and k+n+1 of one copy is pages
+    k+1..k+n of it; a run after the last page read of a copy, or before the first, continues
+    that copy when only one of the two can, the pages exist, and the file holds none of them
+    already. Anything else is ambiguous, and left for a person."""
+    seen = {(p.form_key, p.serial, p.page) for p in pages if p.outcome == "identified"}
+    found: dict[int, PageCode] = {}
+    position = 0
+    while position < len(pages):
+        if not _unread_form_page(pages[position]):
+            position += 1
+            continue
+        end = position
+        while end < len(pages) and (_unread_form_page(pages[end])
+                                    or pages[end].outcome == "blank"):
+            end += 1
+        run = [i for i in range(position, end) if _unread_form_page(pages[i])]
+        before = _identified_beside(pages, position, -1, layouts)
+        after = _identified_beside(pages, end - 1, 1, layouts)
+        codes = _run_codes(before, after, len(run), layouts)
+        if codes is not None and not any((c.form_key, c.serial, c.page) in seen for c in codes):
+            found.update(zip(run, codes, strict=True))
+        position = end
+    return found
+
+
+def _unread_form_page(page: PageResult) -> bool:
+    """Registered on our marks, but neither the code nor the printed key could be read."""
+    return page.outcome == "unreadable" and page.reason.startswith(CODE_UNREADABLE)
+
+
+def _identified_beside(pages: Sequence[PageResult], start: int, step: int,
+                       layouts: dict[str, Layout]) -> PageResult | None:
+    """The nearest page before (step -1) or after (+1) `start`, blank pages skipped, if it is an
+    identified page of one of our forms."""
+    position = start + step
+    while 0 <= position < len(pages) and pages[position].outcome == "blank":
+        position += step
+    if not 0 <= position < len(pages):
+        return None
+    page = pages[position]
+    layout = layouts.get(page.form_key)
+    if page.outcome != "identified" or layout is None or layout.page_codes is not None:
+        return None
+    return page
+
+
+def _run_codes(before: PageResult | None, after: PageResult | None, count: int,
+               layouts: dict[str, Layout]) -> list[PageCode] | None:
+    """The codes of `count` unread pages between `before` and `after`, or None if ambiguous."""
+    def pages_of(page: PageResult) -> set[int]:
+        return {p.page for p in layouts[page.form_key].pages}
+
+    forward = backward = None
+    if before is not None and all(before.page + k in pages_of(before)
+                                  for k in range(1, count + 1)):
+        forward = [PageCode(before.form_key, before.serial, before.page + k)
+                   for k in range(1, count + 1)]
+    if after is not None and all(after.page - k in pages_of(after) for k in range(1, count + 1)):
+        backward = [PageCode(after.form_key, after.serial, after.page - count + k)
+                    for k in range(count)]
+    if (before is not None and after is not None and before.form_key == after.form_key
+            and before.serial == after.serial):
+        return forward if forward == backward else None
+    if forward is not None and backward is not None:
+        return None
+    return forward or backward
+
+
+def read_by_neighbours(archived: ArchivedFile, pages: tuple[PageResult, ...],
+                       layouts: dict[str, Layout],
+                       settings: ReaderSettings) -> tuple[PageResult, ...]:
+    """The pages neighbour_codes names, read again from the archived file as those pages; their
+    answers go to a person, who confirms whose they are. A page that cannot be read again
+    stays as it was."""
+    codes = neighbour_codes(pages, layouts)
+    if not codes:
+        return pages
+    result = list(pages)
+    for position, code in sorted(codes.items()):
+        page = pages[position]
+        try:
+            for _, image in iter_pages(archived, settings.dpi, page.ref.index, page.ref.index):
+                result[position] = read_keyed_page(image, page.ref, layouts, code, settings,
+                                                   source="neighbours")
+        except (InputFileError, ProgramFailedError, UsageError):
+            continue
+    return tuple(result)
 
 
 def assemble_responses(pages: tuple[PageResult, ...]) -> tuple[PageResult, ...]:

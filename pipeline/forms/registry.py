@@ -7,7 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.errors import WorkspaceError
-from pipeline.forms.manifest import Layout, read_layout, write_layout
+from pipeline.forms.manifest import Copy, Layout, read_layout, write_layout
+from pipeline.forms.pagecode import PageCode
 from pipeline.fsutil import atomic_write_text
 from pipeline.workspace import Workspace
 
@@ -45,6 +46,8 @@ def allocate_serials(workspace: Workspace, layout: Layout, count: int) -> list[s
 
 
 def registered_layouts(workspace: Workspace) -> dict[str, Layout]:
+    """Every registered layout, with the copies issued for it: a serial read from small print
+    is checked against them, so a misread digit never names a copy that was never printed."""
     if not workspace.layouts_dir.is_dir():
         return {}
     layouts = {}
@@ -52,8 +55,20 @@ def registered_layouts(workspace: Workspace) -> dict[str, Layout]:
         if path.name.endswith(".serials.json"):
             continue
         layout = read_layout(path)
-        layouts[layout.form_key] = layout
+        layouts[layout.form_key] = _with_issued_copies(workspace, layout)
     return layouts
+
+
+def _with_issued_copies(workspace: Workspace, layout: Layout) -> Layout:
+    """The layout with one copy per serial issued for it (serials run from 000001)."""
+    path = _serials_path(workspace, layout.form_key)
+    if layout.copies or not path.exists():
+        return layout
+    issued = int(json.loads(path.read_text(encoding="utf-8"))["issued"])
+    return layout.with_copies(tuple(
+        Copy(serial, tuple(PageCode(layout.form_key, serial, p.page).encode()
+                           for p in layout.pages))
+        for serial in (str(n).zfill(SERIAL_DIGITS) for n in range(1, issued + 1))))
 
 
 def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:

@@ -37,7 +37,7 @@ from pipeline.forms.recipients import Recipient
 from pipeline.forms.style import BOLD, KEY_TEXT_SIZE, MONO
 from pipeline.forms.typeset import draw_text
 
-QR_ERROR_CORRECTION = "M"
+QR_ERROR_CORRECTION = "Q"  # a quarter of the codewords may be lost: docs/layout-manifest.md
 QR_QUIET_MODULES = 2
 __all__ = ["ADDRESS_WINDOW", "letter_design", "qr_modules", "render_pdf"]
 
@@ -184,7 +184,7 @@ def _draw_code(canvas: Canvas, box: Box, payload: str, serial: str, languages: S
 
 
 def qr_modules(payload: str) -> NDArray[np.uint8]:
-    """The code's modules, 1 for dark, encoded by zxing-cpp with error correction M."""
+    """The code's modules, 1 for dark, encoded by zxing-cpp at QR_ERROR_CORRECTION."""
     code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode,
                                    ec_level=QR_ERROR_CORRECTION)
     image = np.asarray(code.to_image(scale=1, add_quiet_zones=False), dtype=np.uint8)

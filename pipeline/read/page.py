@@ -15,15 +15,23 @@ from pipeline.forms.pagecode import PageCode
 from pipeline.read.answers import PageIdentity, interpret_page
 from pipeline.read.cells import read_cells
 from pipeline.read.foreign import foreign_layouts, identify_foreign
-from pipeline.read.identify import foreign_barcode, identify
+from pipeline.read.identify import (
+    Identification,
+    IssuedSerials,
+    foreign_barcode,
+    identify,
+    read_cleaned,
+)
 from pipeline.read.refine import refine_box
 from pipeline.read.register import (
     Aligned,
     Registration,
     align,
     find_corner_marks,
+    fits_rectangle,
     ink_threshold,
     register,
+    register_by_shape,
 )
 from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
 from pipeline.read.text import TextReading, consultation_words, read_text_box
@@ -32,7 +40,10 @@ from pipeline.read.tickbox import PAGE_NOISE, BoxInk, classify_box, measure_box,
 Image8 = NDArray[np.uint8]
 
 BLANK_INK_SHARE = 0.0015
+CODE_UNREADABLE = "page code unreadable"  # the reason of a registered page not identified
 CHECK_SERIAL = "page code unreadable: serial read from the printed key, confirm it"
+CHECK_NEIGHBOURS = ("page code unreadable: serial and page taken from the pages beside it in "
+                    "the scan, confirm them")
 WORKING_SHORT_SIDE = 1600  # pixels (about 195 dpi on A4): finer scans are reduced by a whole factor
 # A flagged answer's crop shows its question in context: the boxes, the wording printed above
 # them, the page's width between its printed margins (points). Labels print beside the boxes,
@@ -78,9 +89,9 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
 
 
 def read_keyed_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout], code: PageCode,
-                    settings: ReaderSettings) -> PageResult:
+                    settings: ReaderSettings, source: str = "keyed") -> PageResult:
     """Read the boxes of a page whose code could not be read, as the form, copy and page a
-    person keyed from the paper."""
+    person keyed from the paper (or, source "neighbours", that the pages beside it say)."""
     layout = layouts.get(code.form_key)
     if layout is None:
         raise UsageError(f"form {code.form_key} is not registered here: check the form key "
@@ -90,10 +101,13 @@ def read_keyed_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout], code
                          f"{', '.join(str(p.page) for p in layout.pages)}")
     gray = _working_resolution(gray)
     registration = register(gray, find_corner_marks(gray))
+    if registration is None or not fits_rectangle(registration.marks,
+                                                  registration.upright.shape[:2]):
+        registration = register_by_shape(gray) or registration
     if registration is None:
         raise InputFileError(f"{ref.name} p{ref.index}: the corner marks could not be found, so "
                              "the boxes cannot be read: rescan the page, or mark it not a form")
-    return _read_fields(registration, layout, code, "keyed", ref, settings)
+    return _read_fields(registration, layout, code, source, ref, settings)
 
 
 def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: ReaderSettings,
@@ -104,10 +118,16 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
         return PageResult(ref, "blank", "no ink beyond noise: the back of a duplex scan?")
     marks = find_corner_marks(gray)
     registration = register(gray, marks)
+    if registration is not None and not fits_rectangle(registration.marks,
+                                                       registration.upright.shape[:2]):
+        # A speck or a streak taken for a mark: found again by shape below.
+        registration = None
     laps.lap("register")
     identified = None
+    serials = IssuedSerials(layouts)
     if registration is not None:
-        identified = identify(registration.upright, set(layouts), settings.ocr_timeout)
+        identified = identify(registration.upright, set(layouts), settings.ocr_timeout, serials,
+                              registration.marks)
         laps.lap("identify")
     if (identified is None or identified.code is None) and foreign_layouts(layouts):
         # Not one of ours: perhaps a page of a form printed elsewhere and imported.
@@ -120,6 +140,11 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
             return _read_fields(foreign.registration, foreign.layout,
                                 PageCode(foreign.layout.form_key, "", foreign.page), "code", ref,
                                 settings)
+    if identified is None or identified.code is None:
+        recovered = _recover(gray, registration, identified, layouts, settings, serials)
+        laps.lap("recover")
+        if recovered is not None:
+            registration, identified = recovered
     if registration is None or identified is None:
         foreign_code = foreign_barcode(gray)
         if foreign_code is not None:
@@ -142,6 +167,33 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
         return PageResult(ref, "unreadable", f"form {code.form_key} has no page {code.page}",
                           form_key=code.form_key, serial=code.serial, page=code.page)
     return _read_fields(registration, layout, code, identified.source, ref, settings)
+
+
+def _recover(gray: Image8, registration: Registration | None, identified: Identification | None,
+             layouts: dict[str, Layout], settings: ReaderSettings,
+             serials: IssuedSerials) -> tuple[Registration, Identification] | None:
+    """A page the first look could not register or identify (specks, streaks, a fax): the
+    marks found by their shape and the page's rectangle, the code read from cleaned copies,
+    the printed key read by OCR. Runs only when the first look failed, so clean pages cost no
+    more. None when nothing better was found."""
+    known = set(layouts)
+    if registration is None:
+        registration = register_by_shape(gray)
+        if registration is not None:
+            identified = identify(registration.upright, known, settings.ocr_timeout, serials,
+                                  registration.marks)
+            if identified.code is not None:
+                return registration, identified
+    # The page code, read anywhere on the page, also says which way up the page is: a streak
+    # across the solid mark cannot turn the page over.
+    sighting = read_cleaned(gray)
+    if sighting is not None and sighting.code.form_key in known:
+        turned = register_by_shape(gray, sighting.turns)
+        if turned is not None:
+            return turned, Identification(sighting.code, "cleaned code")
+    if registration is None or identified is None:
+        return None
+    return registration, identified
 
 
 def _read_fields(registration: Registration, layout: Layout, code: PageCode, source: str,
@@ -185,10 +237,12 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
                              settings.review_below, encode_png, settings.audit_share,
                              PageIdentity(code.form_key, code.serial, code.page))
-    if source == "printed key":
-        # The serial came from OCR of small print: a person confirms whose answers these are.
+    check = {"printed key": CHECK_SERIAL, "neighbours": CHECK_NEIGHBOURS}.get(source)
+    if check is not None:
+        # The serial came from OCR of small print, or from the pages beside this one: a person
+        # confirms whose answers these are.
         answers = [replace(a, needs_review=True,
-                           reason="; ".join(r for r in (a.reason, CHECK_SERIAL) if r))
+                           reason="; ".join(r for r in (a.reason, check) if r))
                    for a in answers]
     answers = [_with_context(a, aligned, page_layout, layout.page_size[0]) if a.needs_review
                else a for a in answers]

@@ -1,0 +1,187 @@
+"""Identification and registration of pages a dirty photocopier, scanner glass or fax has marked:
+specks on the code, a code destroyed, streaks through a mark, a corner lost, a page upside down.
+
+The damage is drawn here, deterministically, on pages of the project's own built form."""
+
+from __future__ import annotations
+
+import cv2
+import img2pdf
+import numpy as np
+import pytest
+
+from pipeline.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
+from pipeline.forms.build import BuiltForm
+from pipeline.forms.manifest import Box, Layout
+from pipeline.forms.pagecode import PageCode
+from pipeline.read.identify import CODE_REGION, _decode, _region
+from pipeline.read.page import (
+    CHECK_NEIGHBOURS,
+    CHECK_SERIAL,
+    ReaderSettings,
+    read_page,
+)
+from pipeline.read.register import find_corner_marks, find_marks_by_shape
+from pipeline.read.results import PageRef, PageResult
+from pipeline.scan.poppler import rasterise_page
+from pipeline.workspace import Workspace
+
+REF = PageRef("0" * 64, "batch.pdf", 1)
+DPI = 200
+SCALE = DPI / 72
+
+
+def _pixels(box: Box) -> tuple[int, int, int, int]:
+    return tuple(round(v * SCALE) for v in box)  # type: ignore[return-value]
+
+
+def _printed(form: BuiltForm, copy: int, page: int) -> np.ndarray:
+    """Page `page` (from 1) of copy `copy` (from 0) as printed, scanned at 200 dpi."""
+    return rasterise_page(form.pdf_path, copy * len(form.layout.pages) + page, DPI)
+
+
+def _speckle(image: np.ndarray, box: tuple[int, int, int, int], share: float,
+             rng: np.random.Generator) -> np.ndarray:
+    """Salt and pepper: a share of the box's pixels turned black, as many turned white."""
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    patch = out[y0:y1, x0:x1]
+    noise = rng.random(patch.shape)
+    patch[noise < share] = 0
+    patch[noise > 1 - share] = 255
+    return out
+
+
+def _layouts(form: BuiltForm) -> dict[str, Layout]:
+    return {form.layout.form_key: form.layout}
+
+
+@pytest.fixture(scope="module")
+def form(built: tuple[Workspace, BuiltForm]) -> BuiltForm:
+    return built[1]
+
+
+def test_a_speckled_code_is_read_from_a_cleaned_copy(form: BuiltForm) -> None:
+    page = _printed(form, 1, 1)
+    box = _pixels(form.layout.page_layout(1).barcode)
+    speckled = _speckle(page, box, 0.12, np.random.default_rng(3))
+    assert _decode(_region(speckled, CODE_REGION)) is None  # the code as scanned does not read
+    result = read_page(speckled, REF, _layouts(form), ReaderSettings())
+    assert result.outcome == "identified"
+    assert (result.serial, result.page) == ("000002", 1)
+    assert result.reason == "identified by its cleaned code"
+
+
+@pytest.mark.slow
+def test_a_destroyed_code_is_identified_by_the_printed_key(form: BuiltForm) -> None:
+    page = _printed(form, 2, 2)
+    x0, y0, x1, y1 = _pixels(form.layout.page_layout(2).barcode)
+    page[y0 + 8 : y1 - 8, x0 + 8 : x1 - 8] = 0  # a blot over the code, the key below left clear
+    result = read_page(page, REF, _layouts(form), ReaderSettings())
+    assert result.outcome == "identified"
+    assert (result.form_key, result.serial, result.page) == (form.layout.form_key, "000003", 2)
+    assert result.reason == "identified by its printed key"
+    assert result.answers and all(CHECK_SERIAL in a.reason and a.needs_review
+                                  for a in result.answers)
+
+
+def _streaked(page: np.ndarray, form: BuiltForm, rng: np.random.Generator) -> np.ndarray:
+    """A drum streak down through the top-right mark, and specks and blots near every corner."""
+    out = page.copy()
+    marks = form.layout.page_layout(1).marks
+    x0, _, x1, _ = _pixels(marks[1].box)
+    out[:, (x0 + x1) // 2 - 2 : (x0 + x1) // 2 + 2] = 0
+    height, width = out.shape
+    for cx, cy in ((0, 0), (width, 0), (0, height), (width, height)):
+        for _ in range(60):
+            x = int(np.clip(cx + rng.normal(0, 120), 0, width - 8))
+            y = int(np.clip(cy + rng.normal(0, 120), 0, height - 8))
+            size = int(rng.integers(2, 7))
+            out[y : y + size, x : x + size] = 0
+    return out
+
+
+def test_marks_are_found_through_a_streak_and_among_specks(form: BuiltForm) -> None:
+    page = _printed(form, 0, 1)
+    clean = find_corner_marks(page)
+    damaged = _streaked(page, form, np.random.default_rng(5))
+    found = find_marks_by_shape(damaged)
+    assert found.solid == (True, False, False, False)
+    for expected, got in zip(clean.centres, found.centres, strict=True):
+        assert expected is not None and got is not None
+        assert abs(expected[0] - got[0]) < 1.5 and abs(expected[1] - got[1]) < 1.5
+    result = read_page(damaged, REF, _layouts(form), ReaderSettings())
+    assert result.outcome == "identified"
+    assert (result.serial, result.page, result.rotation) == ("000001", 1, 0)
+    assert result.alignment_quality > 0.9
+
+
+def test_three_good_marks_and_a_code_register_upside_down_too(form: BuiltForm) -> None:
+    page = _streaked(_printed(form, 0, 2), form, np.random.default_rng(9))
+    x0, y0, x1, y1 = _pixels(form.layout.page_layout(2).marks[3].box)
+    page[y0 - 4 : y1 + 4, x0 - 4 : x1 + 4] = 0  # the bottom-right mark lost under a blot
+    for turns, rotation in ((0, 0), (2, 180)):
+        scan = np.ascontiguousarray(np.rot90(page, turns))
+        result = read_page(scan, REF, _layouts(form), ReaderSettings())
+        assert result.outcome == "identified"
+        assert (result.serial, result.page, result.rotation) == ("000001", 2, rotation)
+        assert "registered on 3 corner marks" in result.reason
+
+
+def _result(index: int, outcome: str, serial: str = "", page: int = 0,
+            form_key: str = "", reason: str = "") -> PageResult:
+    return PageResult(PageRef("0" * 64, "f.pdf", index), outcome,  # type: ignore[arg-type]
+                      reason, form_key=form_key, serial=serial, page=page)
+
+
+def test_pages_beside_an_unread_page_name_it_only_when_one_answer_fits(form: BuiltForm) -> None:
+    key = form.layout.form_key  # two pages a copy
+    unread = "page code unreadable: key the serial and page by hand"
+
+    def codes(*pages: tuple[str, str, int]) -> dict[int, PageCode]:
+        results = [_result(i + 1, outcome, serial, page, key if serial else "",
+                           unread if outcome == "unreadable" else "")
+                   for i, (outcome, serial, page) in enumerate(pages)]
+        return neighbour_codes(results, _layouts(form))
+
+    ok, lost, blank = "identified", "unreadable", "blank"
+    # 1 ? (next copy's 1): the first copy's page 2
+    assert codes((ok, "000001", 1), (lost, "", 0), (ok, "000002", 1)) == {
+        1: PageCode(key, "000001", 2)}
+    # (last copy's 2) ? 2: the next copy's page 1, a duplex blank between not counted
+    assert codes((ok, "000001", 2), (blank, "", 0), (lost, "", 0), (ok, "000002", 2)) == {
+        2: PageCode(key, "000002", 1)}
+    # 1 ? 2 of another copy: either could be missing a page
+    assert codes((ok, "000001", 1), (lost, "", 0), (ok, "000002", 2)) == {}
+    # 1 ? 2 of the same copy: no room for a page between
+    assert codes((ok, "000001", 1), (lost, "", 0), (ok, "000001", 2)) == {}
+    # a page the file already holds is not given twice
+    assert codes((ok, "000001", 1), (lost, "", 0), (ok, "000001", 2), (ok, "000001", 2)) == {}
+    # a page unreadable for another reason (its marks not found) is left alone
+    assert neighbour_codes([_result(1, ok, "000001", 1, key),
+                            _result(2, lost, reason="only 2 of 4 corner marks found"),
+                            _result(3, ok, "000002", 1, key)], _layouts(form)) == {}
+
+
+@pytest.mark.slow
+def test_an_unreadable_middle_page_is_identified_by_its_neighbours(
+        built: tuple[Workspace, BuiltForm], tmp_path: object) -> None:
+    workspace, form = built
+    pages = [_printed(form, 3, 1), _printed(form, 3, 2), _printed(form, 4, 1)]
+    x0, y0, x1, _ = _pixels(form.layout.page_layout(2).barcode)
+    pages[1][y0 - 20 : y0 + round((x1 - x0) * 1.6), x0 - 350 : x1 + 10] = 0  # code and key gone
+    path = workspace.root / "neighbours.pdf"
+    encoded = [cv2.imencode(".png", p)[1].tobytes() for p in pages]
+    path.write_bytes(img2pdf.convert(encoded, layout_fun=img2pdf.get_fixed_dpi_layout_fun(
+        (DPI, DPI))))
+    plan = plan_batch([path], workspace)
+    settings = ReaderSettings()
+    readings = [read_chunk(c, plan.layouts, settings) for c in plan.chunks]
+    alone = join_chunks(readings)
+    assert [p.outcome for p in alone.pages] == ["identified", "unreadable", "identified"]
+    joined = join_chunks(readings, plan.layouts, settings)
+    middle = joined.pages[1]
+    assert (middle.outcome, middle.serial, middle.page) == ("identified", "000004", 2)
+    assert middle.reason == "identified by its neighbours"
+    assert middle.answers and all(CHECK_NEIGHBOURS in a.reason and a.needs_review
+                                  for a in middle.answers)
