@@ -307,14 +307,12 @@ def _read_pages(chunk: PageChunk, layouts: dict[str, Layout], settings: ReaderSe
     return FileReading(archived, tuple(results), seconds=tuple(seconds.items()))
 
 
-def join_chunks(readings: Sequence[FileReading], layouts: dict[str, Layout] | None = None,
-                settings: ReaderSettings | None = None) -> FileReading:
-    """The chunks of one file, in page order, as one reading. Given the layouts and settings,
-    pages whose code and key could not be read are named by the pages beside them
-    (read_by_neighbours)."""
+def join_chunks(readings: Sequence[FileReading], layouts: dict[str, Layout],
+                settings: ReaderSettings) -> FileReading:
+    """The chunks of one file, in page order, as one reading; pages whose code and key could not
+    be read are named by the pages beside them (read_by_neighbours)."""
     pages = assemble_responses(tuple(p for r in readings for p in r.pages))
-    if layouts is not None and settings is not None:
-        pages = read_by_neighbours(readings[0].archived, pages, layouts, settings)
+    pages = read_by_neighbours(readings[0].archived, pages, layouts, settings)
     failed = next((r for r in readings if r.error), None)
     seconds: dict[str, float] = defaultdict(float)
     for reading in readings:

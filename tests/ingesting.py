@@ -16,6 +16,7 @@ from pipeline.batch import (
     summarise_batch,
 )
 from pipeline.forms.manifest import Layout
+from pipeline.read.page import ReaderSettings
 from pipeline.workspace import Workspace
 
 ReadChunk = Callable[[PageChunk, dict[str, Layout]], FileReading]
@@ -29,5 +30,6 @@ def ingest_without_flow(paths: Sequence[Path], workspace: Workspace,
     stored = []
     for _, group in groupby(plan.chunks, key=lambda chunk: chunk.archived.sha256):
         readings = [read(chunk, plan.layouts) for chunk in group]
-        stored.append(store_reading(join_chunks(readings), plan.batch_id, workspace))
+        stored.append(store_reading(join_chunks(readings, plan.layouts, ReaderSettings()),
+                                    plan.batch_id, workspace))
     return [line.outcome for line in summarise_batch(plan, stored, workspace).pages]

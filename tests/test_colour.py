@@ -36,7 +36,8 @@ def test_pale_blue_ticks_on_colour_scans_are_read(tmp_path: Path) -> None:
         assert pikepdf.PdfImage(first).mode == "RGB"
 
     plan = plan_batch([batch.pdf_path], workspace)
-    reading = join_chunks([read_chunk(c, plan.layouts, ReaderSettings()) for c in plan.chunks])
+    reading = join_chunks([read_chunk(c, plan.layouts, ReaderSettings()) for c in plan.chunks],
+                          plan.layouts, ReaderSettings())
     questionnaire = built.layout.questionnaire
     ticked = 0
     for page in reading.pages:

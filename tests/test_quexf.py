@@ -145,7 +145,8 @@ def _ingest(files: list[Path], workspace: Workspace, tmp_path: Path) -> pd.DataF
     plan = plan_batch(files, workspace)
     for archived in plan.to_read:
         chunks = [c for c in plan.chunks if c.archived == archived]
-        reading = join_chunks([read_chunk(c, plan.layouts, ReaderSettings()) for c in chunks])
+        reading = join_chunks([read_chunk(c, plan.layouts, ReaderSettings()) for c in chunks],
+                              plan.layouts, ReaderSettings())
         store_reading(reading, plan.batch_id, workspace)
     export_dataset(workspace, tmp_path / "dataset.csv")
     return pd.read_csv(tmp_path / "dataset.csv", dtype=str, keep_default_na=False)

@@ -103,7 +103,8 @@ def run_batch(paths: Sequence[Path], workspace: Workspace, cache: ReadingCache) 
     stored = []
     for _, group in groupby(plan.chunks, key=lambda chunk: chunk.archived.sha256):
         readings = [_read(chunk, plan.layouts, cache) for chunk in group]
-        stored.append(store_reading(join_chunks(readings), plan.batch_id, workspace))
+        stored.append(store_reading(join_chunks(readings, plan.layouts, ReaderSettings()),
+                                    plan.batch_id, workspace))
     return summarise_batch(plan, stored, workspace)
 
 

@@ -31,6 +31,8 @@ EDGE_INK = 0.02  # ink between the outline and the inner area: a stroke crossing
 PRINTED_LINE = 0.5  # a row or column of the box inked across this share of it is printed
 # Noise: what a dirty drum, scanner glass or fax leaves on a page.
 REMNANT = 0.12  # a line this close to the frame's border, this thin, is the printed outline
+REMNANT_LONG, BORDER_BAND, BORDER_SHARE = 0.35, 0.22, 0.92  # or ink this long, this share of it
+# within this band of the border
 STREAK_SPAN, STREAK_THICK = 0.9, 0.2  # a streak crosses the whole frame, thin (shares of the side)
 STREAK_REACH, STREAK_CONTINUES = 1.2, 0.6  # and carries on this far (sides) either side
 MIN_SPECK = 0.004  # of the frame's area: pieces of ink this small are never a mark
@@ -148,7 +150,10 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxInk
     streak_px = 0
     for label in range(1, count):
         cx, cy, cw, ch = (int(v) for v in stats[label, :4])
-        if _outline_remnant(cx, cy, cw, ch, fw, fh):
+        if _outline_remnant(cx, cy, cw, ch, fw, fh) or (
+                max(cw, ch) >= REMNANT_LONG * min(fw, fh)
+                and _along_border(labels[cy : cy + ch, cx : cx + cw] == label, (cx, cy),
+                                  (fw, fh))):
             kept[label] = False
         elif _streak(image, (cx + fx0, cy + fy0, cw, ch), (fw, fh), (w, h), threshold):
             kept[label] = False
@@ -213,6 +218,19 @@ def _outline_remnant(x: int, y: int, w: int, h: int, fw: int, fh: int) -> bool:
     along_top_or_bottom = h <= thin_y and w >= 0.5 * fw and (y <= thin_y or y + h >= fh - thin_y)
     along_sides = w <= thin_x and h >= 0.5 * fh and (x <= thin_x or x + w >= fw - thin_x)
     return along_top_or_bottom or along_sides
+
+
+def _along_border(part: NDArray[np.bool_], origin: tuple[int, int],
+                  frame: tuple[int, int]) -> bool:
+    """Ink that keeps to the frame's border, all of it close to one side or two that meet: the
+    printed outline seen askew, where a fold or a bent sheet has moved the box off its place
+    by more than its refinement puts right. A mark crosses the middle."""
+    ys, xs = np.nonzero(part)
+    xs, ys = xs + origin[0], ys + origin[1]
+    fw, fh = frame
+    band_x, band_y = BORDER_BAND * fw, BORDER_BAND * fh
+    near = ((xs < band_x) | (xs >= fw - band_x) | (ys < band_y) | (ys >= fh - band_y))
+    return float(np.mean(near)) >= BORDER_SHARE
 
 
 def _streak(image: Image8, part: tuple[int, int, int, int], frame: tuple[int, int],

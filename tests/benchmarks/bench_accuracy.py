@@ -110,8 +110,9 @@ def measure_pages(form_dir: Path, scans: Path, settings: ReaderSettings,
     plan = plan_batch([scans / "returns.pdf"], workspace)
     started = time.perf_counter()
     readings = [read_chunk(chunk, plan.layouts, settings) for chunk in plan.chunks]
+    joined = join_chunks(readings, plan.layouts, settings)
     seconds = time.perf_counter() - started
-    stored = store_reading(join_chunks(readings), plan.batch_id, workspace)
+    stored = store_reading(joined, plan.batch_id, workspace)
     export_dataset(workspace, work / "dataset.csv")
     frame = pd.read_csv(work / "dataset.csv", dtype=str, keep_default_na=False)
     truth = json.loads((scans / TRUTH_NAME).read_text())["responses"]

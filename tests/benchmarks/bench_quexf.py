@@ -46,7 +46,7 @@ def main() -> None:
         for archived in plan.to_read:
             chunks = [c for c in plan.chunks if c.archived == archived]
             reading = join_chunks([read_chunk(c, plan.layouts, ReaderSettings())
-                                   for c in chunks])
+                                   for c in chunks], plan.layouts, ReaderSettings())
             pages += len(reading.pages)
             store_reading(reading, plan.batch_id, workspace)
         seconds = time.perf_counter() - started
