@@ -17,8 +17,9 @@ import zxingcpp
 from numpy.typing import NDArray
 
 from pipeline.errors import ProgramFailedError
-from pipeline.forms.manifest import Layout
+from pipeline.forms.manifest import Box, Layout
 from pipeline.forms.pagecode import PageCode, decode_page_code
+from pipeline.forms.registry import SERIAL_DIGITS
 from pipeline.read.register import MARK_INSET_MM, MARK_SIDE_MM, CornerMarks
 from pipeline.read.tesseract import ocr_words
 from pipeline.textdistance import edit_distance
@@ -36,6 +37,9 @@ KEY_TEXT_CHARS = "PT1|0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV
 KEY_TEXT = re.compile(r"PT1\|(?P<key>[A-Za-z0-9_.-]{6,})\|(?P<serial>[0-9OoIlSB]{6})\|"
                       r"(?P<page>[0-9OoIlSB]{1,3})$")
 DIGIT_LOOKALIKES = str.maketrans("OoIlSB", "001158")
+# The bold serial beside the code, right-aligned 3 pt left of it on the code's top line: its
+# digits only (points left of the code: from, to; above and below its top edge).
+SERIAL_LABEL_PT = (36.0, 1.5, 1.5, 10.5)
 MAX_KEY_DISTANCE = 4  # OCR slips in a form key; the key's hash keeps real keys far apart
 
 
@@ -294,3 +298,27 @@ def _sighting(image: Image8) -> Sighting | None:
             return Sighting(code, (sum(p.x for p in corners) / 4, sum(p.y for p in corners) / 4),
                             int(barcode.orientation))
     return None
+
+
+def read_serial_label(aligned: Image8, barcode: Box, scale: float, timeout: float) -> str:
+    """The serial printed in bold beside the code ("Serial 000123"), OCR'd from a page already
+    resampled into its layout's frame; "" when it cannot be read. Larger than the key under
+    the code, it often survives what the code and the key do not."""
+    x0, y0 = barcode[0], barcode[1]
+    left, right = x0 - SERIAL_LABEL_PT[0], x0 - SERIAL_LABEL_PT[1]
+    top, bottom = y0 - SERIAL_LABEL_PT[2], y0 + SERIAL_LABEL_PT[3]
+    crop = aligned[max(0, round(top * scale)) : round(bottom * scale),
+                   max(0, round(left * scale)) : round(right * scale)]
+    if crop.size == 0:
+        return ""
+    big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    clean = np.where(cv2.medianBlur(big, 3) < 150, 0, 255).astype(np.uint8)
+    try:
+        words = ocr_words(np.asarray(cv2.copyMakeBorder(clean, 20, 20, 20, 20,
+                                                        cv2.BORDER_CONSTANT, value=255),
+                                     dtype=np.uint8),
+                          psm=7, timeout=timeout, whitelist="0123456789")
+    except ProgramFailedError:
+        return ""
+    digits = "".join(w.text for w in words)
+    return digits[-SERIAL_DIGITS:] if len(digits) >= SERIAL_DIGITS else ""

@@ -21,6 +21,7 @@ from pipeline.read.identify import (
     foreign_barcode,
     identify,
     read_cleaned,
+    read_serial_label,
 )
 from pipeline.read.refine import refine_box
 from pipeline.read.register import (
@@ -237,6 +238,11 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
                              settings.review_below, encode_png, settings.audit_share,
                              PageIdentity(code.form_key, code.serial, code.page))
+    if source == "neighbours" and read_serial_label(aligned.image, page_layout.barcode,
+                                                    aligned.scale,
+                                                    settings.ocr_timeout) == code.serial:
+        # The pages beside it and the serial printed on it agree: whose page this is, is known.
+        source = "neighbours and printed serial"
     check = {"printed key": CHECK_SERIAL, "neighbours": CHECK_NEIGHBOURS}.get(source)
     if check is not None:
         # The serial came from OCR of small print, or from the pages beside this one: a person
