@@ -23,7 +23,7 @@ from pipeline.read.identify import (
     read_cleaned,
     read_serial_label,
 )
-from pipeline.read.refine import refine_box
+from pipeline.read.refine import SQUARE, refine_box
 from pipeline.read.register import (
     Aligned,
     Registration,
@@ -210,13 +210,14 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     largest_shift = 0.0
     measured: list[tuple[FieldBox, BoxInk]] = []
     for field in page_layout.fields:
+        fit = 1.0
         if field.kind in ("choice", "char"):
-            refined, shift = refine_box(ink, field.box, aligned.scale)
+            refined, shift, fit = refine_box(ink, field.box, aligned.scale)
             largest_shift = max(largest_shift, shift)
             field = replace(field, box=refined)
         if field.kind == "choice" and field.value is not None:
             measured.append((field, measure_box(aligned.image, field.box, aligned.scale,
-                                                threshold)))
+                                                threshold, askew=fit < SQUARE)))
         elif field.kind == "text":
             texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale,
                                                   threshold, settings.ocr_timeout,

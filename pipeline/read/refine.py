@@ -20,21 +20,23 @@ OUTLINE_PX = 2
 GAIN = 1.15  # a shift must fit the outline this much better than staying put
 FOUND = 0.6  # share of the printed outline under the box when it is on it (a speck-free scan
 # gives about 0.9; a broken, low-toner outline less)
+SQUARE = 0.8  # a box that fits its outline less than this is seen askew
 FAR_RADIUS_PT = 4.5  # how far a box moved by a fold is looked for: half the gap between boxes
 
 
-def refine_box(ink: Ink, box: Box, scale: float) -> tuple[Box, float]:
-    """The box moved onto its printed outline, and how far it moved, in points.
+def refine_box(ink: Ink, box: Box, scale: float) -> tuple[Box, float, float]:
+    """The box moved onto its printed outline, how far it moved, in points, and how much of the
+    outline lies under it there (0-1: a box seen askew, on a folded or bent sheet, fits less).
 
     A box whose outline is not found near its place (a fold or a bent sheet moves boxes by more
     than a page-wide fit can follow) is looked for further out."""
     moved, shift, fit = _refine(ink, box, scale, RADIUS_PT)
     if fit >= FOUND:
-        return moved, shift
+        return moved, shift, fit
     further, further_shift, further_fit = _refine(ink, box, scale, FAR_RADIUS_PT)
     if further_fit >= FOUND and further_fit > fit * GAIN:
-        return further, further_shift
-    return moved, shift
+        return further, further_shift, further_fit
+    return moved, shift, fit
 
 
 def _refine(ink: Ink, box: Box, scale: float, radius_pt: float) -> tuple[Box, float, float]:

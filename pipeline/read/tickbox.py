@@ -48,6 +48,9 @@ LOCAL_SPECK_MARGIN = 1.5  # a mark's stroke is this much larger than the largest
 NOISE_MARGIN = 0.08  # a mark in speckle puts this much more ink in the box than around it
 STROKE_SPAN = 0.6  # a stroke runs this far across the box's frame
 STROKE_INNER = 0.012  # and through the inner area
+STROKE_THICK = 0.35  # and no thicker than this for its length (area over length, in sides)
+SPECKLED_PIECES = 8  # a box with its ink in this many pieces is itself speckled
+SOLID_GAPS = 0.15  # a pen's ink: closing its gaps adds at most this share (a cloud gains more)
 STROKE_CONFIDENCE = 0.9
 NOISY_CONFIDENCE = 0.85  # a reading made through speckle is never quite sure
 # A mark the way bubble forms teach: a solid dot with white all round it.
@@ -70,11 +73,6 @@ class BoxReading:
     faint: bool = False  # unsure only because of light ink (a pencil): low contrast
     edge: float = 0.0  # inked share of the margin between the outline and the inner area
     noisy: bool = False  # read through speckle or streaks around the box
-
-
-def read_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxReading:
-    """One box read on its own, as on a quiet page (no speckle to allow for)."""
-    return classify_box(measure_box(image, box, scale, threshold), QUIET)
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,10 @@ class PageNoise:
 QUIET = PageNoise(0, 0.0)
 
 
-def measure_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxInk:
+def measure_box(image: Image8, box: Box, scale: float, threshold: int,
+                askew: bool = False) -> BoxInk:
+    """The box's ink in pieces. `askew`: the box does not sit square on its printed outline (a
+    fold, a bent sheet), so ink that keeps to its border is taken for the outline."""
     x0, y0, x1, y1 = (v * scale for v in box)
     w, h = x1 - x0, y1 - y0
     fx0, fy0 = round(x0 + OUTLINE * w), round(y0 + OUTLINE * h)
@@ -151,7 +152,7 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int) -> BoxInk
     for label in range(1, count):
         cx, cy, cw, ch = (int(v) for v in stats[label, :4])
         if _outline_remnant(cx, cy, cw, ch, fw, fh) or (
-                max(cw, ch) >= REMNANT_LONG * min(fw, fh)
+                askew and max(cw, ch) >= REMNANT_LONG * min(fw, fh)
                 and _along_border(labels[cy : cy + ch, cx : cx + cw] == label, (cx, cy),
                                   (fw, fh))):
             kept[label] = False
@@ -324,7 +325,9 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
     blob = _blob(ink, marks)
     reading = classify_fill(fill, _side_fill(inner), faint, edge, rim=rim,
                             blob=blob)
-    if local >= LOCAL_NOISE:
+    # A box whose ink lies in many pieces is speckled itself, whatever is around it (a cluster
+    # of toner on the box): it is read as a box in speckle.
+    if local >= LOCAL_NOISE or int(np.count_nonzero(ink.kept)) >= SPECKLED_PIECES:
         reading = _through_noise(reading, ink, marks, fill, local)
     elif reading.confidence < STROKE_CONFIDENCE and fill >= STROKE_INNER \
             and _has_stroke(ink, marks):
@@ -336,28 +339,39 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
 
 def _through_noise(reading: BoxReading, ink: BoxInk, marks: NDArray[np.bool_],
                    fill: float, local: float) -> BoxReading:
-    """A box in a band of speckle (a dirty drum's streak, grime on the glass) is read against the
-    same speckle just outside it: a mark is a stroke that stands out from it, as a person sees
-    a tick through the dirt. What neither stands out nor is plainly bare goes to a person."""
-    stands_out = fill - local >= NOISE_MARGIN
-    stroke = _has_stroke(ink, marks)
-    if reading.state == "empty" or (not stands_out and not stroke):
-        if fill <= local + NOISE_MARGIN / 2:
-            return replace(reading, state="empty", confidence=min(reading.confidence,
-                                                                   NOISY_CONFIDENCE), noisy=True)
-        return replace(reading, state="empty", confidence=min(reading.confidence, 0.55),
-                       noisy=True)
-    if stands_out and stroke:
-        return replace(reading, confidence=min(reading.confidence, NOISY_CONFIDENCE), noisy=True)
+    """A box in speckle (a dirty drum's band, grime on the glass, a photocopy's toner) is read
+    against the speckle just outside it, as a person sees a tick through the dirt: a pen's
+    stroke larger than any speck around it is a mark; a box that holds no more ink than the
+    speckle around it is empty; so is a box that holds a good deal more ink than the speckle
+    around it, in solid strokes (a marker's cross) rather than a cloud of dots; anything else
+    goes to a person."""
+    if _has_stroke(ink, marks) or (fill - local >= NOISE_MARGIN and _solid(ink, marks)):
+        state = "marked" if reading.state == "empty" else reading.state
+        return replace(reading, state=state, confidence=NOISY_CONFIDENCE, noisy=True)
+    if fill <= local + NOISE_MARGIN / 2:
+        return replace(reading, state="empty",
+                       confidence=min(reading.confidence, NOISY_CONFIDENCE), noisy=True)
     return replace(reading, confidence=min(reading.confidence, 0.55), noisy=True)
 
 
+def _solid(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
+    """Whether the box's ink is solid, as a pen's or a marker's is, rather than a cloud of toner
+    dots: closing the gaps between its pixels adds little to it."""
+    mark = marks[ink.labels].astype(np.uint8)
+    closed = cv2.morphologyEx(mark, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    filled = int(np.count_nonzero(closed))
+    return filled > 0 and (filled - int(np.count_nonzero(mark))) / filled <= SOLID_GAPS
+
+
 def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
-    """A piece of ink long enough to be a pen's stroke: most of the way across the box."""
+    """A piece of ink that is a pen's stroke: most of the way across the box, and thin for its
+    length (a cloud of toner is as thick as it is long)."""
     fh, fw = ink.frame.shape
+    side = min(fw, fh)
     for label in np.flatnonzero(marks):
         ys, xs = np.nonzero(ink.labels == label)
-        if max(int(xs.max() - xs.min()), int(ys.max() - ys.min())) + 1 >= STROKE_SPAN * min(fw, fh):
+        length = max(int(xs.max() - xs.min()), int(ys.max() - ys.min())) + 1
+        if length >= STROKE_SPAN * side and ink.areas[label] <= STROKE_THICK * side * length:
             return True
     return False
 
