@@ -24,10 +24,19 @@ def _serials_path(workspace: Workspace, form_key: str) -> Path:
 
 
 def register_layout(workspace: Workspace, layout: Layout) -> Path:
-    """Keep the geometry (not the copies) so any page of this form key can be read later."""
+    """Keep the geometry (not the copies) so any page of this form key can be read later. The
+    serials of the copies the layout lists count as issued here: a serial read from small print
+    is checked against them, and new copies continue after them."""
     workspace.ensure()
     path = _layout_path(workspace, layout.form_key)
     write_layout(replace(layout, copies=()), path)
+    printed = [int(c.serial) for c in layout.copies if c.serial.isdigit()]
+    if printed:
+        serials = _serials_path(workspace, layout.form_key)
+        issued = (int(json.loads(serials.read_text(encoding="utf-8"))["issued"])
+                  if serials.exists() else 0)
+        if max(printed) > issued:
+            atomic_write_text(serials, json.dumps({"issued": max(printed)}))
     return path
 
 

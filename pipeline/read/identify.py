@@ -36,6 +36,8 @@ KEY_AGREEMENT = 2  # cleaned copies of the key's line that must read the same co
 KEY_TEXT_CHARS = "PT1|0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.-"
 KEY_TEXT = re.compile(r"PT1\|(?P<key>[A-Za-z0-9_.-]{6,})\|(?P<serial>[0-9OoIlSB]{6})\|"
                       r"(?P<page>[0-9OoIlSB]{1,3})$")
+UNREADABLE_CODE = "page code unreadable: key the serial and page by hand"
+KEY_PREFIX = re.compile(r"P[T7][1lI]\|?")
 DIGIT_LOOKALIKES = str.maketrans("OoIlSB", "001158")
 # The bold serial beside the code, right-aligned 3 pt left of it on the code's top line: its
 # digits only (points left of the code: from, to; above and below its top edge).
@@ -90,7 +92,7 @@ def identify(upright: Image8, known_keys: set[str], timeout: float,
     printed = read_printed_key(upright, known_keys, timeout, serials, marks)
     if printed is not None:
         return Identification(printed, "printed key")
-    return Identification(None, "", "page code unreadable: key the serial and page by hand")
+    return Identification(None, "", UNREADABLE_CODE)
 
 
 class IssuedSerials(Mapping[str, frozenset[str]]):
@@ -185,16 +187,35 @@ def read_printed_key(upright: Image8, known_keys: set[str], timeout: float,
 
 def _key_code(text: str, known_keys: set[str],
               serials: Mapping[str, frozenset[str]] | None) -> PageCode | None:
+    """The code a reading of the key names: the form key and the page must be read; the serial
+    is "" when it is not one issued (a separator lost, a digit smudged), for the serial printed
+    in bold beside the code to settle."""
     match = KEY_TEXT.search(text)
-    if match is None:
+    if match is not None:
+        read_key, read_serial, read_page = match["key"], match["serial"], match["page"]
+    else:
+        # A warped or smudged line loses a separator: the key is as long as a registered one,
+        # the page follows the last separator, the serial is what lies between.
+        prefix = KEY_PREFIX.search(text)
+        if prefix is None or "|" not in text[prefix.end():]:
+            return None
+        head, _, read_page = text[prefix.end():].rpartition("|")
+        read_key = _key_part(head, known_keys)
+        read_serial = head[len(read_key):].strip("|")[-SERIAL_DIGITS:]
+    key = closest_key(read_key, known_keys)
+    page_digits = read_page.translate(DIGIT_LOOKALIKES)
+    if key is None or not page_digits.isdigit() or len(page_digits) > 3 or int(page_digits) < 1:
         return None
-    key = closest_key(match["key"], known_keys)
-    if key is None:
-        return None
-    serial = issued_serial(match["serial"].translate(DIGIT_LOOKALIKES),
+    serial = issued_serial(read_serial.translate(DIGIT_LOOKALIKES),
                            None if serials is None else serials.get(key))
-    page = int(match["page"].translate(DIGIT_LOOKALIKES))
-    return PageCode(key, serial, page) if serial is not None and page >= 1 else None
+    serial = serial if serial is not None and serial.isdigit() else ""
+    return PageCode(key, serial, int(page_digits))
+
+
+def _key_part(head: str, known_keys: set[str]) -> str:
+    """The start of `head` as long as the registered key it is closest to."""
+    ranked = sorted((edit_distance(head[: len(key)], key), key) for key in known_keys)
+    return head[: len(ranked[0][1])] if ranked else head
 
 
 def issued_serial(read: str, issued: frozenset[str] | None) -> str | None:

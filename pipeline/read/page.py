@@ -16,6 +16,7 @@ from pipeline.read.answers import PageIdentity, interpret_page
 from pipeline.read.cells import read_cells
 from pipeline.read.foreign import foreign_layouts, identify_foreign
 from pipeline.read.identify import (
+    UNREADABLE_CODE,
     Identification,
     IssuedSerials,
     foreign_barcode,
@@ -202,6 +203,20 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     """Every box of an identified, registered page."""
     page_layout = layout.page_layout(code.page)
     aligned = align(registration, page_layout, settings.scale, layout.page_size)
+    if source in ("printed key", "neighbours"):
+        # The bold serial beside the code, larger than the key's print, settles or confirms
+        # the serial these sources give.
+        label = read_serial_label(aligned.image, page_layout.barcode, aligned.scale,
+                                  settings.ocr_timeout)
+        issued = {c.serial for c in layout.copies}
+        if label and label == code.serial:
+            source = f"{source} and printed serial"
+        elif not code.serial:
+            if not label or (issued and label not in issued):
+                return PageResult(ref, "unreadable", UNREADABLE_CODE,
+                                  form_key=code.form_key, page=code.page,
+                                  rotation=registration.rotation)
+            code = replace(code, serial=label)
     threshold = ink_threshold(aligned.image)
     ink = (aligned.image < threshold).astype(np.uint8)
     boxes: list[BoxResult] = []
@@ -239,11 +254,8 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     answers = interpret_page(layout.questionnaire, page_layout, boxes, texts,
                              settings.review_below, encode_png, settings.audit_share,
                              PageIdentity(code.form_key, code.serial, code.page))
-    if source == "neighbours" and read_serial_label(aligned.image, page_layout.barcode,
-                                                    aligned.scale,
-                                                    settings.ocr_timeout) == code.serial:
-        # The pages beside it and the serial printed on it agree: whose page this is, is known.
-        source = "neighbours and printed serial"
+    # Where two readings agree (the key or the pages beside it, and the serial printed in
+    # bold), whose page this is, is known; otherwise a person confirms it.
     check = {"printed key": CHECK_SERIAL, "neighbours": CHECK_NEIGHBOURS}.get(source)
     if check is not None:
         # The serial came from OCR of small print, or from the pages beside this one: a person
