@@ -80,6 +80,13 @@ def test_a_destroyed_code_is_identified_by_the_printed_key(form: BuiltForm) -> N
     result = read_page(page, REF, _layouts(form), ReaderSettings())
     assert result.outcome == "identified"
     assert (result.form_key, result.serial, result.page) == (form.layout.form_key, "000003", 2)
+    # The bold serial beside the code reads the same: two readings agree, no one need confirm.
+    assert result.reason == "identified by its printed key and printed serial"
+    assert not any(CHECK_SERIAL in a.reason for a in result.answers)
+    # With that serial blotted too, the key alone names the page, and a person confirms it.
+    page[y0 - 4 : y0 + 36, x0 - 120 : x0 - 2] = 0
+    result = read_page(page, REF, _layouts(form), ReaderSettings())
+    assert (result.outcome, result.serial, result.page) == ("identified", "000003", 2)
     assert result.reason == "identified by its printed key"
     assert result.answers and all(CHECK_SERIAL in a.reason and a.needs_review
                                   for a in result.answers)

@@ -34,7 +34,8 @@ def refine_box(ink: Ink, box: Box, scale: float) -> tuple[Box, float, float]:
     if fit >= FOUND:
         return moved, shift, fit
     further, further_shift, further_fit = _refine(ink, box, scale, FAR_RADIUS_PT)
-    if further_fit >= FOUND and further_fit > fit * GAIN:
+    if further_fit > fit * GAIN:
+        # Nearer its printed outline, even if that outline is bent out of square.
         return further, further_shift, further_fit
     return moved, shift, fit
 

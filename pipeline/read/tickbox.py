@@ -31,6 +31,8 @@ EDGE_INK = 0.02  # ink between the outline and the inner area: a stroke crossing
 PRINTED_LINE = 0.5  # a row or column of the box inked across this share of it is printed
 # Noise: what a dirty drum, scanner glass or fax leaves on a page.
 REMNANT = 0.12  # a line this close to the frame's border, this thin, is the printed outline
+LINE_ELONGATION, LEVEL_DEGREES = 0.05, 20.0  # a line: thin for its length, within this of level
+ASKEW_FILL = 0.25  # a mark in a box askew on its outline is sure with this much ink, or a stroke
 REMNANT_LONG, BORDER_BAND, BORDER_SHARE = 0.35, 0.22, 0.92  # or ink this long, this share of it
 # within this band of the border
 STREAK_SPAN, STREAK_THICK = 0.9, 0.2  # a streak crosses the whole frame, thin (shares of the side)
@@ -91,6 +93,7 @@ class BoxInk:
     local: float = 0.0  # speckle just outside the box: the noise its own ink is measured against
     local_speck: int = 0  # the largest piece of that speckle (pixels)
     local_faint: float = 0.0  # light grey just outside the box (a dirty roller, the back showing)
+    askew: bool = False  # not square on its printed outline (a fold, a bent sheet)
 
     @property
     def empty(self) -> bool:
@@ -141,7 +144,7 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
         none = np.zeros(1, dtype=np.int64)
         return BoxInk(inner, frame, np.zeros(frame.shape, dtype=np.int32), none,
                       np.zeros(1, dtype=bool), faint_share, surround, 0.0, local, local_speck,
-                      local_faint)
+                      local_faint, askew)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame.astype(np.uint8),
                                                               connectivity=8)
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
@@ -160,7 +163,8 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
             kept[label] = False
             streak_px += int(areas[label])
     return BoxInk(inner, frame, np.asarray(labels, dtype=np.int32), areas, kept, faint_share,
-                  surround, streak_px / max(1, frame.size), local, local_speck, local_faint)
+                  surround, streak_px / max(1, frame.size), local, local_speck, local_faint,
+                  askew)
 
 
 def faint_threshold(threshold: int) -> int:
@@ -334,6 +338,11 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
         # Little ink in the middle, but one long stroke right across the box: a thin tick
         # that runs past the box, which a person reads at a glance.
         reading = BoxReading("marked", fill, STROKE_CONFIDENCE, edge=reading.edge)
+    if ink.askew and reading.state == "marked" and fill < ASKEW_FILL \
+            and not _has_stroke(ink, marks):
+        # On a folded or bent sheet what is left of the outline askew can pass for a light
+        # mark: only a stroke across the box, or plenty of ink, is sure.
+        reading = replace(reading, confidence=min(reading.confidence, 0.6))
     return replace(reading, surround=ink.surround)
 
 
@@ -371,9 +380,24 @@ def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
     for label in np.flatnonzero(marks):
         ys, xs = np.nonzero(ink.labels == label)
         length = max(int(xs.max() - xs.min()), int(ys.max() - ys.min())) + 1
-        if length >= STROKE_SPAN * side and ink.areas[label] <= STROKE_THICK * side * length:
+        if length >= STROKE_SPAN * side and ink.areas[label] <= STROKE_THICK * side * length \
+                and not (ink.askew and _level_line(xs, ys)):
             return True
     return False
+
+
+def _level_line(xs: NDArray[np.intp], ys: NDArray[np.intp]) -> bool:
+    """A straight piece lying near level or upright: in a box askew on its outline, an edge of
+    that outline; a pen's tick or cross runs across the box at a slant."""
+    if xs.size < 3:
+        return False
+    cov = np.cov(np.vstack((xs, ys)).astype(np.float64))
+    values, vectors = np.linalg.eigh(cov)
+    if values[0] > LINE_ELONGATION * values[1]:
+        return False  # not a line: a cross, a blob
+    dx, dy = vectors[:, 1]
+    angle = float(np.degrees(np.arctan2(abs(dy), abs(dx))))
+    return min(angle, 90.0 - angle) <= LEVEL_DEGREES
 
 
 def _rim(mark: NDArray[np.bool_], margin: NDArray[np.bool_]) -> float:
