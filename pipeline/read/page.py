@@ -152,6 +152,12 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
         if foreign_code is not None:
             return PageResult(ref, "unknown_form", f"not a papertwin page: barcode {foreign_code}")
         found = marks.found
+        if found >= 3:
+            # As many marks as registration needs, but not where the page's rectangle puts
+            # them, or more than one solid: a speck or a blot taken for a mark.
+            return PageResult(ref, "unreadable",
+                              f"{found} corner marks found, but they do not fit the printed "
+                              "page: specks or blots near the corners? rescan the page")
         if found:
             return PageResult(ref, "unreadable",
                               f"only {found} of 4 corner marks found: damaged or cut off")

@@ -35,8 +35,9 @@ LINE_ELONGATION, LEVEL_DEGREES = 0.05, 20.0  # a line: thin for its length, with
 ASKEW_FILL = 0.25  # a mark in a box askew on its outline is sure with this much ink, or a stroke
 REMNANT_LONG, BORDER_BAND, BORDER_SHARE = 0.35, 0.22, 0.92  # or ink this long, this share of it
 # within this band of the border
-STREAK_SPAN, STREAK_THICK = 0.9, 0.2  # a streak crosses the whole frame, thin (shares of the side)
-STREAK_REACH, STREAK_CONTINUES = 1.2, 0.6  # and carries on this far (sides) either side
+STREAK_SPAN = 0.9  # a streak crosses the whole frame, thin (0.2 of the side)
+STREAK_REACH = 1.2  # and carries on this far (sides) either side, across most of it (0.6)
+DOTTED_THICK, DOTTED_CONTINUES = 0.35, 0.25  # a row of dots: thicker, with gaps
 MIN_SPECK = 0.004  # of the frame's area: pieces of ink this small are never a mark
 MAX_SPECK = 0.03  # nor is a piece of noise assumed larger than this (a small dot is about 0.03)
 SPECK_PERCENTILE, MIN_SPECKS = 97, 20
@@ -162,6 +163,18 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
         elif _streak(image, (cx + fx0, cy + fy0, cw, ch), (fw, fh), (w, h), threshold):
             kept[label] = False
             streak_px += int(areas[label])
+    if kept.any():
+        # A dirty drum also leaves rows of dots the length of the page: the pieces left, taken
+        # together, may be one such row crossing the box.
+        rows = np.flatnonzero(kept)
+        x0s, y0s = stats[rows, cv2.CC_STAT_LEFT], stats[rows, cv2.CC_STAT_TOP]
+        x1s = x0s + stats[rows, cv2.CC_STAT_WIDTH]
+        y1s = y0s + stats[rows, cv2.CC_STAT_HEIGHT]
+        ux, uy = int(x0s.min()), int(y0s.min())
+        union = (ux + fx0, uy + fy0, int(x1s.max()) - ux, int(y1s.max()) - uy)
+        if _streak(image, union, (fw, fh), (w, h), threshold, DOTTED_THICK, DOTTED_CONTINUES):
+            kept[rows] = False
+            streak_px += int(areas[rows].sum())
     return BoxInk(inner, frame, np.asarray(labels, dtype=np.int32), areas, kept, faint_share,
                   surround, streak_px / max(1, frame.size), local, local_speck, local_faint,
                   askew)
@@ -239,30 +252,34 @@ def _along_border(part: NDArray[np.bool_], origin: tuple[int, int],
 
 
 def _streak(image: Image8, part: tuple[int, int, int, int], frame: tuple[int, int],
-            side: tuple[float, float], threshold: int) -> bool:
+            side: tuple[float, float], threshold: int, thick: float = 0.2,
+            continues: float = 0.6) -> bool:
     """A thin line across the whole box that carries on beyond it on both sides: a scratch on the
     scanner glass or a dirty drum's streak, which runs the length of the page. A respondent's
-    stroke stays near the box."""
+    stroke stays near the box. `thick` (in sides) and `continues` (the share of the window beside
+    the box the line must cross) are looser for a row of dots."""
     x, y, w, h = part
     fw, fh = frame
     sw, sh = side
-    if w >= STREAK_SPAN * fw and h <= STREAK_THICK * sh:
+    if w >= STREAK_SPAN * fw and h <= thick * sh:
         reach = round(STREAK_REACH * sw)
         left = image[y : y + h, max(0, x - reach) : max(0, x - round(0.2 * sw))]
         right = image[y : y + h, x + w + round(0.2 * sw) : x + w + reach]
-        return _lined(left < threshold, axis=0) and _lined(right < threshold, axis=0)
-    if h >= STREAK_SPAN * fh and w <= STREAK_THICK * sw:
+        return (_lined(left < threshold, 0, continues)
+                and _lined(right < threshold, 0, continues))
+    if h >= STREAK_SPAN * fh and w <= thick * sw:
         reach = round(STREAK_REACH * sh)
         above = image[max(0, y - reach) : max(0, y - round(0.2 * sh)), x : x + w]
         below = image[y + h + round(0.2 * sh) : y + h + reach, x : x + w]
-        return _lined(above < threshold, axis=1) and _lined(below < threshold, axis=1)
+        return (_lined(above < threshold, 1, continues)
+                and _lined(below < threshold, 1, continues))
     return False
 
 
-def _lined(ink: NDArray[np.bool_], axis: int) -> bool:
-    """Whether a line runs through this window along the axis (ink in most of its columns or
-    rows)."""
-    return bool(ink.size) and float(np.mean(ink.any(axis=axis))) >= STREAK_CONTINUES
+def _lined(ink: NDArray[np.bool_], axis: int, share: float) -> bool:
+    """Whether a line runs through this window along the axis (ink in `share` of its columns
+    or rows)."""
+    return bool(ink.size) and float(np.mean(ink.any(axis=axis))) >= share
 
 
 def page_noise(inks: Sequence[BoxInk]) -> PageNoise:
