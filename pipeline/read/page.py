@@ -233,7 +233,8 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     for field in page_layout.fields:
         fit = 1.0
         if field.kind in ("choice", "char"):
-            refined, shift, fit = refine_box(ink, field.box, aligned.scale)
+            refined, shift, fit = refine_box(ink, field.box, aligned.scale,
+                                             look_further=field.kind == "choice")
             largest_shift = max(largest_shift, shift)
             field = replace(field, box=refined)
         if field.kind == "choice" and field.value is not None:

@@ -24,14 +24,17 @@ SQUARE = 0.8  # a box that fits its outline less than this is seen askew
 FAR_RADIUS_PT = 4.5  # how far a box moved by a fold is looked for: half the gap between boxes
 
 
-def refine_box(ink: Ink, box: Box, scale: float) -> tuple[Box, float, float]:
+def refine_box(ink: Ink, box: Box, scale: float,
+               look_further: bool = True) -> tuple[Box, float, float]:
     """The box moved onto its printed outline, how far it moved, in points, and how much of the
     outline lies under it there (0-1: a box seen askew, on a folded or bent sheet, fits less).
 
     A box whose outline is not found near its place (a fold or a bent sheet moves boxes by more
-    than a page-wide fit can follow) is looked for further out."""
+    than a page-wide fit can follow) is looked for further out, unless `look_further` is False:
+    character cells share their edges with the cells beside them, which a wider search would
+    take for their own."""
     moved, shift, fit = _refine(ink, box, scale, RADIUS_PT)
-    if fit >= FOUND:
+    if fit >= FOUND or not look_further:
         return moved, shift, fit
     further, further_shift, further_fit = _refine(ink, box, scale, FAR_RADIUS_PT)
     if further_fit > fit * GAIN:

@@ -140,7 +140,10 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
     if inner_grey.size:
         faint_share = float(np.mean(inner_grey < light))
     surround = _surround(image, (x0, y0, x1, y1), threshold)
-    local, local_speck, local_faint = _local_noise(image, (x0, y0, x1, y1), threshold, light)
+    # The paper around a box matters only to what is in it: a bare box is bare.
+    local, local_speck, local_faint = (
+        _local_noise(image, (x0, y0, x1, y1), threshold, light)
+        if faint_share > 0 or frame.any() else (0.0, 0, 0.0))
     if not frame.any():
         none = np.zeros(1, dtype=np.int64)
         return BoxInk(inner, frame, np.zeros(frame.shape, dtype=np.int32), none,
@@ -197,6 +200,8 @@ def _local_noise(image: Image8, box: tuple[float, float, float, float],
     above = image[max(0, round(y0 - far_y)) : max(0, round(y0 - near_y)), round(x0) : round(x1)]
     below = image[round(y1 + near_y) : round(y1 + far_y), round(x0) : round(x1)]
     side = min(w, h)
+    if all(band.size == 0 or int(band.min()) >= light for band in (left, above, below)):
+        return 0.0, 0, 0.0  # bare paper all round: most boxes of most pages
     # Turned so that the side nearest the box is the band's last column.
     (left_ink, left_piece), (above_ink, above_piece), (below_ink, below_piece) = (
         _speckle(band < threshold, side) for band in (left, above.T, below.T[:, ::-1]))
@@ -322,6 +327,13 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
         # Pieces no larger than the speckle around the box are that speckle.
         speck_area = max(speck_area, round(LOCAL_SPECK_MARGIN * ink.local_speck))
     marks = ink.kept & (ink.areas > speck_area)
+    if ix1 <= ix0 or iy1 <= iy0:
+        return BoxReading("empty", 0.0, 0.0)
+    if not marks.any() and local < LOCAL_NOISE:
+        # Nothing that may be a mark: only light ink can keep the box from being surely empty.
+        set_aside = float(np.mean(ink.frame[iy0:iy1, ix0:ix1]))
+        faint = max(0.0, ink.faint - set_aside - max(ink.local_faint, noise.faint))
+        return replace(classify_fill(0.0, 0.0, faint, 0.0, rim=0.0), surround=ink.surround)
     mark = marks[ink.labels] if marks.any() else np.zeros(ink.frame.shape, dtype=bool)
     inner = mark[iy0:iy1, ix0:ix1]
     if inner.size == 0:
