@@ -31,12 +31,14 @@ EDGE_INK = 0.02  # ink between the outline and the inner area: a stroke crossing
 PRINTED_LINE = 0.5  # a row or column of the box inked across this share of it is printed
 # Noise: what a dirty drum, scanner glass or fax leaves on a page.
 REMNANT = 0.12  # a line this close to the frame's border, this thin, is the printed outline
-LINE_ELONGATION, LEVEL_DEGREES = 0.05, 20.0  # a line: thin for its length, within this of level
-ASKEW_FILL = 0.25  # a mark in a box askew on its outline is sure with this much ink, or a stroke
-REMNANT_LONG, BORDER_BAND, BORDER_SHARE = 0.35, 0.22, 0.92  # or ink this long, this share of it
-# within this band of the border
-STREAK_SPAN = 0.9  # a streak crosses the whole frame, thin (0.2 of the side)
-STREAK_REACH = 1.2  # and carries on this far (sides) either side, across most of it (0.6)
+# In a box askew on its outline (a fold): ink this long, this share of it within this band of
+# the border, is the outline; a straight piece this thin for its length, within this of level,
+# is an edge of it; a mark is sure with this much ink, or a stroke.
+REMNANT_LONG, BORDER_BAND, BORDER_SHARE = 0.35, 0.22, 0.92
+LINE_ELONGATION, LEVEL_DEGREES = 0.05, 20.0
+ASKEW_FILL = 0.25
+STREAK_SPAN, STREAK_THICK = 0.9, 0.2  # a streak crosses the whole frame, thin (in sides)
+STREAK_REACH, STREAK_CONTINUES = 1.2, 0.6  # and carries on this far either side, across most of it
 DOTTED_THICK, DOTTED_CONTINUES = 0.35, 0.25  # a row of dots: thicker, with gaps
 MIN_SPECK = 0.004  # of the frame's area: pieces of ink this small are never a mark
 MAX_SPECK = 0.03  # nor is a piece of noise assumed larger than this (a small dot is about 0.03)
@@ -95,10 +97,6 @@ class BoxInk:
     local_speck: int = 0  # the largest piece of that speckle (pixels)
     local_faint: float = 0.0  # light grey just outside the box (a dirty roller, the back showing)
     askew: bool = False  # not square on its printed outline (a fold, a bent sheet)
-
-    @property
-    def empty(self) -> bool:
-        return not bool(self.kept.any())
 
     def speck_sizes(self) -> NDArray[np.int64]:
         """Areas of the components that may be a mark, largest first."""
@@ -257,8 +255,8 @@ def _along_border(part: NDArray[np.bool_], origin: tuple[int, int],
 
 
 def _streak(image: Image8, part: tuple[int, int, int, int], frame: tuple[int, int],
-            side: tuple[float, float], threshold: int, thick: float = 0.2,
-            continues: float = 0.6) -> bool:
+            side: tuple[float, float], threshold: int, thick: float = STREAK_THICK,
+            continues: float = STREAK_CONTINUES) -> bool:
     """A thin line across the whole box that carries on beyond it on both sides: a scratch on the
     scanner glass or a dirty drum's streak, which runs the length of the page. A respondent's
     stroke stays near the box. `thick` (in sides) and `continues` (the share of the window beside
