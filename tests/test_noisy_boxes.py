@@ -27,6 +27,7 @@ from pipeline.simulate.scanner import write_g4_pdf
 from pipeline.workspace import Workspace
 
 from .benchmarks.bench_accuracy import measure
+from .benchmarks.bench_ingest import QUESTION, TEMPLATE
 
 Image8 = NDArray[np.uint8]
 SCALE = 200 / 72
@@ -187,21 +188,8 @@ def test_a_thin_tick_that_runs_past_the_box_is_read() -> None:
     assert states(read)[9] == "marked"
 
 
-TICK_FORM = """
-id: tick_only
-version: "1"
-title: "Tick-box questionnaire"
-items:
-""" + "".join(f"""
-  - name: q{n}
-    type: select_one
-    label: "Question {n}: how strongly do you agree?"
-    choices:
-      - {{name: a, label: "Strongly agree"}}
-      - {{name: b, label: "Agree"}}
-      - {{name: c, label: "Disagree"}}
-      - {{name: d, label: "Strongly disagree"}}
-""" for n in range(1, 13))
+# The intake benchmark's tick-only questionnaire: 12 questions of 4 choices.
+TICK_FORM = TEMPLATE + "".join(QUESTION.format(n=n) for n in range(1, 13))
 
 
 @pytest.fixture(scope="module")
