@@ -112,16 +112,19 @@ def make_site(root: Path) -> Site:
     scrawled = (serials[1], "comments")
     page, box = _field_box(layout, scrawled[1])
     _scrawl(image_of(scrawled[0], page), box)
-    # The page code and its printed key cut away: a person keys the serial and page.
+    # The page code, its printed key and the serial beside it cut away, and the page scanned on
+    # its own, with no pages of its copy beside it to name it: a person keys the serial and page.
     keyless = (serials[2], 2)
     blanked = image_of(*keyless)
     height, width = blanked.shape
     blanked[:int(0.14 * height), int(0.55 * width):] = 255
+    loose = root / "batch-1-loose-page.png"
+    loose.write_bytes(_png(blanked))
 
     scan = root / "batch-1.pdf"
-    scan.write_bytes(img2pdf.convert([_png(gray) for _, gray in pages],
+    scan.write_bytes(img2pdf.convert([_png(gray) for _, gray in pages if gray is not blanked],
                                      layout_fun=img2pdf.get_fixed_dpi_layout_fun((DPI, DPI))))
-    ingest([scan], workspace, ReaderSettings(audit_share=AUDIT_SHARE))
+    ingest([scan, loose], workspace, ReaderSettings(audit_share=AUDIT_SHARE))
     # A page fed through the scanner twice, the second time in the next batch.
     rescanned = (serials[3], 1)
     again = root / "batch-2.png"
