@@ -23,7 +23,8 @@ from pipeline.forms.manifest import Layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.forms.registry import registered_layouts
 from pipeline.fsutil import atomic_write_bytes
-from pipeline.read.page import CODE_UNREADABLE, ReaderSettings, read_keyed_page, read_page
+from pipeline.read.identify import CODE_UNREADABLE
+from pipeline.read.page import ReaderSettings, read_keyed_page, read_page
 from pipeline.read.results import PageRef, PageResult
 from pipeline.read.tesseract import require_tesseract
 from pipeline.scan.intake import (

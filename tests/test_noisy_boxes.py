@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from pipeline.errors import UsageError
 from pipeline.forms.build import build_forms
 from pipeline.read.answers import choice_answer
 from pipeline.read.page import ReaderSettings
@@ -221,3 +222,10 @@ def test_tick_pages_with_dots_rarely_need_a_person(tick_form: Path, tmp_path: Pa
     assert set(figures.outcomes) == {"identified"} and figures.pages == batch.pages
     assert figures.silent_errors == 0, figures.silent
     assert figures.review_rate <= 0.02, dict(figures.flags)
+
+
+def test_a_mark_the_simulator_does_not_know_is_a_usage_error(tick_form: Path,
+                                                             tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such mark: blob; marks are tick, cross"):
+        simulate_returns(tick_form, tmp_path / "scans", marks=("tick", "blob"))
+    assert not (tmp_path / "scans").exists()

@@ -36,7 +36,8 @@ KEY_AGREEMENT = 2  # cleaned copies of the key's line that must read the same co
 KEY_TEXT_CHARS = "PT1|0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.-"
 KEY_TEXT = re.compile(r"PT1\|(?P<key>[A-Za-z0-9_.-]{6,})\|(?P<serial>[0-9OoIlSB]{6})\|"
                       r"(?P<page>[0-9OoIlSB]{1,3})$")
-UNREADABLE_CODE = "page code unreadable: key the serial and page by hand"
+CODE_UNREADABLE = "page code unreadable"  # the reason of a registered page not identified
+UNREADABLE_CODE = f"{CODE_UNREADABLE}: key the serial and page by hand"
 KEY_PREFIX = re.compile(r"P[T7][1lI]\|?")
 DIGIT_LOOKALIKES = str.maketrans("OoIlSB", "001158")
 # The bold serial beside the code, right-aligned 3 pt left of it on the code's top line: its

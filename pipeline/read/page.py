@@ -42,7 +42,6 @@ from pipeline.read.tickbox import PAGE_NOISE, BoxInk, classify_box, measure_box,
 Image8 = NDArray[np.uint8]
 
 BLANK_INK_SHARE = 0.0015
-CODE_UNREADABLE = "page code unreadable"  # the reason of a registered page not identified
 CHECK_SERIAL = "page code unreadable: serial read from the printed key, confirm it"
 CHECK_NEIGHBOURS = ("page code unreadable: serial and page taken from the pages beside it in "
                     "the scan, confirm them")
