@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -22,6 +26,7 @@ from pipeline.simulate.degrade import (
     MAX_SKEW_DEG,
     PROFILES,
     CopyPlan,
+    DegradingScanner,
     PagePlan,
     degrade_page,
     encode_page,
@@ -149,6 +154,28 @@ def test_without_augraphy_a_profile_says_how_to_install_it(
     monkeypatch.setattr(degrade.importlib, "import_module", missing)
     with pytest.raises(UsageError, match=r"pip install --no-deps augraphy==8\.2\.6"):
         degrade_page(small_page(), CopyPlan("light", "grey", 200), PagePlan(0.0, 0.0, False, 1))
+    # and the simulator says so before it starts a process to degrade pages in
+    monkeypatch.setattr(degrade.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(UsageError, match=r"pip install --no-deps augraphy==8\.2\.6"):
+        DegradingScanner()
+
+
+@contextlib.contextmanager
+def thread_drawing_at_random() -> Iterator[None]:
+    stop = threading.Event()
+
+    def draw() -> None:
+        while not stop.is_set():
+            random.random()
+            np.random.random()
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +189,10 @@ def one_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_degraded_returns_are_seeded_and_recorded_in_the_truth(one_copy: Path,
                                                                 tmp_path: Path) -> None:
     first = simulate_returns(one_copy, tmp_path / "a", seed=5, degradation=MAILROOM)
-    second = simulate_returns(one_copy, tmp_path / "b", seed=5, degradation=MAILROOM)
+    # augraphy draws from generators every thread shares: another thread drawing from them
+    # while pages are degraded (a flow's task runner, a server) must not change a page
+    with thread_drawing_at_random():
+        second = simulate_returns(one_copy, tmp_path / "b", seed=5, degradation=MAILROOM)
     faxed = simulate_returns(one_copy, tmp_path / "c", seed=5, degradation="fax")
 
     def images(pdf: Path) -> list[bytes]:

@@ -14,11 +14,15 @@ augraphy is imported only when a profile is applied, so that papertwin runs with
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import io
+import multiprocessing
 import random
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType, ModuleType, TracebackType
 from typing import Any
 
 import cv2
@@ -264,6 +268,45 @@ def degrade_page(image: Image8, copy: CopyPlan, page: PagePlan) -> Image8:
     return bitonal(grey, BITONAL_THRESHOLD) if copy.mode == "bitonal" else grey
 
 
+def scan_page(image: Image8, copy: CopyPlan, page: PagePlan) -> bytes:
+    """The page degraded and encoded as the copy's scanner stores it."""
+    return encode_page(degrade_page(image, copy, page), copy.mode, copy.dpi)
+
+
+class DegradingScanner:
+    """Degrades pages in a process of its own, one at a time, in the order they are given.
+
+    augraphy draws from generators that every thread of a process shares (Python's and
+    numpy's). Seeding them per page gives the same bytes for a seed only while no other thread
+    draws in between, and a caller may well run threads: a flow's task runner, a server, a
+    test suite's leftovers. In a process of its own, nothing else draws. A few pages at most
+    wait for it, so that a corpus of any size stays in bounded memory. The process is spawned,
+    so a script that uses it needs Python's usual `if __name__ == "__main__":` guard.
+    """
+
+    def __init__(self, waiting: int = 2) -> None:
+        _augraphy_spec()
+        self._waiting = waiting
+        self._pending: deque[Future[bytes]] = deque()
+        self._pool = ProcessPoolExecutor(max_workers=1,
+                                         mp_context=multiprocessing.get_context("spawn"))
+
+    def __enter__(self) -> DegradingScanner:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._pool.shutdown(cancel_futures=error is not None)
+
+    def scan(self, image: Image8, copy: CopyPlan, page: PagePlan) -> Future[bytes]:
+        """The scanned page, to come: see scan_page."""
+        while len(self._pending) >= self._waiting:
+            self._pending.popleft().result()
+        future = self._pool.submit(scan_page, image, copy, page)
+        self._pending.append(future)
+        return future
+
+
 def encode_page(page: Image8, mode: str, dpi: int) -> bytes:
     """The page as a scanner stores it in a PDF: CCITT G4 when bitonal, else JPEG; the dpi is
     written in the image so that img2pdf gives every page its size."""
@@ -311,7 +354,17 @@ def _augraphy() -> ModuleType:
     try:
         augraphy: ModuleType = importlib.import_module("augraphy")
     except ImportError as exc:
-        raise UsageError(f"degradation profiles need augraphy: {AUGRAPHY_INSTALL} "
-                         f"(without its dependencies, which clash with opencv-python-headless; "
-                         f"the ones it needs come with papertwin's dev extra): {exc}") from exc
+        raise UsageError(_augraphy_missing(str(exc))) from exc
     return augraphy
+
+
+def _augraphy_spec() -> None:
+    """Says augraphy is missing before a process is started to use it."""
+    if importlib.util.find_spec("augraphy") is None:
+        raise UsageError(_augraphy_missing("No module named 'augraphy'"))
+
+
+def _augraphy_missing(why: str) -> str:
+    return (f"degradation profiles need augraphy: {AUGRAPHY_INSTALL} (without its "
+            f"dependencies, which clash with opencv-python-headless; the ones it needs come "
+            f"with papertwin's dev extra): {why}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -27,9 +29,8 @@ from pipeline.simulate.answers import (
 from pipeline.simulate.damage import Damage, damage_page, encode_jpeg
 from pipeline.simulate.degrade import (
     CopyPlan,
+    DegradingScanner,
     check_profile,
-    degrade_page,
-    encode_page,
     plan_copy,
     plan_page,
 )
@@ -111,48 +112,53 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     # drawn for a seed stay the same whatever the share
     route_rng = np.random.default_rng([seed, ROUTE_STREAM])
     degrade_rng = np.random.default_rng([seed, DEGRADE_STREAM])
-    jpegs: list[bytes] = []
+    scans: list[bytes | Future[bytes]] = []
     scanned_as: list[dict[str, Any]] = []
     responses: list[dict[str, Any]] = []
     pages = iter(printed)
-    for copy in layout.copies:
-        answers = choose_answers(layout.questionnaire, rng)
-        strays = bool(route_rng.random() < off_route)
-        if not strays:
-            answers = on_printed_route(layout.questionnaire, answers)
-        # Drawn only when asked for, so that corpora without colour stay as they were.
-        in_colour = colour > 0 and bool(rng.random() < colour)
-        tool, pen = _pick_pen(rng, varied, in_colour, pens)
-        if marks:
-            mark_style = marks[int(rng.integers(len(marks)))]
-        elif varied:
-            mark_style = str(rng.choice(MARK_STYLES, p=MARK_SHARES))
-        else:
-            mark_style = "tick" if rng.random() < 0.6 else "cross"
-        carried: dict[str, str] = {}
-        plan = plan_copy(degradation, degrade_rng) if degradation is not None else None
-        page_dpi = plan.dpi if plan else dpi
-        scale = page_dpi / 72.0
-        for page in layout.pages:
-            pdf, number = next(pages)
-            grey = rasterise_page(pdf, number, page_dpi)
-            image = np.asarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
-            image, carried = _fill_page(image, layout, page.page, answers, scale, pen,
-                                        mark_style, font_path, rng, carried, varied)
-            if plan is not None:
-                encoded, how = _degraded(image, plan, in_colour, rng, degrade_rng)
-                jpegs.append(encoded)
-                scanned_as.append(how)
-                continue
-            if in_colour:
-                filled = tint_paper(image, rng)
+    # degraded pages are scanned in a process of their own, while the next ones are filled in
+    scanner = DegradingScanner() if degradation is not None else None
+    with scanner or contextlib.nullcontext():
+        for copy in layout.copies:
+            answers = choose_answers(layout.questionnaire, rng)
+            strays = bool(route_rng.random() < off_route)
+            if not strays:
+                answers = on_printed_route(layout.questionnaire, answers)
+            # Drawn only when asked for, so that corpora without colour stay as they were.
+            in_colour = colour > 0 and bool(rng.random() < colour)
+            tool, pen = _pick_pen(rng, varied, in_colour, pens)
+            if marks:
+                mark_style = marks[int(rng.integers(len(marks)))]
+            elif varied:
+                mark_style = str(rng.choice(MARK_STYLES, p=MARK_SHARES))
             else:
-                filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
-            scanned = damage_page(filled, damage, rng)
-            jpegs.append(encode_jpeg(scanned, damage.jpeg_quality))
-        responses.append({"serial": copy.serial, "answers": answers, "off_route": strays,
-                          "marking": {"tool": tool, "mark": mark_style,
-                                      "scan": "colour" if in_colour else "grey"}})
+                mark_style = "tick" if rng.random() < 0.6 else "cross"
+            carried: dict[str, str] = {}
+            plan = plan_copy(degradation, degrade_rng) if degradation is not None else None
+            page_dpi = plan.dpi if plan else dpi
+            scale = page_dpi / 72.0
+            for page in layout.pages:
+                pdf, number = next(pages)
+                grey = rasterise_page(pdf, number, page_dpi)
+                image = np.asarray(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
+                image, carried = _fill_page(image, layout, page.page, answers, scale, pen,
+                                            mark_style, font_path, rng, carried, varied)
+                if plan is not None:
+                    scan, how = _degraded(image, plan, in_colour, rng, degrade_rng,
+                                          scanner)
+                    scans.append(scan)
+                    scanned_as.append(how)
+                    continue
+                if in_colour:
+                    filled = tint_paper(image, rng)
+                else:
+                    filled = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+                scanned = damage_page(filled, damage, rng)
+                scans.append(encode_jpeg(scanned, damage.jpeg_quality))
+            responses.append({"serial": copy.serial, "answers": answers, "off_route": strays,
+                              "marking": {"tool": tool, "mark": mark_style,
+                                          "scan": "colour" if in_colour else "grey"}})
+        jpegs = [s if isinstance(s, bytes) else s.result() for s in scans]
 
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / BATCH_NAME
@@ -181,7 +187,8 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
 
 
 def _degraded(image: Image8, plan: CopyPlan, tinted: bool, rng: np.random.Generator,
-              degrade_rng: np.random.Generator) -> tuple[bytes, dict[str, Any]]:
+              degrade_rng: np.random.Generator, scanner: DegradingScanner | None,
+              ) -> tuple[Future[bytes], dict[str, Any]]:
     """A filled BGR page through the copy's degradation profile, encoded as its scanner would,
     and what truth.json records of it. Paper is tinted by `rng` as for a colour scan without
     degradation, or by the degradation's own draws when only its scanner is in colour."""
@@ -190,8 +197,9 @@ def _degraded(image: Image8, plan: CopyPlan, tinted: bool, rng: np.random.Genera
     elif plan.mode == "colour":
         image = tint_paper(image, degrade_rng)
     page = plan_page(degrade_rng)
-    scanned = degrade_page(image, plan, page)
-    return encode_page(scanned, plan.mode, plan.dpi), {
+    if scanner is None:
+        raise ValueError("a degraded page is scanned by a DegradingScanner")
+    return scanner.scan(image, plan, page), {
         "profile": plan.profile, "mode": plan.mode, "dpi": plan.dpi,
         "upside_down": page.upside_down, "skew": round(page.skew_deg, 2)}
 
