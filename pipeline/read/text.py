@@ -28,6 +28,14 @@ Image8 = NDArray[np.uint8]
 FRAME_INSET_PT = 3.0  # skip the printed frame and a little of its surroundings
 BLANK_INK_SHARE = 0.002
 LOW_CONFIDENCE = 70.0
+SPECKLED_WORD = 60.0  # in a speckled box, a word read less confidently goes to a person
+SPECKS_PER_PIXEL = 0.0005  # a box with this many specks (a pen's dot or less) is speckled
+THROUGH_SPECKLE = 0.2  # in one, ink is this far from the darkest strokes towards the paper
+DARK_SHARE = 0.3  # of a piece of writing's ink, at least this much is dark
+SPECK_PT = 2.0  # and pieces within a square this size are specks
+BESIDE_PT = 2.5  # unless they are this close to the writing
+STREAK_PT = 1.5  # a drum's or the glass's streak is no thicker than this
+STREAK_SPAN = 0.5  # and runs across at least this share of the box
 DARKEST_PERCENTILE = 0.5  # a box's darkest strokes: this percentile of its pixels
 PALE_INK_OF_PAPER = 0.8  # a box's own threshold stays this far below the paper
 WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]{2}")  # letters, inner ' and -: 2 or more
@@ -66,10 +74,55 @@ def stroke_threshold(crop: Image8, threshold: int) -> int:
     return int(max(threshold, min(paper * PALE_INK_OF_PAPER, (paper + darkest) / 2)))
 
 
+def speckled(ink: NDArray[np.bool_], scale: float) -> bool:
+    """Whether the box's ink is strewn with specks, as a dirty drum or glass leaves it: many
+    pieces no larger than a pen's dot. Writing, even hurried, is a few large pieces."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    specks = int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= scale * scale))
+    return specks >= SPECKS_PER_PIXEL * ink.size
+
+
+def writing_through_speckle(crop: Image8, threshold: int, scale: float) -> NDArray[np.bool_]:
+    """The pen's ink in a speckled box. Its strokes hold the darkest ink in the box, a drum's
+    or glass's speckle is mostly paler: a piece of ink is writing when it holds ink that dark
+    (after a median filter, so that single dark specks do not count) and is larger than a
+    speck, or lies beside such a piece (punctuation, the dot of an i); a thin streak across
+    the box is not writing. Each piece is kept whole, so that thin strokes stay joined."""
+    ink = crop < stroke_threshold(crop, threshold)
+    smoothed = np.asarray(cv2.medianBlur(crop, 3), dtype=np.uint8)
+    darkest = float(np.percentile(smoothed, DARKEST_PERCENTILE))
+    paper = threshold / INK_OF_PAPER
+    dark = smoothed < min(float(threshold), darkest + THROUGH_SPECKLE * (paper - darkest))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8),
+                                                               connectivity=8)
+    # writing is mostly dark ink; a cloud of specks that touch is mostly pale
+    holds_dark = (np.bincount(labels[dark], minlength=count)
+                  >= DARK_SHARE * stats[:, cv2.CC_STAT_AREA])
+    height, width = ink.shape
+    thin, speck = STREAK_PT * scale, (SPECK_PT * scale) ** 2
+    large = np.zeros(count, dtype=bool)
+    small = np.zeros(count, dtype=bool)
+    for label in range(1, count):
+        _, _, w, h, area = (int(v) for v in stats[label])
+        streak = ((h <= thin and w >= STREAK_SPAN * width)
+                  or (w <= thin and h >= STREAK_SPAN * height))
+        large[label] = holds_dark[label] and area > speck and not streak
+        small[label] = area <= speck
+    side = max(3, round(2 * BESIDE_PT * scale) | 1)
+    beside = cv2.dilate(large[labels].astype(np.uint8), np.ones((side, side), np.uint8)) > 0
+    keep = large.copy()
+    keep[np.unique(labels[beside & small[labels]])] = True
+    keep[0] = False
+    return np.asarray(keep[labels], dtype=np.bool_)
+
+
 def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
                   timeout: float, user_words: Sequence[str] = ()) -> TextReading:
     crop = crop_box(image, box, scale, FRAME_INSET_PT)
     ink = crop < stroke_threshold(crop, threshold)
+    through_speckle = speckled(ink, scale)
+    if through_speckle:
+        ink = writing_through_speckle(crop, threshold, scale)
     if float(ink.mean()) < BLANK_INK_SHARE:
         return TextReading("", 1.0, crop)
     cleaned = np.where(ink, 0, 255).astype(np.uint8)
@@ -80,6 +133,15 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
         words = ocr_words(cleaned, timeout=timeout, user_words=user_words)
     except ProgramFailedError as exc:
         return TextReading("", 0.0, crop, problem=flag_reason("OCR failed", str(exc)))
+    if through_speckle:  # what specks left behind: lone marks tesseract is unsure of
+        words = [w for w in words if any(c.isalnum() for c in w.text)
+                 and (len(w.text) > 1 or w.confidence >= LOW_CONFIDENCE)]
+        doubtful = [w.text for w in words if w.confidence < SPECKLED_WORD]
+        if doubtful:  # a speck read as a word, or a word lost in speckle
+            text = " ".join(w.text for w in words)
+            return TextReading(text, min(w.confidence for w in words) / 100.0, crop,
+                               flag_reason("OCR low confidence",
+                                           f"speckled box; unsure of {' '.join(doubtful)}"))
     if not words:
         return TextReading("", 0.0, crop, problem=flag_reason(
             "OCR low confidence", "ink in the box but no text recognised"))
