@@ -43,6 +43,7 @@ MAX_FEED_SHIFT_MM = 1.5  # the sheet caught a little early or late by the feeder
 JPEG_QUALITY = 70
 BITONAL_THRESHOLD = 175  # keeps a blue ballpoint's marks, as office scanners are set to
 MAILROOM = "mailroom"
+DEGRADING_WORKERS = 2  # augraphy is the slow part of simulating: two pages at a time
 
 
 @dataclass(frozen=True)
@@ -274,21 +275,22 @@ def scan_page(image: Image8, copy: CopyPlan, page: PagePlan) -> bytes:
 
 
 class DegradingScanner:
-    """Degrades pages in a process of its own, one at a time, in the order they are given.
+    """Degrades pages in processes of their own, each page in one of them, one page at a time.
 
     augraphy draws from generators that every thread of a process shares (Python's and
     numpy's). Seeding them per page gives the same bytes for a seed only while no other thread
     draws in between, and a caller may well run threads: a flow's task runner, a server, a
-    test suite's leftovers. In a process of its own, nothing else draws. A few pages at most
-    wait for it, so that a corpus of any size stays in bounded memory. The process is spawned,
-    so a script that uses it needs Python's usual `if __name__ == "__main__":` guard.
+    test suite's leftovers. In a process of its own, nothing else draws; and since every page
+    is seeded, which process degrades it makes no difference. A few pages at most wait, so
+    that a corpus of any size stays in bounded memory. The processes are spawned, so a script
+    that uses them needs Python's usual `if __name__ == "__main__":` guard.
     """
 
-    def __init__(self, waiting: int = 2) -> None:
+    def __init__(self, workers: int = DEGRADING_WORKERS) -> None:
         _augraphy_spec()
-        self._waiting = waiting
+        self._waiting = 2 * workers
         self._pending: deque[Future[bytes]] = deque()
-        self._pool = ProcessPoolExecutor(max_workers=1,
+        self._pool = ProcessPoolExecutor(max_workers=workers,
                                          mp_context=multiprocessing.get_context("spawn"))
 
     def __enter__(self) -> DegradingScanner:
