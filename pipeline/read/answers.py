@@ -23,6 +23,8 @@ HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to can
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
 RING_READ = 0.15  # a ring this inked on every side, alone in its question, is read as the choice
 RING_CONFIDENCE = 0.9
+SPILL_EDGE = 0.1  # a stroke this thick across a box's margin runs through the box
+SPILL_CONFIDENCE = 0.85  # a tick through a box, alone on its question, is the choice
 FILLED_ALONE = 0.9  # a box filled in with nothing else marked on its question is the choice
 OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)
 OTHER_LABEL = re.compile(r"^\s*(other\b.*|yes\W*)$", re.IGNORECASE)
@@ -63,6 +65,19 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
     return answers
 
 
+def _spilled(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult]) -> list[BoxResult]:
+    """The boxes a tick runs through rather than sits in (drawn large, or off to one side):
+    little ink inside, a stroke across the margin, and on the rest of the question nothing at
+    all. A person reads such a tick at a glance as the choice."""
+    if not unsure or any(b.state != "empty" or b.faint or b.noisy for b in boxes):
+        return []
+    if any(b.edge < SPILL_EDGE for b in unsure):
+        return []
+    if any(b.surround >= RING_INK for b in boxes if b not in unsure):
+        return []  # a ring, or a mark beside the boxes: a person looks
+    return list(unsure)
+
+
 def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
     """Empty boxes with ink all around them: circled answers (a multiple choice may have
     several). An empty box's surroundings are bare paper; a neighbour's spilling mark may also
@@ -87,6 +102,9 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     marked = [b for b in boxes if b.state == "marked"]
     confidence = min((b.confidence for b in boxes), default=1.0)
     unsure = [b for b in boxes if b.confidence < review_below]
+    spilled = _spilled(boxes, unsure)
+    if spilled and (multiple or len(spilled) == 1):
+        return Answer(name, " ".join(b.value for b in spilled), SPILL_CONFIDENCE)
     if unsure:
         names = " ".join(b.value for b in unsure)
         if all(b.faint for b in unsure):

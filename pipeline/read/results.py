@@ -58,6 +58,7 @@ class BoxResult:
     surround: float = 0.0  # ink just outside the box: a ring drawn around it
     faint: bool = False  # light ink (pencil) in a box with little dark ink: low contrast
     noisy: bool = False  # read against speckle or streaks around it
+    edge: float = 0.0  # ink in the margin inside the outline: a stroke running through it
 
 
 @dataclass(frozen=True)
