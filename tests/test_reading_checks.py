@@ -195,6 +195,26 @@ def test_a_clear_ring_is_read_and_an_unclear_one_flagged() -> None:
     assert choice_answer("q", True, beside_a_tick, 0.8).flag == "ringed"
 
 
+def test_a_tick_through_a_box_alone_on_its_question_is_the_choice() -> None:
+    # a tick drawn large or off to one side: little ink inside, a stroke across the margin
+    through = BoxResult("q", "b", "empty", 0.02, 0.6, 0.1, edge=0.15)
+    bare = [BoxResult("q", "a", "empty", 0.0, 1.0), BoxResult("q", "c", "empty", 0.0, 1.0)]
+    answer = choice_answer("q", False, [bare[0], through, bare[1]], 0.8)
+    assert (answer.value, answer.needs_review) == ("b", False)
+    second = BoxResult("q", "c", "empty", 0.01, 0.6, 0.0, edge=0.12)
+    assert choice_answer("q", True, [bare[0], through, second], 0.8).value == "b c"
+    # two of them on a single choice, a box beside it ticked, ink around another box, too
+    # little ink across the margin, or speckle: a person looks
+    ticked = BoxResult("q", "c", "marked", 0.3, 1.0)
+    ringed = BoxResult("q", "c", "empty", 0.0, 1.0, 0.3)
+    grazed = BoxResult("q", "b", "empty", 0.01, 0.6, 0.0, edge=0.05)
+    speckled = BoxResult("q", "b", "empty", 0.02, 0.6, 0.0, noisy=True, edge=0.15)
+    for boxes in ([bare[0], through, second], [bare[0], through, ticked],
+                  [bare[0], through, ringed], [bare[0], grazed, bare[1]],
+                  [bare[0], speckled, bare[1]]):
+        assert choice_answer("q", False, boxes, 0.8).needs_review, boxes
+
+
 VOCABULARY = ["Ystradgynlais", "Gorseinon", "Llanfair", "Aberporth", "Millbrook", "Cwmbran",
               "Threlkeld", "Glyncorrwg", "Pontypridd", "Dunvant"]
 
