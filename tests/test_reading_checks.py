@@ -215,6 +215,25 @@ def test_a_tick_through_a_box_alone_on_its_question_is_the_choice() -> None:
         assert choice_answer("q", False, boxes, 0.8).needs_review, boxes
 
 
+def test_light_grey_beside_a_sure_mark_in_dark_ink_is_not_a_mark() -> None:
+    # the back of thin paper showing through, or a mark rubbed out, beside the pen's tick
+    tick = BoxResult("q", "a", "marked", 0.3, 1.0)
+    grey = BoxResult("q", "b", "empty", 0.0, 0.6, faint=True)
+    bare = BoxResult("q", "c", "empty", 0.0, 1.0)
+    for multiple in (False, True):
+        answer = choice_answer("q", multiple, [tick, grey, bare], 0.8)
+        assert (answer.value, answer.needs_review) == ("a", False)
+    # all of them light (a pencil), no mark at all, the mark itself unsure or in speckle, or
+    # a box filled in: a person looks
+    pencil = BoxResult("q", "a", "marked", 0.2, 0.9, faint=True)
+    unsure = BoxResult("q", "a", "marked", 0.15, 0.7)
+    speckled = BoxResult("q", "a", "marked", 0.3, 0.85, noisy=True)
+    filled = BoxResult("q", "c", "cancelled", 0.9, 1.0)
+    for boxes in ([pencil, grey, bare], [bare, grey], [unsure, grey, bare],
+                  [speckled, grey, bare], [tick, grey, filled]):
+        assert choice_answer("q", False, boxes, 0.8).needs_review, boxes
+
+
 VOCABULARY = ["Ystradgynlais", "Gorseinon", "Llanfair", "Aberporth", "Millbrook", "Cwmbran",
               "Threlkeld", "Glyncorrwg", "Pontypridd", "Dunvant"]
 

@@ -25,6 +25,7 @@ RING_READ = 0.15  # a ring this inked on every side, alone in its question, is r
 RING_CONFIDENCE = 0.9
 SPILL_EDGE = 0.1  # a stroke this thick across a box's margin runs through the box
 SPILL_CONFIDENCE = 0.85  # a tick through a box, alone on its question, is the choice
+FAINT_BESIDE_INK = 0.85  # a sure mark in dark ink, light grey in boxes beside it: the mark
 FILLED_ALONE = 0.9  # a box filled in with nothing else marked on its question is the choice
 OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)
 OTHER_LABEL = re.compile(r"^\s*(other\b.*|yes\W*)$", re.IGNORECASE)
@@ -78,6 +79,18 @@ def _spilled(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult]) -> list[Bo
     return list(unsure)
 
 
+def _faint_beside_ink(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult]) -> bool:
+    """Whether the question's only doubt is light grey in boxes beside a sure mark in dark ink:
+    the other side of thin paper showing through, a dirty roller, or a mark rubbed out. The
+    respondent's pen is the dark ink; a pencil user's marks are all light."""
+    rest = [b for b in boxes if b not in unsure]
+    if any(b.state not in ("marked", "empty") or (b.state == "empty" and b.surround >= RING_INK)
+           for b in rest):
+        return False  # a box filled in, or a ring: the usual rules, and a person, decide
+    sure = [b for b in rest if b.state == "marked" and not b.faint and not b.noisy]
+    return bool(sure) and all(b.state == "empty" and b.faint and not b.noisy for b in unsure)
+
+
 def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
     """Empty boxes with ink all around them: circled answers (a multiple choice may have
     several). An empty box's surroundings are bare paper; a neighbour's spilling mark may also
@@ -105,6 +118,9 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     spilled = _spilled(boxes, unsure)
     if spilled and (multiple or len(spilled) == 1):
         return Answer(name, " ".join(b.value for b in spilled), SPILL_CONFIDENCE)
+    if unsure and (multiple or len(marked) == 1) \
+            and _faint_beside_ink(boxes, unsure):
+        return Answer(name, " ".join(b.value for b in marked), FAINT_BESIDE_INK)
     if unsure:
         names = " ".join(b.value for b in unsure)
         if all(b.faint for b in unsure):
