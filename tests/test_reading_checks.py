@@ -223,14 +223,15 @@ def test_light_grey_beside_a_sure_mark_in_dark_ink_is_not_a_mark() -> None:
     for multiple in (False, True):
         answer = choice_answer("q", multiple, [tick, grey, bare], 0.8)
         assert (answer.value, answer.needs_review) == ("a", False)
-    # all of them light (a pencil), no mark at all, the mark itself unsure or in speckle, or
-    # a box filled in: a person looks
+    # all of them light (a pencil), no mark at all, the mark itself unsure, speckle on the
+    # question, or a box filled in: a person looks
     pencil = BoxResult("q", "a", "marked", 0.2, 0.9, faint=True)
     unsure = BoxResult("q", "a", "marked", 0.15, 0.7)
     speckled = BoxResult("q", "a", "marked", 0.3, 0.85, noisy=True)
     filled = BoxResult("q", "c", "cancelled", 0.9, 1.0)
+    in_speckle = BoxResult("q", "c", "empty", 0.0, 0.85, noisy=True)  # the tick may be toner
     for boxes in ([pencil, grey, bare], [bare, grey], [unsure, grey, bare],
-                  [speckled, grey, bare], [tick, grey, filled]):
+                  [speckled, grey, bare], [tick, grey, filled], [tick, grey, in_speckle]):
         assert choice_answer("q", False, boxes, 0.8).needs_review, boxes
 
 

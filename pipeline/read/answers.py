@@ -87,8 +87,10 @@ def _faint_beside_ink(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult]) -
     if any(b.state not in ("marked", "empty") or (b.state == "empty" and b.surround >= RING_INK)
            for b in rest):
         return False  # a box filled in, or a ring: the usual rules, and a person, decide
-    sure = [b for b in rest if b.state == "marked" and not b.faint and not b.noisy]
-    return bool(sure) and all(b.state == "empty" and b.faint and not b.noisy for b in unsure)
+    if any(b.noisy for b in boxes):
+        return False  # in speckle, the "mark" may be a clump of toner
+    sure = [b for b in rest if b.state == "marked" and not b.faint]
+    return bool(sure) and all(b.state == "empty" and b.faint for b in unsure)
 
 
 def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
