@@ -6,7 +6,7 @@ in bands), with a generator of the test's own so that the page is the same on ev
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -89,8 +89,8 @@ def fine_speckle(grey: np.ndarray, seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize("speckle", [drum_speckle, fine_speckle])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_pale_writing_in_a_speckled_box_is_read_or_sent_to_a_person(speckle: Any,
-                                                                   seed: int) -> None:
+def test_pale_writing_in_a_speckled_box_is_read_or_sent_to_a_person(
+        speckle: Callable[[np.ndarray, int], np.ndarray], seed: int) -> None:
     # a soft pencil, paler than the darkest specks: never lost, never read as specks
     image = speckle(page_with_box(WRITING, Pen((130, 130, 130), 2)), seed)
     reading = read_text_box(image, BOX, SCALE, ink_threshold(image), timeout=30.0)
