@@ -198,7 +198,7 @@ def tick_form(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("ticks")
     template = root / "ticks.yaml"
     template.write_text(TICK_FORM)
-    build_forms(template, 16, root / "form", Workspace.resolve(root / "ws"))
+    build_forms(template, 10, root / "form", Workspace.resolve(root / "ws"))
     return root / "form"
 
 
