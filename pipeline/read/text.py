@@ -82,13 +82,14 @@ def speckled(ink: NDArray[np.bool_], scale: float) -> bool:
     return specks >= SPECKS_PER_PIXEL * ink.size
 
 
-def writing_through_speckle(crop: Image8, threshold: int, scale: float) -> NDArray[np.bool_]:
+def writing_through_speckle(crop: Image8, ink: NDArray[np.bool_], threshold: int,
+                            scale: float) -> NDArray[np.bool_]:
     """The pen's ink in a speckled box. Its strokes hold the darkest ink in the box, a drum's
     or glass's speckle is mostly paler: a piece of ink is writing when it holds ink that dark
     (after a median filter, so that single dark specks do not count) and is larger than a
     speck, or lies beside such a piece (punctuation, the dot of an i); a thin streak across
-    the box is not writing. Each piece is kept whole, so that thin strokes stay joined."""
-    ink = crop < stroke_threshold(crop, threshold)
+    the box is not writing. Each piece is kept whole, so that thin strokes stay joined. `ink`
+    is the crop's ink at the box's own threshold."""
     smoothed = np.asarray(cv2.medianBlur(crop, 3), dtype=np.uint8)
     darkest = float(np.percentile(smoothed, DARKEST_PERCENTILE))
     paper = threshold / INK_OF_PAPER
@@ -122,7 +123,7 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
     ink = crop < stroke_threshold(crop, threshold)
     through_speckle = speckled(ink, scale)
     if through_speckle:
-        ink = writing_through_speckle(crop, threshold, scale)
+        ink = writing_through_speckle(crop, ink, threshold, scale)
     if float(ink.mean()) < BLANK_INK_SHARE:
         return TextReading("", 1.0, crop)
     cleaned = np.where(ink, 0, 255).astype(np.uint8)
