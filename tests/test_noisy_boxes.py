@@ -189,6 +189,76 @@ def test_a_thin_tick_that_runs_past_the_box_is_read() -> None:
     assert states(read)[9] == "marked"
 
 
+def toner(image: Image8, centre: tuple[float, float], radii: tuple[float, float], density: float,
+          seed: int) -> Image8:
+    """A cluster of toner, as a dirty drum drops it: dots of one or two pixels, most dense in the
+    middle of an ellipse (radii in pixels), and a few strays round it."""
+    rng = np.random.default_rng(seed)
+    out = image.copy()
+    cx, cy = centre
+    rx, ry = radii
+    for _ in range(int(density * np.pi * rx * ry)):
+        r = min(1.6, abs(rng.normal(0.0, 0.6)))
+        angle = rng.uniform(0, 2 * np.pi)
+        x, y = round(cx + r * rx * np.cos(angle)), round(cy + r * ry * np.sin(angle))
+        size = int(rng.integers(1, 3))
+        out[y : y + size, x : x + size] = int(rng.integers(20, 90))
+    return out
+
+
+def centre(box: tuple[float, float, float, float]) -> tuple[float, float]:
+    x0, y0, x1, y1 = pixels(box)
+    return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_cluster_of_toner_in_a_box_is_never_a_sure_mark(seed: int) -> None:
+    """A dirty drum drops toner in clusters: porous, with specks round them. One that lands on a
+    box is no sure mark, however much ink it puts there; a tick beside it is read."""
+    image = tick(printed(), boxes()[1])
+    image = toner(image, centre(boxes()[2]), (9.0, 13.0), 0.45, seed)
+    read = read_all(image)
+    assert states(read)[1] == "marked"
+    assert read[2].confidence < 0.8 and read[2].noisy  # a person looks
+    assert [s for i, s in enumerate(states(read)) if i not in (1, 2)] == ["empty"] * 22
+
+
+def test_a_tick_from_a_pen_running_dry_is_still_a_sure_mark() -> None:
+    """A pen running out of ink breaks its tick into pieces with gaps: closed up, they are still
+    one stroke across the box."""
+    image = tick(printed(), boxes()[3])
+    x0, y0, x1, y1 = pixels(boxes()[3])
+    rng = np.random.default_rng(5)
+    inside = image[y0 + 4 : y1 - 3, x0 + 4 : x1 - 3]
+    inked = np.argwhere(inside < THRESHOLD)
+    for y, x in inked[rng.random(len(inked)) < 0.25]:
+        inside[y, x] = 255  # ink skipped
+    for y in range(0, inside.shape[0], 9):
+        inside[y : y + 2, :] = np.maximum(inside[y : y + 2, :], 255)  # breaks across the stroke
+    read = read_all(image)
+    assert states(read)[3] == "marked"
+
+
+def test_a_cloud_of_toner_around_a_box_is_not_a_ring() -> None:
+    """A ring is a pen's line on every side of the box; a cloud of toner round a box leaves ink on
+    every side too, full of gaps."""
+    image = toner(printed(), centre(boxes()[8]), (40.0, 40.0), 0.5, 7)
+    ring = boxes()[10]
+    x0, y0, x1, y1 = pixels(ring)
+    cv2.ellipse(image, ((x0 + x1) // 2, (y0 + y1) // 2), (x1 - x0, round((y1 - y0) * 0.9)), 0, 0,
+                360, 0, 3, cv2.LINE_AA)
+    clouded = measure_box(image, boxes()[8], SCALE, THRESHOLD)
+    ringed = measure_box(image, ring, SCALE, THRESHOLD)
+    assert clouded.surround < 0.08  # RING_INK: no ring
+    assert ringed.surround >= 0.15  # RING_READ: read as circled
+
+
+def test_a_dot_no_larger_than_a_speck_of_toner_goes_to_a_person() -> None:
+    image = dot(printed(), boxes()[4], 0.07)
+    read = read_all(image)
+    assert states(read)[4] == "marked?"
+
+
 # The intake benchmark's tick-only questionnaire: 12 questions of 4 choices.
 TICK_FORM = TEMPLATE + "".join(QUESTION.format(n=n) for n in range(1, 13))
 

@@ -26,6 +26,7 @@ EVEN_FILL = 0.5  # a cancelled box is dark everywhere, a fat cross leaves its si
 FAINT_OF_PAPER = 0.85  # light grey ink: darker than this share of the paper
 FAINT_MARK = 0.04  # this much faint ink in a box is a mark someone may have meant
 SURROUND_NEAR, SURROUND_FAR = 0.1, 0.45  # the band outside the box searched for a ring, in sides
+RING_GAPS = 0.15  # closing the gaps in a ring's ink adds less than this (a toner cloud gains more)
 OUTLINE = 0.1  # share of the box side taken by the printed outline (and a pixel of play)
 EDGE_INK = 0.02  # ink between the outline and the inner area: a stroke crossing the box's edge
 PRINTED_LINE = 0.5  # a row or column of the box inked across this share of it is printed
@@ -56,11 +57,20 @@ STROKE_INNER = 0.012  # and through the inner area
 STROKE_THICK = 0.35  # and no thicker than this for its length (area over length, in sides)
 SPECKLED_PIECES = 8  # a box with its ink in this many pieces is itself speckled
 SOLID_GAPS = 0.15  # a pen's ink: closing its gaps adds at most this share (a cloud gains more)
+# Toner (a dirty drum's cluster, a photocopy's grime) is porous: closing its gaps adds this much
+# to it, where a pen's stroke gains a few per cent. Porous ink in a box that holds this many
+# pieces of ink may be toner, unless it closes up into a pen's stroke.
+POROUS_GAPS, POROUS_PIECES = 0.09, 3
+# A box holding this many pieces sits in toner: ink even this porous may be a dense cluster of
+# it, whatever its shape.
+TONER_PIECES, TONER_GAPS = 10, 0.06
+POROUS_CONFIDENCE = 0.55
 STROKE_CONFIDENCE = 0.9
 NOISY_CONFIDENCE = 0.85  # a reading made through speckle is never quite sure
 # A mark the way bubble forms teach: a solid dot with white all round it.
 DOT_SIDE = 0.14  # the dot's least width, in shares of the frame
 DOT_FILL = 0.025  # and the least ink it puts in the inner area
+SURE_DOT = 0.08  # a smaller dot may be a speck of toner: a person looks
 BLOB_ASPECT, BLOB_SOLID = 2.0, 0.55
 FILLED_RIM = 0.35  # a box filled in to cancel is inked to its edges on every side
 
@@ -365,6 +375,9 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
         # Little ink in the middle, but one long stroke right across the box: a thin tick
         # that runs past the box, which a person reads at a glance.
         reading = BoxReading("marked", fill, STROKE_CONFIDENCE, edge=reading.edge)
+    if reading.state != "empty" and _toner(ink, marks):
+        reading = replace(reading, confidence=min(reading.confidence, POROUS_CONFIDENCE),
+                          noisy=True)
     if ink.askew and reading.state == "marked" and fill < ASKEW_FILL \
             and not _has_stroke(ink, marks):
         # On a folded or bent sheet what is left of the outline askew can pass for a light
@@ -384,7 +397,8 @@ def _through_noise(reading: BoxReading, ink: BoxInk, marks: NDArray[np.bool_],
     if _has_stroke(ink, marks) or (fill - local >= NOISE_MARGIN and _solid(ink, marks)):
         state = "marked" if reading.state == "empty" else reading.state
         return replace(reading, state=state, confidence=NOISY_CONFIDENCE, noisy=True)
-    if fill <= local + NOISE_MARGIN / 2:
+    if fill <= local + NOISE_MARGIN / 2 and reading.edge < STROKE_EDGE:
+        # (A stroke across the box's margin may be a tick running through it.)
         return replace(reading, state="empty",
                        confidence=min(reading.confidence, NOISY_CONFIDENCE), noisy=True)
     return replace(reading, confidence=min(reading.confidence, 0.55), noisy=True)
@@ -392,11 +406,41 @@ def _through_noise(reading: BoxReading, ink: BoxInk, marks: NDArray[np.bool_],
 
 def _solid(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
     """Whether the box's ink is solid, as a pen's or a marker's is, rather than a cloud of toner
-    dots: closing the gaps between its pixels adds little to it."""
-    mark = marks[ink.labels].astype(np.uint8)
-    closed = cv2.morphologyEx(mark, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    dots."""
+    return bool(marks.any()) and _gaps(ink, marks) <= SOLID_GAPS
+
+
+def _toner(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
+    """Whether the box's ink may be a cluster of toner rather than a mark: porous, among other
+    specks, and no pen's stroke at a slant once its gaps are closed (a pen running out of ink,
+    or a dithered scan, breaks a stroke into pieces that still run across the box)."""
+    pieces = int(np.count_nonzero(ink.kept))
+    if pieces < POROUS_PIECES or not marks.any():
+        return False
+    gaps = _gaps(ink, marks)
+    if pieces >= TONER_PIECES:
+        return gaps >= TONER_GAPS
+    if gaps < POROUS_GAPS:
+        return False
+    closed = cv2.morphologyEx(marks[ink.labels].astype(np.uint8), cv2.MORPH_CLOSE,
+                              np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    # A drum's band of toner runs down the page: a stroke upright or level is not a pen's.
+    whole = replace(ink, labels=np.asarray(labels, dtype=np.int32),
+                    areas=stats[:, cv2.CC_STAT_AREA].astype(np.int64), askew=True)
+    return not _has_stroke(whole, np.arange(count) > 0)
+
+
+def _gaps(ink: BoxInk, marks: NDArray[np.bool_]) -> float:
+    return _gap_share(marks[ink.labels])
+
+
+def _gap_share(ink: NDArray[np.bool_]) -> float:
+    """The share that closing the gaps between the ink's pixels adds to it: a few per cent for a
+    pen's line, more for a cloud of toner dots."""
+    closed = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     filled = int(np.count_nonzero(closed))
-    return filled > 0 and (filled - int(np.count_nonzero(mark))) / filled <= SOLID_GAPS
+    return (filled - int(np.count_nonzero(ink))) / filled if filled else 0.0
 
 
 def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
@@ -476,7 +520,10 @@ def _surround(image: Image8, box: tuple[float, float, float, float], threshold: 
     if min(b.size for b in bands) == 0 or min(round(y0 - far_y), round(x0 - far_x)) < 0:
         return 0.0
     # A ring leaves ink on every side; a printed arrow or a neighbour's stroke only on one or two.
-    return min(float(np.count_nonzero(b < threshold)) / b.size for b in bands)
+    # And a pen's line is solid: a side whose ink is porous holds a cloud of toner, not a ring.
+    inks = [band < threshold for band in bands]
+    return min(0.0 if _gap_share(ink) >= RING_GAPS else float(np.count_nonzero(ink)) / ink.size
+               for ink in inks)
 
 
 def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0,
@@ -490,7 +537,7 @@ def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0,
     mark made the way bubble forms teach from a box filled to its edges, which alone cancels.
     """
     if blob and fill >= DOT_FILL:
-        return BoxReading("marked", fill, 1.0, edge=edge)
+        return BoxReading("marked", fill, 1.0 if fill >= SURE_DOT else 0.6, edge=edge)
     if fill >= CANCELLED_AT - 0.12 and (side_fill < EVEN_FILL or rim < FILLED_RIM):
         return BoxReading("marked", fill, 1.0, edge=edge)
     if STROKE_FILL <= fill < UNSURE_BAND[1] and edge >= STROKE_EDGE:
