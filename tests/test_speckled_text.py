@@ -77,6 +77,17 @@ def test_a_speckled_empty_box_is_never_read_as_words(seed: int) -> None:
     assert reading.text == "" or reading.problem, reading
 
 
+def test_a_speckled_box_in_which_no_word_is_read_is_blank() -> None:
+    """Dark clumps of toner that tesseract reads as no letter, digit or word are no writing: the
+    box reads blank without a person, a little short of sure."""
+    image = drum_speckle(page_with_box(""), 5)
+    threshold = ink_threshold(image)
+    x0, y0, x1, y1 = (round(v * SCALE) for v in BOX)
+    assert speckled(image[y0:y1, x0:x1] < threshold, SCALE)
+    reading = read_text_box(image, BOX, SCALE, threshold, timeout=30.0)
+    assert (reading.text, reading.problem, reading.confidence) == ("", "", 0.85)
+
+
 def fine_speckle(grey: np.ndarray, seed: int) -> np.ndarray:
     """Single dark dots strewn over the page, as dust on the glass leaves them."""
     rng = np.random.default_rng(seed)

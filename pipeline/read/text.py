@@ -29,6 +29,7 @@ FRAME_INSET_PT = 3.0  # skip the printed frame and a little of its surroundings
 BLANK_INK_SHARE = 0.002
 LOW_CONFIDENCE = 70.0
 SPECKLED_WORD = 60.0  # in a speckled box, a word read less confidently goes to a person
+SPECKS_ONLY = 0.85  # confidence that a speckled box in which no word is read holds no writing
 SPECKS_PER_PIXEL = 0.0005  # a box with this many specks (a pen's dot or less) is speckled
 THROUGH_SPECKLE = 0.2  # in one, ink is this far from the darkest strokes towards the paper
 DARK_SHARE = 0.3  # of a piece of writing's ink, at least this much is dark
@@ -137,6 +138,10 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
     if through_speckle:  # what specks left behind: lone marks tesseract is unsure of
         words = [w for w in words if any(c.isalnum() for c in w.text)
                  and (len(w.text) > 1 or w.confidence >= LOW_CONFIDENCE)]
+        if not words:
+            # Dark specks and clumps of toner, but nothing tesseract takes for a letter, a digit
+            # or a word: no writing. Never quite sure, which shows in `_confidence`.
+            return TextReading("", SPECKS_ONLY, crop)
         doubtful = [w.text for w in words if w.confidence < SPECKLED_WORD]
         if doubtful:  # a speck read as a word, or a word lost in speckle
             text = " ".join(w.text for w in words)

@@ -70,7 +70,7 @@ NOISY_CONFIDENCE = 0.85  # a reading made through speckle is never quite sure
 # A mark the way bubble forms teach: a solid dot with white all round it.
 DOT_SIDE = 0.14  # the dot's least width, in shares of the frame
 DOT_FILL = 0.025  # and the least ink it puts in the inner area
-SURE_DOT = 0.08  # a smaller dot may be a speck of toner: a person looks
+SURE_DOT = 0.07  # a smaller dot may be a speck of toner (a dot a fifth of the box across inks 8 %)
 BLOB_ASPECT, BLOB_SOLID = 2.0, 0.55
 FILLED_RIM = 0.35  # a box filled in to cancel is inked to its edges on every side
 
