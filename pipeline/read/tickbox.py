@@ -64,7 +64,7 @@ POROUS_GAPS, POROUS_PIECES = 0.09, 3
 # A box holding this many pieces sits in toner: ink even this porous may be a dense cluster of
 # it, whatever its shape.
 TONER_PIECES, TONER_GAPS = 10, 0.06
-POROUS_CONFIDENCE = 0.55
+POROUS_CONFIDENCE = 0.55  # toner or a mark: a person looks
 STROKE_CONFIDENCE = 0.9
 NOISY_CONFIDENCE = 0.85  # a reading made through speckle is never quite sure
 # A mark the way bubble forms teach: a solid dot with white all round it.
@@ -426,9 +426,9 @@ def _toner(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
                               np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     # A drum's band of toner runs down the page: a stroke upright or level is not a pen's.
-    whole = replace(ink, labels=np.asarray(labels, dtype=np.int32),
-                    areas=stats[:, cv2.CC_STAT_AREA].astype(np.int64), askew=True)
-    return not _has_stroke(whole, np.arange(count) > 0)
+    return not _stroke_in(np.asarray(labels, dtype=np.int32),
+                          stats[:, cv2.CC_STAT_AREA].astype(np.int64), np.arange(count) > 0,
+                          closed.shape, slanted=True)
 
 
 def _gaps(ink: BoxInk, marks: NDArray[np.bool_]) -> float:
@@ -443,16 +443,22 @@ def _gap_share(ink: NDArray[np.bool_]) -> float:
     return (filled - int(np.count_nonzero(ink))) / filled if filled else 0.0
 
 
-def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
+def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_], slanted: bool = False) -> bool:
     """A piece of ink that is a pen's stroke: most of the way across the box, and thin for its
-    length (a cloud of toner is as thick as it is long)."""
-    fh, fw = ink.frame.shape
+    length (a cloud of toner is as thick as it is long). `slanted`, or a box askew on its
+    outline: a straight piece upright or level is not one."""
+    return _stroke_in(ink.labels, ink.areas, marks, ink.frame.shape, slanted or ink.askew)
+
+
+def _stroke_in(labels: NDArray[np.int32], areas: NDArray[np.int64], pieces: NDArray[np.bool_],
+               frame: tuple[int, ...], slanted: bool) -> bool:
+    fh, fw = frame[:2]
     side = min(fw, fh)
-    for label in np.flatnonzero(marks):
-        ys, xs = np.nonzero(ink.labels == label)
+    for label in np.flatnonzero(pieces):
+        ys, xs = np.nonzero(labels == label)
         length = max(int(xs.max() - xs.min()), int(ys.max() - ys.min())) + 1
-        if length >= STROKE_SPAN * side and ink.areas[label] <= STROKE_THICK * side * length \
-                and not (ink.askew and _level_line(xs, ys)):
+        if length >= STROKE_SPAN * side and areas[label] <= STROKE_THICK * side * length \
+                and not (slanted and _level_line(xs, ys)):
             return True
     return False
 
