@@ -160,6 +160,19 @@ def test_only_a_box_filled_to_its_edges_is_a_cancellation() -> None:
     assert read[5] == "marked"
 
 
+def test_a_thick_marker_s_cross_is_a_mark_not_a_cancellation() -> None:
+    """A felt marker's cross inks most of the box, but leaves white between its arms at the
+    middle of each side; a box filled in is dark there too."""
+    image = printed()
+    x0, y0, x1, y1 = pixels(boxes()[6])
+    cv2.line(image, (x0 + 2, y0 + 2), (x1 - 2, y1 - 2), 0, 9, cv2.LINE_AA)
+    cv2.line(image, (x0 + 2, y1 - 2), (x1 - 2, y0 + 2), 0, 9, cv2.LINE_AA)
+    image = fill(image, boxes()[7])
+    read = read_all(image)
+    assert read[6].fill >= 0.66  # as much ink as a box filled in by a hurried hand
+    assert states(read)[6:8] == ["marked", "cancelled"]
+
+
 def test_a_question_s_other_boxes_decide_what_a_lone_filled_box_means() -> None:
     filled = BoxResult("q", "a", "cancelled", 0.95, 1.0)
     alone = choice_answer("q", False, [filled, BoxResult("q", "b", "empty", 0.0, 1.0)], 0.8)

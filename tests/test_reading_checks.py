@@ -215,6 +215,23 @@ def test_a_tick_through_a_box_alone_on_its_question_is_the_choice() -> None:
         assert choice_answer("q", False, boxes, 0.8).needs_review, boxes
 
 
+def test_a_tick_through_a_box_beside_sure_marks_on_a_multiple_choice_is_chosen() -> None:
+    # "tick all that apply": one tick sits in its box, the next runs through its own
+    ticked = BoxResult("q", "a", "marked", 0.3, 1.0)
+    through = BoxResult("q", "b", "empty", 0.02, 0.6, 0.1, edge=0.15)
+    bare = BoxResult("q", "c", "empty", 0.0, 1.0)
+    answer = choice_answer("q", True, [ticked, through, bare], 0.8)
+    assert (answer.value, answer.needs_review) == ("a b", False)
+    # the sure mark in speckle or light grey, a box filled in, or ink round an empty box: a
+    # person looks
+    for other in (BoxResult("q", "a", "marked", 0.3, 0.85, noisy=True),
+                  BoxResult("q", "a", "marked", 0.3, 0.9, faint=True),
+                  BoxResult("q", "a", "cancelled", 0.9, 1.0)):
+        assert choice_answer("q", True, [other, through, bare], 0.8).needs_review, other
+    ringed = BoxResult("q", "c", "empty", 0.0, 1.0, 0.3)
+    assert choice_answer("q", True, [ticked, through, ringed], 0.8).needs_review
+
+
 def test_light_grey_beside_a_sure_mark_in_dark_ink_is_not_a_mark() -> None:
     # the back of thin paper showing through, or a mark rubbed out, beside the pen's tick
     tick = BoxResult("q", "a", "marked", 0.3, 1.0)

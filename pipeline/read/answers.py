@@ -66,15 +66,20 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
     return answers
 
 
-def _spilled(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult]) -> list[BoxResult]:
+def _spilled(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
+             multiple: bool) -> list[BoxResult]:
     """The boxes a tick runs through rather than sits in (drawn large, or off to one side):
     little ink inside, a stroke across the margin, and on the rest of the question nothing at
-    all. A person reads such a tick at a glance as the choice."""
-    if not unsure or any(b.state != "empty" or b.faint or b.noisy for b in boxes):
+    all, or on a multiple choice only sure marks. A person reads such a tick at a glance as a
+    choice."""
+    rest = [b for b in boxes if b not in unsure]
+    allowed = ("empty", "marked") if multiple else ("empty",)
+    if not unsure or any(b.state != "empty" or b.faint or b.noisy for b in unsure) \
+            or any(b.state not in allowed or b.faint or b.noisy for b in rest):
         return []
     if any(b.edge < SPILL_EDGE for b in unsure):
         return []
-    if any(b.surround >= RING_INK for b in boxes if b not in unsure):
+    if any(b.surround >= RING_INK for b in rest if b.state == "empty"):
         return []  # a ring, or a mark beside the boxes: a person looks
     return list(unsure)
 
@@ -117,9 +122,10 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     marked = [b for b in boxes if b.state == "marked"]
     confidence = min((b.confidence for b in boxes), default=1.0)
     unsure = [b for b in boxes if b.confidence < review_below]
-    spilled = _spilled(boxes, unsure)
+    spilled = _spilled(boxes, unsure, multiple)
     if spilled and (multiple or len(spilled) == 1):
-        return Answer(name, " ".join(b.value for b in spilled), SPILL_CONFIDENCE)
+        chosen = [b.value for b in boxes if b.state == "marked" or b in spilled]
+        return Answer(name, " ".join(chosen), SPILL_CONFIDENCE)
     if unsure and (multiple or len(marked) == 1) \
             and _faint_beside_ink(boxes, unsure):
         return Answer(name, " ".join(b.value for b in marked), FAINT_BESIDE_INK)

@@ -505,11 +505,13 @@ def _blob(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
 
 
 def _side_fill(ink: NDArray[np.bool_]) -> float:
-    """The least-inked of the four patches at the middle of each side of the inner area."""
+    """The least-inked of the four patches at the middle of each side of the inner area: between
+    the arms of a cross, white even when a thick marker drew it; dark in a box filled in."""
     h, w = ink.shape
-    qh, qw = max(1, h // 4), max(1, w // 4)
-    patches = (ink[:qh, qw : w - qw], ink[h - qh :, qw : w - qw],
-               ink[qh : h - qh, :qw], ink[qh : h - qh, w - qw :])
+    qh, qw = max(1, h // 5), max(1, w // 5)
+    cy, cx = h // 2, w // 2
+    patches = (ink[:qh, cx - qw : cx + qw], ink[h - qh :, cx - qw : cx + qw],
+               ink[cy - qh : cy + qh, :qw], ink[cy - qh : cy + qh, w - qw :])
     return min(float(np.mean(p)) if p.size else 1.0 for p in patches)
 
 
