@@ -124,8 +124,8 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     unsure = [b for b in boxes if b.confidence < review_below]
     spilled = _spilled(boxes, unsure, multiple)
     if spilled and (multiple or len(spilled) == 1):
-        chosen = [b.value for b in boxes if b.state == "marked" or b in spilled]
-        return Answer(name, " ".join(chosen), SPILL_CONFIDENCE)
+        return Answer(name, " ".join(b.value for b in boxes if b.state == "marked"
+                                     or b in spilled), SPILL_CONFIDENCE)
     if unsure and (multiple or len(marked) == 1) \
             and _faint_beside_ink(boxes, unsure):
         return Answer(name, " ".join(b.value for b in marked), FAINT_BESIDE_INK)
