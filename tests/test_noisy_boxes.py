@@ -173,6 +173,22 @@ def test_a_thick_marker_s_cross_is_a_mark_not_a_cancellation() -> None:
     assert states(read)[6:8] == ["marked", "cancelled"]
 
 
+def test_a_felt_marker_s_tick_is_not_taken_for_the_outline_of_a_box_askew() -> None:
+    """On a folded sheet, or one printed pale, a box may not sit square on its outline, and ink
+    along its border is taken for the outline. A felt marker's tick drawn low, its arms across
+    the box's lower corners, also keeps to the border, but is far thicker than a printed line:
+    the box is not surely empty."""
+    image = printed()
+    x0, y0, x1, y1 = pixels(boxes()[5])
+    w = x1 - x0
+    points = [(x0 - 0.15 * w, y0 + 0.3 * w), (x0 + 0.5 * w, y1 + 0.45 * w),
+              (x1 + 0.2 * w, y0 + 0.35 * w)]
+    cv2.polylines(image, [np.array(points, dtype=np.int32)], False, 0, 8, cv2.LINE_AA)
+    inks = [measure_box(image, box, SCALE, THRESHOLD, askew=True) for box in boxes()]
+    read = classify_box(inks[5], page_noise(inks))
+    assert read.confidence < 0.8 and read.edge >= 0.1  # a tick running through: see answers
+
+
 def test_a_question_s_other_boxes_decide_what_a_lone_filled_box_means() -> None:
     filled = BoxResult("q", "a", "cancelled", 0.95, 1.0)
     alone = choice_answer("q", False, [filled, BoxResult("q", "b", "empty", 0.0, 1.0)], 0.8)

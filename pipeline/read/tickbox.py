@@ -36,6 +36,7 @@ REMNANT = 0.12  # a line this close to the frame's border, this thin, is the pri
 # the border, is the outline; a straight piece this thin for its length, within this of level,
 # is an edge of it; a mark is sure with this much ink, or a stroke.
 REMNANT_LONG, BORDER_BAND, BORDER_SHARE = 0.35, 0.22, 0.92
+OUTLINE_THICK = 0.16  # and no thicker than this for its length: a felt marker's stroke is thicker
 LINE_ELONGATION, LEVEL_DEGREES = 0.05, 20.0
 ASKEW_FILL = 0.25
 STREAK_SPAN, STREAK_THICK = 0.9, 0.2  # a streak crosses the whole frame, thin (in sides)
@@ -168,6 +169,7 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
         cx, cy, cw, ch = (int(v) for v in stats[label, :4])
         if _outline_remnant(cx, cy, cw, ch, fw, fh) or (
                 askew and max(cw, ch) >= REMNANT_LONG * min(fw, fh)
+                and areas[label] <= OUTLINE_THICK * min(fw, fh) * max(cw, ch)
                 and _along_border(labels[cy : cy + ch, cx : cx + cw] == label, (cx, cy),
                                   (fw, fh))):
             kept[label] = False
