@@ -419,13 +419,13 @@ def _toner(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
     pieces = int(np.count_nonzero(ink.kept))
     if pieces < POROUS_PIECES or not marks.any():
         return False
-    gaps = _gaps(ink, marks)
+    mark = marks[ink.labels]
+    closed = _closed(mark)
+    gaps = _gap_share(mark, closed)
     if pieces >= TONER_PIECES:
         return gaps >= TONER_GAPS
     if gaps < POROUS_GAPS:
         return False
-    closed = cv2.morphologyEx(marks[ink.labels].astype(np.uint8), cv2.MORPH_CLOSE,
-                              np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     # A drum's band of toner runs down the page: a stroke upright or level is not a pen's.
     return not _stroke_in(np.asarray(labels, dtype=np.int32),
@@ -434,13 +434,19 @@ def _toner(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
 
 
 def _gaps(ink: BoxInk, marks: NDArray[np.bool_]) -> float:
-    return _gap_share(marks[ink.labels])
+    mark = marks[ink.labels]
+    return _gap_share(mark, _closed(mark))
 
 
-def _gap_share(ink: NDArray[np.bool_]) -> float:
+def _closed(ink: NDArray[np.bool_]) -> NDArray[np.uint8]:
+    """The ink with the gaps between its pixels closed (a 3 x 3 closing)."""
+    return np.asarray(cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE,
+                                       np.ones((3, 3), np.uint8)), dtype=np.uint8)
+
+
+def _gap_share(ink: NDArray[np.bool_], closed: NDArray[np.uint8]) -> float:
     """The share that closing the gaps between the ink's pixels adds to it: a few per cent for a
     pen's line, more for a cloud of toner dots."""
-    closed = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     filled = int(np.count_nonzero(closed))
     return (filled - int(np.count_nonzero(ink))) / filled if filled else 0.0
 
@@ -531,9 +537,16 @@ def _surround(image: Image8, box: tuple[float, float, float, float], threshold: 
         return 0.0
     # A ring leaves ink on every side; a printed arrow or a neighbour's stroke only on one or two.
     # And a pen's line is solid: a side whose ink is porous holds a cloud of toner, not a ring.
-    inks = [band < threshold for band in bands]
-    return min(0.0 if _gap_share(ink) >= RING_GAPS else float(np.count_nonzero(ink)) / ink.size
-               for ink in inks)
+    return min(_ring_ink(band < threshold) for band in bands)
+
+
+def _ring_ink(ink: NDArray[np.bool_]) -> float:
+    """The share of one band beside a box inked as a ring would ink it: none when its ink is
+    porous. Bare paper, most bands of most pages, needs no closing."""
+    inked = int(np.count_nonzero(ink))
+    if inked == 0 or _gap_share(ink, _closed(ink)) >= RING_GAPS:
+        return 0.0
+    return inked / ink.size
 
 
 def classify_fill(fill: float, side_fill: float = 1.0, faint: float = 0.0,
