@@ -17,9 +17,9 @@ from numpy.typing import NDArray
 
 from pipeline.errors import UsageError
 from pipeline.forms.build import build_forms
-from pipeline.read.answers import choice_answer
+from pipeline.read.answers import choice_answer, pen_tone
 from pipeline.read.page import ReaderSettings
-from pipeline.read.results import BoxResult
+from pipeline.read.results import Answer, BoxResult
 from pipeline.read.tickbox import BoxReading, classify_box, measure_box, page_noise
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.simulate.damage import Damage
@@ -219,9 +219,10 @@ def test_a_thin_tick_that_runs_past_the_box_is_read() -> None:
 
 
 def toner(image: Image8, centre: tuple[float, float], radii: tuple[float, float], density: float,
-          seed: int) -> Image8:
+          seed: int, shades: tuple[int, int] = (20, 90)) -> Image8:
     """A cluster of toner, as a dirty drum drops it: dots of one or two pixels, most dense in the
-    middle of an ellipse (radii in pixels), and a few strays round it."""
+    middle of an ellipse (radii in pixels), and a few strays round it. On a grey scan its dots
+    are mid-grey (`shades`)."""
     rng = np.random.default_rng(seed)
     out = image.copy()
     cx, cy = centre
@@ -231,7 +232,7 @@ def toner(image: Image8, centre: tuple[float, float], radii: tuple[float, float]
         angle = rng.uniform(0, 2 * np.pi)
         x, y = round(cx + r * rx * np.cos(angle)), round(cy + r * ry * np.sin(angle))
         size = int(rng.integers(1, 3))
-        out[y : y + size, x : x + size] = int(rng.integers(20, 90))
+        out[y : y + size, x : x + size] = int(rng.integers(*shades))
     return out
 
 
@@ -250,6 +251,43 @@ def test_a_cluster_of_toner_in_a_box_is_never_a_sure_mark(seed: int) -> None:
     assert states(read)[1] == "marked"
     assert read[2].confidence < 0.8 and read[2].noisy  # a person looks
     assert [s for i, s in enumerate(states(read)) if i not in (1, 2)] == ["empty"] * 22
+
+
+def answers_by_row(image: Image8) -> list[Answer]:
+    """Each row of boxes read as a single-choice question, as interpret_page reads a page: the
+    respondent's pen learnt from the page's sure marks."""
+    read = read_all(image)
+    results = [BoxResult(f"q{i // COLUMNS}", f"c{i % COLUMNS}", r.state, r.fill, r.confidence,
+                         r.surround, r.faint, r.noisy, r.edge, r.tone)
+               for i, r in enumerate(read)]
+    pen = pen_tone(results, 0.8)
+    return [choice_answer(f"q{row}", False, results[row * COLUMNS : (row + 1) * COLUMNS], 0.8,
+                          pen) for row in range(ROWS)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_grey_toner_beside_a_respondent_s_black_ticks_is_set_aside(seed: int) -> None:
+    """On a grey scan a person tells a drum's toner (a cloud of mid-grey dots) from a pen's
+    tick at a glance: the pen is as dark in every box it marks. Bitonal, the two are equally
+    black, and the question still goes to a person."""
+    image = tick(tick(printed(), boxes()[1]), boxes()[COLUMNS + 3])
+    image = toner(image, centre(boxes()[COLUMNS + 1]), (9.0, 13.0), 0.6, seed, (90, 150))
+    assert read_all(image)[COLUMNS + 1].confidence < 0.8  # alone, the cluster is a doubt
+    first, second = answers_by_row(image)[:2]
+    assert (first.value, first.needs_review) == ("c1", False)
+    assert (second.value, second.needs_review) == ("c3", False)
+    assert second.confidence < 1.0  # read through toner: never quite sure
+    bitonal = np.where(image < THRESHOLD, 0, 255).astype(np.uint8)
+    assert answers_by_row(bitonal)[1].needs_review
+
+
+def test_toner_as_dark_as_the_respondent_s_pen_is_not_set_aside() -> None:
+    """A pale pen (a blue ballpoint scanned grey) is as pale as toner: a person looks."""
+    image = printed()
+    for box in (boxes()[1], boxes()[COLUMNS + 3]):
+        image = np.minimum(image, np.where(tick(printed(), box) < 128, 110, 255)).astype(np.uint8)
+    image = toner(image, centre(boxes()[COLUMNS + 1]), (9.0, 13.0), 0.6, 1, (90, 150))
+    assert answers_by_row(image)[1].needs_review
 
 
 def test_a_tick_from_a_pen_running_dry_is_still_a_sure_mark() -> None:

@@ -3,6 +3,7 @@ sample, the consultation's words for tesseract, and the category every flag carr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,7 @@ from pipeline.read.answers import (
     in_audit,
     interpret_page,
     opening_choices,
+    pen_tone,
 )
 from pipeline.read.cells import read_cells, validate
 from pipeline.read.results import FLAG_CATEGORIES, Answer, BoxResult, flag_of
@@ -213,6 +215,37 @@ def test_a_tick_through_a_box_alone_on_its_question_is_the_choice() -> None:
                   [bare[0], through, ringed], [bare[0], grazed, bare[1]],
                   [bare[0], speckled, bare[1]]):
         assert choice_answer("q", False, boxes, 0.8).needs_review, boxes
+
+
+def test_light_grey_beside_a_pen_s_mark_in_speckle_is_not_a_mark() -> None:
+    """In speckle the mark must be the respondent's pen (as dark as their other sure marks on
+    the page, `pen`), not a clump of toner."""
+    grey = BoxResult("q", "b", "empty", 0.0, 0.6, faint=True)
+    in_speckle = BoxResult("q", "c", "empty", 0.0, 0.85, noisy=True)
+    tick = BoxResult("q", "a", "marked", 0.3, 1.0, tone=0.35)
+    answer = choice_answer("q", False, [tick, grey, in_speckle], 0.8, pen=0.3)
+    assert (answer.value, answer.needs_review) == ("a", False)
+    toner_grey = replace(tick, tone=0.75)  # as pale as toner, beside a page of dark ticks
+    for boxes, pen in (([toner_grey, grey, in_speckle], 0.3), ([tick, grey, in_speckle], None),
+                       ([replace(tick, noisy=True), grey, in_speckle], 0.3)):
+        assert choice_answer("q", False, boxes, 0.8, pen).needs_review, boxes
+
+
+def test_toner_much_paler_than_the_respondent_s_pen_is_set_aside() -> None:
+    tick = BoxResult("q", "a", "marked", 0.3, 1.0, tone=0.3)
+    clump = BoxResult("q", "b", "marked", 0.5, 0.55, noisy=True, tone=0.8)
+    answer = choice_answer("q", False, [tick, clump], 0.8, pen=0.3)
+    assert (answer.value, answer.needs_review) == ("a", False)
+    assert answer.confidence < 1.0
+    # as dark as the pen, a box filled in, light grey alone, or no pen to compare: a person
+    for boxes, pen in (([tick, replace(clump, tone=0.5)], 0.3), ([tick, clump], None),
+                       ([tick, replace(clump, state="cancelled")], 0.3),
+                       ([tick, BoxResult("q", "b", "marked", 0.2, 0.6, faint=True)], 0.3)):
+        assert choice_answer("q", False, boxes, 0.8, pen).needs_review, boxes
+    page = [tick, clump, BoxResult("r", "a", "marked", 0.3, 0.95, tone=0.2),
+            BoxResult("r", "b", "marked", 0.3, 1.0, tone=0.9, faint=True)]
+    assert pen_tone(page, 0.8) == 0.3  # the middle of the sure marks, light grey left out
+    assert pen_tone([clump], 0.8) is None
 
 
 def test_a_tick_through_a_box_beside_sure_marks_on_a_multiple_choice_is_chosen() -> None:

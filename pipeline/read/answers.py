@@ -27,6 +27,11 @@ SPILL_EDGE = 0.1  # a stroke this thick across a box's margin runs through the b
 SPILL_CONFIDENCE = 0.85  # a tick through a box, alone on its question, is the choice
 FAINT_BESIDE_INK = 0.85  # a sure mark in dark ink, light grey in boxes beside it: the mark
 FILLED_ALONE = 0.9  # a box filled in with nothing else marked on its question is the choice
+# On a grey or colour scan a respondent's pen is about as dark in every box they mark; toner is a
+# cloud of mid-grey dots. Ink in speckle this much paler than the page's sure marks is toner.
+TONER_PALER = 0.3
+PEN_SPREAD = 0.15  # and the respondent's own marks are within this of the page's middle one
+TONER_CONFIDENCE = 0.85
 OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)
 OTHER_LABEL = re.compile(r"^\s*(other\b.*|yes\W*)$", re.IGNORECASE)
 
@@ -45,6 +50,7 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
                    encode: Callable[[NDArray[np.uint8]], bytes], audit_share: float = 0.0,
                    identity: PageIdentity | None = None) -> list[Answer]:
     answers = []
+    pen = pen_tone(boxes, review_below)
     on_page = list(dict.fromkeys(f.question for f in page.fields))
     for name in on_page:
         question = questionnaire.question(name)
@@ -58,7 +64,8 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
                                   flag=flag_of(reading.problem)))
             continue
         own = [b for b in boxes if b.question == name]
-        answers.append(choice_answer(name, question.type == "select_multiple", own, review_below))
+        answers.append(choice_answer(name, question.type == "select_multiple", own, review_below,
+                                     pen))
     answers = check_specify(questionnaire, answers)
     if audit_share > 0 and identity is not None:
         answers = [audited(a) if not a.needs_review and in_audit(
@@ -84,7 +91,8 @@ def _spilled(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
     return list(unsure)
 
 
-def _faint_beside_ink(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult]) -> bool:
+def _faint_beside_ink(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
+                      pen: float | None) -> bool:
     """Whether the question's only doubt is light grey in boxes beside a sure mark in dark ink:
     the other side of thin paper showing through, a dirty roller, or a mark rubbed out. The
     respondent's pen is the dark ink; a pencil user's marks are all light."""
@@ -92,9 +100,10 @@ def _faint_beside_ink(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult]) -
     if any(b.state not in ("marked", "empty") or (b.state == "empty" and b.surround >= RING_INK)
            for b in rest):
         return False  # a box filled in, or a ring: the usual rules, and a person, decide
-    if any(b.noisy for b in boxes):
-        return False  # in speckle, the "mark" may be a clump of toner
     sure = [b for b in rest if b.state == "marked" and not b.faint]
+    if any(b.noisy for b in boxes) and (pen is None or any(
+            b.noisy or b.tone > pen + PEN_SPREAD for b in sure)):
+        return False  # in speckle, the "mark" may be a clump of toner: it must be the pen's
     return bool(sure) and all(b.state == "empty" and b.faint for b in unsure)
 
 
@@ -116,9 +125,30 @@ def _clearly_ringed(boxes: Sequence[BoxResult], multiple: bool) -> bool:
     return multiple or len(ringed) == 1
 
 
+def pen_tone(boxes: Sequence[BoxResult], review_below: float) -> float | None:
+    """How dark the respondent's pen is on this page: the middle of its sure marks' tones (None
+    without one)."""
+    tones = sorted(b.tone for b in boxes if b.state == "marked" and not b.faint
+                   and b.confidence >= review_below)
+    return tones[len(tones) // 2] if tones else None
+
+
+def _toner_set_aside(box: BoxResult, pen: float | None, review_below: float) -> BoxResult:
+    """A doubtful box whose dark ink is much paler than the respondent's pen: the speckle's own
+    toner, as a person sees grey dots beside black ticks. (Light grey alone, a pencil, is not
+    set aside: it may be a second pen.)"""
+    doubtful = box.noisy or box.confidence < review_below
+    if pen is None or not doubtful or box.faint or box.state == "cancelled" \
+            or box.tone >= 1.0 or box.tone < pen + TONER_PALER:
+        return box
+    return replace(box, state="empty", confidence=TONER_CONFIDENCE, noisy=True)
+
+
 def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
-                  review_below: float) -> Answer:
-    """Cancelled boxes count as not chosen; several live marks on a single choice go to a person."""
+                  review_below: float, pen: float | None = None) -> Answer:
+    """Cancelled boxes count as not chosen; several live marks on a single choice go to a person.
+    `pen`: how dark the respondent's pen is on the page (pen_tone)."""
+    boxes = [_toner_set_aside(b, pen, review_below) for b in boxes]
     marked = [b for b in boxes if b.state == "marked"]
     confidence = min((b.confidence for b in boxes), default=1.0)
     unsure = [b for b in boxes if b.confidence < review_below]
@@ -127,7 +157,7 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
         return Answer(name, " ".join(b.value for b in boxes if b.state == "marked"
                                      or b in spilled), SPILL_CONFIDENCE)
     if unsure and (multiple or len(marked) == 1) \
-            and _faint_beside_ink(boxes, unsure):
+            and _faint_beside_ink(boxes, unsure, pen):
         return Answer(name, " ".join(b.value for b in marked), FAINT_BESIDE_INK)
     if unsure:
         names = " ".join(b.value for b in unsure)

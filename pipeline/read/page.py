@@ -253,7 +253,7 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         reading = classify_box(box_ink, noise)
         boxes.append(BoxResult(field.question, field.value or "", reading.state, reading.fill,
                                reading.confidence, reading.surround, reading.faint,
-                               reading.noisy, reading.edge))
+                               reading.noisy, reading.edge, reading.tone))
     for name, group in cells.items():
         texts[name] = read_cells(aligned.image, group, layout.questionnaire.question(name),
                                  aligned.scale, threshold, settings.ocr_timeout)

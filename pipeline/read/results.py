@@ -59,6 +59,7 @@ class BoxResult:
     faint: bool = False  # light ink (pencil) in a box with little dark ink: low contrast
     noisy: bool = False  # read against speckle or streaks around it
     edge: float = 0.0  # ink in the margin inside the outline: a stroke running through it
+    tone: float = 1.0  # how dark its ink is, as a share of the ink threshold (0: black)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import cv2
@@ -89,6 +89,7 @@ class BoxReading:
     faint: bool = False  # unsure only because of light ink (a pencil): low contrast
     edge: float = 0.0  # inked share of the margin between the outline and the inner area
     noisy: bool = False  # read through speckle or streaks around the box
+    tone: float = 1.0  # mean grey of the mark as a share of the ink threshold (0: black)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,9 @@ class BoxInk:
     local_speck: int = 0  # the largest piece of that speckle (pixels)
     local_faint: float = 0.0  # light grey just outside the box (a dirty roller, the back showing)
     askew: bool = False  # not square on its printed outline (a fold, a bent sheet)
+    # Mean grey of each component as a share of the ink threshold (0: black; index 0 unused): a
+    # pen's stroke is dark through, toner on a grey scan is a cloud of mid-grey dots.
+    tones: NDArray[np.float64] = field(default_factory=lambda: np.ones(1))
 
     def speck_sizes(self) -> NDArray[np.int64]:
         """Areas of the components that may be a mark, largest first."""
@@ -161,6 +165,8 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame.astype(np.uint8),
                                                               connectivity=8)
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    tones = np.bincount(labels.ravel(), weights=crop.ravel(), minlength=count) \
+        / np.maximum(1, areas) / max(1, threshold)
     kept = np.ones(count, dtype=bool)
     kept[0] = False
     fh, fw = frame.shape
@@ -190,7 +196,7 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
             streak_px += int(areas[rows].sum())
     return BoxInk(inner, frame, np.asarray(labels, dtype=np.int32), areas, kept, faint_share,
                   surround, streak_px / max(1, frame.size), local, local_speck, local_faint,
-                  askew)
+                  askew, tones)
 
 
 def faint_threshold(threshold: int) -> int:
@@ -385,7 +391,15 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
         # On a folded or bent sheet what is left of the outline askew can pass for a light
         # mark: only a stroke across the box, or plenty of ink, is sure.
         reading = replace(reading, confidence=min(reading.confidence, 0.6))
-    return replace(reading, surround=ink.surround)
+    return replace(reading, surround=ink.surround, tone=_tone(ink, marks))
+
+
+def _tone(ink: BoxInk, marks: NDArray[np.bool_]) -> float:
+    """How dark the box's ink is, over its pieces that may be a mark."""
+    areas = ink.areas[marks]
+    if not areas.sum():
+        return 1.0
+    return float(np.dot(ink.tones[marks], areas) / areas.sum())
 
 
 def _through_noise(reading: BoxReading, ink: BoxInk, marks: NDArray[np.bool_],
