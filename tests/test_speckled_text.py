@@ -25,9 +25,10 @@ WRITING = "Please keep the library open on Saturdays"
 BALLPOINT = Pen((20, 20, 20), 3)
 
 
-def page_with_box(text: str, pen: Pen = BALLPOINT) -> np.ndarray:
+def page_with_box(text: str, pen: Pen = BALLPOINT,
+                  box: tuple[float, float, float, float] = BOX) -> np.ndarray:
     page = np.full((round(140 * SCALE), round(500 * SCALE), 3), 255, np.uint8)
-    x0, y0, x1, y1 = (round(v * SCALE) for v in BOX)
+    x0, y0, x1, y1 = (round(v * SCALE) for v in box)
     cv2.rectangle(page, (x0, y0), (x1, y1), (0, 0, 0), 1)
     if text:
         inside = (x0 + 12, y0 + 12, x1 - 12, y1 - 12)
@@ -37,7 +38,7 @@ def page_with_box(text: str, pen: Pen = BALLPOINT) -> np.ndarray:
     return np.asarray(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), np.uint8)
 
 
-def drum_speckle(grey: np.ndarray, seed: int) -> np.ndarray:
+def drum_speckle(grey: np.ndarray, seed: int, shades: tuple[int, int] = (40, 170)) -> np.ndarray:
     """Bands of grey dot clusters down and across the page, a few dots as dark as ink."""
     rng = np.random.default_rng(seed)
     out = grey.astype(np.int16)
@@ -49,7 +50,7 @@ def drum_speckle(grey: np.ndarray, seed: int) -> np.ndarray:
         for _ in range(int(rng.integers(20, 80))):
             x = int(np.clip(cx + rng.normal(0, 8), 0, width - 2))
             y = int(np.clip(cy + rng.normal(0, 6), 0, height - 2))
-            value = int(rng.integers(40, 170))
+            value = int(rng.integers(*shades))
             size = int(rng.integers(1, 3))
             out[y : y + size, x : x + size] = np.minimum(out[y : y + size, x : x + size], value)
     return np.asarray(np.clip(out, 0, 255), np.uint8)
@@ -88,6 +89,23 @@ def test_a_speckled_box_in_which_no_word_is_read_is_blank() -> None:
     assert (reading.text, reading.problem, reading.confidence) == ("", "", 0.85)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_toner_paler_than_the_respondent_s_pen_is_no_writing(seed: int) -> None:
+    """On a grey scan a drum's clumps are mid-grey; the respondent's ticks on the same page say
+    how dark their pen is (`pen`, a tone: 0 black, 1 at the ink threshold)."""
+    mid_grey = (90, 150)
+    empty = drum_speckle(page_with_box(""), seed, mid_grey)
+    threshold = ink_threshold(empty)
+    reading = read_text_box(empty, BOX, SCALE, threshold, timeout=30.0, pen=0.2)
+    assert (reading.text, reading.problem) == ("", ""), reading
+    written = drum_speckle(page_with_box(WRITING), seed, mid_grey)
+    reading = read_text_box(written, BOX, SCALE, ink_threshold(written), timeout=30.0, pen=0.2)
+    assert edit_distance(reading.text, WRITING) <= 2, reading
+    # a pale pen, as pale as the toner: nothing is set aside
+    pale = read_text_box(empty, BOX, SCALE, threshold, timeout=30.0, pen=0.7)
+    assert pale.text == "" or pale.problem, pale
+
+
 def fine_speckle(grey: np.ndarray, seed: int) -> np.ndarray:
     """Single dark dots strewn over the page, as dust on the glass leaves them."""
     rng = np.random.default_rng(seed)
@@ -115,3 +133,38 @@ def test_clean_writing_is_not_taken_for_speckle() -> None:
     assert not speckled(image[y0:y1, x0:x1] < threshold, SCALE)
     reading = read_text_box(image, BOX, SCALE, threshold, timeout=30.0)
     assert reading.text == WRITING and not reading.problem
+
+
+LINE_BOX = (20.0, 20.0, 380.0, 50.0)  # a one-line box: "Please specify"
+SHORT = "Community transport"
+
+
+def bent_frame(grey: np.ndarray) -> np.ndarray:
+    """The frame's top line where a fold crosses it: bent 6 points into the box in two places,
+    as the sheet, flattened again for the scanner, keeps a ridge."""
+    out = grey.copy()
+    x0, y0 = (round(v * SCALE) for v in LINE_BOX[:2])
+    for start in (60, 700):
+        points = np.array([(x0 + start, y0), (x0 + start + 40, y0 + round(6 * SCALE)),
+                           (x0 + start + 80, y0)], dtype=np.int32)
+        cv2.polylines(out, [points], False, 0, 2, cv2.LINE_AA)
+    return out
+
+
+@pytest.mark.parametrize("text", ["", SHORT])
+def test_a_frame_bent_by_a_fold_is_not_read_as_writing(text: str) -> None:
+    """Left in the crop, the bent line reads as "~~" or "---" and sends the box to a person."""
+    image = bent_frame(page_with_box(text, box=LINE_BOX))
+    reading = read_text_box(image, LINE_BOX, SCALE, ink_threshold(image), timeout=30.0)
+    assert (reading.text, reading.problem) == (text, ""), reading
+
+
+def test_a_letter_crossing_the_frame_is_kept() -> None:
+    """Writing that runs over the frame reaches further into the box than a bent line does."""
+    image = page_with_box("", box=LINE_BOX)
+    x0, y0 = (round(v * SCALE) for v in LINE_BOX[:2])
+    cv2.putText(image, "Yes", (x0 + 40, y0 + round(20 * SCALE)), cv2.FONT_HERSHEY_SIMPLEX, 2.4,
+                0, 5, cv2.LINE_AA)  # tall enough to cross the frame's top line
+    assert (image[y0, x0 + 40 : x0 + 300] < 128).any()
+    reading = read_text_box(image, LINE_BOX, SCALE, ink_threshold(image), timeout=30.0)
+    assert reading.text == "Yes", reading

@@ -18,6 +18,7 @@ from pipeline.forms.manifest import PageLayout
 from pipeline.model import Question, Questionnaire
 from pipeline.read.results import Answer, BoxResult, FlagCategory, flag_of, flag_reason
 from pipeline.read.text import TextReading
+from pipeline.read.tickbox import TONER_PALER
 
 HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
@@ -27,9 +28,6 @@ SPILL_EDGE = 0.1  # a stroke this thick across a box's margin runs through the b
 SPILL_CONFIDENCE = 0.85  # a tick through a box, alone on its question, is the choice
 FAINT_BESIDE_INK = 0.85  # a sure mark in dark ink, light grey in boxes beside it: the mark
 FILLED_ALONE = 0.9  # a box filled in with nothing else marked on its question is the choice
-# On a grey or colour scan a respondent's pen is about as dark in every box they mark; toner is a
-# cloud of mid-grey dots. Ink in speckle this much paler than the page's sure marks is toner.
-TONER_PALER = 0.3
 PEN_SPREAD = 0.15  # and the respondent's own marks are within this of the page's middle one
 TONER_CONFIDENCE = 0.85
 OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)

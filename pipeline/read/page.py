@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from pipeline.errors import InputFileError, UsageError
 from pipeline.forms.manifest import FieldBox, Layout, PageLayout
 from pipeline.forms.pagecode import PageCode
-from pipeline.read.answers import PageIdentity, interpret_page
+from pipeline.read.answers import PageIdentity, interpret_page, pen_tone
 from pipeline.read.cells import read_cells
 from pipeline.read.foreign import foreign_layouts, identify_foreign
 from pipeline.read.identify import (
@@ -229,6 +229,7 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     cells: dict[str, list[FieldBox]] = {}
     largest_shift = 0.0
     measured: list[tuple[FieldBox, BoxInk]] = []
+    writing: list[FieldBox] = []
     for field in page_layout.fields:
         fit = 1.0
         if field.kind in ("choice", "char"):
@@ -240,10 +241,7 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
             measured.append((field, measure_box(aligned.image, field.box, aligned.scale,
                                                 threshold, askew=fit < SQUARE)))
         elif field.kind == "text":
-            texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale,
-                                                  threshold, settings.ocr_timeout,
-                                                  consultation_words(layout.questionnaire,
-                                                                     settings.user_words))
+            writing.append(field)
         elif field.kind == "char":
             cells.setdefault(field.question, []).append(field)
     # Every box is measured before any is read: the page's own speckle, learnt from all its
@@ -254,6 +252,12 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         boxes.append(BoxResult(field.question, field.value or "", reading.state, reading.fill,
                                reading.confidence, reading.surround, reading.faint,
                                reading.noisy, reading.edge, reading.tone))
+    # The respondent's ticks say how dark their pen is: writing is read against it.
+    pen = pen_tone(boxes, settings.review_below)
+    words = consultation_words(layout.questionnaire, settings.user_words)
+    for field in writing:
+        texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale, threshold,
+                                              settings.ocr_timeout, words, pen)
     for name, group in cells.items():
         texts[name] = read_cells(aligned.image, group, layout.questionnaire.question(name),
                                  aligned.scale, threshold, settings.ocr_timeout)

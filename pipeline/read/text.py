@@ -22,6 +22,7 @@ from pipeline.model import Grid, Label, Question, Questionnaire, Repeat, expand_
 from pipeline.read.register import INK_OF_PAPER
 from pipeline.read.results import flag_reason
 from pipeline.read.tesseract import ocr_words
+from pipeline.read.tickbox import TONER_PALER
 
 Image8 = NDArray[np.uint8]
 
@@ -37,6 +38,7 @@ SPECK_PT = 2.0  # and pieces within a square this size are specks
 BESIDE_PT = 2.5  # unless they are this close to the writing
 STREAK_PT = 1.5  # a drum's or the glass's streak is no thicker than this
 STREAK_SPAN = 0.5  # and runs across at least this share of the box
+FRAME_REACH_PT = 6.0  # a fold can bend the frame's printed line this far into the crop
 DARKEST_PERCENTILE = 0.5  # a box's darkest strokes: this percentile of its pixels
 PALE_INK_OF_PAPER = 0.8  # a box's own threshold stays this far below the paper
 WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]{2}")  # letters, inner ' and -: 2 or more
@@ -83,6 +85,27 @@ def speckled(ink: NDArray[np.bool_], scale: float) -> bool:
     return specks >= SPECKS_PER_PIXEL * ink.size
 
 
+def without_frame(ink: NDArray[np.bool_], scale: float) -> NDArray[np.bool_]:
+    """The ink less what is left of the printed frame: where a fold bends the sheet, the frame's
+    line runs into the crop from its edge (tesseract reads it as "~~" or "---"). Such a piece
+    touches the crop's edge, keeps within a few points of it, is no thicker than a printed line,
+    and runs along the edge rather than away from it; a letter crossing the frame reaches
+    further in."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8),
+                                                               connectivity=8)
+    height, width = ink.shape
+    reach, thin = FRAME_REACH_PT * scale, STREAK_PT * scale
+    frame = np.zeros(count, dtype=bool)
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        across = (y == 0 or y + h == height) and h <= reach and w >= 2 * h and area <= thin * w
+        down = (x == 0 or x + w == width) and w <= reach and h >= 2 * w and area <= thin * h
+        frame[label] = across or down
+    if not frame.any():
+        return ink
+    return np.asarray(ink & ~frame[labels], dtype=np.bool_)
+
+
 def writing_through_speckle(crop: Image8, ink: NDArray[np.bool_], threshold: int,
                             scale: float) -> NDArray[np.bool_]:
     """The pen's ink in a speckled box. Its strokes hold the darkest ink in the box, a drum's
@@ -118,13 +141,30 @@ def writing_through_speckle(crop: Image8, ink: NDArray[np.bool_], threshold: int
     return np.asarray(keep[labels], dtype=np.bool_)
 
 
+def _without_pale_toner(crop: Image8, ink: NDArray[np.bool_], threshold: int,
+                        pen: float) -> NDArray[np.bool_]:
+    """The ink less its pieces much paler than the respondent's pen (their ticks on the same
+    page): clumps of a drum's toner on a grey scan, left when the box holds no darker writing
+    to measure them against. A piece of writing that toner touches is darker for the pen in it."""
+    count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    areas = np.bincount(labels.ravel(), minlength=count)
+    greys = np.bincount(labels.ravel(), weights=crop.ravel(), minlength=count)
+    pale = greys / np.maximum(1, areas) / max(1, threshold) >= pen + TONER_PALER
+    pale[0] = False
+    return np.asarray(ink & ~pale[labels], dtype=np.bool_)
+
+
 def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
-                  timeout: float, user_words: Sequence[str] = ()) -> TextReading:
+                  timeout: float, user_words: Sequence[str] = (),
+                  pen: float | None = None) -> TextReading:
+    """`pen`: how dark the respondent's pen is on this page, as a tone (answers.pen_tone)."""
     crop = crop_box(image, box, scale, FRAME_INSET_PT)
-    ink = crop < stroke_threshold(crop, threshold)
+    ink = without_frame(crop < stroke_threshold(crop, threshold), scale)
     through_speckle = speckled(ink, scale)
     if through_speckle:
         ink = writing_through_speckle(crop, ink, threshold, scale)
+        if pen is not None:
+            ink = _without_pale_toner(crop, ink, threshold, pen)
     if float(ink.mean()) < BLANK_INK_SHARE:
         return TextReading("", 1.0, crop)
     cleaned = np.where(ink, 0, 255).astype(np.uint8)

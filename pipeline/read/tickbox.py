@@ -66,6 +66,9 @@ POROUS_GAPS, POROUS_PIECES = 0.09, 3
 # it, whatever its shape.
 TONER_PIECES, TONER_GAPS = 10, 0.06
 POROUS_CONFIDENCE = 0.55  # toner or a mark: a person looks
+# On a grey or colour scan a respondent's pen is about as dark wherever it writes; toner is a
+# cloud of mid-grey dots. Ink in speckle this much paler (in tone) than the pen is toner.
+TONER_PALER = 0.3
 STROKE_CONFIDENCE = 0.9
 NOISY_CONFIDENCE = 0.85  # a reading made through speckle is never quite sure
 # A mark the way bubble forms teach: a solid dot with white all round it.
