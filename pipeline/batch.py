@@ -396,22 +396,41 @@ def _run_codes(before: PageResult | None, after: PageResult | None, count: int,
     return forward or backward
 
 
+def _either_side(pages: Sequence[PageResult], position: int, code: PageCode) -> bool:
+    """Whether pages of the same copy were read on both sides of the unread run that holds
+    `position`, before and after it in page order: two readings of whose page it is that agree,
+    where a page read on one side only leaves the other side open to a page out of place."""
+    def nearest(step: int) -> PageResult | None:
+        at = position + step
+        while 0 <= at < len(pages) and (pages[at].outcome == "blank"
+                                        or _unread_form_page(pages[at])):
+            at += step
+        return pages[at] if 0 <= at < len(pages) else None
+
+    before, after = nearest(-1), nearest(1)
+    return (before is not None and after is not None
+            and all(p.outcome == "identified" and (p.form_key, p.serial)
+                    == (code.form_key, code.serial) for p in (before, after))
+            and before.page < code.page < after.page)
+
+
 def read_by_neighbours(archived: ArchivedFile, pages: tuple[PageResult, ...],
                        layouts: dict[str, Layout],
                        settings: ReaderSettings) -> tuple[PageResult, ...]:
-    """The pages neighbour_codes names, read again from the archived file as those pages; their
-    answers go to a person, who confirms whose they are. A page that cannot be read again
-    stays as it was."""
+    """The pages neighbour_codes names, read again from the archived file as those pages; unless
+    pages of the same copy lie on both sides (or the bold serial confirms it), their answers go
+    to a person, who confirms whose they are. A page that cannot be read again stays as it was."""
     codes = neighbour_codes(pages, layouts)
     if not codes:
         return pages
     result = list(pages)
     for position, code in sorted(codes.items()):
         page = pages[position]
+        source = "pages either side" if _either_side(pages, position, code) else "neighbours"
         try:
             for _, image in iter_pages(archived, settings.dpi, page.ref.index, page.ref.index):
                 result[position] = read_keyed_page(image, page.ref, layouts, code, settings,
-                                                   source="neighbours")
+                                                   source=source)
         except (InputFileError, ProgramFailedError, UsageError):
             continue
     return tuple(result)

@@ -5,13 +5,15 @@ The damage is drawn here, deterministically, on pages of the project's own built
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import img2pdf
 import numpy as np
 import pytest
 
 from pipeline.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
-from pipeline.forms.build import BuiltForm
+from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.manifest import Box, Layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.read.identify import CODE_REGION, _decode, _region
@@ -26,6 +28,7 @@ from pipeline.read.results import PageRef, PageResult
 from pipeline.scan.poppler import rasterise_page
 from pipeline.workspace import Workspace
 
+PROJECT = Path(__file__).resolve().parents[1]
 REF = PageRef("0" * 64, "batch.pdf", 1)
 DPI = 200
 SCALE = DPI / 72
@@ -192,3 +195,30 @@ def test_an_unreadable_middle_page_is_identified_by_its_neighbours(
     assert middle.reason == "identified by its neighbours"
     assert middle.answers and all(CHECK_NEIGHBOURS in a.reason and a.needs_review
                                   for a in middle.answers)
+
+
+@pytest.mark.slow
+def test_an_unreadable_page_between_two_pages_of_its_copy_needs_no_confirming(
+        tmp_path: Path) -> None:
+    """Pages 1 and 3 of one copy on either side: two readings agree on whose page 2 is. With a
+    page of the copy read on one side only, the other side is open to a page out of place (the
+    test above), and a person confirms."""
+    workspace = Workspace.resolve(tmp_path / "ws")
+    form = build_forms(PROJECT / "form_templates" / "town_centre.yaml", 2, tmp_path / "form",
+                       workspace)
+    pages = [_printed(form, 1, 1), _printed(form, 1, 2), _printed(form, 1, 3)]
+    x0, y0, x1, _ = _pixels(form.layout.page_layout(2).barcode)
+    pages[1][y0 - 20 : y0 + round((x1 - x0) * 1.6), x0 - 350 : x1 + 10] = 255  # torn off
+    path = workspace.root / "between.pdf"
+    encoded = [cv2.imencode(".png", p)[1].tobytes() for p in pages]
+    path.write_bytes(img2pdf.convert(encoded, layout_fun=img2pdf.get_fixed_dpi_layout_fun(
+        (DPI, DPI))))
+    plan = plan_batch([path], workspace)
+    settings = ReaderSettings()
+    readings = [read_chunk(c, plan.layouts, settings) for c in plan.chunks]
+    assert [p.outcome for r in readings for p in r.pages] == ["identified", "unreadable",
+                                                               "identified"]
+    middle = join_chunks(readings, plan.layouts, settings).pages[1]
+    assert (middle.outcome, middle.serial, middle.page) == ("identified", "000002", 2)
+    assert middle.reason == "identified by its pages either side"
+    assert middle.answers and not any(a.needs_review for a in middle.answers)

@@ -92,7 +92,8 @@ def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
 def read_keyed_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout], code: PageCode,
                     settings: ReaderSettings, source: str = "keyed") -> PageResult:
     """Read the boxes of a page whose code could not be read, as the form, copy and page a
-    person keyed from the paper (or, source "neighbours", that the pages beside it say)."""
+    person keyed from the paper (or, source "neighbours" or "pages either side", that the pages
+    beside it say)."""
     layout = layouts.get(code.form_key)
     if layout is None:
         raise UsageError(f"form {code.form_key} is not registered here: check the form key "
@@ -208,7 +209,7 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     """Every box of an identified, registered page."""
     page_layout = layout.page_layout(code.page)
     aligned = align(registration, page_layout, settings.scale, layout.page_size)
-    if source in ("printed key", "neighbours"):
+    if source in ("printed key", "neighbours", "pages either side"):
         # The bold serial beside the code, larger than the key's print, settles or confirms
         # the serial these sources give.
         label = read_serial_label(aligned.image, page_layout.barcode, aligned.scale,
@@ -216,6 +217,8 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         issued = {c.serial for c in layout.copies}
         if label and label == code.serial:
             source = f"{source} and printed serial"
+        elif label and source == "pages either side":
+            source = "neighbours"  # the printed serial says otherwise: a person decides
         elif not code.serial:
             if not label or (issued and label not in issued):
                 return PageResult(ref, "unreadable", UNREADABLE_CODE,
@@ -265,7 +268,8 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
                              settings.review_below, encode_png, settings.audit_share,
                              PageIdentity(code.form_key, code.serial, code.page))
     # Where two readings agree (the key or the pages beside it, and the serial printed in
-    # bold), whose page this is, is known; otherwise a person confirms it.
+    # bold; or pages of the same copy on both sides), whose page this is, is known; otherwise
+    # a person confirms it.
     check = {"printed key": CHECK_SERIAL, "neighbours": CHECK_NEIGHBOURS}.get(source)
     if check is not None:
         # The serial came from OCR of small print, or from the pages beside this one: a person
