@@ -16,11 +16,12 @@ from pipeline.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
 from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.manifest import Box, Layout
 from pipeline.forms.pagecode import PageCode
-from pipeline.read.identify import CODE_REGION, _decode, _region
+from pipeline.read.identify import CODE_REGION, SERIAL_LABEL_PT, _decode, _region
 from pipeline.read.page import (
     CHECK_NEIGHBOURS,
     CHECK_SERIAL,
     ReaderSettings,
+    read_keyed_page,
     read_page,
 )
 from pipeline.read.register import find_corner_marks, find_marks_by_shape
@@ -222,3 +223,14 @@ def test_an_unreadable_page_between_two_pages_of_its_copy_needs_no_confirming(
     assert (middle.outcome, middle.serial, middle.page) == ("identified", "000002", 2)
     assert middle.reason == "identified by its pages either side"
     assert middle.answers and not any(a.needs_review for a in middle.answers)
+    # the bold serial beside the code left legible, and another copy's: a person decides
+    left, right, top, bottom = SERIAL_LABEL_PT
+    bx, by = form.layout.page_layout(2).barcode[:2]
+    label = (slice(round((by - top) * SCALE), round((by + bottom) * SCALE)),
+             slice(round((bx - left) * SCALE), round((bx - right) * SCALE)))
+    pages[1][label] = _printed(form, 0, 2)[label]
+    other = read_keyed_page(pages[1], REF, plan.layouts, PageCode(form.layout.form_key, "000002",
+                                                                  2), settings,
+                            source="pages either side")
+    assert other.reason == "identified by its neighbours"
+    assert all(CHECK_NEIGHBOURS in a.reason and a.needs_review for a in other.answers)

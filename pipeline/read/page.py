@@ -217,8 +217,10 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         issued = {c.serial for c in layout.copies}
         if label and label == code.serial:
             source = f"{source} and printed serial"
-        elif label and source == "pages either side":
-            source = "neighbours"  # the printed serial says otherwise: a person decides
+        elif label in issued and source == "pages either side":
+            # The printed serial names another copy: a person decides. (One that is no serial
+            # issued is a misreading, and says nothing.)
+            source = "neighbours"
         elif not code.serial:
             if not label or (issued and label not in issued):
                 return PageResult(ref, "unreadable", UNREADABLE_CODE,
