@@ -242,6 +242,9 @@ def test_toner_much_paler_than_the_respondent_s_pen_is_set_aside() -> None:
                        ([tick, replace(clump, state="cancelled")], 0.3),
                        ([tick, BoxResult("q", "b", "marked", 0.2, 0.6, faint=True)], 0.3)):
         assert choice_answer("q", False, boxes, 0.8, pen).needs_review, boxes
+    # a sure "mark" on the question as pale as toner: toner passes for marks here, a person looks
+    pale_mark = BoxResult("q", "c", "marked", 0.2, 1.0, tone=0.75)
+    assert choice_answer("q", True, [tick, clump, pale_mark], 0.8, pen=0.3).needs_review
     page = [tick, clump, BoxResult("r", "a", "marked", 0.3, 0.95, tone=0.2),
             BoxResult("r", "b", "marked", 0.3, 1.0, tone=0.9, faint=True)]
     assert pen_tone(page, 0.8) == 0.3  # the middle of the sure marks, light grey left out

@@ -142,11 +142,20 @@ def _toner_set_aside(box: BoxResult, pen: float | None, review_below: float) -> 
     return replace(box, state="empty", confidence=TONER_CONFIDENCE, noisy=True)
 
 
+def _pen_marks_only(boxes: Sequence[BoxResult], pen: float | None, review_below: float) -> bool:
+    """Whether every sure mark of the question is as dark as the respondent's pen: where one is
+    as pale as toner, toner can pass for a sure mark here, and none of the question's doubts
+    is set aside."""
+    return pen is not None and all(b.tone <= pen + PEN_SPREAD for b in boxes
+                                   if b.state == "marked" and b.confidence >= review_below)
+
+
 def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
                   review_below: float, pen: float | None = None) -> Answer:
     """Cancelled boxes count as not chosen; several live marks on a single choice go to a person.
     `pen`: how dark the respondent's pen is on the page (pen_tone)."""
-    boxes = [_toner_set_aside(b, pen, review_below) for b in boxes]
+    if _pen_marks_only(boxes, pen, review_below):
+        boxes = [_toner_set_aside(b, pen, review_below) for b in boxes]
     marked = [b for b in boxes if b.state == "marked"]
     confidence = min((b.confidence for b in boxes), default=1.0)
     unsure = [b for b in boxes if b.confidence < review_below]

@@ -22,7 +22,7 @@ from pipeline.model import Grid, Label, Question, Questionnaire, Repeat, expand_
 from pipeline.read.register import INK_OF_PAPER
 from pipeline.read.results import flag_reason
 from pipeline.read.tesseract import ocr_words
-from pipeline.read.tickbox import TONER_PALER
+from pipeline.read.tickbox import TONE_PERCENTILE, TONER_PALER
 
 Image8 = NDArray[np.uint8]
 
@@ -148,8 +148,9 @@ def _without_pale_toner(crop: Image8, ink: NDArray[np.bool_], threshold: int,
     to measure them against. A piece of writing that toner touches is darker for the pen in it."""
     count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
     areas = np.bincount(labels.ravel(), minlength=count)
-    greys = np.bincount(labels.ravel(), weights=crop.ravel(), minlength=count)
-    pale = greys / np.maximum(1, areas) / max(1, threshold) >= pen + TONER_PALER
+    # as a box's tone is measured: a piece is pale when less than a tenth of it is pen-dark
+    dark = crop < (pen + TONER_PALER) * threshold
+    pale = np.bincount(labels[dark], minlength=count) < TONE_PERCENTILE / 100 * areas
     pale[0] = False
     return np.asarray(ink & ~pale[labels], dtype=np.bool_)
 

@@ -69,6 +69,7 @@ POROUS_CONFIDENCE = 0.55  # toner or a mark: a person looks
 # On a grey or colour scan a respondent's pen is about as dark wherever it writes; toner is a
 # cloud of mid-grey dots. Ink in speckle this much paler (in tone) than the pen is toner.
 TONER_PALER = 0.3
+TONE_PERCENTILE = 10  # a box's tone: this percentile of its ink's grey
 STROKE_CONFIDENCE = 0.9
 NOISY_CONFIDENCE = 0.85  # a reading made through speckle is never quite sure
 # A mark the way bubble forms teach: a solid dot with white all round it.
@@ -112,9 +113,9 @@ class BoxInk:
     local_speck: int = 0  # the largest piece of that speckle (pixels)
     local_faint: float = 0.0  # light grey just outside the box (a dirty roller, the back showing)
     askew: bool = False  # not square on its printed outline (a fold, a bent sheet)
-    # Mean grey of each component as a share of the ink threshold (0: black; index 0 unused): a
-    # pen's stroke is dark through, toner on a grey scan is a cloud of mid-grey dots.
-    tones: NDArray[np.float64] = field(default_factory=lambda: np.ones(1))
+    # The frame's grey, as a share of the ink threshold (0: black; 1: at the threshold): a pen's
+    # stroke is dark through, toner on a grey scan is a cloud of mid-grey dots.
+    grey: NDArray[np.float32] = field(default_factory=lambda: np.ones((1, 1), np.float32))
 
     def speck_sizes(self) -> NDArray[np.int64]:
         """Areas of the components that may be a mark, largest first."""
@@ -168,8 +169,6 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
     count, labels, stats, _ = cv2.connectedComponentsWithStats(frame.astype(np.uint8),
                                                               connectivity=8)
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
-    tones = np.bincount(labels.ravel(), weights=crop.ravel(), minlength=count) \
-        / np.maximum(1, areas) / max(1, threshold)
     kept = np.ones(count, dtype=bool)
     kept[0] = False
     fh, fw = frame.shape
@@ -199,7 +198,7 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
             streak_px += int(areas[rows].sum())
     return BoxInk(inner, frame, np.asarray(labels, dtype=np.int32), areas, kept, faint_share,
                   surround, streak_px / max(1, frame.size), local, local_speck, local_faint,
-                  askew, tones)
+                  askew, np.asarray(crop / max(1, threshold), dtype=np.float32))
 
 
 def faint_threshold(threshold: int) -> int:
@@ -398,11 +397,11 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
 
 
 def _tone(ink: BoxInk, marks: NDArray[np.bool_]) -> float:
-    """How dark the box's ink is, over its pieces that may be a mark."""
-    areas = ink.areas[marks]
-    if not areas.sum():
+    """How dark the box's darkest ink is, over its pieces that may be a mark: toner that lands
+    on a mark, or beside it, leaves the mark's own ink as dark as ever."""
+    if not marks.any() or ink.grey.shape != ink.labels.shape:
         return 1.0
-    return float(np.dot(ink.tones[marks], areas) / areas.sum())
+    return float(np.percentile(ink.grey[marks[ink.labels]], TONE_PERCENTILE))
 
 
 def _through_noise(reading: BoxReading, ink: BoxInk, marks: NDArray[np.bool_],
