@@ -93,7 +93,7 @@ class BoxReading:
     faint: bool = False  # unsure only because of light ink (a pencil): low contrast
     edge: float = 0.0  # inked share of the margin between the outline and the inner area
     noisy: bool = False  # read through speckle or streaks around the box
-    tone: float = 1.0  # mean grey of the mark as a share of the ink threshold (0: black)
+    tone: float = 1.0  # how dark its darkest ink is, as a share of the ink threshold (0: black)
 
 
 @dataclass(frozen=True)
