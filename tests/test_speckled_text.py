@@ -100,7 +100,9 @@ def test_toner_paler_than_the_respondent_s_pen_is_no_writing(seed: int) -> None:
     assert (reading.text, reading.problem) == ("", ""), reading
     written = drum_speckle(page_with_box(WRITING), seed, mid_grey)
     reading = read_text_box(written, BOX, SCALE, ink_threshold(written), timeout=30.0, pen=0.2)
-    assert edit_distance(reading.text, WRITING) <= 2, reading
+    # toner right beside the writing is kept with it: read, or sent to a person, never lost
+    assert edit_distance(reading.text, WRITING) <= 0.1 * len(WRITING), reading
+    assert reading.problem or edit_distance(reading.text, WRITING) <= 2, reading
     # a pale pen, as pale as the toner: nothing is set aside
     pale = read_text_box(empty, BOX, SCALE, threshold, timeout=30.0, pen=0.7)
     assert pale.text == "" or pale.problem, pale

@@ -141,17 +141,24 @@ def writing_through_speckle(crop: Image8, ink: NDArray[np.bool_], threshold: int
     return np.asarray(keep[labels], dtype=np.bool_)
 
 
-def _without_pale_toner(crop: Image8, ink: NDArray[np.bool_], threshold: int,
-                        pen: float) -> NDArray[np.bool_]:
+def _without_pale_toner(crop: Image8, ink: NDArray[np.bool_], threshold: int, pen: float,
+                        scale: float) -> NDArray[np.bool_]:
     """The ink less its pieces much paler than the respondent's pen (their ticks on the same
-    page): clumps of a drum's toner on a grey scan, left when the box holds no darker writing
-    to measure them against. A piece of writing that toner touches is darker for the pen in it."""
+    page) and away from anything as dark: clumps of a drum's toner on a grey scan, left when
+    the box holds no darker writing to measure them against. A piece of writing that toner
+    touches is darker for the pen in it; a pale wisp of a letter lies beside the rest of it."""
     count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
     areas = np.bincount(labels.ravel(), minlength=count)
     # as a box's tone is measured: a piece is pale when less than a tenth of it is pen-dark
     dark = crop < (pen + TONER_PALER) * threshold
     pale = np.bincount(labels[dark], minlength=count) < TONE_PERCENTILE / 100 * areas
     pale[0] = False
+    if not pale.any():
+        return ink
+    side = max(3, round(2 * BESIDE_PT * scale) | 1)
+    penned = (ink & ~pale[labels]).astype(np.uint8)
+    beside = cv2.dilate(penned, np.ones((side, side), np.uint8)) > 0
+    pale[np.unique(labels[beside])] = False
     return np.asarray(ink & ~pale[labels], dtype=np.bool_)
 
 
@@ -165,7 +172,7 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
     if through_speckle:
         ink = writing_through_speckle(crop, ink, threshold, scale)
         if pen is not None:
-            ink = _without_pale_toner(crop, ink, threshold, pen)
+            ink = _without_pale_toner(crop, ink, threshold, pen, scale)
     if float(ink.mean()) < BLANK_INK_SHARE:
         return TextReading("", 1.0, crop)
     cleaned = np.where(ink, 0, 255).astype(np.uint8)
