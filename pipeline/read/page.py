@@ -259,10 +259,11 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
                                reading.noisy, reading.edge, reading.tone))
     # The respondent's ticks say how dark their pen is: writing is read against it.
     pen = pen_tone(boxes, settings.review_below)
-    words = consultation_words(layout.questionnaire, settings.user_words)
     for field in writing:
         texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale, threshold,
-                                              settings.ocr_timeout, words, pen)
+                                              settings.ocr_timeout,
+                                              consultation_words(layout.questionnaire,
+                                                                 settings.user_words), pen)
     for name, group in cells.items():
         texts[name] = read_cells(aligned.image, group, layout.questionnaire.question(name),
                                  aligned.scale, threshold, settings.ocr_timeout)

@@ -113,9 +113,10 @@ class BoxInk:
     local_speck: int = 0  # the largest piece of that speckle (pixels)
     local_faint: float = 0.0  # light grey just outside the box (a dirty roller, the back showing)
     askew: bool = False  # not square on its printed outline (a fold, a bent sheet)
-    # The frame's grey, as a share of the ink threshold (0: black; 1: at the threshold): a pen's
-    # stroke is dark through, toner on a grey scan is a cloud of mid-grey dots.
-    grey: NDArray[np.float32] = field(default_factory=lambda: np.ones((1, 1), np.float32))
+    # The frame's grey, and the ink threshold it was measured against: a pen's stroke is dark
+    # through, toner on a grey scan is a cloud of mid-grey dots.
+    grey: Image8 = field(default_factory=lambda: np.full((1, 1), 255, np.uint8))
+    threshold: int = 255
 
     def speck_sizes(self) -> NDArray[np.int64]:
         """Areas of the components that may be a mark, largest first."""
@@ -198,7 +199,7 @@ def measure_box(image: Image8, box: Box, scale: float, threshold: int,
             streak_px += int(areas[rows].sum())
     return BoxInk(inner, frame, np.asarray(labels, dtype=np.int32), areas, kept, faint_share,
                   surround, streak_px / max(1, frame.size), local, local_speck, local_faint,
-                  askew, np.asarray(crop / max(1, threshold), dtype=np.float32))
+                  askew, crop, threshold)
 
 
 def faint_threshold(threshold: int) -> int:
@@ -401,7 +402,9 @@ def _tone(ink: BoxInk, marks: NDArray[np.bool_]) -> float:
     on a mark, or beside it, leaves the mark's own ink as dark as ever."""
     if not marks.any() or ink.grey.shape != ink.labels.shape:
         return 1.0
-    return float(np.percentile(ink.grey[marks[ink.labels]], TONE_PERCENTILE))
+    inked = ink.grey[marks[ink.labels]]
+    k = len(inked) * TONE_PERCENTILE // 100
+    return float(np.partition(inked, k)[k]) / max(1, ink.threshold)
 
 
 def _through_noise(reading: BoxReading, ink: BoxInk, marks: NDArray[np.bool_],
