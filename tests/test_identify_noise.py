@@ -174,14 +174,10 @@ def test_pages_beside_an_unread_page_name_it_only_when_one_answer_fits(form: Bui
                             _result(3, ok, "000002", 1, key)], _layouts(form)) == {}
 
 
-@pytest.mark.slow
-def test_an_unreadable_middle_page_is_identified_by_its_neighbours(
-        built: tuple[Workspace, BuiltForm], tmp_path: object) -> None:
-    workspace, form = built
-    pages = [_printed(form, 3, 1), _printed(form, 3, 2), _printed(form, 4, 1)]
-    x0, y0, x1, _ = _pixels(form.layout.page_layout(2).barcode)
-    pages[1][y0 - 20 : y0 + round((x1 - x0) * 1.6), x0 - 350 : x1 + 10] = 0  # code and key gone
-    path = workspace.root / "neighbours.pdf"
+def _middle_page_joined(pages: list[np.ndarray], workspace: Workspace) -> PageResult:
+    """Three scanned pages ingested as one file, the middle one unread: that page once the
+    file's pages are joined."""
+    path = workspace.root / "three-pages.pdf"
     encoded = [cv2.imencode(".png", p)[1].tobytes() for p in pages]
     path.write_bytes(img2pdf.convert(encoded, layout_fun=img2pdf.get_fixed_dpi_layout_fun(
         (DPI, DPI))))
@@ -190,8 +186,17 @@ def test_an_unreadable_middle_page_is_identified_by_its_neighbours(
     readings = [read_chunk(c, plan.layouts, settings) for c in plan.chunks]
     assert [p.outcome for r in readings for p in r.pages] == ["identified", "unreadable",
                                                                "identified"]
-    joined = join_chunks(readings, plan.layouts, settings)
-    middle = joined.pages[1]
+    return join_chunks(readings, plan.layouts, settings).pages[1]
+
+
+@pytest.mark.slow
+def test_an_unreadable_middle_page_is_identified_by_its_neighbours(
+        built: tuple[Workspace, BuiltForm], tmp_path: object) -> None:
+    workspace, form = built
+    pages = [_printed(form, 3, 1), _printed(form, 3, 2), _printed(form, 4, 1)]
+    x0, y0, x1, _ = _pixels(form.layout.page_layout(2).barcode)
+    pages[1][y0 - 20 : y0 + round((x1 - x0) * 1.6), x0 - 350 : x1 + 10] = 0  # code and key gone
+    middle = _middle_page_joined(pages, workspace)
     assert (middle.outcome, middle.serial, middle.page) == ("identified", "000004", 2)
     assert middle.reason == "identified by its neighbours"
     assert middle.answers and all(CHECK_NEIGHBOURS in a.reason and a.needs_review
@@ -210,16 +215,7 @@ def test_an_unreadable_page_between_two_pages_of_its_copy_needs_no_confirming(
     pages = [_printed(form, 1, 1), _printed(form, 1, 2), _printed(form, 1, 3)]
     x0, y0, x1, _ = _pixels(form.layout.page_layout(2).barcode)
     pages[1][y0 - 20 : y0 + round((x1 - x0) * 1.6), x0 - 350 : x1 + 10] = 255  # torn off
-    path = workspace.root / "between.pdf"
-    encoded = [cv2.imencode(".png", p)[1].tobytes() for p in pages]
-    path.write_bytes(img2pdf.convert(encoded, layout_fun=img2pdf.get_fixed_dpi_layout_fun(
-        (DPI, DPI))))
-    plan = plan_batch([path], workspace)
-    settings = ReaderSettings()
-    readings = [read_chunk(c, plan.layouts, settings) for c in plan.chunks]
-    assert [p.outcome for r in readings for p in r.pages] == ["identified", "unreadable",
-                                                               "identified"]
-    middle = join_chunks(readings, plan.layouts, settings).pages[1]
+    middle = _middle_page_joined(pages, workspace)
     assert (middle.outcome, middle.serial, middle.page) == ("identified", "000002", 2)
     assert middle.reason == "identified by its pages either side"
     assert middle.answers and not any(a.needs_review for a in middle.answers)
@@ -229,8 +225,8 @@ def test_an_unreadable_page_between_two_pages_of_its_copy_needs_no_confirming(
     label = (slice(round((by - top) * SCALE), round((by + bottom) * SCALE)),
              slice(round((bx - left) * SCALE), round((bx - right) * SCALE)))
     pages[1][label] = _printed(form, 0, 2)[label]
-    other = read_keyed_page(pages[1], REF, plan.layouts, PageCode(form.layout.form_key, "000002",
-                                                                  2), settings,
+    other = read_keyed_page(pages[1], REF, _layouts(form),
+                            PageCode(form.layout.form_key, "000002", 2), ReaderSettings(),
                             source="pages either side")
     assert other.reason == "identified by its neighbours"
     assert all(CHECK_NEIGHBOURS in a.reason and a.needs_review for a in other.answers)
