@@ -1,4 +1,5 @@
-"""Handwriting read through a dirty drum's speckle: the writing, not the specks.
+"""Handwriting read through a dirty drum's speckle, and past a frame a fold has bent: the
+writing, not the specks or the frame.
 
 The speckle is drawn here as a drum leaves it on a grey scan (clusters of grey dots, some dark,
 in bands), with a generator of the test's own so that the page is the same on every run.
