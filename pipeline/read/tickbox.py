@@ -470,11 +470,11 @@ def _gap_share(ink: NDArray[np.bool_], closed: NDArray[np.uint8]) -> float:
     return (filled - int(np.count_nonzero(ink))) / filled if filled else 0.0
 
 
-def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_], slanted: bool = False) -> bool:
+def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
     """A piece of ink that is a pen's stroke: most of the way across the box, and thin for its
-    length (a cloud of toner is as thick as it is long). `slanted`, or a box askew on its
-    outline: a straight piece upright or level is not one."""
-    return _stroke_in(ink.labels, ink.areas, marks, ink.frame.shape, slanted or ink.askew)
+    length (a cloud of toner is as thick as it is long). In a box askew on its outline a
+    straight piece upright or level is not one."""
+    return _stroke_in(ink.labels, ink.areas, marks, ink.frame.shape, ink.askew)
 
 
 def _stroke_in(labels: NDArray[np.int32], areas: NDArray[np.int64], pieces: NDArray[np.bool_],
