@@ -10,7 +10,8 @@ identified and why answers went to a person, which is where the reader has work 
 Not a test: run it by hand,
     .venv/bin/python -m tests.benchmarks.bench_degraded --copies 40
 `--profiles dirty-drum,fax` chooses profiles; `--form bus` uses the bilingual bus network
-XLSForm instead of the town centre consultation. `--keep DIR` writes the corpora to DIR, or
+XLSForm instead of the town centre consultation, and `--form PATH` any form file, such as an
+XLSForm from ../shared/xlsforms. `--keep DIR` writes the corpora to DIR, or
 reuses those already there, so that the reader can be measured again without simulating.
 Profiles are simulated and read two at a time (`--workers`).
 """
@@ -56,10 +57,11 @@ class Row:
 
 
 def build(root: Path, form: str, copies: int) -> Path:
-    """The built form's folder, reused when root already holds it."""
-    form_dir = root / f"form-{form}"
+    """The built form's folder, reused when root already holds it. `form` is one of FORMS, or
+    the path of a form file (an XLSForm people wrote, say)."""
+    template, options = FORMS.get(form, (Path(form), LayoutOptions()))
+    form_dir = root / f"form-{form if form in FORMS else template.stem}"
     if not (form_dir / "layout.json").exists():
-        template, options = FORMS[form]
         build_forms(template, copies, form_dir, Workspace.resolve(root / f"build-ws-{form}"),
                     options)
     return form_dir
@@ -112,13 +114,17 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=40)
     parser.add_argument("--seed", type=int, default=2027)
-    parser.add_argument("--form", choices=sorted(FORMS), default="town")
+    parser.add_argument("--form", default="town",
+                        help=f"{' or '.join(sorted(FORMS))}, or the path of a form file "
+                             "(an XLSForm, a template)")
     parser.add_argument("--profiles", default=",".join(PROFILE_NAMES),
                         help=f"comma-separated, of {', '.join(PROFILE_NAMES)} (default all); "
                              f"the {BASELINE} baseline is always measured")
     parser.add_argument("--keep", type=Path, help="write the corpora here, or reuse them")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    if args.form not in FORMS and not Path(args.form).is_file():
+        parser.error(f"--form {args.form}: neither {' nor '.join(sorted(FORMS))} nor a file")
     profiles = [p for p in args.profiles.split(",") if p and p != BASELINE]
     unknown = sorted(set(profiles) - set(PROFILE_NAMES))
     if unknown:
