@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.errors import InputFileError, UsageError
-from pipeline.forms.manifest import FieldBox, Layout, PageLayout
+from pipeline.forms.manifest import Box, FieldBox, Layout, PageLayout
 from pipeline.forms.pagecode import PageCode
 from pipeline.read.answers import PageIdentity, interpret_page, pen_tone
 from pipeline.read.cells import read_cells
@@ -24,7 +24,7 @@ from pipeline.read.identify import (
     read_cleaned,
     read_serial_label,
 )
-from pipeline.read.refine import SQUARE, refine_box
+from pipeline.read.refine import SQUARE, Ink, find_slant, refine_box, squared
 from pipeline.read.register import (
     Aligned,
     Registration,
@@ -237,14 +237,15 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     writing: list[FieldBox] = []
     for field in page_layout.fields:
         fit = 1.0
+        printed = field.box
         if field.kind in ("choice", "char"):
             refined, shift, fit = refine_box(ink, field.box, aligned.scale,
                                              look_further=field.kind == "choice")
             largest_shift = max(largest_shift, shift)
             field = replace(field, box=refined)
         if field.kind == "choice" and field.value is not None:
-            measured.append((field, measure_box(aligned.image, field.box, aligned.scale,
-                                                threshold, askew=fit < SQUARE)))
+            measured.append((field, measure_choice(aligned.image, ink, field.box, printed,
+                                                    aligned.scale, threshold, fit)))
         elif field.kind == "text":
             writing.append(field)
         elif field.kind == "char":
@@ -296,6 +297,18 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         alignment_quality=aligned.quality * max(0.0, 1.0 - max(0.0, largest_shift - 1.0) / 6.0),
         boxes=tuple(boxes), answers=tuple(answers),
     )
+
+
+def measure_choice(image: Image8, ink: Ink, box: Box, printed: Box, scale: float,
+                    threshold: int, fit: float) -> BoxInk:
+    """A box's ink, measured square on its outline: where no square fits it (a fold slants it),
+    in the paper around it unslanted."""
+    if fit < SQUARE:
+        slant = find_slant(ink, printed, scale)
+        if slant is not None and slant.fit >= SQUARE and slant.fit > fit:
+            patch, square = squared(image, printed, scale, slant)
+            return measure_box(patch, square, scale, threshold)
+    return measure_box(image, box, scale, threshold, askew=fit < SQUARE)
 
 
 def _with_context(answer: Answer, aligned: Aligned, page: PageLayout,

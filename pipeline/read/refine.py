@@ -7,6 +7,8 @@ layout puts it, so the ink inside is measured inside the real box.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -65,3 +67,83 @@ def _refine(ink: Ink, box: Box, scale: float, radius_pt: float) -> tuple[Box, fl
     dx, dy = (bx - radius) / scale, (by - radius) / scale
     moved = (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
     return moved, float(np.hypot(dx, dy)), float(best) / outline
+
+
+# A fold's ridge slants a box's sides: seen through it, the square box is a parallelogram whose
+# top runs downhill (up to 30 degrees, a shear of about 0.6).
+SHEARS = tuple(step / 20 for step in range(-12, 13))
+
+
+@dataclass(frozen=True)
+class Slant:
+    """Where a box bent out of square by a fold sits: its top-left corner (pixels), how far its
+    top and left sides slant (a shear: pixels down per pixel across, and across per pixel down),
+    and how much of that slanted outline is under it (0-1)."""
+
+    corner: tuple[float, float]
+    across: float
+    down: float
+    fit: float
+
+
+def find_slant(ink: Ink, box: Box, scale: float) -> Slant | None:
+    """The box's outline looked for as a parallelogram near its place: on a folded sheet a box
+    can be slanted so far that no square fits it, and what is read inside a square laid over it
+    is its own outline."""
+    x0, y0, x1, y1 = (round(v * scale) for v in box)
+    width, height = x1 - x0, y1 - y0
+    reach = round(FAR_RADIUS_PT * scale) + round(max(abs(s) for s in SHEARS) * max(width, height))
+    if x0 - reach < 0 or y0 - reach < 0 or x1 + reach >= ink.shape[1] \
+            or y1 + reach >= ink.shape[0] or width < 4 or height < 4:
+        return None
+    window = ink[y0 - reach : y1 + reach + 1, x0 - reach : x1 + reach + 1].astype(np.float32)
+
+    def fitted(across: float, down: float) -> Slant:
+        template, offset = _slanted_outline(width, height, across, down)
+        scores = cv2.matchTemplate(window, template, cv2.TM_CCORR)
+        _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+        corner = (x0 - reach + bx + offset[0], y0 - reach + by + offset[1])
+        return Slant(corner, across, down, float(best) / float(template.sum()))
+
+    # The top's slope, then the sides' with it, then the top's again with theirs: a fold bends
+    # one pair of sides mostly.
+    slant = max((fitted(0.0, down) for down in SHEARS), key=lambda s: s.fit)
+    slant = max((fitted(across, slant.down) for across in SHEARS), key=lambda s: s.fit)
+    slant = max((fitted(slant.across, down) for down in SHEARS), key=lambda s: s.fit)
+    # Where the box was looked for: not in a neighbour's place.
+    if np.hypot(slant.corner[0] - x0, slant.corner[1] - y0) > FAR_RADIUS_PT * scale:
+        return None
+    return slant
+
+
+def _slanted_outline(width: int, height: int, across: float,
+                     down: float) -> tuple[NDArray[np.float32], tuple[float, float]]:
+    """A box's printed outline slanted as a fold shows it, and where its top-left corner lies in
+    the template."""
+    corners = np.array([(0.0, 0.0), (width, down * width),
+                        (width + across * height, height + down * width),
+                        (across * height, height)], dtype=np.float32)
+    shift = -corners.min(axis=0)
+    corners += shift
+    size = np.ceil(corners.max(axis=0)).astype(int) + OUTLINE_PX
+    template = np.zeros((int(size[1]), int(size[0])), dtype=np.uint8)
+    cv2.polylines(template, [np.round(corners).astype(np.int32)], True, 1, OUTLINE_PX)
+    return template.astype(np.float32), (float(shift[0]), float(shift[1]))
+
+
+def squared(image: NDArray[np.uint8], box: Box, scale: float,
+            slant: Slant) -> tuple[NDArray[np.uint8], Box]:
+    """The paper around a slanted box, unslanted so that the box is square again, and the box in
+    it (points): everything read from a box and the paper around it reads the same on it."""
+    x0, y0, x1, y1 = (round(v * scale) for v in box)
+    width, height = x1 - x0, y1 - y0
+    margin = max(width, height)
+    cx, cy = slant.corner
+    # Each pixel of the square patch, taken from where the slant puts it on the page.
+    to_page = np.array([[1.0, slant.across, cx - margin - slant.across * margin],
+                        [slant.down, 1.0, cy - margin - slant.down * margin]], dtype=np.float64)
+    patch = cv2.warpAffine(image, to_page, (width + 2 * margin, height + 2 * margin),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_REPLICATE)
+    square = (margin / scale, margin / scale, (margin + width) / scale, (margin + height) / scale)
+    return np.asarray(patch, dtype=np.uint8), square
