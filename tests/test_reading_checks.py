@@ -242,9 +242,17 @@ def test_toner_much_paler_than_the_respondent_s_pen_is_set_aside() -> None:
                        ([tick, replace(clump, state="cancelled")], 0.3),
                        ([tick, BoxResult("q", "b", "marked", 0.2, 0.6, faint=True)], 0.3)):
         assert choice_answer("q", False, boxes, 0.8, pen).needs_review, boxes
-    # a sure "mark" on the question as pale as toner: toner passes for marks here, a person looks
-    pale_mark = BoxResult("q", "c", "marked", 0.2, 1.0, tone=0.75)
-    assert choice_answer("q", True, [tick, clump, pale_mark], 0.8, pen=0.3).needs_review
+    # a sure "mark" on the question between the pen and toner: toner may pass for marks here,
+    # a person looks
+    paler_mark = BoxResult("q", "c", "marked", 0.2, 1.0, tone=0.55)
+    assert choice_answer("q", True, [tick, clump, paler_mark], 0.8, pen=0.3).needs_review
+    # one as pale as toner, in speckle, is a clump of toner solid enough to pass for a tick
+    clumped = choice_answer("q", True, [tick, clump, replace(paler_mark, tone=0.75)], 0.8,
+                            pen=0.3)
+    assert (clumped.value, clumped.needs_review) == ("a", False)
+    # but not on a quiet question: a second, paler pen is the respondent's
+    quiet = choice_answer("q", True, [tick, replace(paler_mark, tone=0.75)], 0.8, pen=0.3)
+    assert (quiet.value, quiet.needs_review) == ("a c", False)
     page = [tick, clump, BoxResult("r", "a", "marked", 0.3, 0.95, tone=0.2),
             BoxResult("r", "b", "marked", 0.3, 1.0, tone=0.9, faint=True)]
     assert pen_tone(page, 0.8) == 0.3  # the middle of the sure marks, light grey left out

@@ -131,14 +131,15 @@ def pen_tone(boxes: Sequence[BoxResult], review_below: float) -> float | None:
     return tones[len(tones) // 2] if tones else None
 
 
-def _toner_set_aside(box: BoxResult, pen: float | None, review_below: float) -> BoxResult:
-    """A doubtful box whose dark ink is much paler than the respondent's pen: the speckle's own
-    toner, as a person sees grey dots beside black ticks. (Light grey alone, a pencil, is not
-    set aside: it may be a second pen.)"""
-    doubtful = box.noisy or box.confidence < review_below
-    if pen is None or not doubtful or box.faint or box.state == "cancelled" \
-            or box.tone >= 1.0 or box.tone < pen + TONER_PALER:
-        return box
+def _pale_as_toner(box: BoxResult, pen: float | None) -> bool:
+    """Whether a box's dark ink is much paler than the respondent's pen: the speckle's own toner,
+    as a person sees grey dots beside black ticks. (Light grey alone, a pencil, is not: it may
+    be a second pen; nor is a box filled in.)"""
+    return pen is not None and not box.faint and box.state != "cancelled" \
+        and pen + TONER_PALER <= box.tone < 1.0
+
+
+def _as_toner(box: BoxResult) -> BoxResult:
     return replace(box, state="empty", confidence=TONER_CONFIDENCE, noisy=True)
 
 
@@ -154,8 +155,14 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
                   review_below: float, pen: float | None = None) -> Answer:
     """Cancelled boxes count as not chosen; several live marks on a single choice go to a person.
     `pen`: how dark the respondent's pen is on the page (pen_tone)."""
+    if any(b.noisy for b in boxes):
+        # In speckle a drum's clump can be solid enough to pass for a sure tick: as pale as
+        # toner, it is toner.
+        boxes = [_as_toner(b) if b.confidence >= review_below and not b.noisy
+                 and _pale_as_toner(b, pen) else b for b in boxes]
     if _pen_marks_only(boxes, pen, review_below):
-        boxes = [_toner_set_aside(b, pen, review_below) for b in boxes]
+        boxes = [_as_toner(b) if (b.noisy or b.confidence < review_below)
+                 and _pale_as_toner(b, pen) else b for b in boxes]
     marked = [b for b in boxes if b.state == "marked"]
     confidence = min((b.confidence for b in boxes), default=1.0)
     unsure = [b for b in boxes if b.confidence < review_below]
