@@ -366,3 +366,47 @@ def test_a_mark_the_simulator_does_not_know_is_a_usage_error(tick_form: Path,
     with pytest.raises(UsageError, match="no such mark: blob; marks are tick, cross"):
         simulate_returns(tick_form, tmp_path / "scans", marks=("tick", "blob"))
     assert not (tmp_path / "scans").exists()
+
+
+def pale_tick(image: Image8, box: tuple[float, float, float, float], core: int) -> Image8:
+    """A thin grey pen's tick, its point on the box's lower edge, as dark as `core` only along
+    its middle and there in pieces: most of it is lighter than the ink threshold."""
+    out = image.copy()
+    x0, y0, x1, y1 = pixels(box)
+    w = x1 - x0
+    points = np.array([(x0 + 0.1 * w, y0 + 0.4 * w), (x0 + 0.45 * w, y1),
+                       (x1 + 0.3 * w, y0 - 0.6 * w)], dtype=np.int32)
+    cv2.polylines(out, [points], False, 185, 3)
+    core_line = np.full(out.shape, 255, np.uint8)
+    cv2.polylines(core_line, [points], False, core, 1)
+    core_line[:, (np.arange(out.shape[1]) // 4) % 3 == 0] = 255  # broken, as a pale pen's is
+    return np.minimum(out, core_line)
+
+
+def roller_band(image: Image8, row: int) -> Image8:
+    """A dirty roller's light grey band across the page, through a row of boxes."""
+    out = image.copy()
+    y0, y1 = pixels(boxes()[row * COLUMNS])[1::2]
+    out[y0 + (y1 - y0) // 3 : y0 + (y1 - y0) // 2] = np.minimum(
+        out[y0 + (y1 - y0) // 3 : y0 + (y1 - y0) // 2], 190)
+    return out
+
+
+def test_a_pale_pen_s_tick_is_read_at_its_own_shade() -> None:
+    """A thin grey pen, on a colour scan, is darker than the ink threshold only in pieces along
+    its stroke's middle: too little ink for a mark, though a person sees a tick at once. Taken
+    at light grey's shade, the pieces are one stroke across the box. A roller's band through
+    the row, light grey alone (a pencil) and the same dark pieces scattered are not."""
+    image = roller_band(printed(), 0)
+    image = pale_tick(image, boxes()[1], core=135)
+    image = pale_tick(image, boxes()[3], core=200)  # light grey throughout: a pencil
+    x0, y0, x1, y1 = pixels(boxes()[5])
+    for dx, dy in ((0.3, 0.3), (0.6, 0.65)):
+        cx, cy = round(x0 + dx * (x1 - x0)), round(y0 + dy * (y1 - y0))
+        image[cy : cy + 2, cx : cx + 4] = 135  # two dark specks, no stroke
+    read = read_all(image)
+    assert read[1].state == "marked" and read[1].confidence >= 0.85
+    assert read[1].fill < 0.06  # less dark ink than a mark: only its stroke tells
+    assert states(read)[2] == "empty" and states(read)[4] == "empty"  # the band alone
+    assert read[3].confidence < 0.8 and read[3].faint  # a pencil still goes to a person
+    assert states(read)[5] != "marked"

@@ -224,8 +224,13 @@ def _local_noise(image: Image8, box: tuple[float, float, float, float],
     # Turned so that the side nearest the box is the band's last column.
     (left_ink, left_piece), (above_ink, above_piece), (below_ink, below_piece) = (
         _speckle(band < threshold, side) for band in (left, above.T, below.T[:, ::-1]))
+    # Light grey is compared with the box's inner area, where it is measured: a band across
+    # the page takes the same share of both only over the inner area's rows (or columns).
+    iy0, iy1 = round(y0 + INSET * h) - round(y0), round(y1 - INSET * h) - round(y0)
+    ix0, ix1 = round(x0 + INSET * w) - round(x0), round(x1 - INSET * w) - round(x0)
     left_grey, above_grey, below_grey = (float(np.mean(band < light)) if band.size else 0.0
-                                         for band in (left, above, below))
+                                         for band in (left[iy0:iy1], above[:, ix0:ix1],
+                                                      below[:, ix0:ix1]))
     grey = max(left_grey, min(above_grey, below_grey))
     across = min(above_ink, below_ink)
     if left_ink >= across:
@@ -382,7 +387,7 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
     if local >= LOCAL_NOISE or int(np.count_nonzero(ink.kept)) >= SPECKLED_PIECES:
         reading = _through_noise(reading, ink, marks, fill, local)
     elif reading.confidence < STROKE_CONFIDENCE and fill >= STROKE_INNER \
-            and _has_stroke(ink, marks):
+            and (_has_stroke(ink, marks) or _pale_stroke(ink, marks)):
         # Little ink in the middle, but one long stroke right across the box: a thin tick
         # that runs past the box, which a person reads at a glance.
         reading = BoxReading("marked", fill, STROKE_CONFIDENCE, edge=reading.edge)
@@ -475,6 +480,49 @@ def _has_stroke(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
     length (a cloud of toner is as thick as it is long). In a box askew on its outline a
     straight piece upright or level is not one."""
     return _stroke_in(ink.labels, ink.areas, marks, ink.frame.shape, ink.askew)
+
+
+def _pale_stroke(ink: BoxInk, marks: NDArray[np.bool_]) -> bool:
+    """A pale pen's stroke, darker than the ink threshold only along its core: taken at light
+    grey's shade, its pieces through the dark ink are lines that together run across the box at
+    a slant (a tick's point may lie on the outline, cutting it in two). Light grey alone is a
+    pencil or the back of the sheet showing through, and a dirty roller's band runs level:
+    neither is one."""
+    if not marks.any() or ink.grey.shape != ink.frame.shape:
+        return False
+    light = ink.grey < faint_threshold(ink.threshold)
+    dark = marks[ink.labels]
+    if _lines_across(light, dark):
+        return True
+    # A band across the box (a roller's) joins the stroke's pieces into one smudge: without
+    # its rows, or columns, the pieces are lines again.
+    banded = light.copy()
+    banded[light.mean(axis=1) >= PRINTED_LINE, :] = False
+    banded[:, banded.mean(axis=0) >= PRINTED_LINE] = False
+    return _lines_across(banded, dark)
+
+
+def _lines_across(light: NDArray[np.bool_], dark: NDArray[np.bool_]) -> bool:
+    """Whether the pieces of `light` through `dark` ink are all lines at a slant, together most
+    of the way across the box."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(light.astype(np.uint8),
+                                                           connectivity=8)
+    through = np.unique(labels[dark & light])
+    through = through[through > 0]
+    side = min(light.shape)
+    xs, ys = [], []
+    for label in through:
+        piece_ys, piece_xs = np.nonzero(labels == label)
+        length = max(int(np.ptp(piece_xs)), int(np.ptp(piece_ys))) + 1
+        if length < SPECK_EXTENT * side or stats[label, cv2.CC_STAT_AREA] > \
+                STROKE_THICK * side * length or _level_line(piece_xs, piece_ys):
+            return False  # a speck, a smudge or a band among them: not a pen's line
+        xs.append(piece_xs)
+        ys.append(piece_ys)
+    if not xs:
+        return False
+    span = max(int(np.ptp(np.concatenate(xs))), int(np.ptp(np.concatenate(ys)))) + 1
+    return bool(span >= STROKE_SPAN * side)
 
 
 def _stroke_in(labels: NDArray[np.int32], areas: NDArray[np.int64], pieces: NDArray[np.bool_],
