@@ -72,6 +72,9 @@ def _refine(ink: Ink, box: Box, scale: float, radius_pt: float) -> tuple[Box, fl
 # A fold's ridge slants a box's sides: seen through it, the square box is a parallelogram whose
 # top runs downhill (up to 30 degrees, a shear of about 0.6).
 SHEARS = tuple(step / 20 for step in range(-12, 13))
+# And moves it, as far as a third of the way to the next box of a column (20 pt apart): a box
+# there fits its own outline far better than the neighbours', which lie twice as far.
+SLANT_RADIUS_PT = 7.0
 
 
 @dataclass(frozen=True)
@@ -88,32 +91,35 @@ class Slant:
 
 def find_slant(ink: Ink, box: Box, scale: float) -> Slant | None:
     """The box's outline looked for as a parallelogram near its place: on a folded sheet a box
-    can be slanted so far that no square fits it, and what is read inside a square laid over it
-    is its own outline."""
+    can be slanted, or moved, so far that no square near its place fits it, and what is read
+    inside a square laid over it is its own outline."""
     x0, y0, x1, y1 = (round(v * scale) for v in box)
     width, height = x1 - x0, y1 - y0
-    reach = round(FAR_RADIUS_PT * scale) + round(max(abs(s) for s in SHEARS) * max(width, height))
+    radius = round(SLANT_RADIUS_PT * scale)
+    reach = radius + round(max(abs(s) for s in SHEARS) * max(width, height))
     if x0 - reach < 0 or y0 - reach < 0 or x1 + reach >= ink.shape[1] \
             or y1 + reach >= ink.shape[0] or width < 4 or height < 4:
         return None
     window = ink[y0 - reach : y1 + reach + 1, x0 - reach : x1 + reach + 1].astype(np.float32)
 
     def fitted(across: float, down: float) -> Slant:
-        template, offset = _slanted_outline(width, height, across, down)
+        template, (ox, oy) = _slanted_outline(width, height, across, down)
         scores = cv2.matchTemplate(window, template, cv2.TM_CCORR)
-        _, best, _, (bx, by) = cv2.minMaxLoc(scores)
-        corner = (x0 - reach + bx + offset[0], y0 - reach + by + offset[1])
+        # Only where the box's corner lies within reach of its place: the window holds more
+        # (the slanted box's own extent), and a neighbour's outline may be in it.
+        left, top = max(0, round(reach - radius - ox)), max(0, round(reach - radius - oy))
+        near = scores[top : round(reach + radius - oy) + 1, left : round(reach + radius - ox) + 1]
+        if near.size == 0:
+            return Slant((float(x0), float(y0)), across, down, 0.0)
+        _, best, _, (bx, by) = cv2.minMaxLoc(near)
+        corner = (x0 - reach + left + bx + ox, y0 - reach + top + by + oy)
         return Slant(corner, across, down, float(best) / float(template.sum()))
 
     # The top's slope, then the sides' with it, then the top's again with theirs: a fold bends
     # one pair of sides mostly.
     slant = max((fitted(0.0, down) for down in SHEARS), key=lambda s: s.fit)
     slant = max((fitted(across, slant.down) for across in SHEARS), key=lambda s: s.fit)
-    slant = max((fitted(slant.across, down) for down in SHEARS), key=lambda s: s.fit)
-    # Where the box was looked for: not in a neighbour's place.
-    if np.hypot(slant.corner[0] - x0, slant.corner[1] - y0) > FAR_RADIUS_PT * scale:
-        return None
-    return slant
+    return max((fitted(slant.across, down) for down in SHEARS), key=lambda s: s.fit)
 
 
 def _slanted_outline(width: int, height: int, across: float,
