@@ -21,8 +21,9 @@ from pipeline.read.answers import (
     opening_choices,
     pen_tone,
 )
-from pipeline.read.cells import read_cells, validate
+from pipeline.read.cells import DIGITS, LETTERS, _agreed, read_cells, validate
 from pipeline.read.results import FLAG_CATEGORIES, Answer, BoxResult, flag_of
+from pipeline.read.tesseract import OcrChar
 from pipeline.read.text import consultation_words, read_text_box
 from pipeline.simulate.pen import Pen, find_handwriting_font, write_cell
 
@@ -63,6 +64,24 @@ def test_character_cells_are_read_one_character_per_cell(written: str, q: Questi
     reading = read_cells(image, cells, q, 1.0, 150, 30)
     assert (reading.text, reading.problem) == (value, "")
     assert reading.confidence >= 0.6
+
+
+def test_a_cell_two_reads_agree_on_once_look_alikes_are_taken_as_the_position_allows() -> None:
+    """Seen on a bleed-through scan: one line read gave S where the postcode needs a digit, the
+    other 5, and the cell read alone gave nothing. S where a digit must be is 5."""
+    def read(text: str, confidence: float = 98.0) -> OcrChar:
+        return OcrChar(text, confidence, (0, 0, 1, 1))
+
+    agreed = _agreed(read("S", 99), read("5"), None, DIGITS)
+    assert agreed is not None and (agreed.text, agreed.confidence) == ("5", 98)
+    assert _agreed(None, read("I", 92), read("1", 99), DIGITS) == read("1", 92)
+    assert _agreed(read("0"), None, read("O", 95), LETTERS) == read("O", 95)
+    # each read alone, two digits that differ, or a character like nothing the position holds:
+    # a person looks
+    for reads in ((read("S"), None, None), (None, None, read("7")),
+                  (read("8"), read("3"), None), (read("X"), read("5"), None),
+                  (read("S"), read("6"), None)):
+        assert _agreed(*reads, DIGITS) is None, reads
 
 
 def test_cells_that_fail_validation_go_to_a_person_with_their_reading() -> None:

@@ -52,6 +52,9 @@ WHITELISTS = {
     "any": "",
 }
 POSTCODE_FIRST, POSTCODE_SECOND, POSTCODE_UNIT = postcode.FIRST, postcode.SECOND, postcode.UNIT
+# Letters and digits a handwritten character is read as, one for the other.
+LOOK_ALIKES = {"O": "0", "I": "1", "S": "5", "B": "8", "Z": "2", "G": "6",
+               "0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
 
 def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, scale: float,
                threshold: int, timeout: float) -> TextReading:
@@ -262,18 +265,33 @@ def _agreed(one: OcrChar | None, two: OcrChar | None, alone: OcrChar | None,
     character the position may hold but differ mean the cell goes to a person. The rest must
     agree: a line read and the cell read alone; or, when both line reads gave a look-alike the
     position cannot hold (I where a postcode's district needs 1), the cell read alone as the
-    position allows.
+    position allows; or two reads, once a look-alike the position cannot hold is taken for the
+    character it looks like (S read where a digit must be is 5).
     """
     looks = [c for c in (one, two) if c is not None and _fits(c.text, allowed)]
-    if len(looks) == 2 or alone is None:
-        return None  # the two line reads disagree, or the cell alone gave nothing
+    if len(looks) == 2:
+        return None  # the two line reads disagree
     excluded = [c for c in (one, two) if c is not None and len(c.text) == 1
                 and not _fits(c.text, allowed)]
-    if looks and looks[0].text == alone.text:
+    if alone is not None and looks and looks[0].text == alone.text:
         return min(looks[0], alone, key=lambda c: c.confidence)
-    if not looks and len(excluded) == 2:
+    if alone is not None and not looks and len(excluded) == 2:
         return alone
+    reads = [c for c in (one, two, alone) if c is not None and len(c.text) == 1]
+    taken = [_as_allowed(c, allowed) for c in reads]
+    plain = [c for c in taken if c is not None]
+    if len(reads) >= 2 and len(plain) == len(reads) and len({c.text for c in plain}) == 1:
+        return min(plain, key=lambda c: c.confidence)
     return None
+
+
+def _as_allowed(char: OcrChar, allowed: str) -> OcrChar | None:
+    """The character as the position allows it: itself, or the one it looks like where the
+    position cannot hold it (None where neither fits)."""
+    if _fits(char.text, allowed):
+        return char
+    other = LOOK_ALIKES.get(char.text, "")
+    return replace(char, text=other) if _fits(other, allowed) else None
 
 
 def _best_guess(reads: Sequence[OcrChar]) -> OcrChar:
