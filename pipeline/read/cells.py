@@ -56,6 +56,7 @@ POSTCODE_FIRST, POSTCODE_SECOND, POSTCODE_UNIT = postcode.FIRST, postcode.SECOND
 LOOK_ALIKES = {"O": "0", "I": "1", "S": "5", "B": "8", "Z": "2", "G": "6",
                "0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
 
+
 def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, scale: float,
                threshold: int, timeout: float) -> TextReading:
     """The cells of one question as the online export codes the answer, with what a person
