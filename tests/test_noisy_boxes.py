@@ -20,7 +20,13 @@ from pipeline.forms.build import build_forms
 from pipeline.read.answers import choice_answer, pen_tone
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import Answer, BoxResult
-from pipeline.read.tickbox import BoxReading, classify_box, measure_box, page_noise
+from pipeline.read.tickbox import (
+    BoxReading,
+    classify_box,
+    measure_box,
+    page_noise,
+    reread_at_pen,
+)
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import simulate_returns
@@ -410,3 +416,33 @@ def test_a_pale_pen_s_tick_is_read_at_its_own_shade() -> None:
     assert states(read)[2] == "empty" and states(read)[4] == "empty"  # the band alone
     assert read[3].confidence < 0.8 and read[3].faint  # a pencil still goes to a person
     assert states(read)[5] != "marked"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_tick_under_grey_toner_is_read_at_the_respondent_s_pen_s_shade(seed: int) -> None:
+    """On a grey scan a drum's toner lands on a tick as well as beside it, and both boxes are
+    left unsure. Read again at the shade of the respondent's pen (their sure tick on the next
+    row), the tick is a stroke of the pen's ink across the box, toner or not; the box holding
+    only toner has none of the pen's ink, and is empty where the question's sure marks are all
+    the pen's. Bitonal, toner is as black as the pen, and both stay with a person."""
+    pen_ink = np.where(tick(printed(), boxes()[1]) < 128, 60, 255)
+    image = np.minimum(printed(), pen_ink)
+    image = np.minimum(image, np.where(tick(printed(), boxes()[COLUMNS + 2]) < 128, 60, 255))
+    image = toner(image.astype(np.uint8), centre(boxes()[1]), (9.0, 13.0), 0.6, seed, (90, 150))
+    image = toner(image, centre(boxes()[3]), (9.0, 13.0), 0.6, seed + 10, (90, 150))
+    inks = [measure_box(image, box, SCALE, THRESHOLD) for box in boxes()]
+    noise = page_noise(inks)
+    read = [classify_box(ink, noise) for ink in inks]
+    assert read[1].confidence < 0.8 and read[3].confidence < 0.8  # alone, both are doubts
+    results = [BoxResult("q", str(i), r.state, r.fill, r.confidence, tone=r.tone)
+               for i, r in enumerate(read)]
+    pen = pen_tone(results, 0.8)
+    assert pen is not None and pen < 0.5
+    assert reread_at_pen(inks[1], read[1].tone, pen, pen_marks_only=True) == "marked"
+    assert reread_at_pen(inks[3], read[3].tone, pen, pen_marks_only=True) == "empty"
+    # beside a sure "mark" as pale as toner, the empty box stays a doubt
+    assert reread_at_pen(inks[3], read[3].tone, pen, pen_marks_only=False) is None
+    bitonal = np.where(image < THRESHOLD, 0, 255).astype(np.uint8)
+    black = [measure_box(bitonal, box, SCALE, THRESHOLD) for box in boxes()]
+    assert reread_at_pen(black[1], 0.0, 0.0, pen_marks_only=True) is None
+    assert reread_at_pen(black[3], 0.0, 0.0, pen_marks_only=True) is None

@@ -143,7 +143,7 @@ def _as_toner(box: BoxResult) -> BoxResult:
     return replace(box, state="empty", confidence=TONER_CONFIDENCE, noisy=True)
 
 
-def _pen_marks_only(boxes: Sequence[BoxResult], pen: float | None, review_below: float) -> bool:
+def pen_marks_only(boxes: Sequence[BoxResult], pen: float | None, review_below: float) -> bool:
     """Whether every sure mark of the question is as dark as the respondent's pen: where one is
     as pale as toner, toner can pass for a sure mark here, and none of the question's doubts
     is set aside."""
@@ -160,7 +160,7 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
         # toner, it is toner.
         boxes = [_as_toner(b) if b.confidence >= review_below and not b.noisy
                  and _pale_as_toner(b, pen) else b for b in boxes]
-    if _pen_marks_only(boxes, pen, review_below):
+    if pen_marks_only(boxes, pen, review_below):
         boxes = [_as_toner(b) if (b.noisy or b.confidence < review_below)
                  and _pale_as_toner(b, pen) else b for b in boxes]
     marked = [b for b in boxes if b.state == "marked"]

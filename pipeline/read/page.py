@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from pipeline.errors import InputFileError, UsageError
 from pipeline.forms.manifest import Box, FieldBox, Layout, PageLayout
 from pipeline.forms.pagecode import PageCode
-from pipeline.read.answers import PageIdentity, interpret_page, pen_tone
+from pipeline.read.answers import PageIdentity, interpret_page, pen_marks_only, pen_tone
 from pipeline.read.cells import read_cells
 from pipeline.read.foreign import foreign_layouts, identify_foreign
 from pipeline.read.identify import (
@@ -37,7 +37,15 @@ from pipeline.read.register import (
 )
 from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
 from pipeline.read.text import TextReading, consultation_words, read_text_box
-from pipeline.read.tickbox import PAGE_NOISE, BoxInk, classify_box, measure_box, page_noise
+from pipeline.read.tickbox import (
+    NOISY_CONFIDENCE,
+    PAGE_NOISE,
+    BoxInk,
+    classify_box,
+    measure_box,
+    page_noise,
+    reread_at_pen,
+)
 
 Image8 = NDArray[np.uint8]
 
@@ -258,8 +266,11 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         boxes.append(BoxResult(field.question, field.value or "", reading.state, reading.fill,
                                reading.confidence, reading.surround, reading.faint,
                                reading.noisy, reading.edge, reading.tone))
-    # The respondent's ticks say how dark their pen is: writing is read against it.
+    # The respondent's ticks say how dark their pen is: writing is read against it, and so are
+    # boxes left unsure in speckle.
     pen = pen_tone(boxes, settings.review_below)
+    if pen is not None:
+        boxes = _reread_at_pen(boxes, [m for _, m in measured], pen, settings.review_below)
     for field in writing:
         texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale, threshold,
                                               settings.ocr_timeout,
@@ -297,6 +308,24 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
         alignment_quality=aligned.quality * max(0.0, 1.0 - max(0.0, largest_shift - 1.0) / 6.0),
         boxes=tuple(boxes), answers=tuple(answers),
     )
+
+
+def _reread_at_pen(boxes: list[BoxResult], inks: list[BoxInk], pen: float,
+                   review_below: float) -> list[BoxResult]:
+    """The boxes, those left unsure in speckle read again at the respondent's pen's shade."""
+    by_question: dict[str, list[BoxResult]] = {}
+    for box in boxes:
+        by_question.setdefault(box.question, []).append(box)
+    pens_only = {question: pen_marks_only(own, pen, review_below)
+                 for question, own in by_question.items()}
+    reread = []
+    for box, box_ink in zip(boxes, inks, strict=True):
+        if box.noisy and box.confidence < review_below:
+            state = reread_at_pen(box_ink, box.tone, pen, pens_only[box.question])
+            if state is not None:
+                box = replace(box, state=state, confidence=NOISY_CONFIDENCE)
+        reread.append(box)
+    return reread
 
 
 def measure_choice(image: Image8, ink: Ink, box: Box, printed: Box, scale: float,

@@ -69,6 +69,9 @@ POROUS_CONFIDENCE = 0.55  # toner or a mark: a person looks
 # On a grey or colour scan a respondent's pen is about as dark wherever it writes; toner is a
 # cloud of mid-grey dots. Ink in speckle this much paler (in tone) than the pen is toner.
 TONER_PALER = 0.3
+PEN_SHADE = 0.15  # ink as dark as the respondent's pen: its tone, and this much paler
+NO_PEN_INK = 0.01  # a box whose inner area holds less ink that dark holds none of the pen's
+BLACK_PEN = 0.05  # a pen darker than this is black: a bitonal scan, where toner is black too
 TONE_PERCENTILE = 10  # a box's tone: this percentile of its ink's grey
 STROKE_CONFIDENCE = 0.9
 NOISY_CONFIDENCE = 0.85  # a reading made through speckle is never quite sure
@@ -400,6 +403,32 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
         # mark: only a stroke across the box, or plenty of ink, is sure.
         reading = replace(reading, confidence=min(reading.confidence, 0.6))
     return replace(reading, surround=ink.surround, tone=_tone(ink, marks))
+
+
+def reread_at_pen(ink: BoxInk, tone: float, pen: float, pen_marks_only: bool) -> BoxState | None:
+    """A box left unsure in speckle, read again at the shade of the respondent's pen (their sure
+    marks on the page, answers.pen_tone), as a person picks a tick out of a drum's toner on a
+    grey scan: its state so read, at NOISY_CONFIDENCE, or None where it stays unsure. Ink as
+    dark as the pen, in lines that run across the box, is their stroke, whatever toner lies on
+    it. A box with next to no ink that dark, its own ink (`tone`) paler than the pen, holds only
+    toner: but only where the question's sure marks are all the pen's (`pen_marks_only`), for
+    toner solid enough to pass for a sure mark may stand beside it. On a bitonal scan toner is
+    as black as any pen, and nothing is read again."""
+    if pen < BLACK_PEN or ink.grey.shape != ink.frame.shape:
+        return None
+    dark = ink.grey < (pen + PEN_SHADE) * ink.threshold
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8),
+                                                               connectivity=8)
+    larger = np.zeros(count, dtype=bool)
+    larger[1:] = stats[1:, cv2.CC_STAT_AREA] > MAX_SPECK * dark.size  # specks left out
+    strokes = larger[labels]
+    if _lines_across(strokes, strokes):
+        return "marked"
+    ix0, iy0, ix1, iy1 = ink.inner
+    if pen_marks_only and tone >= pen + PEN_SHADE \
+            and float(np.mean(dark[iy0:iy1, ix0:ix1])) < NO_PEN_INK:
+        return "empty"
+    return None
 
 
 def _tone(ink: BoxInk, marks: NDArray[np.bool_]) -> float:
