@@ -271,11 +271,10 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     pen = pen_tone(boxes, settings.review_below)
     if pen is not None:
         boxes = _reread_at_pen(boxes, [m for _, m in measured], pen, settings.review_below)
+    words = consultation_words(layout.questionnaire, settings.user_words)
     for field in writing:
         texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale, threshold,
-                                              settings.ocr_timeout,
-                                              consultation_words(layout.questionnaire,
-                                                                 settings.user_words), pen)
+                                              settings.ocr_timeout, words, pen)
     for name, group in cells.items():
         texts[name] = read_cells(aligned.image, group, layout.questionnaire.question(name),
                                  aligned.scale, threshold, settings.ocr_timeout)
@@ -313,6 +312,8 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
 def _reread_at_pen(boxes: list[BoxResult], inks: list[BoxInk], pen: float,
                    review_below: float) -> list[BoxResult]:
     """The boxes, those left unsure in speckle read again at the respondent's pen's shade."""
+    if not any(box.noisy and box.confidence < review_below for box in boxes):
+        return boxes  # most pages
     by_question: dict[str, list[BoxResult]] = {}
     for box in boxes:
         by_question.setdefault(box.question, []).append(box)
