@@ -16,7 +16,7 @@ from pipeline.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
 from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.manifest import Box, Layout
 from pipeline.forms.pagecode import PageCode
-from pipeline.read.identify import CODE_REGION, SERIAL_LABEL_PT, _decode, _region
+from pipeline.read.identify import CODE_REGION, _decode, _region
 from pipeline.read.page import (
     CHECK_NEIGHBOURS,
     CHECK_SERIAL,
@@ -26,6 +26,7 @@ from pipeline.read.page import (
 )
 from pipeline.read.register import find_corner_marks, find_marks_by_shape
 from pipeline.read.results import PageRef, PageResult
+from pipeline.read.serial_label import SERIAL_LABEL_PT, _read_by_glyphs, read_serial_label
 from pipeline.scan.poppler import rasterise_page
 from pipeline.workspace import Workspace
 
@@ -230,3 +231,41 @@ def test_an_unreadable_page_between_two_pages_of_its_copy_needs_no_confirming(
                             source="pages either side")
     assert other.reason == "identified by its neighbours"
     assert all(CHECK_NEIGHBOURS in a.reason and a.needs_review for a in other.answers)
+
+
+def _label_region(form: BuiltForm, page: int) -> tuple[slice, slice]:
+    """The bold serial's digits and a few points around them, in pixels."""
+    bx, by = form.layout.page_layout(page).barcode[:2]
+    return (slice(round((by - 4) * SCALE), round((by + 14) * SCALE)),
+            slice(round((bx - 40) * SCALE), round((bx - 1) * SCALE)))
+
+
+def test_the_bold_serial_is_read_by_its_own_glyphs_bitonal_and_bent_by_a_fold(
+        form: BuiltForm) -> None:
+    """The label's digits at 200 dpi, bitonal; and bent as a fold bends a line of print, each
+    digit lower than the one before, 5.5 pt over the serial (as on folded returns of the
+    degraded corpus): tesseract reads that one as 900005."""
+    barcode = form.layout.page_layout(2).barcode
+    bitonal = np.where(_printed(form, 1, 2) < 128, 0, 255).astype(np.uint8)
+    assert read_serial_label(bitonal, barcode, SCALE, 10.0) == "000002"
+    rows, cols = _label_region(form, 2)
+    patch = bitonal[rows, cols]
+    height, width = patch.shape
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    drop = 5.5 * SCALE * (xs / width) ** 2
+    bent = bitonal.copy()
+    bent[rows, cols] = cv2.remap(patch, xs, ys - drop, cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    assert read_serial_label(bent, barcode, SCALE, 10.0) == "000002"
+
+
+def test_a_serial_label_under_toner_is_not_guessed_from_glyphs(form: BuiltForm) -> None:
+    """Toner over two of the digits: no glyph matches them clearly, so the glyphs name no
+    serial (tesseract then has its try), rather than the likeliest one."""
+    page = _printed(form, 1, 2)
+    barcode = form.layout.page_layout(2).barcode
+    bx, by = barcode[:2]
+    centre = (round((bx - 14) * SCALE), round((by + 4.5) * SCALE))
+    cv2.ellipse(page, centre, (round(5 * SCALE), round(4 * SCALE)), 20, 0, 360, 0, -1)
+    assert _read_by_glyphs(page, barcode, SCALE) == ""
+    assert read_serial_label(page, barcode, SCALE, 10.0) in ("", "000002")

@@ -34,7 +34,14 @@ from pipeline.forms.manifest import Box, Copy, Mark
 from pipeline.forms.phrases import phrase
 from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import Recipient
-from pipeline.forms.style import BOLD, KEY_TEXT_SIZE, MONO
+from pipeline.forms.style import (
+    BOLD,
+    KEY_TEXT_SIZE,
+    MONO,
+    SERIAL_LABEL_BASELINE,
+    SERIAL_LABEL_GAP,
+    SERIAL_LABEL_SIZE,
+)
 from pipeline.forms.typeset import draw_text
 
 QR_ERROR_CORRECTION = "Q"  # a quarter of the codewords may be lost: docs/layout-manifest.md
@@ -180,7 +187,8 @@ def _draw_code(canvas: Canvas, box: Box, payload: str, serial: str, languages: S
     canvas.setFont(MONO, KEY_TEXT_SIZE)
     canvas.drawRightString(x1, height - box[3] - KEY_TEXT_SIZE - 1, payload)
     label = " / ".join(dict.fromkeys(phrase("serial", lang) for lang in languages))
-    draw_text(canvas, x0 - 3, height - y0 - 8, f"{label} {serial}", BOLD, 8, "right")
+    draw_text(canvas, x0 - SERIAL_LABEL_GAP, height - y0 - SERIAL_LABEL_BASELINE,
+              f"{label} {serial}", BOLD, SERIAL_LABEL_SIZE, "right")
 
 
 def qr_modules(payload: str) -> NDArray[np.uint8]:

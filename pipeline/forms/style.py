@@ -38,6 +38,11 @@ FONT_FILES = {
 }
 KEY_TEXT_SIZE = 7.0
 KEY_TEXT_WIDTH = 62 * MM  # room kept free for it under the code, clear of the title
+# The bold serial beside the code: its size, its right end's gap left of the code, and its
+# baseline below the code's top (the reader matches its digits there, read/serial_label.py).
+SERIAL_LABEL_SIZE = 8.0
+SERIAL_LABEL_GAP = 3.0
+SERIAL_LABEL_BASELINE = 8.0
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu"),
@@ -115,15 +120,20 @@ def ensure_fonts() -> None:
     The same font on every machine keeps the geometry, and so the form key, the same.
     """
     registered = set(pdfmetrics.getRegisteredFontNames())
-    for name, filename in FONT_FILES.items():
-        if name in registered:
-            continue
-        path = next((d / filename for d in FONT_DIRS if (d / filename).is_file()), None)
-        if path is None:
-            raise MissingProgramError(
-                f"the font {filename} is not installed: apt-get install fonts-dejavu-core"
-            )
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+    for name in FONT_FILES:
+        if name not in registered:
+            pdfmetrics.registerFont(TTFont(name, str(font_file(name))))
+
+
+def font_file(name: str) -> Path:
+    """The installed file of one of FONT_FILES' fonts."""
+    filename = FONT_FILES[name]
+    path = next((d / filename for d in FONT_DIRS if (d / filename).is_file()), None)
+    if path is None:
+        raise MissingProgramError(
+            f"the font {filename} is not installed: apt-get install fonts-dejavu-core"
+        )
+    return path
 
 # Bold names of scripts with no bold face: drawn filled and outlined, to look bold.
 STROKED_BOLD = frozenset(f"Papertwin{font.script}-Bold" for font in SCRIPT_FONTS.values()

@@ -17,7 +17,7 @@ import zxingcpp
 from numpy.typing import NDArray
 
 from pipeline.errors import ProgramFailedError
-from pipeline.forms.manifest import Box, Layout
+from pipeline.forms.manifest import Layout
 from pipeline.forms.pagecode import PageCode, decode_page_code
 from pipeline.forms.registry import SERIAL_DIGITS
 from pipeline.read.register import MARK_INSET_MM, MARK_SIDE_MM, CornerMarks
@@ -40,9 +40,6 @@ CODE_UNREADABLE = "page code unreadable"  # the reason of a registered page not 
 UNREADABLE_CODE = f"{CODE_UNREADABLE}: key the serial and page by hand"
 KEY_PREFIX = re.compile(r"P[T7][1lI]\|?")
 DIGIT_LOOKALIKES = str.maketrans("OoIlSB", "001158")
-# The bold serial beside the code, right-aligned 3 pt left of it on the code's top line: its
-# digits only (points left of the code: from, to; above and below its top edge).
-SERIAL_LABEL_PT = (36.0, 1.5, 1.5, 10.5)
 MAX_KEY_DISTANCE = 4  # OCR slips in a form key; the key's hash keeps real keys far apart
 
 
@@ -320,27 +317,3 @@ def _sighting(image: Image8) -> Sighting | None:
             return Sighting(code, (sum(p.x for p in corners) / 4, sum(p.y for p in corners) / 4),
                             int(barcode.orientation))
     return None
-
-
-def read_serial_label(aligned: Image8, barcode: Box, scale: float, timeout: float) -> str:
-    """The serial printed in bold beside the code ("Serial 000123"), OCR'd from a page already
-    resampled into its layout's frame; "" when it cannot be read. Larger than the key under
-    the code, it often survives what the code and the key do not."""
-    x0, y0 = barcode[0], barcode[1]
-    left, right = x0 - SERIAL_LABEL_PT[0], x0 - SERIAL_LABEL_PT[1]
-    top, bottom = y0 - SERIAL_LABEL_PT[2], y0 + SERIAL_LABEL_PT[3]
-    crop = aligned[max(0, round(top * scale)) : round(bottom * scale),
-                   max(0, round(left * scale)) : round(right * scale)]
-    if crop.size == 0:
-        return ""
-    big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-    clean = np.where(cv2.medianBlur(big, 3) < 150, 0, 255).astype(np.uint8)
-    try:
-        words = ocr_words(np.asarray(cv2.copyMakeBorder(clean, 20, 20, 20, 20,
-                                                        cv2.BORDER_CONSTANT, value=255),
-                                     dtype=np.uint8),
-                          psm=7, timeout=timeout, whitelist="0123456789")
-    except ProgramFailedError:
-        return ""
-    digits = "".join(w.text for w in words)
-    return digits[-SERIAL_DIGITS:] if len(digits) >= SERIAL_DIGITS else ""

@@ -22,7 +22,6 @@ from pipeline.read.identify import (
     foreign_barcode,
     identify,
     read_cleaned,
-    read_serial_label,
 )
 from pipeline.read.refine import SQUARE, Ink, find_slant, refine_box, squared
 from pipeline.read.register import (
@@ -36,6 +35,7 @@ from pipeline.read.register import (
     register_by_shape,
 )
 from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
+from pipeline.read.serial_label import read_serial_label
 from pipeline.read.text import TextReading, consultation_words, read_text_box
 from pipeline.read.tickbox import (
     NOISY_CONFIDENCE,
