@@ -26,6 +26,7 @@ from pipeline.read.tickbox import (
     measure_box,
     page_noise,
     reread_at_pen,
+    stroke_runs_through,
 )
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.simulate.damage import Damage
@@ -222,6 +223,32 @@ def test_a_thin_tick_that_runs_past_the_box_is_read() -> None:
     cv2.polylines(image, [np.array(points, dtype=np.int32)], False, 0, 1)
     read = read_all(image)
     assert states(read)[9] == "marked"
+
+
+def test_a_tick_drawn_off_the_box_with_its_point_on_the_outline_is_read() -> None:
+    """Seen on the simulated returns, and on a person's desk: a tick whose short arm ends on the
+    box's bottom right corner and whose long arm runs up past the box's right side. Inside the
+    box it leaves a short line only, unsure; with the rest of the tick it is plainly a mark. A
+    crease across the paper, or a level line under the box, is not."""
+    image = printed()
+    x0, y0, x1, y1 = pixels(boxes()[9])
+    w = x1 - x0
+    points = [(x0 + 0.45 * w, y0 + 0.75 * w), (x1 - 0.05 * w, y1 + 0.05 * w),
+              (x1 + 0.5 * w, y0 - 1.0 * w)]
+    cv2.polylines(image, [np.array(points, dtype=np.int32)], False, 0, 2, cv2.LINE_AA)
+    read = read_all(image)
+    assert states(read)[9] == "empty?"  # the box alone: a person would have to look
+    assert stroke_runs_through(image, boxes()[9], SCALE, THRESHOLD)
+    assert not any(stroke_runs_through(image, box, SCALE, THRESHOLD)
+                   for i, box in enumerate(boxes()) if i != 9)
+    crease = printed()
+    x0, y0, x1, y1 = pixels(boxes()[14])
+    cv2.line(crease, (0, y1 + 12), (crease.shape[1] - 1, y0 - 8), 0, 2)
+    under = printed()
+    x0, y0, x1, y1 = pixels(boxes()[15])
+    cv2.line(under, (x0 - 20, y1 - 6), (x1 + 30, y1 - 6), 0, 2)
+    assert not stroke_runs_through(crease, boxes()[14], SCALE, THRESHOLD)
+    assert not stroke_runs_through(under, boxes()[15], SCALE, THRESHOLD)
 
 
 def toner(image: Image8, centre: tuple[float, float], radii: tuple[float, float], density: float,

@@ -40,11 +40,13 @@ from pipeline.read.text import TextReading, consultation_words, read_text_box
 from pipeline.read.tickbox import (
     NOISY_CONFIDENCE,
     PAGE_NOISE,
+    STROKE_CONFIDENCE,
     BoxInk,
     classify_box,
     measure_box,
     page_noise,
     reread_at_pen,
+    stroke_runs_through,
 )
 
 Image8 = NDArray[np.uint8]
@@ -263,6 +265,10 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     noise = page_noise([m for _, m in measured])
     for field, box_ink in measured:
         reading = classify_box(box_ink, noise)
+        if reading.state == "empty" and reading.confidence < settings.review_below \
+                and not reading.noisy and not box_ink.askew \
+                and stroke_runs_through(aligned.image, field.box, aligned.scale, threshold):
+            reading = replace(reading, state="marked", confidence=STROKE_CONFIDENCE)
         boxes.append(BoxResult(field.question, field.value or "", reading.state, reading.fill,
                                reading.confidence, reading.surround, reading.faint,
                                reading.noisy, reading.edge, reading.tone))

@@ -55,6 +55,8 @@ LOCAL_SPECK_MARGIN = 1.5  # a mark's stroke is this much larger than the largest
 NOISE_MARGIN = 0.08  # a mark in speckle puts this much more ink in the box than around it
 STROKE_SPAN = 0.6  # a stroke runs this far across the box's frame
 STROKE_INNER = 0.012  # and through the inner area
+RUN_OUT = 0.7  # a tick's arm runs this far out of its box (in sides) and ends there
+RUN_INSIDE = 0.3  # a line running through a box puts this much ink in it (pixels, in sides)
 STROKE_THICK = 0.35  # and no thicker than this for its length (area over length, in sides)
 SPECKLED_PIECES = 8  # a box with its ink in this many pieces is itself speckled
 SOLID_GAPS = 0.15  # a pen's ink: closing its gaps adds at most this share (a cloud gains more)
@@ -429,6 +431,66 @@ def reread_at_pen(ink: BoxInk, tone: float, pen: float, pen_marks_only: bool) ->
             and float(np.mean(dark[iy0:iy1, ix0:ix1])) < NO_PEN_INK:
         return "empty"
     return None
+
+
+def stroke_runs_through(image: Image8, box: Box, scale: float, threshold: int) -> bool:
+    """Whether a pen's line runs through the box and on out of it: a tick drawn off centre, its
+    point on the outline or below it and its long arm up past the box, leaves only a short piece
+    inside, which a person reads at once with the rest of the tick. The stroke's pieces either
+    side of the printed outline are joined across it; the whole must be a thin line at least a
+    box's side long, not level or upright (an underline, the edge of a fold), that ends near the
+    box: a crease or a streak runs right across the paper around it."""
+    x0, y0, x1, y1 = (v * scale for v in box)
+    side = min(x1 - x0, y1 - y0)
+    reach = RUN_OUT * side
+    wx0, wy0 = max(0, round(x0 - reach)), max(0, round(y0 - reach))
+    wx1 = min(image.shape[1], round(x1 + reach))
+    wy1 = min(image.shape[0], round(y1 + reach))
+    ink = image[wy0:wy1, wx0:wx1] < threshold
+    line = max(1, round(OUTLINE * side))
+    ox0, oy0, ox1, oy1 = round(x0) - wx0, round(y0) - wy0, round(x1) - wx0, round(y1) - wy0
+    if min(ox0, oy0) < line or ox1 + line > ink.shape[1] or oy1 + line > ink.shape[0]:
+        return False  # at the page's edge
+    outline = _printed_outline(ink, (ox0, oy0, ox1, oy1), line)
+    strokes = ink & ~outline
+    inside = np.zeros(ink.shape, dtype=bool)
+    inside[oy0 + line : oy1 - line, ox0 + line : ox1 - line] = True
+    if int(np.count_nonzero(strokes & inside)) < RUN_INSIDE * side:
+        return False
+    # Where a stroke crosses the outline, the outline's pixels beside it join its pieces.
+    near = cv2.dilate(strokes.astype(np.uint8), np.ones((2 * line + 1, 2 * line + 1), np.uint8))
+    joined = strokes | (outline & (near > 0))
+    _, labels = cv2.connectedComponents(joined.astype(np.uint8), connectivity=8)
+    height, width = ink.shape
+    for label in np.unique(labels[strokes & inside]):
+        piece = strokes & (labels == label)
+        if int(np.count_nonzero(piece & inside)) < RUN_INSIDE * side:
+            continue
+        ys, xs = np.nonzero(piece)
+        if (xs.min() == 0 and xs.max() == width - 1) or (ys.min() == 0 and ys.max() == height - 1):
+            continue  # right across the paper around the box
+        length = max(int(np.ptp(xs)), int(np.ptp(ys))) + 1
+        if length >= side and xs.size <= STROKE_THICK * side * length \
+                and not _level_line(xs, ys):
+            return True
+    return False
+
+
+def _printed_outline(ink: NDArray[np.bool_], outline: tuple[int, int, int, int],
+                     play: int) -> NDArray[np.bool_]:
+    """The printed outline's pixels: the rows and columns within `play` of each of its sides
+    that are inked along most of that side."""
+    x0, y0, x1, y1 = outline
+    printed = np.zeros(ink.shape, dtype=bool)
+    for edge in (y0, y1):
+        rows = np.arange(edge - play, edge + play + 1)
+        inked = rows[ink[rows, x0:x1].mean(axis=1) >= PRINTED_LINE]
+        printed[inked, x0 - play : x1 + play] = ink[inked, x0 - play : x1 + play]
+    for edge in (x0, x1):
+        cols = np.arange(edge - play, edge + play + 1)
+        inked = cols[ink[y0:y1, cols].mean(axis=0) >= PRINTED_LINE]
+        printed[y0 - play : y1 + play, inked] = ink[y0 - play : y1 + play, inked]
+    return printed
 
 
 def _tone(ink: BoxInk, marks: NDArray[np.bool_]) -> float:
