@@ -28,7 +28,12 @@ from pipeline.forms.manifest import FieldBox
 from pipeline.model import Question
 from pipeline.read.results import flag_reason
 from pipeline.read.tesseract import OcrChar, ocr_chars
-from pipeline.read.text import TextReading, stroke_threshold
+from pipeline.read.text import (
+    SPECKS_ONLY,
+    TextReading,
+    speckled,
+    stroke_threshold,
+)
 
 Image8 = NDArray[np.uint8]
 
@@ -37,6 +42,7 @@ WALL_ZONE = 0.2  # share of the crop's side, at each edge, where a printed line 
 PRINTED_LINE = 0.5  # a row or column inked across this share of the crop is printed, not written
 EMPTY_CELL_INK = 0.012  # less ink than this share of the crop, walls taken out, is an empty cell
 SPECK_SHARE = 0.004  # ink components smaller than this share of the cell are noise
+TONER_HEIGHT = 0.7  # in speckle, a cell's ink less tall than this share of its neighbours' is toner
 WALL_PX = 3  # a component this thin along the crop's edge is what is left of the cell wall
 # A character both reads agree on less confidently than this goes to a person. On the simulated
 # corpus every right character was read at 90 or more; on real scans wrong ones came at 73-75.
@@ -62,10 +68,22 @@ def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, sca
     """The cells of one question as the online export codes the answer, with what a person
     should check: cells not recognised or unsure, or a value that fails validation."""
     ordered = sorted(cells, key=lambda c: c.index or 0)
-    strip = _strip(image, ordered, scale)
-    crops = [_cell_interior(image, c, scale) for c in ordered]
+    return read_cell_crops([_cell_interior(image, c, scale) for c in ordered],
+                           _strip(image, ordered, scale), question, scale, threshold, timeout)
+
+
+def read_cell_crops(crops: Sequence[Image8], strip: Image8, question: Question, scale: float,
+                    threshold: int, timeout: float) -> TextReading:
+    """read_cells on the cells' inner crops, in order (`strip`: all the cells, for a person).
+
+    In speckle (a dirty drum's toner, a photocopy's) a cell may hold toner and no character.
+    Characters in one question's cells are written to one size: ink in a cell whose tallest
+    piece is much shorter than the others' characters is toner, and the cell is empty when no
+    read takes it for a character, unsure when one does."""
     own = stroke_threshold(np.concatenate([c.ravel() for c in crops]), threshold)
-    glyphs = [_glyph(crop, own) for crop in crops]
+    inks = [crop < own for crop in crops]
+    through_speckle = speckled(_side_by_side(inks), scale)
+    glyphs = [_glyph(ink) for ink in inks]
     written = [g for g in glyphs if g is not None]
     if not written:
         return TextReading("", 1.0, strip)
@@ -75,9 +93,15 @@ def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, sca
         return TextReading("", 0.0, strip, problem=flag_reason("OCR failed", str(exc)))
     chars = iter(read)
     placed = [next(chars) if g is not None else None for g in glyphs]
+    if through_speckle:
+        placed = _toner_set_aside(placed, glyphs, crops)
+        if not any(placed):
+            return TextReading("", SPECKS_ONLY, strip)
     spaced = "".join(" " if c is None else c.text or "?" for c in placed)  # a cell a character
     text = spaced.strip()
-    confidence = min(c.confidence for c in read) / 100.0
+    confidence = min(c.confidence for c in placed if c is not None) / 100.0
+    if through_speckle:
+        confidence = min(confidence, SPECKS_ONLY)
     unread = [i + 1 for i, c in enumerate(placed) if c is not None and not c.text]
     if unread:
         return TextReading(text, 0.0, strip, problem=flag_reason(
@@ -88,6 +112,33 @@ def read_cells(image: Image8, cells: Sequence[FieldBox], question: Question, sca
                   if c is not None and c.confidence < LOW_CONFIDENCE]
         problem = flag_reason("OCR low confidence", f"cell {' '.join(unsure)} unsure")
     return TextReading(value, confidence, strip, problem)
+
+
+def _toner_set_aside(placed: Sequence[OcrChar | None], glyphs: Sequence[Image8 | None],
+                     crops: Sequence[Image8]) -> list[OcrChar | None]:
+    """The cells' characters with toner set aside: a cell whose tallest piece of ink is much
+    shorter than the characters read surely in the others is empty when nothing was read in
+    it, and unsure when something was. Without a sure character to compare, nothing is."""
+    tallest = [_tallest(g) / max(1, c.shape[0]) if g is not None else 0.0
+               for g, c in zip(glyphs, crops, strict=True)]
+    sure = [t for t, c in zip(tallest, placed, strict=True)
+            if c is not None and c.text and c.confidence >= LOW_CONFIDENCE]
+    if not sure:
+        return list(placed)
+    short = TONER_HEIGHT * float(np.median(sure))
+    kept: list[OcrChar | None] = []
+    for char, height in zip(placed, tallest, strict=True):
+        if char is not None and height < short:
+            char = None if not char.text else replace(char, confidence=0.0)
+        kept.append(char)
+    return kept
+
+
+def _tallest(glyph: Image8) -> int:
+    """The height of the glyph's tallest piece of ink, in pixels."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats((glyph < 128).astype(np.uint8),
+                                                      connectivity=8)
+    return int(stats[1:, cv2.CC_STAT_HEIGHT].max()) if len(stats) > 1 else 0
 
 
 def validate(question: Question, text: str) -> tuple[str, str]:
@@ -319,17 +370,17 @@ def _fits(text: str, allowed: str) -> bool:
     return len(text) == 1 and (not allowed or text in allowed)
 
 
-def _glyph(crop: Image8, threshold: int) -> Image8 | None:
-    """The character in a cell, black on white and cropped to its ink; None for an empty cell.
+def _glyph(ink: NDArray[np.bool_]) -> Image8 | None:
+    """The character in a cell's ink, black on white and cropped to it; None for an empty cell.
 
     The crop reaches almost to the cell's walls, since people write as large as the cell (a
     tighter crop cut the tops off real 2s and 3s). What the walls leave in it is taken out:
     rows and columns near its edges inked across half of it (a wall a little off its layout
     position), and components along its edges no thicker than a line; specks are scanner noise.
     """
-    ink = crop < threshold
     if ink.size == 0:
         return None
+    ink = ink.copy()
     height, width = ink.shape
     zone_y, zone_x = max(1, round(WALL_ZONE * height)), max(1, round(WALL_ZONE * width))
     rows = np.flatnonzero(ink.mean(axis=1) >= PRINTED_LINE)
@@ -373,6 +424,13 @@ def _line_image(glyphs: Sequence[Image8]) -> tuple[Image8, list[tuple[int, int]]
     line = np.hstack(parts)
     return np.asarray(cv2.copyMakeBorder(line, BORDER, BORDER, BORDER, BORDER,
                                          cv2.BORDER_CONSTANT, value=255), dtype=np.uint8), spans
+
+
+def _side_by_side(inks: Sequence[NDArray[np.bool_]]) -> NDArray[np.bool_]:
+    """The cells' ink in one row, a column of paper between cells, for counting specks."""
+    height = max(ink.shape[0] for ink in inks)
+    parts = [np.pad(ink, ((0, height - ink.shape[0]), (0, 1))) for ink in inks]
+    return np.asarray(np.hstack(parts), dtype=np.bool_)
 
 
 def _cell_interior(image: Image8, cell: FieldBox, scale: float) -> Image8:
