@@ -15,7 +15,8 @@ import pytest
 
 from pipeline.forms.style import STANDARD
 from pipeline.read.register import ink_threshold
-from pipeline.read.text import read_text_box, speckled
+from pipeline.read.tesseract import OcrWord
+from pipeline.read.text import _without_speckle_lines, read_text_box, speckled
 from pipeline.simulate.pen import Pen, find_handwriting_font, write_text
 from pipeline.textdistance import edit_distance
 
@@ -171,3 +172,20 @@ def test_a_letter_crossing_the_frame_is_kept() -> None:
     assert (image[y0, x0 + 40 : x0 + 300] < 128).any()
     reading = read_text_box(image, LINE_BOX, SCALE, ink_threshold(image), timeout=30.0)
     assert reading.text == "Yes", reading
+
+
+def test_lines_of_short_doubtful_words_are_toner_tesseract_read_as_words() -> None:
+    """As tesseract read a drum's toner in the comment box of a degraded return: under the
+    writing, a line "ee a ck Ce" of words it doubts, each of a few letters. That line is toner;
+    a line with a word tesseract is sure of, a line of longer doubtful words (damaged writing),
+    and a lone short word (a short answer) are kept for what they are."""
+    def words(line: int, *read: tuple[str, float]) -> list[OcrWord]:
+        return [OcrWord(text, confidence, (1, 1, line)) for text, confidence in read]
+
+    writing = words(1, ("Please", 91.0), ("keep", 88.0), ("the", 93.0), ("library", 90.0))
+    toner = words(2, ("ee", 31.0), ("a", 22.0), ("ck", 40.0), ("Ce", 18.0))
+    damaged = words(3, ("Rigriinig", 21.0), ("g-nidel", 30.0))
+    sure = words(4, ("is", 85.0), ("ok", 45.0))
+    lone = words(5, ("no", 35.0))
+    kept = _without_speckle_lines([*writing, *toner, *damaged, *sure, *lone])
+    assert kept == [*writing, *damaged, *sure, *lone]

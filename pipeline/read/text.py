@@ -21,7 +21,7 @@ from pipeline.forms.manifest import Box
 from pipeline.model import Grid, Label, Question, Questionnaire, Repeat, expand_items
 from pipeline.read.register import INK_OF_PAPER
 from pipeline.read.results import flag_reason
-from pipeline.read.tesseract import ocr_words
+from pipeline.read.tesseract import OcrWord, ocr_words
 from pipeline.read.tickbox import TONE_PERCENTILE, TONER_PALER
 
 Image8 = NDArray[np.uint8]
@@ -30,6 +30,7 @@ FRAME_INSET_PT = 3.0  # skip the printed frame and a little of its surroundings
 BLANK_INK_SHARE = 0.002
 LOW_CONFIDENCE = 70.0
 SPECKLED_WORD = 60.0  # in a speckled box, a word read less confidently goes to a person
+SPECKLE_LINE_LETTERS = 3  # a line of doubtful words this short on average is speckle
 SPECKS_ONLY = 0.85  # confidence that a speckled box in which no word is read holds no writing
 SPECKS_PER_PIXEL = 0.0005  # a box with this many specks (a pen's dot or less) is speckled
 THROUGH_SPECKLE = 0.2  # in one, ink is this far from the darkest strokes towards the paper
@@ -184,8 +185,8 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
     except ProgramFailedError as exc:
         return TextReading("", 0.0, crop, problem=flag_reason("OCR failed", str(exc)))
     if through_speckle:  # what specks left behind: lone marks tesseract is unsure of
-        words = [w for w in words if any(c.isalnum() for c in w.text)
-                 and (len(w.text) > 1 or w.confidence >= LOW_CONFIDENCE)]
+        words = _without_speckle_lines([w for w in words if any(c.isalnum() for c in w.text)
+                                        and (len(w.text) > 1 or w.confidence >= LOW_CONFIDENCE)])
         if not words:
             # Dark specks and clumps of toner, but nothing tesseract takes for a letter, a digit
             # or a word: no writing. Never quite sure, which shows in `_confidence`.
@@ -207,6 +208,20 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
     problem = flag_reason("OCR low confidence", f"{confidence:.0%} on average") \
         if confidence * 100 < LOW_CONFIDENCE else ""
     return TextReading(text, confidence, crop, problem)
+
+
+def _without_speckle_lines(words: Sequence[OcrWord]) -> list[OcrWord]:
+    """The words less the lines tesseract made of a speckled box's toner alone ("ee a ck Ce"):
+    two or more words, every one doubtful and of a few letters on average. A line of writing,
+    however damaged, holds a word tesseract is sure of, or longer words; a line of one short
+    word stays, since it may be a short answer."""
+    lines: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        lines.setdefault(word.line, []).append(word)
+    speckle = {line for line, own in lines.items()
+               if len(own) >= 2 and all(w.confidence < SPECKLED_WORD for w in own)
+               and sum(len(w.text) for w in own) <= SPECKLE_LINE_LETTERS * len(own)}
+    return [w for w in words if w.line not in speckle]
 
 
 def consultation_words(questionnaire: Questionnaire, extra: Sequence[str] = ()) -> tuple[str, ...]:
