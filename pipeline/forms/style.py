@@ -135,6 +135,7 @@ def font_file(name: str) -> Path:
         )
     return path
 
+
 # Bold names of scripts with no bold face: drawn filled and outlined, to look bold.
 STROKED_BOLD = frozenset(f"Papertwin{font.script}-Bold" for font in SCRIPT_FONTS.values()
                          if font.bold == font.regular)

@@ -38,6 +38,7 @@ Match = tuple[int, float, float, float, float]  # digit, score, margin, left, to
 SERIAL_LABEL_PT = (36.0, 1.5, 1.5, 10.5)
 LABEL_REACH_PT = (3.0, 5.0)  # how far a fold or a bent sheet moves a digit: across, up and down
 NEXT_DIGIT_REACH_PT = (1.0, 1.5)  # and a digit from where the one beside it puts it
+LABEL_ROOM_PT = 15.0  # the farthest a bent label's digits can be found from their place
 GLYPH_SUPERSAMPLING = 4  # glyphs drawn this much larger, then reduced: their edges in grey
 DIGIT_MATCH = 0.55  # a digit is read where its glyph matches this well (normalised correlation)
 DIGIT_MARGIN = 0.06  # and better than any other digit's by this much
@@ -56,10 +57,15 @@ def _read_by_glyphs(aligned: Image8, barcode: Box, scale: float) -> str:
         glyphs, advance = _digit_glyphs(round(scale, 3))
     except MissingProgramError:
         return ""
-    image = aligned.astype(np.float32)
     height = glyphs[0].shape[0]
     right = (barcode[0] - SERIAL_LABEL_GAP) * scale
     top = (barcode[1] + SERIAL_LABEL_BASELINE) * scale - height
+    # Only the paper a bent label can reach is looked at.
+    x0 = max(0, int(right - SERIAL_DIGITS * advance - LABEL_ROOM_PT * scale))
+    y0 = max(0, int(top - LABEL_ROOM_PT * scale))
+    image = aligned[y0 : int(top + height + LABEL_ROOM_PT * scale),
+                    x0 : int(right + LABEL_ROOM_PT * scale)].astype(np.float32)
+    right, top = right - x0, top - y0
     slots = [(right - (SERIAL_DIGITS - k) * advance, top) for k in range(SERIAL_DIGITS)]
     first = [m for m in (_best_digit(image, glyphs, x, y, LABEL_REACH_PT, scale)
                          for x, y in slots) if m is not None]
