@@ -251,6 +251,17 @@ def test_a_tick_drawn_off_the_box_with_its_point_on_the_outline_is_read() -> Non
     assert not stroke_runs_through(under, boxes()[15], SCALE, THRESHOLD)
 
 
+def test_a_box_at_the_edge_of_the_paper_is_looked_at_without_the_paper_beyond() -> None:
+    """A box so near the page's edge that the paper around it is cut off (the window once ended
+    exactly on the outline's band, and indexing past it raised IndexError): no stroke."""
+    page = np.full((200, 200), 255, np.uint8)
+    far = 200 / SCALE - SIDE
+    for x0 in (0.0, 0.5, 2.0, far, far - 1.0, far - 1.6):
+        for y0 in (0.0, 1.0, far, far - 1.6):
+            box = (x0, y0, x0 + SIDE, y0 + SIDE)
+            assert not stroke_runs_through(page, box, SCALE, THRESHOLD)
+
+
 def toner(image: Image8, centre: tuple[float, float], radii: tuple[float, float], density: float,
           seed: int, shades: tuple[int, int] = (20, 90)) -> Image8:
     """A cluster of toner, as a dirty drum drops it: dots of one or two pixels, most dense in the

@@ -449,7 +449,7 @@ def stroke_runs_through(image: Image8, box: Box, scale: float, threshold: int) -
     ink = image[wy0:wy1, wx0:wx1] < threshold
     line = max(1, round(OUTLINE * side))
     ox0, oy0, ox1, oy1 = round(x0) - wx0, round(y0) - wy0, round(x1) - wx0, round(y1) - wy0
-    if min(ox0, oy0) < line or ox1 + line > ink.shape[1] or oy1 + line > ink.shape[0]:
+    if min(ox0, oy0) < line or ox1 + line >= ink.shape[1] or oy1 + line >= ink.shape[0]:
         return False  # at the page's edge
     outline = _printed_outline(ink, (ox0, oy0, ox1, oy1), line)
     strokes = ink & ~outline
