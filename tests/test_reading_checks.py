@@ -367,3 +367,36 @@ def test_consultation_words_come_from_the_questionnaire_and_the_word_list() -> N
     words = consultation_words(QUESTIONNAIRE, ("Gorseinon",))
     assert {"How", "foot", "Another", "member", "Gorseinon"} <= set(words)
     assert len(words) == len(set(words))
+
+
+def test_one_clear_mark_on_a_single_choice_is_read_beside_boxes_that_lean_empty() -> None:
+    """As a dirty drum's returns read: one clear tick on a single choice, and beside it a box
+    with a stroke in its margin or speckle on it, read unsure. A person reads the tick at a
+    glance; so does papertwin, a little less sure."""
+    tick = BoxResult("q", "a", "marked", 0.3, 1.0, tone=0.3)
+    stroke = BoxResult("q", "b", "empty", 0.02, 0.6, edge=0.05, tone=0.3)
+    speckle = BoxResult("q", "c", "marked", 0.1, 0.55, noisy=True, tone=0.7)  # toner's grey
+    bare = BoxResult("q", "d", "empty", 0.0, 1.0)
+    black = [replace(b, tone=0.0) for b in (tick, stroke, speckle, bare)]  # a bitonal scan
+    for boxes, pen in (([tick, stroke, bare], 0.3), ([tick, speckle, bare], 0.3),
+                       ([stroke, tick, speckle], 0.3), (black, 0.0)):
+        answer = choice_answer("q", False, boxes, 0.8, pen)
+        assert (answer.value, answer.needs_review) == ("a", False), boxes
+        assert answer.confidence < 1.0
+    # a person looks: on a multiple choice (the doubt may be a second answer), a mark read less
+    # than clearly or through speckle, one paler than the pen, speckle with no pen to compare,
+    # a doubt in speckle as dark as the pen, two marks, a box filled in, a ring around a box
+    stroke_tick = replace(tick, confidence=0.9)
+    ringed = replace(bare, surround=0.2)
+    for boxes, multiple, pen in (
+            ([tick, stroke, bare], True, 0.3),
+            ([stroke_tick, stroke, bare], False, 0.3),
+            ([replace(tick, noisy=True), stroke, bare], False, 0.3),
+            ([replace(tick, tone=0.7), stroke, bare], False, 0.3),
+            ([tick, speckle, bare], False, None),
+            ([tick, replace(speckle, tone=0.4), bare], False, 0.3),  # as dark as the pen
+            ([tick, stroke, replace(bare, state="marked", fill=0.3)], False, 0.3),
+            ([tick, stroke, replace(bare, state="cancelled", fill=0.9)], False, 0.3),
+            ([tick, replace(stroke, state="cancelled", fill=0.7), bare], False, 0.3),
+            ([tick, stroke, ringed], False, 0.3)):
+        assert choice_answer("q", multiple, boxes, 0.8, pen).needs_review, boxes

@@ -18,7 +18,7 @@ from pipeline.forms.manifest import PageLayout
 from pipeline.model import Question, Questionnaire
 from pipeline.read.results import Answer, BoxResult, FlagCategory, flag_of, flag_reason
 from pipeline.read.text import TextReading
-from pipeline.read.tickbox import TONER_PALER
+from pipeline.read.tickbox import BLACK_PEN, TONER_PALER
 
 HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
@@ -27,6 +27,8 @@ RING_CONFIDENCE = 0.9
 SPILL_EDGE = 0.1  # a stroke this thick across a box's margin runs through the box
 SPILL_CONFIDENCE = 0.85  # a tick through a box, alone on its question, is the choice
 FAINT_BESIDE_INK = 0.85  # a sure mark in dark ink, light grey in boxes beside it: the mark
+CLEAR_MARK = 0.95  # a mark read this surely, not through speckle, is what the respondent made
+BESIDE_CLEAR_MARK = 0.85  # one clear mark on a single choice, doubts that lean empty: the mark
 FILLED_ALONE = 0.9  # a box filled in with nothing else marked on its question is the choice
 PEN_SPREAD = 0.15  # and the respondent's own marks are within this of the page's middle one
 TONER_CONFIDENCE = 0.85
@@ -105,6 +107,38 @@ def _faint_beside_ink(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
     return bool(sure) and all(b.state == "empty" and b.faint for b in unsure)
 
 
+def _beside_clear_mark(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
+                       pen: float | None) -> BoxResult | None:
+    """The one clear mark of a single choice whose only doubts are boxes that lean empty (a
+    stroke in the margin, a speck, light grey) or that speckle made doubtful: the respondent's
+    answer, as a person reads it at a glance; a respondent who meant a second box would have
+    marked it as clearly. Not where a box is filled in or ringed, nor where the mark itself was
+    read through speckle or is paler than the respondent's pen; in speckle, the mark must be as
+    dark as the pen's other marks on the page, or it may be a clump of toner."""
+    rest = [b for b in boxes if b not in unsure]
+    if any(b.state != "empty" and not _speckle_only(b, pen) for b in unsure) \
+            or any(b.state not in ("empty", "marked") for b in rest) \
+            or any(b.state == "empty" and b.surround >= RING_INK for b in boxes):
+        return None
+    marked = [b for b in rest if b.state == "marked"]
+    if len(marked) != 1:
+        return None
+    mark = marked[0]
+    if mark.confidence < CLEAR_MARK or mark.noisy or mark.faint:
+        return None
+    if pen is None:
+        return None if any(b.noisy for b in boxes) else mark
+    return mark if mark.tone <= pen + PEN_SPREAD else None
+
+
+def _speckle_only(box: BoxResult, pen: float | None) -> bool:
+    """Whether a box read as marked through speckle holds nothing that says it is the pen's: on
+    a grey scan, ink as pale as toner; on a bitonal one, where toner is as black as any pen,
+    whatever it holds."""
+    return box.state == "marked" and box.noisy and pen is not None \
+        and (pen < BLACK_PEN or box.tone >= pen + TONER_PALER)
+
+
 def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
     """Empty boxes with ink all around them: circled answers (a multiple choice may have
     several). An empty box's surroundings are bare paper; a neighbour's spilling mark may also
@@ -173,6 +207,9 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     if unsure and (multiple or len(marked) == 1) \
             and _faint_beside_ink(boxes, unsure, pen):
         return Answer(name, " ".join(b.value for b in marked), FAINT_BESIDE_INK)
+    clear = None if multiple or not unsure else _beside_clear_mark(boxes, unsure, pen)
+    if clear is not None:
+        return Answer(name, clear.value, BESIDE_CLEAR_MARK)
     if unsure:
         names = " ".join(b.value for b in unsure)
         if all(b.faint for b in unsure):
