@@ -16,7 +16,7 @@ import pytest
 from pipeline.forms.style import STANDARD
 from pipeline.read.register import ink_threshold
 from pipeline.read.tesseract import OcrWord
-from pipeline.read.text import _without_speckle_lines, read_text_box, speckled
+from pipeline.read.text import _without_speckle_lines, read_text_box, speckled, without_streaks
 from pipeline.simulate.pen import Pen, find_handwriting_font, write_text
 from pipeline.textdistance import edit_distance
 
@@ -176,9 +176,11 @@ def test_a_letter_crossing_the_frame_is_kept() -> None:
 
 def test_lines_of_short_doubtful_words_are_toner_tesseract_read_as_words() -> None:
     """As tesseract read a drum's toner in the comment box of a degraded return: under the
-    writing, a line "ee a ck Ce" of words it doubts, each of a few letters. That line is toner;
-    a line with a word tesseract is sure of, a line of longer doubtful words (damaged writing),
-    and a lone short word (a short answer) are kept for what they are."""
+    writing, a line "ee a ck Ce" of words it doubts, each of a few letters. That line is toner,
+    even where tesseract is sure of a bit of it ("te", "2"); a line with a word of three letters
+    or more tesseract is sure of, a line of short words mostly read surely, a line of longer
+    doubtful words (damaged writing), and a lone short word (a short answer) are kept for what
+    they are."""
     def words(line: int, *read: tuple[str, float]) -> list[OcrWord]:
         return [OcrWord(text, confidence, (1, 1, line)) for text, confidence in read]
 
@@ -187,5 +189,46 @@ def test_lines_of_short_doubtful_words_are_toner_tesseract_read_as_words() -> No
     damaged = words(3, ("Rigriinig", 21.0), ("g-nidel", 30.0))
     sure = words(4, ("is", 85.0), ("ok", 45.0))
     lone = words(5, ("no", 35.0))
-    kept = _without_speckle_lines([*writing, *toner, *damaged, *sure, *lone])
-    assert kept == [*writing, *damaged, *sure, *lone]
+    # toner in which tesseract is sure of a short word or a digit, as it read lines under "Could
+    # the library stay open until eight in the evening?" on a dirty drum's grey scan
+    toner_sure_of_bits = words(6, ("ck", 53.0), ("RE", 29.0), ("ee", 59.0), ("te", 80.0),
+                               ("SHS", 47.0), ("ee", 56.0))
+    toner_with_digit = words(7, ("Ce", 26.0), ("2", 79.0), ("Percy", 10.0))
+    short_and_sure = words(8, ("am", 90.0), ("ok", 88.0), ("so", 30.0))
+    a_sure_word = words(9, ("ee", 30.0), ("bus", 85.0), ("ck", 20.0))
+    kept = _without_speckle_lines([*writing, *toner, *damaged, *sure, *lone, *toner_sure_of_bits,
+                                   *toner_with_digit, *short_and_sure, *a_sure_word])
+    assert kept == [*writing, *damaged, *sure, *lone, *short_and_sure, *a_sure_word]
+
+
+def test_a_roller_s_lines_through_the_writing_are_not_read() -> None:
+    """As a dirty feed roller marks a grey scan: a band's edge runs straight across the box
+    along the foot of the writing, joining its letters into one piece (tesseract read nothing
+    in it, and the answer was lost), and thin lines run down through it (read as "| | |")."""
+    image = page_with_box(WRITING)
+    x0, y0, x1, y1 = (round(v * SCALE) for v in BOX)
+    written = image[y0 + 3 : y1 - 3, x0 + 3 : x1 - 3] < 128
+    rows = np.flatnonzero(written.any(axis=1)) + y0 + 3
+    foot = int(rows[np.flatnonzero(np.diff(rows) > 1)[0]] if (np.diff(rows) > 1).any()
+               else rows[-1])  # the first line of writing's lowest row
+    lined = image.copy()
+    lined[foot - 3 : foot + 1, x0 + 1 : x1] = 90
+    for x in (x0 + 200, x0 + 420, x1 - 60):
+        lined[y0 + 1 : y1, x : x + 2] = 100
+    threshold = ink_threshold(image)
+    ink = lined[y0 + 8 : y1 - 8, x0 + 8 : x1 - 8] < threshold
+    kept = without_streaks(ink, SCALE)
+    lines = np.zeros_like(ink)
+    lines[foot - 3 - y0 - 8 : foot + 1 - y0 - 8, :] = True
+    lines[:, [200 - 8, 201 - 8, 420 - 8, 421 - 8, x1 - x0 - 68, x1 - x0 - 67]] = True
+    assert not (kept & lines & ~(image[y0 + 8 : y1 - 8, x0 + 8 : x1 - 8] < threshold)).any()
+    assert kept[~lines].sum() >= 0.97 * ink[~lines].sum()  # the writing stays
+    reading = read_text_box(lined, BOX, SCALE, threshold, timeout=30.0)
+    assert "|" not in reading.text
+    assert edit_distance(reading.text, WRITING) <= 0.1 * len(WRITING), reading
+    if reading.text != WRITING:
+        assert reading.problem or edit_distance(reading.text, WRITING) <= 2, reading
+    # a pen's strokes alone are never taken for a roller's lines, nor is short writing in a
+    # box one line high
+    clean = image[y0 + 8 : y1 - 8, x0 + 8 : x1 - 8] < threshold
+    assert np.array_equal(without_streaks(clean, SCALE), clean)

@@ -31,6 +31,8 @@ BLANK_INK_SHARE = 0.002
 LOW_CONFIDENCE = 70.0
 SPECKLED_WORD = 60.0  # in a speckled box, a word read less confidently goes to a person
 SPECKLE_LINE_LETTERS = 3  # a line of doubtful words this short on average is speckle
+SPECKLE_LINE_DOUBTS = 2 / 3  # when at least this share of its words are doubtful
+SURE_WORD_LETTERS = 3  # and none of them is a word this long read surely
 SPECKS_ONLY = 0.85  # confidence that a speckled box in which no word is read holds no writing
 SPECKS_PER_PIXEL = 0.0005  # a box with this many specks (a pen's dot or less) is speckled
 THROUGH_SPECKLE = 0.2  # in one, ink is this far from the darkest strokes towards the paper
@@ -39,9 +41,13 @@ SPECK_PT = 2.0  # and pieces within a square this size are specks
 BESIDE_PT = 2.5  # unless they are this close to the writing
 STREAK_PT = 1.5  # a drum's or the glass's streak is no thicker than this
 STREAK_SPAN = 0.5  # and runs across at least this share of the box
+STREAK_RUN_PT = 6.0  # its straight runs are at least this long (a letter's are shorter)
+STREAK_LONG_PT = 36.0  # and longer than this: in a box one line high, a letter's stem is not
+STREAK_ROW = 0.5  # a row inked in long runs across this share of the box is a band's edge
 FRAME_REACH_PT = 6.0  # a fold can bend the frame's printed line this far into the crop
 DARKEST_PERCENTILE = 0.5  # a box's darkest strokes: this percentile of its pixels
 PALE_INK_OF_PAPER = 0.8  # a box's own threshold stays this far below the paper
+LINES_AND_DOTS = "|/\\_-–—~.,:;'‘’`\""
 WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]{2}")  # letters, inner ' and -: 2 or more
 
 
@@ -107,6 +113,34 @@ def without_frame(ink: NDArray[np.bool_], scale: float) -> NDArray[np.bool_]:
     return np.asarray(ink & ~frame[labels], dtype=np.bool_)
 
 
+def without_streaks(ink: NDArray[np.bool_], scale: float) -> NDArray[np.bool_]:
+    """The ink less the straight lines a dirty roller's band or the scanner's glass draws right
+    across a box. Such a line can run through the writing, joining its letters into one piece
+    tesseract reads nothing in; no pen stroke runs straight across half a box, thin, nor inks
+    most of a row of it in long straight runs. A line's pieces are found by those runs (an
+    opening along it), with a pixel on either side, where the band's edge blurs; a band broken
+    into dashes still inks most of its rows in them."""
+    height, width = ink.shape
+    thin, run = STREAK_PT * scale, max(3, round(STREAK_RUN_PT * scale))
+    streaks = np.zeros(ink.shape, dtype=np.uint8)
+    for kernel, span, along, edge in (((1, run), width, cv2.CC_STAT_WIDTH, (3, 1)),
+                                      ((run, 1), height, cv2.CC_STAT_HEIGHT, (1, 3))):
+        runs = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+        if along == cv2.CC_STAT_WIDTH:
+            streaks[runs.mean(axis=1) >= STREAK_ROW, :] = 1
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        length = stats[:, along]
+        line = ((length >= max(STREAK_SPAN * span, STREAK_LONG_PT * scale))
+                & (stats[:, cv2.CC_STAT_AREA] <= thin * length))
+        line[0] = False
+        if line.any():
+            grown = cv2.dilate(line[labels].astype(np.uint8), np.ones(edge, np.uint8))
+            streaks |= np.asarray(grown, dtype=np.uint8)
+    if not streaks.any():
+        return ink
+    return np.asarray(ink & (streaks == 0), dtype=np.bool_)
+
+
 def writing_through_speckle(crop: Image8, ink: NDArray[np.bool_], threshold: int,
                             scale: float) -> NDArray[np.bool_]:
     """The pen's ink in a speckled box. Its strokes hold the darkest ink in the box, a drum's
@@ -168,7 +202,7 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
                   pen: float | None = None) -> TextReading:
     """`pen`: how dark the respondent's pen is on this page, as a tone (answers.pen_tone)."""
     crop = crop_box(image, box, scale, FRAME_INSET_PT)
-    ink = without_frame(crop < stroke_threshold(crop, threshold), scale)
+    ink = without_streaks(without_frame(crop < stroke_threshold(crop, threshold), scale), scale)
     through_speckle = speckled(ink, scale)
     if through_speckle:
         ink = writing_through_speckle(crop, ink, threshold, scale)
@@ -197,6 +231,9 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
             return TextReading(text, min(w.confidence for w in words) / 100.0, crop,
                                flag_reason("OCR low confidence",
                                            f"speckled box; unsure of {' '.join(doubtful)}"))
+    # Lines and dots alone ("|", "_", "."): what tesseract makes of what is left of a streak or
+    # the printed guide lines, never a word of writing.
+    words = [w for w in words if w.text.strip(LINES_AND_DOTS)]
     if not words:
         return TextReading("", 0.0, crop, problem=flag_reason(
             "OCR low confidence", "ink in the box but no text recognised"))
@@ -211,17 +248,24 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
 
 
 def _without_speckle_lines(words: Sequence[OcrWord]) -> list[OcrWord]:
-    """The words less the lines tesseract made of a speckled box's toner alone ("ee a ck Ce"):
-    two or more words, every one doubtful and of a few letters on average. A line of writing,
-    however damaged, holds a word tesseract is sure of, or longer words; a line of one short
-    word stays, since it may be a short answer."""
+    """The words less the lines tesseract made of a speckled box's toner ("ee a ck te Ce"): two
+    or more words of a few letters on average, most of them doubtful, and no word of three
+    letters or more that tesseract is sure of. A line of writing, however damaged, holds such
+    a word, or longer words, or short words read surely ("I am ok"); a line of one short word
+    stays, since it may be a short answer."""
     lines: dict[tuple[int, int, int], list[OcrWord]] = {}
     for word in words:
         lines.setdefault(word.line, []).append(word)
-    speckle = {line for line, own in lines.items()
-               if len(own) >= 2 and all(w.confidence < SPECKLED_WORD for w in own)
-               and sum(len(w.text) for w in own) <= SPECKLE_LINE_LETTERS * len(own)}
+    speckle = {line for line, own in lines.items() if _speckle_line(own)}
     return [w for w in words if w.line not in speckle]
+
+
+def _speckle_line(words: Sequence[OcrWord]) -> bool:
+    doubtful = sum(w.confidence < SPECKLED_WORD for w in words)
+    sure_word = any(w.confidence >= SPECKLED_WORD and len(w.text) >= SURE_WORD_LETTERS
+                    for w in words)
+    return len(words) >= 2 and not sure_word and doubtful >= SPECKLE_LINE_DOUBTS * len(words) \
+        and sum(len(w.text) for w in words) <= SPECKLE_LINE_LETTERS * len(words)
 
 
 def consultation_words(questionnaire: Questionnaire, extra: Sequence[str] = ()) -> tuple[str, ...]:
