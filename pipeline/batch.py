@@ -24,7 +24,13 @@ from pipeline.forms.pagecode import PageCode
 from pipeline.forms.registry import registered_layouts
 from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.identify import CODE_UNREADABLE
-from pipeline.read.page import ReaderSettings, read_keyed_page, read_page
+from pipeline.read.page import (
+    CHECK_NEIGHBOURS,
+    CHECK_SERIAL,
+    ReaderSettings,
+    read_keyed_page,
+    read_page,
+)
 from pipeline.read.results import PageRef, PageResult
 from pipeline.read.tesseract import require_tesseract
 from pipeline.scan.intake import (
@@ -425,15 +431,50 @@ def read_by_neighbours(archived: ArchivedFile, pages: tuple[PageResult, ...],
         return pages
     result = list(pages)
     for position, code in sorted(codes.items()):
-        page = pages[position]
         source = "pages either side" if _either_side(pages, position, code) else "neighbours"
-        try:
-            for _, image in iter_pages(archived, settings.dpi, page.ref.index, page.ref.index):
-                result[position] = read_keyed_page(image, page.ref, layouts, code, settings,
-                                                   source=source)
-        except (InputFileError, ProgramFailedError, UsageError):
-            continue
+        result[position] = _read_as(archived, pages[position], code, source, layouts, settings)
+    # A run of several pages: those whose bold serial confirmed them are known, and a page of
+    # the run between two known pages of its copy has them on both sides, as if read.
+    for position, code in sorted(codes.items()):
+        if _to_confirm(result[position]) and _between_known(result, position, code):
+            result[position] = _read_as(archived, pages[position], code, "pages either side",
+                                        layouts, settings)
     return tuple(result)
+
+
+def _read_as(archived: ArchivedFile, page: PageResult, code: PageCode, source: str,
+             layouts: dict[str, Layout], settings: ReaderSettings) -> PageResult:
+    """The page read again as `code`; as it was, when it cannot be read again."""
+    try:
+        for _, image in iter_pages(archived, settings.dpi, page.ref.index, page.ref.index):
+            return read_keyed_page(image, page.ref, layouts, code, settings, source=source)
+    except (InputFileError, ProgramFailedError, UsageError):
+        pass
+    return page
+
+
+def _to_confirm(page: PageResult) -> bool:
+    """Whether a person is asked to confirm whose page this is."""
+    return page.outcome != "identified" or any(
+        CHECK_NEIGHBOURS in a.reason or CHECK_SERIAL in a.reason for a in page.answers)
+
+
+def _between_known(pages: Sequence[PageResult], position: int, code: PageCode) -> bool:
+    """Whether the nearest pages before and after `position` (blank pages skipped) are pages of
+    the same copy as `code`, around it in page order, and known to be: read from their own
+    code, or confirmed by their bold serial."""
+    def nearest(step: int) -> PageResult | None:
+        at = position + step
+        while 0 <= at < len(pages) and pages[at].outcome == "blank":
+            at += step
+        return pages[at] if 0 <= at < len(pages) else None
+
+    before, after = nearest(-1), nearest(1)
+    return (before is not None and after is not None
+            and all(p.outcome == "identified" and not _to_confirm(p)
+                    and (p.form_key, p.serial) == (code.form_key, code.serial)
+                    for p in (before, after))
+            and before.page < code.page < after.page)
 
 
 def assemble_responses(pages: tuple[PageResult, ...]) -> tuple[PageResult, ...]:

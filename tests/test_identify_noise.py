@@ -233,6 +233,44 @@ def test_an_unreadable_page_between_two_pages_of_its_copy_needs_no_confirming(
     assert all(CHECK_NEIGHBOURS in a.reason and a.needs_review for a in other.answers)
 
 
+@pytest.mark.slow
+def test_a_page_between_a_read_page_and_one_its_bold_serial_confirmed_needs_no_confirming(
+        tmp_path: Path) -> None:
+    """Pages 2 and 3 of a copy unread, between its page 1 and the next copy: both are named by
+    the page before them. Page 3's bold serial confirms it, so page 2 lies between two known
+    pages of its copy, as if both had been read (a fold across two pages of one return)."""
+    workspace = Workspace.resolve(tmp_path / "ws")
+    form = build_forms(PROJECT / "form_templates" / "town_centre.yaml", 2, tmp_path / "form",
+                       workspace)
+    pages = [_printed(form, 0, 1), _printed(form, 0, 2), _printed(form, 0, 3),
+             _printed(form, 1, 1)]
+    left, right, top, bottom = SERIAL_LABEL_PT
+    for page in (2, 3):
+        x0, y0, x1, _ = _pixels(form.layout.page_layout(page).barcode)
+        printed = pages[page - 1].copy()
+        pages[page - 1][y0 - 20 : y0 + round((x1 - x0) * 1.6), x0 - 350 : x1 + 10] = 255
+        if page == 3:  # torn off round its bold serial, which stays
+            bx, by = form.layout.page_layout(page).barcode[:2]
+            label = (slice(round((by - top) * SCALE), round((by + bottom) * SCALE)),
+                     slice(round((bx - left) * SCALE), round((bx - right) * SCALE)))
+            pages[page - 1][label] = printed[label]
+    path = workspace.root / "four-pages.pdf"
+    encoded = [cv2.imencode(".png", p)[1].tobytes() for p in pages]
+    path.write_bytes(img2pdf.convert(encoded, layout_fun=img2pdf.get_fixed_dpi_layout_fun(
+        (DPI, DPI))))
+    plan = plan_batch([path], workspace)
+    settings = ReaderSettings()
+    readings = [read_chunk(c, plan.layouts, settings) for c in plan.chunks]
+    assert [p.outcome for r in readings for p in r.pages] == ["identified", "unreadable",
+                                                               "unreadable", "identified"]
+    joined = join_chunks(readings, plan.layouts, settings).pages
+    assert [(p.serial, p.page) for p in joined] == [("000001", 1), ("000001", 2),
+                                                     ("000001", 3), ("000002", 1)]
+    assert joined[2].reason == "identified by its neighbours and printed serial"
+    assert joined[1].reason == "identified by its pages either side"
+    assert joined[1].answers and not any(a.needs_review for a in joined[1].answers)
+
+
 def _label_region(form: BuiltForm, page: int) -> tuple[slice, slice]:
     """The bold serial's digits and a few points around them, in pixels."""
     bx, by = form.layout.page_layout(page).barcode[:2]
