@@ -118,6 +118,24 @@ def test_a_clump_of_toner_in_an_empty_cell_is_not_a_character() -> None:
     assert taken.problem == "OCR low confidence: cell 1 unsure"
 
 
+def test_cell_walls_a_fold_bends_into_the_cells_are_not_characters() -> None:
+    """As a fold left an age on a colour scan: the wall between the first two cells bent in a
+    curve across the top of the second one, and a sliver of the top wall along the first,
+    empty one; read as characters they made 75 into 775."""
+    image, cells = comb(" 75", seed=2)
+    bent = image.copy()
+    x0, y0 = 20 + CELL_W, 20
+    xs = np.arange(x0 + 3, x0 + CELL_W - 2)
+    ys = (y0 + 9 + 4 * np.sin((xs - x0) / CELL_W * np.pi)).astype(int)
+    for dy in (0, 1):
+        bent[ys + dy, xs] = 40  # a curve right across the second cell, under its top wall
+    bent[y0 + 4 : y0 + 6, 20 + 24 : 20 + 44] = 40  # a sliver along the top of the first
+    age = question("integer", "age", cells=3)
+    assert (read_cells(image, cells, age, 1.0, 150, 30).text) == "75"
+    reading = read_cells(bent, cells, age, 1.0, 150, 30)
+    assert (reading.text, reading.problem) == ("75", "")
+
+
 @pytest.mark.parametrize(("text", "ok"), [
     ("MB1 1AA", True), ("SW1A 2AA", True), ("M1 1AE", True), ("CR2 6XH", True),
     ("DN55 1PT", True), ("EC1A 1BB", True), ("MB1I 6WP", False), ("MB1 2CI", False),
