@@ -175,19 +175,25 @@ def test_pages_beside_an_unread_page_name_it_only_when_one_answer_fits(form: Bui
                             _result(3, ok, "000002", 1, key)], _layouts(form)) == {}
 
 
-def _middle_page_joined(pages: list[np.ndarray], workspace: Workspace) -> PageResult:
-    """Three scanned pages ingested as one file, the middle one unread: that page once the
-    file's pages are joined."""
-    path = workspace.root / "three-pages.pdf"
+def _joined(pages: list[np.ndarray], workspace: Workspace,
+            first_look: list[str]) -> tuple[PageResult, ...]:
+    """Scanned pages ingested as one file, each read first as `first_look` says (outcomes):
+    the pages once the file's pages are joined."""
+    path = workspace.root / f"{len(pages)}-pages.pdf"
     encoded = [cv2.imencode(".png", p)[1].tobytes() for p in pages]
     path.write_bytes(img2pdf.convert(encoded, layout_fun=img2pdf.get_fixed_dpi_layout_fun(
         (DPI, DPI))))
     plan = plan_batch([path], workspace)
     settings = ReaderSettings()
     readings = [read_chunk(c, plan.layouts, settings) for c in plan.chunks]
-    assert [p.outcome for r in readings for p in r.pages] == ["identified", "unreadable",
-                                                               "identified"]
-    return join_chunks(readings, plan.layouts, settings).pages[1]
+    assert [p.outcome for r in readings for p in r.pages] == first_look
+    return join_chunks(readings, plan.layouts, settings).pages
+
+
+def _middle_page_joined(pages: list[np.ndarray], workspace: Workspace) -> PageResult:
+    """Three scanned pages ingested as one file, the middle one unread: that page once the
+    file's pages are joined."""
+    return _joined(pages, workspace, ["identified", "unreadable", "identified"])[1]
 
 
 @pytest.mark.slow
@@ -254,16 +260,7 @@ def test_a_page_between_a_read_page_and_one_its_bold_serial_confirmed_needs_no_c
             label = (slice(round((by - top) * SCALE), round((by + bottom) * SCALE)),
                      slice(round((bx - left) * SCALE), round((bx - right) * SCALE)))
             pages[page - 1][label] = printed[label]
-    path = workspace.root / "four-pages.pdf"
-    encoded = [cv2.imencode(".png", p)[1].tobytes() for p in pages]
-    path.write_bytes(img2pdf.convert(encoded, layout_fun=img2pdf.get_fixed_dpi_layout_fun(
-        (DPI, DPI))))
-    plan = plan_batch([path], workspace)
-    settings = ReaderSettings()
-    readings = [read_chunk(c, plan.layouts, settings) for c in plan.chunks]
-    assert [p.outcome for r in readings for p in r.pages] == ["identified", "unreadable",
-                                                               "unreadable", "identified"]
-    joined = join_chunks(readings, plan.layouts, settings).pages
+    joined = _joined(pages, workspace, ["identified", "unreadable", "unreadable", "identified"])
     assert [(p.serial, p.page) for p in joined] == [("000001", 1), ("000001", 2),
                                                      ("000001", 3), ("000002", 1)]
     assert joined[2].reason == "identified by its neighbours and printed serial"
