@@ -397,13 +397,14 @@ def test_one_clear_mark_on_a_single_choice_is_read_beside_boxes_that_lean_empty(
     bare = BoxResult("q", "d", "empty", 0.0, 1.0)
     black = [replace(b, tone=0.0) for b in (tick, stroke, speckle, bare)]  # a bitonal scan
     for boxes, pen in (([tick, stroke, bare], 0.3), ([tick, speckle, bare], 0.3),
-                       ([stroke, tick, speckle], 0.3), (black, 0.0)):
+                       ([stroke, tick, speckle], 0.3), (black[:2] + black[3:], 0.0)):
         answer = choice_answer("q", False, boxes, 0.8, pen)
         assert (answer.value, answer.needs_review) == ("a", False), boxes
         assert answer.confidence < 1.0
     # a person looks: on a multiple choice (the doubt may be a second answer), a mark read less
     # than clearly or through speckle, one paler than the pen, speckle with no pen to compare,
-    # a doubt in speckle as dark as the pen, two marks, a box filled in, a ring around a box
+    # a doubt in speckle as dark as the pen or on a bitonal scan, two marks, a box filled in,
+    # a ring around a box
     stroke_tick = replace(tick, confidence=0.9)
     ringed = replace(bare, surround=0.2)
     for boxes, multiple, pen in (
@@ -413,6 +414,7 @@ def test_one_clear_mark_on_a_single_choice_is_read_beside_boxes_that_lean_empty(
             ([replace(tick, tone=0.7), stroke, bare], False, 0.3),
             ([tick, speckle, bare], False, None),
             ([tick, replace(speckle, tone=0.4), bare], False, 0.3),  # as dark as the pen
+            (black, False, 0.0),  # bitonal: toner as black as the pen
             ([tick, stroke, replace(bare, state="marked", fill=0.3)], False, 0.3),
             ([tick, stroke, replace(bare, state="cancelled", fill=0.9)], False, 0.3),
             ([tick, replace(stroke, state="cancelled", fill=0.7), bare], False, 0.3),

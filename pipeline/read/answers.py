@@ -110,7 +110,7 @@ def _faint_beside_ink(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
 def _beside_clear_mark(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
                        pen: float | None) -> BoxResult | None:
     """The one clear mark of a single choice whose only doubts are boxes that lean empty (a
-    stroke in the margin, a speck, light grey) or that speckle made doubtful: the respondent's
+    stroke in the margin, a speck, light grey) or hold only toner's grey: the respondent's
     answer, as a person reads it at a glance; a respondent who meant a second box would have
     marked it as clearly. Not where a box is filled in or ringed, nor where the mark itself was
     read through speckle or is paler than the respondent's pen; in speckle, the mark must be as
@@ -132,11 +132,11 @@ def _beside_clear_mark(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
 
 
 def _speckle_only(box: BoxResult, pen: float | None) -> bool:
-    """Whether a box read as marked through speckle holds nothing that says it is the pen's: on
-    a grey scan, ink as pale as toner; on a bitonal one, where toner is as black as any pen,
-    whatever it holds."""
-    return box.state == "marked" and box.noisy and pen is not None \
-        and (pen < BLACK_PEN or box.tone >= pen + TONER_PALER)
+    """Whether a box read as marked through speckle holds ink as pale as toner beside the
+    respondent's pen. On a bitonal scan toner is as black as any pen: nothing tells, and the
+    box stays a doubt a person settles."""
+    return box.state == "marked" and box.noisy and pen is not None and pen >= BLACK_PEN \
+        and box.tone >= pen + TONER_PALER
 
 
 def _ringed(boxes: Sequence[BoxResult]) -> list[str]:
