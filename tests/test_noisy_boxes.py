@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from pipeline.errors import UsageError
 from pipeline.forms.build import build_forms
-from pipeline.read.answers import choice_answer, pen_tone
+from pipeline.read.answers import AMONG_SPECKLE, choice_answer, pen_tone
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import Answer, BoxResult
 from pipeline.read.tickbox import (
@@ -313,7 +313,8 @@ def answers_by_row(image: Image8) -> list[Answer]:
 def test_grey_toner_beside_a_respondent_s_black_ticks_is_set_aside(seed: int) -> None:
     """On a grey scan a person tells a drum's toner (a cloud of mid-grey dots) from a pen's
     tick at a glance: the pen is as dark in every box it marks. Bitonal, the two are equally
-    black, and the question still goes to a person."""
+    black: the tick is still the only mark with a pen's stroke, and is read, but at the
+    confidence of an answer read among speckle."""
     image = tick(tick(printed(), boxes()[1]), boxes()[COLUMNS + 3])
     image = toner(image, centre(boxes()[COLUMNS + 1]), (9.0, 13.0), 0.6, seed, (90, 150))
     assert read_all(image)[COLUMNS + 1].confidence < 0.8  # alone, the cluster is a doubt
@@ -322,16 +323,19 @@ def test_grey_toner_beside_a_respondent_s_black_ticks_is_set_aside(seed: int) ->
     assert (second.value, second.needs_review) == ("c3", False)
     assert second.confidence < 1.0  # read through toner: never quite sure
     bitonal = np.where(image < THRESHOLD, 0, 255).astype(np.uint8)
-    assert answers_by_row(bitonal)[1].needs_review
+    among = answers_by_row(bitonal)[1]
+    assert (among.value, among.needs_review, among.confidence) == ("c3", False, AMONG_SPECKLE)
 
 
 def test_toner_as_dark_as_the_respondent_s_pen_is_not_set_aside() -> None:
-    """A pale pen (a blue ballpoint scanned grey) is as pale as toner: a person looks."""
+    """A pale pen (a blue ballpoint scanned grey) is as pale as toner: nothing is set aside as
+    toner, and the tick is read only as one read among speckle, never quite sure."""
     image = printed()
     for box in (boxes()[1], boxes()[COLUMNS + 3]):
         image = np.minimum(image, np.where(tick(printed(), box) < 128, 110, 255)).astype(np.uint8)
     image = toner(image, centre(boxes()[COLUMNS + 1]), (9.0, 13.0), 0.6, 1, (90, 150))
-    assert answers_by_row(image)[1].needs_review
+    among = answers_by_row(image)[1]
+    assert (among.value, among.needs_review, among.confidence) == ("c3", False, AMONG_SPECKLE)
 
 
 def test_a_tick_from_a_pen_running_dry_is_still_a_sure_mark() -> None:

@@ -13,6 +13,7 @@ import pytest
 from pipeline.forms.manifest import FieldBox
 from pipeline.model import Choice, Label, Question, Questionnaire
 from pipeline.read.answers import (
+    AMONG_SPECKLE,
     PageIdentity,
     check_specify,
     choice_answer,
@@ -292,14 +293,53 @@ def test_light_grey_beside_a_pen_s_mark_in_speckle_is_not_a_mark() -> None:
         assert choice_answer("q", False, boxes, 0.8, pen).needs_review, boxes
 
 
+def test_one_mark_among_speckle_is_read_never_quite_sure() -> None:
+    """A dirty drum's page: one tick on a single choice, toner on its other boxes, as dark as
+    the pen or, bitonal, as black. A person reads the tick and passes over the dirt; papertwin
+    reads it too, at a confidence that `_confidence` shows and a note that says why, rather
+    than send most of the page to a person."""
+    tick = BoxResult("q", "a", "marked", 0.3, 1.0, tone=0.3)
+    cloud = BoxResult("q", "b", "marked", 0.4, 0.55, noisy=True, tone=0.35)
+    leans_empty = BoxResult("q", "c", "empty", 0.05, 0.6, noisy=True, tone=0.4)
+    bare = BoxResult("q", "d", "empty", 0.0, 1.0)
+    bitonal = [replace(b, tone=0.0) for b in (tick, cloud, leans_empty, bare)]
+    for boxes, pen in (([tick, cloud, bare], 0.3), ([tick, cloud, leans_empty, bare], 0.3),
+                       ([replace(tick, noisy=True, confidence=0.85), leans_empty, bare], 0.3),
+                       (bitonal, 0.0)):
+        answer = choice_answer("q", False, boxes, 0.8, pen)
+        assert (answer.value, answer.needs_review, answer.confidence) == \
+            ("a", False, AMONG_SPECKLE), boxes
+        assert answer.reason == "read among speckle: a marked, speckle in " + " ".join(
+            b.value for b in boxes if b.confidence < 0.8)
+        assert answer.flag == ""
+    # a person looks: a doubt read more than likely marked, a doubt out of speckle (a stroke in
+    # the margin), two sure marks, none, a mark paler than the pen, a box filled in or ringed,
+    # no pen to compare, a multiple choice
+    stroke = BoxResult("q", "e", "empty", 0.02, 0.6, edge=0.05, tone=0.3)
+    for boxes, multiple, pen in (
+            ([tick, replace(cloud, confidence=0.7)], False, 0.3),
+            ([replace(tick, noisy=True, confidence=0.85), cloud, stroke], False, 0.3),
+            ([tick, cloud, replace(bare, state="marked", fill=0.3)], False, 0.3),
+            ([cloud, leans_empty, bare], False, 0.3),
+            ([replace(tick, tone=0.6), cloud, bare], False, 0.3),
+            ([tick, cloud, replace(bare, state="cancelled", fill=0.9)], False, 0.3),
+            ([tick, cloud, replace(bare, surround=0.2)], False, 0.3),
+            ([tick, cloud, bare], False, None),
+            ([tick, cloud, bare], True, 0.3)):
+        assert choice_answer("q", multiple, boxes, 0.8, pen).needs_review, boxes
+
+
 def test_toner_much_paler_than_the_respondent_s_pen_is_set_aside() -> None:
     tick = BoxResult("q", "a", "marked", 0.3, 1.0, tone=0.3)
     clump = BoxResult("q", "b", "marked", 0.5, 0.55, noisy=True, tone=0.8)
     answer = choice_answer("q", False, [tick, clump], 0.8, pen=0.3)
     assert (answer.value, answer.needs_review) == ("a", False)
     assert answer.confidence < 1.0
-    # as dark as the pen, a box filled in, light grey alone, or no pen to compare: a person
-    for boxes, pen in (([tick, replace(clump, tone=0.5)], 0.3), ([tick, clump], None),
+    # as dark as the pen, the clump may be a second mark: read, but never taken for sure
+    among = choice_answer("q", False, [tick, replace(clump, tone=0.5)], 0.8, pen=0.3)
+    assert (among.value, among.needs_review, among.confidence) == ("a", False, AMONG_SPECKLE)
+    # a box filled in, light grey alone, or no pen to compare: a person
+    for boxes, pen in (([tick, clump], None),
                        ([tick, replace(clump, state="cancelled")], 0.3),
                        ([tick, BoxResult("q", "b", "marked", 0.2, 0.6, faint=True)], 0.3)):
         assert choice_answer("q", False, boxes, 0.8, pen).needs_review, boxes
@@ -402,9 +442,8 @@ def test_one_clear_mark_on_a_single_choice_is_read_beside_boxes_that_lean_empty(
         assert (answer.value, answer.needs_review) == ("a", False), boxes
         assert answer.confidence < 1.0
     # a person looks: on a multiple choice (the doubt may be a second answer), a mark read less
-    # than clearly or through speckle, one paler than the pen, speckle with no pen to compare,
-    # a doubt in speckle as dark as the pen or on a bitonal scan, two marks, a box filled in,
-    # a ring around a box
+    # than clearly or through speckle beside a doubt out of speckle, one paler than the pen,
+    # speckle with no pen to compare, two marks, a box filled in, a ring around a box
     stroke_tick = replace(tick, confidence=0.9)
     ringed = replace(bare, surround=0.2)
     for boxes, multiple, pen in (
@@ -413,8 +452,7 @@ def test_one_clear_mark_on_a_single_choice_is_read_beside_boxes_that_lean_empty(
             ([replace(tick, noisy=True), stroke, bare], False, 0.3),
             ([replace(tick, tone=0.7), stroke, bare], False, 0.3),
             ([tick, speckle, bare], False, None),
-            ([tick, replace(speckle, tone=0.4), bare], False, 0.3),  # as dark as the pen
-            (black, False, 0.0),  # bitonal: toner as black as the pen
+            (black, False, 0.0),  # the stroke in the margin, out of speckle
             ([tick, stroke, replace(bare, state="marked", fill=0.3)], False, 0.3),
             ([tick, stroke, replace(bare, state="cancelled", fill=0.9)], False, 0.3),
             ([tick, replace(stroke, state="cancelled", fill=0.7), bare], False, 0.3),

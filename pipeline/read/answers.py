@@ -18,7 +18,7 @@ from pipeline.forms.manifest import PageLayout
 from pipeline.model import Question, Questionnaire
 from pipeline.read.results import Answer, BoxResult, FlagCategory, flag_of, flag_reason
 from pipeline.read.text import TextReading
-from pipeline.read.tickbox import BLACK_PEN, TONER_PALER
+from pipeline.read.tickbox import BLACK_PEN, POROUS_CONFIDENCE, TONER_PALER
 
 HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
@@ -31,6 +31,10 @@ CLEAR_MARK = 0.95  # a mark read this surely, not through speckle, is what the r
 BESIDE_CLEAR_MARK = 0.85  # one clear mark on a single choice, doubts that lean empty: the mark
 FILLED_ALONE = 0.9  # a box filled in with nothing else marked on its question is the choice
 PEN_SPREAD = 0.15  # and the respondent's own marks are within this of the page's middle one
+# One sure mark of a single choice whose only doubts are boxes in speckle: the mark, never quite
+# sure, which `_confidence` shows (below the default review threshold) and the answer's note says.
+AMONG_SPECKLE = 0.6
+AMONG_SPECKLE_NOTE = "read among speckle"
 TONER_CONFIDENCE = 0.85
 OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)
 OTHER_LABEL = re.compile(r"^\s*(other\b.*|yes\W*)$", re.IGNORECASE)
@@ -131,6 +135,31 @@ def _beside_clear_mark(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
     return mark if mark.tone <= pen + PEN_SPREAD else None
 
 
+def _mark_among_speckle(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
+                        pen: float | None) -> BoxResult | None:
+    """The one sure mark of a single choice whose every doubt lies in speckle: a box that leans
+    empty, or one that holds only a cloud of ink without a pen's stroke (read marked at 0.55 or
+    less). Where a dirty drum's toner lies across a page, a person reads the tick and passes
+    over the dirt; sending every such question to a person sends most of the page. Unlike
+    `_beside_clear_mark`, the mark may itself lie in speckle and the doubt may be as dark as
+    the pen (on a bitonal scan everything is black): the answer is read, but at AMONG_SPECKLE,
+    so that `_confidence` and the answer's note say it was read through dirt. Not where a box
+    is filled in or ringed, where a doubt is not in speckle (a stroke in the margin may be a
+    tick running through), nor where the mark is light grey or paler than the pen."""
+    if pen is None or any(not b.noisy or b.faint or b.state not in ("empty", "marked")
+                          or (b.state == "marked" and b.confidence > POROUS_CONFIDENCE)
+                          for b in unsure):
+        return None
+    rest = [b for b in boxes if b not in unsure]
+    if any(b.state not in ("empty", "marked") for b in rest) \
+            or any(b.state == "empty" and b.surround >= RING_INK for b in boxes):
+        return None
+    marked = [b for b in rest if b.state == "marked"]
+    if len(marked) != 1 or marked[0].faint or marked[0].tone > pen + PEN_SPREAD:
+        return None
+    return marked[0]
+
+
 def _speckle_only(box: BoxResult, pen: float | None) -> bool:
     """Whether a box read as marked through speckle holds ink as pale as toner beside the
     respondent's pen. On a bitonal scan toner is as black as any pen: nothing tells, and the
@@ -210,6 +239,11 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     clear = None if multiple or not unsure else _beside_clear_mark(boxes, unsure, pen)
     if clear is not None:
         return Answer(name, clear.value, BESIDE_CLEAR_MARK)
+    among = None if multiple or not unsure else _mark_among_speckle(boxes, unsure, pen)
+    if among is not None:
+        doubts = " ".join(b.value for b in unsure)
+        return Answer(name, among.value, AMONG_SPECKLE,
+                      reason=f"{AMONG_SPECKLE_NOTE}: {among.value} marked, speckle in {doubts}")
     if unsure:
         names = " ".join(b.value for b in unsure)
         if all(b.faint for b in unsure):

@@ -12,7 +12,14 @@ from numpy.typing import NDArray
 from pipeline.errors import InputFileError, UsageError
 from pipeline.forms.manifest import Box, FieldBox, Layout, PageLayout
 from pipeline.forms.pagecode import PageCode
-from pipeline.read.answers import PageIdentity, interpret_page, pen_marks_only, pen_tone
+from pipeline.read.answers import (
+    AMONG_SPECKLE,
+    AMONG_SPECKLE_NOTE,
+    PageIdentity,
+    interpret_page,
+    pen_marks_only,
+    pen_tone,
+)
 from pipeline.read.cells import read_cells
 from pipeline.read.foreign import foreign_layouts, identify_foreign
 from pipeline.read.identify import (
@@ -306,6 +313,10 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     if noise.level >= PAGE_NOISE:
         notes.append(f"{'heavy ' if noise.heavy else ''}speckle or streaks on the scan "
                      f"({noise.level:.0%} of a box's area): boxes read against it")
+    among = sum(a.reason.startswith(AMONG_SPECKLE_NOTE) for a in answers)
+    if among:
+        notes.append(f"{among} {'answer' if among == 1 else 'answers'} read among speckle, "
+                     f"at confidence {AMONG_SPECKLE}")
     return PageResult(
         ref, "identified", "; ".join(notes), form_key=code.form_key, serial=code.serial,
         page=code.page, rotation=registration.rotation,
