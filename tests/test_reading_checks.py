@@ -23,6 +23,7 @@ from pipeline.read.answers import (
     pen_tone,
 )
 from pipeline.read.cells import DIGITS, LETTERS, _agreed, read_cells, validate
+from pipeline.read.page import pale_strokes_undone
 from pipeline.read.results import FLAG_CATEGORIES, Answer, BoxResult, flag_of
 from pipeline.read.tesseract import OcrChar
 from pipeline.read.text import consultation_words, read_text_box
@@ -257,6 +258,37 @@ def test_a_clear_ring_is_read_and_an_unclear_one_flagged() -> None:
     beside_a_tick = [BoxResult("q", "a", "empty", 0.0, 1.0, 0.4),
                      BoxResult("q", "b", "marked", 0.3, 1.0)]
     assert choice_answer("q", True, beside_a_tick, 0.8).flag == "ringed"
+
+
+def test_a_stroke_through_a_box_much_paler_than_the_pen_is_not_a_tick() -> None:
+    """A dirty drum's page, read grey: a line of toner crosses a box of a multiple choice the
+    respondent ticked in black; the box's ink is toner's grey. The stroke is no tick running
+    through: the box is as unsure as it was read, and as pale as toner beside the pen, it is
+    set aside, where it was an answer nobody gave (as the mailroom corpus of seed 2028 read
+    it)."""
+    before = BoxResult("q", "a", "empty", 0.02, 0.6, edge=0.05, tone=0.8)
+    stroke = replace(before, state="marked", confidence=0.9)
+    tick = BoxResult("q", "b", "marked", 0.2, 1.0, tone=0.3)
+    assert pale_strokes_undone([stroke, tick], {0: before}, pen=0.3) == [before, tick]
+    answer = choice_answer("q", True, [before, tick], 0.8, 0.3)
+    assert (answer.value, answer.needs_review) == ("b", False)
+    assert answer.confidence < 1.0
+    # on a quiet page, a stroke between the pen and toner is their tick, drawn large; bitonal,
+    # nothing tells
+    darker = replace(stroke, tone=0.5)
+    assert pale_strokes_undone([darker, tick], {0: before}, pen=0.3) == [darker, tick]
+    black = [replace(stroke, tone=0.0), replace(tick, tone=0.0)]
+    assert pale_strokes_undone(black, {0: before}, pen=0.0) == black
+    # on a page with speckle (a box read through it), it must be as dark as the pen, and
+    # bitonal it never is
+    speckle = BoxResult("r", "c", "empty", 0.0, 0.85, noisy=True)
+    assert pale_strokes_undone([darker, tick, speckle], {0: before}, pen=0.3) == \
+        [before, tick, speckle]
+    dark = replace(stroke, tone=0.35)
+    assert pale_strokes_undone([dark, tick, speckle], {0: before}, pen=0.3) == \
+        [dark, tick, speckle]
+    assert pale_strokes_undone([*black, speckle], {0: before}, pen=0.0) == \
+        [before, black[1], speckle]
 
 
 def test_a_tick_through_a_box_alone_on_its_question_is_the_choice() -> None:
