@@ -27,6 +27,7 @@ from pipeline.read.page import pale_strokes_undone
 from pipeline.read.results import FLAG_CATEGORIES, Answer, BoxResult, flag_of
 from pipeline.read.tesseract import OcrChar
 from pipeline.read.text import consultation_words, read_text_box
+from pipeline.read.tickbox import POROUS_CONFIDENCE
 from pipeline.simulate.pen import Pen, find_handwriting_font, write_cell
 
 CELL_W, CELL_H = 47, 63  # a comb cell at 200 dpi (17 x 22.7 points)
@@ -262,33 +263,36 @@ def test_a_clear_ring_is_read_and_an_unclear_one_flagged() -> None:
 
 def test_a_stroke_through_a_box_much_paler_than_the_pen_is_not_a_tick() -> None:
     """A dirty drum's page, read grey: a line of toner crosses a box of a multiple choice the
-    respondent ticked in black; the box's ink is toner's grey. The stroke is no tick running
-    through: the box is as unsure as it was read, and as pale as toner beside the pen, it is
-    set aside, where it was an answer nobody gave (as the mailroom corpus of seed 2028 read
-    it)."""
-    before = BoxResult("q", "a", "empty", 0.02, 0.6, edge=0.05, tone=0.8)
-    stroke = replace(before, state="marked", confidence=0.9)
+    respondent ticked in black; the box's ink is toner's grey. The stroke is no tick: the box
+    is unsure, and as pale as toner beside the pen it is set aside, where it was an answer
+    nobody gave (as the mailroom corpus of seed 2028 read it)."""
+    stroke = BoxResult("q", "a", "marked", 0.02, 0.9, edge=0.05, tone=0.8)
     tick = BoxResult("q", "b", "marked", 0.2, 1.0, tone=0.3)
-    assert pale_strokes_undone([stroke, tick], {0: before}, pen=0.3) == [before, tick]
-    answer = choice_answer("q", True, [before, tick], 0.8, 0.3)
+    unsure = replace(stroke, confidence=POROUS_CONFIDENCE)
+    assert pale_strokes_undone([stroke, tick], {0}, pen=0.3) == [unsure, tick]
+    answer = choice_answer("q", True, [unsure, tick], 0.8, 0.3)
     assert (answer.value, answer.needs_review) == ("b", False)
     assert answer.confidence < 1.0
     # on a quiet page, a stroke between the pen and toner is their tick, drawn large; bitonal,
-    # nothing tells
+    # nothing tells; a box marked for its ink is never undone
     darker = replace(stroke, tone=0.5)
-    assert pale_strokes_undone([darker, tick], {0: before}, pen=0.3) == [darker, tick]
+    assert pale_strokes_undone([darker, tick], {0}, pen=0.3) == [darker, tick]
     black = [replace(stroke, tone=0.0), replace(tick, tone=0.0)]
-    assert pale_strokes_undone(black, {0: before}, pen=0.0) == black
+    assert pale_strokes_undone(black, {0}, pen=0.0) == black
+    assert pale_strokes_undone([stroke, tick], set(), pen=0.3) == [stroke, tick]
     # on a page with speckle (a box read through it), it must be as dark as the pen, and
-    # bitonal it never is
+    # bitonal it never is; the box is then read as one in speckle
     speckle = BoxResult("r", "c", "empty", 0.0, 0.85, noisy=True)
-    assert pale_strokes_undone([darker, tick, speckle], {0: before}, pen=0.3) == \
-        [before, tick, speckle]
+    in_speckle = replace(darker, confidence=POROUS_CONFIDENCE, noisy=True)
+    assert pale_strokes_undone([darker, tick, speckle], {0}, pen=0.3) == \
+        [in_speckle, tick, speckle]
     dark = replace(stroke, tone=0.35)
-    assert pale_strokes_undone([dark, tick, speckle], {0: before}, pen=0.3) == \
-        [dark, tick, speckle]
-    assert pale_strokes_undone([*black, speckle], {0: before}, pen=0.0) == \
-        [before, black[1], speckle]
+    assert pale_strokes_undone([dark, tick, speckle], {0}, pen=0.3) == [dark, tick, speckle]
+    assert pale_strokes_undone([*black, speckle], {0}, pen=0.0) == \
+        [replace(black[0], confidence=POROUS_CONFIDENCE, noisy=True), black[1], speckle]
+    answer = choice_answer("q", True, [replace(black[0], confidence=POROUS_CONFIDENCE,
+                                               noisy=True), black[1]], 0.8, 0.0)
+    assert answer.needs_review  # bitonal: a person tells toner from a second tick
 
 
 def test_a_tick_through_a_box_alone_on_its_question_is_the_choice() -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 import cv2
@@ -50,6 +51,7 @@ from pipeline.read.tickbox import (
     BLACK_PEN,
     NOISY_CONFIDENCE,
     PAGE_NOISE,
+    POROUS_CONFIDENCE,
     STROKE_CONFIDENCE,
     TONER_PALER,
     BoxInk,
@@ -274,24 +276,24 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     # Every box is measured before any is read: the page's own speckle, learnt from all its
     # boxes, is what a mark must stand out from.
     noise = page_noise([m for _, m in measured])
-    unsure: dict[int, BoxResult] = {}  # boxes taken for marked by a stroke running through
+    strokes: set[int] = set()  # boxes marked for a stroke across them, not the ink in them
     for field, box_ink in measured:
         reading = classify_box(box_ink, noise)
-        box = BoxResult(field.question, field.value or "", reading.state, reading.fill,
-                        reading.confidence, reading.surround, reading.faint, reading.noisy,
-                        reading.edge, reading.tone)
         if reading.state == "empty" and reading.confidence < settings.review_below \
                 and not reading.noisy and not box_ink.askew \
                 and stroke_runs_through(aligned.image, field.box, aligned.scale, threshold):
-            unsure[len(boxes)] = box
-            box = replace(box, state="marked", confidence=STROKE_CONFIDENCE)
-        boxes.append(box)
+            reading = replace(reading, state="marked", confidence=STROKE_CONFIDENCE, stroke=True)
+        if reading.stroke and reading.state == "marked":
+            strokes.add(len(boxes))
+        boxes.append(BoxResult(field.question, field.value or "", reading.state, reading.fill,
+                               reading.confidence, reading.surround, reading.faint,
+                               reading.noisy, reading.edge, reading.tone))
     # The respondent's ticks say how dark their pen is: writing is read against it, and so are
     # boxes left unsure in speckle.
     pen = pen_tone(boxes, settings.review_below)
     if pen is not None:
         boxes = _reread_at_pen(boxes, [m for _, m in measured], pen, settings.review_below)
-        boxes = pale_strokes_undone(boxes, unsure, pen)
+        boxes = pale_strokes_undone(boxes, strokes, pen)
     words = consultation_words(layout.questionnaire, settings.user_words)
     for field in writing:
         texts[field.question] = read_text_box(aligned.image, field.box, aligned.scale, threshold,
@@ -334,15 +336,16 @@ def _read_fields(registration: Registration, layout: Layout, code: PageCode, sou
     )
 
 
-def pale_strokes_undone(boxes: Sequence[BoxResult], unsure: Mapping[int, BoxResult],
+def pale_strokes_undone(boxes: Sequence[BoxResult], strokes: AbstractSet[int],
                         pen: float) -> list[BoxResult]:
-    """The boxes, those taken for marked by a stroke running through them (`unsure`: their
-    readings before, by index) back to those readings where the stroke may be a line of toner
-    rather than the respondent's tick running through. On a page with speckle (a box read
-    through it) the stroke must be as dark as the pen (within PEN_SPREAD), and on a bitonal
-    scan, where toner and pen are both black, it never is: on the mailroom corpora such strokes
-    were toner 12 times in 13. On a quiet page only a stroke as pale as toner (TONER_PALER)
-    is undone."""
+    """The boxes, those marked for a stroke across them rather than the ink in them (`strokes`:
+    their indexes) made unsure where the stroke may be a line of toner rather than the
+    respondent's tick: on a page with speckle (a box read through it) unless its ink is as dark
+    as the pen (within PEN_SPREAD), and always on a bitonal scan of such a page, where toner and
+    pen are both black; on a quiet page, where it is as pale as toner beside the pen
+    (TONER_PALER). On the two mailroom corpora such strokes on pages with speckle were toner 12
+    times in 13. An unsure box in speckle is then read as any other: set aside as toner when
+    paler than the pen, or sent to a person."""
     speckled = any(box.noisy for box in boxes)
 
     def toner(box: BoxResult) -> bool:
@@ -350,7 +353,9 @@ def pale_strokes_undone(boxes: Sequence[BoxResult], unsure: Mapping[int, BoxResu
             return speckled
         return box.tone > pen + (PEN_SPREAD if speckled else TONER_PALER)
 
-    return [unsure[i] if i in unsure and toner(box) else box for i, box in enumerate(boxes)]
+    return [replace(box, confidence=min(box.confidence, POROUS_CONFIDENCE),
+                    noisy=box.noisy or speckled)
+            if i in strokes and toner(box) else box for i, box in enumerate(boxes)]
 
 
 def _reread_at_pen(boxes: list[BoxResult], inks: list[BoxInk], pen: float,

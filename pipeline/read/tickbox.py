@@ -99,6 +99,7 @@ class BoxReading:
     edge: float = 0.0  # inked share of the margin between the outline and the inner area
     noisy: bool = False  # read through speckle or streaks around the box
     tone: float = 1.0  # how dark its darkest ink is, as a share of the ink threshold (0: black)
+    stroke: bool = False  # marked for a stroke across it rather than the ink in it
 
 
 @dataclass(frozen=True)
@@ -395,7 +396,7 @@ def classify_box(ink: BoxInk, noise: PageNoise) -> BoxReading:
             and (_has_stroke(ink, marks) or _pale_stroke(ink, marks)):
         # Little ink in the middle, but one long stroke right across the box: a thin tick
         # that runs past the box, which a person reads at a glance.
-        reading = BoxReading("marked", fill, STROKE_CONFIDENCE, edge=reading.edge)
+        reading = BoxReading("marked", fill, STROKE_CONFIDENCE, edge=reading.edge, stroke=True)
     if reading.state != "empty" and _toner(ink, marks):
         reading = replace(reading, confidence=min(reading.confidence, POROUS_CONFIDENCE),
                           noisy=True)
