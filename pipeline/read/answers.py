@@ -208,7 +208,8 @@ def _speckle_alone(box: BoxResult, review_below: float) -> bool:
     """Whether a box read empty through speckle holds no more ink than the speckle around it
     (read at LEANS_EMPTY or more: a box with more ink reads less surely), has no stroke across
     its margin (a tick running through) and no ink around it (a ring, a mark beside it): the
-    speckle's, on a single or a multiple choice. On the two mailroom corpora 45 such boxes were all empty."""
+    speckle's, on a single or a multiple choice. On the two mailroom corpora 45 such boxes were
+    all empty."""
     return box.state == "empty" and box.noisy and LEANS_EMPTY <= box.confidence < review_below \
         and box.surround < RING_INK and box.edge < SPILL_EDGE
 
