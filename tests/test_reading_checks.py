@@ -372,14 +372,14 @@ def test_a_box_holding_no_more_than_the_speckle_around_it_is_empty() -> None:
     with ink around it, still goes to a person."""
     ticks = [BoxResult("q", v, "marked", 0.3, 1.0, tone=0.0) for v in ("a", "b")]
     speckle = BoxResult("q", "c", "empty", 0.03, 0.6, noisy=True, tone=0.0)
-    for boxes, multiple, value in ((ticks + [speckle], True, "a b"),
+    for boxes, multiple, value in (([*ticks, speckle], True, "a b"),
                                    ([ticks[0], speckle], False, "a"), ([speckle], True, "")):
         answer = choice_answer("q", multiple, boxes, 0.8, 0.0)
         assert (answer.value, answer.needs_review) == (value, False), boxes
         assert answer.confidence < 1.0
     for doubt in (replace(speckle, confidence=0.55), replace(speckle, surround=0.2),
                   replace(speckle, edge=0.15), replace(speckle, noisy=False)):
-        assert choice_answer("q", True, ticks + [doubt], 0.8, 0.0).needs_review, doubt
+        assert choice_answer("q", True, [*ticks, doubt], 0.8, 0.0).needs_review, doubt
 
 
 def test_toner_much_paler_than_the_respondent_s_pen_is_set_aside() -> None:
