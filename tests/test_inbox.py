@@ -299,9 +299,12 @@ def test_ctrl_c_stops_the_watch_loop_with_130(tmp_path: Path) -> None:
     inbox.mkdir()
     env = {**os.environ, "PAPERTWIN_HOME": str(tmp_path / "ws")}
     env.pop("PAPERTWIN_STORE_URL", None)
+    # A suite started in the background has SIGINT ignored, and a child inherits that: the
+    # watcher gets Ctrl-C's default, as it has at a terminal.
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "watch", str(inbox), "--interval", "0.2"],
-        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stdout is not None
     first = process.stdout.readline()
     assert first.startswith(f"watching {inbox} every 0.2 s")
