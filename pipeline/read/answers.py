@@ -121,16 +121,10 @@ def _beside_clear_mark(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
     marked it as clearly. Not where a box is filled in or ringed, nor where the mark itself was
     read through speckle or is paler than the respondent's pen; in speckle, the mark must be as
     dark as the pen's other marks on the page, or it may be a clump of toner."""
-    rest = [b for b in boxes if b not in unsure]
-    if any(b.state != "empty" and not _speckle_only(b, pen) for b in unsure) \
-            or any(b.state not in ("empty", "marked") for b in rest) \
-            or any(b.state == "empty" and b.surround >= RING_INK for b in boxes):
+    if any(b.state != "empty" and not _speckle_only(b, pen) for b in unsure):
         return None
-    marked = [b for b in rest if b.state == "marked"]
-    if len(marked) != 1:
-        return None
-    mark = marked[0]
-    if mark.confidence < CLEAR_MARK or mark.noisy or mark.faint:
+    mark = _single_sure_mark(boxes, unsure)
+    if mark is None or mark.confidence < CLEAR_MARK or mark.noisy or mark.faint:
         return None
     if pen is None:
         return None if any(b.noisy for b in boxes) else mark
@@ -152,14 +146,22 @@ def _mark_among_speckle(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult],
                           or (b.state == "marked" and b.confidence > POROUS_CONFIDENCE)
                           for b in unsure):
         return None
+    mark = _single_sure_mark(boxes, unsure)
+    if mark is None or mark.faint or mark.tone > pen + PEN_SPREAD:
+        return None
+    return mark
+
+
+def _single_sure_mark(boxes: Sequence[BoxResult], unsure: Sequence[BoxResult]
+                      ) -> BoxResult | None:
+    """The question's one sure mark, where its other sure boxes are empty and no empty box has
+    ink around it (a ring): what both readings beside doubts start from."""
     rest = [b for b in boxes if b not in unsure]
     if any(b.state not in ("empty", "marked") for b in rest) \
             or any(b.state == "empty" and b.surround >= RING_INK for b in boxes):
         return None
     marked = [b for b in rest if b.state == "marked"]
-    if len(marked) != 1 or marked[0].faint or marked[0].tone > pen + PEN_SPREAD:
-        return None
-    return marked[0]
+    return marked[0] if len(marked) == 1 else None
 
 
 def _speckle_only(box: BoxResult, pen: float | None) -> bool:
