@@ -16,10 +16,12 @@ CELLS = OUTWARD_CELLS + INWARD_CELLS
 FIRST = "ABCDEFGHIJKLMNOPRSTUWYZ"  # an area's first letter: never Q, V, X
 SECOND = "ABCDEFGHKLMNOPQRSTUVWXY"  # its second letter: never I, J, Z
 UNIT = "ABDEFGHJLNPQRSTUWXYZ"  # the inward code's letters: never C, I, K, M, O, V
+AFTER_DIGIT = "ABCDEFGHJKPSTUW"  # a letter that ends an outward code A9A (W1A)
+AFTER_DIGITS = "ABEHMNPRVWXY"  # and one that ends AA9A (EC1A): never O, so 0 there is a digit
 SHAPE = re.compile(
     rf"^(?:[{FIRST}][0-9]{{1,2}}|[{FIRST}][{SECOND}][0-9]{{1,2}}"
-    rf"|[{FIRST}][0-9][ABCDEFGHJKPSTUW]|[{FIRST}][{SECOND}][0-9]"
-    rf"[ABEHMNPRVWXY]) [0-9][{UNIT}]{{2}}$")
+    rf"|[{FIRST}][0-9][{AFTER_DIGIT}]|[{FIRST}][{SECOND}][0-9]"
+    rf"[{AFTER_DIGITS}]) [0-9][{UNIT}]{{2}}$")
 # One of each shape of outward code (A9, A99, AA9, AA99, A9A, AA9A), and the special GIR 0AA:
 # what a constraint meant for UK postcodes accepts (most of them) and what it is tried on.
 EXAMPLES = ("M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX", "EC1A 1BB", "SA1 1DP")

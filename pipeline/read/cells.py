@@ -43,9 +43,12 @@ PRINTED_LINE = 0.5  # a row or column inked across this share of the crop is pri
 EMPTY_CELL_INK = 0.012  # less ink than this share of the crop, walls taken out, is an empty cell
 SPECK_SHARE = 0.004  # ink components smaller than this share of the cell are noise
 TONER_HEIGHT = 0.7  # in speckle, a cell's ink less tall than this share of its neighbours' is toner
+BODY_REACH = 0.1  # in speckle, a character's pieces lie this share of the cell from its main one
+TONER_ONLY = 0.6  # and, less tall than this share, empty whatever a read made of it
 WALL_PX = 3  # a component this thin along the crop's edge is what is left of the cell wall
 FLAT_INK = 0.15  # ink less tall than this share of the cell is no character
 WALL_SPAN = 0.9  # as is a line no thicker on average right across it, however bent
+WALL_REACH = 0.5  # or one this long for the cell's side, from one edge of the crop to another
 # A character both reads agree on less confidently than this goes to a person. On the simulated
 # corpus every right character was read at 90 or more; on real scans wrong ones came at 73-75.
 LOW_CONFIDENCE = 80.0
@@ -80,12 +83,15 @@ def read_cell_crops(crops: Sequence[Image8], strip: Image8, question: Question, 
 
     In speckle (a dirty drum's toner, a photocopy's) a cell may hold toner and no character.
     Characters in one question's cells are written to one size: ink in a cell whose tallest
-    piece is much shorter than the others' characters is toner, and the cell is empty when no
-    read takes it for a character, unsure when one does."""
+    piece is much shorter than the others' characters is toner: under three fifths of their
+    height it is set aside before the line is read, and under seven tenths the cell is empty
+    when no read takes it for a character, unsure when one does."""
     own = stroke_threshold(np.concatenate([c.ravel() for c in crops]), threshold)
     inks = [crop < own for crop in crops]
     through_speckle = speckled(_side_by_side(inks), scale)
-    glyphs = [_glyph(ink) for ink in inks]
+    glyphs = [_glyph(ink, through_speckle) for ink in inks]
+    if through_speckle:
+        glyphs = _toner_dropped(glyphs, crops)
     written = [g for g in glyphs if g is not None]
     if not written:
         return TextReading("", 1.0, strip)
@@ -120,20 +126,39 @@ def _toner_set_aside(placed: Sequence[OcrChar | None], glyphs: Sequence[Image8 |
                      crops: Sequence[Image8]) -> list[OcrChar | None]:
     """The cells' characters with toner set aside: a cell whose tallest piece of ink is much
     shorter than the characters read surely in the others is empty when nothing was read in
-    it, and unsure when something was. Without a sure character to compare, nothing is."""
+    it or when it is shorter still (TONER_ONLY: tesseract takes a clump of toner for a 7 or
+    an E, and a digit broken by speckle keeps a stroke taller than that), and unsure when
+    something was. Without a sure character to compare, nothing is."""
     tallest = [_tallest(g) / max(1, c.shape[0]) if g is not None else 0.0
                for g, c in zip(glyphs, crops, strict=True)]
     sure = [t for t, c in zip(tallest, placed, strict=True)
             if c is not None and c.text and c.confidence >= LOW_CONFIDENCE]
     if not sure:
         return list(placed)
-    short = TONER_HEIGHT * float(np.median(sure))
+    middle = float(np.median(sure))
     kept: list[OcrChar | None] = []
     for char, height in zip(placed, tallest, strict=True):
-        if char is not None and height < short:
-            char = None if not char.text else replace(char, confidence=0.0)
+        if char is not None and height < TONER_HEIGHT * middle:
+            toner = not char.text or height < TONER_ONLY * middle
+            char = None if toner else replace(char, confidence=0.0)
         kept.append(char)
     return kept
+
+
+def _toner_dropped(glyphs: Sequence[Image8 | None], crops: Sequence[Image8]
+                   ) -> list[Image8 | None]:
+    """The glyphs less those that are only toner, before any is read: in a line, a clump of
+    toner read as a character draws its neighbours' reading wrong too. A glyph whose tallest
+    piece is under TONER_ONLY of the middle of the written cells' is toner; a digit broken by
+    speckle keeps a stroke taller than that."""
+    tallest = [_tallest(g) / max(1, c.shape[0]) if g is not None else 0.0
+               for g, c in zip(glyphs, crops, strict=True)]
+    written = [t for g, t in zip(glyphs, tallest, strict=True) if g is not None]
+    if len(written) < 2:
+        return list(glyphs)
+    short = TONER_ONLY * float(np.median(written))
+    return [None if g is not None and t < short else g
+            for g, t in zip(glyphs, tallest, strict=True)]
 
 
 def _tallest(glyph: Image8) -> int:
@@ -247,6 +272,8 @@ def _allowed(question: Question, first_read: Sequence[str]) -> list[str]:
 
     A UK postcode's first character is a letter and its unit a digit and two letters; in six
     characters a letter second (MB1 2AB) means a digit third, and in seven the third is a digit.
+    A letter no postcode has second (I, Z) is the digit it looks like (W1A read as WIA), and
+    an outward code's last letter is one of the few that end one (never O: EC1A, YO10).
     """
     charset = _charset(question)
     written = len(first_read)
@@ -256,8 +283,12 @@ def _allowed(question: Question, first_read: Sequence[str]) -> list[str]:
         allowed[-3:] = [DIGITS, POSTCODE_UNIT, POSTCODE_UNIT]
         if written == 5:
             allowed[1] = DIGITS
-        elif written == 7 or _fits(first_read[1], LETTERS):
+        elif written == 7 or _fits(first_read[1], POSTCODE_SECOND):
             allowed[1:3] = [POSTCODE_SECOND, DIGITS]
+            if written == 7:
+                allowed[3] = DIGITS + postcode.AFTER_DIGITS
+        else:
+            allowed[1:3] = [DIGITS + POSTCODE_SECOND, DIGITS + postcode.AFTER_DIGIT]
     return allowed
 
 
@@ -372,14 +403,16 @@ def _fits(text: str, allowed: str) -> bool:
     return len(text) == 1 and (not allowed or text in allowed)
 
 
-def _glyph(ink: NDArray[np.bool_]) -> Image8 | None:
+def _glyph(ink: NDArray[np.bool_], in_speckle: bool = False) -> Image8 | None:
     """The character in a cell's ink, black on white and cropped to it; None for an empty cell.
 
     The crop reaches almost to the cell's walls, since people write as large as the cell (a
     tighter crop cut the tops off real 2s and 3s). What the walls leave in it is taken out:
     rows and columns near its edges inked across half of it (a wall a little off its layout
     position), components along its edges no thicker than a line, and lines right across it
-    (a wall a fold bends into it); specks are scanner noise.
+    (a wall a fold bends into it); specks are scanner noise. `in_speckle`: the cell lies in
+    a drum's or glass's speckle, whose larger specks lie all over it; only ink beside its
+    tallest piece is the character's (_beside_tallest).
     """
     if ink.size == 0:
         return None
@@ -402,6 +435,8 @@ def _glyph(ink: NDArray[np.bool_]) -> Image8 | None:
         if (y == 0 or y + h == height) and h <= WALL_PX and w > width / 2:
             continue
         keep[label] = True
+    if in_speckle and keep.any():
+        keep &= _beside_tallest(np.asarray(stats, dtype=np.int32), keep, height)
     mask = keep[labels]
     if float(mask.mean()) < EMPTY_CELL_INK:
         return None
@@ -412,16 +447,40 @@ def _glyph(ink: NDArray[np.bool_]) -> Image8 | None:
     return np.where(mask, 0, 255).astype(np.uint8)
 
 
+def _beside_tallest(stats: NDArray[np.int32], keep: NDArray[np.bool_], height: int
+                    ) -> NDArray[np.bool_]:
+    """Which pieces of a cell's ink lie beside its tallest kept piece (the character's main
+    stroke, or the most of it): their middle within BODY_REACH of the cell's height of its
+    box. A character's other strokes (the bar of a 5 or a 4 written in two) lie beside it;
+    toner strewn at the cell's corners does not, and tesseract reads a glyph cropped to
+    include it as another character, or at a guess."""
+    x, y, w, h = (stats[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH,
+                                         cv2.CC_STAT_HEIGHT))
+    tallest = int(np.argmax(np.where(keep, h, -1)))
+    reach = BODY_REACH * height
+    middle_x, middle_y = x + w / 2, y + h / 2
+    return np.asarray((middle_x >= x[tallest] - reach)
+                      & (middle_x <= x[tallest] + w[tallest] + reach)
+                      & (middle_y >= y[tallest] - reach)
+                      & (middle_y <= y[tallest] + h[tallest] + reach), dtype=np.bool_)
+
+
 def _without_bent_walls(ink: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The cell's ink less the walls a fold bends into it: thin lines, curved or at a slant,
-    right across it (a digit is never so thin for its length)."""
+    right across it, or running in from one edge of the crop to another (a corner cut off,
+    a wall bent into a V); a digit is never so thin for its length, nor reaches two edges."""
     height, width = ink.shape
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8),
                                                            connectivity=8)
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     area = stats[:, cv2.CC_STAT_AREA]
+    edges = ((x == 0).astype(int) + (y == 0) + (x + w == width) + (y + h == height))
+    length = np.hypot(w, h)
     wall = (((h >= WALL_SPAN * height) & (area <= WALL_PX * h))
-            | ((w >= WALL_SPAN * width) & (area <= WALL_PX * w)))
+            | ((w >= WALL_SPAN * width) & (area <= WALL_PX * w))
+            | ((edges >= 2) & (length >= WALL_REACH * min(height, width))
+               & (area <= WALL_PX * length)))
     wall[0] = False
     return np.asarray(ink & ~wall[labels], dtype=np.bool_)
 
