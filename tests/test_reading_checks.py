@@ -117,9 +117,9 @@ def _tonered(image: np.ndarray, seed: int) -> np.ndarray:
 @pytest.mark.parametrize("seed", [0, 4])
 def test_a_clump_of_toner_in_an_empty_cell_is_not_a_character(seed: int) -> None:
     """An age written in the last two of three cells, on a speckled photocopy, with a clump of
-    toner in the first: a third of a digit's height. It is set aside before the line is read
-    (read in it, tesseract took it for a 7, and read the 1 beside it as a 4); it went to a
-    person as "cell 1 not recognised" or "unsure", never as part of the age."""
+    toner in the first: a third of a digit's height. It is set aside before the line is read:
+    read in the line, a clump taken for a digit drew the digits beside it wrong too (an age of
+    51 read as 754 on the mailroom corpus); before, such a cell went to a person."""
     image, cells = comb(" 43", seed=seed)
     age = question("integer", "age", cells=3)
     reading = read_cells(_tonered(image, seed), cells, age, 1.0, 150, 30)
