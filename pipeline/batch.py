@@ -337,7 +337,9 @@ def neighbour_codes(pages: Sequence[PageResult],
     position in `pages`. A run of such pages between pages k and k+n+1 of one copy is pages
     k+1..k+n of it; a run after the last page read of a copy, or before the first, continues
     that copy when only one of the two can, the pages exist, and the file holds none of them
-    already. Anything else is ambiguous, and left for a person."""
+    already; a run between pages of two copies that neither can continue alone is the rest of
+    the first and the start of the second when it is exactly as long as those. Anything else is
+    ambiguous, and left for a person."""
     seen = {(p.form_key, p.serial, p.page) for p in pages if p.outcome == "identified"}
     found: dict[int, PageCode] = {}
     position = 0
@@ -399,7 +401,22 @@ def _run_codes(before: PageResult | None, after: PageResult | None, count: int,
         return forward if forward == backward else None
     if forward is not None and backward is not None:
         return None
+    if forward is None and backward is None and before is not None and after is not None:
+        return _across_copies(before, after, count, layouts)
     return forward or backward
+
+
+def _across_copies(before: PageResult, after: PageResult, count: int,
+                   layouts: dict[str, Layout]) -> list[PageCode] | None:
+    """The codes of `count` unread pages between pages of two copies, when they are exactly the
+    rest of the first copy and the start of the second: two copies that each came back whole and
+    in order, whose pages between the two known ones could be nothing else (None otherwise)."""
+    rest = [p.page for p in layouts[before.form_key].pages if p.page > before.page]
+    start = [p.page for p in layouts[after.form_key].pages if p.page < after.page]
+    if not rest or not start or len(rest) + len(start) != count:
+        return None
+    return ([PageCode(before.form_key, before.serial, page) for page in rest]
+            + [PageCode(after.form_key, after.serial, page) for page in start])
 
 
 def _either_side(pages: Sequence[PageResult], position: int, code: PageCode) -> bool:

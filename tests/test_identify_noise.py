@@ -169,6 +169,14 @@ def test_pages_beside_an_unread_page_name_it_only_when_one_answer_fits(form: Bui
     assert codes((ok, "000001", 1), (lost, "", 0), (ok, "000001", 2)) == {}
     # a page the file already holds is not given twice
     assert codes((ok, "000001", 1), (lost, "", 0), (ok, "000001", 2), (ok, "000001", 2)) == {}
+    # 1 ? ? 2 of another copy: the first copy's page 2 and the next one's page 1, as no other
+    # pages fit (seen on a folded mailroom copy: the last two pages of one copy and the first
+    # two of the next unread, between pages of each)
+    assert codes((ok, "000001", 1), (lost, "", 0), (lost, "", 0), (ok, "000002", 2)) == {
+        1: PageCode(key, "000001", 2), 2: PageCode(key, "000002", 1)}
+    # 1 ? ? ? 2 of another copy: one page too many for that, so nothing fits for sure
+    assert codes((ok, "000001", 1), (lost, "", 0), (lost, "", 0), (lost, "", 0),
+                 (ok, "000002", 2)) == {}
     # a page unreadable for another reason (its marks not found) is left alone
     assert neighbour_codes([_result(1, ok, "000001", 1, key),
                             _result(2, lost, reason="only 2 of 4 corner marks found"),
