@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,7 +18,7 @@ from numpy.typing import NDArray
 from pipeline.forms.manifest import PageLayout
 from pipeline.model import Question, Questionnaire
 from pipeline.read.results import Answer, BoxResult, FlagCategory, flag_of, flag_reason
-from pipeline.read.text import TextReading
+from pipeline.read.text import SPECKS_ONLY, TextReading
 from pipeline.read.tickbox import BLACK_PEN, POROUS_CONFIDENCE, TONER_PALER
 
 HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
@@ -56,6 +57,7 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
                    encode: Callable[[NDArray[np.uint8]], bytes], audit_share: float = 0.0,
                    identity: PageIdentity | None = None) -> list[Answer]:
     answers = []
+    toner_only: set[str] = set()
     pen = pen_tone(boxes, review_below)
     on_page = list(dict.fromkeys(f.question for f in page.fields))
     for name in on_page:
@@ -64,15 +66,19 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
             # Text a person should check keeps its reading, so the check is a correction.
             reading = texts[name]
             written = bool(reading.text or reading.problem)  # a blank box needs no crop kept
-            answers.append(Answer(name, reading.text, reading.confidence,
-                                  needs_review=bool(reading.problem), reason=reading.problem,
-                                  crop_png=encode(reading.crop) if written else None,
-                                  flag=flag_of(reading.problem)))
+            answer = Answer(name, reading.text, reading.confidence,
+                            needs_review=bool(reading.problem), reason=reading.problem,
+                            crop_png=encode(reading.crop) if written else None,
+                            flag=flag_of(reading.problem))
+            if reading.doubtful_short and question.other_of:
+                toner_only.add(name)
+            answers.append(answer)
             continue
         own = [b for b in boxes if b.question == name]
         answers.append(choice_answer(name, question.type == "select_multiple", own, review_below,
                                      pen))
-    answers = check_specify(questionnaire, answers)
+    answers = check_specify(questionnaire, _specify_in_speckle(questionnaire, answers,
+                                                               toner_only))
     if audit_share > 0 and identity is not None:
         answers = [audited(a) if not a.needs_review and in_audit(
             identity, a.question, audit_share) else a for a in answers]
@@ -309,6 +315,25 @@ def opening_choices(owner: Question, specify: str) -> set[str]:
     if named or not owner.choices:
         return named
     return {owner.choices[-1].name}
+
+
+def _specify_in_speckle(questionnaire: Questionnaire, answers: Sequence[Answer],
+                        toner_only: AbstractSet[str]) -> list[Answer]:
+    """The answers, a "please specify" line read through speckle as only short words tesseract
+    doubts ("ee", "Sy") left blank when its choice is not marked: toner, as the question says,
+    which the respondent would have written beside a choice they made. Never quite sure
+    (SPECKS_ONLY), and its crop is kept. On the two mailroom corpora, 7 such lines were toner."""
+    by_name = {a.question: a for a in answers}
+    settled = []
+    for answer in answers:
+        owner_name = questionnaire.question(answer.question).other_of
+        owner = by_name.get(owner_name) if answer.question in toner_only else None
+        if owner is not None and not owner.needs_review and not (
+                opening_choices(questionnaire.question(owner_name), answer.question)
+                & set(owner.value.split())):
+            answer = Answer(answer.question, "", SPECKS_ONLY, crop_png=answer.crop_png)
+        settled.append(answer)
+    return settled
 
 
 def check_specify(questionnaire: Questionnaire, answers: Sequence[Answer]) -> list[Answer]:

@@ -48,7 +48,6 @@ TONER_ONLY = 0.6  # and, less tall than this share, empty whatever a read made o
 WALL_PX = 3  # a component this thin along the crop's edge is what is left of the cell wall
 FLAT_INK = 0.15  # ink less tall than this share of the cell is no character
 WALL_SPAN = 0.9  # as is a line no thicker on average right across it, however bent
-WALL_REACH = 0.5  # or one this long for the cell's side, from one edge of the crop to another
 # A character both reads agree on less confidently than this goes to a person. On the simulated
 # corpus every right character was read at 90 or more; on real scans wrong ones came at 73-75.
 LOW_CONFIDENCE = 80.0
@@ -467,20 +466,14 @@ def _beside_tallest(stats: NDArray[np.int32], keep: NDArray[np.bool_], height: i
 
 def _without_bent_walls(ink: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The cell's ink less the walls a fold bends into it: thin lines, curved or at a slant,
-    right across it, or running in from one edge of the crop to another (a corner cut off,
-    a wall bent into a V); a digit is never so thin for its length, nor reaches two edges."""
+    right across it (a digit is never so thin for its length)."""
     height, width = ink.shape
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8),
                                                            connectivity=8)
-    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     area = stats[:, cv2.CC_STAT_AREA]
-    edges = ((x == 0).astype(int) + (y == 0) + (x + w == width) + (y + h == height))
-    length = np.hypot(w, h)
     wall = (((h >= WALL_SPAN * height) & (area <= WALL_PX * h))
-            | ((w >= WALL_SPAN * width) & (area <= WALL_PX * w))
-            | ((edges >= 2) & (length >= WALL_REACH * min(height, width))
-               & (area <= WALL_PX * length)))
+            | ((w >= WALL_SPAN * width) & (area <= WALL_PX * w)))
     wall[0] = False
     return np.asarray(ink & ~wall[labels], dtype=np.bool_)
 

@@ -57,6 +57,9 @@ class TextReading:
     confidence: float  # 0..1; 1 for a confidently blank box
     crop: Image8
     problem: str = ""  # why a person should look, when they should
+    # Read through speckle, only short words tesseract doubts ("ee", "Sy"): toner as often as a
+    # short answer, which the question's own logic may settle (answers.check_specify).
+    doubtful_short: bool = False
 
 
 def crop_box(image: Image8, box: Box, scale: float, inset_pt: float = 0.0) -> Image8:
@@ -228,9 +231,12 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
         doubtful = [w.text for w in words if w.confidence < SPECKLED_WORD]
         if doubtful:  # a speck read as a word, or a word lost in speckle
             text = " ".join(w.text for w in words)
+            short = len(doubtful) == len(words) and all(
+                len(w) <= SPECKLE_LINE_LETTERS for w in doubtful)
             return TextReading(text, min(w.confidence for w in words) / 100.0, crop,
                                flag_reason("OCR low confidence",
-                                           f"speckled box; unsure of {' '.join(doubtful)}"))
+                                           f"speckled box; unsure of {' '.join(doubtful)}"),
+                               doubtful_short=short)
     # Lines and dots alone ("|", "_", "."): what tesseract makes of what is left of a streak or
     # the printed guide lines, never a word of writing.
     words = [w for w in words if w.text.strip(LINES_AND_DOTS)]
