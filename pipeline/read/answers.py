@@ -322,7 +322,8 @@ def _specify_in_speckle(questionnaire: Questionnaire, answers: Sequence[Answer],
     """The answers, a "please specify" line read through speckle as only short words tesseract
     doubts ("ee", "Sy") left blank when its choice is not marked: toner, as the question says,
     which the respondent would have written beside a choice they made. Never quite sure
-    (SPECKS_ONLY), and its crop is kept. On the two mailroom corpora, 7 such lines were toner."""
+    (SPECKS_ONLY), and its crop is kept. On the two mailroom corpora, the 4 lines settled so were
+    all toner."""
     by_name = {a.question: a for a in answers}
     settled = []
     for answer in answers:
