@@ -58,7 +58,7 @@ class TextReading:
     crop: Image8
     problem: str = ""  # why a person should look, when they should
     # Read through speckle, only short words tesseract doubts ("ee", "Sy"): toner as often as a
-    # short answer, which the question's own logic may settle (answers.check_specify).
+    # short answer, which the question's own logic may settle (answers._specify_in_speckle).
     doubtful_short: bool = False
 
 
