@@ -16,7 +16,13 @@ import pytest
 from pipeline.forms.style import STANDARD
 from pipeline.read.register import ink_threshold
 from pipeline.read.tesseract import OcrWord
-from pipeline.read.text import _without_speckle_lines, read_text_box, speckled, without_streaks
+from pipeline.read.text import (
+    _without_speckle_lines,
+    only_short_doubts,
+    read_text_box,
+    speckled,
+    without_streaks,
+)
 from pipeline.simulate.pen import Pen, find_handwriting_font, write_text
 from pipeline.textdistance import edit_distance
 
@@ -232,3 +238,16 @@ def test_a_roller_s_lines_through_the_writing_are_not_read() -> None:
     # box one line high
     clean = image[y0 + 8 : y1 - 8, x0 + 8 : x1 - 8] < threshold
     assert np.array_equal(without_streaks(clean, SCALE), clean)
+
+
+def test_only_short_doubtful_words_are_what_toner_reads_as() -> None:
+    """What a speckled "please specify" line must hold to be taken for toner when its choice is
+    not marked (answers._specify_in_speckle): doubtful words of three letters or fewer, all."""
+    def word(text: str, confidence: float) -> OcrWord:
+        return OcrWord(text, confidence, (1, 1, 1))
+
+    assert only_short_doubts([word("ee", 40.0)])
+    assert only_short_doubts([word("ies", 31.0), word("Sy", 12.0)])
+    assert not only_short_doubts([word("ee", 40.0), word("Taxi", 30.0)])  # a longer word
+    assert not only_short_doubts([word("ee", 40.0), word("No", 92.0)])  # one read surely
+    assert not only_short_doubts([])

@@ -128,8 +128,7 @@ def _toner_set_aside(placed: Sequence[OcrChar | None], glyphs: Sequence[Image8 |
     it or when it is shorter still (TONER_ONLY: tesseract takes a clump of toner for a 7 or
     an E, and a digit broken by speckle keeps a stroke taller than that), and unsure when
     something was. Without a sure character to compare, nothing is."""
-    tallest = [_tallest(g) / max(1, c.shape[0]) if g is not None else 0.0
-               for g, c in zip(glyphs, crops, strict=True)]
+    tallest = _tallest_shares(glyphs, crops)
     sure = [t for t, c in zip(tallest, placed, strict=True)
             if c is not None and c.text and c.confidence >= LOW_CONFIDENCE]
     if not sure:
@@ -150,14 +149,19 @@ def _toner_dropped(glyphs: Sequence[Image8 | None], crops: Sequence[Image8]
     toner read as a character draws its neighbours' reading wrong too. A glyph whose tallest
     piece is under TONER_ONLY of the middle of the written cells' is toner; a digit broken by
     speckle keeps a stroke taller than that."""
-    tallest = [_tallest(g) / max(1, c.shape[0]) if g is not None else 0.0
-               for g, c in zip(glyphs, crops, strict=True)]
+    tallest = _tallest_shares(glyphs, crops)
     written = [t for g, t in zip(glyphs, tallest, strict=True) if g is not None]
     if len(written) < 2:
         return list(glyphs)
     short = TONER_ONLY * float(np.median(written))
     return [None if g is not None and t < short else g
             for g, t in zip(glyphs, tallest, strict=True)]
+
+
+def _tallest_shares(glyphs: Sequence[Image8 | None], crops: Sequence[Image8]) -> list[float]:
+    """Each glyph's tallest piece of ink as a share of its cell's height (0 for an empty cell)."""
+    return [_tallest(g) / max(1, c.shape[0]) if g is not None else 0.0
+            for g, c in zip(glyphs, crops, strict=True)]
 
 
 def _tallest(glyph: Image8) -> int:

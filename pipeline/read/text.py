@@ -231,12 +231,10 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
         doubtful = [w.text for w in words if w.confidence < SPECKLED_WORD]
         if doubtful:  # a speck read as a word, or a word lost in speckle
             text = " ".join(w.text for w in words)
-            short = len(doubtful) == len(words) and all(
-                len(w) <= SPECKLE_LINE_LETTERS for w in doubtful)
             return TextReading(text, min(w.confidence for w in words) / 100.0, crop,
                                flag_reason("OCR low confidence",
                                            f"speckled box; unsure of {' '.join(doubtful)}"),
-                               doubtful_short=short)
+                               doubtful_short=only_short_doubts(words))
     # Lines and dots alone ("|", "_", "."): what tesseract makes of what is left of a streak or
     # the printed guide lines, never a word of writing.
     words = [w for w in words if w.text.strip(LINES_AND_DOTS)]
@@ -251,6 +249,13 @@ def read_text_box(image: Image8, box: Box, scale: float, threshold: int,
     problem = flag_reason("OCR low confidence", f"{confidence:.0%} on average") \
         if confidence * 100 < LOW_CONFIDENCE else ""
     return TextReading(text, confidence, crop, problem)
+
+
+def only_short_doubts(words: Sequence[OcrWord]) -> bool:
+    """Whether every word read in a speckled box is one tesseract doubts, of a few letters at
+    most: what toner reads as, and a short answer too."""
+    return bool(words) and all(w.confidence < SPECKLED_WORD and len(w.text) <= SPECKLE_LINE_LETTERS
+                               for w in words)
 
 
 def _without_speckle_lines(words: Sequence[OcrWord]) -> list[OcrWord]:
