@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from pipeline.errors import UsageError
 from pipeline.forms.build import build_forms
-from pipeline.read.answers import AMONG_SPECKLE, choice_answer, pen_tone
+from pipeline.read.answers import AMONG_SPECKLE, RING_CONFIDENCE, choice_answer, pen_tone
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import Answer, BoxResult
 from pipeline.read.tickbox import (
@@ -366,6 +366,30 @@ def test_a_cloud_of_toner_around_a_box_is_not_a_ring() -> None:
     ringed = measure_box(image, ring, SCALE, THRESHOLD)
     assert clouded.surround < 0.08  # RING_INK: no ring
     assert ringed.surround >= 0.15  # RING_READ: read as circled
+
+
+def test_a_dirty_roller_s_lines_down_a_column_of_boxes_are_not_rings() -> None:
+    """As a roller left a batch's pages: thin lines down the sheet, one beside a column of boxes
+    and one just past them, ink each box's sides as a ring would (0.13-0.14 of the bands round
+    it, on the mailroom corpus); but they cross the bands above and below the box, where a ring
+    runs along them. A thin pen's ring inked as little is read as the choice."""
+    image = printed()
+    x0, _, x1, _ = pixels(boxes()[2])
+    width = x1 - x0
+    for x in (x0 - round(0.3 * width), x0 - round(0.09 * width), x1 + round(0.02 * width)):
+        image[:, x : x + 4] = 0
+    ring = boxes()[COLUMNS + 4]
+    rx0, ry0, rx1, ry1 = pixels(ring)
+    cv2.ellipse(image, ((rx0 + rx1) // 2, (ry0 + ry1) // 2), (rx1 - rx0, round((ry1 - ry0) * 0.9)),
+                0, 0, 360, 0, 2)
+    column = [measure_box(image, boxes()[2 + COLUMNS * row], SCALE, THRESHOLD)
+              for row in range(ROWS)]
+    assert all(ink.surround < 0.08 for ink in column), [ink.surround for ink in column]
+    ringed = measure_box(image, ring, SCALE, THRESHOLD)
+    assert 0.11 <= ringed.surround < 0.15
+    read = [BoxResult("q", f"c{i}", "empty", 0.0, 1.0, surround=ink.surround)
+            for i, ink in enumerate((*column[:2], ringed))]
+    assert choice_answer("q", False, read, 0.8) == Answer("q", "c2", RING_CONFIDENCE)
 
 
 def test_a_dot_no_larger_than_a_speck_of_toner_goes_to_a_person() -> None:

@@ -25,9 +25,11 @@ from pipeline.read.answers import (
 from pipeline.read.cells import (
     DIGITS,
     LETTERS,
+    LOW_CONFIDENCE,
     POSTCODE_SECOND,
     _agreed,
     _allowed,
+    _confirmed,
     read_cells,
     validate,
 )
@@ -156,6 +158,37 @@ def test_a_postcode_s_second_character_read_as_a_letter_no_postcode_has_there_is
     image, cells = comb("W1A 7FS", seed=1)
     reading = read_cells(image, cells, postcode, 1.0, 150, 30)
     assert (reading.text, reading.problem) == ("W1A 7FS", "")
+
+
+def test_a_date_s_and_a_time_s_figures_are_read_as_their_positions_allow() -> None:
+    """Seen through a dirty drum's toner: a month 04 read as 94 and a year 2025 read as 2925,
+    both read the same way at both sizes. A month's first figure is 0 or 1 and a year of this
+    century has 0 second: a figure read outside its position is read again as it allows."""
+    date = question("date", "completed_on")
+    allowed = _allowed(date, list("18942026"))
+    assert allowed[:5] == ["0123", DIGITS, "01", DIGITS, "12"]
+    assert allowed[5] == "0"  # after a 2: this century
+    assert _allowed(date, list("31121995"))[1:6:2] == ["01", "012", "89"]
+    assert _allowed(date, list("05031950"))[1:4:2] == ["123456789", "123456789"]
+    assert _allowed(question("time", "arrived"), list("2359")) == ["012", "0123", "012345",
+                                                                  DIGITS]
+    assert _allowed(question("datetime", "seen"), list("010220261745"))[8:10] == ["012", DIGITS]
+    # a date written in fewer cells is read as written, without positions
+    assert _allowed(date, list("1842026")) == [DIGITS] * 7
+    image, cells = comb("18042026", seed=3)
+    reading = read_cells(image, cells, date, 1.0, 150, 30)
+    assert (reading.text, reading.problem) == ("2026-04-18", "")
+
+
+def test_a_character_both_line_reads_give_unsurely_is_confirmed_by_a_sure_read_alone() -> None:
+    def read(text: str, confidence: float) -> OcrChar:
+        return OcrChar(text, confidence, (0, 0, 1, 1))
+
+    confirmed = _confirmed(read("7", 71), read("7", 93))
+    assert (confirmed.text, confirmed.confidence) == ("7", LOW_CONFIDENCE)
+    # another character alone, or the same one as unsurely, or nothing: still unsure
+    for alone in (read("1", 95), read("7", 75), None):
+        assert _confirmed(read("7", 71), alone) == read("7", 71)
 
 
 def test_cell_walls_a_fold_bends_into_the_cells_are_not_characters() -> None:

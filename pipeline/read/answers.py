@@ -23,7 +23,7 @@ from pipeline.read.tickbox import BLACK_PEN, POROUS_CONFIDENCE, TONER_PALER
 
 HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves
-RING_READ = 0.15  # a ring this inked on every side, alone in its question, is read as the choice
+RING_READ = 0.11  # a ring this inked on every side, alone in its question, is read as the choice
 RING_CONFIDENCE = 0.9
 SPILL_EDGE = 0.1  # a stroke this thick across a box's margin runs through the box
 SPILL_CONFIDENCE = 0.85  # a tick through a box, alone on its question, is the choice

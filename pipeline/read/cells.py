@@ -53,6 +53,7 @@ WALL_SPAN = 0.9  # as is a line no thicker on average right across it, however b
 LOW_CONFIDENCE = 80.0
 SECOND_LOOK = 0.7  # the line is read again at this size
 BORDER = 16
+CLOCK_CELLS = {"date": 8, "time": 4, "datetime": 12}  # DD MM YYYY, HH MM, and both
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
 WHITELISTS = {
@@ -281,6 +282,8 @@ def _allowed(question: Question, first_read: Sequence[str]) -> list[str]:
     charset = _charset(question)
     written = len(first_read)
     allowed = [charset] * written
+    if written == CLOCK_CELLS.get(question.type):
+        return _calendar_allowed(question.type, first_read)
     if is_postcode(question) and 5 <= written <= 7:
         allowed[0] = POSTCODE_FIRST
         allowed[-3:] = [DIGITS, POSTCODE_UNIT, POSTCODE_UNIT]
@@ -292,6 +295,30 @@ def _allowed(question: Question, first_read: Sequence[str]) -> list[str]:
                 allowed[3] = DIGITS + postcode.AFTER_DIGITS
         else:
             allowed[1:3] = [DIGITS + POSTCODE_SECOND, DIGITS + postcode.AFTER_DIGIT]
+    return allowed
+
+
+def _calendar_allowed(kind: str, first_read: Sequence[str]) -> list[str]:
+    """What each cell of a date, time or date and time may hold, every cell written.
+
+    A day's first digit is 0-3 and a month's 0 or 1, an hour's 0-2 and a minute's 0-5; the digit
+    after one is bounded by it when it was read as its position allows (a day 3x is 30 or 31, a
+    month 1x is 10-12, an hour 2x is 20-23). A year is of this century or the last two (the
+    dates a consultation asks for: a birth, a visit, today): after a 2 comes a 0, after a 1 an
+    8 or a 9. A figure read outside its position ("94" for a month, 2925 for a year) is read
+    again on its own as the position allows, and goes to a person unless that read is sure
+    (_agreed)."""
+    day: list[tuple[str, dict[str, str]]] = [
+        ("0123", {"3": "01", "0": "123456789"}), (DIGITS, {}),
+        ("01", {"1": "012", "0": "123456789"}), (DIGITS, {}),
+        ("12", {"2": "0", "1": "89"}), (DIGITS, {}), (DIGITS, {}), (DIGITS, {})]
+    clock: list[tuple[str, dict[str, str]]] = [
+        ("012", {"2": "0123"}), (DIGITS, {}), ("012345", {}), (DIGITS, {})]
+    cells = {"date": day, "time": clock, "datetime": day + clock}[kind]
+    allowed = [position for position, _ in cells]
+    for at, (position, next_one) in enumerate(cells):
+        if first_read[at] in next_one and first_read[at] in position:
+            allowed[at + 1] = next_one[first_read[at]]
     return allowed
 
 
@@ -312,7 +339,10 @@ def _read_written(glyphs: Sequence[Image8], question: Question,
     for glyph, one, two, cell_allows in zip(glyphs, first, second, allowed, strict=True):
         looks = [c for c in (one, two) if c is not None and _fits(c.text, cell_allows)]
         if len(looks) == 2 and looks[0].text == looks[1].text:
-            read.append(max(looks, key=lambda c: c.confidence))
+            surer = max(looks, key=lambda c: c.confidence)
+            if surer.confidence < LOW_CONFIDENCE:
+                surer = _confirmed(surer, _read_alone(glyph, cell_allows, timeout))
+            read.append(surer)
             continue
         alone = _read_alone(glyph, cell_allows, timeout)
         agreed = _agreed(one, two, alone, cell_allows)
@@ -343,6 +373,14 @@ def _two_looks(line: Image8, spans: Sequence[tuple[int, int]], charset: str,
         found[0 if upper else 1][nearest].append(char)
     first, second = ([chars[0] if len(chars) == 1 else None for chars in look] for look in found)
     return first, second
+
+
+def _confirmed(agreed: OcrChar, alone: OcrChar | None) -> OcrChar:
+    """A character both line reads gave unsurely, as sure as the cell read alone makes it when
+    that read gives the same character surely: three reads of two kinds agree."""
+    if alone is not None and alone.text == agreed.text and alone.confidence >= LOW_CONFIDENCE:
+        return replace(agreed, confidence=LOW_CONFIDENCE)
+    return agreed
 
 
 def _agreed(one: OcrChar | None, two: OcrChar | None, alone: OcrChar | None,
