@@ -706,9 +706,9 @@ def _surround(image: Image8, box: tuple[float, float, float, float], threshold: 
 
 def _ring_ink(ink: NDArray[np.bool_], along: int) -> float:
     """The share of one band beside a box inked as a ring would ink it: none when its ink is
-    porous, or does not run along the box's side (axis `along` of the band: 0 above and below
-    it, 1 to its left) as a ring's line does, as a dirty roller's line does that runs across the
-    band on its way down the page. Bare paper, most bands of most pages, needs no closing."""
+    porous, or does not run along the box's side as a ring's line does (along axis `along` of
+    the band: 0 above and below the box, 1 to its left); a dirty roller's line crosses the band
+    on its way down the page. Bare paper, most bands of most pages, needs no closing."""
     inked = int(np.count_nonzero(ink))
     if inked == 0 or float(np.mean(ink.any(axis=along))) < RING_SPAN \
             or _gap_share(ink, _closed(ink)) >= RING_GAPS:
