@@ -369,10 +369,10 @@ def test_a_cloud_of_toner_around_a_box_is_not_a_ring() -> None:
 
 
 def test_a_dirty_roller_s_lines_down_a_column_of_boxes_are_not_rings() -> None:
-    """As a roller left a batch's pages: thin lines down the sheet, one beside a column of boxes
-    and one just past them, ink each box's sides as a ring would (0.13-0.14 of the bands round
-    it, on the mailroom corpus); but they cross the bands above and below the box, where a ring
-    runs along them. A thin pen's ring inked as little is read as the choice."""
+    """As a roller left a batch's pages: thin lines down the sheet beside and just past a column
+    of boxes ink each box's sides as a ring would (0.13-0.14 of the bands round it, on the
+    mailroom corpus); but they cross the bands above and below the box, where a ring runs along
+    them. A thin pen's ring inked as little is read as the choice."""
     image = printed()
     x0, _, x1, _ = pixels(boxes()[2])
     width = x1 - x0
