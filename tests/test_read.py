@@ -108,9 +108,10 @@ def test_fat_crosses_faint_pencil_and_cancellations() -> None:
 
 def test_a_faint_ring_around_a_box_goes_to_a_person() -> None:
     # Ink around b on every side, but too little to be sure it is a ring and not a neighbour's
-    # stroke: a person decides (a clear ring is read: tests/test_reading_checks.py).
+    # stroke (over RING_INK, under RING_READ): a person decides (a clear ring is read:
+    # tests/test_reading_checks.py; a thin pen's ring inked 11-15 %: tests/test_noisy_boxes.py).
     boxes = [BoxResult("q", v, "empty", 0.0, 1.0, s)
-             for v, s in (("a", 0.01), ("b", 0.12), ("c", 0.03), ("d", 0.0))]
+             for v, s in (("a", 0.01), ("b", 0.10), ("c", 0.03), ("d", 0.0))]
     answer = choice_answer("q", False, boxes, 0.8)
     assert (answer.value, answer.needs_review) == ("", True)
     assert answer.reason == "ringed: a ring drawn around b: circled instead of ticked?"
