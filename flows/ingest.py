@@ -44,8 +44,8 @@ from pipeline.errors import (
     StoreLockedError,
     StoreNotWritableError,
 )
-from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
+from pipeline.records import Layout
 from pipeline.report import batch_markdown, outcome_rows
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.store.store import now_iso

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from pipeline.errors import InputFileError, ProgramFailedError, UsageError
 from pipeline.external import require_program
-from pipeline.forms.manifest import Layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.forms.registry import registered_layouts
 from pipeline.fsutil import atomic_write_bytes
@@ -31,11 +30,10 @@ from pipeline.read.page import (
     read_keyed_page,
     read_page,
 )
-from pipeline.read.results import PageRef, PageResult
 from pipeline.read.tesseract import require_tesseract
+from pipeline.records import ArchivedFile, Layout, PageRef, PageResult
 from pipeline.scan.intake import (
     MAX_PAGES_PER_FILE,
-    ArchivedFile,
     SetAside,
     archive_file,
     collect_inputs,

@@ -15,9 +15,9 @@ from pipeline.forms.layout import (
     QR_TOP,
     FormPlan,
 )
-from pipeline.forms.manifest import Box
 from pipeline.forms.style import KEY_TEXT_WIDTH, MM
 from pipeline.model import Grid
+from pipeline.records import Box
 
 CLEARANCE = 2.0  # points between an answer box and a mark, the page code or its key
 SLACK = 0.5  # points: rounding of the manifest's boxes

@@ -15,8 +15,8 @@ from pipeline.batch import (
     store_reading,
     summarise_batch,
 )
-from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
+from pipeline.records import Layout
 from pipeline.workspace import Workspace
 
 ReadChunk = Callable[[PageChunk, dict[str, Layout]], FileReading]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.read.results import PageRef
+from pipeline.records import Layout, PageRef
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import SimulatedBatch
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
-from pipeline.read.results import FLAG_CATEGORIES
+from pipeline.records import FLAG_CATEGORIES
 from pipeline.simulate.returns import TRUTH_NAME
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace

@@ -11,7 +11,7 @@ import pikepdf
 from pipeline.batch import join_chunks, plan_batch, read_chunk
 from pipeline.forms.build import build_forms
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.read.results import PageRef
+from pipeline.records import PageRef
 from pipeline.scan.grey import ink_grey
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import simulate_returns

@@ -19,7 +19,6 @@ from pipeline.errors import UsageError
 from pipeline.forms.build import build_forms
 from pipeline.read.answers import AMONG_SPECKLE, RING_CONFIDENCE, choice_answer, pen_tone
 from pipeline.read.page import ReaderSettings
-from pipeline.read.results import Answer, BoxResult
 from pipeline.read.tickbox import (
     BoxReading,
     classify_box,
@@ -28,6 +27,7 @@ from pipeline.read.tickbox import (
     reread_at_pen,
     stroke_runs_through,
 )
+from pipeline.records import Answer, BoxResult
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import simulate_returns

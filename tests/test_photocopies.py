@@ -24,15 +24,13 @@ from sqlalchemy import select
 from pipeline.batch import FileReading, PageChunk, read_chunk
 from pipeline.errors import UsageError
 from pipeline.forms.build import build_forms
-from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
-from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
 from pipeline.reconcile.dataset import is_further_response
 from pipeline.reconcile.dualchannel import find_pairs
 from pipeline.reconcile.steps import ExportOptions, export_dataset
+from pipeline.records import Answer, ArchivedFile, BoxResult, Layout, PageRef, PageResult
 from pipeline.review.accounts import add_user
 from pipeline.review.pages import another_response, duplicate_groups, page_decisions
-from pipeline.scan.intake import ArchivedFile
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import simulate_returns

@@ -31,8 +31,8 @@ from pipeline.forms.manifest import read_layout
 from pipeline.forms.quexf import banding_layout, import_banding
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
-from pipeline.read.results import PageRef, PageResult
 from pipeline.reconcile.steps import export_dataset
+from pipeline.records import PageRef, PageResult
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace

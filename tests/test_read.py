@@ -8,8 +8,8 @@ import pytest
 from pipeline.forms.build import BuiltForm
 from pipeline.read.answers import choice_answer
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.read.results import BoxResult, PageRef
 from pipeline.read.tickbox import classify_fill
+from pipeline.records import BoxResult, PageRef
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.workspace import Workspace

@@ -10,7 +10,7 @@ import pytest
 from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.read.results import PageRef
+from pipeline.records import PageRef
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value

@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.forms.manifest import FieldBox
 from pipeline.model import Choice, Label, Question, Questionnaire
 from pipeline.read.answers import (
     AMONG_SPECKLE,
@@ -34,10 +33,10 @@ from pipeline.read.cells import (
     validate,
 )
 from pipeline.read.page import pale_strokes_undone
-from pipeline.read.results import FLAG_CATEGORIES, Answer, BoxResult, flag_of
 from pipeline.read.tesseract import OcrChar
 from pipeline.read.text import SPECKS_ONLY, TextReading, consultation_words, read_text_box
 from pipeline.read.tickbox import POROUS_CONFIDENCE
+from pipeline.records import FLAG_CATEGORIES, Answer, BoxResult, FieldBox, flag_of
 from pipeline.simulate.pen import Pen, find_handwriting_font, write_cell
 
 CELL_W, CELL_H = 47, 63  # a comb cell at 200 dpi (17 x 22.7 points)
@@ -284,7 +283,7 @@ def test_a_please_specify_line_read_as_short_doubtful_words_in_speckle_without_i
     """Seen on dirty-drum and photocopied copies of both mailroom corpora: "ee", "Sy", "ies"
     read in a speckled "please specify" line whose choice was not marked went to a person
     twice over (unsure text, and text without its choice); they were toner every time."""
-    from pipeline.forms.manifest import PageLayout
+    from pipeline.records import PageLayout
 
     page = PageLayout(1, (), (0.0, 0.0, 1.0, 1.0), (
         FieldBox("member", "choice", (0, 2, 1, 3), "1"),
@@ -314,7 +313,7 @@ def test_the_audit_sample_is_stable_and_of_the_share_asked() -> None:
 
 
 def test_audit_sends_confident_answers_only_and_keeps_their_value() -> None:
-    from pipeline.forms.manifest import PageLayout
+    from pipeline.records import PageLayout
 
     page = PageLayout(1, (), (0.0, 0.0, 1.0, 1.0), (
         FieldBox("travel", "choice", (0, 0, 1, 1), "walk"),

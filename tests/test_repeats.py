@@ -31,7 +31,7 @@ from pipeline.model import (
     Repeat,
 )
 from pipeline.read.page import ReaderSettings
-from pipeline.read.results import PageRef
+from pipeline.records import PageRef
 from pipeline.simulate.answers import choose_answers
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
@@ -421,7 +421,7 @@ def test_names_of_copies_make_safe_distinct_file_names() -> None:
 
 
 def test_crops_of_a_copys_answers_are_files_in_the_copys_folder(tmp_path: Path) -> None:
-    from pipeline.read.results import Answer, PageResult
+    from pipeline.records import Answer, PageResult
 
     answer = Answer(question="visit[1]/plot[2]/area", value="", confidence=0.0,
                     needs_review=True, reason="x", crop_png=b"png")

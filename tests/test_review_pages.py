@@ -25,11 +25,10 @@ from pipeline.batch import (
 )
 from pipeline.errors import UsageError, WorkspaceError
 from pipeline.forms.build import BuiltForm
-from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.read.results import PageRef
 from pipeline.reconcile.steps import export_dataset
+from pipeline.records import Layout, PageRef, PaperAnswer
 from pipeline.review.pages import (
     choose_standing,
     duplicate_groups,
@@ -43,7 +42,7 @@ from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.simulate.truth import truth_value
 from pipeline.store import schema
-from pipeline.store.store import PaperAnswer, Store
+from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 from tests.ingesting import ingest_without_flow
 

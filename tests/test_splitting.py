@@ -17,13 +17,12 @@ from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.sources import load_questionnaire
 from pipeline.model import Grid
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.read.results import PageRef
 from pipeline.reconcile.dataset import combine_channels
+from pipeline.records import PageRef, PaperAnswer
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.store.answer_table import PAPER_COLUMNS
-from pipeline.store.store import PaperAnswer
 from pipeline.workspace import Workspace
 
 from .geometry import assert_printable, grid_columns

@@ -34,17 +34,23 @@ from pipeline.batch import (
 )
 from pipeline.errors import WorkspaceError
 from pipeline.forms.build import BuiltForm, build_forms
-from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
-from pipeline.read.results import Answer, PageRef, PageResult
+from pipeline.records import (
+    Answer,
+    ArchivedFile,
+    Layout,
+    OnlineRow,
+    PageRef,
+    PageResult,
+    PaperAnswer,
+)
 from pipeline.report import print_batch_summary
-from pipeline.scan.intake import ArchivedFile
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
 from pipeline.store import store as store_module
 from pipeline.store.migrate import FIRST_REVISION, alembic_config, head_revision
-from pipeline.store.store import OnlineRow, PaperAnswer, Store
+from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
 from .conftest import TEMPLATE

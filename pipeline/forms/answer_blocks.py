@@ -22,9 +22,9 @@ from pipeline.forms.blocks import (
     specify_line,
     width_of,
 )
-from pipeline.forms.manifest import FieldBox
 from pipeline.forms.style import MM, REGULAR
 from pipeline.model import Question, QuestionType
+from pipeline.records import FieldBox
 
 DEFAULT_HINTS: dict[str, str] = {"time": "write_time", "datetime": "write_datetime",
                                  "rank": "write_rank", "range": "tick_one",

@@ -16,11 +16,11 @@ from reportlab.lib.utils import simpleSplit
 
 from pipeline.forms import typeset
 from pipeline.forms.combs import comb_groups, separator_width
-from pipeline.forms.manifest import Box, FieldBox
 from pipeline.forms.phrases import phrase
 from pipeline.forms.route import END, specify_choice
 from pipeline.forms.style import BOLD, MM, REGULAR, Style
 from pipeline.model import Choice, Grid, Label, Question
+from pipeline.records import Box, FieldBox
 
 HINT_GREY = 0.2  # hints and second languages: very dark grey, never faint (style.py)
 REFERENCE = re.compile(r"\$\{\s*([^{}\s]+)\s*\}")  # XLSForm's ${name}, in a label

@@ -10,7 +10,7 @@ from pathlib import Path
 from pipeline.errors import UsageError
 from pipeline.forms.layout import FormPlan, LayoutOptions, plan_form
 from pipeline.forms.letter import Letters, plan_letters
-from pipeline.forms.manifest import Copy, Layout, write_layout
+from pipeline.forms.manifest import write_layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import Recipient, read_recipients, write_contacts
@@ -19,6 +19,7 @@ from pipeline.forms.render import letter_design, render_pdf
 from pipeline.forms.sources import XLSFORM_SUFFIXES, YAML_SUFFIXES, load_questionnaire
 from pipeline.fsutil import atomic_writer
 from pipeline.model import Questionnaire
+from pipeline.records import Copy, Layout
 from pipeline.scan.poppler import render_pngs
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace

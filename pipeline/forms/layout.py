@@ -39,15 +39,7 @@ from pipeline.forms.blocks import (
 from pipeline.forms.condition_words import printed_filters
 from pipeline.forms.dates import date_text
 from pipeline.forms.limits import describe
-from pipeline.forms.manifest import (
-    Box,
-    FieldBox,
-    Layout,
-    Mark,
-    PageLayout,
-    geometry_digest,
-    make_form_key,
-)
+from pipeline.forms.manifest import geometry_digest, make_form_key
 from pipeline.forms.mirror import mirror_block
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.phrases import catalogue_language, phrase
@@ -72,6 +64,7 @@ from pipeline.forms.style import (
 )
 from pipeline.forms.typeset import is_rtl_language
 from pipeline.model import Grid, Note, Question, Questionnaire, ReturnInfo, Section
+from pipeline.records import Box, FieldBox, Layout, Mark, PageLayout
 
 A4 = (595.28, 841.89)
 MARK_SIZE = 6 * MM

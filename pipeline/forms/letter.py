@@ -23,11 +23,11 @@ from typing import Literal
 from pipeline.forms.blocks import RuleOp, TextOp, width_of, wrap
 from pipeline.forms.dates import date_text, long_date
 from pipeline.forms.layout import A4, MARGIN
-from pipeline.forms.manifest import Box
 from pipeline.forms.phrases import phrase
 from pipeline.forms.recipients import Recipient
 from pipeline.forms.style import BOLD, MM, REGULAR, Style
 from pipeline.model import Label, Questionnaire
+from pipeline.records import Box
 
 ADDRESS_WINDOW: Box = (20 * MM, 50 * MM, 105 * MM, 85 * MM)  # C5 and DL window envelopes
 WINDOW_PAD = 2 * MM  # kept clear inside the window: a letter moves a little in its envelope

@@ -8,100 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pipeline.errors import LayoutError
 from pipeline.fsutil import atomic_write_text
 from pipeline.model import Questionnaire
+from pipeline.records import Box, Copy, FieldBox, Layout, Mark, PageCodes, PageLayout
 
 SCHEMA = "papertwin.layout/1"
-
-Box = tuple[float, float, float, float]
-FieldKind = Literal["choice", "text", "char"]
-# corner: an L-shaped mark (printed by another system); its box is centred on the inner corner
-MarkKind = Literal["solid", "ring", "corner"]
-
-
-@dataclass(frozen=True)
-class Mark:
-    box: Box
-    kind: MarkKind
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return ((self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2)
-
-
-@dataclass(frozen=True)
-class FieldBox:
-    question: str
-    kind: FieldKind
-    box: Box
-    value: str | None = None  # the choice's name, for kind "choice"
-    index: int | None = None  # the cell's position, from 0, for kind "char"
-
-
-@dataclass(frozen=True)
-class PageLayout:
-    page: int
-    marks: tuple[Mark, ...]
-    barcode: Box
-    fields: tuple[FieldBox, ...]
-
-
-@dataclass(frozen=True)
-class Copy:
-    serial: str
-    codes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PageCodes:
-    """How a form printed by another system names its pages: one barcode per page that says which
-    page it is but not which copy, so consecutive pages of a scan file make one response."""
-
-    symbology: str  # the barcode format, as zxing-cpp names it ("ITF")
-    pages: tuple[tuple[str, int], ...]  # barcode text -> page number
-    system: str = ""  # the system that printed the form ("queXF")
-
-    def page_of(self, text: str) -> int | None:
-        return dict(self.pages).get(text)
-
-
-@dataclass(frozen=True)
-class Layout:
-    form_key: str
-    title: str
-    page_size: tuple[float, float]
-    pages: tuple[PageLayout, ...]
-    questionnaire: Questionnaire
-    copies: tuple[Copy, ...] = field(default_factory=tuple)
-    languages: tuple[str, ...] = ("en",)  # the languages printed, in order
-    large_print: bool = False
-    cover_letters: bool = False  # each copy starts with an addressed cover letter (no code)
-    page_codes: PageCodes | None = None  # set for a form printed elsewhere, with no copy serial
-    # The print order of each copy: its letter's pages (blank ones included, so every letter has
-    # as many), the questionnaire's, then blank pages that make whole sheets when printed duplex.
-    letter_pages: int = 0
-    padding_pages: int = 0
-    duplex: bool = False
-
-    @property
-    def pages_per_copy(self) -> int:
-        """Pages each copy takes in the printed PDF, letter and blank pages included."""
-        return self.letter_pages + len(self.pages) + self.padding_pages
-
-    def page_layout(self, page: int) -> PageLayout:
-        for p in self.pages:
-            if p.page == page:
-                return p
-        raise LayoutError(f"form {self.form_key} has no page {page}")
-
-    def with_copies(self, copies: tuple[Copy, ...]) -> Layout:
-        return replace(self, copies=copies)
-
 
 def geometry_digest(
     page_size: tuple[float, float], pages: tuple[PageLayout, ...], questionnaire: Questionnaire

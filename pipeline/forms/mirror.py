@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from pipeline.forms.blocks import DrawOp, TextOp
-from pipeline.forms.manifest import Box, FieldBox
+from pipeline.records import Box, FieldBox
 
 _ALIGN = {"left": "right", "right": "left", "centre": "centre"}
 

@@ -20,21 +20,12 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
-from pipeline.forms.manifest import (
-    Box,
-    FieldBox,
-    Layout,
-    Mark,
-    PageCodes,
-    PageLayout,
-    geometry_digest,
-    make_form_key,
-    write_layout,
-)
+from pipeline.forms.manifest import geometry_digest, make_form_key, write_layout
 from pipeline.forms.registry import register_layout
 from pipeline.forms.route import END
 from pipeline.forms.safexml import parse_xml_file
 from pipeline.model import Choice, Item, Label, Question, Questionnaire, Section
+from pipeline.records import Box, FieldBox, Layout, Mark, PageCodes, PageLayout
 from pipeline.workspace import Workspace
 
 if TYPE_CHECKING:

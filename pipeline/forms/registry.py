@@ -7,9 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.errors import WorkspaceError
-from pipeline.forms.manifest import Copy, Layout, read_layout, write_layout
+from pipeline.forms.manifest import read_layout, write_layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.fsutil import atomic_write_text
+from pipeline.records import Copy, Layout
 from pipeline.workspace import Workspace
 
 SERIAL_DIGITS = 6

@@ -30,7 +30,6 @@ from pipeline.forms.letter import (
     plan_letters,
     slot_ops,
 )
-from pipeline.forms.manifest import Box, Copy, Mark
 from pipeline.forms.phrases import phrase
 from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import Recipient
@@ -43,6 +42,7 @@ from pipeline.forms.style import (
     SERIAL_LABEL_SIZE,
 )
 from pipeline.forms.typeset import draw_text
+from pipeline.records import Box, Copy, Mark
 
 QR_ERROR_CORRECTION = "Q"  # a quarter of the codewords may be lost: docs/layout-manifest.md
 QR_QUIET_MODULES = 2

@@ -24,10 +24,10 @@ from pipeline.forms.blocks import (
     width_of,
 )
 from pipeline.forms.combs import comb_width
-from pipeline.forms.manifest import FieldBox
 from pipeline.forms.phrases import phrase
 from pipeline.forms.style import BOLD, MM, REGULAR
 from pipeline.model import Grid, Item, Label, Note, Question, Repeat, Section
+from pipeline.records import FieldBox
 
 MAX_REPEAT_COUNT = 40  # copies printed at most: a roster of 40 already takes several pages
 TABLE_QUESTIONS = 4  # a table has at most this many columns of questions ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from pipeline.forms.blocks import Block, DrawOp, TextOp
-from pipeline.forms.manifest import Box, FieldBox
+from pipeline.records import Box, FieldBox
 
 
 @dataclass(frozen=True)

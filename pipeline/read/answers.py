@@ -15,11 +15,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.forms.manifest import PageLayout
 from pipeline.model import Question, Questionnaire
-from pipeline.read.results import Answer, BoxResult, FlagCategory, flag_of, flag_reason
 from pipeline.read.text import SPECKS_ONLY, TextReading
 from pipeline.read.tickbox import BLACK_PEN, POROUS_CONFIDENCE, TONER_PALER
+from pipeline.records import Answer, BoxResult, FlagCategory, PageLayout, flag_of, flag_reason
 
 HEAVY_MARK = 0.6  # a mark this dark is hard to tell from a box filled in to cancel it
 RING_INK = 0.08  # ink share around a box that only a ring (or a spilling mark) leaves

@@ -24,9 +24,7 @@ from numpy.typing import NDArray
 from pipeline import postcode
 from pipeline.errors import ProgramFailedError
 from pipeline.forms.constraint import read_constraint
-from pipeline.forms.manifest import FieldBox
 from pipeline.model import Question
-from pipeline.read.results import flag_reason
 from pipeline.read.tesseract import OcrChar, ocr_chars
 from pipeline.read.text import (
     SPECKS_ONLY,
@@ -34,6 +32,7 @@ from pipeline.read.text import (
     speckled,
     stroke_threshold,
 )
+from pipeline.records import FieldBox, flag_reason
 
 Image8 = NDArray[np.uint8]
 

@@ -13,8 +13,8 @@ import numpy as np
 import zxingcpp
 from numpy.typing import NDArray
 
-from pipeline.forms.manifest import Layout
 from pipeline.read.register import Registration, find_corner_angles
+from pipeline.records import Layout
 
 Image8 = NDArray[np.uint8]
 

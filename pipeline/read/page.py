@@ -12,7 +12,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.errors import InputFileError, UsageError
-from pipeline.forms.manifest import Box, FieldBox, Layout, PageLayout
 from pipeline.forms.pagecode import PageCode
 from pipeline.read.answers import (
     AMONG_SPECKLE,
@@ -44,7 +43,6 @@ from pipeline.read.register import (
     register,
     register_by_shape,
 )
-from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
 from pipeline.read.serial_label import read_serial_label
 from pipeline.read.text import TextReading, consultation_words, read_text_box
 from pipeline.read.tickbox import (
@@ -60,6 +58,16 @@ from pipeline.read.tickbox import (
     page_noise,
     reread_at_pen,
     stroke_runs_through,
+)
+from pipeline.records import (
+    Answer,
+    Box,
+    BoxResult,
+    FieldBox,
+    Layout,
+    PageLayout,
+    PageRef,
+    PageResult,
 )
 
 Image8 = NDArray[np.uint8]

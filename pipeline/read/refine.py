@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.forms.manifest import Box
+from pipeline.records import Box
 
 Ink = NDArray[np.uint8]  # 1 where there is ink
 

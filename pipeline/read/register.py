@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.forms.manifest import PageLayout
+from pipeline.records import PageLayout
 
 Image8 = NDArray[np.uint8]
 Point = tuple[float, float]

@@ -17,12 +17,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.errors import ProgramFailedError
-from pipeline.forms.manifest import Box
 from pipeline.model import Grid, Label, Question, Questionnaire, Repeat, expand_items
 from pipeline.read.register import INK_OF_PAPER
-from pipeline.read.results import flag_reason
 from pipeline.read.tesseract import OcrWord, ocr_words
 from pipeline.read.tickbox import TONE_PERCENTILE, TONER_PALER
+from pipeline.records import Box, flag_reason
 
 Image8 = NDArray[np.uint8]
 

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.forms.manifest import Box
 from pipeline.read.register import INK_OF_PAPER
+from pipeline.records import Box
 
 Image8 = NDArray[np.uint8]
 BoxState = Literal["empty", "marked", "cancelled"]

@@ -13,17 +13,16 @@ from dataclasses import astuple, dataclass
 import pandas as pd
 
 from pipeline.errors import WorkspaceError
-from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.model import Questionnaire
-from pipeline.read.results import flag_reason
+from pipeline.records import Layout, OnlineRow, PaperAnswer, flag_reason
 from pipeline.store.answer_table import (
     ONLINE_META,
     PAPER_COLUMNS,
     online_answer_table,
     paper_answer_table,
 )
-from pipeline.store.store import OnlineRow, PaperAnswer, Store
+from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
 LEADING_COLUMNS = ("response_id", "channel", "submitted_at", "respondent_ref")

@@ -28,7 +28,7 @@ from pipeline.reconcile.online_conventions import (
 )
 from pipeline.reconcile.online_mapping import ColumnMapping, read_mapping
 from pipeline.reconcile.online_table import Table, read_table
-from pipeline.store.store import OnlineRow
+from pipeline.records import OnlineRow
 
 # Kept for callers of papertwin 0.1: the metadata names the generic convention tries.
 RESPONSE_ID_COLUMNS = GENERIC.id_columns

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.errors import NotFoundError, PapertwinError, UsageError
-from pipeline.forms.manifest import Layout
+from pipeline.records import Layout
 from pipeline.review import dual_routes, page_routes
 from pipeline.review.accounts import Session, close_session, open_session
 from pipeline.review.params import (

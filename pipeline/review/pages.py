@@ -23,13 +23,12 @@ from sqlalchemy import Row, Select, insert, select, update
 from sqlalchemy.engine import Connection
 
 from pipeline.errors import NotFoundError, UsageError, WorkspaceError
-from pipeline.forms.manifest import Layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.forms.registry import SERIAL_DIGITS
 from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.page import ReaderSettings, encode_png, read_keyed_page
-from pipeline.read.results import PageRef
-from pipeline.scan.intake import ArchivedFile, iter_pages
+from pipeline.records import ArchivedFile, Layout, PageRef
+from pipeline.scan.intake import iter_pages
 from pipeline.store import schema
 from pipeline.store.copies import CopyPage, copy_runs, next_response_number, response_serial
 from pipeline.store.store import (

@@ -17,8 +17,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from pipeline.errors import NotFoundError, UsageError, WorkspaceError
-from pipeline.forms.manifest import Layout
-from pipeline.read.results import flag_of
+from pipeline.records import Layout, flag_of
 from pipeline.store import schema
 from pipeline.store.review import AnswerKey, ReviewDecision, append_decision, latest_decisions
 from pipeline.store.store import Store, now_iso

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,28 +15,18 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import InputFileError
 from pipeline.fsutil import atomic_copy, sha256_file
+from pipeline.records import ArchivedFile, FileKind
 from pipeline.scan.grey import ink_grey
 from pipeline.scan.pdf_images import MAX_PAGE_PIXELS, iter_pdf_pages, pdf_page_count
 from pipeline.workspace import Workspace
 
 Image8 = NDArray[np.uint8]
-FileKind = Literal["pdf", "image"]
 IMAGE_SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg"}
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 # Pages read from one file at most unless the operator says otherwise (--max-pages): a full
 # sheet feeder of 500 sheets scanned on both sides. A file of thousands of pages is far more
 # often a mistake or a hostile file than a batch, and would hold the batch up for minutes.
 MAX_PAGES_PER_FILE = 1000
-
-
-@dataclass(frozen=True)
-class ArchivedFile:
-    sha256: str
-    name: str  # the name the file arrived with
-    original: Path
-    archived: Path
-    kind: FileKind
-    size: int
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from pipeline.forms.manifest import Layout
+from pipeline.records import Layout
 from pipeline.store import schema
 
 

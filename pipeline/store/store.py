@@ -19,10 +19,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 
 from pipeline.errors import WorkspaceError
-from pipeline.forms.manifest import Layout
 from pipeline.fsutil import atomic_write_bytes
-from pipeline.read.results import FlagCategory, PageResult, flag_of
-from pipeline.scan.intake import ArchivedFile
+from pipeline.records import ArchivedFile, Layout, OnlineRow, PageResult, PaperAnswer
 from pipeline.store import schema
 from pipeline.store.answer_table import PAPER_COLUMNS, paper_answer_table
 from pipeline.store.contacts import read_contacts, replace_contacts
@@ -40,44 +38,11 @@ BatchEnd = Literal["finished", "stopped", "interrupted"]
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^\w.-]")
 PROBABLE_PHOTOCOPY = "probably a photocopy, another response"
 
-__all__ = ["OnlineRow", "PaperAnswer", "PaperResponse", "ReviewDecision", "Store"]
+__all__ = ["PaperResponse", "ReviewDecision", "Store"]
 
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-@dataclass(frozen=True)
-class PaperAnswer:
-    form_key: str
-    serial: str
-    page: int
-    question: str
-    value: str
-    confidence: float
-    needs_review: bool
-    reason: str
-    source: str  # "<file name> p<page index>"
-    read_at: str
-    decided_by: str = ""  # the reviewer whose decision gives the value ("" : as read)
-    read_value: str | None = None  # what the reader found, when a decision overrides it
-    # The serial printed on the page when this answer is another response's on it (a
-    # photocopy, stored as "<serial>-2"); "" for the response the serial was printed for.
-    copy_of: str = ""
-
-    @property
-    def flag(self) -> FlagCategory | Literal[""]:
-        """Why it waits for a person: the category its reason starts with (no column needed)."""
-        return flag_of(self.reason) if self.needs_review else ""
-
-
-@dataclass(frozen=True)
-class OnlineRow:
-    response_id: str
-    submitted_at: str
-    respondent_ref: str
-    answers: Mapping[str, str]
-    source: str
 
 
 class Store:

@@ -32,8 +32,8 @@ from pipeline.forms.manifest import read_layout
 from pipeline.forms.registry import register_layout
 from pipeline.model import Questionnaire
 from pipeline.read.page import ReaderSettings
-from pipeline.read.results import PageResult
 from pipeline.reconcile.steps import export_dataset
+from pipeline.records import PageResult
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import TRUTH_NAME, simulate_returns
 from pipeline.simulate.truth import truth_value
