@@ -20,15 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from pipeline.batch import BatchSummary
 from pipeline.errors import UsageError
 from pipeline.fsutil import atomic_copy, atomic_write_text, sha256_file
-from pipeline.store import schema
-from pipeline.store.store import Store
+from pipeline.store.engine import sqlite_file
+from pipeline.store.store import FileRecord, Store
 from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
@@ -97,7 +93,7 @@ def check_inbox(inbox: Path, workspace: Workspace) -> Path:
     outputs = [("workspace", workspace.root), ("workspace's archive", workspace.archive_dir),
                ("workspace's crops folder", workspace.crops_dir),
                ("workspace's layouts folder", workspace.layouts_dir)]
-    store_file = _sqlite_file(workspace.store_url)
+    store_file = sqlite_file(workspace.store_url)
     if store_file is not None:
         outputs.append(("store file", store_file))
     for label, output in outputs:
@@ -119,18 +115,6 @@ def check_inbox(inbox: Path, workspace: Workspace) -> Path:
             raise UsageError(f"{sub} is not a folder: papertwin moves files into "
                              f"{name}/ inside the inbox; rename or remove that file")
     return resolved
-
-
-def _sqlite_file(url: str) -> Path | None:
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None  # Store.open says what is wrong with the URL
-    if not parsed.drivername.startswith("sqlite") or not parsed.database:
-        return None
-    if parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
 
 
 def look(inbox: Path) -> dict[Path, Look]:
@@ -186,25 +170,6 @@ def inbox_lock(inbox: Path) -> Iterator[bool]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-@dataclass(frozen=True)
-class _Earlier:
-    status: str
-    error: str
-    batch_id: int
-    name: str
-
-
-def _earlier(store: Store, sha256: str) -> _Earlier | None:
-    """How the store last recorded this content: status, error, batch and the name read under."""
-    f = schema.files
-    with store.engine.connect() as conn:
-        row = conn.execute(select(f.c.status, f.c.error, f.c.batch_id, f.c.name)
-                           .where(f.c.sha256 == sha256)).first()
-    if row is None:
-        return None
-    return _Earlier(str(row.status), str(row.error or ""), int(row.batch_id), str(row.name))
-
-
 def file_away(files: Sequence[Path], summary: BatchSummary, inbox: Path,
               workspace: Workspace) -> list[Filed]:
     """Move each file of the batch by what the store committed for its content: read in this
@@ -213,8 +178,7 @@ def file_away(files: Sequence[Path], summary: BatchSummary, inbox: Path,
     set_aside = {item.path: item.reason for item in summary.set_aside}
     filed: list[Filed] = []
     seen: set[str] = set()
-    store = Store.open(workspace.store_url)
-    try:
+    with Store.open(workspace.store_url) as store:
         for path in files:
             if not path.exists():
                 continue
@@ -224,17 +188,15 @@ def file_away(files: Sequence[Path], summary: BatchSummary, inbox: Path,
                 filed.append(Filed(path.name, "inbox", path,
                                    f"cannot be read now ({exc.strerror}): tried again next pass"))
                 continue
-            earlier = _earlier(store, digest)
+            earlier = store.file_record(digest)
             repeat = digest in seen
             seen.add(digest)
             filed.append(_file_one(path, digest, earlier, repeat, summary.batch_id,
                                    set_aside.get(str(path)), inbox))
-    finally:
-        store.close()
     return filed
 
 
-def _file_one(path: Path, digest: str, earlier: _Earlier | None, repeat: bool, batch_id: int,
+def _file_one(path: Path, digest: str, earlier: FileRecord | None, repeat: bool, batch_id: int,
               set_aside: str | None, inbox: Path) -> Filed:
     if earlier is None:
         if set_aside is not None:  # never archived: empty, not a scan, unreadable

@@ -18,10 +18,19 @@ from typing import Literal, get_args
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
-from sqlalchemy import delete, insert, select, update
 
 from pipeline.errors import UsageError
-from pipeline.store import schema
+from pipeline.store.accounts import (
+    UserRecord,
+    add_session,
+    add_user_record,
+    end_session,
+    session_record,
+    set_password_hash,
+    set_user_disabled,
+    user_record,
+    user_records,
+)
 from pipeline.store.store import Store, now_iso
 
 Role = Literal["reviewer", "supervisor", "admin"]
@@ -79,44 +88,29 @@ def add_user(store: Store, name: str, password: str, role: str) -> User:
         raise UsageError("a user name is 1 to 64 printable characters")
     checked = role_of(role)
     _check_password(password)
-    with store.engine.begin() as conn:
-        if conn.execute(select(schema.users.c.name).where(schema.users.c.name == name)).first():
-            raise UsageError(f"user {name!r} exists already: use 'papertwin users password' "
-                             "to change the password")
-        created = now_iso()
-        conn.execute(insert(schema.users).values(
-            name=name, password_hash=password_hasher().hash(password), role=checked,
-            created_at=created, disabled=False))
+    created = now_iso()
+    if not add_user_record(store, UserRecord(name, checked, created, False,
+                                             password_hasher().hash(password))):
+        raise UsageError(f"user {name!r} exists already: use 'papertwin users password' "
+                         "to change the password")
     return User(name, checked, created)
 
 
 def set_password(store: Store, name: str, password: str) -> None:
     """A new password ends every session the person had."""
     _check_password(password)
-    with store.engine.begin() as conn:
-        changed = conn.execute(update(schema.users).where(schema.users.c.name == name)
-                               .values(password_hash=password_hasher().hash(password))).rowcount
-        if not changed:
-            raise UsageError(f"no user {name!r}: 'papertwin users list' shows who there is")
-        conn.execute(delete(schema.sessions).where(schema.sessions.c.user_name == name))
+    if not set_password_hash(store, name, password_hasher().hash(password)):
+        raise UsageError(f"no user {name!r}: 'papertwin users list' shows who there is")
 
 
 def set_disabled(store: Store, name: str, disabled: bool) -> None:
     """A disabled person cannot log in and is logged out at once; their decisions stay."""
-    with store.engine.begin() as conn:
-        changed = conn.execute(update(schema.users).where(schema.users.c.name == name)
-                               .values(disabled=disabled)).rowcount
-        if not changed:
-            raise UsageError(f"no user {name!r}: 'papertwin users list' shows who there is")
-        if disabled:
-            conn.execute(delete(schema.sessions).where(schema.sessions.c.user_name == name))
+    if not set_user_disabled(store, name, disabled):
+        raise UsageError(f"no user {name!r}: 'papertwin users list' shows who there is")
 
 
 def list_users(store: Store) -> list[User]:
-    t = schema.users
-    with store.engine.connect() as conn:
-        return [User(r.name, role_of(r.role), r.created_at, bool(r.disabled))
-                for r in conn.execute(select(t).order_by(t.c.name))]
+    return [User(r.name, role_of(r.role), r.created_at, r.disabled) for r in user_records(store)]
 
 
 def password_hasher() -> PasswordHasher:
@@ -126,9 +120,7 @@ def password_hasher() -> PasswordHasher:
 def check_login(store: Store, name: str, password: str) -> User | None:
     """The user, if the name and password match an enabled account; None otherwise. Takes one
     argon2 hash's time and memory (two when it upgrades an old hash)."""
-    t = schema.users
-    with store.engine.connect() as conn:
-        row = conn.execute(select(t).where(t.c.name == name.strip())).first()
+    row = user_record(store, name.strip())
     hasher = password_hasher()
     try:
         hasher.verify(row.password_hash if row is not None else UNKNOWN_USER_HASH, password)
@@ -137,9 +129,7 @@ def check_login(store: Store, name: str, password: str) -> User | None:
     if row is None or row.disabled:
         return None
     if hasher.check_needs_rehash(row.password_hash):
-        with store.engine.begin() as conn:
-            conn.execute(update(t).where(t.c.name == row.name)
-                         .values(password_hash=hasher.hash(password)))
+        set_password_hash(store, row.name, hasher.hash(password), end_sessions=False)
     return User(row.name, role_of(row.role), row.created_at, False)
 
 
@@ -148,11 +138,8 @@ def open_session(store: Store, user: User, hours: float = SESSION_HOURS) -> tupl
     token = secrets.token_urlsafe(32)
     session = Session(user, secrets.token_urlsafe(32),
                       _iso(datetime.now(UTC) + timedelta(hours=hours)))
-    with store.engine.begin() as conn:
-        conn.execute(delete(schema.sessions).where(schema.sessions.c.expires_at < now_iso()))
-        conn.execute(insert(schema.sessions).values(
-            token_hash=_token_hash(token), user_name=user.name, csrf_token=session.csrf_token,
-            created_at=now_iso(), expires_at=session.expires_at))
+    add_session(store, _token_hash(token), user.name, session.csrf_token, now_iso(),
+                session.expires_at)
     return token, session
 
 
@@ -160,23 +147,16 @@ def session_of(store: Store, token: str) -> Session | None:
     """The live session a cookie's token opens, or None (unknown, expired, user disabled)."""
     if not token:
         return None
-    s, u = schema.sessions, schema.users
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            select(s.c.csrf_token, s.c.expires_at, u.c.name, u.c.role, u.c.created_at,
-                   u.c.disabled)
-            .join(u, u.c.name == s.c.user_name)
-            .where(s.c.token_hash == _token_hash(token))).first()
-    if row is None or row.disabled or row.expires_at < now_iso():
+    found = session_record(store, _token_hash(token))
+    if found is None or found.user.disabled or found.expires_at < now_iso():
         return None
-    return Session(User(row.name, role_of(row.role), row.created_at), row.csrf_token,
-                   row.expires_at)
+    user = found.user
+    return Session(User(user.name, role_of(user.role), user.created_at), found.csrf_token,
+                   found.expires_at)
 
 
 def close_session(store: Store, token: str) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(delete(schema.sessions)
-                     .where(schema.sessions.c.token_hash == _token_hash(token)))
+    end_session(store, _token_hash(token))
 
 
 def tokens_match(given: str, expected: str) -> bool:

@@ -27,13 +27,11 @@ def run_review(args: argparse.Namespace, workspace: Workspace) -> int:
         print("papertwin: warning: session cookies over plain HTTP beyond this machine can be "
               "read by anyone on the network", file=sys.stderr)
     allowed = served_hosts(args.host, args.port, args.allowed_host)
-    store = Store.open(workspace.ensure().store_url)  # migrate, and say now if it cannot open
-    try:
+    # Migrate, and say now if it cannot open.
+    with Store.open(workspace.ensure().store_url) as store:
         if not list_users(store):
             print("papertwin: warning: nobody can log in yet: add someone with "
                   "'papertwin users add NAME --role supervisor'", file=sys.stderr)
-    finally:
-        store.close()
     _check_free(args.host, args.port)
     app = create_app(Settings(workspace, secure_cookies=not args.insecure_cookies,
                               allowed_hosts=allowed))
@@ -63,8 +61,7 @@ def _check_free(host: str, port: int) -> None:
 
 
 def run_users(args: argparse.Namespace, workspace: Workspace) -> int:
-    store = Store.open(workspace.ensure().store_url)
-    try:
+    with Store.open(workspace.ensure().store_url) as store:
         if args.users_verb == "add":
             user = add_user(store, args.name, _password(args.password_stdin), args.role)
             print(f"added {shown(user.name)} ({user.role})")
@@ -80,8 +77,6 @@ def run_users(args: argparse.Namespace, workspace: Workspace) -> int:
             print(f"{shown(args.name)} {args.users_verb}d")
         else:
             raise UsageError(f"unknown users action {args.users_verb}")
-    finally:
-        store.close()
     return 0
 
 

@@ -78,6 +78,15 @@ def _connect(url: str, read_only: bool, immutable: bool = False) -> Engine:
     return engine
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite store URL; None for another database, an in-memory one, or
+    a URL that does not parse (opening the store says what is wrong with it)."""
+    try:
+        return _sqlite_file(url)
+    except ArgumentError:
+        return None
+
+
 def _sqlite_file(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database \

@@ -38,14 +38,27 @@ BatchEnd = Literal["finished", "stopped", "interrupted"]
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^\w.-]")
 PROBABLE_PHOTOCOPY = "probably a photocopy, another response"
 
-__all__ = ["PaperResponse", "ReviewDecision", "Store"]
+__all__ = ["FileRecord", "PaperResponse", "ReviewDecision", "Store"]
 
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+@dataclass(frozen=True)
+class FileRecord:
+    """A scan file as the store last recorded it."""
+
+    status: str  # read | rejected (for good) | error (to retry)
+    error: str
+    batch_id: int
+    name: str  # the name it was read under
+
+
 class Store:
+    """The one way into the response store; open it with `Store.open`, use it in a `with`
+    block (or call `close`)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -66,6 +79,12 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- batches and files -------------------------------------------------------------------
 
@@ -96,10 +115,19 @@ class Store:
 
     def file_status(self, sha256: str) -> tuple[str, str] | None:
         """(status, error) of a file seen before: read, rejected (for good) or error (retry)."""
+        record = self.file_record(sha256)
+        return None if record is None else (record.status, record.error)
+
+    def file_record(self, sha256: str) -> FileRecord | None:
+        """How the store last recorded this content, or None when it never saw it."""
+        f = schema.files
         with self.engine.connect() as conn:
-            row = conn.execute(select(schema.files.c.status, schema.files.c.error)
-                               .where(schema.files.c.sha256 == sha256)).first()
-        return None if row is None else (str(row.status), str(row.error or ""))
+            row = conn.execute(select(f.c.status, f.c.error, f.c.batch_id, f.c.name)
+                               .where(f.c.sha256 == sha256)).first()
+        if row is None:
+            return None
+        return FileRecord(str(row.status), str(row.error or ""), int(row.batch_id),
+                          str(row.name))
 
     def record_file_error(self, batch_id: int, archived: ArchivedFile, error: str,
                           permanent: bool) -> None:
