@@ -22,7 +22,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
-from sqlalchemy.exc import OperationalError
 
 from pipeline.batch import (
     BatchPlan,
@@ -41,13 +40,13 @@ from pipeline.batch import (
 from pipeline.errors import (
     NotWritableError,
     ProgramFailedError,
-    StoreLockedError,
     StoreNotWritableError,
 )
 from pipeline.read.page import ReaderSettings
 from pipeline.records import Layout
 from pipeline.report import batch_markdown, outcome_rows
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
+from pipeline.store.engine import is_store_locked
 from pipeline.store.store import now_iso
 from pipeline.workspace import Workspace
 
@@ -61,12 +60,10 @@ def worth_retrying(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -
     briefly locked by another writer), never a bad file or a bug, which would fail again."""
     try:
         state.result()
-    except (ProgramFailedError, StoreLockedError):
+    except ProgramFailedError:
         return True
-    except OperationalError as exc:
-        return "database is locked" in str(exc)
-    except Exception:
-        return False
+    except Exception as exc:
+        return is_store_locked(exc)
     return False
 
 

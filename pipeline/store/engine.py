@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection, ExceptionContext
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from pipeline.errors import (
     NotWritableError,
@@ -121,6 +121,14 @@ _SQLITE_UNWRITABLE = ("attempt to write a readonly database", "database or disk 
                       "readonly database")
 _POSTGRES_UNWRITABLE = {"25006": "the database is read-only", "53100": "the disk is full",
                         "42501": "the database user may not write"}
+
+
+def is_store_locked(exc: BaseException) -> bool:
+    """Whether an error is another writer's lock on the store, which passes on a second try:
+    StoreLockedError, or a "database is locked" that reached the caller unmapped."""
+    if isinstance(exc, StoreLockedError):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 def _unwritable_store(context: ExceptionContext) -> BaseException | None:
