@@ -23,7 +23,12 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline.batch import (
+from pipeline.errors import (
+    NotWritableError,
+    ProgramFailedError,
+    StoreNotWritableError,
+)
+from pipeline.ingest.batch import (
     BatchPlan,
     BatchSummary,
     FileReading,
@@ -37,14 +42,9 @@ from pipeline.batch import (
     store_reading,
     summarise_batch,
 )
-from pipeline.errors import (
-    NotWritableError,
-    ProgramFailedError,
-    StoreNotWritableError,
-)
+from pipeline.ingest.report import batch_markdown, outcome_rows
 from pipeline.read.page import ReaderSettings
 from pipeline.records import Layout
-from pipeline.report import batch_markdown, outcome_rows
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.store.engine import is_store_locked
 from pipeline.store.store import now_iso

@@ -18,9 +18,9 @@ from prefect.settings import PREFECT_API_URL
 from prefect.types.entrypoint import EntrypointType
 
 from flows.ingest import ingest_flow
-from pipeline.batch import BatchSummary
 from pipeline.errors import UsageError
-from pipeline.inbox import (
+from pipeline.ingest.batch import BatchSummary
+from pipeline.ingest.inbox import (
     DEFAULT_SETTLE,
     Filed,
     InboxPass,
@@ -30,8 +30,8 @@ from pipeline.inbox import (
     look,
     settled_files,
 )
+from pipeline.ingest.report import markdown_code
 from pipeline.read.page import ReaderSettings
-from pipeline.report import markdown_code
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.terminal import shown
 from pipeline.workspace import Workspace

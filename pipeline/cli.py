@@ -349,8 +349,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.batch import check_can_ingest
-    from pipeline.report import print_batch_summary
+    from pipeline.ingest.batch import check_can_ingest
+    from pipeline.ingest.report import print_batch_summary
 
     check_can_ingest(workspace)  # before Prefect starts, so what is missing is said at once
     from flows.ingest import run_ingest
@@ -411,9 +411,15 @@ def _share(text: str) -> float:
 
 
 def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.batch import check_can_ingest
-    from pipeline.inbox import DEFAULT_INTERVAL, DEFAULT_SETTLE, InboxPass, check_inbox, describe
-    from pipeline.report import print_batch_summary
+    from pipeline.ingest.batch import check_can_ingest
+    from pipeline.ingest.inbox import (
+        DEFAULT_INTERVAL,
+        DEFAULT_SETTLE,
+        InboxPass,
+        check_inbox,
+        describe,
+    )
+    from pipeline.ingest.report import print_batch_summary
 
     inbox = check_inbox(args.inbox, workspace)  # refused before Prefect starts
     check_can_ingest(workspace)

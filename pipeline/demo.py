@@ -11,10 +11,10 @@ import pandas as pd
 from pipeline.errors import WorkspaceError
 from pipeline.forms.build import build_forms
 from pipeline.forms.registry import registered_layouts
+from pipeline.ingest.report import print_batch_summary
 from pipeline.reconcile.dataset import pick_questionnaire
 from pipeline.reconcile.online_report import print_import_report
 from pipeline.reconcile.steps import export_dataset
-from pipeline.report import print_batch_summary
 from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
 from pipeline.simulate.truth import compare_with_truth, read_truth
 from pipeline.terminal import shown

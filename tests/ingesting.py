@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from itertools import groupby
 from pathlib import Path
 
-from pipeline.batch import (
+from pipeline.ingest.batch import (
     FileReading,
     PageChunk,
     join_chunks,

@@ -12,9 +12,9 @@ import img2pdf
 import numpy as np
 import pytest
 
-from pipeline.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
 from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.pagecode import PageCode
+from pipeline.ingest.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
 from pipeline.read.identify import CODE_REGION, _decode, _region
 from pipeline.read.page import (
     CHECK_NEIGHBOURS,

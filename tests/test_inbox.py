@@ -22,7 +22,7 @@ from pipeline.cli import main
 from pipeline.errors import ExitCode, UsageError
 from pipeline.forms.build import BuiltForm
 from pipeline.forms.registry import register_layout
-from pipeline.inbox import check_inbox, settled_files
+from pipeline.ingest.inbox import check_inbox, settled_files
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.steps import export_dataset
 from pipeline.simulate.returns import SimulatedBatch

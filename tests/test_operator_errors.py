@@ -25,9 +25,9 @@ import pikepdf
 import pytest
 from sqlalchemy import select
 
-from pipeline.batch import plan_batch, read_chunk, stop_unplanned_batch_in
 from pipeline.errors import ExitCode
 from pipeline.forms.build import BuiltForm
+from pipeline.ingest.batch import plan_batch, read_chunk, stop_unplanned_batch_in
 from pipeline.read.page import ReaderSettings
 from pipeline.review.queue import batch_overview
 from pipeline.simulate.returns import SimulatedBatch

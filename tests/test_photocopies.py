@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from pipeline.batch import FileReading, PageChunk, read_chunk
 from pipeline.errors import UsageError
 from pipeline.forms.build import build_forms
+from pipeline.ingest.batch import FileReading, PageChunk, read_chunk
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.dataset import is_further_response
 from pipeline.reconcile.dualchannel import find_pairs

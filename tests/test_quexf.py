@@ -24,12 +24,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.batch import assemble_responses, join_chunks, plan_batch, read_chunk, store_reading
 from pipeline.cli import main
 from pipeline.errors import ExitCode, TemplateError
 from pipeline.forms.manifest import read_layout
 from pipeline.forms.quexf import banding_layout, import_banding
 from pipeline.forms.registry import registered_layouts
+from pipeline.ingest.batch import (
+    assemble_responses,
+    join_chunks,
+    plan_batch,
+    read_chunk,
+    store_reading,
+)
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.steps import export_dataset
 from pipeline.records import PageRef, PageResult

@@ -543,7 +543,7 @@ def test_a_reviewer_decides_a_copys_answer_at_its_address(tmp_path: Path) -> Non
     decision posted to it and stored under its name."""
     from fastapi.testclient import TestClient
 
-    from pipeline.batch import read_chunk
+    from pipeline.ingest.batch import read_chunk
     from pipeline.review.accounts import add_user
     from pipeline.review.app import create_app
     from pipeline.review.queue import flagged_fields

@@ -18,14 +18,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from pipeline.batch import (
+from pipeline.errors import UsageError, WorkspaceError
+from pipeline.forms.build import BuiltForm
+from pipeline.forms.registry import registered_layouts
+from pipeline.ingest.batch import (
     FileReading,
     PageChunk,
     read_chunk,
 )
-from pipeline.errors import UsageError, WorkspaceError
-from pipeline.forms.build import BuiltForm
-from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.reconcile.steps import export_dataset
 from pipeline.records import Layout, PageRef, PaperAnswer

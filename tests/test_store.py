@@ -22,7 +22,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, func, inspect, select, text
 
-from pipeline.batch import (
+from pipeline.errors import WorkspaceError
+from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.forms.registry import registered_layouts
+from pipeline.ingest.batch import (
     BatchSummary,
     FileReading,
     PageChunk,
@@ -32,9 +35,7 @@ from pipeline.batch import (
     store_reading,
     summarise_batch,
 )
-from pipeline.errors import WorkspaceError
-from pipeline.forms.build import BuiltForm, build_forms
-from pipeline.forms.registry import registered_layouts
+from pipeline.ingest.report import print_batch_summary
 from pipeline.read.page import ReaderSettings
 from pipeline.records import (
     Answer,
@@ -45,7 +46,6 @@ from pipeline.records import (
     PageResult,
     PaperAnswer,
 )
-from pipeline.report import print_batch_summary
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
 from pipeline.store import store as store_module

@@ -26,10 +26,10 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.batch import join_chunks, plan_batch, read_chunk, store_reading
 from pipeline.forms.build import LAYOUT_NAME, build_forms
 from pipeline.forms.manifest import read_layout
 from pipeline.forms.registry import register_layout
+from pipeline.ingest.batch import join_chunks, plan_batch, read_chunk, store_reading
 from pipeline.model import Questionnaire
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.steps import export_dataset

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
-from pipeline.batch import BatchSummary
+from pipeline.ingest.batch import BatchSummary
 from pipeline.terminal import shown
 
 OUTCOME_ORDER = ("identified", "duplicate", "unknown_form", "not_a_form", "unreadable", "blank")

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pipeline.batch import BatchSummary
 from pipeline.errors import UsageError
 from pipeline.fsutil import atomic_copy, atomic_write_text, sha256_file
+from pipeline.ingest.batch import BatchSummary
 from pipeline.store.engine import sqlite_file
 from pipeline.store.store import FileRecord, Store
 from pipeline.terminal import shown
