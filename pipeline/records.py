@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pipeline.errors import LayoutError
 from pipeline.model import Questionnaire
 
 __all__ = [
     "FLAG_CATEGORIES",
+    "LAYOUT_SCHEMA",
     "Answer",
     "ArchivedFile",
     "Box",
@@ -31,14 +32,18 @@ __all__ = [
     "Mark",
     "MarkKind",
     "OnlineRow",
+    "PageCode",
     "PageCodes",
     "PageLayout",
     "PageOutcome",
     "PageRef",
     "PageResult",
     "PaperAnswer",
+    "decode_page_code",
     "flag_of",
     "flag_reason",
+    "layout_from_dict",
+    "layout_to_dict",
 ]
 
 
@@ -127,6 +132,142 @@ class Layout:
 
     def with_copies(self, copies: tuple[Copy, ...]) -> Layout:
         return replace(self, copies=copies)
+
+
+LAYOUT_SCHEMA = "papertwin.layout/1"
+
+
+def layout_to_dict(layout: Layout) -> dict[str, Any]:
+    return {
+        "schema": LAYOUT_SCHEMA,
+        "form_key": layout.form_key,
+        "title": layout.title,
+        "page_size_pt": round_all(layout.page_size),
+        "pages": [page_layout_to_dict(p) for p in layout.pages],
+        "copies": [{"serial": c.serial, "codes": list(c.codes)} for c in layout.copies],
+        "languages": list(layout.languages),
+        "large_print": layout.large_print,
+        "cover_letters": layout.cover_letters,
+        **({"letter_pages": layout.letter_pages} if layout.cover_letters else {}),
+        **({"duplex": True, "padding_pages": layout.padding_pages} if layout.duplex else {}),
+        **({"page_codes": _page_codes_to_dict(layout.page_codes)} if layout.page_codes else {}),
+        "questionnaire": layout.questionnaire.to_dict(),
+    }
+
+
+def _page_codes_to_dict(codes: PageCodes) -> dict[str, Any]:
+    return {"system": codes.system, "symbology": codes.symbology, "pages": dict(codes.pages)}
+
+
+def _page_codes_from_dict(data: Any) -> PageCodes | None:
+    if data is None:
+        return None
+    return PageCodes(symbology=str(data["symbology"]),
+                     pages=tuple((str(k), int(v)) for k, v in data["pages"].items()),
+                     system=str(data.get("system", "")))
+
+
+def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
+    if not isinstance(data, dict) or data.get("schema") != LAYOUT_SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else None
+        raise LayoutError(f"{source}: schema is {found!r}, papertwin reads {LAYOUT_SCHEMA!r}")
+    try:
+        pages = tuple(
+            PageLayout(
+                page=int(p["page"]),
+                marks=tuple(Mark(_box(m["box"]), m.get("kind", "solid")) for m in p["marks"]),
+                barcode=_box(p["barcode"]["box"]),
+                fields=tuple(
+                    FieldBox(
+                        question=str(f["question"]),
+                        kind=f["kind"],
+                        box=_box(f["box"]),
+                        value=f.get("value"),
+                        index=f.get("index"),
+                    )
+                    for f in p["fields"]
+                ),
+            )
+            for p in data["pages"]
+        )
+        return Layout(
+            form_key=str(data["form_key"]),
+            title=str(data["title"]),
+            page_size=(float(data["page_size_pt"][0]), float(data["page_size_pt"][1])),
+            pages=pages,
+            questionnaire=Questionnaire.from_dict(data["questionnaire"]),
+            copies=tuple(
+                Copy(serial=str(c["serial"]), codes=tuple(c["codes"]))
+                for c in data.get("copies", [])
+            ),
+            languages=tuple(data.get("languages") or ("en",)),
+            large_print=bool(data.get("large_print", False)),
+            cover_letters=bool(data.get("cover_letters", False)),
+            page_codes=_page_codes_from_dict(data.get("page_codes")),
+            # a layout written before letters could be longer had one page of letter
+            letter_pages=int(data.get("letter_pages", 1 if data.get("cover_letters") else 0)),
+            padding_pages=int(data.get("padding_pages", 0)),
+            duplex=bool(data.get("duplex", False)),
+        )
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise LayoutError(f"{source}: malformed layout manifest ({exc!r})") from exc
+
+
+def page_layout_to_dict(page: PageLayout) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = []
+    for f in page.fields:
+        entry: dict[str, Any] = {"question": f.question, "kind": f.kind}
+        if f.value is not None:
+            entry["value"] = f.value
+        if f.index is not None:
+            entry["index"] = f.index
+        entry["box"] = round_all(f.box)
+        fields.append(entry)
+    return {
+        "page": page.page,
+        "marks": [{"box": round_all(m.box), "kind": m.kind} for m in page.marks],
+        "barcode": {"box": round_all(page.barcode)},
+        "fields": fields,
+    }
+
+
+def _box(values: Any) -> Box:
+    x0, y0, x1, y1 = (float(v) for v in values)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"empty box {values}")
+    return (x0, y0, x1, y1)
+
+
+def round_all(values: tuple[float, ...]) -> list[float]:
+    return [round(v, 2) for v in values]
+
+
+# -- the code printed on every page: format version, form key, copy serial, page --------------
+
+PAGE_CODE_PREFIX = "PT1"
+PAGE_CODE_SEPARATOR = "|"
+
+
+@dataclass(frozen=True)
+class PageCode:
+    form_key: str
+    serial: str
+    page: int
+
+    def encode(self) -> str:
+        return PAGE_CODE_SEPARATOR.join((PAGE_CODE_PREFIX, self.form_key, self.serial,
+                                         str(self.page)))
+
+
+def decode_page_code(text: str) -> PageCode | None:
+    """The page code in a decoded barcode text, or None when it is not one of ours."""
+    parts = text.strip().split(PAGE_CODE_SEPARATOR)
+    if len(parts) != 4 or parts[0] != PAGE_CODE_PREFIX:
+        return None
+    _, form_key, serial, page = parts
+    if not form_key or not serial.isdigit() or not page.isdigit() or int(page) < 1:
+        return None
+    return PageCode(form_key=form_key, serial=serial, page=int(page))
 
 
 # -- what reading a page produces (read/) -------------------------------------------------

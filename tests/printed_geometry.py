@@ -19,11 +19,10 @@ import numpy as np
 import zxingcpp
 
 from pipeline.forms.layout import MARGIN, FormPlan, LayoutOptions
-from pipeline.forms.pagecode import PageCode
 from pipeline.forms.render import render_pdf
 from pipeline.forms.style import KEY_TEXT_SIZE
 from pipeline.model import Questionnaire
-from pipeline.records import Box, Copy, Layout
+from pipeline.records import Box, Copy, Layout, PageCode
 
 CLEARANCE = 2.0  # points between an answer box and a corner mark or the page code
 SLACK = 0.75  # points: pdftotext's word boxes are rounded and include side bearings

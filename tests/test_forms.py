@@ -12,9 +12,9 @@ import zxingcpp
 from pipeline.errors import TemplateError
 from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.layout import plan_form
-from pipeline.forms.pagecode import PageCode, decode_page_code
 from pipeline.forms.template_yaml import load_template
 from pipeline.model import Label
+from pipeline.records import PageCode, decode_page_code
 from pipeline.scan.poppler import page_count, rasterise_page
 from pipeline.workspace import Workspace
 

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from pipeline.forms.build import BuiltForm, build_forms
-from pipeline.forms.pagecode import PageCode
 from pipeline.ingest.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
 from pipeline.read.identify import CODE_REGION, _decode, _region
 from pipeline.read.page import (
@@ -25,7 +24,7 @@ from pipeline.read.page import (
 )
 from pipeline.read.register import find_corner_marks, find_marks_by_shape
 from pipeline.read.serial_label import SERIAL_LABEL_PT, _read_by_glyphs, read_serial_label
-from pipeline.records import Box, Layout, PageRef, PageResult
+from pipeline.records import Box, Layout, PageCode, PageRef, PageResult
 from pipeline.scan.poppler import rasterise_page
 from pipeline.workspace import Workspace
 

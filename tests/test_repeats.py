@@ -19,7 +19,6 @@ from starlette.routing import Match
 from pipeline.errors import TemplateError
 from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions, plan_form
-from pipeline.forms.manifest import layout_from_dict, layout_to_dict
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.repeat_blocks import RepeatPart, printed_items
 from pipeline.forms.sources import XLSFORM_SUFFIXES, load_questionnaire
@@ -31,7 +30,7 @@ from pipeline.model import (
     Repeat,
 )
 from pipeline.read.page import ReaderSettings
-from pipeline.records import PageRef
+from pipeline.records import PageRef, layout_from_dict, layout_to_dict
 from pipeline.simulate.answers import choose_answers
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value

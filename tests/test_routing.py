@@ -19,11 +19,11 @@ from pipeline.forms.build import build_forms
 from pipeline.forms.condition_words import describe, filter_line
 from pipeline.forms.expression import ExpressionError, Literal, parse, subexpressions
 from pipeline.forms.layout import LayoutOptions, plan_form
-from pipeline.forms.manifest import layout_from_dict, layout_to_dict
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.route import END, asked_questions, printed_route
 from pipeline.forms.sources import load_questionnaire
 from pipeline.model import Question, Questionnaire, Repeat, expand_items
+from pipeline.records import layout_from_dict, layout_to_dict
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.workspace import Workspace

@@ -11,7 +11,6 @@ from pipeline.errors import UsageError
 from pipeline.forms.layout import FormPlan, LayoutOptions, plan_form
 from pipeline.forms.letter import Letters, plan_letters
 from pipeline.forms.manifest import write_layout
-from pipeline.forms.pagecode import PageCode
 from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import Recipient, read_recipients, write_contacts
 from pipeline.forms.registry import allocate_serials, register_layout
@@ -19,7 +18,7 @@ from pipeline.forms.render import letter_design, render_pdf
 from pipeline.forms.sources import XLSFORM_SUFFIXES, YAML_SUFFIXES, load_questionnaire
 from pipeline.fsutil import atomic_writer
 from pipeline.model import Questionnaire
-from pipeline.records import Copy, Layout
+from pipeline.records import Copy, Layout, PageCode
 from pipeline.scan.poppler import render_pngs
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from pipeline.errors import WorkspaceError
 from pipeline.forms.manifest import read_layout, write_layout
-from pipeline.forms.pagecode import PageCode
 from pipeline.fsutil import atomic_write_text
-from pipeline.records import Copy, Layout
+from pipeline.records import Copy, Layout, PageCode
 from pipeline.workspace import Workspace
 
 SERIAL_DIGITS = 6

@@ -12,7 +12,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.errors import InputFileError, UsageError
-from pipeline.forms.pagecode import PageCode
 from pipeline.read.answers import (
     AMONG_SPECKLE,
     AMONG_SPECKLE_NOTE,
@@ -65,6 +64,7 @@ from pipeline.records import (
     BoxResult,
     FieldBox,
     Layout,
+    PageCode,
     PageLayout,
     PageRef,
     PageResult,
