@@ -7,8 +7,9 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.forms.build import BuiltForm
 from pipeline.forms.layout import LayoutOptions
+from pipeline.publish import build_forms
 from pipeline.workspace import Workspace
 
 

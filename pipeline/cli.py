@@ -280,7 +280,8 @@ def _prefect() -> contextlib.AbstractContextManager[str]:
 
 
 def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.forms.build import build_forms, preview_form
+    from pipeline.forms.build import preview_form
+    from pipeline.publish import build_forms
 
     if args.forms_verb == "import":
         return _forms_import(args, workspace)
@@ -314,7 +315,7 @@ def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def _forms_import(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.forms.quexf import import_banding
+    from pipeline.publish import import_banding
 
     imported = import_banding(args.banding, args.out, workspace, args.form_id)
     _print_warnings(imported.warnings)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import WorkspaceError
-from pipeline.forms.build import build_forms
-from pipeline.forms.registry import registered_layouts
 from pipeline.ingest.report import print_batch_summary
+from pipeline.publish import build_forms
 from pipeline.reconcile.dataset import pick_questionnaire
 from pipeline.reconcile.online_report import print_import_report
 from pipeline.reconcile.steps import export_dataset
+from pipeline.registry import registered_layouts
 from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
 from pipeline.simulate.truth import compare_with_truth, read_truth
 from pipeline.terminal import shown
@@ -33,7 +33,7 @@ def run_demo(root: Path | None) -> int:
     if root is None:
         root = Path(tempfile.mkdtemp(prefix="papertwin-demo-"))
     workspace = Workspace.resolve(root).ensure()
-    if any(workspace.layouts_dir.iterdir()):
+    if registered_layouts(workspace):
         raise WorkspaceError(f"{workspace.root} is not empty: give the demo a new workspace")
     truth = read_truth(SAMPLE_SCANS / TRUTH_NAME)
     copies = len(truth["responses"])

@@ -19,6 +19,7 @@ from pipeline.model import Questionnaire
 __all__ = [
     "FLAG_CATEGORIES",
     "LAYOUT_SCHEMA",
+    "SERIAL_DIGITS",
     "Answer",
     "ArchivedFile",
     "Box",
@@ -243,6 +244,8 @@ def round_all(values: tuple[float, ...]) -> list[float]:
 
 
 # -- the code printed on every page: format version, form key, copy serial, page --------------
+
+SERIAL_DIGITS = 6  # copy serials run 000001, 000002, ... within a form
 
 PAGE_CODE_PREFIX = "PT1"
 PAGE_CODE_SEPARATOR = "|"

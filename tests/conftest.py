@@ -15,7 +15,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.forms.build import BuiltForm
+from pipeline.publish import build_forms
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import SimulatedBatch, simulate_returns
 from pipeline.store.store import Store

@@ -3,10 +3,13 @@ but not the flow around it (the flow has tests of its own)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
 
+from pipeline.forms.manifest import write_layout
 from pipeline.ingest.batch import (
     FileReading,
     PageChunk,
@@ -33,3 +36,13 @@ def ingest_without_flow(paths: Sequence[Path], workspace: Workspace,
         stored.append(store_reading(join_chunks(readings, plan.layouts, ReaderSettings()),
                                     plan.batch_id, workspace))
     return [line.outcome for line in summarise_batch(plan, stored, workspace).pages]
+
+
+def register_in_files(workspace: Workspace, layout: Layout) -> None:
+    """Register a form as papertwin did before its register moved into the store (revision
+    0009): its geometry in layouts/<form key>.json, the serials issued in a file beside it."""
+    workspace.layouts_dir.mkdir(parents=True, exist_ok=True)
+    write_layout(replace(layout, copies=()), workspace.layouts_dir / f"{layout.form_key}.json")
+    issued = max((int(c.serial) for c in layout.copies if c.serial.isdigit()), default=0)
+    (workspace.layouts_dir / f"{layout.form_key}.serials.json").write_text(
+        json.dumps({"issued": issued}), encoding="utf-8")

@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 import uvicorn
 
-from pipeline.forms.build import build_forms
 from pipeline.ingest.batch import read_chunk
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.steps import import_online_export
 from pipeline.records import Layout

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
 from pipeline.records import FLAG_CATEGORIES
+from pipeline.registry import registered_layouts
 from pipeline.simulate.returns import TRUTH_NAME
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace

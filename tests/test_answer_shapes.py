@@ -17,12 +17,12 @@ import pytest
 from pipeline import postcode
 from pipeline.errors import TemplateError
 from pipeline.forms.answer_shapes import postcode_pattern
-from pipeline.forms.build import build_forms
 from pipeline.forms.constraint import Bounds, read_constraint
 from pipeline.forms.layout import plan_form
 from pipeline.forms.template_xlsform import load_xlsform
 from pipeline.forms.template_yaml import load_template
 from pipeline.model import Label, Question, Questionnaire
+from pipeline.publish import build_forms
 from pipeline.read.cells import validate
 from pipeline.simulate import values
 from pipeline.simulate.answers import cell_text, choose_answers
@@ -263,8 +263,8 @@ def test_simulated_answers_keep_their_seed() -> None:
 def test_postcodes_read_back_and_a_non_postcode_waits_for_a_person(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> None:
     from flows.ingest import ingest_batch
-    from pipeline.forms.registry import register_layout
     from pipeline.reconcile.steps import export_dataset
+    from pipeline.registry import register_layout
 
     form = _xlsform(tmp_path / "shapes.md", [
         ("text", "home", "Where do you live?", "", "", POSTCODE_REGEX, ""),

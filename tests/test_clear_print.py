@@ -8,9 +8,9 @@ import pdfplumber
 import pytest
 
 from pipeline.forms.blocks import HINT_GREY
-from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions
 from pipeline.forms.style import KEY_TEXT_SIZE, LARGE_PRINT, STANDARD
+from pipeline.publish import build_forms
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT

@@ -11,7 +11,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import ExitCode
 from pipeline.forms.build import BuiltForm
-from pipeline.forms.registry import register_layout
+from pipeline.registry import register_layout
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.workspace import Workspace
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pikepdf
 
-from pipeline.forms.build import build_forms
 from pipeline.ingest.batch import join_chunks, plan_batch, read_chunk
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.records import PageRef
 from pipeline.scan.grey import ink_grey

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.forms.build import build_forms
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.simulate.returns import simulate_returns
 from pipeline.workspace import Workspace

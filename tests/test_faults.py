@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.forms.build import BuiltForm
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.records import PageRef
 from pipeline.scan.poppler import rasterise_page

@@ -10,10 +10,11 @@ import pytest
 import zxingcpp
 
 from pipeline.errors import TemplateError
-from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.forms.build import BuiltForm
 from pipeline.forms.layout import plan_form
 from pipeline.forms.template_yaml import load_template
 from pipeline.model import Label
+from pipeline.publish import build_forms
 from pipeline.records import PageCode, decode_page_code
 from pipeline.scan.poppler import page_count, rasterise_page
 from pipeline.workspace import Workspace

@@ -18,8 +18,8 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.cli import main
-from pipeline.forms.build import build_forms
 from pipeline.formulas import evaluable, neutral_frame, neutral_text
+from pipeline.publish import build_forms
 from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.steps import import_online_export
 from pipeline.records import Answer

@@ -12,8 +12,9 @@ import img2pdf
 import numpy as np
 import pytest
 
-from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.forms.build import BuiltForm
 from pipeline.ingest.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
+from pipeline.publish import build_forms
 from pipeline.read.identify import CODE_REGION, _decode, _region
 from pipeline.read.page import (
     CHECK_NEIGHBOURS,

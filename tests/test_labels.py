@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions
 from pipeline.forms.markup import plain_text
 from pipeline.forms.sources import load_questionnaire
+from pipeline.publish import build_forms
 from pipeline.workspace import Workspace
 
 from .test_layout import page_texts

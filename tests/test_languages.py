@@ -17,7 +17,6 @@ from reportlab.pdfbase import pdfmetrics
 from pipeline.errors import MissingProgramError
 from pipeline.forms import style
 from pipeline.forms.blocks import width_of, wrap
-from pipeline.forms.build import build_forms
 from pipeline.forms.layout import A4, MARGIN, LayoutOptions, plan_form
 from pipeline.forms.phrases import catalogue_language, catalogue_languages, keys, phrase
 from pipeline.forms.render import ADDRESS_WINDOW
@@ -25,6 +24,7 @@ from pipeline.forms.sources import load_questionnaire
 from pipeline.forms.style import BOLD, MM, REGULAR, ensure_fonts
 from pipeline.forms.template_xlsform import _language_code
 from pipeline.forms.typeset import is_rtl_language, visual_runs
+from pipeline.publish import build_forms
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.workspace import Workspace

@@ -18,13 +18,14 @@ import pytest
 from PIL import Image
 
 from pipeline.errors import TemplateError
-from pipeline.forms.build import build_forms, preview_form
+from pipeline.forms.build import preview_form
 from pipeline.forms.layout import A4, MARGIN, LayoutOptions
 from pipeline.forms.letter import MIN_ADDRESS_SIZE
 from pipeline.forms.render import ADDRESS_WINDOW
 from pipeline.forms.sources import load_questionnaire
 from pipeline.ingest.batch import read_chunk
 from pipeline.model import Label, Questionnaire
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns

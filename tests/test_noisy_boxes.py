@@ -16,7 +16,7 @@ import pytest
 from numpy.typing import NDArray
 
 from pipeline.errors import UsageError
-from pipeline.forms.build import build_forms
+from pipeline.publish import build_forms
 from pipeline.read.answers import AMONG_SPECKLE, RING_CONFIDENCE, choice_answer, pen_tone
 from pipeline.read.page import ReaderSettings
 from pipeline.read.tickbox import (

@@ -17,8 +17,8 @@ from openpyxl import Workbook
 
 from pipeline.cli import main
 from pipeline.errors import InputFileError, UsageError
-from pipeline.forms.build import build_forms
 from pipeline.forms.template_yaml import load_template
+from pipeline.publish import build_forms
 from pipeline.reconcile.online import (
     ChoiceDifference,
     ImportOptions,

@@ -29,6 +29,7 @@ from pipeline.errors import ExitCode
 from pipeline.forms.build import BuiltForm
 from pipeline.ingest.batch import plan_batch, read_chunk, stop_unplanned_batch_in
 from pipeline.read.page import ReaderSettings
+from pipeline.registry import register_layout
 from pipeline.review.queue import batch_overview
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
@@ -88,9 +89,9 @@ def read_only(path: Path) -> Iterator[list[str]]:
 def ingested(built: tuple[Workspace, BuiltForm], simulated: SimulatedBatch,
              tmp_path: Path) -> Workspace:
     """A workspace with the built form and one batch of its returns read into the store."""
-    source, _ = built
+    _, form = built
     workspace = Workspace.resolve(tmp_path / "ws").ensure()
-    shutil.copytree(source.layouts_dir, workspace.layouts_dir, dirs_exist_ok=True)
+    register_layout(workspace, form.layout)
     settings = ReaderSettings()
     outcomes = ingest_without_flow([simulated.pdf_path], workspace,
                                    lambda chunk, layouts: read_chunk(chunk, layouts, settings))

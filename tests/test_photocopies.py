@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,13 +21,14 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.errors import UsageError
-from pipeline.forms.build import build_forms
 from pipeline.ingest.batch import FileReading, PageChunk, read_chunk
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.dataset import is_further_response
 from pipeline.reconcile.dualchannel import find_pairs
 from pipeline.reconcile.steps import ExportOptions, export_dataset
 from pipeline.records import Answer, ArchivedFile, BoxResult, Layout, PageRef, PageResult
+from pipeline.registry import register_layout
 from pipeline.review.accounts import add_user
 from pipeline.review.pages import another_response, duplicate_groups, page_decisions
 from pipeline.scan.pdf_images import iter_pdf_pages
@@ -123,7 +123,7 @@ def cache() -> ReadingCache:
 def workspace_for(mailing: Mailing, root: Path) -> Workspace:
     """A workspace with the mailing's form registered and its recipients recorded."""
     workspace = Workspace.resolve(root).ensure()
-    shutil.copytree(mailing.source.layouts_dir, workspace.layouts_dir, dirs_exist_ok=True)
+    register_layout(workspace, mailing.layout)
     store = Store.open(workspace.store_url)
     try:
         store.record_contacts(mailing.layout.form_key, mailing.contacts)

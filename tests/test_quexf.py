@@ -27,8 +27,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import ExitCode, TemplateError
 from pipeline.forms.manifest import read_layout
-from pipeline.forms.quexf import banding_layout, import_banding
-from pipeline.forms.registry import registered_layouts
+from pipeline.forms.quexf import banding_layout
 from pipeline.ingest.batch import (
     assemble_responses,
     join_chunks,
@@ -36,9 +35,11 @@ from pipeline.ingest.batch import (
     read_chunk,
     store_reading,
 )
+from pipeline.publish import import_banding
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.steps import export_dataset
 from pipeline.records import PageRef, PageResult
+from pipeline.registry import registered_layouts
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace
@@ -102,7 +103,8 @@ def test_forms_import_writes_and_registers_the_layout(tmp_path: Path,
     layout = read_layout(tmp_path / "form" / "layout.json")
     assert f"imported form {layout.form_key}" in out.out
     assert "B4: text boxes read as digits" in out.err
-    assert (workspace / "layouts" / f"{layout.form_key}.json").is_file()
+    # Registered in the workspace (its store, since revision 0009; a file under layouts/ before).
+    assert registered_layouts(Workspace.resolve(workspace))[layout.form_key] == layout
     saved = json.loads((tmp_path / "form" / "layout.json").read_text())
     assert saved["schema"] == "papertwin.layout/1"
     assert saved["page_codes"] == {"system": "queXF", "symbology": "ITF",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.records import PageRef
 from pipeline.scan.poppler import rasterise_page

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import InputFileError
-from pipeline.forms.build import build_forms
-from pipeline.forms.registry import registered_layouts
 from pipeline.model import Choice, Label, Question, Questionnaire
+from pipeline.publish import build_forms
 from pipeline.reconcile.dataset import build_dataset, combine_channels, pick_questionnaire
 from pipeline.reconcile.steps import ExportOptions, export_dataset, import_online_export
 from pipeline.records import Answer, ArchivedFile, OnlineRow, PageRef, PageResult, PaperAnswer
+from pipeline.registry import registered_layouts
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 

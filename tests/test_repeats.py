@@ -17,7 +17,6 @@ import pytest
 from starlette.routing import Match
 
 from pipeline.errors import TemplateError
-from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.numbering import question_numbers
 from pipeline.forms.repeat_blocks import RepeatPart, printed_items
@@ -29,6 +28,7 @@ from pipeline.model import (
     Questionnaire,
     Repeat,
 )
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.records import PageRef, layout_from_dict, layout_to_dict
 from pipeline.simulate.answers import choose_answers

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import UsageError, WorkspaceError
-from pipeline.forms.build import build_forms
-from pipeline.forms.registry import registered_layouts
+from pipeline.publish import build_forms
 from pipeline.reconcile.dualchannel import DualPair, apply_policy
 from pipeline.reconcile.steps import ExportOptions, export_dataset, import_online_export
 from pipeline.records import Answer
+from pipeline.registry import registered_layouts
 from pipeline.review import dual
 from pipeline.review.dual import (
     dual_decision_log,

@@ -6,7 +6,6 @@ returns, cut into single-page scan files, read once per session."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +19,6 @@ from sqlalchemy import select
 
 from pipeline.errors import UsageError, WorkspaceError
 from pipeline.forms.build import BuiltForm
-from pipeline.forms.registry import registered_layouts
 from pipeline.ingest.batch import (
     FileReading,
     PageChunk,
@@ -29,6 +27,7 @@ from pipeline.ingest.batch import (
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.reconcile.steps import export_dataset
 from pipeline.records import Layout, PageRef, PaperAnswer
+from pipeline.registry import register_layout, registered_layouts
 from pipeline.review.pages import (
     choose_standing,
     duplicate_groups,
@@ -100,10 +99,10 @@ def truth(simulated: SimulatedBatch) -> dict[str, dict[str, object]]:
 def ws(built: tuple[Workspace, BuiltForm], store_url: str, tmp_path: Path,
        monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """A workspace with the built form registered and its store at store_url."""
-    source, _ = built
+    _, form = built
     workspace = Workspace.resolve(tmp_path / "ws").ensure()
-    shutil.copytree(source.layouts_dir, workspace.layouts_dir, dirs_exist_ok=True)
     monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
+    register_layout(workspace, form.layout)
     return workspace
 
 

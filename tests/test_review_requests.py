@@ -5,7 +5,6 @@ and a form posted from another origin."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from pipeline.cli import main
 from pipeline.errors import ExitCode
 from pipeline.forms.build import BuiltForm
+from pipeline.registry import register_layout
 from pipeline.review.accounts import add_user
 from pipeline.review.app import create_app
 from pipeline.review.hosts import served_hosts
@@ -37,9 +37,9 @@ def client(built: tuple[Workspace, BuiltForm], store_url: str, tmp_path: Path,
     """A supervisor logged in to the app of a workspace with the shipped form registered (and
     nothing read yet), on each store; with the form's key."""
     monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
-    registered, form = built
+    _, form = built
     workspace = Workspace.resolve(tmp_path / "ws").ensure()
-    shutil.copytree(registered.layouts_dir, workspace.layouts_dir, dirs_exist_ok=True)
+    register_layout(workspace, form.layout)
     store = Store.open(workspace.store_url)
     try:
         add_user(store, "sam", PASSWORD, "supervisor")

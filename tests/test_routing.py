@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.forms.build import build_forms
 from pipeline.forms.condition_words import describe, filter_line
 from pipeline.forms.expression import ExpressionError, Literal, parse, subexpressions
 from pipeline.forms.layout import LayoutOptions, plan_form
@@ -23,6 +22,7 @@ from pipeline.forms.numbering import question_numbers
 from pipeline.forms.route import END, asked_questions, printed_route
 from pipeline.forms.sources import load_questionnaire
 from pipeline.model import Question, Questionnaire, Repeat, expand_items
+from pipeline.publish import build_forms
 from pipeline.records import layout_from_dict, layout_to_dict
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value

@@ -12,10 +12,10 @@ import yaml
 
 from pipeline.errors import TemplateError
 from pipeline.forms.blocks import TextOp
-from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.sources import load_questionnaire
 from pipeline.model import Grid
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.reconcile.dataset import combine_channels
 from pipeline.records import PageRef, PaperAnswer

@@ -18,11 +18,11 @@ import pytest
 
 from pipeline.errors import TemplateError
 from pipeline.forms.blocks import TextOp
-from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.sources import load_questionnaire
 from pipeline.forms.template_xlsform import load_xlsform
 from pipeline.model import Question
+from pipeline.publish import build_forms
 from pipeline.read.cells import validate
 from pipeline.simulate.answers import cell_text
 from pipeline.simulate.returns import simulate_returns

@@ -1,8 +1,13 @@
-"""forms build and forms preview: template in, print-ready PDF and layout manifest out."""
+"""forms build and forms preview: template in, print-ready PDF and layout manifest out.
+
+Nothing here touches the workspace: serials are issued and the layout registered by
+pipeline/publish.py, around `print_copies`.
+"""
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -13,15 +18,12 @@ from pipeline.forms.letter import Letters, plan_letters
 from pipeline.forms.manifest import write_layout
 from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import Recipient, read_recipients, write_contacts
-from pipeline.forms.registry import allocate_serials, register_layout
 from pipeline.forms.render import letter_design, render_pdf
 from pipeline.forms.sources import XLSFORM_SUFFIXES, YAML_SUFFIXES, load_questionnaire
 from pipeline.fsutil import atomic_writer
 from pipeline.model import Questionnaire
 from pipeline.records import Copy, Layout, PageCode
 from pipeline.scan.poppler import render_pngs
-from pipeline.store.store import Store
-from pipeline.workspace import Workspace
 
 PDF_NAME = "form.pdf"
 LAYOUT_NAME = "layout.json"
@@ -47,15 +49,23 @@ class BuiltForm:
         return self.pdf_paths[0]
 
 
-def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Workspace,
-                options: LayoutOptions | None = None,
-                recipients_file: Path | None = None, duplex: bool = False,
-                printed_on: date | None = None) -> BuiltForm:
-    """Print N anonymous copies, or one addressed copy per recipient, and register the layout.
+@dataclass(frozen=True)
+class PlannedRun:
+    """A print run planned from a template: what `print_copies` needs besides the serials."""
 
-    `duplex` (or the template's own setting) pads each copy to whole sheets; `printed_on` is the
-    date the cover letters carry, today unless given.
-    """
+    template: Path
+    questionnaire: Questionnaire
+    plan: FormPlan
+    copies: int
+    recipients: list[Recipient] | None
+    duplex: bool
+    warnings: tuple[str, ...]  # the template's and the layout's
+
+
+def plan_run(template: Path, copies: int | None, options: LayoutOptions | None = None,
+             recipients_file: Path | None = None, duplex: bool = False) -> PlannedRun:
+    """N anonymous copies, or one addressed copy per recipient; `duplex` (or the template's own
+    setting) pads each copy to whole sheets."""
     recipients: list[Recipient] | None = None
     if recipients_file is not None:
         if copies is not None:
@@ -66,27 +76,34 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
         raise UsageError(f"--copies must be between 1 and {MAX_COPIES}, not {copies}")
     loaded = load_questionnaire(template)
     plan = plan_form(loaded.questionnaire, options, f"template {template}")
-    duplex = duplex or loaded.questionnaire.printing.duplex
-    serials = allocate_serials(workspace, plan.layout, copies)
-    copy_list = tuple(_copy(plan, serial) for serial in serials)
-    letters = None if recipients is None else plan_letters(
-        letter_design(plan, printed_on), recipients, serials)
+    return PlannedRun(template, loaded.questionnaire, plan, copies, recipients,
+                      duplex or loaded.questionnaire.printing.duplex,
+                      loaded.warnings + plan.warnings)
+
+
+def print_copies(run: PlannedRun, serials: Sequence[str], out_dir: Path,
+                 printed_on: date | None = None) -> BuiltForm:
+    """The PDF (or its parts), layout.json and, for addressed copies, contacts.csv in out_dir;
+    `printed_on` is the date the cover letters carry, today unless given. Registers nothing:
+    the serials come from the caller, who registers the layout (pipeline/publish.py)."""
+    if len(serials) != run.copies:
+        raise UsageError(f"{run.copies} copies planned but {len(serials)} serials given")
+    copy_list = tuple(_copy(run.plan, serial) for serial in serials)
+    letters = None if run.recipients is None else plan_letters(
+        letter_design(run.plan, printed_on), run.recipients, list(serials))
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in form_pdfs(out_dir):
         stale.unlink()  # never leave parts of an earlier build beside this one
-    pdf_paths = _write_pdfs(plan, copy_list, out_dir, recipients, letters, duplex)
+    pdf_paths = _write_pdfs(run.plan, copy_list, out_dir, run.recipients, letters, run.duplex)
     layout_path = out_dir / LAYOUT_NAME
-    layout = _with_print_order(plan.layout.with_copies(copy_list), letters, duplex)
+    layout = _with_print_order(run.plan.layout.with_copies(copy_list), letters, run.duplex)
     write_layout(layout, layout_path)
     contacts_path = None
-    if recipients is not None:
+    if run.recipients is not None:
         contacts_path = out_dir / CONTACTS_NAME
-        write_contacts(contacts_path, serials, recipients)
-        _store_contacts(workspace, layout.form_key, serials, recipients)
-    register_layout(workspace, layout)
+        write_contacts(contacts_path, list(serials), run.recipients)
     return BuiltForm(pdf_paths, layout_path, layout, contacts_path,
-                     _warnings(template, loaded.questionnaire, loaded.warnings + plan.warnings,
-                               letters))
+                     _warnings(run.template, run.questionnaire, run.warnings, letters))
 
 
 def _with_print_order(layout: Layout, letters: Letters | None, duplex: bool) -> Layout:
@@ -109,18 +126,6 @@ def _warnings(template: Path, questionnaire: Questionnaire, found: tuple[str, ..
         postal = (f"template {template}: no return address: respondents will not know where to "
                   f"send the form; {where}",)
     return found + postal + (letters.warnings if letters is not None else ())
-
-
-def _store_contacts(workspace: Workspace, form_key: str, serials: list[str],
-                    recipients: list[Recipient]) -> None:
-    """The store keeps its own copy of the contacts (its contacts table, apart from the answers),
-    so an export that asks for them does not depend on contacts.csv staying beside the PDF."""
-    store = Store.open(workspace.store_url)
-    try:
-        store.record_contacts(form_key, {serial: recipient.row for serial, recipient
-                                         in zip(serials, recipients, strict=True)})
-    finally:
-        store.close()
 
 
 def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = None,

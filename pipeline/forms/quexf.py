@@ -20,13 +20,11 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import TemplateError
 from pipeline.forms.checks import check_questionnaire
-from pipeline.forms.manifest import geometry_digest, make_form_key, write_layout
-from pipeline.forms.registry import register_layout
+from pipeline.forms.manifest import geometry_digest, make_form_key
 from pipeline.forms.route import END
 from pipeline.forms.safexml import parse_xml_file
 from pipeline.model import Choice, Item, Label, Question, Questionnaire, Section
 from pipeline.records import Box, FieldBox, Layout, Mark, PageCodes, PageLayout
-from pipeline.workspace import Workspace
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -49,13 +47,6 @@ TYPE_SINGLE, TYPE_MULTIPLE, TYPE_CHARS, TYPE_NUMBER, TYPE_BARCODE, TYPE_LONGTEXT
 
 
 @dataclass(frozen=True)
-class ImportedForm:
-    layout_path: Path
-    layout: Layout
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class _Group:
     page: int
     varname: str
@@ -63,17 +54,6 @@ class _Group:
     label: str
     section: str
     boxes: tuple[tuple[Box, str, str], ...]  # rectangle in points, value, label
-
-
-def import_banding(banding: Path, out_dir: Path, workspace: Workspace,
-                   form_id: str | None = None) -> ImportedForm:
-    """Write layout.json for a queXF form into out_dir and register it in the workspace."""
-    layout, warnings = banding_layout(banding, form_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    layout_path = out_dir / LAYOUT_NAME
-    write_layout(layout, layout_path)
-    register_layout(workspace, layout)
-    return ImportedForm(layout_path, layout, tuple(warnings))
 
 
 def banding_layout(banding: Path, form_id: str | None = None) -> tuple[Layout, list[str]]:

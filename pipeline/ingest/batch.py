@@ -19,7 +19,6 @@ from pathlib import Path
 
 from pipeline.errors import InputFileError, ProgramFailedError, UsageError
 from pipeline.external import require_program
-from pipeline.forms.registry import registered_layouts
 from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.identify import CODE_UNREADABLE
 from pipeline.read.page import (
@@ -31,6 +30,7 @@ from pipeline.read.page import (
 )
 from pipeline.read.tesseract import require_tesseract
 from pipeline.records import ArchivedFile, Layout, PageCode, PageRef, PageResult
+from pipeline.registry import registered_layouts
 from pipeline.scan.intake import (
     MAX_PAGES_PER_FILE,
     SetAside,

@@ -17,10 +17,9 @@ import zxingcpp
 from numpy.typing import NDArray
 
 from pipeline.errors import ProgramFailedError
-from pipeline.forms.registry import SERIAL_DIGITS
 from pipeline.read.register import MARK_INSET_MM, MARK_SIDE_MM, CornerMarks
 from pipeline.read.tesseract import ocr_words
-from pipeline.records import Layout, PageCode, decode_page_code
+from pipeline.records import SERIAL_DIGITS, Layout, PageCode, decode_page_code
 from pipeline.textdistance import edit_distance
 
 Image8 = NDArray[np.uint8]

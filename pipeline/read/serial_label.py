@@ -18,7 +18,6 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.errors import MissingProgramError, ProgramFailedError
-from pipeline.forms.registry import SERIAL_DIGITS
 from pipeline.forms.style import (
     BOLD,
     SERIAL_LABEL_BASELINE,
@@ -27,7 +26,7 @@ from pipeline.forms.style import (
     font_file,
 )
 from pipeline.read.tesseract import ocr_words
-from pipeline.records import Box
+from pipeline.records import SERIAL_DIGITS, Box
 
 Image8 = NDArray[np.uint8]
 Glyph = NDArray[np.float32]

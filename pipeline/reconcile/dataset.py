@@ -13,9 +13,9 @@ from dataclasses import astuple, dataclass
 import pandas as pd
 
 from pipeline.errors import WorkspaceError
-from pipeline.forms.registry import registered_layouts
 from pipeline.model import Questionnaire
 from pipeline.records import Layout, OnlineRow, PaperAnswer, flag_reason
+from pipeline.registry import registered_layouts
 from pipeline.store.answer_table import (
     ONLINE_META,
     PAPER_COLUMNS,

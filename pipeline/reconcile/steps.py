@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.forms.registry import registered_layouts
 from pipeline.reconcile.codebook import codebook, summary
 from pipeline.reconcile.dataset import (
     load_dataset,
@@ -17,6 +16,7 @@ from pipeline.reconcile.dataset import (
 from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.online import ImportOptions, OnlineImport, read_online_export
+from pipeline.registry import registered_layouts
 from pipeline.store.dual_log import decided_kept
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace

@@ -23,10 +23,9 @@ from sqlalchemy import Row, Select, insert, select, update
 from sqlalchemy.engine import Connection
 
 from pipeline.errors import NotFoundError, UsageError, WorkspaceError
-from pipeline.forms.registry import SERIAL_DIGITS
 from pipeline.fsutil import atomic_write_bytes
 from pipeline.read.page import ReaderSettings, encode_png, read_keyed_page
-from pipeline.records import ArchivedFile, Layout, PageCode, PageRef
+from pipeline.records import SERIAL_DIGITS, ArchivedFile, Layout, PageCode, PageRef
 from pipeline.scan.intake import iter_pages
 from pipeline.store import schema
 from pipeline.store.copies import CopyPage, copy_runs, next_response_number, response_serial

@@ -18,8 +18,8 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipeline.forms.registry import registered_layouts
 from pipeline.records import Layout
+from pipeline.registry import registered_layouts
 from pipeline.review.accounts import Session, session_of, tokens_match
 from pipeline.review.hosts import LOOPBACK_NAMES, host_allowed, same_origin
 from pipeline.review.passwords import PasswordSlots

@@ -207,3 +207,14 @@ login_attempts = Table(
     Column("attempted_at", String(32), nullable=False),
     Index("login_attempts_by_name", "name_key", "attempted_at"),
 )
+
+# The forms registered in the workspace: their geometry (layout.json without its copies), so any
+# page of a form key can be read later, and how many serials were issued (0009; a workspace made
+# before kept them as files under layouts/, which pipeline/registry.py brings in).
+forms = Table(
+    "forms", metadata,
+    Column("form_key", String(128), primary_key=True),
+    Column("layout", Text, nullable=False),
+    Column("issued", Integer, nullable=False, server_default="0"),  # serials 1..issued
+    Column("registered_at", String(32), nullable=False),
+)

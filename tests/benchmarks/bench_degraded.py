@@ -27,8 +27,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.degrade import PROFILE_NAMES

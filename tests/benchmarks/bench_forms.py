@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.forms.build import build_forms
+from pipeline.publish import build_forms
 from pipeline.workspace import Workspace
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "form_templates" / "town_centre.yaml"

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pikepdf
 
-from pipeline.forms.build import build_forms
 from pipeline.ingest.batch import plan_batch
+from pipeline.publish import build_forms
 from pipeline.workspace import Workspace
 from tests.review_site import PASSWORD, review_process
 from tests.test_review_logins import _burst, _kib, _login, _workspace_with_rita

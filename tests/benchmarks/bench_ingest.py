@@ -54,8 +54,8 @@ def main() -> None:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from flows.ingest import run_ingest
-        from pipeline.forms.build import build_forms
-        from pipeline.forms.registry import register_layout
+        from pipeline.publish import build_forms
+        from pipeline.registry import register_layout
         from pipeline.scan.pdf_images import iter_pdf_pages
         from pipeline.simulate import scanner
         from pipeline.simulate.damage import Damage

@@ -53,7 +53,7 @@ def answer(question: int, rng: np.random.Generator) -> str:
 def prepare(root: Path, paper: int, online: int, seed: int, flagged: float = 0.0) -> None:
     """The store, as the reader would leave it; `flagged` is the share of answers it sends to
     a person (the review benchmark's queue)."""
-    from pipeline.forms.build import build_forms
+    from pipeline.publish import build_forms
     from pipeline.records import Answer, ArchivedFile, PageRef, PageResult
     from pipeline.store.store import Store
     from pipeline.workspace import Workspace

@@ -1,0 +1,145 @@
+"""The workspace's register of printed forms: each form's geometry, by form key, and the serials
+issued for it, kept in the workspace's store (pipeline/store/forms.py).
+
+A workspace made before the register moved into the store kept it as files under layouts/
+(`<form key>.json` and `<form key>.serials.json`). Such files are read beside the store's rows,
+and brought into the store by the next write, so an old workspace reads as it did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from pipeline.errors import LayoutError, StoreNotWritableError, WorkspaceError
+from pipeline.forms.manifest import read_layout
+from pipeline.records import SERIAL_DIGITS, Copy, Layout, PageCode
+from pipeline.store.engine import sqlite_file
+from pipeline.store.forms import (
+    RegisteredForm,
+    issue_serials,
+    register_form,
+    registered_forms,
+)
+from pipeline.store.store import Store
+from pipeline.workspace import Workspace
+
+__all__ = ["SERIAL_DIGITS", "allocate_serials", "load_registered_layout", "register_layout",
+           "registered_layouts", "serials_issued"]
+
+
+def register_layout(workspace: Workspace, layout: Layout) -> None:
+    """Keep the geometry (not the copies) so any page of this form key can be read later. The
+    serials of the copies the layout lists count as issued here: a serial read from small print
+    is checked against them, and new copies continue after them."""
+    printed = [int(c.serial) for c in layout.copies if c.serial.isdigit()]
+    with Store.open(workspace.ensure().store_url) as store:
+        _bring_in_files(store, workspace)
+        register_form(store, layout, max(printed, default=0))
+
+
+def allocate_serials(workspace: Workspace, layout: Layout, count: int) -> list[str]:
+    """Serials continue from the last ones issued for this form, so no two copies share one."""
+    with Store.open(workspace.ensure().store_url) as store:
+        _bring_in_files(store, workspace)
+        return issue_serials(store, layout, count)
+
+
+def registered_layouts(workspace: Workspace) -> dict[str, Layout]:
+    """Every registered layout, with the copies issued for it: a serial read from small print
+    is checked against them, so a misread digit never names a copy that was never printed."""
+    return {key: _with_issued_copies(form) for key, form in _registered(workspace).items()}
+
+
+def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:
+    """The form's geometry, without its copies."""
+    form = _registered(workspace).get(form_key)
+    if form is None:
+        raise WorkspaceError(f"form {form_key} is not registered in {workspace.root}")
+    return form.layout
+
+
+def serials_issued(workspace: Workspace, form_key: str) -> int | None:
+    """How many serials were issued for the form; None when it is not registered here."""
+    form = _registered(workspace).get(form_key)
+    return None if form is None else form.issued
+
+
+def _registered(workspace: Workspace) -> dict[str, RegisteredForm]:
+    """The store's forms, and those an older workspace still keeps in files only."""
+    forms = _files(workspace)
+    with _reading(workspace) as store:
+        if store is not None:
+            forms.update(registered_forms(store))
+    return forms
+
+
+@contextmanager
+def _reading(workspace: Workspace) -> Iterator[Store | None]:
+    """The store, migrated if it can be written; on a read-only disk or database read as it is
+    (export reads such a store); None while the workspace has no store yet, or when a read-only
+    store is too old to read (the command's own opening of it says so)."""
+    path = sqlite_file(workspace.store_url)
+    if path is not None and not path.exists():
+        yield None
+        return
+    try:
+        store = Store.open(workspace.store_url)
+    except StoreNotWritableError:
+        try:
+            store = Store.open(workspace.store_url, read_only=True)
+        except StoreNotWritableError:
+            yield None
+            return
+    with store:
+        yield store
+
+
+def _bring_in_files(store: Store, workspace: Workspace) -> None:
+    """Register, in the store, the forms an older workspace kept as files (idempotent: the
+    issued count only rises, the geometry of a form key never changes)."""
+    known = registered_forms(store)
+    for key, form in _files(workspace).items():
+        if key not in known or known[key].issued < form.issued:
+            register_form(store, form.layout, form.issued)
+
+
+def _files(workspace: Workspace) -> dict[str, RegisteredForm]:
+    folder = workspace.layouts_dir
+    if not folder.is_dir():
+        return {}
+    forms = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name.endswith(".serials.json"):
+            continue
+        layout = read_layout(path)
+        forms[layout.form_key] = RegisteredForm(replace(layout, copies=()),
+                                                max(_issued_file(workspace, layout),
+                                                    _printed(layout)))
+    return forms
+
+
+def _issued_file(workspace: Workspace, layout: Layout) -> int:
+    path = workspace.layouts_dir / f"{layout.form_key}.serials.json"
+    if not path.exists():
+        return 0
+    try:
+        return int(json.loads(path.read_text(encoding="utf-8"))["issued"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LayoutError(f"{path}: the count of serials issued cannot be read ({exc})") from exc
+
+
+def _printed(layout: Layout) -> int:
+    return max((int(c.serial) for c in layout.copies if c.serial.isdigit()), default=0)
+
+
+def _with_issued_copies(form: RegisteredForm) -> Layout:
+    """The layout with one copy per serial issued for it (serials run from 000001)."""
+    layout = form.layout
+    return layout.with_copies(tuple(
+        Copy(serial, tuple(PageCode(layout.form_key, serial, p.page).encode()
+                           for p in layout.pages))
+        for serial in (str(n).zfill(SERIAL_DIGITS) for n in range(1, form.issued + 1))))
+

@@ -1,0 +1,86 @@
+"""The forms registered in the store and the serials issued for each.
+
+A serial is the respondent reference: two copies must never share one, even when two `forms
+build` runs issue serials for the same form at once, so issuing takes the form's lock
+(locks.py) before it reads the count.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from sqlalchemy import insert, inspect, select, update
+from sqlalchemy.engine import Connection
+
+from pipeline.errors import WorkspaceError
+from pipeline.records import SERIAL_DIGITS, Layout, layout_from_dict, layout_to_dict
+from pipeline.store import schema
+from pipeline.store.locks import locked_transaction
+from pipeline.store.store import Store, now_iso
+
+
+@dataclass(frozen=True)
+class RegisteredForm:
+    layout: Layout  # without copies
+    issued: int  # serials 1..issued have been issued
+
+
+def register_form(store: Store, layout: Layout, issued: int = 0) -> None:
+    """Keep the form's geometry; `issued` raises the count of serials issued (never lowers it)."""
+    with locked_transaction(store, f"forms:{layout.form_key}") as conn:
+        _ensure_row(conn, layout)
+        _raise_issued(conn, layout.form_key, issued)
+
+
+def issue_serials(store: Store, layout: Layout, count: int,
+                  issued_before: Iterable[int] = ()) -> list[str]:
+    """`count` new serials for the form, after every one issued so far (and after those in
+    `issued_before`: counts an older workspace kept in files)."""
+    with locked_transaction(store, f"forms:{layout.form_key}") as conn:
+        _ensure_row(conn, layout)
+        _raise_issued(conn, layout.form_key, max(issued_before, default=0))
+        first = _issued(conn, layout.form_key) + 1
+        last = first + count - 1
+        if last >= 10**SERIAL_DIGITS:
+            raise WorkspaceError(f"form {layout.form_key} has run out of {SERIAL_DIGITS}-digit "
+                                 "serials")
+        conn.execute(update(schema.forms).where(schema.forms.c.form_key == layout.form_key)
+                     .values(issued=last))
+    return [str(n).zfill(SERIAL_DIGITS) for n in range(first, last + 1)]
+
+
+def registered_forms(store: Store) -> dict[str, RegisteredForm]:
+    """Every form in the store, by form key; none in a store older than the register (a
+    read-only store is never migrated)."""
+    t = schema.forms
+    with store.engine.connect() as conn:
+        if not inspect(conn).has_table(t.name):
+            return {}
+        rows = conn.execute(select(t.c.form_key, t.c.layout, t.c.issued)
+                            .order_by(t.c.form_key)).all()
+    return {str(row.form_key): RegisteredForm(
+                layout_from_dict(json.loads(row.layout), f"form {row.form_key} in the store"),
+                int(row.issued))
+            for row in rows}
+
+
+def _ensure_row(conn: Connection, layout: Layout) -> None:
+    t = schema.forms
+    if conn.execute(select(t.c.form_key).where(t.c.form_key == layout.form_key)).first():
+        return
+    data = json.dumps(layout_to_dict(replace(layout, copies=())), ensure_ascii=False)
+    conn.execute(insert(t).values(form_key=layout.form_key, layout=data, issued=0,
+                                  registered_at=now_iso()))
+
+
+def _issued(conn: Connection, form_key: str) -> int:
+    t = schema.forms
+    return int(conn.execute(select(t.c.issued).where(t.c.form_key == form_key)).scalar_one())
+
+
+def _raise_issued(conn: Connection, form_key: str, issued: int) -> None:
+    t = schema.forms
+    conn.execute(update(t).where(t.c.form_key == form_key, t.c.issued < issued)
+                 .values(issued=issued))
