@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import InputFileError, ProgramFailedError, UsageError
-from pipeline.external import require_program
 from pipeline.forms.manifest import Layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.forms.registry import registered_layouts
 from pipeline.fsutil import atomic_write_bytes
+from pipeline.programs import check_programs
 from pipeline.read.identify import CODE_UNREADABLE
 from pipeline.read.page import (
     CHECK_NEIGHBOURS,
@@ -32,7 +32,6 @@ from pipeline.read.page import (
     read_page,
 )
 from pipeline.read.results import PageRef, PageResult
-from pipeline.read.tesseract import require_tesseract
 from pipeline.scan.intake import (
     MAX_PAGES_PER_FILE,
     ArchivedFile,
@@ -101,13 +100,6 @@ class BatchSummary:
     @property
     def outcomes(self) -> dict[str, int]:
         return dict(Counter(p.outcome for p in self.pages))
-
-
-def check_programs() -> None:
-    """Fail before any work when a program every batch needs is missing."""
-    require_program("pdfinfo")
-    require_program("pdftoppm")
-    require_tesseract()
 
 
 def check_can_ingest(workspace: Workspace) -> None:

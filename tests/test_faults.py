@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.forms.build import BuiltForm, build_forms
+from pipeline.programs.poppler import rasterise_page
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import SimulatedBatch, simulate_returns
 from pipeline.workspace import Workspace
 

@@ -31,9 +31,9 @@ from pipeline.batch import BatchSummary
 from pipeline.errors import InputFileError, ProgramFailedError, ProgramTimeoutError
 from pipeline.forms.build import BuiltForm
 from pipeline.forms.registry import register_layout
+from pipeline.programs.poppler import rasterise_page
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.steps import export_dataset
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.workspace import Workspace
 

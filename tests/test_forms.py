@@ -15,7 +15,7 @@ from pipeline.forms.layout import plan_form
 from pipeline.forms.pagecode import PageCode, decode_page_code
 from pipeline.forms.template_yaml import load_template
 from pipeline.model import Label
-from pipeline.scan.poppler import page_count, rasterise_page
+from pipeline.programs.poppler import page_count, rasterise_page
 from pipeline.workspace import Workspace
 
 from .conftest import TEMPLATE

@@ -16,6 +16,7 @@ from pipeline.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
 from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.manifest import Box, Layout
 from pipeline.forms.pagecode import PageCode
+from pipeline.programs.poppler import rasterise_page
 from pipeline.read.identify import CODE_REGION, _decode, _region
 from pipeline.read.page import (
     CHECK_NEIGHBOURS,
@@ -27,7 +28,6 @@ from pipeline.read.page import (
 from pipeline.read.register import find_corner_marks, find_marks_by_shape
 from pipeline.read.results import PageRef, PageResult
 from pipeline.read.serial_label import SERIAL_LABEL_PT, _read_by_glyphs, read_serial_label
-from pipeline.scan.poppler import rasterise_page
 from pipeline.workspace import Workspace
 
 PROJECT = Path(__file__).resolve().parents[1]

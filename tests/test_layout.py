@@ -16,7 +16,7 @@ from pipeline.forms.manifest import Box, Layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.forms.phrases import phrase
 from pipeline.forms.sources import load_questionnaire
-from pipeline.scan.poppler import rasterise_page
+from pipeline.programs.poppler import rasterise_page
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT

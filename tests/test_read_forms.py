@@ -9,9 +9,9 @@ import pytest
 
 from pipeline.forms.build import build_forms
 from pipeline.forms.layout import LayoutOptions
+from pipeline.programs.poppler import rasterise_page
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.textdistance import edit_distance

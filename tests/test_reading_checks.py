@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.forms.manifest import FieldBox
 from pipeline.model import Choice, Label, Question, Questionnaire
+from pipeline.programs.tesseract import OcrChar
 from pipeline.read.answers import (
     AMONG_SPECKLE,
     PageIdentity,
@@ -35,7 +36,6 @@ from pipeline.read.cells import (
 )
 from pipeline.read.page import pale_strokes_undone
 from pipeline.read.results import FLAG_CATEGORIES, Answer, BoxResult, flag_of
-from pipeline.read.tesseract import OcrChar
 from pipeline.read.text import SPECKS_ONLY, TextReading, consultation_words, read_text_box
 from pipeline.read.tickbox import POROUS_CONFIDENCE
 from pipeline.simulate.pen import Pen, find_handwriting_font, write_cell

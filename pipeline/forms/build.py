@@ -19,7 +19,7 @@ from pipeline.forms.render import letter_design, render_pdf
 from pipeline.forms.sources import XLSFORM_SUFFIXES, YAML_SUFFIXES, load_questionnaire
 from pipeline.fsutil import atomic_writer
 from pipeline.model import Questionnaire
-from pipeline.scan.poppler import render_pngs
+from pipeline.programs.poppler import render_pngs
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 

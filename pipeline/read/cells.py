@@ -26,8 +26,8 @@ from pipeline.errors import ProgramFailedError
 from pipeline.forms.constraint import read_constraint
 from pipeline.forms.manifest import FieldBox
 from pipeline.model import Question
+from pipeline.programs.tesseract import OcrChar, ocr_chars
 from pipeline.read.results import flag_reason
-from pipeline.read.tesseract import OcrChar, ocr_chars
 from pipeline.read.text import (
     SPECKS_ONLY,
     TextReading,

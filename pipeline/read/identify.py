@@ -20,8 +20,8 @@ from pipeline.errors import ProgramFailedError
 from pipeline.forms.manifest import Layout
 from pipeline.forms.pagecode import PageCode, decode_page_code
 from pipeline.forms.registry import SERIAL_DIGITS
+from pipeline.programs.tesseract import ocr_words
 from pipeline.read.register import MARK_INSET_MM, MARK_SIDE_MM, CornerMarks
-from pipeline.read.tesseract import ocr_words
 from pipeline.textdistance import edit_distance
 
 Image8 = NDArray[np.uint8]

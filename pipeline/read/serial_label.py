@@ -27,7 +27,7 @@ from pipeline.forms.style import (
     SERIAL_LABEL_SIZE,
     font_file,
 )
-from pipeline.read.tesseract import ocr_words
+from pipeline.programs.tesseract import ocr_words
 
 Image8 = NDArray[np.uint8]
 Glyph = NDArray[np.float32]

@@ -19,9 +19,9 @@ from numpy.typing import NDArray
 from pipeline.errors import ProgramFailedError
 from pipeline.forms.manifest import Box
 from pipeline.model import Grid, Label, Question, Questionnaire, Repeat, expand_items
+from pipeline.programs.tesseract import OcrWord, ocr_words
 from pipeline.read.register import INK_OF_PAPER
 from pipeline.read.results import flag_reason
-from pipeline.read.tesseract import OcrWord, ocr_words
 from pipeline.read.tickbox import TONE_PERCENTILE, TONER_PALER
 
 Image8 = NDArray[np.uint8]

@@ -22,8 +22,10 @@ import pytesseract
 from numpy.typing import NDArray
 
 from pipeline.errors import MissingProgramError, ProgramFailedError, ProgramTimeoutError
-from pipeline.external import require_program
+from pipeline.programs.run import Program, missing_message, probe_version, require_program
 
+TESSERACT = Program(
+    "tesseract", "install tesseract-ocr (apt-get install tesseract-ocr tesseract-ocr-eng)")
 Image8 = NDArray[np.uint8]
 DEFAULT_TIMEOUT = 30.0
 T = TypeVar("T")
@@ -46,8 +48,14 @@ class OcrChar:
     box: tuple[int, int, int, int]  # left, top, right, bottom in pixels of the image read
 
 
-def require_tesseract() -> None:
-    require_program("tesseract")
+def require() -> None:
+    """tesseract is on PATH, or MissingProgramError names the packages to install."""
+    require_program(TESSERACT)
+
+
+def version() -> str:
+    """tesseract's version as it reports it ("5.3.0")."""
+    return probe_version(TESSERACT, ["--version"], r"tesseract v?(\d+(?:\.\d+)+)")
 
 
 def ocr_words(image: Image8, psm: int = 6, lang: str = "eng",
@@ -118,12 +126,12 @@ def _user_words_option(words: Sequence[str]) -> Iterator[str]:
 
 
 def _run(call: Callable[[], T], timeout: float) -> T:
+    """One pytesseract call, its failures as papertwin's exceptions (pytesseract reports a
+    timeout as a bare RuntimeError)."""
     try:
         return call()
     except pytesseract.TesseractNotFoundError as exc:
-        raise MissingProgramError(
-            "tesseract is not installed or not on PATH: apt-get install tesseract-ocr"
-        ) from exc
+        raise MissingProgramError(missing_message(TESSERACT)) from exc
     except pytesseract.TesseractError as exc:
         raise ProgramFailedError(f"tesseract failed: {exc.message or exc.status}") from exc
     except RuntimeError as exc:
