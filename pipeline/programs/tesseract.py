@@ -2,6 +2,11 @@
 
 Every call has a timeout; a crash or a timeout is a ProgramFailedError (ProgramTimeoutError), which
 the readers turn into a flagged field rather than a failed page.
+
+tesseract runs one thread per call (OMP_THREAD_LIMIT=1): pages are read in parallel already, and
+OpenMP threads on top of that only contend for the same cores. pytesseract starts tesseract with
+the process environment and takes no other, so the limit is set there once, when this module is
+imported, unless the operator has set it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ TESSERACT = Program(
 Image8 = NDArray[np.uint8]
 DEFAULT_TIMEOUT = 30.0
 T = TypeVar("T")
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 # One character of hOCR output with hocr_char_boxes=1: its box, its confidence, the character.
 _HOCR_CHAR = re.compile(r"x_bboxes (\d+) (\d+) (\d+) (\d+); x_conf ([\d.]+)'>([^<]*)</span>")
@@ -101,8 +108,6 @@ def ocr_chars(image: Image8, psm: int = 7, lang: str = "eng", timeout: float = D
 
 
 def _config(psm: int, whitelist: str) -> str:
-    # One thread per call: pages are read in parallel already.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     config = f"--psm {psm}"
     if whitelist:
         config += f" -c tessedit_char_whitelist={whitelist}"
