@@ -104,7 +104,8 @@ class BatchSummary:
 
 def check_can_ingest(workspace: Workspace) -> None:
     """Before any work: the programs are there, and the workspace and its store take writes
-    (a read-only or full workspace is said in one line, not found half-way through a batch)."""
+    (a read-only or full workspace is said in one line, not found half-way through a batch).
+    The one check of the programs a batch makes: plan_batch trusts it."""
     check_programs()
     workspace.check_writable()
     store = Store.open(workspace.store_url)
@@ -118,8 +119,10 @@ def plan_batch(paths: Sequence[Path], workspace: Workspace,
                max_pages: int = MAX_PAGES_PER_FILE) -> BatchPlan:
     """Archive every input by content hash; leave out files whose pages were all read before,
     and set aside files of more than max_pages pages. A batch stopped by a workspace or store
-    that cannot be written says so in its record."""
-    check_programs()
+    that cannot be written says so in its record.
+
+    The programs are not checked again here: check_can_ingest did so before the batch began
+    (a program gone since is still said plainly, by the step that runs it)."""
     workspace.ensure().check_writable()
     layouts = registered_layouts(workspace)
     files, set_aside = collect_inputs(paths)
