@@ -95,7 +95,9 @@ def summarise(batch: BatchPlan, readings: list[FileReading], workspace: Workspac
 def ingest_batch(paths: list[Path], workspace: Workspace,
                  settings: ReaderSettings | None = None,
                  max_pages: int = MAX_PAGES_PER_FILE) -> BatchSummary:
-    """Pages are read in chunks in parallel; the flow alone writes, one file at a time."""
+    """Pages are read in chunks in parallel; the flow alone writes, one file at a time.
+
+    Its caller checks the programs once before it starts (check_can_ingest, a watch pass)."""
     settings = settings or ReaderSettings()
     since = now_iso()
     try:

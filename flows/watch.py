@@ -31,6 +31,7 @@ from pipeline.ingest.inbox import (
     settled_files,
 )
 from pipeline.ingest.report import markdown_code
+from pipeline.programs import check_programs
 from pipeline.read.page import ReaderSettings
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.terminal import shown
@@ -39,6 +40,9 @@ from pipeline.workspace import Workspace
 
 @task(name="check inbox", cache_policy=NO_CACHE)
 def check(inbox: Path, workspace: Workspace) -> Path:
+    """The inbox is usable, and the programs a batch needs are there: each pass is a batch,
+    and a watcher runs for weeks; ingest_batch trusts this check and makes none of its own."""
+    check_programs()
     return check_inbox(inbox, workspace)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from pipeline.errors import WorkspaceError
 from pipeline.ingest.report import print_batch_summary
+from pipeline.programs import check_programs
 from pipeline.publish import build_forms
 from pipeline.reconcile.dataset import pick_questionnaire
 from pipeline.reconcile.online_report import print_import_report
@@ -30,6 +31,7 @@ def run_demo(root: Path | None) -> int:
     for needed in (TEMPLATE, ONLINE_EXPORT, SAMPLE_SCANS / BATCH_NAME, SAMPLE_SCANS / TRUTH_NAME):
         if not needed.exists():
             raise WorkspaceError(f"the demo needs {needed}: run it from a papertwin source tree")
+    check_programs()  # ingest_batch trusts a check made before it: said before any work
     if root is None:
         root = Path(tempfile.mkdtemp(prefix="papertwin-demo-"))
     workspace = Workspace.resolve(root).ensure()

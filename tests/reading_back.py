@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pipeline.programs.poppler import rasterise_page
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.records import Layout, PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import SimulatedBatch
 
 Readings = dict[tuple[str, str], tuple[str, bool]]  # (serial, question) -> (value, needs review)

@@ -20,8 +20,8 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.errors import UsageError
+from pipeline.programs.poppler import page_count, rasterise_page
 from pipeline.publish import build_forms
-from pipeline.scan.poppler import page_count, rasterise_page
 from pipeline.simulate import degrade
 from pipeline.simulate.degrade import (
     MAILROOM,

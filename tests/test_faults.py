@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.forms.build import BuiltForm
+from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.records import PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import SimulatedBatch, simulate_returns
 from pipeline.workspace import Workspace
 

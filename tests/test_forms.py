@@ -14,9 +14,9 @@ from pipeline.forms.build import BuiltForm
 from pipeline.forms.layout import plan_form
 from pipeline.forms.template_yaml import load_template
 from pipeline.model import Label
+from pipeline.programs.poppler import page_count, rasterise_page
 from pipeline.publish import build_forms
 from pipeline.records import PageCode, decode_page_code
-from pipeline.scan.poppler import page_count, rasterise_page
 from pipeline.workspace import Workspace
 
 from .conftest import TEMPLATE

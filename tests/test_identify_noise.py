@@ -14,6 +14,7 @@ import pytest
 
 from pipeline.forms.build import BuiltForm
 from pipeline.ingest.batch import join_chunks, neighbour_codes, plan_batch, read_chunk
+from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.read.identify import CODE_REGION, _decode, _region
 from pipeline.read.page import (
@@ -26,7 +27,6 @@ from pipeline.read.page import (
 from pipeline.read.register import find_corner_marks, find_marks_by_shape
 from pipeline.read.serial_label import SERIAL_LABEL_PT, _read_by_glyphs, read_serial_label
 from pipeline.records import Box, Layout, PageCode, PageRef, PageResult
-from pipeline.scan.poppler import rasterise_page
 from pipeline.workspace import Workspace
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -18,11 +18,11 @@ from PIL import Image
 
 from flows.ingest import ingest_batch
 from pipeline.forms.build import BuiltForm
+from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.reconcile.steps import export_dataset
 from pipeline.registry import register_layout
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate import scanner
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.simulate.truth import truth_value

@@ -13,9 +13,9 @@ from pipeline.forms.blocks import TextOp
 from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.phrases import phrase
 from pipeline.forms.sources import load_questionnaire
+from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.records import Box, Layout, PageCode
-from pipeline.scan.poppler import rasterise_page
 from pipeline.workspace import Workspace
 
 from .conftest import PROJECT

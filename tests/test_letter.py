@@ -25,9 +25,9 @@ from pipeline.forms.render import ADDRESS_WINDOW
 from pipeline.forms.sources import load_questionnaire
 from pipeline.ingest.batch import read_chunk
 from pipeline.model import Label, Questionnaire
+from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
 from pipeline.workspace import Workspace
 from tests.ingesting import ingest_without_flow

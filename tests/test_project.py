@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.forms.layout import plan_form
 from pipeline.forms.template_yaml import load_template
-from pipeline.scan.poppler import page_count
+from pipeline.programs.poppler import page_count
 
 from .conftest import PROJECT, SAMPLE_SCANS, TEMPLATE
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from pipeline.forms.build import BuiltForm
+from pipeline.programs.poppler import rasterise_page
 from pipeline.read.answers import choice_answer
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.tickbox import classify_fill
 from pipeline.records import BoxResult, PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.workspace import Workspace
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.forms.layout import LayoutOptions
+from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.records import PageRef
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.textdistance import edit_distance

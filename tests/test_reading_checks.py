@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline.model import Choice, Label, Question, Questionnaire
+from pipeline.programs.tesseract import OcrChar
 from pipeline.read.answers import (
     AMONG_SPECKLE,
     PageIdentity,
@@ -33,7 +34,6 @@ from pipeline.read.cells import (
     validate,
 )
 from pipeline.read.page import pale_strokes_undone
-from pipeline.read.tesseract import OcrChar
 from pipeline.read.text import SPECKS_ONLY, TextReading, consultation_words, read_text_box
 from pipeline.read.tickbox import POROUS_CONFIDENCE
 from pipeline.records import FLAG_CATEGORIES, Answer, BoxResult, FieldBox, flag_of

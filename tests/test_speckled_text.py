@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from pipeline.forms.style import STANDARD
+from pipeline.programs.tesseract import OcrWord
 from pipeline.read.register import ink_threshold
-from pipeline.read.tesseract import OcrWord
 from pipeline.read.text import (
     _without_speckle_lines,
     only_short_doubts,

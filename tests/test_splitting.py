@@ -15,11 +15,11 @@ from pipeline.forms.blocks import TextOp
 from pipeline.forms.layout import LayoutOptions, plan_form
 from pipeline.forms.sources import load_questionnaire
 from pipeline.model import Grid
+from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.reconcile.dataset import combine_channels
 from pipeline.records import PageRef, PaperAnswer
-from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
 from pipeline.store.answer_table import PAPER_COLUMNS

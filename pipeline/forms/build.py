@@ -22,8 +22,8 @@ from pipeline.forms.render import letter_design, render_pdf
 from pipeline.forms.sources import XLSFORM_SUFFIXES, YAML_SUFFIXES, load_questionnaire
 from pipeline.fsutil import atomic_writer
 from pipeline.model import Questionnaire
+from pipeline.programs.poppler import render_pngs
 from pipeline.records import Copy, Layout, PageCode
-from pipeline.scan.poppler import render_pngs
 
 PDF_NAME = "form.pdf"
 LAYOUT_NAME = "layout.json"

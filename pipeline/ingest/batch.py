@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import InputFileError, ProgramFailedError, UsageError
-from pipeline.external import require_program
 from pipeline.fsutil import atomic_write_bytes
+from pipeline.programs import check_programs
 from pipeline.read.identify import CODE_UNREADABLE
 from pipeline.read.page import (
     CHECK_NEIGHBOURS,
@@ -28,7 +28,6 @@ from pipeline.read.page import (
     read_keyed_page,
     read_page,
 )
-from pipeline.read.tesseract import require_tesseract
 from pipeline.records import ArchivedFile, Layout, PageCode, PageRef, PageResult
 from pipeline.registry import registered_layouts
 from pipeline.scan.intake import (
@@ -100,16 +99,10 @@ class BatchSummary:
         return dict(Counter(p.outcome for p in self.pages))
 
 
-def check_programs() -> None:
-    """Fail before any work when a program every batch needs is missing."""
-    require_program("pdfinfo")
-    require_program("pdftoppm")
-    require_tesseract()
-
-
 def check_can_ingest(workspace: Workspace) -> None:
     """Before any work: the programs are there, and the workspace and its store take writes
-    (a read-only or full workspace is said in one line, not found half-way through a batch)."""
+    (a read-only or full workspace is said in one line, not found half-way through a batch).
+    The one check of the programs a batch makes: plan_batch trusts it."""
     check_programs()
     workspace.check_writable()
     store = Store.open(workspace.store_url)
@@ -123,8 +116,10 @@ def plan_batch(paths: Sequence[Path], workspace: Workspace,
                max_pages: int = MAX_PAGES_PER_FILE) -> BatchPlan:
     """Archive every input by content hash; leave out files whose pages were all read before,
     and set aside files of more than max_pages pages. A batch stopped by a workspace or store
-    that cannot be written says so in its record."""
-    check_programs()
+    that cannot be written says so in its record.
+
+    The programs are not checked again here: check_can_ingest did so before the batch began
+    (a program gone since is still said plainly, by the step that runs it)."""
     workspace.ensure().check_writable()
     layouts = registered_layouts(workspace)
     files, set_aside = collect_inputs(paths)

@@ -25,7 +25,7 @@ from pipeline import postcode
 from pipeline.errors import ProgramFailedError
 from pipeline.forms.constraint import read_constraint
 from pipeline.model import Question
-from pipeline.read.tesseract import OcrChar, ocr_chars
+from pipeline.programs.tesseract import OcrChar, ocr_chars
 from pipeline.read.text import (
     SPECKS_ONLY,
     TextReading,

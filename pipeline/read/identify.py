@@ -17,8 +17,8 @@ import zxingcpp
 from numpy.typing import NDArray
 
 from pipeline.errors import ProgramFailedError
+from pipeline.programs.tesseract import ocr_words
 from pipeline.read.register import MARK_INSET_MM, MARK_SIDE_MM, CornerMarks
-from pipeline.read.tesseract import ocr_words
 from pipeline.records import SERIAL_DIGITS, Layout, PageCode, decode_page_code
 from pipeline.textdistance import edit_distance
 

@@ -25,7 +25,7 @@ from pipeline.forms.style import (
     SERIAL_LABEL_SIZE,
     font_file,
 )
-from pipeline.read.tesseract import ocr_words
+from pipeline.programs.tesseract import ocr_words
 from pipeline.records import SERIAL_DIGITS, Box
 
 Image8 = NDArray[np.uint8]

@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 
 from pipeline.errors import ProgramFailedError
 from pipeline.model import Grid, Label, Question, Questionnaire, Repeat, expand_items
+from pipeline.programs.tesseract import OcrWord, ocr_words
 from pipeline.read.register import INK_OF_PAPER
-from pipeline.read.tesseract import OcrWord, ocr_words
 from pipeline.read.tickbox import TONE_PERCENTILE, TONER_PALER
 from pipeline.records import Box, flag_reason
 

@@ -16,8 +16,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from pipeline.errors import InputFileError
+from pipeline.programs.poppler import rasterise_page
 from pipeline.scan.grey import ink_grey, ink_grey_bgr
-from pipeline.scan.poppler import rasterise_page
 
 Image8 = NDArray[np.uint8]
 MAX_PAGE_PIXELS = 150_000_000  # A3 at 600 dpi is 70 million; more is a decompression bomb

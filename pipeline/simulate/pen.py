@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.errors import MissingProgramError
-from pipeline.external import run_program
+from pipeline.programs.fontconfig import match_font
 
 Image8 = NDArray[np.uint8]
 
@@ -54,8 +54,7 @@ def find_handwriting_font(explicit: Path | None = None) -> Path:
         if Path(candidate).is_file():
             return Path(candidate)
     try:
-        result = run_program(["fc-match", "-f", "%{file}", "Comic Neue"], 10, "font lookup")
-        found = Path(result.stdout.decode().strip())
+        found = match_font("Comic Neue")
         if "comic" in found.name.lower() and found.is_file():
             return found
     except MissingProgramError:

@@ -19,8 +19,8 @@ from pipeline.forms.build import LAYOUT_NAME, form_pdfs
 from pipeline.forms.manifest import read_layout
 from pipeline.forms.style import LARGE_PRINT, STANDARD
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
+from pipeline.programs.poppler import page_count, rasterise_page
 from pipeline.records import Box, Layout
-from pipeline.scan.poppler import page_count, rasterise_page
 from pipeline.simulate.answers import (
     OFF_ROUTE_SHARE,
     cell_text,

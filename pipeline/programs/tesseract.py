@@ -2,6 +2,11 @@
 
 Every call has a timeout; a crash or a timeout is a ProgramFailedError (ProgramTimeoutError), which
 the readers turn into a flagged field rather than a failed page.
+
+tesseract runs one thread per call (OMP_THREAD_LIMIT=1): pages are read in parallel already, and
+OpenMP threads on top of that only contend for the same cores. pytesseract starts tesseract with
+the process environment and takes no other, so the limit is set there once, when this module is
+imported, unless the operator has set it.
 """
 
 from __future__ import annotations
@@ -22,11 +27,15 @@ import pytesseract
 from numpy.typing import NDArray
 
 from pipeline.errors import MissingProgramError, ProgramFailedError, ProgramTimeoutError
-from pipeline.external import require_program
+from pipeline.programs.run import Program, missing_message, probe_version, require_program
 
+TESSERACT = Program(
+    "tesseract", "install tesseract-ocr (apt-get install tesseract-ocr tesseract-ocr-eng)")
 Image8 = NDArray[np.uint8]
 DEFAULT_TIMEOUT = 30.0
 T = TypeVar("T")
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 # One character of hOCR output with hocr_char_boxes=1: its box, its confidence, the character.
 _HOCR_CHAR = re.compile(r"x_bboxes (\d+) (\d+) (\d+) (\d+); x_conf ([\d.]+)'>([^<]*)</span>")
@@ -46,8 +55,14 @@ class OcrChar:
     box: tuple[int, int, int, int]  # left, top, right, bottom in pixels of the image read
 
 
-def require_tesseract() -> None:
-    require_program("tesseract")
+def require() -> None:
+    """tesseract is on PATH, or MissingProgramError names the packages to install."""
+    require_program(TESSERACT)
+
+
+def version() -> str:
+    """tesseract's version as it reports it ("5.3.0")."""
+    return probe_version(TESSERACT, ["--version"], r"tesseract v?(\d+(?:\.\d+)+)")
 
 
 def ocr_words(image: Image8, psm: int = 6, lang: str = "eng",
@@ -93,8 +108,6 @@ def ocr_chars(image: Image8, psm: int = 7, lang: str = "eng", timeout: float = D
 
 
 def _config(psm: int, whitelist: str) -> str:
-    # One thread per call: pages are read in parallel already.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     config = f"--psm {psm}"
     if whitelist:
         config += f" -c tessedit_char_whitelist={whitelist}"
@@ -118,12 +131,12 @@ def _user_words_option(words: Sequence[str]) -> Iterator[str]:
 
 
 def _run(call: Callable[[], T], timeout: float) -> T:
+    """One pytesseract call, its failures as papertwin's exceptions (pytesseract reports a
+    timeout as a bare RuntimeError)."""
     try:
         return call()
     except pytesseract.TesseractNotFoundError as exc:
-        raise MissingProgramError(
-            "tesseract is not installed or not on PATH: apt-get install tesseract-ocr"
-        ) from exc
+        raise MissingProgramError(missing_message(TESSERACT)) from exc
     except pytesseract.TesseractError as exc:
         raise ProgramFailedError(f"tesseract failed: {exc.message or exc.status}") from exc
     except RuntimeError as exc:
