@@ -24,6 +24,19 @@ def _serials_path(workspace: Workspace, form_key: str) -> Path:
     return workspace.layouts_dir / f"{form_key}.serials.json"
 
 
+def serials_issued(workspace: Workspace, form_key: str) -> int | None:
+    """How many serials have been issued for this form (allocate_serials), or None when the
+    workspace does not say: a serial keyed by hand is then taken as it is."""
+    try:
+        return _issued(_serials_path(workspace, form_key))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _issued(path: Path) -> int:
+    return int(json.loads(path.read_text(encoding="utf-8"))["issued"])
+
+
 def register_layout(workspace: Workspace, layout: Layout) -> Path:
     """Keep the geometry (not the copies) so any page of this form key can be read later. The
     serials of the copies the layout lists count as issued here: a serial read from small print
@@ -34,8 +47,7 @@ def register_layout(workspace: Workspace, layout: Layout) -> Path:
     printed = [int(c.serial) for c in layout.copies if c.serial.isdigit()]
     if printed:
         serials = _serials_path(workspace, layout.form_key)
-        issued = (int(json.loads(serials.read_text(encoding="utf-8"))["issued"])
-                  if serials.exists() else 0)
+        issued = _issued(serials) if serials.exists() else 0
         if max(printed) > issued:
             atomic_write_text(serials, json.dumps({"issued": max(printed)}))
     return path
@@ -45,9 +57,7 @@ def allocate_serials(workspace: Workspace, layout: Layout, count: int) -> list[s
     """Serials continue from the last ones issued for this form, so no two copies share one."""
     workspace.ensure()
     path = _serials_path(workspace, layout.form_key)
-    issued = 0
-    if path.exists():
-        issued = int(json.loads(path.read_text(encoding="utf-8"))["issued"])
+    issued = _issued(path) if path.exists() else 0
     first, last = issued + 1, issued + count
     if last >= 10**SERIAL_DIGITS:
         raise WorkspaceError(f"form {layout.form_key} has run out of {SERIAL_DIGITS}-digit serials")
@@ -74,7 +84,7 @@ def _with_issued_copies(workspace: Workspace, layout: Layout) -> Layout:
     path = _serials_path(workspace, layout.form_key)
     if layout.copies or not path.exists():
         return layout
-    issued = int(json.loads(path.read_text(encoding="utf-8"))["issued"])
+    issued = _issued(path)
     return layout.with_copies(tuple(
         Copy(serial, tuple(PageCode(layout.form_key, serial, p.page).encode()
                            for p in layout.pages))
