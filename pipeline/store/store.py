@@ -327,7 +327,7 @@ def _mark_duplicate(conn: Connection, result: PageResult,
                     except_page: int | None = None) -> MarkedPage:
     """A second copy of a page already read stays on record, with its reading, but does not
     count (every query of answers and responses takes identified pages only) until a person
-    chooses it to stand instead, or makes it another response (pipeline/review/pages.py).
+    chooses it to stand instead, or makes it another response (page_decisions.py).
 
     Its answers are compared with each response's copy of that page on this serial (copies.py):
     the responses it agrees with are those it may rescan; when it agrees with none, it is a
