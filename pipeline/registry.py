@@ -62,9 +62,11 @@ def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:
 
 
 def serials_issued(workspace: Workspace, form_key: str) -> int | None:
-    """How many serials were issued for the form; None when it is not registered here."""
+    """How many serials were issued for the form; None when the workspace does not say (a form
+    not registered here, or one registered without serials, as a form printed elsewhere is): a
+    serial keyed by hand is then taken as it is."""
     form = _registered(workspace).get(form_key)
-    return None if form is None else form.issued
+    return form.issued if form is not None and form.issued else None
 
 
 def _registered(workspace: Workspace) -> dict[str, RegisteredForm]:

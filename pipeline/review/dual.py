@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from pipeline.reconcile.dataset import load_dataset, registered_questionnaire
 from pipeline.reconcile.dualchannel import find_pairs, read_match_file
-from pipeline.store import schema
 from pipeline.store.dual_log import (
     DualDecision,
     Pair,
@@ -25,6 +22,7 @@ from pipeline.store.dual_log import (
     dual_decision_log,
     dual_decisions,
     record_dual_decision,
+    referring_online,
 )
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -89,13 +87,9 @@ def _candidates(store: Store, questionnaire_id: str,
     """The copies (serials) and online responses that can be in a pair: those an online
     response names by respondent_ref, and those of the match file. Only their rows are built,
     not a national consultation's dataset, and the pairs found among them are the export's."""
-    t = schema.online_responses
-    with store.engine.connect() as conn:
-        referring = conn.execute(select(t.c.response_id, t.c.respondent_ref)
-                                 .where(t.c.questionnaire_id == questionnaire_id,
-                                        t.c.respondent_ref != "")).all()
-    serials = {str(r.respondent_ref) for r in referring} | {ref for _, ref in hand_matched}
-    online_ids = {str(r.response_id) for r in referring} | {rid for rid, _ in hand_matched}
+    referring = referring_online(store, questionnaire_id)
+    serials = {ref for _, ref in referring} | {ref for _, ref in hand_matched}
+    online_ids = {rid for rid, _ in referring} | {rid for rid, _ in hand_matched}
     return serials, online_ids
 
 

@@ -33,6 +33,15 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class StoredCopy:
+    """One stored copy of a page of a response: what decides whether it is the one that counts."""
+
+    page_id: int  # ids only grow: the lower, the earlier read
+    identified: bool  # counts now (the others are duplicates)
+    further: bool = False  # of a further response made of a photocopy (copy_of set)
+
+
+@dataclass(frozen=True)
 class CopyPage:
     """A page of a scan file as read: what makes it part of one copy."""
 
@@ -76,6 +85,19 @@ def copy_runs(pages: Sequence[CopyPage]) -> list[list[int]]:
         runs[-1].append(at)
         last = page
     return runs
+
+
+def in_standing_order(copies: Iterable[StoredCopy]) -> list[StoredCopy]:
+    """The copies of one page, the one that counts first: the copy identified (a person may have
+    chosen it), else the earliest read; the response a serial was printed for before those made
+    of photocopies of it. A page read later is a duplicate of the copy that counts, and when
+    that copy becomes another response, the next in this order stands in for it."""
+    return sorted(copies, key=lambda c: (not c.identified, c.further, c.page_id))
+
+
+def standing_copy(copies: Iterable[StoredCopy]) -> StoredCopy | None:
+    """The copy of a page that counts (in_standing_order), or None when there is no copy."""
+    return next(iter(in_standing_order(copies)), None)
 
 
 def response_serial(serial: str, number: int) -> str:

@@ -1,6 +1,8 @@
 """Decisions about one person found on paper and online: an append-only log, like the review
 log of answers (review.py). A second thought is a new decision; the latest one for a pair (highest
 id) is the one the export follows, over the analyst's policy (pipeline/reconcile/dualchannel.py).
+The online responses that name a paper copy, where the pairs to decide come from, are read here
+too.
 """
 
 from __future__ import annotations
@@ -72,6 +74,17 @@ def dual_decision_log(store: Store) -> list[DualDecision]:
 def decided_kept(store: Store) -> dict[Pair, str]:
     """What the latest decisions keep, as dualchannel.apply_policy takes them."""
     return {pair: d.kept for pair, d in dual_decisions(store).items()}
+
+
+def referring_online(store: Store, questionnaire_id: str) -> list[tuple[str, str]]:
+    """(online response id, respondent ref) of the online responses that name a paper copy: with
+    a match file's pairs, the only rows a pair can be made of."""
+    t = schema.online_responses
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(t.c.response_id, t.c.respondent_ref)
+                            .where(t.c.questionnaire_id == questionnaire_id,
+                                   t.c.respondent_ref != "")).all()
+    return [(str(r.response_id), str(r.respondent_ref)) for r in rows]
 
 
 def _decisions(conn: Connection, query: Select[Any]) -> list[DualDecision]:

@@ -24,7 +24,14 @@ from pipeline.records import ArchivedFile, Layout, OnlineRow, PageResult, PaperA
 from pipeline.store import schema
 from pipeline.store.answer_table import PAPER_COLUMNS, paper_answer_table
 from pipeline.store.contacts import read_contacts, replace_contacts
-from pipeline.store.copies import CopyPage, Reading, copy_runs, differing_answers
+from pipeline.store.copies import (
+    CopyPage,
+    Reading,
+    StoredCopy,
+    copy_runs,
+    differing_answers,
+    in_standing_order,
+)
 from pipeline.store.engine import open_engine
 from pipeline.store.responses import PaperResponse, paper_responses
 from pipeline.store.review import (
@@ -348,7 +355,7 @@ def _mark_duplicate(conn: Connection, result: PageResult,
                     except_page: int | None = None) -> MarkedPage:
     """A second copy of a page already read stays on record, with its reading, but does not
     count (every query of answers and responses takes identified pages only) until a person
-    chooses it to stand instead, or makes it another response (pipeline/review/pages.py).
+    chooses it to stand instead, or makes it another response (page_decisions.py).
 
     Its answers are compared with each response's copy of that page on this serial (copies.py):
     the responses it agrees with are those it may rescan; when it agrees with none, it is a
@@ -366,9 +373,11 @@ def _mark_duplicate(conn: Connection, result: PageResult,
     # response the serial was printed for, and those made of photocopies of it.
     found = [row for same in (p.c.serial == result.serial, p.c.copy_of == result.serial)
              for row in conn.execute(query.where(same)).all()]
-    # The response the serial was printed for first, then further ones in the order made.
-    candidates = sorted({int(r.id): r for r in found}.values(),
-                        key=lambda r: (r.copy_of is not None, r.id))
+    # The copy that counts first (copies.in_standing_order): the response the serial was
+    # printed for, then further ones in the order made.
+    by_id = {int(r.id): r for r in found}
+    candidates = [by_id[c.page_id] for c in in_standing_order(
+        StoredCopy(page_id, True, r.copy_of is not None) for page_id, r in by_id.items())]
     if not candidates:
         return MarkedPage(result)
     readings = _readings(conn, [int(c.id) for c in candidates])
