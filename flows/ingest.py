@@ -47,7 +47,7 @@ from pipeline.read.page import ReaderSettings
 from pipeline.records import Layout
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.store.engine import is_store_locked
-from pipeline.store.store import now_iso
+from pipeline.store.store import Store, now_iso
 from pipeline.workspace import Workspace
 
 READ_WORKERS = 2
@@ -68,8 +68,8 @@ def worth_retrying(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -
 
 
 @task(name="plan batch", cache_policy=NO_CACHE)
-def plan(paths: list[Path], workspace: Workspace, max_pages: int) -> BatchPlan:
-    return plan_batch(paths, workspace, max_pages)
+def plan(paths: list[Path], workspace: Workspace, max_pages: int, store: Store) -> BatchPlan:
+    return plan_batch(paths, workspace, max_pages, store)
 
 
 @task(name="read pages", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS),
@@ -81,13 +81,15 @@ def read(chunk: PageChunk, layouts: dict[str, Layout], settings: ReaderSettings,
 
 @task(name="store results", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS),
       retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=worth_retrying)
-def store(reading: FileReading, batch_id: int, workspace: Workspace) -> FileReading:
-    return store_reading(reading, batch_id, workspace)
+def store(reading: FileReading, batch_id: int, workspace: Workspace,
+          held: Store) -> FileReading:
+    return store_reading(reading, batch_id, workspace, held)
 
 
 @task(name="summarise batch", cache_policy=NO_CACHE)
-def summarise(batch: BatchPlan, readings: list[FileReading], workspace: Workspace) -> BatchSummary:
-    return summarise_batch(batch, readings, workspace)
+def summarise(batch: BatchPlan, readings: list[FileReading], workspace: Workspace,
+              held: Store) -> BatchSummary:
+    return summarise_batch(batch, readings, workspace, held)
 
 
 @flow(name="ingest_batch",
@@ -100,21 +102,22 @@ def ingest_batch(paths: list[Path], workspace: Workspace,
     Its caller checks the programs once before it starts (check_can_ingest, a watch pass)."""
     settings = settings or ReaderSettings()
     since = now_iso()
-    try:
-        batch = plan(paths, workspace, max_pages)
-    except BaseException as exc:
-        stop_unplanned_batch_in(workspace, paths, since, exc)
-        raise
-    try:
-        return _read_and_store(batch, settings, workspace)
-    except BaseException as exc:
-        # Called directly, not as a task: it must run even while the flow is interrupted.
-        stop_batch_in(workspace, batch.batch_id, exc)
-        raise
+    with Store.open(workspace.store_url) as held:  # once for the whole batch
+        try:
+            batch = plan(paths, workspace, max_pages, held)
+        except BaseException as exc:
+            stop_unplanned_batch_in(workspace, paths, since, exc)
+            raise
+        try:
+            return _read_and_store(batch, settings, workspace, held)
+        except BaseException as exc:
+            # Called directly, not as a task: it must run even while the flow is interrupted.
+            stop_batch_in(workspace, batch.batch_id, exc, held)
+            raise
 
 
-def _read_and_store(batch: BatchPlan, settings: ReaderSettings,
-                    workspace: Workspace) -> BatchSummary:
+def _read_and_store(batch: BatchPlan, settings: ReaderSettings, workspace: Workspace,
+                    held: Store) -> BatchSummary:
     progress = create_progress_artifact(
         0.0, description=f"batch {batch.batch_id}: share of page chunks read and stored")
     if not isinstance(progress, UUID):  # a sync flow gets the id, never a coroutine
@@ -131,9 +134,9 @@ def _read_and_store(batch: BatchPlan, settings: ReaderSettings,
             done += 1
             update_progress_artifact(progress, 100.0 * done / len(chunks))
         stored.append(store(join_chunks(readings, batch.layouts, settings), batch.batch_id,
-                            workspace))
+                            workspace, held))
     update_progress_artifact(progress, 100.0)
-    summary = summarise(batch, stored, workspace)
+    summary = summarise(batch, stored, workspace, held)
     create_table_artifact(outcome_rows(summary), key="ingest-pages-by-outcome",
                           description=f"batch {summary.batch_id}: pages by outcome")
     create_markdown_artifact(batch_markdown(summary), key="ingest-batch-summary",

@@ -47,10 +47,12 @@ def allocate_serials(workspace: Workspace, layout: Layout, count: int) -> list[s
         return issue_serials(store, layout, count)
 
 
-def registered_layouts(workspace: Workspace) -> dict[str, Layout]:
+def registered_layouts(workspace: Workspace, store: Store | None = None) -> dict[str, Layout]:
     """Every registered layout, with the copies issued for it: a serial read from small print
-    is checked against them, so a misread digit never names a copy that was never printed."""
-    return {key: _with_issued_copies(form) for key, form in _registered(workspace).items()}
+    is checked against them, so a misread digit never names a copy that was never printed.
+    `store`: the workspace's store when the caller holds it open already."""
+    return {key: _with_issued_copies(form)
+            for key, form in _registered(workspace, store).items()}
 
 
 def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:
@@ -69,12 +71,15 @@ def serials_issued(workspace: Workspace, form_key: str) -> int | None:
     return form.issued if form is not None and form.issued else None
 
 
-def _registered(workspace: Workspace) -> dict[str, RegisteredForm]:
+def _registered(workspace: Workspace, store: Store | None = None) -> dict[str, RegisteredForm]:
     """The store's forms, and those an older workspace still keeps in files only."""
     forms = _files(workspace)
-    with _reading(workspace) as store:
-        if store is not None:
-            forms.update(registered_forms(store))
+    if store is not None:
+        forms.update(registered_forms(store))
+        return forms
+    with _reading(workspace) as opened:
+        if opened is not None:
+            forms.update(registered_forms(opened))
     return forms
 
 

@@ -76,6 +76,13 @@ def _workspace(root: Path, form: BuiltForm) -> Workspace:
     return workspace
 
 
+def _lose_the_store(workspace: Workspace, form: BuiltForm) -> None:
+    """The store as it was before any batch: the form registered (the register is the store's
+    since revision 0009), nothing read."""
+    workspace.store_path.unlink()
+    register_layout(workspace, form.layout)
+
+
 def flaky_pdftoppm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: int) -> Path:
     """Put a pdftoppm first on PATH that crashes on its first `fails` calls; returns the file
     that counts its calls."""
@@ -152,8 +159,9 @@ def test_a_rerun_after_a_crash_reads_no_page_again_and_the_batch_leaves_artifact
     assert f"- answers read: {first.answers}; flagged for review: {first.flagged}" in markdown
     assert "review queue" in markdown
 
-    # The process died after reading, before the results were committed: no store.
-    workspace.store_path.unlink()
+    # The process died after reading, before the results were committed: a store with the form
+    # registered and nothing read.
+    _lose_the_store(workspace, form)
     again, _ = _run([simulated.pdf_path], workspace)
     assert (again.outcomes, again.pages_from_cache) == ({"identified": 12}, 12)
     export_dataset(workspace, tmp_path / "again.csv")
@@ -162,7 +170,7 @@ def test_a_rerun_after_a_crash_reads_no_page_again_and_the_batch_leaves_artifact
     pd.testing.assert_frame_equal(datasets[0], datasets[1])
 
     # Other reader settings are other results: the pages are read again.
-    workspace.store_path.unlink()
+    _lose_the_store(workspace, form)
     other = ingest_batch([simulated.pdf_path], workspace, ReaderSettings(review_below=0.9))
     assert (other.outcomes, other.pages_from_cache) == ({"identified": 12}, 0)
 

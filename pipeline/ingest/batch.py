@@ -13,7 +13,7 @@ import json
 import pickle
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -99,41 +99,47 @@ class BatchSummary:
         return dict(Counter(p.outcome for p in self.pages))
 
 
+@contextlib.contextmanager
+def batch_store(workspace: Workspace, store: Store | None) -> Iterator[Store]:
+    """The store a caller holds open for the batch, or the workspace's, opened until the step
+    ends: callers outside a flow (scripts, tests) need not hold one."""
+    if store is not None:
+        yield store
+        return
+    with Store.open(workspace.store_url) as opened:
+        yield opened
+
+
 def check_can_ingest(workspace: Workspace) -> None:
     """Before any work: the programs are there, and the workspace and its store take writes
     (a read-only or full workspace is said in one line, not found half-way through a batch).
     The one check of the programs a batch makes: plan_batch trusts it."""
     check_programs()
     workspace.check_writable()
-    store = Store.open(workspace.store_url)
-    try:
+    with Store.open(workspace.store_url) as store:
         store.check_writable()
-    finally:
-        store.close()
 
 
 def plan_batch(paths: Sequence[Path], workspace: Workspace,
-               max_pages: int = MAX_PAGES_PER_FILE) -> BatchPlan:
+               max_pages: int = MAX_PAGES_PER_FILE, store: Store | None = None) -> BatchPlan:
     """Archive every input by content hash; leave out files whose pages were all read before,
     and set aside files of more than max_pages pages. A batch stopped by a workspace or store
     that cannot be written says so in its record.
 
     The programs are not checked again here: check_can_ingest did so before the batch began
-    (a program gone since is still said plainly, by the step that runs it)."""
+    (a program gone since is still said plainly, by the step that runs it). `store`: the one
+    the caller holds open for the whole batch (the ingest flow), else one opened for this step."""
     workspace.ensure().check_writable()
-    layouts = registered_layouts(workspace)
-    files, set_aside = collect_inputs(paths)
-    store = Store.open(workspace.store_url)
-    try:
-        batch_id = store.begin_batch([str(p) for p in paths])
+    with batch_store(workspace, store) as held:
+        layouts = registered_layouts(workspace, held)
+        files, set_aside = collect_inputs(paths)
+        batch_id = held.begin_batch([str(p) for p in paths])
         try:
-            to_read, already, chunks, refused = _plan_files(store, batch_id, files, workspace,
+            to_read, already, chunks, refused = _plan_files(held, batch_id, files, workspace,
                                                             max_pages)
         except BaseException as exc:
-            stop_batch(store, batch_id, exc)
+            stop_batch(held, batch_id, exc)
             raise
-    finally:
-        store.close()
     return BatchPlan(batch_id, tuple(to_read), tuple(already), (*set_aside, *refused), layouts,
                      tuple(chunks))
 
@@ -192,27 +198,20 @@ def stop_batch(store: Store, batch_id: int, exc: BaseException) -> None:
         store.end_batch(batch_id, ended, reason)
 
 
-def stop_batch_in(workspace: Workspace, batch_id: int, exc: BaseException) -> None:
-    """stop_batch, opening the workspace's store (the flow holds no store open)."""
-    with contextlib.suppress(Exception):
-        store = Store.open(workspace.store_url)
-        try:
-            stop_batch(store, batch_id, exc)
-        finally:
-            store.close()
+def stop_batch_in(workspace: Workspace, batch_id: int, exc: BaseException,
+                  store: Store | None = None) -> None:
+    """stop_batch in the store the flow holds, or the workspace's opened for it."""
+    with contextlib.suppress(Exception), batch_store(workspace, store) as held:
+        stop_batch(held, batch_id, exc)
 
 
 def stop_unplanned_batch_in(workspace: Workspace, paths: Sequence[Path], since: str,
                            exc: BaseException) -> None:
     """A batch begun for these paths since `since` whose plan never reached the flow (the
     process was interrupted as the planning task ended) is recorded as stopped, like any other."""
-    with contextlib.suppress(Exception):
-        store = Store.open(workspace.store_url)
-        try:
-            for batch_id in store.unended_batches([str(p) for p in paths], since):
-                stop_batch(store, batch_id, exc)
-        finally:
-            store.close()
+    with contextlib.suppress(Exception), Store.open(workspace.store_url) as store:
+        for batch_id in store.unended_batches([str(p) for p in paths], since):
+            stop_batch(store, batch_id, exc)
 
 
 def split_pages(archived: ArchivedFile, pages: int) -> list[PageChunk]:
@@ -505,31 +504,28 @@ def assemble_responses(pages: tuple[PageResult, ...]) -> tuple[PageResult, ...]:
     return tuple(assembled)
 
 
-def store_reading(reading: FileReading, batch_id: int, workspace: Workspace) -> FileReading:
-    """Write one file's results in one transaction; returns them as stored."""
-    store = Store.open(workspace.store_url)
-    try:
+def store_reading(reading: FileReading, batch_id: int, workspace: Workspace,
+                  store: Store | None = None) -> FileReading:
+    """Write one file's results in one transaction; returns them as stored. `store`: the one
+    the caller holds open for the batch, else one opened for this file."""
+    with batch_store(workspace, store) as held:
         if reading.error and not reading.pages:
-            store.record_file_error(batch_id, reading.archived, reading.error, reading.permanent)
+            held.record_file_error(batch_id, reading.archived, reading.error, reading.permanent)
             return reading
-        stored = store.record_file(batch_id, reading.archived, reading.pages,
-                                   workspace.crops_dir, reading.error, reading.permanent)
-    finally:
-        store.close()
+        stored = held.record_file(batch_id, reading.archived, reading.pages,
+                                  workspace.crops_dir, reading.error, reading.permanent)
     return replace(reading, pages=tuple(stored))
 
 
 def summarise_batch(plan: BatchPlan, readings: Sequence[FileReading],
-                    workspace: Workspace) -> BatchSummary:
+                    workspace: Workspace, store: Store | None = None) -> BatchSummary:
+    """The batch ended as finished, and what it did, file by file and page by page."""
     touched = {(p.form_key, p.serial) for r in readings for p in r.pages
                if p.outcome == "identified"}
-    store = Store.open(workspace.store_url)
-    try:
-        store.finish_batch(plan.batch_id)
-        incomplete = tuple(r for r in store.responses(plan.layouts)
+    with batch_store(workspace, store) as held:
+        held.finish_batch(plan.batch_id)
+        incomplete = tuple(r for r in held.responses(plan.layouts)
                            if not r.complete and (r.form_key, r.serial) in touched)
-    finally:
-        store.close()
     set_aside = list(plan.set_aside)
     lines: list[PageLine] = []
     answers = flagged = from_cache = 0
