@@ -10,8 +10,7 @@ import pandas as pd
 
 from pipeline.errors import WorkspaceError
 from pipeline.forms.build import build_forms
-from pipeline.forms.registry import registered_layouts
-from pipeline.reconcile.dataset import pick_questionnaire
+from pipeline.forms.registry import pick_questionnaire, registered_layouts
 from pipeline.reconcile.online_report import print_import_report
 from pipeline.reconcile.steps import export_dataset
 from pipeline.report import print_batch_summary

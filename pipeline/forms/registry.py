@@ -10,6 +10,7 @@ from pipeline.errors import WorkspaceError
 from pipeline.forms.manifest import Copy, Layout, read_layout, write_layout
 from pipeline.forms.pagecode import PageCode
 from pipeline.fsutil import atomic_write_text
+from pipeline.model import Questionnaire
 from pipeline.workspace import Workspace
 
 SERIAL_DIGITS = 6
@@ -85,3 +86,34 @@ def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:
     if not path.exists():
         raise WorkspaceError(f"form {form_key} is not registered in {workspace.root}")
     return read_layout(path)
+
+
+def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None) -> Questionnaire:
+    """The one questionnaire registered, or the one named; its newest version wins."""
+    by_id: dict[str, Questionnaire] = {}
+    for layout in layouts.values():
+        by_id[layout.questionnaire.id] = layout.questionnaire
+    if not by_id:
+        raise WorkspaceError("no form is registered in this workspace: run 'papertwin forms build'")
+    if questionnaire_id is None:
+        if len(by_id) > 1:
+            raise WorkspaceError(
+                f"this workspace holds several questionnaires ({', '.join(sorted(by_id))}): "
+                "name one with --form"
+            )
+        return next(iter(by_id.values()))
+    if questionnaire_id not in by_id:
+        raise WorkspaceError(
+            f"questionnaire '{questionnaire_id}' is not registered here "
+            f"(registered: {', '.join(sorted(by_id))})"
+        )
+    return by_id[questionnaire_id]
+
+
+def registered_questionnaire(workspace: Workspace,
+                             questionnaire_id: str | None) -> tuple[dict[str, Layout],
+                                                                    Questionnaire]:
+    """Every registered form and the questionnaire a command takes (--form, else the only
+    one), so that the import, the export and the review app all pick the same one."""
+    layouts = registered_layouts(workspace)
+    return layouts, pick_questionnaire(layouts, questionnaire_id)

@@ -12,9 +12,7 @@ from dataclasses import astuple, dataclass
 
 import pandas as pd
 
-from pipeline.errors import WorkspaceError
 from pipeline.forms.manifest import Layout
-from pipeline.forms.registry import registered_layouts
 from pipeline.model import Questionnaire
 from pipeline.read.results import flag_reason
 from pipeline.store.answer_table import (
@@ -24,7 +22,6 @@ from pipeline.store.answer_table import (
     paper_answer_table,
 )
 from pipeline.store.store import OnlineRow, PaperAnswer, Store
-from pipeline.workspace import Workspace
 
 LEADING_COLUMNS = ("response_id", "channel", "submitted_at", "respondent_ref")
 # _pages_missing: the copy's printed pages that were never identified (lost in the post, not
@@ -39,37 +36,6 @@ def dataset_columns(questionnaire: Questionnaire, online_only: tuple[str, ...] =
     """The contract's columns; questions asked online only follow the questionnaire's own."""
     return [*LEADING_COLUMNS, *(q.name for q in questionnaire.questions), *online_only,
             *PROVENANCE_COLUMNS]
-
-
-def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None) -> Questionnaire:
-    """The one questionnaire registered, or the one named; its newest version wins."""
-    by_id: dict[str, Questionnaire] = {}
-    for layout in layouts.values():
-        by_id[layout.questionnaire.id] = layout.questionnaire
-    if not by_id:
-        raise WorkspaceError("no form is registered in this workspace: run 'papertwin forms build'")
-    if questionnaire_id is None:
-        if len(by_id) > 1:
-            raise WorkspaceError(
-                f"this workspace holds several questionnaires ({', '.join(sorted(by_id))}): "
-                "name one with --form"
-            )
-        return next(iter(by_id.values()))
-    if questionnaire_id not in by_id:
-        raise WorkspaceError(
-            f"questionnaire '{questionnaire_id}' is not registered here "
-            f"(registered: {', '.join(sorted(by_id))})"
-        )
-    return by_id[questionnaire_id]
-
-
-def registered_questionnaire(workspace: Workspace,
-                             questionnaire_id: str | None) -> tuple[dict[str, Layout],
-                                                                    Questionnaire]:
-    """Every registered form and the questionnaire the export takes, so that whatever shows the
-    export's rows beforehand (the review app) picks the same one."""
-    layouts = registered_layouts(workspace)
-    return layouts, pick_questionnaire(layouts, questionnaire_id)
 
 
 @dataclass(frozen=True)

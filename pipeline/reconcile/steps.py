@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.forms.registry import registered_layouts
-from pipeline.reconcile.codebook import codebook, summary
-from pipeline.reconcile.dataset import (
-    load_dataset,
+from pipeline.forms.registry import (
     pick_questionnaire,
+    registered_layouts,
     registered_questionnaire,
-    split_multiple,
-    with_contacts,
 )
+from pipeline.reconcile.codebook import codebook, summary
+from pipeline.reconcile.dataset import load_dataset, split_multiple, with_contacts
 from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.reconcile.export import write_dataset
 from pipeline.reconcile.online import ImportOptions, OnlineImport, read_online_export
