@@ -7,13 +7,8 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.reconcile.online import ImportOptions, OnlineImport
-from pipeline.reconcile.steps import (
-    ExportOptions,
-    ExportSummary,
-    export_dataset,
-    import_online_export,
-)
+from pipeline.online import ImportOptions, OnlineImport, import_online_export
+from pipeline.reconcile.steps import ExportOptions, ExportSummary, export_dataset
 from pipeline.workspace import Workspace
 
 

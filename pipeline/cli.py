@@ -479,8 +479,7 @@ def _seconds(text: str) -> float:
 
 
 def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.reconcile.online import ImportOptions
-    from pipeline.reconcile.online_report import print_import_report
+    from pipeline.online import ImportOptions, print_import_report
 
     if args.mapping is not None and not args.mapping.is_file():
         raise UsageError(f"--mapping {args.mapping} does not exist: check the path")

@@ -29,8 +29,8 @@ import uvicorn
 from pipeline.batch import read_chunk
 from pipeline.forms.build import build_forms
 from pipeline.forms.manifest import Layout
+from pipeline.online import import_online_export
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import import_online_export
 from pipeline.review.accounts import add_user
 from pipeline.review.app import create_app
 from pipeline.review.web import Settings

@@ -20,9 +20,9 @@ from openpyxl import load_workbook
 from pipeline.cli import main
 from pipeline.forms.build import build_forms
 from pipeline.formulas import evaluable, neutral_frame, neutral_text
+from pipeline.online import import_online_export
 from pipeline.read.results import Answer
 from pipeline.reconcile.export import write_dataset
-from pipeline.reconcile.steps import import_online_export
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 

@@ -19,7 +19,8 @@ from pipeline.cli import main
 from pipeline.errors import InputFileError, UsageError
 from pipeline.forms.build import build_forms
 from pipeline.forms.template_yaml import load_template
-from pipeline.reconcile.online import (
+from pipeline.online import import_online_export
+from pipeline.online.read import (
     ChoiceDifference,
     ImportOptions,
     InvalidValue,
@@ -27,8 +28,7 @@ from pipeline.reconcile.online import (
     SplitDisagreement,
     read_online_export,
 )
-from pipeline.reconcile.online_report import print_import_report
-from pipeline.reconcile.steps import import_online_export
+from pipeline.online.report import print_import_report
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pipeline.batch import BatchSummary
 from pipeline.inbox import QUARANTINE, describe, move
-from pipeline.reconcile.online import InvalidValue, OnlineImport
-from pipeline.reconcile.online_report import print_import_report
+from pipeline.online.read import InvalidValue, OnlineImport
+from pipeline.online.report import print_import_report
 from pipeline.report import batch_markdown, markdown_code, markdown_text
 from pipeline.scan.intake import SetAside
 from pipeline.terminal import shown

@@ -5,16 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.forms.registry import (
-    pick_questionnaire,
-    registered_layouts,
-    registered_questionnaire,
-)
+from pipeline.forms.registry import registered_questionnaire
 from pipeline.reconcile.codebook import codebook, summary
 from pipeline.reconcile.dataset import load_dataset, split_multiple, with_contacts
 from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.reconcile.export import write_dataset
-from pipeline.reconcile.online import ImportOptions, OnlineImport, read_online_export
 from pipeline.store.dual_log import decided_kept
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -40,22 +35,6 @@ class ExportSummary:
     dual_pairs: tuple[DualPair, ...] = ()
     dual_policy: str = "keep-both"
     online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
-
-
-def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str | None = None,
-                         options: ImportOptions | None = None) -> OnlineImport:
-    questionnaire = pick_questionnaire(registered_layouts(workspace), questionnaire_id)
-    options = options or ImportOptions()
-    imported = read_online_export(path, questionnaire, convention=options.convention,
-                                  mapping=options.mapping,
-                                  reference_column=options.reference_column,
-                                  labels_to_names=options.labels_to_names)
-    store = Store.open(workspace.store_url)
-    try:
-        store.replace_online(questionnaire.id, imported.rows)
-    finally:
-        store.close()
-    return imported
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
