@@ -7,8 +7,8 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from pipeline.dataset import ExportOptions, ExportSummary, export_dataset
 from pipeline.online import ImportOptions, OnlineImport, import_online_export
-from pipeline.reconcile.steps import ExportOptions, ExportSummary, export_dataset
 from pipeline.workspace import Workspace
 
 

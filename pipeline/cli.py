@@ -494,7 +494,7 @@ def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def _export(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.reconcile.steps import ExportOptions, export_dataset
+    from pipeline.dataset import ExportOptions, export_dataset
 
     options = ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
                             split_multiple=args.split_multiple,

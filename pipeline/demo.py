@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.dataset import export_dataset
 from pipeline.errors import WorkspaceError
 from pipeline.forms.build import build_forms
 from pipeline.forms.registry import pick_questionnaire, registered_layouts
 from pipeline.online import print_import_report
-from pipeline.reconcile.steps import export_dataset
 from pipeline.report import print_batch_summary
 from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
 from pipeline.simulate.truth import compare_with_truth, read_truth

@@ -263,8 +263,8 @@ def test_simulated_answers_keep_their_seed() -> None:
 def test_postcodes_read_back_and_a_non_postcode_waits_for_a_person(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> None:
     from flows.ingest import ingest_batch
+    from pipeline.dataset.export import export_dataset
     from pipeline.forms.registry import register_layout
-    from pipeline.reconcile.steps import export_dataset
 
     form = _xlsform(tmp_path / "shapes.md", [
         ("text", "home", "Where do you live?", "", "", POSTCODE_REGEX, ""),

@@ -28,11 +28,11 @@ from sqlalchemy.exc import OperationalError
 
 from flows.ingest import ingest_batch, worth_retrying
 from pipeline.batch import BatchSummary
+from pipeline.dataset.export import export_dataset
 from pipeline.errors import InputFileError, ProgramFailedError, ProgramTimeoutError
 from pipeline.forms.build import BuiltForm
 from pipeline.forms.registry import register_layout
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import export_dataset
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.workspace import Workspace

@@ -9,9 +9,9 @@ import pandas as pd
 from flows.forms import generate_forms
 from flows.ingest import ingest_batch
 from flows.reconcile import reconcile_and_export
+from pipeline.dataset.export import ExportOptions
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import ExportOptions
 from pipeline.simulate.returns import simulate_returns
 from pipeline.workspace import Workspace
 

@@ -18,11 +18,11 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.cli import main
+from pipeline.dataset.write import write_dataset
 from pipeline.forms.build import build_forms
 from pipeline.formulas import evaluable, neutral_frame, neutral_text
 from pipeline.online import import_online_export
 from pipeline.read.results import Answer
-from pipeline.reconcile.export import write_dataset
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 

@@ -17,10 +17,10 @@ import pytest
 from PIL import Image
 
 from flows.ingest import ingest_batch
+from pipeline.dataset.export import export_dataset
 from pipeline.forms.build import BuiltForm, build_forms
 from pipeline.forms.registry import register_layout
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import export_dataset
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate import scanner
 from pipeline.simulate.returns import SimulatedBatch

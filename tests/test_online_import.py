@@ -525,7 +525,7 @@ def test_each_convention_lands_in_the_dataset_on_each_database(
     tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, template: str, name: str,
     mapping: str | None, expected: str,
 ) -> None:
-    from pipeline.reconcile.steps import export_dataset
+    from pipeline.dataset.export import export_dataset
 
     monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
     workspace = Workspace.resolve(tmp_path / "ws")

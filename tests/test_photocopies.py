@@ -22,14 +22,14 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.batch import FileReading, PageChunk, read_chunk
+from pipeline.dataset.build import is_further_response
+from pipeline.dataset.dualchannel import find_pairs
+from pipeline.dataset.export import ExportOptions, export_dataset
 from pipeline.errors import UsageError
 from pipeline.forms.build import build_forms
 from pipeline.forms.manifest import Layout
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import Answer, BoxResult, PageRef, PageResult
-from pipeline.reconcile.dataset import is_further_response
-from pipeline.reconcile.dualchannel import find_pairs
-from pipeline.reconcile.steps import ExportOptions, export_dataset
 from pipeline.review.accounts import add_user
 from pipeline.review.pages import another_response, duplicate_groups, page_decisions
 from pipeline.scan.intake import ArchivedFile

@@ -26,13 +26,13 @@ import pytest
 
 from pipeline.batch import assemble_responses, join_chunks, plan_batch, read_chunk, store_reading
 from pipeline.cli import main
+from pipeline.dataset.export import export_dataset
 from pipeline.errors import ExitCode, TemplateError
 from pipeline.forms.manifest import read_layout
 from pipeline.forms.quexf import banding_layout, import_banding
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import PageRef, PageResult
-from pipeline.reconcile.steps import export_dataset
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace

@@ -7,14 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.dataset.build import build_dataset, combine_channels
+from pipeline.dataset.export import ExportOptions, export_dataset
 from pipeline.errors import InputFileError
 from pipeline.forms.build import build_forms
 from pipeline.forms.registry import pick_questionnaire, registered_layouts
 from pipeline.model import Choice, Label, Question, Questionnaire
 from pipeline.online import import_online_export
 from pipeline.read.results import Answer, PageRef, PageResult
-from pipeline.reconcile.dataset import build_dataset, combine_channels
-from pipeline.reconcile.steps import ExportOptions, export_dataset
 from pipeline.scan.intake import ArchivedFile
 from pipeline.store.store import OnlineRow, PaperAnswer, Store
 from pipeline.workspace import Workspace

@@ -7,13 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.dataset.dualchannel import DualPair, apply_policy
+from pipeline.dataset.export import ExportOptions, export_dataset
 from pipeline.errors import UsageError, WorkspaceError
 from pipeline.forms.build import build_forms
 from pipeline.forms.registry import registered_layouts
 from pipeline.online import import_online_export
 from pipeline.read.results import Answer
-from pipeline.reconcile.dualchannel import DualPair, apply_policy
-from pipeline.reconcile.steps import ExportOptions, export_dataset
 from pipeline.review import dual
 from pipeline.review.dual import (
     dual_decision_log,

@@ -23,13 +23,13 @@ from pipeline.batch import (
     PageChunk,
     read_chunk,
 )
+from pipeline.dataset.export import export_dataset
 from pipeline.errors import UsageError, WorkspaceError
 from pipeline.forms.build import BuiltForm
 from pipeline.forms.manifest import Layout
 from pipeline.forms.registry import registered_layouts
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef
-from pipeline.reconcile.steps import export_dataset
 from pipeline.review.pages import (
     choose_standing,
     duplicate_groups,

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.dataset.build import combine_channels
 from pipeline.errors import TemplateError
 from pipeline.forms.blocks import TextOp
 from pipeline.forms.build import build_forms
@@ -18,7 +19,6 @@ from pipeline.forms.sources import load_questionnaire
 from pipeline.model import Grid
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.read.results import PageRef
-from pipeline.reconcile.dataset import combine_channels
 from pipeline.scan.poppler import rasterise_page
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value

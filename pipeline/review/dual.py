@@ -15,9 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from pipeline.dataset import find_pairs, load_dataset, read_match_file
 from pipeline.forms.registry import registered_questionnaire
-from pipeline.reconcile.dataset import load_dataset
-from pipeline.reconcile.dualchannel import find_pairs, read_match_file
 from pipeline.store import schema
 from pipeline.store.dual_log import (
     DualDecision,

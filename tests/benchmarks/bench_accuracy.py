@@ -27,13 +27,13 @@ from typing import Any
 import pandas as pd
 
 from pipeline.batch import join_chunks, plan_batch, read_chunk, store_reading
+from pipeline.dataset.export import export_dataset
 from pipeline.forms.build import LAYOUT_NAME, build_forms
 from pipeline.forms.manifest import read_layout
 from pipeline.forms.registry import register_layout
 from pipeline.model import Questionnaire
 from pipeline.read.page import ReaderSettings
 from pipeline.read.results import PageResult
-from pipeline.reconcile.steps import export_dataset
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import TRUTH_NAME, simulate_returns
 from pipeline.simulate.truth import truth_value

@@ -109,8 +109,8 @@ def prepare(root: Path, paper: int, online: int, seed: int, flagged: float = 0.0
 
 
 def measure(root: Path) -> None:
+    from pipeline.dataset.export import export_dataset
     from pipeline.online import import_online_export
-    from pipeline.reconcile.steps import export_dataset
     from pipeline.workspace import Workspace
 
     workspace = Workspace.resolve(root / "ws")

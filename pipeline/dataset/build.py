@@ -40,6 +40,8 @@ def dataset_columns(questionnaire: Questionnaire, online_only: tuple[str, ...] =
 
 @dataclass(frozen=True)
 class Dataset:
+    """The dataset's table and what the codebook says of its online columns."""
+
     frame: pd.DataFrame
     online_columns: frozenset[str]  # question columns the online export has
     online_only: tuple[str, ...]  # columns asked online that the paper form does not print
@@ -47,6 +49,7 @@ class Dataset:
 
 def build_dataset(store: Store, layouts: dict[str, Layout],
                   questionnaire: Questionnaire) -> pd.DataFrame:
+    """The whole dataset's table alone, without what the codebook needs to know of it."""
     return load_dataset(store, layouts, questionnaire).frame
 
 
@@ -112,6 +115,7 @@ def combine_tables(paper: pd.DataFrame, online: pd.DataFrame, questionnaire: Que
 
 
 def online_records(table: pd.DataFrame) -> pd.DataFrame:
+    """The online rows as stored, as dataset rows: nothing on them waits for a person."""
     records = table.rename(columns={"source": "_source"})
     records.insert(1, "channel", "online")
     records["_needs_review"] = ""
