@@ -494,12 +494,15 @@ def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def _export(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.dataset import ExportOptions, export_dataset
+    from pipeline.dataset import ExportOptions
 
     options = ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
                             split_multiple=args.split_multiple,
                             with_contacts=args.with_contacts, raw=args.raw)
-    summary = export_dataset(workspace, args.out, args.format, args.form, options)
+    from flows.export import export_dataset
+
+    with _prefect():
+        summary = export_dataset(workspace, args.out, args.format, args.form, options)
     channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
     print(f"wrote {summary.rows} responses ({channels or 'none'}) to {shown(str(summary.path))}")
     for extra in summary.written[1:]:
