@@ -1,4 +1,4 @@
-"""`papertwin export` as the export flows and the command line run it: the unified dataset
+"""What `papertwin export` does, as the flows' write_dataset task runs it: the unified dataset
 built from the store, each dual-channel pair resolved, written with its codebook and summary."""
 
 from __future__ import annotations
