@@ -7,32 +7,23 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.reconcile.online import ImportOptions, OnlineImport
-from pipeline.reconcile.steps import (
-    ExportOptions,
-    ExportSummary,
-    export_dataset,
-    import_online_export,
-)
+from flows.export import write_dataset
+from pipeline import online
+from pipeline.dataset import ExportOptions, ExportSummary
+from pipeline.online import ImportOptions, OnlineImport
 from pipeline.workspace import Workspace
 
 
 @task(name="import online export", cache_policy=NO_CACHE)
-def import_export(path: Path, workspace: Workspace, questionnaire_id: str | None,
-                  options: ImportOptions | None) -> OnlineImport:
-    return import_online_export(path, workspace, questionnaire_id, options)
+def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str | None,
+                         options: ImportOptions | None) -> OnlineImport:
+    return online.import_online_export(path, workspace, questionnaire_id, options)
 
 
 @flow(name="reconcile")
 def reconcile(digital: Path, workspace: Workspace, questionnaire_id: str | None = None,
               options: ImportOptions | None = None) -> OnlineImport:
-    return import_export(digital, workspace, questionnaire_id, options)
-
-
-@task(name="export dataset", cache_policy=NO_CACHE)
-def export(workspace: Workspace, out: Path, fmt: str, questionnaire_id: str | None,
-           options: ExportOptions | None) -> ExportSummary:
-    return export_dataset(workspace, out, fmt, questionnaire_id, options)
+    return import_online_export(digital, workspace, questionnaire_id, options)
 
 
 @flow(name="reconcile_and_export")
@@ -40,7 +31,8 @@ def reconcile_and_export(digital: Path, workspace: Workspace, out: Path, fmt: st
                          questionnaire_id: str | None = None,
                          import_options: ImportOptions | None = None,
                          export_options: ExportOptions | None = None) -> ExportSummary:
-    """The online export merged in, then the unified dataset written: what an analyst runs at
-    the end of a consultation, or on a schedule while it runs."""
-    import_export(digital, workspace, questionnaire_id, import_options)
-    return export(workspace, out, fmt, questionnaire_id, export_options)
+    """The online export merged in, then the unified dataset written (the export_dataset
+    flow's task): what an analyst runs at the end of a consultation, or on a schedule while
+    it runs."""
+    import_online_export(digital, workspace, questionnaire_id, import_options)
+    return write_dataset(workspace, out, fmt, questionnaire_id, export_options)

@@ -486,8 +486,7 @@ def _seconds(text: str) -> float:
 
 
 def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.reconcile.online import ImportOptions
-    from pipeline.reconcile.online_report import print_import_report
+    from pipeline.online import ImportOptions, print_import_report
 
     if args.mapping is not None and not args.mapping.is_file():
         raise UsageError(f"--mapping {args.mapping} does not exist: check the path")
@@ -502,12 +501,15 @@ def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def _export(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.reconcile.steps import ExportOptions, export_dataset
+    from pipeline.dataset import ExportOptions
 
     options = ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
                             split_multiple=args.split_multiple,
                             with_contacts=args.with_contacts, raw=args.raw)
-    summary = export_dataset(workspace, args.out, args.format, args.form, options)
+    from flows.export import export_dataset
+
+    with _prefect():
+        summary = export_dataset(workspace, args.out, args.format, args.form, options)
     channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
     print(f"wrote {summary.rows} responses ({channels or 'none'}) to {shown(str(summary.path))}")
     for extra in summary.written[1:]:

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.dataset import export_dataset
 from pipeline.errors import WorkspaceError
 from pipeline.ingest.report import print_batch_summary
+from pipeline.online import print_import_report
 from pipeline.programs import check_programs
 from pipeline.publish import build_forms
-from pipeline.reconcile.dataset import pick_questionnaire
-from pipeline.reconcile.online_report import print_import_report
-from pipeline.reconcile.steps import export_dataset
-from pipeline.registry import registered_layouts
+from pipeline.registry import pick_questionnaire, registered_layouts
 from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
 from pipeline.simulate.truth import compare_with_truth, read_truth
 from pipeline.terminal import shown

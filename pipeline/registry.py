@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from pipeline.errors import LayoutError, StoreNotWritableError, WorkspaceError
 from pipeline.forms.manifest import read_layout
+from pipeline.model import Questionnaire
 from pipeline.records import SERIAL_DIGITS, Copy, Layout, PageCode
 from pipeline.store.engine import sqlite_file
 from pipeline.store.forms import (
@@ -26,8 +27,8 @@ from pipeline.store.forms import (
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
-__all__ = ["SERIAL_DIGITS", "allocate_serials", "load_registered_layout", "register_layout",
-           "registered_layouts", "serials_issued"]
+__all__ = ["allocate_serials", "load_registered_layout", "pick_questionnaire", "register_layout",
+           "registered_layouts", "registered_questionnaire", "serials_issued"]
 
 
 def register_layout(workspace: Workspace, layout: Layout) -> None:
@@ -69,6 +70,37 @@ def serials_issued(workspace: Workspace, form_key: str) -> int | None:
     serial keyed by hand is then taken as it is."""
     form = _registered(workspace).get(form_key)
     return form.issued if form is not None and form.issued else None
+
+
+def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None) -> Questionnaire:
+    """The one questionnaire registered, or the one named; its newest version wins."""
+    by_id: dict[str, Questionnaire] = {}
+    for layout in layouts.values():
+        by_id[layout.questionnaire.id] = layout.questionnaire
+    if not by_id:
+        raise WorkspaceError("no form is registered in this workspace: run 'papertwin forms build'")
+    if questionnaire_id is None:
+        if len(by_id) > 1:
+            raise WorkspaceError(
+                f"this workspace holds several questionnaires ({', '.join(sorted(by_id))}): "
+                "name one with --form"
+            )
+        return next(iter(by_id.values()))
+    if questionnaire_id not in by_id:
+        raise WorkspaceError(
+            f"questionnaire '{questionnaire_id}' is not registered here "
+            f"(registered: {', '.join(sorted(by_id))})"
+        )
+    return by_id[questionnaire_id]
+
+
+def registered_questionnaire(workspace: Workspace,
+                             questionnaire_id: str | None) -> tuple[dict[str, Layout],
+                                                                    Questionnaire]:
+    """Every registered form and the questionnaire a command takes (--form, else the only
+    one), so that the import, the export and the review app all pick the same one."""
+    layouts = registered_layouts(workspace)
+    return layouts, pick_questionnaire(layouts, questionnaire_id)
 
 
 def _registered(workspace: Workspace, store: Store | None = None) -> dict[str, RegisteredForm]:

@@ -27,9 +27,9 @@ import pytest
 import uvicorn
 
 from pipeline.ingest.batch import read_chunk
+from pipeline.online import import_online_export
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import import_online_export
 from pipeline.records import Layout
 from pipeline.review.accounts import add_user
 from pipeline.review.app import create_app

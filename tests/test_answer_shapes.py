@@ -263,7 +263,7 @@ def test_simulated_answers_keep_their_seed() -> None:
 def test_postcodes_read_back_and_a_non_postcode_waits_for_a_person(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> None:
     from flows.ingest import ingest_batch
-    from pipeline.reconcile.steps import export_dataset
+    from pipeline.dataset.export import export_dataset
     from pipeline.registry import register_layout
 
     form = _xlsform(tmp_path / "shapes.md", [

@@ -11,8 +11,8 @@ import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
 from flows.ingest import run_ingest
+from pipeline.dataset.export import export_dataset
 from pipeline.forms.build import BuiltForm
-from pipeline.reconcile.steps import export_dataset
 from pipeline.registry import register_layout
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.workspace import Workspace

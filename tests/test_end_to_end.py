@@ -9,8 +9,8 @@ import pandas as pd
 from sqlalchemy import text
 
 from flows.ingest import ingest_batch
+from pipeline.dataset.export import export_dataset
 from pipeline.forms.build import BuiltForm
-from pipeline.reconcile.steps import export_dataset
 from pipeline.registry import register_layout
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.simulate.truth import truth_value

@@ -27,12 +27,12 @@ from prefect.states import Completed, Failed
 from sqlalchemy.exc import OperationalError
 
 from flows.ingest import ingest_batch, worth_retrying
+from pipeline.dataset.export import export_dataset
 from pipeline.errors import InputFileError, ProgramFailedError, ProgramTimeoutError
 from pipeline.forms.build import BuiltForm
 from pipeline.ingest.batch import BatchSummary
 from pipeline.programs.poppler import rasterise_page
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import export_dataset
 from pipeline.registry import register_layout
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.workspace import Workspace

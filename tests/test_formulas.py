@@ -18,10 +18,10 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.cli import main
+from pipeline.dataset.write import write_dataset
 from pipeline.formulas import evaluable, neutral_frame, neutral_text
+from pipeline.online import import_online_export
 from pipeline.publish import build_forms
-from pipeline.reconcile.export import write_dataset
-from pipeline.reconcile.steps import import_online_export
 from pipeline.records import Answer
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace

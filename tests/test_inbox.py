@@ -19,11 +19,11 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.watch import serve_arguments, serve_inbox, watch_inbox
 from pipeline.cli import main
+from pipeline.dataset.export import export_dataset
 from pipeline.errors import ExitCode, UsageError
 from pipeline.forms.build import BuiltForm
 from pipeline.ingest.inbox import check_inbox, settled_files
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import export_dataset
 from pipeline.registry import register_layout
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store.store import Store

@@ -17,11 +17,11 @@ import pytest
 from PIL import Image
 
 from flows.ingest import ingest_batch
+from pipeline.dataset.export import export_dataset
 from pipeline.forms.build import BuiltForm
 from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import export_dataset
 from pipeline.registry import register_layout
 from pipeline.simulate import scanner
 from pipeline.simulate.returns import SimulatedBatch

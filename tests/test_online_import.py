@@ -18,8 +18,8 @@ from openpyxl import Workbook
 from pipeline.cli import main
 from pipeline.errors import InputFileError, UsageError
 from pipeline.forms.template_yaml import load_template
-from pipeline.publish import build_forms
-from pipeline.reconcile.online import (
+from pipeline.online import import_online_export
+from pipeline.online.read import (
     ChoiceDifference,
     ImportOptions,
     InvalidValue,
@@ -27,8 +27,8 @@ from pipeline.reconcile.online import (
     SplitDisagreement,
     read_online_export,
 )
-from pipeline.reconcile.online_report import print_import_report
-from pipeline.reconcile.steps import import_online_export
+from pipeline.online.report import print_import_report
+from pipeline.publish import build_forms
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
@@ -525,7 +525,7 @@ def test_each_convention_lands_in_the_dataset_on_each_database(
     tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, template: str, name: str,
     mapping: str | None, expected: str,
 ) -> None:
-    from pipeline.reconcile.steps import export_dataset
+    from pipeline.dataset.export import export_dataset
 
     monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
     workspace = Workspace.resolve(tmp_path / "ws")

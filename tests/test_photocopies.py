@@ -20,13 +20,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from pipeline.dataset.build import is_further_response
+from pipeline.dataset.dualchannel import find_pairs
+from pipeline.dataset.export import ExportOptions, export_dataset
 from pipeline.errors import UsageError
 from pipeline.ingest.batch import FileReading, PageChunk, read_chunk
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.dataset import is_further_response
-from pipeline.reconcile.dualchannel import find_pairs
-from pipeline.reconcile.steps import ExportOptions, export_dataset
 from pipeline.records import Answer, ArchivedFile, BoxResult, Layout, PageRef, PageResult
 from pipeline.registry import register_layout
 from pipeline.review.accounts import add_user

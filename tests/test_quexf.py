@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.dataset.export import export_dataset
 from pipeline.errors import ExitCode, TemplateError
 from pipeline.forms.manifest import read_layout
 from pipeline.forms.quexf import banding_layout
@@ -37,7 +38,6 @@ from pipeline.ingest.batch import (
 )
 from pipeline.publish import import_banding
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import export_dataset
 from pipeline.records import PageRef, PageResult
 from pipeline.registry import registered_layouts
 from pipeline.scan.pdf_images import iter_pdf_pages

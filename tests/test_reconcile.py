@@ -7,13 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.dataset.build import build_dataset, combine_channels
+from pipeline.dataset.export import ExportOptions, export_dataset
 from pipeline.errors import InputFileError
 from pipeline.model import Choice, Label, Question, Questionnaire
+from pipeline.online import import_online_export
 from pipeline.publish import build_forms
-from pipeline.reconcile.dataset import build_dataset, combine_channels, pick_questionnaire
-from pipeline.reconcile.steps import ExportOptions, export_dataset, import_online_export
 from pipeline.records import Answer, ArchivedFile, OnlineRow, PageRef, PageResult, PaperAnswer
-from pipeline.registry import registered_layouts
+from pipeline.registry import pick_questionnaire, registered_layouts
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 

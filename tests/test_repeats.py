@@ -509,7 +509,7 @@ def test_copies_answers_reach_the_store_and_the_dataset(
     prefect_harness: None, tmp_path: Path,
 ) -> None:
     from flows.ingest import ingest_batch
-    from pipeline.reconcile.steps import export_dataset
+    from pipeline.dataset.export import export_dataset
 
     workspace = Workspace.resolve(tmp_path / "ws").ensure()
     form = write_form(tmp_path / "household.xlsx", HOUSEHOLD)

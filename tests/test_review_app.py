@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from pipeline.cli import main
-from pipeline.reconcile.steps import export_dataset
+from pipeline.dataset.export import export_dataset
 from pipeline.review.app import create_app
 from pipeline.review.pages import page_decisions, unidentified_pages
 from pipeline.review.queue import flagged_fields

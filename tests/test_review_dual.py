@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.dataset.dualchannel import DualPair, apply_policy
+from pipeline.dataset.export import ExportOptions, export_dataset
 from pipeline.errors import UsageError, WorkspaceError
+from pipeline.online import import_online_export
 from pipeline.publish import build_forms
-from pipeline.reconcile.dualchannel import DualPair, apply_policy
-from pipeline.reconcile.steps import ExportOptions, export_dataset, import_online_export
 from pipeline.records import Answer
 from pipeline.registry import registered_layouts
 from pipeline.review import dual

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from pipeline.dataset.export import export_dataset
 from pipeline.errors import UsageError, WorkspaceError
 from pipeline.forms.build import BuiltForm
 from pipeline.ingest.batch import (
@@ -25,7 +26,6 @@ from pipeline.ingest.batch import (
     read_chunk,
 )
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.reconcile.steps import export_dataset
 from pipeline.records import Layout, PageRef, PaperAnswer
 from pipeline.registry import register_layout, registered_layouts
 from pipeline.review.pages import (

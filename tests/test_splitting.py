@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.dataset.build import combine_channels
 from pipeline.errors import TemplateError
 from pipeline.forms.blocks import TextOp
 from pipeline.forms.layout import LayoutOptions, plan_form
@@ -18,7 +19,6 @@ from pipeline.model import Grid
 from pipeline.programs.poppler import rasterise_page
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.reconcile.dataset import combine_channels
 from pipeline.records import PageRef, PaperAnswer
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value

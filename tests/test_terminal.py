@@ -8,8 +8,8 @@ from pathlib import Path
 from pipeline.ingest.batch import BatchSummary
 from pipeline.ingest.inbox import QUARANTINE, describe, move
 from pipeline.ingest.report import batch_markdown, markdown_code, markdown_text
-from pipeline.reconcile.online import InvalidValue, OnlineImport
-from pipeline.reconcile.online_report import print_import_report
+from pipeline.online.read import InvalidValue, OnlineImport
+from pipeline.online.report import print_import_report
 from pipeline.scan.intake import SetAside
 from pipeline.terminal import shown
 

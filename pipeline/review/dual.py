@@ -1,6 +1,6 @@
 """One respondent found on paper and online: a person decides which response stands.
 
-The pairs are those the export finds (pipeline/reconcile/dualchannel.py), from the same dataset
+The pairs are those the export finds (pipeline/dataset/dualchannel.py), from the same dataset
 the export builds, so what a reviewer sees is what the export resolves. Decisions are an
 append-only log (table dual_decisions): a second thought is a new decision, and the latest one
 for a pair (highest id) is the one the next export follows, over the analyst's policy.
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.reconcile.dataset import load_dataset, registered_questionnaire
-from pipeline.reconcile.dualchannel import find_pairs, read_match_file
+from pipeline.dataset import find_pairs, load_dataset, read_match_file
+from pipeline.registry import registered_questionnaire
 from pipeline.store.dual_log import (
     DualDecision,
     Pair,

@@ -1,6 +1,6 @@
 """Decisions about one person found on paper and online: an append-only log, like the review
 log of answers (review.py). A second thought is a new decision; the latest one for a pair (highest
-id) is the one the export follows, over the analyst's policy (pipeline/reconcile/dualchannel.py).
+id) is the one the export follows, over the analyst's policy (pipeline/dataset/dualchannel.py).
 The online responses that name a paper copy, where the pairs to decide come from, are read here
 too.
 """

@@ -26,13 +26,13 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.dataset.export import export_dataset
 from pipeline.forms.build import LAYOUT_NAME
 from pipeline.forms.manifest import read_layout
 from pipeline.ingest.batch import join_chunks, plan_batch, read_chunk, store_reading
 from pipeline.model import Questionnaire
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import export_dataset
 from pipeline.records import PageResult
 from pipeline.registry import register_layout
 from pipeline.simulate.damage import Damage

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.dataset.export import export_dataset
 from pipeline.ingest.batch import join_chunks, plan_batch, read_chunk, store_reading
 from pipeline.publish import import_banding
 from pipeline.read.page import ReaderSettings
-from pipeline.reconcile.steps import export_dataset
 from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace
 

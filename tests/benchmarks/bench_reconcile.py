@@ -108,7 +108,8 @@ def prepare(root: Path, paper: int, online: int, seed: int, flagged: float = 0.0
 
 
 def measure(root: Path) -> None:
-    from pipeline.reconcile.steps import export_dataset, import_online_export
+    from pipeline.dataset.export import export_dataset
+    from pipeline.online import import_online_export
     from pipeline.workspace import Workspace
 
     workspace = Workspace.resolve(root / "ws")

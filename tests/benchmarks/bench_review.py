@@ -72,7 +72,7 @@ def _import_online(root: Path, pairs: int) -> None:
     """The online export, its first rows naming paper copies: people on both channels."""
     import pandas as pd
 
-    from pipeline.reconcile.steps import import_online_export
+    from pipeline.online import import_online_export
     from pipeline.workspace import Workspace
 
     frame = pd.read_csv(root / "online.csv", dtype=str, keep_default_na=False)

@@ -1,8 +1,9 @@
 """What `papertwin reconcile` says about an import: the convention used and everything reported.
 
-Nothing in an export is recoded or dropped silently, so everything the import noticed is printed
-here for the person who runs it to act on. Every name and value from the export (its columns, its
-cells, its path) is shown escaped (pipeline/terminal.py), so none can forge a line of the report.
+Nothing in an online export is recoded or dropped silently, so everything the import noticed is
+printed here for the person who runs it to act on. Every name and value from the online export
+(its columns, its cells, its path) is shown escaped (pipeline/terminal.py), so none can forge a
+line of the report.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from pipeline.reconcile.online import OnlineImport
+from pipeline.online.read import OnlineImport
 from pipeline.terminal import shown
 
 MAX_ROW_LINES = 20  # per kind of per-row report; the rest are counted
 
 
 def print_import_report(imported: OnlineImport, path: Path, out: TextIO) -> None:
+    """Everything an import noticed, written to `out` (the terminal), `path` naming the online
+    export as the person gave it."""
     how = "detected" if imported.detected else "as named by --convention"
     print(f"imported {len(imported.rows)} online responses from {shown(str(path))}", file=out)
     print(f"  convention: {imported.convention} ({imported.convention_title}), {how}"

@@ -1,7 +1,7 @@
-"""Reading an online survey export into rows keyed by question name, as DESIGN.md sets out.
+"""Reading an online export into rows keyed by question name, as DESIGN.md sets out.
 
-Each survey tool's export convention (online_conventions.py) says how its columns name the
-questions; a mapping file (online_mapping.py) says it for any other export. Values are kept as the
+Each survey tool's convention (conventions.py) says how its online export names the questions'
+columns; a mapping file (mapping.py) says it for any other online export. Values are kept as the
 online survey codes them: anything that is not one of a question's choices is reported, never
 silently recoded, and the only recoding done is what a mapping file or an explicit option asks.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.errors import InputFileError, UsageError
 from pipeline.model import Question, Questionnaire
-from pipeline.reconcile.online_conventions import (
+from pipeline.online.conventions import (
     CONVENTIONS,
     GENERIC,
     KOBO,
@@ -26,8 +26,8 @@ from pipeline.reconcile.online_conventions import (
     is_metadata,
     refuse_repeat_file,
 )
-from pipeline.reconcile.online_mapping import ColumnMapping, read_mapping
-from pipeline.reconcile.online_table import Table, read_table
+from pipeline.online.mapping import ColumnMapping, read_mapping
+from pipeline.online.table import Table, read_table
 from pipeline.records import OnlineRow
 
 # Kept for callers of papertwin 0.1: the metadata names the generic convention tries.
@@ -71,7 +71,7 @@ class SplitDisagreement:
 class OnlineImport:
     rows: tuple[OnlineRow, ...]
     matched: tuple[str, ...]  # question columns found
-    missing: tuple[str, ...]  # questions with no column in the export (paper-only questions)
+    missing: tuple[str, ...]  # questions with no column in the online export (paper only)
     extra: tuple[str, ...]  # columns that are neither questions nor known metadata (online-only)
     invalid: tuple[InvalidValue, ...]
     id_column: str
@@ -86,7 +86,7 @@ class OnlineImport:
     warnings: tuple[str, ...] = ()
     mapping: str = ""  # the mapping file used, if any
     # Questions of the online form that the paper form lacks, kept in the rows' answers under
-    # these names (a tool's export only: its other columns are metadata or form fields).
+    # these names (a tool's online export only: its other columns are metadata or fields).
     online_only: tuple[tuple[str, str], ...] = ()  # (name in the answers, export column)
 
     @property
@@ -96,7 +96,8 @@ class OnlineImport:
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """What the person said about an export: its convention, a mapping file, labels to names."""
+    """What the person said about an online export: its convention, a mapping file, labels to
+    names (`papertwin reconcile`'s options)."""
 
     convention: str = "auto"
     mapping: Path | None = None
@@ -108,7 +109,9 @@ def read_online_export(path: Path, questionnaire: Questionnaire, *,
                        convention: str = "auto", mapping: Path | None = None,
                        reference_column: str | None = None,
                        labels_to_names: bool = False) -> OnlineImport:
-    """The export's rows in the questionnaire's question names and the online survey's codes.
+    """The online export's rows in the questionnaire's question names and the online survey's
+    codes, with everything noticed on the way (columns matched, missing and extra, values that
+    are no choice) for the person to act on: nothing is dropped or recoded silently.
 
     convention is auto (detect), odk, kobo, limesurvey or generic; mapping a YAML or CSV column
     mapping file; reference_column the column that holds the respondent reference; with
@@ -125,7 +128,7 @@ def read_online_export(path: Path, questionnaire: Questionnaire, *,
 
 
 class _Import:
-    """One export being read: the columns' meaning first, then every row."""
+    """One online export being read: the columns' meaning first, then every row."""
 
     def __init__(self, path: Path, table: Table, questionnaire: Questionnaire,
                  convention: Convention, detected: bool, mapping: ColumnMapping | None,
@@ -376,7 +379,7 @@ class _Import:
 
     def _rows(self, id_column: str, submitted: str | None, reference: str | None,
               ) -> tuple[list[OnlineRow], list[InvalidValue], list[SplitDisagreement]]:
-        """Every row, decoded. A large export has few distinct values per column, so each
+        """Every row, decoded. A large online export has few distinct values per column, so each
         distinct value is decoded and checked once, not once per row."""
         self.off_choice: list[tuple[int, str, list[str]]] = []  # (row, question, values)
         index = {c: i for i, c in enumerate(self.table.columns)}

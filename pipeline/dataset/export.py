@@ -1,22 +1,16 @@
-"""The reconcile and export steps as the flows and the command line call them."""
+"""What `papertwin export` does, as the flows' write_dataset task runs it: the unified dataset
+built from the store, each dual-channel pair resolved, written with its codebook and summary."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.reconcile.codebook import codebook, summary
-from pipeline.reconcile.dataset import (
-    load_dataset,
-    pick_questionnaire,
-    registered_questionnaire,
-    split_multiple,
-    with_contacts,
-)
-from pipeline.reconcile.dualchannel import DualPair, apply_policy, read_match_file
-from pipeline.reconcile.export import write_dataset
-from pipeline.reconcile.online import ImportOptions, OnlineImport, read_online_export
-from pipeline.registry import registered_layouts
+from pipeline.dataset.build import load_dataset, split_multiple, with_contacts
+from pipeline.dataset.codebook import codebook, summary
+from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
+from pipeline.dataset.write import write_dataset
+from pipeline.registry import registered_questionnaire
 from pipeline.store.dual_log import decided_kept
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -24,6 +18,8 @@ from pipeline.workspace import Workspace
 
 @dataclass(frozen=True)
 class ExportOptions:
+    """`papertwin export`'s options besides the file and its format."""
+
     dual_policy: str = "keep-both"  # one of dualchannel.POLICIES
     match_file: Path | None = None  # online responses matched to paper ones by hand
     split_multiple: bool = False  # add name/choice 0/1 columns for multiple choices
@@ -33,6 +29,8 @@ class ExportOptions:
 
 @dataclass(frozen=True)
 class ExportSummary:
+    """What was written, counted for the command's report."""
+
     path: Path
     rows: int
     by_channel: dict[str, int]
@@ -44,27 +42,13 @@ class ExportSummary:
     online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
 
 
-def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str | None = None,
-                         options: ImportOptions | None = None) -> OnlineImport:
-    questionnaire = pick_questionnaire(registered_layouts(workspace), questionnaire_id)
-    options = options or ImportOptions()
-    imported = read_online_export(path, questionnaire, convention=options.convention,
-                                  mapping=options.mapping,
-                                  reference_column=options.reference_column,
-                                  labels_to_names=options.labels_to_names)
-    store = Store.open(workspace.store_url)
-    try:
-        store.replace_online(questionnaire.id, imported.rows)
-    finally:
-        store.close()
-    return imported
-
-
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
                    questionnaire_id: str | None = None,
                    options: ExportOptions | None = None) -> ExportSummary:
-    """The unified dataset, its codebook and summary, with dual-channel pairs resolved: by a
-    person's latest decision where there is one (the review app), else by the policy."""
+    """The unified dataset of the workspace's questionnaire (the one named, else the only one)
+    written to `out` in `fmt`, its codebook and summary beside it, with dual-channel pairs
+    resolved: by a person's latest decision where there is one (the review app), else by the
+    policy. Returns what was written, counted, for the command to report."""
     options = options or ExportOptions()
     matches = read_match_file(options.match_file) if options.match_file else None
     layouts, questionnaire = registered_questionnaire(workspace, questionnaire_id)

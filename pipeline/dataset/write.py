@@ -25,8 +25,8 @@ from pipeline.formulas import CSV_QUOTING, evaluable, neutral_frame
 from pipeline.fsutil import atomic_write_bytes, atomic_write_text
 from pipeline.terminal import shown
 
-ExportFormat = Literal["csv", "parquet", "xlsx"]
-FORMATS: tuple[ExportFormat, ...] = ("csv", "parquet", "xlsx")
+DatasetFormat = Literal["csv", "parquet", "xlsx"]
+FORMATS: tuple[DatasetFormat, ...] = ("csv", "parquet", "xlsx")
 XLSX_MAX_ROWS = 1_048_575  # one header row besides
 
 
@@ -39,8 +39,9 @@ def companion_paths(path: Path) -> tuple[Path, Path]:
 def write_dataset(frame: pd.DataFrame, path: Path, fmt: str = "csv",
                   codebook: pd.DataFrame | None = None,
                   summary: pd.DataFrame | None = None, raw: bool = False) -> list[Path]:
-    """The dataset (every column text, as exported online), plus codebook and summary if given;
-    returns the paths written. `raw` writes CSV values exactly, text marks left off."""
+    """The dataset (every column text, as an online export holds it) in `fmt`, plus codebook
+    and summary if given (beside it, or as sheets of the workbook); returns the paths written,
+    the dataset's first. `raw` writes CSV values exactly, text marks left off."""
     if fmt not in FORMATS:
         raise UsageError(f"export format {fmt!r}: papertwin writes {', '.join(FORMATS)}")
     written = [path]

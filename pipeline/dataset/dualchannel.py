@@ -18,8 +18,8 @@ from typing import Literal
 
 import pandas as pd
 
+from pipeline.dataset.build import is_further_response
 from pipeline.errors import InputFileError, UsageError
-from pipeline.reconcile.dataset import is_further_response
 from pipeline.store.dual_log import KEPT_CHOICES
 
 DualPolicy = Literal["keep-both", "keep-latest", "keep-online", "keep-paper"]

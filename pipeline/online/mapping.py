@@ -1,8 +1,8 @@
-"""The column mapping file: which export column holds which question, and how its codes read.
+"""A column mapping file: which online export column holds which question, how its codes read.
 
-For an export whose columns are not named by question (a spreadsheet, a form tool papertwin has no
-convention for), the person who knows the survey writes the correspondence down once; papertwin
-never guesses it. Values are only recoded where this file says so.
+For an online export whose columns are not named by question (a spreadsheet, a form tool
+papertwin has no convention for), the person who knows the survey writes the correspondence down
+once; papertwin never guesses it. Values are only recoded where this file says so.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ CSV_HEADER = ("export_column", "question", "export_value", "choice")
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    columns: dict[str, str] = field(default_factory=dict)  # export column -> question or role
+    # online export column -> question or role
+    columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # question -> value -> choice
-    multiple_separator: str = " "  # between the choices of a multiple choice in the export
+    multiple_separator: str = " "  # between a multiple choice's choices in the online export
     path: Path | None = None
 
     def role_column(self, role: str) -> str | None:
@@ -35,7 +36,8 @@ class ColumnMapping:
 
 
 def read_mapping(path: Path, questionnaire: Questionnaire) -> ColumnMapping:
-    """A YAML (.yaml, .yml) or CSV mapping file, checked against the questionnaire."""
+    """A YAML (.yaml, .yml) or CSV mapping file, checked against the questionnaire now, so a
+    mistyped question or choice name is refused before any row is read."""
     if not path.is_file():
         raise InputFileError(f"mapping file {path} does not exist: check the path")
     try:
@@ -82,7 +84,7 @@ def _from_yaml(path: Path, text: str) -> ColumnMapping:
 
 
 def _scalar(value: Any) -> str:
-    """YAML reads yes/no as booleans and 1 as a number; the export holds text."""
+    """YAML reads yes/no as booleans and 1 as a number; the online export holds text."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)

@@ -1,4 +1,4 @@
-"""How each survey tool names its export's columns, and which tool made a given export.
+"""How each survey tool names its online export's columns, and which tool made a given one.
 
 Every tool writes the answers under the question names but wraps them differently: ODK Central
 joins group paths with '-', KoboToolbox with '/', LimeSurvey keeps bare question codes; each adds
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import InputFileError, UsageError
-from pipeline.reconcile.online_table import Table
+from pipeline.online.table import Table
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Convention:
     id_columns: tuple[str, ...]  # response id: the first present
     submitted_columns: tuple[str, ...]
     reference_columns: tuple[str, ...]
-    markers: tuple[str, ...]  # all present: the export is this tool's
+    markers: tuple[str, ...]  # all present: the online export is this tool's
     metadata: frozenset[str]  # the tool's own columns, which are no question
     metadata_prefixes: tuple[str, ...] = ()
 
@@ -91,7 +91,8 @@ def refuse_repeat_file(path: Path, table: Table) -> None:
 
 
 def detect(path: Path, table: Table, has_mapping: bool) -> Convention:
-    """The one convention whose metadata columns the export has; refuses none or several."""
+    """The one convention whose metadata columns the online export has; refuses none or
+    several rather than guess."""
     refuse_repeat_file(path, table)
     columns = set(table.columns)
     fits = [c for c in CONVENTIONS.values() if set(c.markers) <= columns]
@@ -121,4 +122,5 @@ def detect(path: Path, table: Table, has_mapping: bool) -> Convention:
 
 
 def is_metadata(convention: Convention, column: str) -> bool:
+    """A column the tool adds of its own (submission time, device, status), not a question."""
     return column in convention.metadata or column.startswith(convention.metadata_prefixes)

@@ -32,7 +32,8 @@ class Table:
 
 
 def read_table(path: Path) -> Table:
-    """The file's first sheet or its CSV text; refuses what it cannot read, naming the file."""
+    """The online export's first sheet or its CSV text, every cell as text; refuses what it
+    cannot read, naming the file."""
     if not path.is_file():
         raise InputFileError(f"online export {path} does not exist: check the path")
     suffix = path.suffix.lower()

@@ -12,10 +12,8 @@ from dataclasses import astuple, dataclass
 
 import pandas as pd
 
-from pipeline.errors import WorkspaceError
 from pipeline.model import Questionnaire
 from pipeline.records import Layout, OnlineRow, PaperAnswer, flag_reason
-from pipeline.registry import registered_layouts
 from pipeline.store.answer_table import (
     ONLINE_META,
     PAPER_COLUMNS,
@@ -23,7 +21,6 @@ from pipeline.store.answer_table import (
     paper_answer_table,
 )
 from pipeline.store.store import Store
-from pipeline.workspace import Workspace
 
 LEADING_COLUMNS = ("response_id", "channel", "submitted_at", "respondent_ref")
 # _pages_missing: the copy's printed pages that were never identified (lost in the post, not
@@ -40,39 +37,10 @@ def dataset_columns(questionnaire: Questionnaire, online_only: tuple[str, ...] =
             *PROVENANCE_COLUMNS]
 
 
-def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None) -> Questionnaire:
-    """The one questionnaire registered, or the one named; its newest version wins."""
-    by_id: dict[str, Questionnaire] = {}
-    for layout in layouts.values():
-        by_id[layout.questionnaire.id] = layout.questionnaire
-    if not by_id:
-        raise WorkspaceError("no form is registered in this workspace: run 'papertwin forms build'")
-    if questionnaire_id is None:
-        if len(by_id) > 1:
-            raise WorkspaceError(
-                f"this workspace holds several questionnaires ({', '.join(sorted(by_id))}): "
-                "name one with --form"
-            )
-        return next(iter(by_id.values()))
-    if questionnaire_id not in by_id:
-        raise WorkspaceError(
-            f"questionnaire '{questionnaire_id}' is not registered here "
-            f"(registered: {', '.join(sorted(by_id))})"
-        )
-    return by_id[questionnaire_id]
-
-
-def registered_questionnaire(workspace: Workspace,
-                             questionnaire_id: str | None) -> tuple[dict[str, Layout],
-                                                                    Questionnaire]:
-    """Every registered form and the questionnaire the export takes, so that whatever shows the
-    export's rows beforehand (the review app) picks the same one."""
-    layouts = registered_layouts(workspace)
-    return layouts, pick_questionnaire(layouts, questionnaire_id)
-
-
 @dataclass(frozen=True)
 class Dataset:
+    """The dataset's table and what the codebook says of its online columns."""
+
     frame: pd.DataFrame
     online_columns: frozenset[str]  # question columns the online export has
     online_only: tuple[str, ...]  # columns asked online that the paper form does not print
@@ -80,6 +48,7 @@ class Dataset:
 
 def build_dataset(store: Store, layouts: dict[str, Layout],
                   questionnaire: Questionnaire) -> pd.DataFrame:
+    """The whole dataset's table alone, without what the codebook needs to know of it."""
     return load_dataset(store, layouts, questionnaire).frame
 
 
@@ -145,6 +114,7 @@ def combine_tables(paper: pd.DataFrame, online: pd.DataFrame, questionnaire: Que
 
 
 def online_records(table: pd.DataFrame) -> pd.DataFrame:
+    """The online rows as stored, as dataset rows: nothing on them waits for a person."""
     records = table.rename(columns={"source": "_source"})
     records.insert(1, "channel", "online")
     records["_needs_review"] = ""

@@ -1,1 +1,0 @@
-"""Reconciliation: the online export and the paper answers in one dataset."""
