@@ -17,8 +17,6 @@ from pipeline.records import Layout, OnlineRow, PaperAnswer, flag_reason
 from pipeline.store.answer_table import (
     ONLINE_META,
     PAPER_COLUMNS,
-    online_answer_table,
-    paper_answer_table,
 )
 from pipeline.store.store import Store
 
@@ -59,9 +57,7 @@ def load_dataset(store: Store, layouts: dict[str, Layout], questionnaire: Questi
     the same way (the review app shows a few of a national consultation's rows)."""
     form_keys = [k for k, layout in layouts.items()
                  if layout.questionnaire.id == questionnaire.id]
-    with store.engine.connect() as conn:
-        paper = paper_answer_table(conn, form_keys, serials)
-        online = online_answer_table(conn, questionnaire.id, online_ids)
+    paper, online = store.answer_tables(form_keys, questionnaire.id, serials, online_ids)
     return combine_tables(paper, online, questionnaire, question_pages(layouts))
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 
@@ -22,7 +23,7 @@ from pipeline.errors import WorkspaceError
 from pipeline.fsutil import atomic_write_bytes
 from pipeline.records import ArchivedFile, Layout, OnlineRow, PageResult, PaperAnswer
 from pipeline.store import schema
-from pipeline.store.answer_table import PAPER_COLUMNS, paper_answer_table
+from pipeline.store.answer_table import PAPER_COLUMNS, online_answer_table, paper_answer_table
 from pipeline.store.contacts import read_contacts, replace_contacts
 from pipeline.store.copies import (
     CopyPage,
@@ -194,6 +195,17 @@ class Store:
         table = table.sort_values(["serial", "page", "question"], kind="stable")
         return [PaperAnswer(*row) for row in
                 table[list(PAPER_COLUMNS)].itertuples(index=False, name=None)]
+
+    def answer_tables(self, form_keys: Sequence[str], questionnaire_id: str,
+                      serials: Collection[str] | None = None,
+                      online_ids: Collection[str] | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The paper answers of these forms (answer_table.PAPER_COLUMNS) and the online answers
+        of the questionnaire (ONLINE_META, then a column per question), of these copies and
+        online responses only when given; read in one connection, so they are of one moment."""
+        with self.engine.connect() as conn:
+            return (paper_answer_table(conn, form_keys, serials),
+                    online_answer_table(conn, questionnaire_id, online_ids))
 
     def responses(self, layouts: Mapping[str, Layout]) -> list[PaperResponse]:
         """Each paper response of these forms, with the pages present and missing."""
