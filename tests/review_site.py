@@ -185,7 +185,7 @@ def review_process(workspace: Workspace, *options: str) -> Iterator[ReviewProces
     env.pop("PAPERTWIN_STORE_URL", None)
     log = workspace.root.parent / f"review-{port}.log"
     with log.open("w") as output:
-        server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "review", "--port",
+        server = subprocess.Popen([sys.executable, "-m", "flows.cli", "review", "--port",
                                    str(port), *options], env=env, stdout=output,
                                   stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"

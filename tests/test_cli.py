@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.errors import ExitCode
 from pipeline.forms.build import BuiltForm
 from pipeline.registry import register_layout

@@ -18,7 +18,7 @@ import numpy as np
 import pikepdf
 import pytest
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.errors import UsageError
 from pipeline.programs.poppler import page_count, rasterise_page
 from pipeline.publish import build_forms

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.dataset.write import write_dataset
 from pipeline.formulas import evaluable, neutral_frame, neutral_text
 from pipeline.online import import_online_export

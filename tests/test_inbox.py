@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from flows.cli import main
 from flows.watch import serve_arguments, serve_inbox, watch_inbox
-from pipeline.cli import main
 from pipeline.dataset.export import export_dataset
 from pipeline.errors import ExitCode, UsageError
 from pipeline.forms.build import BuiltForm
@@ -302,7 +302,7 @@ def test_ctrl_c_stops_the_watch_loop_with_130(tmp_path: Path) -> None:
     # A suite started in the background has SIGINT ignored, and a child inherits that: the
     # watcher gets Ctrl-C's default, as it has at a terminal.
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "watch", str(inbox), "--interval", "0.2"],
+        [sys.executable, "-m", "flows.cli", "watch", str(inbox), "--interval", "0.2"],
         cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stdout is not None

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from pipeline.cli import main
+from flows.cli import main
+from pipeline.cli.present import print_import_report
 from pipeline.errors import InputFileError, UsageError
 from pipeline.forms.template_yaml import load_template
 from pipeline.online import import_online_export
@@ -27,7 +28,6 @@ from pipeline.online.read import (
     SplitDisagreement,
     read_online_export,
 )
-from pipeline.online.report import print_import_report
 from pipeline.publish import build_forms
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace

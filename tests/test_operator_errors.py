@@ -60,7 +60,7 @@ def papertwin(*argv: str, workspace: Workspace, env: dict[str, str] | None = Non
     environment = {k: v for k, v in os.environ.items()
                    if k not in ("PAPERTWIN_STORE_URL", "PREFECT_API_URL")}
     environment.update(env or {})
-    return subprocess.run([*prefix, sys.executable, "-m", "pipeline.cli", "--workspace",
+    return subprocess.run([*prefix, sys.executable, "-m", "flows.cli", "--workspace",
                            str(workspace.root), *argv], cwd=PROJECT, env=environment,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
@@ -186,7 +186,7 @@ def test_a_disk_that_fills_during_a_batch_stops_it_and_the_batch_says_so(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Injected fault: the disk is full when the crops of the new batch are written (fsync of a
     file under crops/ fails with ENOSPC, as it does on a full disk)."""
-    from pipeline.cli import main
+    from flows.cli import main
     from pipeline.simulate.returns import simulate_returns
 
     again = simulate_returns(built[1].pdf_path.parent, tmp_path / "again", seed=7)
@@ -273,7 +273,7 @@ def test_kill_9_of_ingest_leaves_no_process_behind(
     env.pop("PAPERTWIN_STORE_URL", None)
     env.pop("PREFECT_API_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "--workspace", str(ingested.root), "ingest",
+        [sys.executable, "-m", "flows.cli", "--workspace", str(ingested.root), "ingest",
          str(more.pdf_path)], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     seen: set[int] = set()
@@ -329,7 +329,7 @@ def test_ctrl_c_during_a_batch_ends_it_as_interrupted_and_stops_the_server(
     env = {k: v for k, v in os.environ.items()
            if k not in ("PAPERTWIN_STORE_URL", "PREFECT_API_URL")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "--workspace", str(ingested.root), "ingest",
+        [sys.executable, "-m", "flows.cli", "--workspace", str(ingested.root), "ingest",
          str(more.pdf_path)], cwd=PROJECT, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

@@ -44,7 +44,7 @@ def test_sample_scans_were_made_from_the_shipped_template() -> None:
 def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     env = {**os.environ, "PAPERTWIN_HOME": str(tmp_path / "unused")}
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "demo", "--workspace", str(tmp_path / "demo")],
+        [sys.executable, "-m", "flows.cli", "demo", "--workspace", str(tmp_path / "demo")],
         capture_output=True, text=True, timeout=600, env=env, check=False,
     )
     assert result.returncode == 0, result.stderr

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.dataset.export import export_dataset
 from pipeline.errors import ExitCode, TemplateError
 from pipeline.forms.manifest import read_layout

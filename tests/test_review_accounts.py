@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.errors import ExitCode, UsageError
 from pipeline.review.accounts import (
     add_user,

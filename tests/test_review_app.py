@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.dataset.export import export_dataset
 from pipeline.review.app import create_app
 from pipeline.review.pages import page_decisions, unidentified_pages

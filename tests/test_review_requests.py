@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.errors import ExitCode
 from pipeline.forms.build import BuiltForm
 from pipeline.registry import register_layout

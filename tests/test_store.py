@@ -21,6 +21,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, func, inspect, select, text
 
+from pipeline.cli.present import print_batch_summary
 from pipeline.errors import WorkspaceError
 from pipeline.forms.build import BuiltForm
 from pipeline.ingest.batch import (
@@ -33,7 +34,6 @@ from pipeline.ingest.batch import (
     store_reading,
     summarise_batch,
 )
-from pipeline.ingest.report import print_batch_summary
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.records import (

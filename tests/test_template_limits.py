@@ -21,7 +21,7 @@ import pytest
 import yaml
 from pyxform.xls2json_backends import xls_to_dict
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.errors import ExitCode, TemplateError
 from pipeline.forms.layout import A4, MARGIN
 from pipeline.forms.limits import DEFAULT_LIMITS, TemplateLimits, check_sheets, read_limited
@@ -177,7 +177,7 @@ def _papertwin(args: list[str], tmp_path: Path, timeout: float = 120.0) -> _Run:
     start = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-c", LAUNCHER, str(CHILD_ADDRESS_SPACE), str(report), str(timeout),
-         sys.executable, "-m", "pipeline.cli", *args],
+         sys.executable, "-m", "flows.cli", *args],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout + 60,
         check=False)
     seconds = time.monotonic() - start

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from pipeline.cli.present import print_import_report
 from pipeline.ingest.batch import BatchSummary
 from pipeline.ingest.inbox import QUARANTINE, describe, move
 from pipeline.ingest.report import batch_markdown, markdown_code, markdown_text
 from pipeline.online.read import InvalidValue, OnlineImport
-from pipeline.online.report import print_import_report
 from pipeline.scan.intake import SetAside
 from pipeline.terminal import shown
 

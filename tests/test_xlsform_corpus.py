@@ -18,7 +18,7 @@ import pytest
 from pyxform.errors import PyXFormError
 from pyxform.xls2xform import convert
 
-from pipeline.cli import main
+from flows.cli import main
 from pipeline.forms.layout import plan_form
 from pipeline.forms.sources import load_questionnaire
 

@@ -1,4 +1,4 @@
-"""What the command line prints after a batch or an import: short, naming what needs a person.
+"""A batch's account as Prefect artifacts: a table of pages by outcome and a Markdown summary.
 
 File names, reasons (which embed file names) and the serials and form keys read off barcodes are
 shown escaped (pipeline/terminal.py): none of them can add a line to the summary. In Markdown they
@@ -8,7 +8,6 @@ are also kept from adding structure (a link, an image, a code span of their own)
 from __future__ import annotations
 
 import re
-from typing import TextIO
 
 from pipeline.ingest.batch import BatchSummary
 from pipeline.terminal import shown
@@ -16,29 +15,6 @@ from pipeline.terminal import shown
 OUTCOME_ORDER = ("identified", "duplicate", "unknown_form", "not_a_form", "unreadable", "blank")
 # What could start a link, an image, an HTML tag or entity, emphasis or a code span in a line.
 MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>&!|~])")
-
-
-def print_batch_summary(summary: BatchSummary, out: TextIO) -> None:
-    outcomes = summary.outcomes
-    total = sum(outcomes.values())
-    parts = [f"{outcomes[o]} {o.replace('_', ' ')}" for o in OUTCOME_ORDER if outcomes.get(o)]
-    print(f"batch {summary.batch_id}: {summary.files_read} files read, "
-          f"{summary.files_already_read} already ingested, {len(summary.set_aside)} set aside",
-          file=out)
-    print(f"  pages: {total}" + (f" ({', '.join(parts)})" if parts else ""), file=out)
-    print(f"  answers read: {summary.answers}; flagged for review: {summary.flagged}", file=out)
-    for line in summary.pages:
-        if line.outcome != "identified":
-            print(f"  {shown(line.file)} p{line.index}: {line.outcome.replace('_', ' ')}"
-                  f" - {shown(line.reason)}", file=out)
-    if summary.incomplete:
-        print(f"  incomplete responses (a page not scanned yet): {len(summary.incomplete)}",
-              file=out)
-    for response in summary.incomplete:
-        missing = ", ".join(str(n) for n in response.pages_missing)
-        noun = "page" if len(response.pages_missing) == 1 else "pages"
-        print(f"  serial {shown(response.serial)} of {shown(response.form_key)}: {noun} {missing} "
-              "missing", file=out)
 
 
 def outcome_rows(summary: BatchSummary) -> list[dict[str, str | int]]:

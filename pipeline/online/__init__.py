@@ -4,8 +4,9 @@ questions.
 
 It owns reading the file (table.py), telling which tool made it and how that tool names its
 columns (conventions.py), a person's column mapping file (mapping.py), turning the rows into
-answers keyed by question name and reporting every value it did not recode (read.py), storing
-them in a workspace (workspace_import.py), and what `papertwin reconcile` prints (report.py).
+answers keyed by question name and reporting every value it did not recode (read.py), and
+storing them in a workspace (workspace_import.py). What `papertwin reconcile` prints is
+pipeline/cli/present.py's.
 Building the unified dataset from what is stored is pipeline/dataset/'s.
 """
 
@@ -17,7 +18,6 @@ from pipeline.online.read import (
     SplitDisagreement,
     read_online_export,
 )
-from pipeline.online.report import print_import_report
 from pipeline.online.workspace_import import import_online_export
 
 __all__ = [
@@ -27,6 +27,5 @@ __all__ = [
     "OnlineImport",
     "SplitDisagreement",
     "import_online_export",
-    "print_import_report",
     "read_online_export",
 ]

@@ -1,23 +1,23 @@
-"""papertwin demo: the whole loop on the shipped template and the shipped sample scans."""
+"""papertwin demo: the whole loop on the shipped template and the shipped sample scans, each
+step through its flow as a person would run it."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.dataset import export_dataset
+from flows.export import export_dataset
+from flows.forms import generate_forms
+from flows.ingest import ingest_batch
+from flows.reconcile import reconcile
+from pipeline.cli import present
 from pipeline.errors import WorkspaceError
-from pipeline.ingest.report import print_batch_summary
-from pipeline.online import print_import_report
 from pipeline.programs import check_programs
-from pipeline.publish import build_forms
 from pipeline.registry import pick_questionnaire, registered_layouts
 from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
 from pipeline.simulate.truth import compare_with_truth, read_truth
-from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,40 +38,36 @@ def run_demo(root: Path | None) -> int:
         raise WorkspaceError(f"{workspace.root} is not empty: give the demo a new workspace")
     truth = read_truth(SAMPLE_SCANS / TRUTH_NAME)
     copies = len(truth["responses"])
-    out = sys.stdout
-    print(f"papertwin demo in workspace {shown(str(workspace.root))}", file=out)
+    present.say(f"papertwin demo in workspace {workspace.root}")
 
-    built = build_forms(TEMPLATE, copies, workspace.root / "printed", workspace)
+    built = generate_forms(TEMPLATE, workspace.root / "printed", workspace, copies)
     if built.layout.form_key != truth["form_key"]:
         raise WorkspaceError(
             f"sample_scans/ were made for form {truth['form_key']}, but the template now builds "
             f"{built.layout.form_key}: regenerate them as sample_scans/README.md says"
         )
-    print(f"1. printed {copies} copies of {built.layout.form_key}: {shown(str(built.pdf_path))}",
-          file=out)
+    present.say(f"1. printed {copies} copies of {built.layout.form_key}: {built.pdf_path}")
 
-    from flows.ingest import ingest_batch
-    from flows.reconcile import reconcile
-
-    print(f"2. ingesting {SAMPLE_SCANS / BATCH_NAME}", file=out)
+    present.say(f"2. ingesting {SAMPLE_SCANS / BATCH_NAME}")
     summary = ingest_batch([SAMPLE_SCANS / BATCH_NAME], workspace)
-    print_batch_summary(summary, out)
+    present.print_batch_summary(summary)
 
-    print(f"3. reconciling with the online export {ONLINE_EXPORT.name}", file=out)
+    present.say(f"3. reconciling with the online export {ONLINE_EXPORT.name}")
     imported = reconcile(ONLINE_EXPORT, workspace, None)
-    print_import_report(imported, ONLINE_EXPORT, out)
+    present.print_import_report(imported, ONLINE_EXPORT)
 
     dataset = workspace.root / "dataset.csv"
     exported = export_dataset(workspace, dataset)
     channels = ", ".join(f"{n} {c}" for c, n in sorted(exported.by_channel.items()))
-    print(f"4. dataset: {shown(str(exported.path))}", file=out)
-    print(f"   {exported.rows} responses ({channels}), {exported.questions} questions; "
-          f"{exported.needs_review} responses wait for a person", file=out)
+    present.say(f"4. dataset: {exported.path}")
+    present.say(f"   {exported.rows} responses ({channels}), {exported.questions} questions; "
+                f"{exported.needs_review} responses wait for a person")
 
     questionnaire = pick_questionnaire(registered_layouts(workspace), None)
     frame = pd.read_csv(dataset, dtype=str, keep_default_na=False)
     check = compare_with_truth(frame, truth, questionnaire)
-    print(f"5. against the simulator's ground truth: {check.choices_right} of {check.choices} "
-          f"choice answers right, {check.choices_flagged} flagged, {check.choices_wrong} wrong; "
-          f"free text character error rate {check.text_cer:.1%}", file=out)
+    present.say(f"5. against the simulator's ground truth: {check.choices_right} of "
+                f"{check.choices} choice answers right, {check.choices_flagged} flagged, "
+                f"{check.choices_wrong} wrong; free text character error rate "
+                f"{check.text_cer:.1%}")
     return 0

@@ -1,24 +1,29 @@
-"""The `papertwin` command. Errors end as one line on stderr and a stable exit code."""
+"""The `papertwin` command's parser, and the options it turns into papertwin's own settings.
+
+The verbs themselves run the flows (flows/cli.py, the dispatch table; the library never imports
+the flows); what they print is pipeline/cli/present.py.
+"""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
-import traceback
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
-from pipeline.errors import ExitCode, PapertwinError, UsageError
+from pipeline.errors import UsageError
 from pipeline.read.page import ReaderSettings
 from pipeline.scan.intake import MAX_PAGES_PER_FILE
 from pipeline.simulate.degrade import PROFILE_NAMES as DEGRADATION_PROFILES
-from pipeline.terminal import shown
-from pipeline.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pipeline.dataset import ExportOptions
+    from pipeline.forms.layout import LayoutOptions
+    from pipeline.online import ImportOptions
+
+__all__ = ["build_parser", "export_options", "import_options", "layout_options", "marks",
+           "reader_settings"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = verbs.add_parser("demo", help="the whole loop on the shipped template and scans")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+
+    server = verbs.add_parser("server", help="the workspace's papertwin server, which keeps "
+                                             "Prefect and papertwin loaded between commands")
+    server.add_argument("server_verb", choices=["status", "stop", "start"], metavar="ACTION",
+                        help="status: whether it runs, its pid, Prefect API and idle time; "
+                             "stop: stop it and its Prefect server; start: start it now")
     return parser
 
 
@@ -197,14 +208,6 @@ def _add_layout_options(parser: argparse.ArgumentParser) -> None:
                              "a page that says it is blank")
 
 
-def _layout_options(args: argparse.Namespace) -> Any:
-    from pipeline.forms.layout import LayoutOptions
-
-    languages = tuple(x.strip() for x in args.languages.split(",") if x.strip()) \
-        if args.languages else None
-    return LayoutOptions(languages=languages, large_print=args.large_print)
-
-
 def _add_common_options(parser: argparse.ArgumentParser, with_defaults: bool) -> None:
     def default(value: Any) -> Any:
         return value if with_defaults else argparse.SUPPRESS
@@ -215,156 +218,6 @@ def _add_common_options(parser: argparse.ArgumentParser, with_defaults: bool) ->
                         help="show Prefect's flow and task logs")
     parser.add_argument("--debug", action="store_true", default=default(False),
                         help="show tracebacks of internal errors")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    # Prefect reads its settings at import: quiet unless asked, and never phoning home.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if not args.verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        # Failures end as papertwin's one line; Prefect's own account of them (tracebacks of
-        # every task that saw the error) goes to its server and the UI, not the terminal, and
-        # so do its internal workers' complaints when a command is interrupted.
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_DEBUG_LEVEL", "CRITICAL")
-    try:
-        return _run(args)
-    except PapertwinError as exc:
-        print(f"papertwin: {shown(str(exc))}", file=sys.stderr)
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        print("papertwin: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    except Exception as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"papertwin: internal error: {exc.__class__.__name__}: {shown(str(exc))} "
-              "(rerun with --debug for details)", file=sys.stderr)
-        return int(ExitCode.OTHER_ERROR)
-
-
-def _run(args: argparse.Namespace) -> int:
-    workspace = Workspace.resolve(args.workspace)
-    if args.verb == "forms":
-        return _forms_build(args, workspace)
-    if args.verb == "simulate":
-        return _simulate(args)
-    if args.verb == "ingest":
-        return _ingest(args, workspace)
-    if args.verb == "watch":
-        return _watch(args, workspace)
-    if args.verb == "reconcile":
-        with _prefect():
-            return _reconcile(args, workspace)
-    if args.verb == "export":
-        return _export(args, workspace)
-    if args.verb in ("review", "users"):
-        from pipeline.review.commands import run_review, run_users
-
-        return run_review(args, workspace) if args.verb == "review" else run_users(args,
-                                                                                    workspace)
-    if args.verb == "demo":
-        from pipeline.demo import run_demo
-
-        with _prefect():
-            return run_demo(args.workspace)
-    raise UsageError(f"unknown verb {args.verb}")
-
-
-def _prefect() -> contextlib.AbstractContextManager[str]:
-    """The Prefect API the verb's flows report to, ended with the command (flows/)."""
-    from flows.temporary_server import prefect_api
-
-    return prefect_api()
-
-
-def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.forms.build import preview_form
-    from pipeline.publish import build_forms
-
-    if args.forms_verb == "import":
-        return _forms_import(args, workspace)
-    if args.forms_verb == "preview":
-        pages, warnings = preview_form(args.template, args.out, _layout_options(args), args.dpi,
-                                       args.recipients, args.duplex)
-        _print_warnings(warnings)
-        print(f"previewed {len(pages)} pages of {shown(str(args.template))} in "
-              f"{shown(str(args.out))}")
-        return 0
-    built = build_forms(args.template, args.copies, args.out, workspace, _layout_options(args),
-                        args.recipients, args.duplex)
-    _print_warnings(built.warnings)
-    layout = built.layout
-    copies = f"{len(layout.copies)} {'copy' if len(layout.copies) == 1 else 'copies'}"
-    printed = (f", {layout.pages_per_copy} printed with the letter and blank pages"
-               if layout.pages_per_copy != len(layout.pages) else "")
-    print(f"built {copies} of form {shown(layout.form_key)} "
-          f"({len(layout.pages)} pages each{printed}, serials {layout.copies[0].serial}-"
-          f"{layout.copies[-1].serial})")
-    if len(built.pdf_paths) == 1:
-        print(f"  PDF:      {shown(str(built.pdf_path))}")
-    else:
-        print(f"  PDF:      {len(built.pdf_paths)} parts, {shown(str(built.pdf_paths[0]))} to "
-              f"{shown(built.pdf_paths[-1].name)}")
-    print(f"  layout:   {shown(str(built.layout_path))}")
-    if built.contacts_path is not None:
-        print(f"  contacts: {shown(str(built.contacts_path))} (names and addresses by serial: "
-              "keep it safe)")
-    return 0
-
-
-def _forms_import(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.publish import import_banding
-
-    imported = import_banding(args.banding, args.out, workspace, args.form_id)
-    _print_warnings(imported.warnings)
-    layout = imported.layout
-    questions = len(layout.questionnaire.questions)
-    print(f"imported form {shown(layout.form_key)} from {shown(str(args.banding))} "
-          f"({len(layout.pages)} pages, {questions} questions); its scans are read by "
-          "`papertwin ingest`")
-    print(f"  layout:   {shown(str(imported.layout_path))}")
-    return 0
-
-
-def _print_warnings(warnings: Sequence[str]) -> None:
-    for warning in warnings:
-        print(f"papertwin: warning: {shown(warning)}", file=sys.stderr)
-
-
-def _simulate(args: argparse.Namespace) -> int:
-    from pipeline.simulate.damage import Damage
-    from pipeline.simulate.returns import simulate_returns
-
-    damage = Damage.none() if args.clean else Damage.mild()
-    strays = {} if args.off_route is None else {"off_route": args.off_route}
-    batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage,
-                             degradation=args.degrade,
-                             marks=tuple(m.strip() for m in args.marks.split(",") if m.strip()),
-                             **strays)
-    print(f"simulated {batch.responses} returns ({batch.pages} pages)")
-    print(f"  scans:        {shown(str(batch.pdf_path))}")
-    print(f"  ground truth: {shown(str(batch.truth_path))}")
-    return 0
-
-
-def _ingest(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.ingest.batch import check_can_ingest
-    from pipeline.ingest.report import print_batch_summary
-
-    check_can_ingest(workspace)  # before Prefect starts, so what is missing is said at once
-    from flows.ingest import run_ingest
-
-    with _prefect():
-        summary = run_ingest(list(args.paths), workspace, _reader_settings(args),
-                             args.dask_address, args.max_pages)
-    print_batch_summary(summary, sys.stdout)
-    if summary.set_aside:
-        for item in summary.set_aside:
-            print(f"papertwin: set aside: {shown(item.reason)}", file=sys.stderr)
-        return int(ExitCode.FILES_SET_ASIDE)
-    return 0
 
 
 def _add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -387,20 +240,6 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
                              f"(default {MAX_PAGES_PER_FILE}: a full sheet feeder, both sides)")
 
 
-def _reader_settings(args: argparse.Namespace) -> ReaderSettings:
-    settings = ReaderSettings(audit_share=args.audit_share)
-    if args.review_below is not None:
-        settings = replace(settings, review_below=args.review_below)
-    if args.words is not None:
-        try:
-            text = args.words.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--words {args.words} cannot be read: {exc}") from exc
-        words = tuple(w for w in (line.strip() for line in text.splitlines()) if w)
-        settings = replace(settings, user_words=words)
-    return settings
-
-
 def _share(text: str) -> float:
     try:
         value = float(text)
@@ -409,60 +248,6 @@ def _share(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
-
-
-def _watch(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.ingest.batch import check_can_ingest
-    from pipeline.ingest.inbox import (
-        DEFAULT_INTERVAL,
-        DEFAULT_SETTLE,
-        InboxPass,
-        check_inbox,
-        describe,
-    )
-    from pipeline.ingest.report import print_batch_summary
-
-    inbox = check_inbox(args.inbox, workspace)  # refused before Prefect starts
-    check_can_ingest(workspace)
-    interval = DEFAULT_INTERVAL if args.interval is None else args.interval
-    settle = DEFAULT_SETTLE if args.settle is None else args.settle
-    settings = _reader_settings(args)
-    from flows.watch import serve_inbox, watch_loop
-
-    if args.serve:
-        serve_inbox(inbox, workspace, interval, settle, settings, args.dask_address,
-                    args.max_pages)
-        return 0
-    passes: list[InboxPass] = []
-
-    def report(result: InboxPass) -> None:
-        passes.append(result)
-        if result.busy:
-            print(f"papertwin: another watcher is working on {shown(str(inbox))}; skipped this "
-                  "pass",
-                  file=sys.stderr)
-        if result.summary is not None:
-            print_batch_summary(result.summary, sys.stdout)
-        for item in result.filed:
-            print(f"  {describe(item)}")
-        sys.stdout.flush()
-
-    try:
-        if not args.once:
-            print(f"watching {shown(str(inbox))} every {interval:g} s (files settle for "
-                  f"{settle:g} s); Ctrl-C to stop", flush=True)
-        with _prefect():
-            watch_loop(inbox, workspace, interval, settle, settings, args.once, report,
-                       args.dask_address, args.max_pages)
-    except KeyboardInterrupt:
-        processed = sum(p.processed for p in passes)
-        quarantined = sum(p.quarantined for p in passes)
-        print(f"stopped watching {shown(str(inbox))}: {processed} files to processed/, "
-              f"{quarantined} to quarantine/", flush=True)
-        return int(ExitCode.INTERRUPTED)
-    if any(p.quarantined for p in passes):
-        return int(ExitCode.FILES_SET_ASIDE)
-    return 0
 
 
 def _page_count(text: str) -> int:
@@ -485,52 +270,48 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _reconcile(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.online import ImportOptions, print_import_report
+def layout_options(args: argparse.Namespace) -> LayoutOptions:
+    from pipeline.forms.layout import LayoutOptions
+
+    languages = tuple(x.strip() for x in args.languages.split(",") if x.strip()) \
+        if args.languages else None
+    return LayoutOptions(languages=languages, large_print=args.large_print)
+
+
+def reader_settings(args: argparse.Namespace) -> ReaderSettings:
+    """How ingest and watch read pages; UsageError when --words cannot be read."""
+    settings = ReaderSettings(audit_share=args.audit_share)
+    if args.review_below is not None:
+        settings = replace(settings, review_below=args.review_below)
+    if args.words is not None:
+        try:
+            text = args.words.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--words {args.words} cannot be read: {exc}") from exc
+        words = tuple(w for w in (line.strip() for line in text.splitlines()) if w)
+        settings = replace(settings, user_words=words)
+    return settings
+
+
+def marks(args: argparse.Namespace) -> tuple[str, ...]:
+    """The marks simulated respondents make (--marks tick,dot,...)."""
+    return tuple(m.strip() for m in args.marks.split(",") if m.strip())
+
+
+def import_options(args: argparse.Namespace) -> ImportOptions:
+    """How reconcile reads the online export; UsageError when --mapping is not a file."""
+    from pipeline.online import ImportOptions
 
     if args.mapping is not None and not args.mapping.is_file():
         raise UsageError(f"--mapping {args.mapping} does not exist: check the path")
-    options = ImportOptions(convention=args.convention, mapping=args.mapping,
-                            reference_column=args.reference_column,
-                            labels_to_names=args.labels_to_names)
-    from flows.reconcile import reconcile
-
-    imported = reconcile(args.digital, workspace, args.form, options)
-    print_import_report(imported, args.digital, sys.stdout)
-    return 0
+    return ImportOptions(convention=args.convention, mapping=args.mapping,
+                         reference_column=args.reference_column,
+                         labels_to_names=args.labels_to_names)
 
 
-def _export(args: argparse.Namespace, workspace: Workspace) -> int:
+def export_options(args: argparse.Namespace) -> ExportOptions:
     from pipeline.dataset import ExportOptions
 
-    options = ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
-                            split_multiple=args.split_multiple,
-                            with_contacts=args.with_contacts, raw=args.raw)
-    from flows.export import export_dataset
-
-    with _prefect():
-        summary = export_dataset(workspace, args.out, args.format, args.form, options)
-    channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
-    print(f"wrote {summary.rows} responses ({channels or 'none'}) to {shown(str(summary.path))}")
-    for extra in summary.written[1:]:
-        print(f"  also {shown(str(extra))}")
-    print(f"  {summary.needs_review} responses have answers waiting for a person")
-    if summary.dual_pairs:
-        decided = sum(1 for pair in summary.dual_pairs if pair.decided)
-        waiting = sum(1 for pair in summary.dual_pairs if pair.kept == "both" and not pair.decided)
-        people = len(summary.dual_pairs)
-        print(f"  {people} {'person' if people == 1 else 'people'} answered on paper and online "
-              f"({summary.dual_policy}): {decided} settled by a person in the review app, "
-              f"{waiting} pairs kept for a person to decide (_dual_channel names the other "
-              "response)")
-    if args.with_contacts:
-        print("  it holds names and addresses (contact_* columns): keep it as safe as the "
-              "mailing list")
-    if summary.online_only:
-        print("  asked online only (kept, empty for paper): "
-              + ", ".join(shown(name) for name in summary.online_only))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
+                         split_multiple=args.split_multiple,
+                         with_contacts=args.with_contacts, raw=args.raw)

@@ -1,0 +1,267 @@
+"""Everything the `papertwin` command prints to a person, in one place.
+
+Names, reasons and values that come from outside (file names, barcode text, an online export's
+columns and cells) are shown escaped (pipeline/terminal.py), so none of them can add a line or
+forge one. Results go to stdout; warnings, refusals and errors to stderr, each starting with
+"papertwin:", so a script can tell them apart.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from pipeline.errors import UsageError
+from pipeline.terminal import shown
+
+if TYPE_CHECKING:
+    from pipeline.dataset import ExportSummary
+    from pipeline.forms.build import BuiltForm
+    from pipeline.ingest.batch import BatchSummary
+    from pipeline.ingest.inbox import InboxPass
+    from pipeline.online import OnlineImport
+    from pipeline.publish import ImportedForm
+    from pipeline.review.accounts import User
+    from pipeline.simulate.returns import SimulatedBatch
+
+OUTCOME_ORDER = ("identified", "duplicate", "unknown_form", "not_a_form", "unreadable", "blank")
+MAX_ROW_LINES = 20  # per kind of per-row report in an import's report; the rest are counted
+
+
+# -- errors and warnings -------------------------------------------------------------------------
+
+def error(message: str) -> None:
+    print(f"papertwin: {shown(message)}", file=sys.stderr)
+
+
+def warnings(messages: Iterable[str]) -> None:
+    for message in messages:
+        print(f"papertwin: warning: {shown(message)}", file=sys.stderr)
+
+
+def interrupted() -> None:
+    print("papertwin: interrupted", file=sys.stderr)
+
+
+def internal_error(exc: BaseException) -> None:
+    print(f"papertwin: internal error: {exc.__class__.__name__}: {shown(str(exc))} "
+          "(rerun with --debug for details)", file=sys.stderr)
+
+
+# -- forms ---------------------------------------------------------------------------------------
+
+def built_forms(built: BuiltForm) -> None:
+    layout = built.layout
+    copies = f"{len(layout.copies)} {'copy' if len(layout.copies) == 1 else 'copies'}"
+    printed = (f", {layout.pages_per_copy} printed with the letter and blank pages"
+               if layout.pages_per_copy != len(layout.pages) else "")
+    print(f"built {copies} of form {shown(layout.form_key)} "
+          f"({len(layout.pages)} pages each{printed}, serials {layout.copies[0].serial}-"
+          f"{layout.copies[-1].serial})")
+    if len(built.pdf_paths) == 1:
+        print(f"  PDF:      {shown(str(built.pdf_path))}")
+    else:
+        print(f"  PDF:      {len(built.pdf_paths)} parts, {shown(str(built.pdf_paths[0]))} to "
+              f"{shown(built.pdf_paths[-1].name)}")
+    print(f"  layout:   {shown(str(built.layout_path))}")
+    if built.contacts_path is not None:
+        print(f"  contacts: {shown(str(built.contacts_path))} (names and addresses by serial: "
+              "keep it safe)")
+
+
+def previewed(pages: Sequence[Path], template: Path, out_dir: Path) -> None:
+    print(f"previewed {len(pages)} pages of {shown(str(template))} in {shown(str(out_dir))}")
+
+
+def imported_form(imported: ImportedForm, banding: Path) -> None:
+    layout = imported.layout
+    questions = len(layout.questionnaire.questions)
+    print(f"imported form {shown(layout.form_key)} from {shown(str(banding))} "
+          f"({len(layout.pages)} pages, {questions} questions); its scans are read by "
+          "`papertwin ingest`")
+    print(f"  layout:   {shown(str(imported.layout_path))}")
+
+
+def simulated(batch: SimulatedBatch) -> None:
+    print(f"simulated {batch.responses} returns ({batch.pages} pages)")
+    print(f"  scans:        {shown(str(batch.pdf_path))}")
+    print(f"  ground truth: {shown(str(batch.truth_path))}")
+
+
+# -- ingest and the inbox ------------------------------------------------------------------------
+
+def print_batch_summary(summary: BatchSummary, out: TextIO = sys.stdout) -> None:
+    outcomes = summary.outcomes
+    total = sum(outcomes.values())
+    parts = [f"{outcomes[o]} {o.replace('_', ' ')}" for o in OUTCOME_ORDER if outcomes.get(o)]
+    print(f"batch {summary.batch_id}: {summary.files_read} files read, "
+          f"{summary.files_already_read} already ingested, {len(summary.set_aside)} set aside",
+          file=out)
+    print(f"  pages: {total}" + (f" ({', '.join(parts)})" if parts else ""), file=out)
+    print(f"  answers read: {summary.answers}; flagged for review: {summary.flagged}", file=out)
+    for line in summary.pages:
+        if line.outcome != "identified":
+            print(f"  {shown(line.file)} p{line.index}: {line.outcome.replace('_', ' ')}"
+                  f" - {shown(line.reason)}", file=out)
+    if summary.incomplete:
+        print(f"  incomplete responses (a page not scanned yet): {len(summary.incomplete)}",
+              file=out)
+    for response in summary.incomplete:
+        missing = ", ".join(str(n) for n in response.pages_missing)
+        noun = "page" if len(response.pages_missing) == 1 else "pages"
+        print(f"  serial {shown(response.serial)} of {shown(response.form_key)}: {noun} {missing} "
+              "missing", file=out)
+
+
+def set_aside(summary: BatchSummary) -> None:
+    for item in summary.set_aside:
+        print(f"papertwin: set aside: {shown(item.reason)}", file=sys.stderr)
+
+
+def watching(inbox: Path, interval: float, settle: float) -> None:
+    print(f"watching {shown(str(inbox))} every {interval:g} s (files settle for {settle:g} s); "
+          "Ctrl-C to stop", flush=True)
+
+
+def inbox_pass(result: InboxPass, inbox: Path) -> None:
+    """One pass of `papertwin watch`: its batch, and where each file went."""
+    from pipeline.ingest.inbox import describe
+
+    if result.busy:
+        print(f"papertwin: another watcher is working on {shown(str(inbox))}; skipped this "
+              "pass", file=sys.stderr)
+    if result.summary is not None:
+        print_batch_summary(result.summary, sys.stdout)
+    for item in result.filed:
+        print(f"  {describe(item)}")
+    sys.stdout.flush()
+
+
+def stopped_watching(inbox: Path, passes: Sequence[InboxPass]) -> None:
+    processed = sum(p.processed for p in passes)
+    quarantined = sum(p.quarantined for p in passes)
+    print(f"stopped watching {shown(str(inbox))}: {processed} files to processed/, "
+          f"{quarantined} to quarantine/", flush=True)
+
+
+# -- the online export and the dataset -----------------------------------------------------------
+
+def print_import_report(imported: OnlineImport, path: Path, out: TextIO = sys.stdout) -> None:
+    """Everything an import noticed, written to `out` (the terminal), `path` naming the online
+    export as the person gave it."""
+    how = "detected" if imported.detected else "as named by --convention"
+    print(f"imported {len(imported.rows)} online responses from {shown(str(path))}", file=out)
+    print(f"  convention: {imported.convention} ({imported.convention_title}), {how}"
+          + (f"; mapping file {shown(imported.mapping)}" if imported.mapping else ""), file=out)
+    meta = [f"response id column '{shown(imported.id_column)}'"]
+    meta.append(f"submitted '{shown(imported.submitted_column)}'" if imported.submitted_column
+                else "no submission time column")
+    meta.append(f"respondent reference '{shown(imported.reference_column)}'"
+                if imported.reference_column else "no respondent reference column")
+    print(f"  {'; '.join(meta)}", file=out)
+    print(f"  question columns matched: {len(imported.matched)}", file=out)
+    if imported.missing:
+        print(f"  questions with no column in the export (paper only): "
+              f"{_listed(imported.missing)}", file=out)
+    kept = {column for _, column in imported.online_only}
+    if kept:
+        print("  questions asked online only, answers kept: " + ", ".join(
+            f"{shown(name)} ({shown(column)})" for name, column in imported.online_only),
+            file=out)
+    dropped = [c for c in imported.extra if c not in kept]
+    if dropped:
+        print(f"  columns that are no question (online only, not imported): "
+              f"{_listed(dropped)}", file=out)
+    for difference in imported.choice_differences:
+        print(f"  choices differ between channels: {shown(difference.question)} has "
+              f"{_listed(difference.values)} online, which the paper form lacks "
+              f"({difference.rows} responses; kept as exported)", file=out)
+    for bad in imported.invalid[:MAX_ROW_LINES]:
+        print(f"  row {bad.row}: '{shown(bad.value)}' is not a choice of {shown(bad.question)} "
+              "(kept as is)", file=out)
+    _more(len(imported.invalid), "values not among the choices", out)
+    for split in imported.disagreements[:MAX_ROW_LINES]:
+        print(f"  row {split.row}: {shown(split.question)} says '{shown(split.combined)}' but its "
+              f"0/1 columns say '{shown(split.split)}' (the single column is kept)", file=out)
+    _more(len(imported.disagreements), "disagreements", out)
+    for warning in imported.warnings:
+        print(f"  note: {shown(warning)}", file=out)
+
+
+def _listed(names: Iterable[str]) -> str:
+    return ", ".join(shown(name) for name in names)
+
+
+def _more(count: int, what: str, out: TextIO) -> None:
+    if count > MAX_ROW_LINES:
+        print(f"  ... and {count - MAX_ROW_LINES} more {what}", file=out)
+
+
+def exported(summary: ExportSummary, with_contacts: bool) -> None:
+    channels = ", ".join(f"{n} {c}" for c, n in sorted(summary.by_channel.items()))
+    print(f"wrote {summary.rows} responses ({channels or 'none'}) to {shown(str(summary.path))}")
+    for extra in summary.written[1:]:
+        print(f"  also {shown(str(extra))}")
+    print(f"  {summary.needs_review} responses have answers waiting for a person")
+    if summary.dual_pairs:
+        decided = sum(1 for pair in summary.dual_pairs if pair.decided)
+        waiting = sum(1 for pair in summary.dual_pairs if pair.kept == "both" and not pair.decided)
+        people = len(summary.dual_pairs)
+        print(f"  {people} {'person' if people == 1 else 'people'} answered on paper and online "
+              f"({summary.dual_policy}): {decided} settled by a person in the review app, "
+              f"{waiting} pairs kept for a person to decide (_dual_channel names the other "
+              "response)")
+    if with_contacts:
+        print("  it holds names and addresses (contact_* columns): keep it as safe as the "
+              "mailing list")
+    if summary.online_only:
+        print("  asked online only (kept, empty for paper): "
+              + ", ".join(shown(name) for name in summary.online_only))
+
+
+# -- the review app and its users ----------------------------------------------------------------
+
+def review_serving(host: str, port: int, allowed: Sequence[str]) -> None:
+    print(f"papertwin review: http://{shown(host)}:{port}/ (Ctrl-C stops it); "
+          f"answers to {', '.join(shown(name) for name in allowed)}")
+
+
+def ask_password(from_stdin: bool) -> str:
+    """The first line of stdin (scripts), or asked twice at the terminal."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UsageError("no terminal to ask for a password: give --password-stdin and the "
+                         "password on stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise UsageError("the two passwords differ: nothing was changed")
+    return first
+
+
+def user_added(user: User) -> None:
+    print(f"added {shown(user.name)} ({user.role})")
+
+
+def password_set(name: str) -> None:
+    print(f"new password for {shown(name)}; their sessions have ended")
+
+
+def users(people: Iterable[User]) -> None:
+    for user in people:
+        state = " (disabled)" if user.disabled else ""
+        print(f"{shown(user.name)}\t{user.role}{state}\tsince {user.created_at}")
+
+
+def user_switched(name: str, action: str) -> None:
+    print(f"{shown(name)} {action}d")
+
+
+# -- the demo ------------------------------------------------------------------------------------
+
+def say(line: str, out: TextIO = sys.stdout) -> None:
+    """A line of a command's own account (the demo's steps), escaped like every other."""
+    print(shown(line), file=out)
