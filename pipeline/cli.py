@@ -219,15 +219,7 @@ def _add_common_options(parser: argparse.ArgumentParser, with_defaults: bool) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # Prefect reads its settings at import: quiet unless asked, and never phoning home.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if not args.verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        # Failures end as papertwin's one line; Prefect's own account of them (tracebacks of
-        # every task that saw the error) goes to its server and the UI, not the terminal, and
-        # so do its internal workers' complaints when a command is interrupted.
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_DEBUG_LEVEL", "CRITICAL")
+    set_prefect_environment(args.verbose)
     try:
         return _run(args)
     except PapertwinError as exc:
@@ -242,6 +234,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"papertwin: internal error: {exc.__class__.__name__}: {shown(str(exc))} "
               "(rerun with --debug for details)", file=sys.stderr)
         return int(ExitCode.OTHER_ERROR)
+
+
+def set_prefect_environment(verbose: bool) -> None:
+    """Prefect reads its settings at import: quiet unless asked, and never phoning home (the
+    workspace server sets the same before it imports Prefect)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # Failures end as papertwin's one line; Prefect's own account of them (tracebacks of
+        # every task that saw the error) goes to its server and the UI, not the terminal, and
+        # so do its internal workers' complaints when a command is interrupted.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_DEBUG_LEVEL", "CRITICAL")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -280,19 +285,26 @@ def _prefect() -> contextlib.AbstractContextManager[str]:
 
 
 def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.forms.build import build_forms, preview_form
+    from pipeline.forms.sources import load_questionnaire
 
     if args.forms_verb == "import":
         return _forms_import(args, workspace)
+    load_questionnaire(args.template)  # a bad template is said before Prefect starts
     if args.forms_verb == "preview":
-        pages, warnings = preview_form(args.template, args.out, _layout_options(args), args.dpi,
-                                       args.recipients, args.duplex)
+        from flows.forms import preview_forms
+
+        with _prefect():
+            pages, warnings = preview_forms(args.template, args.out, _layout_options(args),
+                                            args.dpi, args.recipients, args.duplex)
         _print_warnings(warnings)
         print(f"previewed {len(pages)} pages of {shown(str(args.template))} in "
               f"{shown(str(args.out))}")
         return 0
-    built = build_forms(args.template, args.copies, args.out, workspace, _layout_options(args),
-                        args.recipients, args.duplex)
+    from flows.forms import generate_forms
+
+    with _prefect():
+        built = generate_forms(args.template, args.out, workspace, args.copies,
+                               _layout_options(args), args.recipients, args.duplex)
     _print_warnings(built.warnings)
     layout = built.layout
     copies = f"{len(layout.copies)} {'copy' if len(layout.copies) == 1 else 'copies'}"
@@ -314,9 +326,13 @@ def _forms_build(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def _forms_import(args: argparse.Namespace, workspace: Workspace) -> int:
-    from pipeline.forms.quexf import import_banding
+    from pipeline.forms.quexf import banding_layout
 
-    imported = import_banding(args.banding, args.out, workspace, args.form_id)
+    banding_layout(args.banding, args.form_id)  # a bad banding file is said before Prefect starts
+    from flows.forms import import_form
+
+    with _prefect():
+        imported = import_form(args.banding, args.out, workspace, args.form_id)
     _print_warnings(imported.warnings)
     layout = imported.layout
     questions = len(layout.questionnaire.questions)
@@ -333,15 +349,19 @@ def _print_warnings(warnings: Sequence[str]) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from pipeline.forms.build import LAYOUT_NAME
+    from pipeline.forms.manifest import read_layout
     from pipeline.simulate.damage import Damage
-    from pipeline.simulate.returns import simulate_returns
+
+    read_layout(args.form / LAYOUT_NAME)  # a missing or bad form is said before Prefect starts
+    from flows.simulate import simulate
 
     damage = Damage.none() if args.clean else Damage.mild()
-    strays = {} if args.off_route is None else {"off_route": args.off_route}
-    batch = simulate_returns(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage,
-                             degradation=args.degrade,
-                             marks=tuple(m.strip() for m in args.marks.split(",") if m.strip()),
-                             **strays)
+    with _prefect():
+        batch = simulate(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage,
+                         degradation=args.degrade,
+                         marks=tuple(m.strip() for m in args.marks.split(",") if m.strip()),
+                         off_route=args.off_route)
     print(f"simulated {batch.responses} returns ({batch.pages} pages)")
     print(f"  scans:        {shown(str(batch.pdf_path))}")
     print(f"  ground truth: {shown(str(batch.truth_path))}")
