@@ -171,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = verbs.add_parser("demo", help="the whole loop on the shipped template and scans")
     demo.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+
+    server = verbs.add_parser("server", help="the workspace's papertwin server, which keeps "
+                                             "Prefect and papertwin loaded between commands")
+    server.add_argument("server_verb", choices=["status", "stop", "start"], metavar="ACTION",
+                        help="status: whether it runs, its pid, Prefect API and idle time; "
+                             "stop: stop it and its Prefect server; start: start it now")
     return parser
 
 
@@ -255,6 +261,10 @@ def _run(args: argparse.Namespace) -> int:
         return _forms_build(args, workspace)
     if args.verb == "simulate":
         return _simulate(args)
+    if args.verb == "server":
+        from flows.server_control import server_command
+
+        return server_command(args.server_verb, workspace.root)
     if args.verb == "ingest":
         return _ingest(args, workspace)
     if args.verb == "watch":
