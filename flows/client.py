@@ -8,8 +8,8 @@ Prefect nor papertwin's reading modules on that path. A command runs here instea
 process, as `python -m pipeline.cli` would run it:
 - with PAPERTWIN_SERVER=off, or PREFECT_API_URL set (a Prefect server of the user's own);
 - for `review` and `users` (a web app that runs until stopped; a password typed at a terminal),
-  `watch --serve` (Prefect's scheduler, which only the user's own Prefect server has), and
-  `--help`, `--version`;
+  `demo` (a workspace of its own, in a temporary folder unless given), `watch --serve`
+  (Prefect's scheduler, which only the user's own Prefect server has), `--help`, `--version`;
 - when the server cannot be started (said on stderr);
 - when the environment the server loaded its modules under differs from this command's in a
   variable read at import (flows/server_files.py, IMPORT_NAMES): then against the server's
@@ -36,7 +36,7 @@ from pipeline.errors import OrchestrationError, PapertwinError, ServerStartError
 from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
-IN_CLIENT = frozenset({"review", "users"})
+IN_CLIENT = frozenset({"review", "users", "demo"})
 HELP = frozenset({"-h", "--help", "--version"})
 FLAGS = frozenset({"-v", "--verbose", "--debug"})
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
