@@ -28,7 +28,8 @@ MODULES = (
     "prefect.events.worker", "prefect.logging.handlers", "prefect.results", "prefect.futures",
     "prefect.task_runners", "prefect.artifacts", "prefect.utilities.visualization",
     "fastapi.encoders", "anyio._backends._asyncio", "babel.numbers", "encodings.idna",
-    "http.cookies", "pydantic.color",
+    "http.cookies", "pydantic.color", "sqlite3", "PIL.JpegImagePlugin", "PIL.PngImagePlugin",
+    "PIL.PpmImagePlugin", "PIL.BmpImagePlugin",
 )
 # Prefect's API models, completed by pydantic at their first use unless done here.
 MODEL_MODULES = ("prefect.client.schemas.objects", "prefect.client.schemas.actions",
