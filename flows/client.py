@@ -32,7 +32,12 @@ from typing import Any
 from flows.server_control import ANSWER_SECONDS, connect_or_start, server_command
 from flows.server_files import ServerFiles, code_fingerprint, server_wanted
 from flows.server_protocol import MessageReader, ProtocolError, read_message, send
-from pipeline.errors import OrchestrationError, PapertwinError, ServerStartError
+from pipeline.errors import (
+    ExitCode,
+    OrchestrationError,
+    PapertwinError,
+    ServerStartError,
+)
 from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
@@ -61,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PapertwinError as exc:
         print(f"papertwin: {shown(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
+    except KeyboardInterrupt:  # before the command began; once it has, Ctrl-C goes to it
+        print("papertwin: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
 
 
 def in_process(args: list[str], api_url: str | None = None) -> int:
