@@ -183,6 +183,20 @@ def test_ctrl_c_reaches_the_command(shared: Workspace) -> None:
 
 
 @pytest.mark.slow
+def test_a_command_whose_environment_differs_runs_in_its_client_on_the_servers_prefect(
+        shared: Workspace) -> None:
+    shared.build("form-7")
+    pid = shared.server_pid()
+    commands = shared.files.log_path.read_text().count("papertwin server: command ")
+    run = shared.papertwin("forms", "build", TEMPLATE, "--copies", "1", "--out",
+                           shared.root.parent / "form-8", OMP_NUM_THREADS="1")
+    assert run.code == 0, run.err
+    assert run.out.startswith("built 1 copy of form library_services-v1-")
+    assert shared.server_pid() == pid  # still the one server, and it ran nothing
+    assert shared.files.log_path.read_text().count("papertwin server: command ") == commands
+
+
+@pytest.mark.slow
 def test_a_killed_server_is_replaced_by_the_next_command(shared: Workspace) -> None:
     shared.build("form-4")
     pid = shared.server_pid()
@@ -227,3 +241,14 @@ def test_the_server_stops_itself_when_idle(own: Workspace) -> None:
     assert all(_gone(child) for child in prefect)
     assert not own.files.socket_path.exists()
     assert "stopping: idle for 3 s" in own.files.log_path.read_text()
+
+
+def test_a_workspace_too_deep_for_a_socket_path_has_its_socket_in_a_private_folder(
+        tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60) / "ws"
+    socket_path = ServerFiles(deep).socket_path
+    assert len(os.fsencode(socket_path)) < 108
+    assert socket_path.parent == Path("/tmp") / f"papertwin-{os.getuid()}"
+    assert socket_path.parent.stat().st_mode & 0o777 == 0o700
+    assert socket_path != ServerFiles(deep.parent / "other").socket_path
+    assert ServerFiles(tmp_path / "ws").socket_path == tmp_path / "ws" / "run" / "papertwin.sock"
