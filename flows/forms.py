@@ -1,4 +1,5 @@
-"""generate_forms: print a questionnaire's paper twin as a flow run analysts can watch."""
+"""The forms flows: print a questionnaire's paper twin, preview it, or register a form printed by
+another system, each as a flow run analysts can watch."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.forms.build import BuiltForm
+from pipeline.forms.build import BuiltForm, preview_form
 from pipeline.forms.layout import LayoutOptions
-from pipeline.publish import build_forms
+from pipeline.publish import ImportedForm, build_forms, import_banding
 from pipeline.workspace import Workspace
 
 
@@ -26,3 +27,30 @@ def generate_forms(template: Path, out_dir: Path, workspace: Workspace, copies: 
     """N anonymous copies, or one addressed copy per recipient, with the layout registered;
     `duplex` pads each copy to whole sheets for double-sided printing."""
     return build(template, copies, out_dir, workspace, options, recipients, duplex)
+
+
+@task(name="render preview", cache_policy=NO_CACHE)
+def render_preview(template: Path, out_dir: Path, options: LayoutOptions | None, dpi: int,
+                   recipients: Path | None, duplex: bool) -> tuple[list[Path], tuple[str, ...]]:
+    return preview_form(template, out_dir, options, dpi, recipients, duplex)
+
+
+@flow(name="preview_forms")
+def preview_forms(template: Path, out_dir: Path, options: LayoutOptions | None = None,
+                  dpi: int = 100, recipients: Path | None = None,
+                  duplex: bool = False) -> tuple[list[Path], tuple[str, ...]]:
+    """PNG pages of a specimen copy (or of the first addressed copies): nothing registered."""
+    return render_preview(template, out_dir, options, dpi, recipients, duplex)
+
+
+@task(name="import banding", cache_policy=NO_CACHE)
+def import_quexf(banding: Path, out_dir: Path, workspace: Workspace,
+                 form_id: str | None) -> ImportedForm:
+    return import_banding(banding, out_dir, workspace, form_id)
+
+
+@flow(name="import_form")
+def import_form(banding: Path, out_dir: Path, workspace: Workspace,
+                form_id: str | None = None) -> ImportedForm:
+    """A form printed by queXF, its layout written and registered so its scans can be read."""
+    return import_quexf(banding, out_dir, workspace, form_id)

@@ -22,9 +22,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import httpx
 from prefect.client.orchestration import get_client
@@ -32,6 +32,7 @@ from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
 from prefect.settings import (
     PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
     temporary_settings,
 )
@@ -41,6 +42,10 @@ from pipeline.errors import OrchestrationError
 
 STOP_SECONDS = 10.0  # a clean stop (SIGTERM) before the server is killed
 TRIES = 2
+# Settings for flows that report to a server papertwin started: no flow run heartbeats, which
+# only a server's background services read (papertwin's run none), and whose thread a flow
+# run waits for as it ends (up to a second: the thread sleeps in whole seconds).
+OWN_SERVER: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
 
 
 @dataclass
@@ -81,16 +86,16 @@ def prefect_api() -> Iterator[str]:
         return
     server = start_temporary_server()
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url, **OWN_SERVER}):
             try:
                 yield server.api_url
             finally:
-                _drain_workers()
+                drain_workers()
     finally:
         server.stop()
 
 
-def _drain_workers() -> None:
+def drain_workers() -> None:
     """Send the logs and events still queued while the server is there to take them (else
     Prefect prints connection errors once it is gone)."""
     async def drain() -> None:
@@ -106,13 +111,15 @@ def _drain_workers() -> None:
         run_coro_as_sync(drain())
 
 
-def start_temporary_server(timeout: float | None = None) -> TemporaryServer:
+def start_temporary_server(timeout: float | None = None, env: Mapping[str, str] | None = None,
+                           first: TemporaryServer | None = None) -> TemporaryServer:
     """A temporary server that answers, after at most two tries (the second given twice the
-    time: a machine busy enough to miss the first is often still busy)."""
+    time: a machine busy enough to miss the first is often still busy). `env` adds to the
+    server's environment; `first` is a first try already launched with it."""
     wait = float(timeout or PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
     problem = ""
     for attempt in range(TRIES):
-        server = _launch()
+        server = first if attempt == 0 and first is not None else launch(env)
         try:
             problem = _wait_until_up(server, wait * (attempt + 1))
         except BaseException:  # Ctrl-C while it starts
@@ -129,7 +136,8 @@ def start_temporary_server(timeout: float | None = None) -> TemporaryServer:
         "PREFECT_API_URL")
 
 
-def _launch() -> TemporaryServer:
+def launch(extra_env: Mapping[str, str] | None = None) -> TemporaryServer:
+    """The server process started, not yet answering (start_temporary_server waits for it)."""
     port = _free_port()
     reader, writer = os.pipe()
     log = tempfile.TemporaryFile(prefix="papertwin-prefect-server-")  # noqa: SIM115 - stop()
@@ -138,7 +146,8 @@ def _launch() -> TemporaryServer:
     env = {**os.environ,
            "PREFECT_UI_ENABLED": "0",
            # Prefect's own names for a temporary server: no UI, no background services.
-           "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+           "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
+           **(extra_env or {})}
     env.pop("PREFECT_API_URL", None)
     try:
         process = subprocess.Popen(

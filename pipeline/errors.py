@@ -102,6 +102,10 @@ class OrchestrationError(PapertwinError):
     exit_code = ExitCode.ORCHESTRATION
 
 
+class ServerStartError(OrchestrationError):
+    """The workspace's papertwin server could not be started: the command runs on its own."""
+
+
 class FilesSetAsideError(PapertwinError):
     """Some input files could not be read; the rest were ingested."""
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,48 @@ PROJECT = Path(__file__).resolve().parent.parent
 TEMPLATE = PROJECT / "form_templates" / "library_services.yaml"
 ONLINE_EXPORT = PROJECT / "form_templates" / "library_services_online.csv"
 SAMPLE_SCANS = PROJECT / "sample_scans"
+
+
+def process_alive(pid: int) -> bool:
+    """Running (a zombie is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def workspace_servers_under(folder: Path) -> list[int]:
+    """The papertwin workspace servers running for a workspace under folder."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            words = [w for w in (entry / "cmdline").read_bytes().split(b"\0") if w]
+        except OSError:
+            continue
+        if b"flows.workspace_server" in words and words[-1].startswith(os.fsencode(folder)) \
+                and process_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_workspace_server_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """At the end of the session, the workspace servers a test left running are stopped
+    (SIGTERM, which stops their Prefect servers too; SIGKILL after 15 s)."""
+    yield
+    base = tmp_path_factory.getbasetemp()
+    left = workspace_servers_under(base)
+    for pid in left:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while any(process_alive(pid) for pid in left) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in left:
+        if process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

@@ -88,6 +88,7 @@ def test_export_before_any_form_is_registered(capsys: pytest.CaptureFixture[str]
                    "run 'papertwin forms build'\n")
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_forms_build_warns_about_what_it_cannot_print(capsys: pytest.CaptureFixture[str],
                                                       tmp_path: Path) -> None:
     template = tmp_path / "survey.md"
@@ -108,6 +109,7 @@ def test_forms_build_warns_about_what_it_cannot_print(capsys: pytest.CaptureFixt
     assert (tmp_path / "out" / "form.pdf").stat().st_size > 0
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_forms_preview_writes_png_pages(capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
     from .conftest import TEMPLATE
@@ -119,6 +121,7 @@ def test_forms_preview_writes_png_pages(capsys: pytest.CaptureFixture[str],
     assert out == f"previewed 2 pages of {TEMPLATE} in {tmp_path / 'png'}\n"
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_forms_preview_takes_recipients_and_duplex(capsys: pytest.CaptureFixture[str],
                                                    tmp_path: Path) -> None:
     from .conftest import TEMPLATE

@@ -239,6 +239,7 @@ def test_degraded_returns_are_seeded_and_recorded_in_the_truth(one_copy: Path,
     assert images(faxed.pdf_path) != images(first.pdf_path)
 
 
+@pytest.mark.usefixtures("prefect_harness")
 @pytest.mark.slow
 def test_simulate_with_degrade_writes_pages_that_rasterise(
         one_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -91,6 +91,7 @@ def test_banding_becomes_a_layout_with_page_codes_corner_marks_and_questions() -
     assert again.form_key == layout.form_key  # the key is a function of the banding
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_forms_import_writes_and_registers_the_layout(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     if not BANDING.is_file():

@@ -449,6 +449,7 @@ def test_too_many_tick_boxes_in_all_are_refused(tmp_path: Path) -> None:
 # Finding: long labels and long lists ran off the page or failed inside reportlab
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_a_10000_character_one_word_label_prints_over_pages_and_warns(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Within the label limit, so it is laid out: broken over lines, its heading continued on
@@ -471,6 +472,7 @@ def test_a_10000_character_one_word_label_prints_over_pages_and_warns(
         "c0", "c1"}
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_a_2000_word_label_is_refused_by_the_label_limit(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     label = " ".join(["consultation"] * 2_000)
@@ -483,6 +485,7 @@ def test_a_2000_word_label_is_refused_by_the_label_limit(
         "or split it: a long explanation can go in notes of its own")
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_a_5000_choice_list_prints_split_between_choices_in_good_time(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _yaml_form(tmp_path, _form(_question("district", "Where do you live?", choices=5_000)))
@@ -496,6 +499,7 @@ def test_a_5000_choice_list_prints_split_between_choices_in_good_time(
     assert 30 < len(layout.pages) < 50  # four columns of short choices: 40 a band of 10 rows
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_a_note_too_long_for_a_page_goes_on_over_the_next(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     note = " ".join(["This paragraph explains the consultation at some length."] * 150)
@@ -527,6 +531,7 @@ def _words(pdf: Path) -> list[tuple[int, float, float, str]]:
     return words
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_long_unbroken_words_wrap_within_the_column_and_warn(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     word = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 40  # 1,800 characters
