@@ -277,6 +277,8 @@ def _key_variants(crop: Image8) -> Iterator[Image8]:
 
 
 def closest_key(read: str, known_keys: set[str]) -> str | None:
+    """The known form key nearest to one OCR read (at most MAX_KEY_DISTANCE edits away), or None
+    when none is that near or two are nearly as near: a key is never guessed between two forms."""
     ranked = sorted((edit_distance(read, key), key) for key in known_keys)
     if not ranked or ranked[0][0] > MAX_KEY_DISTANCE:
         return None

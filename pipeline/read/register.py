@@ -42,6 +42,7 @@ class CornerMarks:
 
     @property
     def found(self) -> int:
+        """How many of the four corner marks were found."""
         return sum(c is not None for c in self.centres)
 
 

@@ -76,6 +76,8 @@ def archive_file(path: Path, workspace: Workspace) -> ArchivedFile:
 
 
 def sniff_kind(path: Path) -> FileKind:
+    """Whether a file is a PDF or an image, by its first bytes rather than its name; anything
+    else is an InputFileError that says to check what was scanned."""
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(b"%PDF"):
@@ -86,6 +88,8 @@ def sniff_kind(path: Path) -> FileKind:
 
 
 def count_pages(archived: ArchivedFile) -> int:
+    """How many pages an archived scan holds; InputFileError for a PDF or an image that cannot be
+    read."""
     if archived.kind == "pdf":
         return pdf_page_count(archived.archived, str(archived.original))
     try:
