@@ -61,6 +61,7 @@ class FieldItem:
 
     @property
     def flag(self) -> str:
+        """The category the reason starts with, or "flagged" when it names none."""
         return flag_of(self.reason) or "flagged"
 
 
