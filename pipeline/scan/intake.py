@@ -36,7 +36,9 @@ class SetAside:
 
 
 def collect_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[SetAside]]:
-    """Files named, and scan files inside folders named (recursively, in name order)."""
+    """Files named, and scan files inside folders named (recursively, in name order); with
+    them, what was set aside and why (a path that does not exist, a folder without scans), so
+    that one mistyped path does not stop the rest."""
     files: list[Path] = []
     problems: list[SetAside] = []
     for path in paths:
@@ -58,7 +60,9 @@ def collect_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[SetAside]]:
 
 
 def archive_file(path: Path, workspace: Workspace) -> ArchivedFile:
-    """Copy the file into the archive under its content hash (once), and say what it is."""
+    """Copy the file into the archive under its content hash (once), and say what it is; the
+    original is left as it was. InputFileError for a file that is empty, cannot be read, or is
+    not a PDF or an image."""
     try:
         size = path.stat().st_size
         if size == 0:
