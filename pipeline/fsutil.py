@@ -24,7 +24,8 @@ UNWRITABLE = {
 
 
 def unwritable_reason(exc: OSError) -> str | None:
-    """Why a write failed, when it is the place (read-only, full) rather than papertwin."""
+    """Why a write failed, when it is the place (read-only, full) rather than papertwin; None
+    for any other error."""
     return UNWRITABLE.get(exc.errno or 0)
 
 

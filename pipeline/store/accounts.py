@@ -93,7 +93,8 @@ def add_session(store: Store, token_hash: str, user_name: str, csrf_token: str,
 
 
 def session_record(store: Store, token_hash: str) -> SessionRecord | None:
-    """The session with this token hash and its user, expired or not."""
+    """The session with this token hash and its user, expired or not; None when there is no
+    such session (ended, or never begun)."""
     s, u = schema.sessions, schema.users
     with store.engine.connect() as conn:
         row = conn.execute(

@@ -124,7 +124,8 @@ class Store:
                                  stop_reason=reason or None))
 
     def file_status(self, sha256: str) -> tuple[str, str] | None:
-        """(status, error) of a file seen before: read, rejected (for good) or error (retry)."""
+        """(status, error) of a file seen before: read, rejected (for good) or error (retry);
+        None for content the store never saw."""
         record = self.file_record(sha256)
         return None if record is None else (record.status, record.error)
 
