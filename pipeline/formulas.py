@@ -43,6 +43,8 @@ def neutral_text(text: str) -> str:
 
 
 def neutral_row(values: Iterable[str]) -> list[str]:
+    """Each value as `neutral_text` gives it: a CSV row a spreadsheet shows as text and never
+    runs."""
     return [neutral_text(value) for value in values]
 
 

@@ -24,11 +24,14 @@ UNWRITABLE = {
 
 
 def unwritable_reason(exc: OSError) -> str | None:
-    """Why a write failed, when it is the place (read-only, full) rather than papertwin."""
+    """Why a write failed, when it is the place (read-only, full) rather than papertwin; None
+    for any other error."""
     return UNWRITABLE.get(exc.errno or 0)
 
 
 def not_writable(path: Path, exc: OSError) -> NotWritableError:
+    """The error for an OSError met writing `path`: what is wrong with the place and what to do
+    (free some space, make it writable). It is returned for the caller to raise."""
     reason = unwritable_reason(exc) or exc.strerror or str(exc)
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
     fix = "free some space" if full else "make it writable"
@@ -90,11 +93,14 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` at once (atomic_writer), its folder made if need be; a
+    read-only or full disk is a NotWritableError."""
     with atomic_writer(path) as handle:
         handle.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """`atomic_write_bytes` of the text as UTF-8."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
@@ -104,6 +110,8 @@ def atomic_copy(source: Path, target: Path) -> None:
 
 
 def sha256_file(path: Path) -> str:
+    """The file's SHA-256 as hex, read a MiB at a time: the content hash scans are archived and
+    recognised by."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

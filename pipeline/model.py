@@ -48,6 +48,8 @@ class Label:
 
     @classmethod
     def of(cls, value: str | Mapping[str, str] | Label | None, default_lang: str = "en") -> Label:
+        """A label from a template's value: plain text (in `default_lang`), a mapping of language
+        to text (blank texts dropped), a Label as it is, or None for no label."""
         if value is None:
             return cls()
         if isinstance(value, Label):
@@ -57,6 +59,7 @@ class Label:
         return cls(tuple((str(k), str(v)) for k, v in value.items() if str(v).strip()))
 
     def text(self, lang: str | None = None) -> str:
+        """The text in `lang`, else in the label's first language; "" for an empty label."""
         for code, value in self.texts:
             if code == lang:
                 return value
@@ -69,6 +72,7 @@ class Label:
         return bool(self.texts)
 
     def to_json(self) -> dict[str, str]:
+        """Language -> text, as the layout manifest stores a label."""
         return dict(self.texts)
 
 
@@ -103,10 +107,14 @@ class Question:
 
     @property
     def is_choice(self) -> bool:
+        """Whether the answer is ticked in boxes: single or multiple choice, a range or an
+        acknowledgement."""
         return self.type in CHOICE_TYPES
 
     @property
     def uses_cells(self) -> bool:
+        """Whether the answer is written one character per cell (numbers, dates, times, or cells
+        the template asks for); a rank's cells are its own."""
         return self.type != "rank" and (self.cells > 0 or self.type in CELL_TYPES)
 
     @property
@@ -322,6 +330,7 @@ class Questionnaire:
         return {q.name: q for q in reversed(self.questions)}  # the first of a name wins
 
     def question(self, name: str) -> Question:
+        """The question of that name; KeyError when the questionnaire has none."""
         return self._by_name[name]
 
     def to_dict(self) -> dict[str, Any]:
@@ -352,6 +361,8 @@ class Questionnaire:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Questionnaire:
+        """The questionnaire `to_dict` wrote, as a layout manifest holds it; papertwin 0.1's flat
+        list of single-language questions is read too."""
         languages = tuple(data.get("languages") or ("en",))
         lang = languages[0]
         returns = data.get("returns") or {}

@@ -63,6 +63,7 @@ class Mark:
 
     @property
     def centre(self) -> tuple[float, float]:
+        """The mark's centre (x, y), in the units of its box (PDF points in a layout)."""
         return ((self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2)
 
 
@@ -99,6 +100,7 @@ class PageCodes:
     system: str = ""  # the system that printed the form ("queXF")
 
     def page_of(self, text: str) -> int | None:
+        """The page number a barcode's text names, or None when it names no page of this form."""
         return dict(self.pages).get(text)
 
 
@@ -126,6 +128,7 @@ class Layout:
         return self.letter_pages + len(self.pages) + self.padding_pages
 
     def page_layout(self, page: int) -> PageLayout:
+        """The layout of one page (numbered from 1); LayoutError when the form has no such page."""
         for p in self.pages:
             if p.page == page:
                 return p
@@ -139,6 +142,8 @@ LAYOUT_SCHEMA = "papertwin.layout/1"
 
 
 def layout_to_dict(layout: Layout) -> dict[str, Any]:
+    """The manifest's JSON (papertwin.layout/1): coordinates in PDF points rounded to 0.01, the
+    questionnaire and the copies printed."""
     return {
         "schema": LAYOUT_SCHEMA,
         "form_key": layout.form_key,
@@ -169,6 +174,8 @@ def _page_codes_from_dict(data: Any) -> PageCodes | None:
 
 
 def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
+    """The layout a manifest's JSON holds, older manifests included; LayoutError naming `source`
+    when its schema is not papertwin.layout/1 or it is malformed."""
     if not isinstance(data, dict) or data.get("schema") != LAYOUT_SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else None
         raise LayoutError(f"{source}: schema is {found!r}, papertwin reads {LAYOUT_SCHEMA!r}")
@@ -215,6 +222,8 @@ def layout_from_dict(data: dict[str, Any], source: str = "layout") -> Layout:
 
 
 def page_layout_to_dict(page: PageLayout) -> dict[str, Any]:
+    """One page of the manifest's JSON: its corner marks, code box and answer boxes, in PDF
+    points rounded to 0.01."""
     fields: list[dict[str, Any]] = []
     for f in page.fields:
         entry: dict[str, Any] = {"question": f.question, "kind": f.kind}
@@ -240,6 +249,7 @@ def _box(values: Any) -> Box:
 
 
 def round_all(values: tuple[float, ...]) -> list[float]:
+    """Coordinates rounded to 0.01, as the manifest stores them."""
     return [round(v, 2) for v in values]
 
 
@@ -258,6 +268,7 @@ class PageCode:
     page: int
 
     def encode(self) -> str:
+        """The text the page's QR code holds: PT1|form key|serial|page."""
         return PAGE_CODE_SEPARATOR.join((PAGE_CODE_PREFIX, self.form_key, self.serial,
                                          str(self.page)))
 

@@ -57,7 +57,8 @@ def registered_layouts(workspace: Workspace, store: Store | None = None) -> dict
 
 
 def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:
-    """The form's geometry, without its copies."""
+    """The form's geometry, without its copies; WorkspaceError when the form is not registered
+    in this workspace."""
     form = _registered(workspace).get(form_key)
     if form is None:
         raise WorkspaceError(f"form {form_key} is not registered in {workspace.root}")
@@ -73,7 +74,9 @@ def serials_issued(workspace: Workspace, form_key: str) -> int | None:
 
 
 def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None) -> Questionnaire:
-    """The one questionnaire registered, or the one named; its newest version wins."""
+    """The one questionnaire registered, or the one named; its newest version wins.
+    WorkspaceError when none is registered, when several are and none is named, or when the
+    one named is not registered."""
     by_id: dict[str, Questionnaire] = {}
     for layout in layouts.values():
         by_id[layout.questionnaire.id] = layout.questionnaire

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def edit_distance(a: str, b: str) -> int:
+    """The Levenshtein distance: the fewest single-character insertions, deletions and
+    substitutions that turn `a` into `b`."""
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, start=1):
         current = [i]

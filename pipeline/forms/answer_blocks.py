@@ -32,6 +32,8 @@ DEFAULT_HINTS: dict[str, str] = {"time": "write_time", "datetime": "write_dateti
 
 
 def has_answer_block(question_type: QuestionType) -> bool:
+    """Whether a question of this type is printed by `answer_block` (rank, range, time,
+    date-time, acknowledge) rather than as choices, text or a number."""
     return question_type in DEFAULT_HINTS
 
 

@@ -68,6 +68,8 @@ class Block:
 
     def text(self, x: float, y: float, text: str, font: str, size: float,
              grey: float = 0.0) -> None:
+        """Draw one line of text, x and y in PDF points from the block's top-left, y its
+        baseline; it is not wrapped (`paragraph` wraps)."""
         self.ops.append(TextOp(x, y, text, font, size, grey))
 
     def lines(self, text: str, font: str, size: float, width: float) -> list[str]:
@@ -161,9 +163,12 @@ class Context:
         return "\u2026" if number is None else phrase("answer_to", lang, n=str(number))
 
     def joined(self, label: Label) -> str:
+        """The label in each printed language on one line, separated by " / "."""
         return " / ".join(self.texts(label))
 
     def phrase(self, key: str, **values: str) -> str:
+        """A fixed text (phrases.py) in each printed language, each said once, separated by
+        " / "; `values` fill its placeholders."""
         texts: list[str] = []
         for lang in self.languages:
             text = phrase(key, lang, **values)
@@ -177,6 +182,8 @@ class Context:
         return "\u2190" if self.right_to_left else "\u2192"
 
     def route_text(self, target: str) -> str:
+        """The go-to printed beside a choice: the arrow and "Go to question N", or "Go to the
+        end" when `target` is END, in each printed language."""
         if target == END:
             return f"{self.arrow} " + self.phrase("go_to_end")
         return f"{self.arrow} " + self.phrase("go_to", n=str(self.numbers.get(target, "?")))
@@ -214,6 +221,8 @@ def filter_band(block: Block, ctx: Context, filters: Sequence[str], x: float, to
 
 
 def note_block(ctx: Context, label: Label, width: float) -> Block:
+    """A note (text that asks for no answer) as a block; a long one may be split between its
+    lines."""
     block = Block()
     y = 0.0
     for text in ctx.texts(label):
@@ -249,6 +258,9 @@ def question_heading(block: Block, ctx: Context, number: int | str | None, label
 
 def numbered_heading(block: Block, ctx: Context, question: Question, default_hint: str,
                      width: float) -> tuple[float, float]:
+    """A question's heading with its printed number, its hint (the type's `default_hint` phrase
+    when the template gives none) and its filter; returns (y below it, indent of the answers) in
+    PDF points."""
     hint = ctx.joined(question.hint) or ctx.phrase(default_hint)
     return splittable_heading(block, ctx, ctx.numbers.get(question.name), question.label,
                               hint, width, ctx.filters.get(question.name, ()))

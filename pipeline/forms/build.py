@@ -46,6 +46,7 @@ class BuiltForm:
 
     @property
     def pdf_path(self) -> Path:
+        """The PDF to print, or the first part of a run printed in several."""
         return self.pdf_paths[0]
 
 

@@ -12,6 +12,9 @@ NAME_LENGTH = 128  # the store's question column (pipeline/store/schema.py)
 
 
 def check_questionnaire(questionnaire: Questionnaire, source: str) -> None:
+    """Refuse, with a TemplateError naming `source`, a questionnaire too large to print, with a
+    question name used twice or too long to store, or a "please specify" that is not a text
+    answer of one of its choice questions. The questionnaire is left unchanged."""
     size = printed_size(questionnaire.items)
     if size > DEFAULT_LIMITS.items:  # before a repeat's copies are made: nested ones multiply
         raise TemplateError(

@@ -40,6 +40,8 @@ def separator_width(style: Style, separator: str) -> float:
 
 
 def comb_width(style: Style, question: Question) -> float:
+    """The width of a question's character cells in PDF points, the separators between groups
+    included."""
     groups = comb_groups(question)
     return (sum(size for size, _ in groups) * style.cell_w
             + sum(separator_width(style, separator) for _, separator in groups[1:]))

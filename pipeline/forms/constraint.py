@@ -42,6 +42,7 @@ class Bounds:
     high_inclusive: bool = True
 
     def holds(self, value: Decimal) -> bool:
+        """Whether a number is within the bounds; an unknown end bounds nothing."""
         if self.low is not None and (value < self.low or (value == self.low
                                                           and not self.low_inclusive)):
             return False

@@ -309,6 +309,7 @@ class Day:
 
     @property
     def text(self) -> str:
+        """The date as ISO text (2026-11-30); a time of day is dropped."""
         whole = math.floor(self.days)
         return (date(1970, 1, 1) + timedelta(days=whole)).isoformat()
 
@@ -354,6 +355,8 @@ def holds(expression: Expression, scope: Scope) -> bool | None:
 
 
 def to_string(value: Value) -> str:
+    """XPath's string(), as ODK Collect converts: an answer's stored text, a date as ISO text, an
+    empty node-set as "", a number without a needless ".0"."""
     if isinstance(value, Answer):
         return value.text
     if isinstance(value, Day):
@@ -398,6 +401,8 @@ def _date_number(value: Value) -> float:
 
 
 def to_boolean(value: Value) -> bool:
+    """XPath's boolean(), except that an answer is true only when it is not blank, as in ODK
+    Collect."""
     if isinstance(value, Answer):
         # ODK Collect (JavaRosa) unpacks a single node to its answer: `${consent}` holds when
         # consent is answered. XPath 1.0 would make it true whenever the node exists.

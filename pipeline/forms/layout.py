@@ -379,6 +379,8 @@ def corner_marks() -> tuple[Mark, ...]:
 
 
 def barcode_box() -> Box:
+    """Where the page code's QR code is printed, in PDF points from the page's top-left: the same
+    place on every page of every papertwin form."""
     right = A4[0] - MARGIN
     return (right - QR_SIZE, QR_TOP, right, QR_TOP + QR_SIZE)
 

@@ -101,10 +101,13 @@ class LetterDesign:
 
     @property
     def body_width(self) -> float:
+        """The width a line of the letter may take between the margins, in PDF points."""
         return A4[0] - 2 * MARGIN
 
     @property
     def body_x(self) -> tuple[float, str]:
+        """Where the letter's lines are anchored, in PDF points, and how they align: at the right
+        margin for a right-to-left letter, else the left."""
         return (A4[0] - MARGIN, "right") if self.right_to_left else (MARGIN, "left")
 
 
@@ -187,11 +190,14 @@ def _greeting_languages(design: LetterDesign) -> tuple[str, ...]:
 
 
 def greeting_lines(design: LetterDesign, name: str, lang: str) -> list[str]:
+    """The salutation ("Dear ...") to `name` in one language, wrapped to the letter's width."""
     return wrap(phrase("cover_greeting", lang, name=name), REGULAR, design.style.body,
                 design.body_width)
 
 
 def greeting_shape(design: LetterDesign, name: str) -> Shape:
+    """How many lines the salutation to `name` takes in each language the letter greets in:
+    letters of one shape share one layout."""
     return tuple(len(greeting_lines(design, name, lang)) for lang in _greeting_languages(design))
 
 

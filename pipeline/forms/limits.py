@@ -82,6 +82,7 @@ def read_limited(path: Path, max_bytes: int, what: str = "template") -> bytes:
 
 
 def too_large(where: str, size: int, limit: int, what: str = "template") -> str:
+    """The message for a file over its size limit: where it is, both sizes, and what to check."""
     return (f"{where} is {byte_size(size)}; papertwin reads a {what} of at most "
             f"{byte_size(limit)} (file size limit): is it the right file? A questionnaire is far "
             "smaller (save a workbook without pictures or sheets the form does not use)")
@@ -187,6 +188,7 @@ def _advice(kind: str) -> str:
 
 
 def byte_size(size: int) -> str:
+    """A size in bytes as a person reads it: bytes, MiB or GiB."""
     if size >= 1024 * MIB:
         return f"{size / (1024 * MIB):.1f} GiB"
     return f"{size / MIB:.1f} MiB" if size >= MIB else f"{size:,} bytes"

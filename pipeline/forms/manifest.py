@@ -45,10 +45,13 @@ def make_form_key(questionnaire: Questionnaire, digest: str, variant: str = "") 
 
 
 def write_layout(layout: Layout, path: Path) -> None:
+    """Write the manifest as JSON (papertwin.layout/1), replacing any file at `path` atomically."""
     atomic_write_text(path, json.dumps(layout_to_dict(layout), indent=1, ensure_ascii=False))
 
 
 def read_layout(path: Path) -> Layout:
+    """The layout a manifest file holds; LayoutError, naming the file, when it is missing, not
+    JSON or not a manifest papertwin reads."""
     if not path.is_file():
         raise LayoutError(f"layout manifest {path} not found: build the form first")
     try:

@@ -57,6 +57,8 @@ def _moved(box: Box, shift: float) -> Box:
 
 
 def mirror_op(op: DrawOp, page_width: float) -> DrawOp:
+    """A drawing operation mirrored about the page's centre line: text moves to the mirrored
+    position and its alignment flips (left becomes right)."""
     if isinstance(op, TextOp):
         return replace(op, x=round(page_width - op.x, 2), align=_ALIGN[op.align])
     return replace(op, box=mirror_box(op.box, page_width))
@@ -67,5 +69,7 @@ def mirror_field(field_box: FieldBox, page_width: float) -> FieldBox:
 
 
 def mirror_box(box: Box, page_width: float) -> Box:
+    """The box mirrored about the vertical centre line of a page `page_width` points wide (PDF
+    points, rounded to 0.01)."""
     x0, y0, x1, y1 = box
     return (round(page_width - x1, 2), y0, round(page_width - x0, 2), y1)

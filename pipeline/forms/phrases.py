@@ -49,6 +49,7 @@ def catalogue_languages() -> tuple[str, ...]:
 
 
 def keys() -> tuple[str, ...]:
+    """The key of every fixed text, as the English (source) catalogue has them."""
     return tuple(_catalogue(SOURCE_LANGUAGE))
 
 

@@ -19,6 +19,7 @@ class PrintOrder:
 
     @property
     def per_copy(self) -> int:
+        """The pages each printed copy takes: letter, questionnaire and blank pages."""
         return self.letter_pages + self.questionnaire_pages + self.padding_pages
 
 

@@ -57,6 +57,10 @@ class _Group:
 
 
 def banding_layout(banding: Path, form_id: str | None = None) -> tuple[Layout, list[str]]:
+    """A queXF banding file as a layout manifest, with warnings about what papertwin will not
+    read (barcode fields, rotated pages). `form_id` names the form (by default the queXF
+    questionnaire's id, else the file's name); a file papertwin cannot read as a banding file is
+    a TemplateError."""
     root = parse_xml_file(banding, "queXF", "banding file")
     questionnaire_element = root.find("questionnaire")
     if questionnaire_element is None:

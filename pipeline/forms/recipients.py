@@ -31,6 +31,9 @@ class Recipient:
 
 
 def read_recipients(path: Path) -> list[Recipient]:
+    """The recipients of an addressed mailing, in the list's order, from a CSV with a name column
+    and address columns; InputFileError, naming the file and line, for a list that cannot be
+    printed."""
     if not path.is_file():
         raise InputFileError(f"recipient list {path} does not exist: check the path")
     try:
@@ -65,6 +68,8 @@ def read_recipients(path: Path) -> list[Recipient]:
 
 
 def write_contacts(path: Path, serials: list[str], recipients: list[Recipient]) -> None:
+    """Write the contacts file: each serial beside its recipient's columns as given (`serials`
+    and `recipients` pair up in order), no field able to run as a spreadsheet formula."""
     columns = list(dict.fromkeys(c for r in recipients for c in r.row))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=CSV_QUOTING)

@@ -190,6 +190,7 @@ class _Column:
 
 
 def table_fits(ctx: Context, repeat: Repeat, width: float) -> bool:
+    """Whether the repeat fits `width` (PDF points) as a table, one row per copy."""
     return _columns(ctx, repeat, width) is not None
 
 

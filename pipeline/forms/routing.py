@@ -11,7 +11,7 @@ holds). On paper the respondent is told instead, in two ways, and only ever what
   single-choice answers it reads, so a condition the go-tos cover prints nothing more.
 
 Routing is worked out per level: the questionnaire's items, then each repeat's items (one copy,
-whose go-tos never leave it). `asked_questions` (pipeline/forms/asked.py) evaluates the same
+whose go-tos never leave it). `asked_questions` (pipeline/forms/route.py) evaluates the same
 conditions on a response's answers.
 """
 

@@ -41,4 +41,6 @@ def parse_xml_file(path: Path, root_tag: str, what: str, max_bytes: int = MAX_BY
 
 
 def first_line(exc: Exception) -> str:
+    """The first line of an exception's message, for an error that names the file; its class name
+    when it has no message."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

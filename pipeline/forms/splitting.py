@@ -35,6 +35,7 @@ class Window:
 
     @property
     def height(self) -> float:
+        """The part's height in PDF points, its continuation heading included."""
         return self._top + self._bottom - self.start
 
     def cuts(self, weak: bool = False) -> list[float]:
@@ -123,6 +124,7 @@ def shift_field(field_box: FieldBox, dx: float, dy: float,
 
 
 def shift_box(box: Box, dx: float, dy: float, ndigits: int | None = None) -> Box:
+    """The box moved by dx, dy (PDF points), rounded to `ndigits` places when given."""
     x0, y0, x1, y1 = box
     if ndigits is None:
         return (x0 + dx, y0 + dy, x1 + dx, y1 + dy)

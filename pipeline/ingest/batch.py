@@ -96,6 +96,7 @@ class BatchSummary:
 
     @property
     def outcomes(self) -> dict[str, int]:
+        """How many of the batch's pages had each outcome (identified, blank, unreadable, ...)."""
         return dict(Counter(p.outcome for p in self.pages))
 
 

@@ -74,6 +74,7 @@ class InboxPass:
 
     @property
     def processed(self) -> int:
+        """Files this pass read, stored and moved to processed/."""
         return sum(1 for f in self.filed if f.folder == PROCESSED)
 
 

@@ -32,6 +32,8 @@ class ColumnMapping:
     path: Path | None = None
 
     def role_column(self, role: str) -> str | None:
+        """The export column mapped to a role (response_id, submitted_at, respondent_ref), or
+        None when no column is."""
         return next((c for c, target in self.columns.items() if target == role), None)
 
 

@@ -91,6 +91,7 @@ class OnlineImport:
 
     @property
     def convention_title(self) -> str:
+        """The tool the export is taken to come from, as a person reads it ("KoboToolbox")."""
         return CONVENTIONS[self.convention].title
 
 

@@ -27,6 +27,7 @@ class Table:
     other_sheets: tuple[str, ...] = ()  # XLSX sheets after the first (Kobo's repeat groups)
 
     def column(self, name: str) -> list[str]:
+        """A column's values, row by row; ValueError when the table has no such column."""
         index = self.columns.index(name)
         return [row[index] for row in self.rows]
 

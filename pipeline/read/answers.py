@@ -55,6 +55,10 @@ def interpret_page(questionnaire: Questionnaire, page: PageLayout, boxes: Sequen
                    texts: Mapping[str, TextReading], review_below: float,
                    encode: Callable[[NDArray[np.uint8]], bytes], audit_share: float = 0.0,
                    identity: PageIdentity | None = None) -> list[Answer]:
+    """The answers of one identified page, a question at a time, from its box and text readings.
+    One less confident than `review_below` (0-1) goes to a person with its reason; `encode` makes
+    the PNG of a text's crop kept for them; `audit_share` (0-1) of the confident ones go to a
+    person all the same, the same ones on every reading (`identity` decides which)."""
     answers = []
     toner_only: set[str] = set()
     pen = pen_tone(boxes, review_below)

@@ -31,6 +31,8 @@ class ForeignPage:
 
 
 def foreign_layouts(layouts: dict[str, Layout]) -> dict[str, Layout]:
+    """The layouts of forms another system printed (queXF), by form key: those with page codes of
+    their own."""
     return {key: layout for key, layout in layouts.items() if layout.page_codes is not None}
 
 

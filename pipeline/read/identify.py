@@ -111,7 +111,8 @@ class IssuedSerials(Mapping[str, frozenset[str]]):
 def read_cleaned(image: Image8) -> Sighting | None:
     """Our code in a copy of the image cleaned of what a dirty drum, scanner glass or fax leaves
     behind: specks removed, modules mended, thresholded at several levels, enlarged for a coarse
-    scan. Cheap copies first; the first that reads wins, and it must be a valid page code."""
+    scan. Cheap copies first; the first that reads wins, and it must be a valid page code. None
+    when no copy reads."""
     for variant in _cleaned_variants(image):
         found = _sighting(variant)
         if found is not None:
@@ -149,7 +150,8 @@ def _enlarged(image: Image8) -> Image8:
 
 
 def foreign_barcode(gray: Image8) -> str | None:
-    """Any barcode on a page without our marks, named for a person: another system's form."""
+    """Any barcode on a page without our marks, named for a person (its format and text):
+    another system's form. None when the page has no barcode but ours."""
     for barcode in zxingcpp.read_barcodes(gray):
         if decode_page_code(barcode.text) is None:
             return f"{barcode.format.name} {barcode.text!r}"
@@ -162,7 +164,8 @@ def read_printed_key(upright: Image8, known_keys: set[str], timeout: float,
     """The key under the code, OCR'd from cleaned copies of its line until two readings agree.
     The form key must be close to one registered form's and far from every other's; the serial,
     where the issued serials are known, one of them (or one digit from exactly one of them).
-    The serial may still be misread: answers go to a person."""
+    The serial may still be misread: answers go to a person. None when no two readings agree
+    (or tesseract fails)."""
     crop = _key_line(upright, marks)
     if crop.size == 0:
         return None
@@ -277,6 +280,8 @@ def _key_variants(crop: Image8) -> Iterator[Image8]:
 
 
 def closest_key(read: str, known_keys: set[str]) -> str | None:
+    """The known form key nearest to one OCR read (at most MAX_KEY_DISTANCE edits away), or None
+    when none is that near or two are nearly as near: a key is never guessed between two forms."""
     ranked = sorted((edit_distance(read, key), key) for key in known_keys)
     if not ranked or ranked[0][0] > MAX_KEY_DISTANCE:
         return None

@@ -96,6 +96,7 @@ class ReaderSettings:
 
     @property
     def scale(self) -> float:
+        """Pixels per PDF point in the frame pages are read in."""
         return self.dpi / 72.0
 
 
@@ -114,6 +115,9 @@ class _Laps:
 
 def read_page(gray: Image8, ref: PageRef, layouts: dict[str, Layout],
               settings: ReaderSettings) -> PageResult:
+    """Read one grey page image against the registered layouts (by form key): its outcome (blank,
+    identified, unreadable, ...), and once identified every box and answer, with the seconds each
+    stage took. A page that cannot be read comes back with that outcome and its reason."""
     laps = _Laps()
     result = _read(gray, ref, layouts, settings, laps)
     laps.lap("read")
@@ -429,5 +433,6 @@ def _working_resolution(gray: Image8) -> Image8:
 
 
 def encode_png(image: Image8) -> bytes:
+    """The image as PNG bytes, as crops are kept for a person; empty if it cannot be encoded."""
     ok, data = cv2.imencode(".png", image)
     return bytes(data.tobytes()) if ok else b""

@@ -92,7 +92,8 @@ class Slant:
 def find_slant(ink: Ink, box: Box, scale: float) -> Slant | None:
     """The box's outline looked for as a parallelogram near its place: on a folded sheet a box
     can be slanted, or moved, so far that no square near its place fits it, and what is read
-    inside a square laid over it is its own outline."""
+    inside a square laid over it is its own outline. `box` in PDF points, `scale` pixels per
+    point; None when the box lies too near the page's edge (or is too small) to look."""
     x0, y0, x1, y1 = (round(v * scale) for v in box)
     width, height = x1 - x0, y1 - y0
     radius = round(SLANT_RADIUS_PT * scale)

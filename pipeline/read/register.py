@@ -42,6 +42,7 @@ class CornerMarks:
 
     @property
     def found(self) -> int:
+        """How many of the four corner marks were found."""
         return sum(c is not None for c in self.centres)
 
 
@@ -119,7 +120,8 @@ def register(gray: Image8, marks: CornerMarks | None = None) -> Registration | N
     """Find the marks and turn the page so that the solid mark is at the top left.
 
     Three marks are enough (a torn or folded corner); if the solid one is the missing one, the
-    empty corner says which way up the page is.
+    empty corner says which way up the page is. None when fewer than three marks are found, or
+    they do not say which way up the page is, or the turned page does not show them so.
     """
     marks = marks if marks is not None else find_corner_marks(gray)
     turns = _turns(marks)
@@ -139,7 +141,8 @@ def register_by_shape(gray: Image8, turns: int | None = None) -> Registration | 
     """Registration from the marks found by their printed shape and the page's rectangle
     (find_marks_by_shape): for a page whose first dark squares are specks, streaks or blots.
     Slower than register, so only tried when that fails. `turns`, when the page code has
-    said which way up the page is, places the solid mark whatever its ink looks like."""
+    said which way up the page is, places the solid mark whatever its ink looks like. None when
+    the marks found do not say which way up the page is."""
     marks = find_marks_by_shape(gray, None if turns is None else SOLID_CORNER[turns % 4])
     turns = _turns(marks)
     if turns is None:

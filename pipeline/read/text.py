@@ -62,6 +62,8 @@ class TextReading:
 
 
 def crop_box(image: Image8, box: Box, scale: float, inset_pt: float = 0.0) -> Image8:
+    """The part of the page inside `box` (PDF points; `scale` is pixels per point), shrunk on
+    every side by `inset_pt` points to leave the printed frame out."""
     x0, y0, x1, y1 = box
     return np.ascontiguousarray(image[
         round((y0 + inset_pt) * scale) : round((y1 - inset_pt) * scale),

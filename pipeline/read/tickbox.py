@@ -143,6 +143,8 @@ class PageNoise:
 
     @property
     def heavy(self) -> bool:
+        """Whether the page is speckled enough (HEAVY_NOISE) for its notes to call the speckle
+        heavy."""
         return self.level >= HEAVY_NOISE
 
 

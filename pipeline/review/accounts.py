@@ -61,10 +61,14 @@ class User:
 
     @property
     def sees_contacts(self) -> bool:
+        """Whether the person may see the recipients' names and addresses (supervisors and
+        admins)."""
         return self.role in SEES_CONTACTS
 
     @property
     def supervises(self) -> bool:
+        """Whether the person may do a supervisor's work: decide what reviewers refer, and open
+        the supervisors' pages (supervisors and admins)."""
         return self.role in SUPERVISES
 
 
@@ -76,6 +80,8 @@ class Session:
 
 
 def role_of(text: str) -> Role:
+    """The role a person typed, checked; UsageError naming the roles there are for any other
+    text."""
     for role in ROLES:
         if role == text:
             return role
@@ -83,6 +89,9 @@ def role_of(text: str) -> Role:
 
 
 def add_user(store: Store, name: str, password: str, role: str) -> User:
+    """A new person who may use the review app, their password kept only as its argon2id hash.
+    UsageError for a name that is not 1 to 64 printable characters, an unknown role, a password
+    shorter than MIN_PASSWORD, or a name someone has already."""
     name = name.strip()
     if not name or len(name) > 64 or not name.isprintable():
         raise UsageError("a user name is 1 to 64 printable characters")
@@ -110,10 +119,13 @@ def set_disabled(store: Store, name: str, disabled: bool) -> None:
 
 
 def list_users(store: Store) -> list[User]:
+    """Everyone who may use the review app, disabled people included, by name."""
     return [User(r.name, role_of(r.role), r.created_at, r.disabled) for r in user_records(store)]
 
 
 def password_hasher() -> PasswordHasher:
+    """The argon2id hasher with papertwin's own parameters (HASH_PARAMETERS), not the library's
+    defaults."""
     return PasswordHasher.from_parameters(HASH_PARAMETERS)
 
 
@@ -156,10 +168,14 @@ def session_of(store: Store, token: str) -> Session | None:
 
 
 def close_session(store: Store, token: str) -> None:
+    """End the session of this cookie token on the server (logging out); an unknown token is
+    ignored."""
     end_session(store, _token_hash(token))
 
 
 def tokens_match(given: str, expected: str) -> bool:
+    """Whether a token given (a CSRF token posted back) is the expected one, compared in constant
+    time; an empty token never matches."""
     return bool(given) and secrets.compare_digest(given.encode(), expected.encode())
 
 

@@ -19,6 +19,7 @@ KEPT_LABELS = {"paper": "Keep the paper response", "online": "Keep the online re
 
 
 def add_routes(app: FastAPI) -> None:
+    """Add the routes for people found on both channels (/dual...) to the app."""
     @app.get("/dual", response_class=HTMLResponse)
     def dual_queue(request: Request, current: Current, form: QueryText = "") -> Response:
         try:

@@ -38,14 +38,17 @@ Current = Annotated[Session, Depends(session)]
 
 
 def waiting_pages(store: Store) -> int:
+    """How many unidentified pages wait for a person to key them."""
     return len(unidentified_pages(store))
 
 
 def waiting_duplicates(store: Store) -> int:
+    """How many pages scanned more than once wait for a person to say which copy stands."""
     return len(duplicate_groups(store))
 
 
 def add_routes(app: FastAPI) -> None:
+    """Add the routes for whole pages (/pages... and /duplicates...) to the app."""
     @app.get("/pages", response_class=HTMLResponse)
     def page_queue(request: Request, current: Current) -> Response:
         return render(request, "pages.html", current, pages=unidentified_pages(store_of(request)))

@@ -79,7 +79,8 @@ def field_item(store: Store, layouts: Mapping[str, Layout], key: AnswerKey) -> F
 
 
 def next_item(items: Sequence[FieldItem], after: AnswerKey | None) -> FieldItem | None:
-    """The item after the given one in queue order (wrapping round), or the first."""
+    """The item after the given one in queue order (wrapping round), or the first; None when
+    nothing else waits."""
     if not items:
         return None
     if after is not None:

@@ -29,10 +29,13 @@ def reserve_check(store: Store, name: str, now: datetime | None = None) -> Reser
 
 
 def check_not_run(store: Store, reserved: Reserved) -> None:
+    """Give back a reserved check that never ran (the app was too busy to hash), so it is not
+    counted."""
     release_attempt(store, reserved)
 
 
 def succeeded(store: Store, name: str) -> None:
+    """A right password: forget the name's counted checks, so its next wrong one starts afresh."""
     clear_attempts(store, name_key(name))
 
 

@@ -46,6 +46,8 @@ class NeedsLogin(Exception):
 
 
 def templates() -> Environment:
+    """The app's Jinja templates, every value escaped and an undefined name an error rather than
+    blank."""
     env = Environment(loader=PackageLoader("pipeline.review", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -70,6 +72,8 @@ def password_slots_of(request: Request) -> PasswordSlots:
 
 
 def layouts_of(request: Request) -> dict[str, Layout]:
+    """The workspace's registered layouts, read afresh for each request, so a form published
+    while the app runs is seen."""
     return registered_layouts(settings_of(request).workspace)
 
 
@@ -82,6 +86,8 @@ def session(request: Request) -> Session:
 
 
 def supervisor(request: Request) -> Session:
+    """The live session of a supervisor or admin (a FastAPI dependency); anyone else is answered
+    403."""
     found = session(request)
     if not found.user.supervises:
         raise HTTPException(403, "this page is for supervisors")
@@ -100,6 +106,9 @@ async def checked_form(request: Request, current: Session) -> Mapping[str, str]:
 
 def render(request: Request, name: str, current: Session | None, status: int = 200,
            **context: Any) -> HTMLResponse:
+    """A template rendered as the page, with the session's user and CSRF token, under a
+    Content-Security-Policy that allows only this response's own inline script and style (its
+    nonce) and the app's images."""
     nonce = secrets.token_urlsafe(16)
     env: Environment = request.app.state.templates
     html = env.get_template(name).render(
@@ -114,6 +123,7 @@ def render(request: Request, name: str, current: Session | None, status: int = 2
 
 
 def see_other(url: str) -> RedirectResponse:
+    """A 303 redirect: after a POST, the browser fetches `url` with GET."""
     return RedirectResponse(url, status_code=303)
 
 

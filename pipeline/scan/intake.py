@@ -36,7 +36,9 @@ class SetAside:
 
 
 def collect_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[SetAside]]:
-    """Files named, and scan files inside folders named (recursively, in name order)."""
+    """Files named, and scan files inside folders named (recursively, in name order); with
+    them, what was set aside and why (a path that does not exist, a folder without scans), so
+    that one mistyped path does not stop the rest."""
     files: list[Path] = []
     problems: list[SetAside] = []
     for path in paths:
@@ -58,7 +60,9 @@ def collect_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[SetAside]]:
 
 
 def archive_file(path: Path, workspace: Workspace) -> ArchivedFile:
-    """Copy the file into the archive under its content hash (once), and say what it is."""
+    """Copy the file into the archive under its content hash (once), and say what it is; the
+    original is left as it was. InputFileError for a file that is empty, cannot be read, or is
+    not a PDF or an image."""
     try:
         size = path.stat().st_size
         if size == 0:
@@ -76,6 +80,8 @@ def archive_file(path: Path, workspace: Workspace) -> ArchivedFile:
 
 
 def sniff_kind(path: Path) -> FileKind:
+    """Whether a file is a PDF or an image, by its first bytes rather than its name; anything
+    else is an InputFileError that says to check what was scanned."""
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(b"%PDF"):
@@ -86,6 +92,8 @@ def sniff_kind(path: Path) -> FileKind:
 
 
 def count_pages(archived: ArchivedFile) -> int:
+    """How many pages an archived scan holds; InputFileError for a PDF or an image that cannot be
+    read."""
     if archived.kind == "pdf":
         return pdf_page_count(archived.archived, str(archived.original))
     try:

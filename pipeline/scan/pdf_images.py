@@ -25,6 +25,8 @@ ASPECT_TOLERANCE = 0.03
 
 
 def pdf_page_count(path: Path, name: str) -> int:
+    """How many pages a PDF has; InputFileError, naming the file as `name`, for one that is
+    encrypted, cannot be read or has no pages."""
     with _open(path, name) as pdf:
         if not pdf.pages:
             raise InputFileError(f"{name} has no pages: check the file or rescan it")

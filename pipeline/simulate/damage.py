@@ -20,10 +20,12 @@ class Damage:
 
     @classmethod
     def mild(cls) -> Damage:
+        """What a well-kept sheet feeder does: the defaults."""
         return cls()
 
     @classmethod
     def none(cls) -> Damage:
+        """No skew, shift or noise and near-lossless JPEG: pages as printed."""
         return cls(max_rotation_deg=0.0, max_shift_px=0, noise_sigma=0.0, jpeg_quality=95)
 
 
@@ -47,6 +49,7 @@ def damage_page(image: Image8, damage: Damage, rng: np.random.Generator) -> Imag
 
 
 def encode_jpeg(image: Image8, quality: int) -> bytes:
+    """The image as JPEG bytes at `quality` (0-100)."""
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError("JPEG encoding failed")

@@ -124,6 +124,8 @@ def draw_fill(image: Image8, box: tuple[int, int, int, int], pen: Pen,
 
 def draw_cross(image: Image8, box: tuple[int, int, int, int], pen: Pen,
                rng: np.random.Generator) -> Image8:
+    """A cross from corner to corner, a little inside the box; a new image, `image` is left
+    unchanged."""
     out = image.copy()
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0

@@ -46,6 +46,8 @@ def shrink(image: Image8, factor: float) -> Image8:
 
 
 def resample(image: Image8, from_dpi: int, to_dpi: int) -> Image8:
+    """The image at `to_dpi` instead of `from_dpi`: averaged when shrinking, cubic when
+    enlarging."""
     factor = to_dpi / from_dpi
     height, width = image.shape[:2]
     method = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
@@ -76,6 +78,8 @@ def write_g4_pdf(pages: Sequence[Image8], path: Path, dpi: int) -> None:
 
 
 def write_g4_tiff(pages: Sequence[Image8], path: Path, dpi: int) -> None:
+    """A multi-page CCITT G4 TIFF of bitonal pages, as office scanners send one, written
+    atomically."""
     atomic_write_bytes(path, tiff_g4_bytes(pages, dpi))
 
 

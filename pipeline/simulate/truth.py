@@ -29,10 +29,14 @@ class TruthComparison:
 
     @property
     def text_cer(self) -> float:
+        """Character error rate of the text answers: edit distance per character of truth (0.0
+        when there was no text)."""
         return self.text_errors / self.text_chars if self.text_chars else 0.0
 
 
 def read_truth(path: Path) -> dict[str, Any]:
+    """The simulator's truth file (papertwin.truth/1) as written; InputFileError when it cannot
+    be read or is not of that schema."""
     try:
         truth = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -53,6 +57,9 @@ def truth_value(answer: Any) -> str:
 
 def compare_with_truth(frame: pd.DataFrame, truth: dict[str, Any],
                        questionnaire: Questionnaire) -> TruthComparison:
+    """How the dataset's paper responses agree with the truth: choice answers right, flagged for
+    a person or wrong, and text errors as edit distance. A response missing from `frame` counts
+    as not found, not as wrong."""
     paper = frame[frame["channel"] == "paper"].set_index("respondent_ref")
     found = choices = right = flagged = wrong = chars = errors = 0
     for response in truth["responses"]:

@@ -41,6 +41,8 @@ def postcode_value(rng: np.random.Generator) -> str:
 
 
 def asks(question: Question, words: re.Pattern[str]) -> bool:
+    """Whether the question's name or its label, in any language, matches `words` (AGE_WORDS,
+    BIRTH_WORDS)."""
     return bool(words.search(question.name)) or any(
         words.search(text) for _, text in question.label.texts)
 
@@ -93,6 +95,7 @@ def date_value(question: Question, rng: np.random.Generator) -> str:
 
 
 def time_value(rng: np.random.Generator) -> str:
+    """A time on a 24-hour clock, HH:MM."""
     return f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}"
 
 

@@ -67,12 +67,14 @@ def set_user_disabled(store: Store, name: str, disabled: bool) -> bool:
 
 
 def user_records(store: Store) -> list[UserRecord]:
+    """Every person's row, by name, disabled people included."""
     t = schema.users
     with store.engine.connect() as conn:
         return [_user(row) for row in conn.execute(select(t).order_by(t.c.name))]
 
 
 def user_record(store: Store, name: str) -> UserRecord | None:
+    """The row of the person of that name, or None when there is none."""
     t = schema.users
     with store.engine.connect() as conn:
         row = conn.execute(select(t).where(t.c.name == name)).first()
@@ -91,7 +93,8 @@ def add_session(store: Store, token_hash: str, user_name: str, csrf_token: str,
 
 
 def session_record(store: Store, token_hash: str) -> SessionRecord | None:
-    """The session with this token hash and its user, expired or not."""
+    """The session with this token hash and its user, expired or not; None when there is no
+    such session (ended, or never begun)."""
     s, u = schema.sessions, schema.users
     with store.engine.connect() as conn:
         row = conn.execute(
@@ -107,6 +110,7 @@ def session_record(store: Store, token_hash: str) -> SessionRecord | None:
 
 
 def end_session(store: Store, token_hash: str) -> None:
+    """Delete the session of this token hash; one that is not there (ended already) is no error."""
     with store.engine.begin() as conn:
         conn.execute(delete(schema.sessions).where(schema.sessions.c.token_hash == token_hash))
 

@@ -176,7 +176,8 @@ def page_file(store: Store, file_sha256: str, page_index: int) -> tuple[PageItem
 
 
 def check_unidentified(item: PageItem) -> None:
-    """Only a page the reader could not identify is keyed by hand."""
+    """Only a page the reader could not identify is keyed by hand: UsageError, saying what the
+    page was identified as, for any other."""
     if item.outcome in COUNTED:
         raise UsageError(f"{item.file_name} p{item.page_index} is identified already as serial "
                          f"{item.serial} page {item.page} of {item.form_key}: only pages the "
@@ -189,7 +190,8 @@ def record_keyed_page(store: Store, result: PageResult, crops_dir: Path, reviewe
                       why: str = "") -> PageItem:
     """Store a page's reading as the form, serial and page a person keyed (the result's), and
     log it; it becomes a duplicate when that page of that copy is identified on another page
-    already. Refused when the page was identified meanwhile (another person keyed it)."""
+    already. Refused (UsageError) when the page was identified meanwhile (another person keyed
+    it)."""
     ref = result.ref
     crop_paths = write_crops([result], crops_dir)
     with store.engine.begin() as conn:

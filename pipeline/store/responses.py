@@ -27,6 +27,7 @@ class PaperResponse:
 
     @property
     def complete(self) -> bool:
+        """Whether every page of the copy's layout has been read."""
         return not self.pages_missing
 
 

@@ -36,6 +36,8 @@ AnswerKey = tuple[str, str, str]  # form key, serial, question
 
 
 def latest_decisions(conn: Connection, form_keys: Sequence[str]) -> dict[AnswerKey, ReviewDecision]:
+    """The latest decision for each answer of these forms a person has decided, by (form key,
+    serial, question): the one whose value stands."""
     t = schema.review_decisions
     latest = (select(func.max(t.c.id)).where(t.c.form_key.in_(form_keys))
               .group_by(t.c.form_key, t.c.serial, t.c.question))
@@ -45,6 +47,8 @@ def latest_decisions(conn: Connection, form_keys: Sequence[str]) -> dict[AnswerK
 
 def decision_log(conn: Connection, form_key: str | None, serial: str | None,
                  question: str | None) -> list[ReviewDecision]:
+    """Every decision, oldest first; only one form's, copy's or question's where that is given
+    (None: any)."""
     t = schema.review_decisions
     query = select(t).order_by(t.c.id)
     if form_key is not None:
@@ -76,6 +80,8 @@ def current_value(conn: Connection, form_key: str, serial: str, question: str) -
 
 def append_decision(conn: Connection, form_key: str, serial: str, question: str,
                     new_value: str, reviewer: str, why: str, decided_at: str) -> ReviewDecision:
+    """Append a decision in the caller's transaction, its old_value the answer's value until now;
+    returns it as stored. WorkspaceError when no reviewer is named."""
     if not reviewer.strip():
         raise WorkspaceError("a review decision needs the reviewer's name")
     old_value = current_value(conn, form_key, serial, question)

@@ -61,6 +61,7 @@ class FieldItem:
 
     @property
     def flag(self) -> str:
+        """The category the reason starts with, or "flagged" when it names none."""
         return flag_of(self.reason) or "flagged"
 
 
@@ -144,7 +145,8 @@ def field_item(store: Store, key: AnswerKey) -> FieldItem:
 def next_in_question(store: Store, after: AnswerKey, batch_id: int,
                      referred: bool = False) -> AnswerKey | None:
     """The next waiting answer to the same question in the same batch, by serial: what follows
-    a decision almost every time, found without going through the whole queue."""
+    a decision almost every time, found without going through the whole queue. None when no
+    later serial waits."""
     p, a, f = schema.pages, schema.answers, schema.files
     d, r = schema.review_decisions, schema.review_referrals
     decided = exists().where(d.c.form_key == p.c.form_key, d.c.serial == p.c.serial,

@@ -50,6 +50,7 @@ __all__ = ["FileRecord", "PaperResponse", "ReviewDecision", "Store"]
 
 
 def now_iso() -> str:
+    """The time now, in UTC as ISO 8601 text to the second: how the store records every moment."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
@@ -97,6 +98,7 @@ class Store:
     # -- batches and files -------------------------------------------------------------------
 
     def begin_batch(self, inputs: Sequence[str]) -> int:
+        """Record a batch of these inputs (paths as given) begun now; returns its id."""
         with self.engine.begin() as conn:
             result = conn.execute(insert(schema.batches).values(
                 started_at=now_iso(), inputs=json.dumps(list(inputs))))
@@ -122,7 +124,8 @@ class Store:
                                  stop_reason=reason or None))
 
     def file_status(self, sha256: str) -> tuple[str, str] | None:
-        """(status, error) of a file seen before: read, rejected (for good) or error (retry)."""
+        """(status, error) of a file seen before: read, rejected (for good) or error (retry);
+        None for content the store never saw."""
         record = self.file_record(sha256)
         return None if record is None else (record.status, record.error)
 
@@ -246,6 +249,8 @@ class Store:
             return read_contacts(conn, form_key, serial).get(serial)
 
     def page_outcomes(self, batch_id: int | None = None) -> list[dict[str, Any]]:
+        """Every stored page, or one batch's: its file's name, page index, outcome and reason,
+        and the form key, serial and page it was identified as; in file name and page order."""
         p, f = schema.pages, schema.files
         query = (select(f.c.name, p.c.page_index, p.c.outcome, p.c.reason, p.c.form_key,
                         p.c.serial, p.c.page)
@@ -272,6 +277,8 @@ class Store:
         return len(rows)
 
     def online_rows(self, questionnaire_id: str) -> list[OnlineRow]:
+        """The online responses imported for a questionnaire, oldest submission first, answers as
+        imported."""
         t = schema.online_responses
         query = (select(t).where(t.c.questionnaire_id == questionnaire_id)
                  .order_by(t.c.submitted_at, t.c.response_id))
