@@ -9,4 +9,5 @@ pipeline/publish.py. Modules not named below (the template loaders, blocks, rend
 typesetting, phrases) are this package's own.
 """
 
-__all__ = ["build", "constraint", "layout", "manifest", "quexf", "recipients", "route", "style"]
+__all__ = ["build", "constraint", "layout", "manifest", "quexf", "recipients", "route", "sources",
+           "style"]

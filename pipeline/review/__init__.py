@@ -3,8 +3,8 @@
 It owns the app (login, accounts and sessions, the queue of flagged answers, whole pages, people
 found on both channels) and the rules of who may do what. What people decide is stored through
 pipeline/store/ (review, review_queue, page_decisions, dual_log, accounts, login_attempts),
-never by SQL of its own. Only `commands` (`papertwin review`, `papertwin users`) is used from
-outside; the rest is the app's own.
+never by SQL of its own. From outside, the command line uses `serving` (`papertwin review`) and
+`accounts` (`papertwin users`); the rest is the app's own.
 """
 
-__all__ = ["commands"]
+__all__ = ["accounts", "serving"]

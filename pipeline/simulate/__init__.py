@@ -7,4 +7,4 @@ that truth (`truth`). It serves `papertwin simulate`, the demo and the tests; no
 real returns uses it.
 """
 
-__all__ = ["damage", "degrade", "returns", "truth"]
+__all__ = ["answers", "damage", "degrade", "returns", "truth"]
