@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,7 @@ def test_each_verb_runs_its_flow(prefect_harness: None, tmp_path: Path,
 
     before = _flow_runs()
     expected = ["generate_forms", "preview_forms", "simulate_returns", "ingest_batch",
-                "reconcile"]
+                "reconcile", "export_dataset"]
     papertwin("forms", "build", TEMPLATE, "--copies", "2", "--out", tmp_path / "form")
     papertwin("forms", "preview", TEMPLATE, "--out", tmp_path / "png", "--dpi", "30")
     if BANDING.is_file():  # the shared real scans, when they are beside this checkout
@@ -40,7 +42,13 @@ def test_each_verb_runs_its_flow(prefect_harness: None, tmp_path: Path,
         expected.append("import_form")
     papertwin("simulate", "--form", tmp_path / "form", "--out", tmp_path / "scans", "--seed", "3")
     papertwin("ingest", tmp_path / "scans" / "returns.pdf")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(tmp_path / "scans" / "returns.pdf", inbox / "again.pdf")
+    time.sleep(0.2)
+    papertwin("watch", inbox, "--once", "--settle", "0.1")  # its pass ingests as a subflow
+    expected += ["watch_inbox", "ingest_batch"]
     papertwin("reconcile", "--digital", ONLINE_EXPORT, "--form", "library_services")
-    # `export` runs a flow of its own too; that flow lands separately, and joins this list then.
+    papertwin("export", "--format", "csv", "--out", tmp_path / "dataset.csv")
     runs = sorted(name for run, name in _flow_runs().items() if run not in before)
     assert runs == sorted(expected)
