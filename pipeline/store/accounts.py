@@ -48,20 +48,19 @@ def set_password_hash(store: Store, name: str, password_hash: str,
                       end_sessions: bool = True) -> bool:
     """False when there is no such user. A changed password ends the person's sessions; a hash
     made again with new parameters (the same password) does not."""
-    with store.engine.begin() as conn:
-        changed = conn.execute(update(schema.users).where(schema.users.c.name == name)
-                               .values(password_hash=password_hash)).rowcount
-        if changed and end_sessions:
-            conn.execute(delete(schema.sessions).where(schema.sessions.c.user_name == name))
-    return bool(changed)
+    return _update_user(store, name, {"password_hash": password_hash}, end_sessions)
 
 
 def set_user_disabled(store: Store, name: str, disabled: bool) -> bool:
     """False when there is no such user; disabling ends the person's sessions at once."""
+    return _update_user(store, name, {"disabled": disabled}, end_sessions=disabled)
+
+
+def _update_user(store: Store, name: str, values: dict[str, Any], end_sessions: bool) -> bool:
     with store.engine.begin() as conn:
         changed = conn.execute(update(schema.users).where(schema.users.c.name == name)
-                               .values(disabled=disabled)).rowcount
-        if changed and disabled:
+                               .values(**values)).rowcount
+        if changed and end_sessions:
             conn.execute(delete(schema.sessions).where(schema.sessions.c.user_name == name))
     return bool(changed)
 
