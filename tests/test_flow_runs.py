@@ -49,6 +49,7 @@ def test_each_verb_runs_its_flow(prefect_harness: None, tmp_path: Path,
     papertwin("watch", inbox, "--once", "--settle", "0.1")  # its pass ingests as a subflow
     expected += ["watch_inbox", "ingest_batch"]
     papertwin("reconcile", "--digital", ONLINE_EXPORT, "--form", "library_services")
-    papertwin("export", "--format", "csv", "--out", tmp_path / "dataset.csv")
+    papertwin("export", "--format", "csv", "--out", tmp_path / "dataset.csv", "--form",
+              "library_services")
     runs = sorted(name for run, name in _flow_runs().items() if run not in before)
     assert runs == sorted(expected)
