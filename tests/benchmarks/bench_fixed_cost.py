@@ -118,7 +118,7 @@ def work_of_build(root: Path, repeats: int) -> list[float]:
 
 def work_of_ingest(bench: Bench, repeats: int) -> list[float]:
     """The ingest flow's steps, called as its tasks call them, without Prefect."""
-    from pipeline.batch import (
+    from pipeline.ingest.batch import (
         check_can_ingest,
         join_chunks,
         plan_batch,
@@ -126,8 +126,8 @@ def work_of_ingest(bench: Bench, repeats: int) -> list[float]:
         store_reading,
         summarise_batch,
     )
-
     from pipeline.read.page import ReaderSettings
+    from pipeline.store.store import Store
     from pipeline.workspace import Workspace
 
     workspace = Workspace.resolve(bench.workspace("work-ingest"))
@@ -137,12 +137,13 @@ def work_of_ingest(bench: Bench, repeats: int) -> list[float]:
         page = bench.page()
         started = time.perf_counter()
         check_can_ingest(workspace)
-        batch = plan_batch([page], workspace)
-        readings = [read_chunk_cached(chunk, batch.layouts, settings, workspace)
-                    for chunk in batch.chunks]
-        stored = [store_reading(join_chunks(readings, batch.layouts, settings), batch.batch_id,
-                                workspace)] if readings else []
-        summarise_batch(batch, stored, workspace)
+        with Store.open(workspace.store_url) as store:  # as the flow holds it, once a batch
+            batch = plan_batch([page], workspace, store=store)
+            readings = [read_chunk_cached(chunk, batch.layouts, settings, workspace)
+                        for chunk in batch.chunks]
+            stored = [store_reading(join_chunks(readings, batch.layouts, settings),
+                                    batch.batch_id, workspace, store)] if readings else []
+            summarise_batch(batch, stored, workspace, store)
         times.append(time.perf_counter() - started)
     return times[1:]
 
