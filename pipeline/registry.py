@@ -65,11 +65,13 @@ def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:
     return form.layout
 
 
-def serials_issued(workspace: Workspace, form_key: str) -> int | None:
+def serials_issued(workspace: Workspace, form_key: str,
+                   store: Store | None = None) -> int | None:
     """How many serials were issued for the form; None when the workspace does not say (a form
     not registered here, or one registered without serials, as a form printed elsewhere is): a
-    serial keyed by hand is then taken as it is."""
-    form = _registered(workspace).get(form_key)
+    serial keyed by hand is then taken as it is. `store`: the workspace's, when the caller
+    holds it open already."""
+    form = _registered(workspace, store).get(form_key)
     return form.issued if form is not None and form.issued else None
 
 
@@ -97,12 +99,13 @@ def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None)
     return by_id[questionnaire_id]
 
 
-def registered_questionnaire(workspace: Workspace,
-                             questionnaire_id: str | None) -> tuple[dict[str, Layout],
-                                                                    Questionnaire]:
+def registered_questionnaire(workspace: Workspace, questionnaire_id: str | None,
+                             store: Store | None = None
+                             ) -> tuple[dict[str, Layout], Questionnaire]:
     """Every registered form and the questionnaire a command takes (--form, else the only
-    one), so that the import, the export and the review app all pick the same one."""
-    layouts = registered_layouts(workspace)
+    one), so that the import, the export and the review app all pick the same one. `store`:
+    the workspace's, when the caller holds it open already."""
+    layouts = registered_layouts(workspace, store)
     return layouts, pick_questionnaire(layouts, questionnaire_id)
 
 

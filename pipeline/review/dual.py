@@ -59,17 +59,14 @@ def dual_matches(workspace: Workspace, form: str | None = None,
     `matches` is a match file, or its (online response id, paper respondent ref) pairs.
     """
     hand_matched = read_match_file(matches) if isinstance(matches, Path) else list(matches or [])
-    layouts, questionnaire = registered_questionnaire(workspace, form)
-    store = Store.open(workspace.store_url)
-    try:
+    with Store.open(workspace.store_url) as store:
+        layouts, questionnaire = registered_questionnaire(workspace, form, store)
         serials, online_ids = _candidates(store, questionnaire.id, hand_matched)
         if max(len(serials), len(online_ids)) > MAX_CANDIDATES:
             dataset = load_dataset(store, layouts, questionnaire)  # cheaper than such a list
         else:
             dataset = load_dataset(store, layouts, questionnaire, serials, online_ids)
         decided = dual_decisions(store)
-    finally:
-        store.close()
     frame = dataset.frame
     pairs = find_pairs(frame, hand_matched)
     paired = {rid for pair in pairs for rid in pair}

@@ -96,7 +96,7 @@ def key_page(store: Store, workspace: Workspace, layouts: dict[str, Layout], fil
     if layout is None:
         raise UsageError(f"form {form_key or '(none)'} is not registered here: check the form "
                          "key printed on the page")
-    serial = _printed_serial(workspace, layout, serial)
+    serial = _printed_serial(store, workspace, layout, serial)
     item, archived = stored.page_file(store, file_sha256, page_index)
     stored.check_unidentified(item)  # before the page is read again, which takes a while
     gray = _page_gray(archived, page_index, settings.dpi)
@@ -136,13 +136,13 @@ def _page_gray(archived: ArchivedFile, page_index: int, dpi: int) -> Image8:
                          "copy differs from the one read")
 
 
-def _printed_serial(workspace: Workspace, layout: Layout, serial: str) -> str:
+def _printed_serial(store: Store, workspace: Workspace, layout: Layout, serial: str) -> str:
     """The serial as printed (a person may leave off the leading zeros); refused when it is not
     among the copies the layout lists or, for a registered form, the serials issued for it."""
     if not serial:
         raise UsageError("key the copy's serial number, printed beside the page code")
     printed = {c.serial for c in layout.copies}
-    issued = serials_issued(workspace, layout.form_key)
+    issued = serials_issued(workspace, layout.form_key, store)
     if serial.isdigit() and (printed or issued is not None):
         serial = serial.zfill(max((len(s) for s in printed), default=SERIAL_DIGITS))
     known = (serial in printed if printed else

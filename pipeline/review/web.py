@@ -72,9 +72,9 @@ def password_slots_of(request: Request) -> PasswordSlots:
 
 
 def layouts_of(request: Request) -> dict[str, Layout]:
-    """The workspace's registered layouts, read afresh for each request, so a form published
-    while the app runs is seen."""
-    return registered_layouts(settings_of(request).workspace)
+    """The workspace's registered layouts, read afresh for each request (through the app's own
+    store), so a form published while the app runs is seen."""
+    return registered_layouts(settings_of(request).workspace, store_of(request))
 
 
 def session(request: Request) -> Session:
