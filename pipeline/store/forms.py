@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from pipeline.errors import WorkspaceError
@@ -55,9 +55,9 @@ def registered_forms(store: Store) -> dict[str, RegisteredForm]:
     """Every form in the store, by form key; none in a store older than the register (a
     read-only store is never migrated)."""
     t = schema.forms
+    if not store.has_table(t.name):
+        return {}
     with store.engine.connect() as conn:
-        if not inspect(conn).has_table(t.name):
-            return {}
         rows = conn.execute(select(t.c.form_key, t.c.layout, t.c.issued)
                             .order_by(t.c.form_key)).all()
     return {str(row.form_key): RegisteredForm(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, inspect, select, update
 from sqlalchemy.engine import Connection, CursorResult
 
 from pipeline.errors import WorkspaceError
@@ -70,6 +70,15 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._tables: frozenset[str] | None = None
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store has this table: a read-only store is never migrated, so one older
+        than a table lacks it. Asked of the database once per opened store."""
+        if self._tables is None:
+            with self.engine.connect() as conn:
+                self._tables = frozenset(inspect(conn).get_table_names())
+        return name in self._tables
 
     @classmethod
     def open(cls, url: str, read_only: bool = False) -> Store:
