@@ -8,7 +8,6 @@ build` runs issue serials for the same form at once, so issuing takes the form's
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import insert, select, update
@@ -34,13 +33,10 @@ def register_form(store: Store, layout: Layout, issued: int = 0) -> None:
         _raise_issued(conn, layout.form_key, issued)
 
 
-def issue_serials(store: Store, layout: Layout, count: int,
-                  issued_before: Iterable[int] = ()) -> list[str]:
-    """`count` new serials for the form, after every one issued so far (and after those in
-    `issued_before`: counts an older workspace kept in files)."""
+def issue_serials(store: Store, layout: Layout, count: int) -> list[str]:
+    """`count` new serials for the form, after every one issued so far."""
     with locked_transaction(store, f"forms:{layout.form_key}") as conn:
         _ensure_row(conn, layout)
-        _raise_issued(conn, layout.form_key, max(issued_before, default=0))
         first = _issued(conn, layout.form_key) + 1
         last = first + count - 1
         if last >= 10**SERIAL_DIGITS:
