@@ -30,7 +30,12 @@ from flows.ingest import ingest_batch, worth_retrying
 from pipeline.dataset.export import export_dataset
 from pipeline.errors import InputFileError, ProgramFailedError, ProgramTimeoutError
 from pipeline.forms.build import BuiltForm
-from pipeline.ingest.batch import BatchSummary
+from pipeline.ingest.batch import (
+    BatchSummary,
+    chunk_cache_path,
+    plan_batch,
+    read_chunk_cached,
+)
 from pipeline.programs.poppler import rasterise_page
 from pipeline.read.page import ReaderSettings
 from pipeline.registry import register_layout
@@ -239,3 +244,25 @@ def test_a_store_locked_by_another_process_is_written_on_a_retry(
     [stored] = [run for run in asyncio.run(_task_runs(flow_run_id))
                 if run.name.startswith("store results")]
     assert stored.run_count == 2, "the store should have been locked on the first try"
+
+
+def test_a_cached_chunk_written_by_an_earlier_papertwin_is_read_again(
+    built: tuple[Workspace, BuiltForm], simulated: SimulatedBatch, tmp_path: Path,
+) -> None:
+    """A crashed batch's cache may hold chunks pickled when FileReading lived in another module
+    (pipeline.batch, before pipeline/ingest/): such an entry is read again, never an error."""
+    _, form = built
+    workspace = _workspace(tmp_path, form)
+    settings = ReaderSettings()
+    plan = plan_batch([simulated.pdf_path], workspace)
+    chunk = plan.chunks[0]
+    cached = chunk_cache_path(chunk, settings, workspace)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(b"cpipeline.batch\nFileReading\n)\x81.")  # a class that moved since
+
+    again = read_chunk_cached(chunk, plan.layouts, settings, workspace)
+
+    assert (again.error, again.pages_from_cache) == ("", 0)
+    assert [page.outcome for page in again.pages] == ["identified"] * (chunk.last - chunk.first + 1)
+    assert read_chunk_cached(chunk, plan.layouts, settings, workspace).pages_from_cache == \
+        len(again.pages)  # and this reading took the old entry's place

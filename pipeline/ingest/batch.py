@@ -242,8 +242,9 @@ def read_chunk_cached(chunk: PageChunk, layouts: dict[str, Layout], settings: Re
     if path.is_file():
         try:
             cached = pickle.loads(path.read_bytes())  # noqa: S301 - written by read_chunk_cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-            cached = None  # a damaged or outdated entry: read again
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError,
+                ImportError):
+            cached = None  # damaged, or written by a papertwin whose classes lived elsewhere
         if isinstance(cached, FileReading) and cached.archived.sha256 == chunk.archived.sha256:
             return replace(cached, archived=chunk.archived, pages_from_cache=len(cached.pages))
     reading = _read_pages(chunk, layouts, settings, raise_transient=True)
