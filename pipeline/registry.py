@@ -9,7 +9,7 @@ and brought into the store by the next write, so an old workspace reads as it di
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -110,15 +110,14 @@ def registered_questionnaire(workspace: Workspace, questionnaire_id: str | None,
 
 
 def _registered(workspace: Workspace, store: Store | None = None) -> dict[str, RegisteredForm]:
-    """The store's forms, and those an older workspace still keeps in files only."""
-    forms = _files(workspace)
+    """The store's forms, and those an older workspace still keeps in files only (a file of a
+    form the store has is not read: the store's row holds at least as much)."""
     if store is not None:
-        forms.update(registered_forms(store))
-        return forms
-    with _reading(workspace) as opened:
-        if opened is not None:
-            forms.update(registered_forms(opened))
-    return forms
+        stored = registered_forms(store)
+    else:
+        with _reading(workspace) as opened:
+            stored = registered_forms(opened) if opened is not None else {}
+    return {**_files(workspace, skip=stored), **stored}
 
 
 @contextmanager
@@ -145,19 +144,19 @@ def _reading(workspace: Workspace) -> Iterator[Store | None]:
 def _bring_in_files(store: Store, workspace: Workspace) -> None:
     """Register, in the store, the forms an older workspace kept as files (idempotent: the
     issued count only rises, the geometry of a form key never changes)."""
-    known = registered_forms(store)
-    for key, form in _files(workspace).items():
-        if key not in known or known[key].issued < form.issued:
-            register_form(store, form.layout, form.issued)
+    for form in _files(workspace, skip=registered_forms(store)).values():
+        register_form(store, form.layout, form.issued)
 
 
-def _files(workspace: Workspace) -> dict[str, RegisteredForm]:
+def _files(workspace: Workspace, skip: Collection[str] = ()) -> dict[str, RegisteredForm]:
+    """The forms kept as files under layouts/ (a workspace from before revision 0009), but those
+    in `skip` (by the file's name, `<form key>.json`, without reading it)."""
     folder = workspace.layouts_dir
     if not folder.is_dir():
         return {}
     forms = {}
     for path in sorted(folder.glob("*.json")):
-        if path.name.endswith(".serials.json"):
+        if path.name.endswith(".serials.json") or path.stem in skip:
             continue
         layout = read_layout(path)
         forms[layout.form_key] = RegisteredForm(replace(layout, copies=()),
