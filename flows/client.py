@@ -32,13 +32,13 @@ from typing import Any
 from flows.server_control import ANSWER_SECONDS, connect_or_start, server_command
 from flows.server_files import ServerFiles, code_fingerprint, server_wanted
 from flows.server_protocol import MessageReader, ProtocolError, read_message, send
+from pipeline.cli import present
 from pipeline.errors import (
     ExitCode,
     OrchestrationError,
     PapertwinError,
     ServerStartError,
 )
-from pipeline.terminal import shown
 from pipeline.workspace import Workspace
 
 IN_CLIENT = frozenset({"review", "users", "demo"})
@@ -59,15 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _through(files, args)
         except ServerStartError as exc:
-            print(f"papertwin: {shown(str(exc))}; running this command on its own",
-                  file=sys.stderr,
-                  flush=True)
+            present.running_alone(str(exc))
             return in_process(args)
     except PapertwinError as exc:
-        print(f"papertwin: {shown(str(exc))}", file=sys.stderr)
+        present.error(str(exc))
         return int(exc.exit_code)
     except KeyboardInterrupt:  # before the command began; once it has, Ctrl-C goes to it
-        print("papertwin: interrupted", file=sys.stderr)
+        present.interrupted()
         return int(ExitCode.INTERRUPTED)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from flows.server_files import ServerFiles
 from flows.server_protocol import MessageReader, ProtocolError, read_message, send
+from pipeline.cli import present
 from pipeline.errors import OrchestrationError, ServerStartError
 
 ANSWER_SECONDS = 30.0  # for a running server to answer a request
@@ -228,25 +229,11 @@ def server_command(action: str, workspace: Path) -> int:
     """`papertwin server status|stop|start`."""
     files = ServerFiles(workspace)
     if action == "stop":
-        pid = stop_server(files)
-        print(f"stopped the papertwin server of {workspace} (pid {pid})" if pid is not None
-              else f"no papertwin server runs for {workspace}")
+        present.server_stopped(workspace, stop_server(files))
         return 0
     if action == "start":
         connect_or_start(files, os.environ).close()
     answer = ask(files, {"status": True})
     status = answer.get("status") if answer is not None else None
-    if not isinstance(status, dict):
-        print(f"papertwin server: not running for {workspace}")
-        return 0
-    idle = float(status["idle_seconds"])
-    running = int(status["running"])
-    print(f"papertwin server: running for {workspace}")
-    print(f"  pid:         {status['pid']}")
-    print(f"  Prefect API: {status['api_url']}")
-    print("  idle:        " + (f"{running} command{'s' if running != 1 else ''} running"
-                                if running else
-                                f"{idle:.0f} s (stops after {float(status['idle_limit']):g} s "
-                                "idle)"))
-    print(f"  log:         {status['log']}")
+    present.server_status(workspace, status if isinstance(status, dict) else None)
     return 0

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pipeline.errors import UsageError
 from pipeline.terminal import shown
@@ -258,6 +258,36 @@ def users(people: Iterable[User]) -> None:
 
 def user_switched(name: str, action: str) -> None:
     print(f"{shown(name)} {action}d")
+
+
+# -- the workspace server -----------------------------------------------------------------------
+
+def server_stopped(workspace: Path, pid: int | None) -> None:
+    print(f"stopped the papertwin server of {shown(str(workspace))} (pid {pid})"
+          if pid is not None else f"no papertwin server runs for {shown(str(workspace))}")
+
+
+def server_status(workspace: Path, status: Mapping[str, Any] | None) -> None:
+    """`papertwin server status`: `status` as the server reports it, None when none runs."""
+    if status is None:
+        print(f"papertwin server: not running for {shown(str(workspace))}")
+        return
+    idle = float(status["idle_seconds"])
+    running = int(status["running"])
+    print(f"papertwin server: running for {shown(str(workspace))}")
+    print(f"  pid:         {status['pid']}")
+    print(f"  Prefect API: {status['api_url']}")
+    print("  idle:        " + (f"{running} command{'s' if running != 1 else ''} running"
+                                if running else
+                                f"{idle:.0f} s (stops after {float(status['idle_limit']):g} s "
+                                "idle)"))
+    print(f"  log:         {shown(str(status['log']))}")
+
+
+def running_alone(reason: str) -> None:
+    """The workspace server could not take the command: it runs in this process instead."""
+    print(f"papertwin: {shown(reason)}; running this command on its own", file=sys.stderr,
+          flush=True)
 
 
 # -- the demo ------------------------------------------------------------------------------------
