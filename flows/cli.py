@@ -41,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         present.interrupted()
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError as exc:
+        if present.output_closed():
+            return int(ExitCode.OUTPUT_CLOSED)
+        if args.debug:
+            traceback.print_exc()
+        present.internal_error(exc)
+        return int(ExitCode.OTHER_ERROR)
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

@@ -67,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # before the command began; once it has, Ctrl-C goes to it
         present.interrupted()
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        if present.output_closed():
+            return int(ExitCode.OUTPUT_CLOSED)
+        raise
 
 
 def in_process(args: list[str], api_url: str | None = None) -> int:

@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     STORE_NOT_WRITABLE = 10
     ORCHESTRATION = 11
     INTERRUPTED = 130
+    OUTPUT_CLOSED = 141  # what a shell reports for a program its pipe's reader left (SIGPIPE)
 
 
 class PapertwinError(Exception):

@@ -34,7 +34,9 @@ def not_writable(path: Path, exc: OSError) -> NotWritableError:
     (free some space, make it writable). It is returned for the caller to raise."""
     reason = unwritable_reason(exc) or exc.strerror or str(exc)
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    fix = "free some space" if full else "make it writable"
+    misplaced = exc.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOENT)
+    fix = ("free some space" if full else "choose another place for it" if misplaced
+           else "make it writable")
     return NotWritableError(f"cannot write {path}: {reason}; {fix}, then run the command again")
 
 

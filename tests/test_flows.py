@@ -55,6 +55,6 @@ def test_the_export_flow_writes_what_reconcile_and_export_writes(
     assert exported.by_channel == reconciled.by_channel == {"online": 6}
     assert (tmp_path / "alone.csv").read_bytes() == (tmp_path / "after.csv").read_bytes()
     assert [p.name for p in exported.written] == ["alone.csv", "alone.codebook.csv",
-                                                  "alone.summary.csv"]
+                                                  "alone.summary.csv", "alone.codebook.md"]
     # One task writes the dataset, whichever flow runs it.
     assert flows.reconcile.write_dataset is flows.export.write_dataset

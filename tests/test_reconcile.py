@@ -223,17 +223,29 @@ def test_parquet_and_xlsx_hold_the_same_dataset_with_codebook_and_summary(
     two_channels: Workspace, tmp_path: Path
 ) -> None:
     csv = export_dataset(two_channels, tmp_path / "d.csv")
-    assert [p.name for p in csv.written] == ["d.csv", "d.codebook.csv", "d.summary.csv"]
+    assert [p.name for p in csv.written] == ["d.csv", "d.codebook.csv", "d.summary.csv",
+                                             "d.codebook.md"]
     expected = _read(tmp_path / "d.csv")
+    times = pd.to_datetime(expected["submitted_at"], utc=True, format="ISO8601")
+    confidence = pd.to_numeric(expected["_confidence"]).astype("Float64")
+    texts = [c for c in expected.columns if c not in ("submitted_at", "_confidence")]
     export_dataset(two_channels, tmp_path / "d.parquet", "parquet")
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "d.parquet"), expected)
+    parquet = pd.read_parquet(tmp_path / "d.parquet")
+    pd.testing.assert_frame_equal(parquet[texts].fillna(""), expected[texts],
+                                  check_dtype=False)
+    assert parquet["submitted_at"].tolist() == times.tolist()  # typed: docs/dataset.md
+    assert parquet["_confidence"].astype("Float64").tolist() == confidence.tolist()
     export_dataset(two_channels, tmp_path / "d.xlsx", "xlsx")
     sheets = pd.read_excel(tmp_path / "d.xlsx", sheet_name=None, dtype=str,
                            keep_default_na=False)
     assert list(sheets) == ["dataset", "codebook", "summary"]
-    pd.testing.assert_frame_equal(sheets["dataset"], expected)
+    pd.testing.assert_frame_equal(sheets["dataset"][texts], expected[texts])
+    workbook = pd.read_excel(tmp_path / "d.xlsx", sheet_name="dataset")
+    assert workbook["submitted_at"].tolist() == times.dt.tz_localize(None).tolist()
 
-    codebook = _read(tmp_path / "d.codebook.csv").set_index("question")
+    codebook = _read(tmp_path / "d.codebook.csv")
+    assert codebook["column"].tolist() == expected.columns.tolist()
+    codebook = codebook[codebook["question"] != ""].set_index("question")
     assert list(codebook.index) == ["visit_frequency", "services", "opening_hours",
                                     "relocation", "comments"]
     assert codebook.loc["services", "type"] == "select_multiple"

@@ -120,9 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--form", default=None, help="questionnaire id, if several")
 
     export = verbs.add_parser("export", help="write the unified dataset")
-    export.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv",
-                        help="file format (default csv); the codebook and a summary per "
-                             "question go beside it, or in the same workbook for xlsx")
+    export.add_argument("--format", choices=["csv", "parquet", "xlsx", "sav", "dta"],
+                        default="csv",
+                        help="file format (default csv; sav: SPSS, dta: Stata); the codebook "
+                             "and a summary per question go beside it, or in the same workbook "
+                             "for xlsx, and the codebook as a page to read (NAME.codebook.md)")
     export.add_argument("--out", type=Path, required=True, help="dataset file to write")
     export.add_argument("--form", default=None, help="questionnaire id, if several")
     export.add_argument("--dual-channel", default="keep-both",
@@ -139,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--raw", action="store_true",
                         help="CSV values exactly as stored: no ' before values a spreadsheet "
                              "would run as formulas (for R or pandas, never for a spreadsheet)")
+    export.add_argument("--language", default=None, metavar="CODE",
+                        help="language of the SPSS and Stata labels (default: the form's first)")
+    export.add_argument("--timezone", default="UTC", metavar="ZONE",
+                        help="time zone of times written on paper without one (default UTC; "
+                             "such as Europe/London)")
 
     review = verbs.add_parser("review", help="serve the review web app (default on "
                                              "127.0.0.1:8800)")
@@ -314,4 +321,5 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
 
     return ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
                          split_multiple=args.split_multiple,
-                         with_contacts=args.with_contacts, raw=args.raw)
+                         with_contacts=args.with_contacts, raw=args.raw,
+                         language=args.language, timezone=args.timezone)

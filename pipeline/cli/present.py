@@ -9,6 +9,8 @@ forge one. Results go to stdout; warnings, refusals and errors to stderr, each s
 from __future__ import annotations
 
 import getpass
+import os
+import select
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +46,22 @@ def warnings(messages: Iterable[str]) -> None:
 
 def interrupted() -> None:
     print("papertwin: interrupted", file=sys.stderr)
+
+
+def output_closed() -> bool:
+    """Whether the error is standard output's reader gone (`papertwin report | head -1`): then
+    nothing more is printed there, not even Python's complaint at exit. False for any other
+    broken pipe (a socket), which is an error like any other."""
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        gone = any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+    if gone:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    return gone
 
 
 def internal_error(exc: BaseException) -> None:
@@ -220,6 +238,8 @@ def exported(summary: ExportSummary, with_contacts: bool) -> None:
     if summary.online_only:
         print("  asked online only (kept, empty for paper): "
               + ", ".join(shown(name) for name in summary.online_only))
+    for column, why in summary.kept_as_text.items():
+        print(f"  column {shown(column)} kept as text: {shown(why)}")
 
 
 # -- the review app and its users ----------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 
 import pandas as pd
 
@@ -42,6 +42,8 @@ class Dataset:
     frame: pd.DataFrame
     online_columns: frozenset[str]  # question columns the online export has
     online_only: tuple[str, ...]  # columns asked online that the paper form does not print
+    # response id -> the questions printed on pages of the copy that were never identified
+    unread: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def build_dataset(store: Store, layouts: dict[str, Layout],
@@ -99,14 +101,16 @@ def combine_tables(paper: pd.DataFrame, online: pd.DataFrame, questionnaire: Que
     columns = dataset_columns(questionnaire, online_only)
     choices = {q.name: q.type == "select_multiple" for q in questionnaire.questions
                if q.is_choice}
-    parts = [f.reindex(columns=columns) for f in (paper_records(paper, names, printed, choices),
+    unread: dict[str, tuple[str, ...]] = {}
+    parts = [f.reindex(columns=columns) for f in (paper_records(paper, names, printed, choices,
+                                                                unread),
                                                   online_records(online)) if len(f)]
     if not parts:
         frame = pd.DataFrame(columns=columns, dtype=str)
     else:
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         frame = frame.fillna("").astype(str).reset_index(drop=True)
-    return Dataset(frame, frozenset(answered_online), online_only)
+    return Dataset(frame, frozenset(answered_online), online_only, unread)
 
 
 def online_records(table: pd.DataFrame) -> pd.DataFrame:
@@ -121,10 +125,12 @@ def online_records(table: pd.DataFrame) -> pd.DataFrame:
 
 def paper_records(frame: pd.DataFrame, names: list[str],
                   printed: QuestionPages | None = None,
-                  choices: Mapping[str, bool] | None = None) -> pd.DataFrame:
+                  choices: Mapping[str, bool] | None = None,
+                  unread: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
     """One row per copy from one row per answer (PAPER_COLUMNS). With `printed`, a copy's
     pages that were never identified are named in _pages_missing and their questions wait in
-    _needs_review. `choices` (choice question -> multiple) says how a choice question whose
+    _needs_review (and, given `unread`, are added to it by response id: what an empty cell of
+    theirs means). `choices` (choice question -> multiple) says how a choice question whose
     boxes are on several pages is read."""
     if frame.empty:
         return pd.DataFrame(columns=[*LEADING_COLUMNS, *names, *PROVENANCE_COLUMNS], dtype=str)
@@ -150,8 +156,10 @@ def paper_records(frame: pd.DataFrame, names: list[str],
             waiting.setdefault((form_key, serial), []).append(question)
     for (form_key, serial), lost in missing.items():
         by_page = (printed or {})[form_key]
-        waiting.setdefault((form_key, serial), []).extend(
-            name for page in lost for name in by_page[page] if name in position_of)
+        on_lost = [name for page in lost for name in by_page[page] if name in position_of]
+        waiting.setdefault((form_key, serial), []).extend(on_lost)
+        if unread is not None:
+            unread[f"paper-{form_key}-{serial}"] = tuple(on_lost)
     confidence = frame.groupby(keys)["confidence"].min()
     meta = pd.DataFrame({
         "response_id": [f"paper-{k}-{s}" for k, s in values.index],
@@ -296,7 +304,7 @@ def with_contacts(frame: pd.DataFrame,
                    for key, by_serial in contacts.items() for serial, fields in by_serial.items()}
     fields = list(dict.fromkeys(f for entry in by_response.values() for f in entry))
     out = frame.copy()
-    for field in fields:
-        out[f"{CONTACT_PREFIX}{field}"] = [by_response.get(rid, {}).get(field, "")
+    for name in fields:
+        out[f"{CONTACT_PREFIX}{name}"] = [by_response.get(rid, {}).get(name, "")
                                           for rid in out["response_id"]]
     return out

@@ -1,15 +1,30 @@
 """What `papertwin export` does, as the flows' write_dataset task runs it: the unified dataset
-built from the store, each dual-channel pair resolved, written with its codebook and summary."""
+built from the store, each dual-channel pair resolved, its times in one format, typed for the
+formats that hold types, written with its codebook and summary."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.dataset.build import load_dataset, split_multiple, with_contacts
-from pipeline.dataset.codebook import codebook, summary
+import pandas as pd
+
+from pipeline.dataset.build import Dataset, load_dataset, split_multiple, with_contacts
+from pipeline.dataset.codebook import COLUMN_DESCRIPTIONS, codebook, codebook_page, summary
 from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
-from pipeline.dataset.write import write_dataset
+from pipeline.dataset.missing import missing_reasons
+from pipeline.dataset.names import StatsTool
+from pipeline.dataset.statfiles import StatsTable, choice_numbers, stats_table
+from pipeline.dataset.types import (
+    DEFAULT_TIMEZONE,
+    TypedDataset,
+    normalised,
+    timezone_named,
+    typed_dataset,
+)
+from pipeline.dataset.write import STATS_FORMATS, TYPED_FORMATS, write_dataset
+from pipeline.errors import UsageError
+from pipeline.model import Questionnaire
 from pipeline.registry import registered_questionnaire
 from pipeline.store.dual_log import decided_kept
 from pipeline.store.store import Store
@@ -25,6 +40,8 @@ class ExportOptions:
     split_multiple: bool = False  # add name/choice 0/1 columns for multiple choices
     with_contacts: bool = False  # join the addressed mailing's contact details (not pseudonymous)
     raw: bool = False  # CSV values exactly, without the text mark before would-be formulas
+    language: str | None = None  # labels in SPSS and Stata files (default: the form's first)
+    timezone: str = DEFAULT_TIMEZONE  # where paper's times without a zone were written
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,7 @@ class ExportSummary:
     dual_pairs: tuple[DualPair, ...] = ()
     dual_policy: str = "keep-both"
     online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
+    kept_as_text: dict[str, str] = field(default_factory=dict)  # column -> why not typed
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
@@ -50,8 +68,10 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     resolved: by a person's latest decision where there is one (the review app), else by the
     policy. Returns what was written, counted, for the command to report."""
     options = options or ExportOptions()
+    zone = timezone_named(options.timezone)
     matches = read_match_file(options.match_file) if options.match_file else None
     layouts, questionnaire = registered_questionnaire(workspace, questionnaire_id)
+    lang = _language(questionnaire, options.language)
     store = Store.open(workspace.store_url, read_only=True)
     try:
         dataset = load_dataset(store, layouts, questionnaire)
@@ -67,9 +87,16 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         frame = split_multiple(frame, questionnaire)
     if contacts is not None:
         frame = with_contacts(frame, contacts)
-    written = write_dataset(frame, out, fmt,
-                            codebook(questionnaire, dataset.online_columns, dataset.online_only),
-                            summary(questionnaire, dual.frame), raw=options.raw)
+    frame = normalised(frame, questionnaire, zone)
+    numbers = choice_numbers(frame, questionnaire)
+    book = codebook(questionnaire, dataset.online_columns, dataset.online_only,
+                    list(frame.columns), numbers)
+    typed = typed_dataset(frame, questionnaire, zone)
+    stats = (_stats_table(frame, typed, questionnaire, dataset, fmt, lang, numbers)
+             if fmt in STATS_FORMATS else None)
+    written = write_dataset(typed.frame if fmt in TYPED_FORMATS else frame, out, fmt, book,
+                            summary(questionnaire, dual.frame), raw=options.raw, stats=stats,
+                            codebook_page=codebook_page(book, questionnaire.title.text(lang)))
     counts = frame["channel"].value_counts().to_dict()
     return ExportSummary(
         path=out,
@@ -81,4 +108,25 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         dual_pairs=dual.pairs,
         dual_policy=dual.policy,
         online_only=dataset.online_only,
+        kept_as_text=typed.kept_as_text,
     )
+
+
+def _language(questionnaire: Questionnaire, language: str | None) -> str:
+    """The language labels are written in: the one asked for, which the form must have."""
+    if language is None:
+        return questionnaire.languages[0]
+    if language not in questionnaire.languages:
+        raise UsageError(f"--language {language}: the form is in "
+                         f"{', '.join(questionnaire.languages)}; choose one of those")
+    return language
+
+
+def _stats_table(frame: pd.DataFrame, typed: TypedDataset, questionnaire: Questionnaire,
+                 dataset: Dataset, fmt: str, lang: str,
+                 numbers: dict[str, dict[str, int]]) -> StatsTable:
+    """The SPSS or Stata table: each empty answer given the code of why it is empty."""
+    tool: StatsTool = "sav" if fmt == "sav" else "dta"
+    names = [q.name for q in questionnaire.questions if q.name in frame.columns]
+    reasons = missing_reasons(frame, names, None, dataset.unread)
+    return stats_table(typed, questionnaire, tool, reasons, lang, COLUMN_DESCRIPTIONS, numbers)

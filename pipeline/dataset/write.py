@@ -1,15 +1,17 @@
 """Writing the unified dataset, its codebook and its per-question summary.
 
-CSV and Parquet get the codebook and summary as CSV files beside the dataset
-(`NAME.codebook.csv`, `NAME.summary.csv`); an XLSX workbook holds all three as sheets. Every file
-is written whole or not at all (temporary file, fsync, rename). No cell of a CSV or XLSX file is
-a formula a spreadsheet would evaluate (pipeline/formulas.py), unless `raw` asks for CSV values
-exactly as stored; Parquet is typed data that no spreadsheet evaluates, and is written as it is.
+CSV, Parquet, SPSS and Stata files get the codebook and summary as CSV files beside the dataset
+(`NAME.codebook.csv`, `NAME.summary.csv`); an XLSX workbook holds all three as sheets. Every
+format also gets the codebook as a page to read (`NAME.codebook.md`). Every file is written whole
+or not at all (temporary file, fsync, rename). No cell of a CSV or XLSX file is a formula a
+spreadsheet would evaluate (pipeline/formulas.py), unless `raw` asks for CSV values exactly as
+stored; Parquet is typed data that no spreadsheet evaluates, and is written as it is.
 """
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -20,13 +22,16 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from pipeline.dataset.statfiles import StatsTable, write_stats
 from pipeline.errors import UsageError
 from pipeline.formulas import CSV_QUOTING, evaluable, neutral_frame
-from pipeline.fsutil import atomic_write_bytes, atomic_write_text
+from pipeline.fsutil import atomic_write_bytes, atomic_write_text, not_writable
 from pipeline.terminal import shown
 
-DatasetFormat = Literal["csv", "parquet", "xlsx"]
-FORMATS: tuple[DatasetFormat, ...] = ("csv", "parquet", "xlsx")
+DatasetFormat = Literal["csv", "parquet", "xlsx", "sav", "dta"]
+FORMATS: tuple[DatasetFormat, ...] = ("csv", "parquet", "xlsx", "sav", "dta")
+TYPED_FORMATS: tuple[DatasetFormat, ...] = ("parquet", "xlsx")  # hold numbers and dates
+STATS_FORMATS: tuple[DatasetFormat, ...] = ("sav", "dta")
 XLSX_MAX_ROWS = 1_048_575  # one header row besides
 
 
@@ -36,33 +41,58 @@ def companion_paths(path: Path) -> tuple[Path, Path]:
     return path.with_name(f"{stem}.codebook.csv"), path.with_name(f"{stem}.summary.csv")
 
 
+def codebook_page_path(path: Path) -> Path:
+    """Where the codebook to read (Markdown) goes, for every format."""
+    stem = path.name.removesuffix(path.suffix) if path.suffix else path.name
+    return path.with_name(f"{stem}.codebook.md")
+
+
 def write_dataset(frame: pd.DataFrame, path: Path, fmt: str = "csv",
                   codebook: pd.DataFrame | None = None,
-                  summary: pd.DataFrame | None = None, raw: bool = False) -> list[Path]:
-    """The dataset (every column text, as an online export holds it) in `fmt`, plus codebook
-    and summary if given (beside it, or as sheets of the workbook); returns the paths written,
-    the dataset's first. `raw` writes CSV values exactly, text marks left off."""
+                  summary: pd.DataFrame | None = None, raw: bool = False,
+                  stats: StatsTable | None = None,
+                  codebook_page: str | None = None) -> list[Path]:
+    """The dataset in `fmt`, plus codebook and summary if given (beside it, or as sheets of the
+    workbook); returns the paths written, the dataset's first. `frame` is the text dataset for
+    CSV and the typed one (types.typed_dataset) for Parquet and XLSX; SPSS and Stata write
+    `stats` (statfiles.stats_table). `raw` writes CSV values exactly, text marks left off."""
     if fmt not in FORMATS:
         raise UsageError(f"export format {fmt!r}: papertwin writes {', '.join(FORMATS)}")
+    if fmt == "xlsx" and len(frame) > XLSX_MAX_ROWS:
+        raise UsageError(f"{len(frame)} responses do not fit in one XLSX sheet "
+                         f"({XLSX_MAX_ROWS} rows at most): export CSV or Parquet")
+    try:
+        return _write_files(frame, path, fmt, codebook, summary, raw, stats, codebook_page)
+    except OSError as exc:  # the place: a folder that is a file, a full or read-only disk
+        raise not_writable(Path(exc.filename) if exc.filename else path, exc) from exc
+
+
+def _write_files(frame: pd.DataFrame, path: Path, fmt: str, codebook: pd.DataFrame | None,
+                 summary: pd.DataFrame | None, raw: bool, stats: StatsTable | None,
+                 codebook_page: str | None) -> list[Path]:
     written = [path]
     if fmt == "xlsx":
-        if len(frame) > XLSX_MAX_ROWS:
-            raise UsageError(f"{len(frame)} responses do not fit in one XLSX sheet "
-                             f"({XLSX_MAX_ROWS} rows at most): export CSV or Parquet")
         atomic_write_bytes(path, xlsx_bytes({"dataset": frame, "codebook": codebook,
                                              "summary": summary}))
-        return written
-    if fmt == "parquet":
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
-        atomic_write_bytes(path, buffer.getvalue())
     else:
-        atomic_write_text(path, csv_text(frame, raw))
-    codebook_path, summary_path = companion_paths(path)
-    for table, target in ((codebook, codebook_path), (summary, summary_path)):
-        if table is not None:
-            atomic_write_text(target, csv_text(table, raw))
-            written.append(target)
+        if fmt in STATS_FORMATS:
+            if stats is None:
+                raise UsageError(f"export format {fmt}: the dataset's labels are needed")
+            write_stats(stats, path)
+        elif fmt == "parquet":
+            buffer = io.BytesIO()
+            frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
+            atomic_write_bytes(path, buffer.getvalue())
+        else:
+            atomic_write_text(path, csv_text(frame, raw))
+        codebook_path, summary_path = companion_paths(path)
+        for table, target in ((codebook, codebook_path), (summary, summary_path)):
+            if table is not None:
+                atomic_write_text(target, csv_text(table, raw))
+                written.append(target)
+    if codebook_page is not None:
+        atomic_write_text(codebook_page_path(path), codebook_page)
+        written.append(codebook_page_path(path))
     return written
 
 
@@ -99,6 +129,16 @@ def _header_cell(sheet: WriteOnlyWorksheet, label: object) -> Cell:
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: object) -> object:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        # Excel has no time zones: UTC, as the codebook says
+        moment = value.tz_convert(UTC).tz_localize(None) if value.tzinfo else value
+        return moment.to_pydatetime()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, datetime | date):
+        return value
     if isinstance(value, str):
         value = _xml_safe(value)
         if evaluable(value) or value in ERROR_CODES:

@@ -32,6 +32,8 @@ from pipeline.model import (
 )
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# A choice's name is a code, and online surveys often number them (1 = Very poor ... 5).
+CHOICE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 TEMPLATE_KEYS = {"id", "version", "title", "languages", "intro", "organisation", "returns",
                  "sender", "logo", "duplex", "choice_lists", "items", "questions"}
 RETURNS_KEYS = {"address", "closing_date", "helpline"}
@@ -265,8 +267,9 @@ class _ItemParser:
             if not (isinstance(entry, dict) and "name" in entry and "label" in entry):
                 raise TemplateError(f"{where}: each choice needs 'name' and 'label'")
             name = str(entry["name"])
-            if not NAME_PATTERN.match(name):
-                raise TemplateError(f"{where}: choice name '{name}' must have no spaces")
+            if not CHOICE_NAME_PATTERN.match(name):
+                raise TemplateError(f"{where}: choice name '{name}' must be letters, digits, "
+                                    "'_', '.' or '-', with no spaces")
             choices.append(Choice(name, _label(entry["label"], self.lang, where)))
         if len({c.name for c in choices}) != len(choices):
             raise TemplateError(f"{where}: duplicate choice names")
