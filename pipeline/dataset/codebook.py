@@ -7,6 +7,8 @@ question, channel and value, so paper and online can be compared at a glance.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import pandas as pd
 
 from pipeline.model import Questionnaire
@@ -14,10 +16,18 @@ from pipeline.model import Questionnaire
 CHANNELS = ("paper", "online")
 
 
+CODEBOOK_COLUMNS = ["question", "label", "type", "choices", "channels", "column"]
+
+
 def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
-             online_only: tuple[str, ...] = ()) -> pd.DataFrame:
+             online_only: tuple[str, ...] = (), columns: Mapping[str, str] | None = None,
+             metadata: Sequence[tuple[str, str]] = ()) -> pd.DataFrame:
     """One row per question column, saying which channels asked it: every question of the
-    questionnaire is printed on paper; online, those the export has a column for."""
+    questionnaire is printed on paper; online, those the export has a column for. `column` is
+    its name in the dataset: the question's, or the online export's (`columns`: question ->
+    dataset column, `papertwin export --columns online`). Then a row per metadata column of the
+    online tool's (`metadata`: column, what it holds), which no question is."""
+    named = columns or {}
     rows = []
     for question in questionnaire.questions:
         asked = "paper, online" if question.name in online_columns else "paper"
@@ -27,11 +37,15 @@ def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
             "type": question.type,
             "choices": "; ".join(f"{c.name} = {c.label.text()}" for c in question.choices),
             "channels": asked,
+            "column": named.get(question.name, question.name),
         })
     for name in online_only:
         rows.append({"question": name, "label": "", "type": "", "choices": "",
-                     "channels": "online"})
-    return pd.DataFrame(rows, columns=["question", "label", "type", "choices", "channels"])
+                     "channels": "online", "column": named.get(name, name)})
+    for column, meaning in metadata:
+        rows.append({"question": "", "label": meaning, "type": "metadata", "choices": "",
+                     "channels": "online", "column": column})
+    return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS)
 
 
 def summary(questionnaire: Questionnaire, frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.dataset.build import load_dataset, split_multiple, with_contacts
 from pipeline.dataset.codebook import codebook, summary
+from pipeline.dataset.columns import NamedDataset, check_naming, online_names
 from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.dataset.write import write_dataset
 from pipeline.registry import registered_questionnaire
@@ -25,6 +26,9 @@ class ExportOptions:
     split_multiple: bool = False  # add name/choice 0/1 columns for multiple choices
     with_contacts: bool = False  # join the addressed mailing's contact details (not pseudonymous)
     raw: bool = False  # CSV values exactly, without the text mark before would-be formulas
+    # online: the online export's own column names and metadata columns (columns.py), when an
+    # online export was imported; short: question names, no metadata
+    columns: str = "online"
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,15 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     policy. Returns what was written, counted, for the command to report."""
     options = options or ExportOptions()
     matches = read_match_file(options.match_file) if options.match_file else None
+    check_naming(options.columns)
     layouts, questionnaire = registered_questionnaire(workspace, questionnaire_id)
     store = Store.open(workspace.store_url, read_only=True)
     try:
         dataset = load_dataset(store, layouts, questionnaire)
         decisions = decided_kept(store)
+        naming = store.online_naming(questionnaire.id) if options.columns == "online" else None
+        metadata = store.online_metadata(questionnaire.id) if naming and naming.metadata \
+            else None
         contacts = ({key: store.contacts(key) for key, layout in layouts.items()
                      if layout.questionnaire.id == questionnaire.id}
                     if options.with_contacts else None)
@@ -67,9 +75,13 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         frame = split_multiple(frame, questionnaire)
     if contacts is not None:
         frame = with_contacts(frame, contacts)
-    written = write_dataset(frame, out, fmt,
-                            codebook(questionnaire, dataset.online_columns, dataset.online_only),
-                            summary(questionnaire, dual.frame), raw=options.raw)
+    # Last: everything before works on question names.
+    named = online_names(frame, naming, metadata) if naming is not None else NamedDataset(frame)
+    frame = named.frame
+    book = codebook(questionnaire, dataset.online_columns, dataset.online_only,
+                    named.column_of(), named.metadata)
+    written = write_dataset(frame, out, fmt, book, summary(questionnaire, dual.frame),
+                            raw=options.raw)
     counts = frame["channel"].value_counts().to_dict()
     return ExportSummary(
         path=out,

@@ -27,7 +27,7 @@ def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str
                                   labels_to_names=options.labels_to_names)
     store = Store.open(workspace.store_url)
     try:
-        store.replace_online(questionnaire.id, imported.rows)
+        store.replace_online(questionnaire.id, imported.rows, imported.naming)
     finally:
         store.close()
     return imported
