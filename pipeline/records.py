@@ -32,6 +32,7 @@ __all__ = [
     "Layout",
     "Mark",
     "MarkKind",
+    "OnlineNaming",
     "OnlineRow",
     "PageCode",
     "PageCodes",
@@ -423,3 +424,30 @@ class OnlineRow:
     respondent_ref: str
     answers: Mapping[str, str]
     source: str
+    # The online tool's own columns of this response (start, end, deviceid, _id, ...): export
+    # column -> value, as exported (OnlineNaming.metadata says which and in what order).
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OnlineNaming:
+    """How an online export named its columns, kept with the import so that the dataset can be
+    written in the online export's own column names (`papertwin export --columns online`)."""
+
+    convention: str = ""  # the convention the export was read with (online/conventions.py)
+    group_separator: str = ""  # between group path components ("/" Kobo, "-" ODK Central)
+    columns: Mapping[str, str] = field(default_factory=dict)  # answer name -> export column
+    # "question/choice" -> the export's 0/1 column of that choice of a multiple choice
+    choice_columns: Mapping[str, str] = field(default_factory=dict)
+    metadata: tuple[str, ...] = ()  # the tool's metadata columns kept, in the export's order
+
+    def then(self, newer: OnlineNaming) -> OnlineNaming:
+        """This naming updated by a later import's: the later one wins where both name a
+        column, and what only this one names is kept (its rows are still in the store)."""
+        return OnlineNaming(
+            convention=newer.convention or self.convention,
+            group_separator=newer.group_separator if newer.convention else self.group_separator,
+            columns={**self.columns, **newer.columns},
+            choice_columns={**self.choice_columns, **newer.choice_columns},
+            metadata=(*newer.metadata, *(c for c in self.metadata if c not in newer.metadata)),
+        )

@@ -207,7 +207,7 @@ def test_codebook_describes_every_column_in_every_language(travel: Workspace,
     assert (needs["sav_name"], needs["dta_name"]) == ("needs_review", "_needs_review")
     assert "waits for a person" in needs["description"]
     page = (tmp_path / "d.codebook.md").read_text()
-    assert "## bus\\_trips (question 2)" in page
+    assert "## `bus_trips` (question 2)" in page
     assert "Sawl taith bws" in page
 
 

@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--timezone", default="UTC", metavar="ZONE",
                         help="time zone of times written on paper without one (default UTC; "
                              "such as Europe/London)")
+    export.add_argument("--columns", choices=["online", "short"], default="online",
+                        help="online (default): the online export's own column names (group "
+                             "paths: travel/bus_freq) and its metadata columns (start, end, "
+                             "deviceid, ...); short: question names, no metadata")
 
     review = verbs.add_parser("review", help="serve the review web app (default on "
                                              "127.0.0.1:8800)")
@@ -322,4 +326,5 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
     return ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
                          split_multiple=args.split_multiple,
                          with_contacts=args.with_contacts, raw=args.raw,
-                         language=args.language, timezone=args.timezone)
+                         language=args.language, timezone=args.timezone,
+                         columns=args.columns)

@@ -47,33 +47,44 @@ CODEBOOK_COLUMNS = ("column", "sav_name", "dta_name", "number", "question", "lab
 
 def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
              online_only: tuple[str, ...] = (), columns: Sequence[str] | None = None,
-             numbered: Mapping[str, Mapping[str, int]] | None = None) -> pd.DataFrame:
+             numbered: Mapping[str, Mapping[str, int]] | None = None,
+             short_names: Mapping[str, str] | None = None,
+             metadata: Sequence[tuple[str, str]] = ()) -> pd.DataFrame:
     """One row per column of the dataset (`columns`, as written; by default the questions and
     online-only columns alone), saying what it holds and which channels asked it: every
     question is printed on paper; online, those the export has a column for. `numbered` gives
-    the numbers SPSS and Stata files give a choice question's word codes."""
+    the numbers SPSS and Stata files give a choice question's word codes; `short_names` the
+    question name of a column named as the online export names it (columns.py), and
+    `metadata` the online tool's own columns, with what each holds."""
     if columns is None:
         columns = [*(q.name for q in questionnaire.questions), *online_only]
+    short_of = dict(short_names or {})
+    described = dict(metadata)
     languages = questionnaire.languages
     by_name = {q.name: q for q in questionnaire.questions}
     grids = {g.name: g for g in expand_items(questionnaire.items) if isinstance(g, Grid)}
     numbers = question_numbers(questionnaire)
-    kinds = column_kinds(columns, questionnaire)
+    shorts = [short_of.get(c, c) for c in columns]
+    kinds = column_kinds(shorts, questionnaire)
     sav, dta = tool_names(columns, "sav"), tool_names(columns, "dta")
     rows = []
-    for column in columns:
-        question = by_name.get(column)
-        owner = _owner(column, by_name)
+    for column, short in zip(columns, shorts, strict=True):
+        question = by_name.get(short)
+        owner = _owner(short, by_name)
         row: dict[str, object] = {c: "" for c in CODEBOOK_COLUMNS}
         row.update(column=column, sav_name=sav[column], dta_name=dta[column],
-                   type=kinds[column], typed_as=TYPED_AS[kinds[column]])
-        if question is not None:
+                   type=kinds[short], typed_as=TYPED_AS[kinds[short]])
+        if column in described:
+            row.update(type="metadata", channels="online", description=described[column])
+            for lang in languages:
+                row[_in(lang, "label", languages)] = described[column]
+        elif question is not None:
             grid = grids.get(question.grid)
             row.update(question=question.name, number=_number(question, grid, numbers),
                        type=question.type,
-                       channels="paper, online" if column in online_columns else "paper",
+                       channels="paper, online" if short in online_columns else "paper",
                        relevant=question.relevant,
-                       missing=_missing(kinds[column] in ("integer", "decimal", "choice")))
+                       missing=_missing(kinds[short] in ("integer", "decimal", "choice")))
             for lang in languages:
                 row[_in(lang, "label", languages)] = _label(question, grid, lang)
                 row[_in(lang, "choices", languages)] = "; ".join(
@@ -82,9 +93,9 @@ def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
                                                                    by_name)
             if question.is_choice and not integer_codes(question) and numbered:
                 row["numbered"] = "; ".join(f"{n} = {code}" for code, n
-                                            in numbered.get(column, {}).items())
+                                            in numbered.get(short, {}).items())
         elif owner is not None:
-            choice = column.rsplit("/", 1)[1]
+            choice = short.rsplit("/", 1)[1]
             row.update(question=owner.name, number=_number(owner, None, numbers),
                        channels="paper, online" if owner.name in online_columns else "paper",
                        description=f"1 if {choice} was chosen in {owner.name}, else 0",
@@ -93,8 +104,8 @@ def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
                 choice_text = next((c.label.text(lang) for c in owner.choices
                                     if c.name == choice), choice)
                 row[_in(lang, "label", languages)] = f"{owner.label.text(lang)}: {choice_text}"
-        elif column in online_only:
-            row.update(question=column, channels="online",
+        elif short in online_only:
+            row.update(question=short, channels="online",
                        description="asked online only: the paper form does not print it")
         else:
             row.update(description=_described(column))
@@ -165,7 +176,7 @@ def codebook_page(table: pd.DataFrame, title: str) -> str:
     lines.append("")
     skip = {"column"}
     for row in table.to_dict("records"):
-        heading = f"## {row['column']}"
+        heading = f"## `{row['column']}`"
         if row.get("number"):
             heading += f" (question {row['number']})"
         lines += [heading, ""]

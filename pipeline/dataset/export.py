@@ -11,13 +11,12 @@ import pandas as pd
 
 from pipeline.dataset.build import Dataset, load_dataset, split_multiple, with_contacts
 from pipeline.dataset.codebook import COLUMN_DESCRIPTIONS, codebook, codebook_page, summary
+from pipeline.dataset.columns import NamedDataset, check_naming, online_names
 from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.dataset.missing import missing_reasons
-from pipeline.dataset.names import StatsTool
-from pipeline.dataset.statfiles import StatsTable, choice_numbers, stats_table
+from pipeline.dataset.statfiles import choice_numbers, stats_table
 from pipeline.dataset.types import (
     DEFAULT_TIMEZONE,
-    TypedDataset,
     normalised,
     timezone_named,
     typed_dataset,
@@ -42,6 +41,9 @@ class ExportOptions:
     raw: bool = False  # CSV values exactly, without the text mark before would-be formulas
     language: str | None = None  # labels in SPSS and Stata files (default: the form's first)
     timezone: str = DEFAULT_TIMEZONE  # where paper's times without a zone were written
+    # online: the online export's own column names and metadata columns (columns.py), when an
+    # online export was imported; short: question names, no metadata
+    columns: str = "online"
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,16 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     options = options or ExportOptions()
     zone = timezone_named(options.timezone)
     matches = read_match_file(options.match_file) if options.match_file else None
+    check_naming(options.columns)
     layouts, questionnaire = registered_questionnaire(workspace, questionnaire_id)
     lang = _language(questionnaire, options.language)
     store = Store.open(workspace.store_url, read_only=True)
     try:
         dataset = load_dataset(store, layouts, questionnaire)
         decisions = decided_kept(store)
+        naming = store.online_naming(questionnaire.id) if options.columns == "online" else None
+        metadata = store.online_metadata(questionnaire.id) if naming and naming.metadata \
+            else None
         contacts = ({key: store.contacts(key) for key, layout in layouts.items()
                      if layout.questionnaire.id == questionnaire.id}
                     if options.with_contacts else None)
@@ -89,11 +95,23 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         frame = with_contacts(frame, contacts)
     frame = normalised(frame, questionnaire, zone)
     numbers = choice_numbers(frame, questionnaire)
-    book = codebook(questionnaire, dataset.online_columns, dataset.online_only,
-                    list(frame.columns), numbers)
     typed = typed_dataset(frame, questionnaire, zone)
-    stats = (_stats_table(frame, typed, questionnaire, dataset, fmt, lang, numbers)
-             if fmt in STATS_FORMATS else None)
+    reasons = (_reasons(frame, questionnaire, dataset) if fmt in STATS_FORMATS else None)
+
+    # Last: everything before works on question names.
+    def renamed(table: pd.DataFrame) -> NamedDataset:
+        return online_names(table, naming, metadata) if naming is not None \
+            else NamedDataset(table)
+
+    named = renamed(frame)
+    frame = named.frame
+    book = codebook(questionnaire, dataset.online_columns, dataset.online_only,
+                    list(frame.columns), numbers, named.short_names, named.metadata)
+    typed = typed.renamed(renamed(typed.frame).frame, named.short_names)
+    stats = (stats_table(typed, questionnaire, "sav" if fmt == "sav" else "dta", reasons, lang,
+                         {**COLUMN_DESCRIPTIONS, **dict(named.metadata)}, numbers,
+                         named.short_names)
+             if reasons is not None else None)
     written = write_dataset(typed.frame if fmt in TYPED_FORMATS else frame, out, fmt, book,
                             summary(questionnaire, dual.frame), raw=options.raw, stats=stats,
                             codebook_page=codebook_page(book, questionnaire.title.text(lang)))
@@ -122,11 +140,8 @@ def _language(questionnaire: Questionnaire, language: str | None) -> str:
     return language
 
 
-def _stats_table(frame: pd.DataFrame, typed: TypedDataset, questionnaire: Questionnaire,
-                 dataset: Dataset, fmt: str, lang: str,
-                 numbers: dict[str, dict[str, int]]) -> StatsTable:
-    """The SPSS or Stata table: each empty answer given the code of why it is empty."""
-    tool: StatsTool = "sav" if fmt == "sav" else "dta"
+def _reasons(frame: pd.DataFrame, questionnaire: Questionnaire,
+             dataset: Dataset) -> pd.DataFrame:
+    """Why each empty answer is empty, for the SPSS and Stata codes."""
     names = [q.name for q in questionnaire.questions if q.name in frame.columns]
-    reasons = missing_reasons(frame, names, None, dataset.unread)
-    return stats_table(typed, questionnaire, tool, reasons, lang, COLUMN_DESCRIPTIONS, numbers)
+    return missing_reasons(frame, names, None, dataset.unread)

@@ -70,10 +70,12 @@ def choice_numbers(frame: pd.DataFrame,
 def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTool,
                 reasons: pd.DataFrame, lang: str | None = None,
                 descriptions: Mapping[str, str] | None = None,
-                numbers: Mapping[str, Mapping[str, int]] | None = None) -> StatsTable:
+                numbers: Mapping[str, Mapping[str, int]] | None = None,
+                short_names: Mapping[str, str] | None = None) -> StatsTable:
     """The typed dataset made a file of `tool`: names, labels, numbered choices, and each empty
     answer of a number or choice question given its reason's code (`reasons`:
-    missing.missing_reasons of the same rows)."""
+    missing.missing_reasons of the same rows, by question name; `short_names`: the question
+    name of a column the online export named otherwise)."""
     by_name = {q.name: q for q in questionnaire.questions}
     names = tool_names(list(typed.frame.columns), tool)
     variable_limit, value_limit, file_limit = LABEL_LIMITS[tool]
@@ -81,19 +83,21 @@ def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTo
     labels: dict[str, str | None] = {}
     value_labels: dict[str, dict[float, str]] = {}
     numbered = {k: dict(v) for k, v in (numbers or {}).items()}
+    short_of = dict(short_names or {})
     coded: set[str] = set()
     for column in typed.frame.columns:
         kind = typed.kinds[column]
         name = names[column]
         values = typed.frame[column]
-        question = by_name.get(column) or _owner(column, by_name)
+        short = short_of.get(column, column)
+        question = by_name.get(short) or _owner(short, by_name)
         text = question.label.text(lang) if question is not None else ""
-        if question is not None and column != question.name:
-            text = f"{text}: {_choice_label(question, column.rsplit('/', 1)[1], lang)}"
+        if question is not None and short != question.name:
+            text = f"{text}: {_choice_label(question, short.rsplit('/', 1)[1], lang)}"
         labels[name] = _clipped(text or (descriptions or {}).get(column, ""), variable_limit, tool)
         if kind in NUMERIC_KINDS:
             held, labelled = _numeric(values, kind, question, lang,
-                                      numbered.get(column, {}))
+                                      numbered.get(short, {}))
             owner = question.name if question is not None else ""
             if owner in reasons.columns and kind != "confidence":
                 held = _with_codes(held, reasons[owner], tool)

@@ -45,6 +45,15 @@ class TypedDataset:
     kinds: dict[str, ColumnKind]
     kept_as_text: dict[str, str]  # column -> why it is text in spite of its question's type
 
+    def renamed(self, frame: pd.DataFrame, short_names: Mapping[str, str]) -> TypedDataset:
+        """The same data under other column names (`frame`, columns.online_names of this one's;
+        `short_names`: new name -> old), columns it adds being text."""
+        kinds: dict[str, ColumnKind] = {c: self.kinds.get(short_names.get(c, c), "text")
+                                        for c in frame.columns}
+        kept = {next((c for c, s in short_names.items() if s == old), old): why
+                for old, why in self.kept_as_text.items()}
+        return TypedDataset(frame, kinds, kept)
+
 
 def question_kind(question: Question) -> ColumnKind:
     """The kind of a question's column, from its type and, for choices, its codes."""

@@ -26,6 +26,9 @@ class Convention:
     markers: tuple[str, ...]  # all present: the online export is this tool's
     metadata: frozenset[str]  # the tool's own columns, which are no question
     metadata_prefixes: tuple[str, ...] = ()
+    # Metadata columns that say nothing of the response (a row's place in one export file, links
+    # to the server's files, a value every row shares): recognised, never kept.
+    not_kept: frozenset[str] = frozenset()
 
 
 ODK = Convention(
@@ -44,8 +47,10 @@ KOBO = Convention(
     name="kobo", title="KoboToolbox", group_separator="/",
     id_columns=("_uuid", "meta/instanceID", "_id"), submitted_columns=("_submission_time",),
     reference_columns=("respondent_ref",), markers=("_uuid", "_submission_time"),
-    metadata=frozenset({"start", "end", "today", "deviceid", "username", "audit", "__version__"}),
+    metadata=frozenset({"start", "end", "today", "deviceid", "subscriberid", "simserial",
+                        "phonenumber", "username", "email", "audit", "__version__"}),
     metadata_prefixes=("_", "meta/", "formhub/"),
+    not_kept=frozenset({"_index", "_attachments", "_geolocation", "formhub/uuid"}),
 )
 LIMESURVEY = Convention(
     name="limesurvey", title="LimeSurvey response CSV", group_separator="",
@@ -66,6 +71,66 @@ CONVENTION_CHOICES = ("auto", *CONVENTIONS)
 # Columns only the file of a repeat group has: one row per repeat, joined to its parent by key.
 REPEAT_MARKERS = {"PARENT_KEY": "ODK Central", "_parent_index": "KoboToolbox",
                   "_submission__uuid": "KoboToolbox"}
+
+
+# What each tool's metadata columns hold, for the codebook. XLSForm's metadata fields (start to
+# audit) are named the same by every ODK-based tool; the rest are the tools' own.
+METADATA_MEANINGS = {
+    "start": "when the form was opened, by the device's clock",
+    "end": "when the form was last saved, by the device's clock",
+    "today": "the day the form was filled in",
+    "deviceid": "the id of the device or web browser the form was filled in on",
+    "subscriberid": "the subscriber id (IMSI) of the device's SIM card",
+    "simserial": "the serial number of the device's SIM card",
+    "phonenumber": "the device's phone number",
+    "username": "the user name set on the device or in the web form",
+    "email": "the e-mail address of the device's user",
+    "audit": "the name of the form's audit log file",
+    "instanceID": "the submission's own id",
+    "instanceName": "the name the form gives the submission",
+    "deprecatedID": "the id of the submission this one replaces (an edited submission)",
+    "rootUuid": "the id of the submission's first version",
+    "SubmitterID": "the id of the ODK Central user or public link that sent it",
+    "SubmitterName": "the name of the ODK Central user or public link that sent it",
+    "AttachmentsPresent": "how many of its attached files ODK Central holds",
+    "AttachmentsExpected": "how many attached files it names",
+    "Status": "whether ODK Central could decrypt it (an encrypted form)",
+    "ReviewState": "its review state in ODK Central (hasIssues, edited, approved, rejected)",
+    "DeviceID": "the device id ODK Central recorded with it",
+    "Edits": "how many times it was edited in ODK Central",
+    "FormVersion": "the version of the form it was made with",
+    "_id": "KoboToolbox's number for it",
+    "_uuid": "KoboToolbox's unique id for it",
+    "_submission_time": "when KoboToolbox received it (UTC)",
+    "_validation_status": "its validation status in KoboToolbox (approved, not approved, on hold)",
+    "_notes": "notes a KoboToolbox user wrote on it",
+    "_status": "how it reached KoboToolbox (submitted_via_web)",
+    "_submitted_by": "the KoboToolbox account that sent it",
+    "__version__": "the version of the deployed form it was made with",
+    "_tags": "tags a KoboToolbox user gave it",
+    "startdate": "when the respondent started",
+    "datestamp": "when the response last changed",
+    "lastpage": "the last page the respondent reached",
+    "startlanguage": "the language the survey was started in",
+    "seed": "the random seed that ordered its questions and answers",
+    "token": "the participant's access token",
+    "ipaddr": "the respondent's IP address",
+    "refurl": "the web page the respondent came from",
+    "interviewtime": "seconds spent on the whole survey",
+    "groupTime": "seconds spent on one group of questions (the group's number follows)",
+}
+TOOLS = {"odk": "ODK Central", "kobo": "KoboToolbox", "limesurvey": "LimeSurvey"}
+
+
+def metadata_meaning(convention: str, column: str) -> str:
+    """What a metadata column of this convention's export holds, and which tool writes it."""
+    tool = TOOLS.get(convention, "the online tool")
+    key = column
+    for prefix in ("meta-", "meta/", "groupTime"):
+        if column.startswith(prefix) and column not in METADATA_MEANINGS:
+            key = column.removeprefix(prefix) if prefix != "groupTime" else prefix
+    meaning = METADATA_MEANINGS.get(key, "a column papertwin has no description of")
+    return f"{meaning} (a column of {tool}'s export)"
 
 
 def convention_named(name: str) -> Convention | None:

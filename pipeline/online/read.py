@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import InputFileError, UsageError
@@ -28,7 +28,7 @@ from pipeline.online.conventions import (
 )
 from pipeline.online.mapping import ColumnMapping, read_mapping
 from pipeline.online.table import Table, read_table
-from pipeline.records import OnlineRow
+from pipeline.records import OnlineNaming, OnlineRow
 
 # Kept for callers of papertwin 0.1: the metadata names the generic convention tries.
 RESPONSE_ID_COLUMNS = GENERIC.id_columns
@@ -79,7 +79,7 @@ class OnlineImport:
     detected: bool = False  # True when the convention was detected, not named
     submitted_column: str = ""
     reference_column: str = ""
-    metadata: tuple[str, ...] = ()  # the tool's own columns, recognised and not imported
+    metadata: tuple[str, ...] = ()  # the tool's own columns, recognised as no question
     columns: tuple[tuple[str, str], ...] = ()  # (question, export column or columns) used
     choice_differences: tuple[ChoiceDifference, ...] = ()
     disagreements: tuple[SplitDisagreement, ...] = ()
@@ -88,6 +88,8 @@ class OnlineImport:
     # Questions of the online form that the paper form lacks, kept in the rows' answers under
     # these names (a tool's online export only: its other columns are metadata or fields).
     online_only: tuple[tuple[str, str], ...] = ()  # (name in the answers, export column)
+    # The export's own column names and the metadata columns kept with each row (rows' metadata).
+    naming: OnlineNaming = field(default_factory=OnlineNaming)
 
     @property
     def convention_title(self) -> str:
@@ -320,7 +322,8 @@ class _Import:
                 f"({', '.join(self.names)}) in the {conv.title} convention: is it the export of "
                 f"survey '{self.questionnaire.id}'? Otherwise give --convention or --mapping")
         self._check_ids(id_column)
-        rows, invalid, disagreements = self._rows(id_column, submitted, reference)
+        kept = tuple(c for c in self.metadata if c not in conv.not_kept)
+        rows, invalid, disagreements = self._rows(id_column, submitted, reference, kept)
         if conv is LIMESURVEY and submitted:
             unfinished = sum(1 for r in rows if not r.submitted_at)
             if unfinished:
@@ -340,7 +343,26 @@ class _Import:
             disagreements=tuple(disagreements), warnings=tuple(self.warnings),
             mapping=str(self.mapping.path) if self.mapping.path else "",
             online_only=tuple((n, c) for c, n in self.online_only.items()),
+            naming=self._naming(matched, kept),
         )
+
+    def _naming(self, matched: tuple[str, ...], kept: tuple[str, ...]) -> OnlineNaming:
+        """The export's column of each answer, of each choice's 0/1 column, and the metadata
+        columns kept: what the dataset is named by with `--columns online`. A multiple choice
+        exported as 0/1 columns only is named by their common path (`visits/travel_mode`)."""
+        columns = {n: self.single[n] for n in matched if n in self.single}
+        if self.convention is not LIMESURVEY:
+            for name, split in self.split.items():
+                heads = {column.rsplit("/", 1)[0] for column, _ in split}
+                if name not in columns and len(heads) == 1:
+                    columns[name] = heads.pop()
+        columns.update((name, column) for column, name in self.online_only.items())
+        return OnlineNaming(
+            convention=self.convention.name, group_separator=self.convention.group_separator,
+            columns=columns,
+            choice_columns={f"{name}/{self._code(name, code)}": column
+                            for name, split in self.split.items() for column, code in split},
+            metadata=kept)
 
     def _check_ids(self, id_column: str) -> None:
         ids = self.table.column(id_column)
@@ -379,6 +401,7 @@ class _Import:
             "headers', or pass --labels-to-names to map labels to names")
 
     def _rows(self, id_column: str, submitted: str | None, reference: str | None,
+              kept: tuple[str, ...] = (),
               ) -> tuple[list[OnlineRow], list[InvalidValue], list[SplitDisagreement]]:
         """Every row, decoded. A large online export has few distinct values per column, so each
         distinct value is decoded and checked once, not once per row."""
@@ -394,6 +417,7 @@ class _Import:
         ]
         decoded: dict[tuple[str, str], tuple[str, list[str]]] = {}
         extra = [(index[column], name) for column, name in self.online_only.items()]
+        metadata = [(index[column], column) for column in kept]
         id_at = index[id_column]
         submitted_at = index[submitted] if submitted else None
         reference_at = index[reference] if reference else None
@@ -441,6 +465,7 @@ class _Import:
                 respondent_ref=record[reference_at].strip() if reference_at is not None else "",
                 answers=answers,
                 source=f"{self.path.name} row {number}",
+                metadata={column: record[at].strip() for at, column in metadata},
             ))
         return rows, invalid, disagreements
 

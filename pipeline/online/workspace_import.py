@@ -17,8 +17,9 @@ from pipeline.workspace import Workspace
 def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str | None = None,
                          options: ImportOptions | None = None) -> OnlineImport:
     """The online export at `path` read for the workspace's questionnaire (the one named, else
-    the only one registered) and stored by response id; returns what was read and noticed, for
-    the report (report.py)."""
+    the only one registered) and stored by response id, with how the export named its columns
+    (for `papertwin export --columns online`); returns what was read and noticed, for the
+    report (report.py)."""
     questionnaire = pick_questionnaire(registered_layouts(workspace), questionnaire_id)
     options = options or ImportOptions()
     imported = read_online_export(path, questionnaire, convention=options.convention,
@@ -27,7 +28,7 @@ def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str
                                   labels_to_names=options.labels_to_names)
     store = Store.open(workspace.store_url)
     try:
-        store.replace_online(questionnaire.id, imported.rows)
+        store.replace_online(questionnaire.id, imported.rows, imported.naming)
     finally:
         store.close()
     return imported

@@ -113,6 +113,22 @@ online_responses = Table(
     Column("answers", Text, nullable=False),  # JSON: question name -> value as exported
     Column("source", Text, nullable=False),
     Column("imported_at", String(32), nullable=False),
+    # JSON: the tool's metadata column -> value as exported; null when imported before 0010.
+    Column("metadata", Text),
+)
+
+# How the latest online exports of a questionnaire named their columns (records.OnlineNaming),
+# for `papertwin export --columns online` (0010). JSON: columns answer name -> export column,
+# choice_columns "question/choice" -> export column, metadata the kept columns in order.
+online_naming = Table(
+    "online_naming", metadata,
+    Column("questionnaire_id", String(128), primary_key=True),
+    Column("convention", String(32), nullable=False),
+    Column("group_separator", String(8), nullable=False),
+    Column("columns", Text, nullable=False),
+    Column("choice_columns", Text, nullable=False),
+    Column("metadata", Text, nullable=False),
+    Column("recorded_at", String(32), nullable=False),
 )
 
 review_decisions = Table(

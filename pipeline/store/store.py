@@ -21,7 +21,14 @@ from sqlalchemy.engine import Connection, CursorResult
 
 from pipeline.errors import WorkspaceError
 from pipeline.fsutil import atomic_write_bytes
-from pipeline.records import ArchivedFile, Layout, OnlineRow, PageResult, PaperAnswer
+from pipeline.records import (
+    ArchivedFile,
+    Layout,
+    OnlineNaming,
+    OnlineRow,
+    PageResult,
+    PaperAnswer,
+)
 from pipeline.store import schema
 from pipeline.store.answer_table import PAPER_COLUMNS, online_answer_table, paper_answer_table
 from pipeline.store.contacts import read_contacts, replace_contacts
@@ -34,6 +41,7 @@ from pipeline.store.copies import (
     in_standing_order,
 )
 from pipeline.store.engine import open_engine
+from pipeline.store.online_naming import metadata_table, read_naming, record_naming
 from pipeline.store.responses import PaperResponse, paper_responses
 from pipeline.store.review import (
     ReviewDecision,
@@ -271,8 +279,10 @@ class Store:
 
     # -- online channel ----------------------------------------------------------------------
 
-    def replace_online(self, questionnaire_id: str, rows: Sequence[OnlineRow]) -> int:
-        """Upsert by response id: importing the same export again changes nothing."""
+    def replace_online(self, questionnaire_id: str, rows: Sequence[OnlineRow],
+                       naming: OnlineNaming | None = None) -> int:
+        """Upsert by response id: importing the same export again changes nothing. `naming`,
+        how the export named its columns, is recorded in the same transaction."""
         t = schema.online_responses
         imported_at = now_iso()
         encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for 100,000 rows
@@ -281,9 +291,24 @@ class Store:
                 {"questionnaire_id": questionnaire_id, "response_id": r.response_id,
                  "submitted_at": r.submitted_at, "respondent_ref": r.respondent_ref,
                  "answers": encode(dict(r.answers)),
-                 "source": r.source, "imported_at": imported_at}
+                 "source": r.source, "imported_at": imported_at,
+                 "metadata": encode(dict(r.metadata))}
                 for r in rows])
+            if naming is not None:
+                record_naming(conn, questionnaire_id, naming, imported_at)
         return len(rows)
+
+    def online_naming(self, questionnaire_id: str) -> OnlineNaming | None:
+        """How the questionnaire's online exports named their columns; None when no import
+        recorded it (an import made before revision 0010)."""
+        with self.engine.connect() as conn:
+            return read_naming(conn, questionnaire_id)
+
+    def online_metadata(self, questionnaire_id: str) -> pd.DataFrame:
+        """Each online response's metadata values: response_id, then a column per metadata
+        column of the tool's (empty where a response has none)."""
+        with self.engine.connect() as conn:
+            return metadata_table(conn, questionnaire_id)
 
     def online_rows(self, questionnaire_id: str) -> list[OnlineRow]:
         """The online responses imported for a questionnaire, oldest submission first, answers as
@@ -293,7 +318,8 @@ class Store:
                  .order_by(t.c.submitted_at, t.c.response_id))
         with self.engine.connect() as conn:
             return [OnlineRow(row.response_id, row.submitted_at, row.respondent_ref,
-                              json.loads(row.answers), row.source)
+                              json.loads(row.answers), row.source,
+                              json.loads(row.metadata or "{}"))
                     for row in conn.execute(query)]
 
 
