@@ -6,14 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from pipeline.dataset.build import load_dataset, split_multiple, with_contacts
 from pipeline.dataset.codebook import codebook, summary
 from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
+from pipeline.dataset.repeats import key_style, repeat_tables
 from pipeline.dataset.write import write_dataset
+from pipeline.errors import UsageError
 from pipeline.registry import registered_questionnaire
 from pipeline.store.dual_log import decided_kept
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
+
+# How repeat groups are written: a table per group keyed to its parent (repeats.py), or the
+# instance-named columns (`member[2]/age`) of the dataset itself, as before tables.
+REPEAT_FORMS = ("tables", "wide")
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,7 @@ class ExportOptions:
     split_multiple: bool = False  # add name/choice 0/1 columns for multiple choices
     with_contacts: bool = False  # join the addressed mailing's contact details (not pseudonymous)
     raw: bool = False  # CSV values exactly, without the text mark before would-be formulas
+    repeats: str = "tables"  # one of REPEAT_FORMS: repeat groups as tables, or wide columns
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class ExportSummary:
     dual_pairs: tuple[DualPair, ...] = ()
     dual_policy: str = "keep-both"
     online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
+    repeats: dict[str, int] | None = None  # repeat group -> rows of its table, when written so
+    repeat_keys: str = ""  # how the repeat tables are keyed: odk or kobo (repeats.KEY_STYLES)
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
@@ -67,9 +78,17 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         frame = split_multiple(frame, questionnaire)
     if contacts is not None:
         frame = with_contacts(frame, contacts)
+    if options.repeats not in REPEAT_FORMS:
+        raise UsageError(f"--repeats {options.repeats}: choose one of {', '.join(REPEAT_FORMS)}")
+    tables: dict[str, pd.DataFrame] | None = None
+    keys = ""
+    if options.repeats == "tables":
+        keys = key_style(frame)
+        frame, tables = repeat_tables(frame, questionnaire, keys)
     written = write_dataset(frame, out, fmt,
                             codebook(questionnaire, dataset.online_columns, dataset.online_only),
-                            summary(questionnaire, dual.frame), raw=options.raw)
+                            summary(questionnaire, dual.frame), raw=options.raw,
+                            repeats=tables or None)
     counts = frame["channel"].value_counts().to_dict()
     return ExportSummary(
         path=out,
@@ -81,4 +100,6 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         dual_pairs=dual.pairs,
         dual_policy=dual.policy,
         online_only=dataset.online_only,
+        repeats={name: len(table) for name, table in tables.items()} if tables else None,
+        repeat_keys=keys if tables else "",
     )

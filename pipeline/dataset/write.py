@@ -1,7 +1,9 @@
 """Writing the unified dataset, its codebook and its per-question summary.
 
 CSV and Parquet get the codebook and summary as CSV files beside the dataset
-(`NAME.codebook.csv`, `NAME.summary.csv`); an XLSX workbook holds all three as sheets. Every file
+(`NAME.codebook.csv`, `NAME.summary.csv`); an XLSX workbook holds all three as sheets. Repeat
+groups' tables (pipeline/dataset/repeats.py), when given, go beside the dataset in its format
+(`NAME.REPEAT.csv`, `NAME.REPEAT.parquet`) or as sheets after the dataset's. Every file
 is written whole or not at all (temporary file, fsync, rename). No cell of a CSV or XLSX file is
 a formula a spreadsheet would evaluate (pipeline/formulas.py), unless `raw` asks for CSV values
 exactly as stored; Parquet is typed data that no spreadsheet evaluates, and is written as it is.
@@ -10,6 +12,8 @@ exactly as stored; Parquet is typed data that no spreadsheet evaluates, and is w
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +32,8 @@ from pipeline.terminal import shown
 DatasetFormat = Literal["csv", "parquet", "xlsx"]
 FORMATS: tuple[DatasetFormat, ...] = ("csv", "parquet", "xlsx")
 XLSX_MAX_ROWS = 1_048_575  # one header row besides
+SHEET_CHARS = 31  # an XLSX sheet name's limit
+COMPANIONS = ("dataset", "codebook", "summary")  # names a repeat's sheet or file cannot take
 
 
 def companion_paths(path: Path) -> tuple[Path, Path]:
@@ -38,32 +44,66 @@ def companion_paths(path: Path) -> tuple[Path, Path]:
 
 def write_dataset(frame: pd.DataFrame, path: Path, fmt: str = "csv",
                   codebook: pd.DataFrame | None = None,
-                  summary: pd.DataFrame | None = None, raw: bool = False) -> list[Path]:
+                  summary: pd.DataFrame | None = None, raw: bool = False,
+                  repeats: Mapping[str, pd.DataFrame] | None = None) -> list[Path]:
     """The dataset (every column text, as an online export holds it) in `fmt`, plus codebook
-    and summary if given (beside it, or as sheets of the workbook); returns the paths written,
-    the dataset's first. `raw` writes CSV values exactly, text marks left off."""
+    and summary if given (beside it, or as sheets of the workbook), and a table per repeat
+    group (by its name) if given; returns the paths written, the dataset's first, then the
+    repeat tables'. `raw` writes CSV values exactly, text marks left off."""
     if fmt not in FORMATS:
         raise UsageError(f"export format {fmt!r}: papertwin writes {', '.join(FORMATS)}")
     written = [path]
     if fmt == "xlsx":
-        if len(frame) > XLSX_MAX_ROWS:
-            raise UsageError(f"{len(frame)} responses do not fit in one XLSX sheet "
-                             f"({XLSX_MAX_ROWS} rows at most): export CSV or Parquet")
-        atomic_write_bytes(path, xlsx_bytes({"dataset": frame, "codebook": codebook,
-                                             "summary": summary}))
+        for name, sheet in {"dataset": frame, **(repeats or {})}.items():
+            if len(sheet) > XLSX_MAX_ROWS:
+                what = "responses" if name == "dataset" else f"rows of repeat group {name}"
+                raise UsageError(f"{len(sheet)} {what} do not fit in one XLSX sheet "
+                                 f"({XLSX_MAX_ROWS} rows at most): export CSV or Parquet")
+        atomic_write_bytes(path, xlsx_bytes({"dataset": frame, **repeat_sheets(repeats or {}),
+                                             "codebook": codebook, "summary": summary}))
         return written
-    if fmt == "parquet":
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
-        atomic_write_bytes(path, buffer.getvalue())
-    else:
-        atomic_write_text(path, csv_text(frame, raw))
+    _write_table(frame, path, fmt, raw)
+    for name, repeat in (repeats or {}).items():
+        target = repeat_path(path, name)
+        _write_table(repeat, target, fmt, raw)
+        written.append(target)
     codebook_path, summary_path = companion_paths(path)
     for table, target in ((codebook, codebook_path), (summary, summary_path)):
         if table is not None:
             atomic_write_text(target, csv_text(table, raw))
             written.append(target)
     return written
+
+
+def _write_table(table: pd.DataFrame, path: Path, fmt: str, raw: bool) -> None:
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        table.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
+        atomic_write_bytes(path, buffer.getvalue())
+    else:
+        atomic_write_text(path, csv_text(table, raw))
+
+
+def repeat_path(path: Path, name: str) -> Path:
+    """Where a repeat group's table goes beside a CSV or Parquet dataset: `NAME.REPEAT.csv`
+    (a repeat named like a companion file, `codebook`, gets `~2`)."""
+    stem = path.name.removesuffix(path.suffix) if path.suffix else path.name
+    own = f"{name}~2" if name in COMPANIONS else name
+    return path.with_name(f"{stem}.{own}{path.suffix}")
+
+
+def repeat_sheets(repeats: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The repeat tables by sheet name: the repeat's name, cut to 31 characters, with what a
+    sheet name cannot hold replaced, made unique (among them and the workbook's own sheets)."""
+    sheets: dict[str, pd.DataFrame] = {}
+    for name, table in repeats.items():
+        base = re.sub(r"[\[\]:*?/\\]", "_", name)[:SHEET_CHARS]
+        title, n = base, 1
+        while title.lower() in {s.lower() for s in (*sheets, *COMPANIONS)}:
+            n += 1
+            title = f"{base[:SHEET_CHARS - len(str(n)) - 1]}~{n}"
+        sheets[title] = table
+    return sheets
 
 
 def csv_text(table: pd.DataFrame, raw: bool = False) -> str:
