@@ -5,6 +5,7 @@ online export keys them (DESIGN.md, "Unified dataset")."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 import zipfile
 from datetime import datetime
@@ -378,3 +379,20 @@ def test_a_real_forms_nested_repeats_from_a_kobo_export(tmp_path: Path) -> None:
         ["BCG 2020-03-01", "1", "kids_details", "1"],
         ["Polio 2020-05-10", "2", "kids_details", "1"],
         ["BCG 2023-01-15", "3", "kids_details", "2"]]
+
+
+def test_what_a_person_reads_of_the_repeat_tables(
+        tmp_path: Path, form: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli.present import exported, print_import_report
+    from pipeline.dataset.export import ExportSummary
+
+    out = io.StringIO()
+    path = odk_zip(tmp_path / "household.zip")
+    print_import_report(read_online_export(path, form), path, out)  # type: ignore[arg-type]
+    assert [line for line in out.getvalue().splitlines() if "repeat group" in line] == [
+        f"  repeat group {name}: {rows} rows from household-{name}.csv, kept under the copies' "
+        "names" for name, rows in (("member", 8), ("visit", 3), ("plot", 3))]
+    exported(ExportSummary(tmp_path / "d.csv", 4, {"paper": 2, "online": 2}, 1, 3,
+                           repeats={"member": 12, "visit": 5}, repeat_keys="kobo"), False)
+    assert "  repeat groups as tables, keyed by KoboToolbox's _index and _parent_index: " \
+           "member (12 rows), visit (5 rows)" in capsys.readouterr().out.splitlines()

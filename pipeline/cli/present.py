@@ -189,8 +189,7 @@ def print_import_report(imported: OnlineImport, path: Path, out: TextIO = sys.st
     _more(len(imported.disagreements), "disagreements", out)
     for repeat in imported.repeats:
         print(f"  repeat group {shown(repeat.repeat)}: {repeat.instances} rows from "
-              f"{shown(repeat.table)}, answers under its copies' names "
-              f"({shown(repeat.repeat)}[k]/...)", file=out)
+              f"{shown(repeat.table)}, kept under the copies' names", file=out)
     for warning in imported.warnings:
         print(f"  note: {shown(warning)}", file=out)
 
