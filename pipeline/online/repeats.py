@@ -152,6 +152,7 @@ class _Widening:
         self.added: dict[str, None] = {}  # the columns added, in order
         # instance key -> (main row, instance prefix `member[2]/`), per table (Kobo: `_index`)
         self.instances: dict[str, dict[str, tuple[int, str]]] = {}
+        self.within: dict[str, dict[str, None]] = {}  # repeat -> its table's names in a copy
 
     def run(self) -> Widened:
         self.instances[""] = self._main_keys()
@@ -193,6 +194,7 @@ class _Widening:
                     f"{needed} column, which keys each row to its parent; export it again")
         parents = self.instances[level.parent or ""]
         names = self._names(level, table)
+        self.within[level.name] = dict.fromkeys(name for _, name in names)
         position: dict[str, int] = defaultdict(int)
         mine: dict[str, tuple[int, str]] = {}
         parent_at, own_at = table.columns.index(parent_key), table.columns.index(own_key)
@@ -234,16 +236,12 @@ class _Widening:
         """The added columns: every printed copy's names that the tables have a column for, in
         the questionnaire's order (so a copy no one filled in online is matched, not missing),
         then the instances beyond them, as found."""
-        per_level: dict[str, dict[str, None]] = defaultdict(dict)
-        for column in self.added:
-            steps, rest = instance_path(column)
-            per_level[steps[-1][0]].setdefault(rest)
         printed: list[str] = []
         for question in self.questionnaire.questions:
             steps, rest = instance_path(question.name)
-            if not steps or steps[-1][0] not in self.matched:
+            if not steps or steps[-1][0] not in self.within:
                 continue
-            known = per_level.get(steps[-1][0], {})
+            known = self.within[steps[-1][0]]
             prefix = question.name[:len(question.name) - len(rest)]
             printed.extend(prefix + name for name in known if name == rest)
             printed.extend(prefix + name for name in known if name.startswith(f"{rest}/"))
