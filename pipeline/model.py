@@ -268,6 +268,34 @@ def printed_size(items: tuple[Item, ...]) -> int:
                else len(item.rows) if isinstance(item, Grid) else 1 for item in items)
 
 
+# One step of an instance name, a repeat and a copy: `member[2]/`.
+_INSTANCE_STEP = re.compile(r"([^/\[\]]+)\[(\d+)\]/")
+
+
+def instance_path(name: str) -> tuple[tuple[tuple[str, int], ...], str]:
+    """The (repeat, copy) steps of an instance name and the name within the copy:
+    `visit[1]/plot[2]/area` is ((visit, 1), (plot, 2)) and `area`; a name outside any repeat
+    has no steps. The steps are the repeats' names in the template, outermost first."""
+    steps: list[tuple[str, int]] = []
+    at = 0
+    while (found := _INSTANCE_STEP.match(name, at)) is not None:
+        steps.append((found[1], int(found[2])))
+        at = found.end()
+    return tuple(steps), name[at:]
+
+
+def repeat_paths(items: tuple[Item, ...]) -> Iterator[tuple[tuple[str, ...], Repeat]]:
+    """Every repeat, as the template names it, with the names of the repeats around it and
+    its own (`("visit", "plot")`); each before the repeats inside it."""
+    def walk(within: tuple[Item, ...], outer: tuple[str, ...],
+             ) -> Iterator[tuple[tuple[str, ...], Repeat]]:
+        for item in within:
+            if isinstance(item, Repeat):
+                yield (*outer, item.name), item
+                yield from walk(item.items, (*outer, item.name))
+    return walk(items, ())
+
+
 def expand_items(items: tuple[Item, ...]) -> Iterator[Item]:
     """Every item as printed: a repeat, then each of its copies' items (nested ones expanded)."""
     for item in items:

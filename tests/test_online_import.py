@@ -151,7 +151,7 @@ def test_odk_central_csv_decodes_every_row() -> None:
     assert {"meta-instanceID", "ReviewState", "FormVersion"} <= set(imported.metadata)
     assert imported.invalid == () and imported.choice_differences == ()
     assert [r.source for r in imported.rows] == [
-        f"odk_central_town_centre.csv row {n}" for n in (1, 2, 3)]
+        f"odk_central_town_centre.csv row {n} (odk)" for n in (1, 2, 3)]
 
 
 def test_odk_respondent_reference_from_a_named_column() -> None:
@@ -220,8 +220,8 @@ def test_kobo_xlsx_with_separate_columns_only_decodes_the_same_answers(tmp_path:
     assert decoded_with_ref(imported) == KOBO_ROWS
     assert dict(imported.columns)["heard_where"] == " ".join(
         f"plan/heard_where/{c}" for c in TOWN.question("heard_where").choice_names())
-    assert imported.warnings == ("sheets travel_log not imported: only the first sheet holds one "
-                                 "row per submission (the others are repeat groups)",)
+    assert imported.warnings == ("sheet travel_log not imported: it is no repeat group of the "
+                                 "paper form (which has none)",)
 
 
 def test_kobo_single_and_separate_columns_that_disagree_are_reported() -> None:
@@ -467,7 +467,7 @@ def test_reconcile_command_says_the_convention_and_what_it_reported(
         store.close()
     assert len(rows) == 5
     assert dict(rows["58f2c6e1-0b7d-4a39-9e24-c1a7d3f80b65"].answers) == KOBO_ROWS[2][3]
-    assert rows["9c1d5e2b-7a34-4f08-b6e1-3d0a8c5f2e71"].source == "kobo.xlsx row 1"
+    assert rows["9c1d5e2b-7a34-4f08-b6e1-3d0a8c5f2e71"].source == "kobo.xlsx row 1 (kobo)"
 
     labels = DATA / "kobo_town_centre_labels.csv"
     assert main([*ws, "reconcile", "--digital", str(labels)]) == 4

@@ -509,7 +509,7 @@ def test_copies_answers_reach_the_store_and_the_dataset(
     prefect_harness: None, tmp_path: Path,
 ) -> None:
     from flows.ingest import ingest_batch
-    from pipeline.dataset.export import export_dataset
+    from pipeline.dataset.export import ExportOptions, export_dataset
 
     workspace = Workspace.resolve(tmp_path / "ws").ensure()
     form = write_form(tmp_path / "household.xlsx", HOUSEHOLD)
@@ -518,7 +518,7 @@ def test_copies_answers_reach_the_store_and_the_dataset(
     summary = ingest_batch([batch.pdf_path], workspace)
     assert summary.outcomes == {"identified": 2 * len(built.layout.pages)}
     out = tmp_path / "dataset.csv"
-    export_dataset(workspace, out)
+    export_dataset(workspace, out, options=ExportOptions(repeats="wide"))  # a column per copy
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
     names = [q.name for q in built.layout.questionnaire.questions]
     columns = list(frame.columns)

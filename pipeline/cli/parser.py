@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--with-contacts", action="store_true",
                         help="add the addressed mailing's names and addresses (contact_* "
                              "columns); without it the dataset is pseudonymous (serial only)")
+    export.add_argument("--repeats", default="tables", choices=["tables", "wide"],
+                        help="repeat groups as a table each, keyed to its parent response as "
+                             "the reconciled online export keys them (default), or as the "
+                             "dataset's own columns, one per printed copy (member[2]/age)")
     export.add_argument("--raw", action="store_true",
                         help="CSV values exactly as stored: no ' before values a spreadsheet "
                              "would run as formulas (for R or pandas, never for a spreadsheet)")
@@ -327,4 +331,4 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
                          split_multiple=args.split_multiple,
                          with_contacts=args.with_contacts, raw=args.raw,
                          language=args.language, timezone=args.timezone,
-                         columns=args.columns)
+                         columns=args.columns, repeats=args.repeats)

@@ -205,6 +205,9 @@ def print_import_report(imported: OnlineImport, path: Path, out: TextIO = sys.st
         print(f"  row {split.row}: {shown(split.question)} says '{shown(split.combined)}' but its "
               f"0/1 columns say '{shown(split.split)}' (the single column is kept)", file=out)
     _more(len(imported.disagreements), "disagreements", out)
+    for repeat in imported.repeats:
+        print(f"  repeat group {shown(repeat.repeat)}: {repeat.instances} rows from "
+              f"{shown(repeat.table)}, kept under the copies' names", file=out)
     for warning in imported.warnings:
         print(f"  note: {shown(warning)}", file=out)
 
@@ -240,6 +243,11 @@ def exported(summary: ExportSummary, with_contacts: bool) -> None:
               + ", ".join(shown(name) for name in summary.online_only))
     for column, why in summary.kept_as_text.items():
         print(f"  column {shown(column)} kept as text: {shown(why)}")
+    if summary.repeats:
+        keys = "ODK Central's PARENT_KEY and KEY" if summary.repeat_keys == "odk" else \
+            "KoboToolbox's _index and _parent_index"
+        print("  repeat groups as tables, keyed by " + keys + ": " + ", ".join(
+            f"{shown(name)} ({rows} rows)" for name, rows in summary.repeats.items()))
 
 
 # -- the review app and its users ----------------------------------------------------------------

@@ -5,6 +5,7 @@ formats that hold types, written with its codebook and summary."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,9 @@ from pipeline.dataset.codebook import COLUMN_DESCRIPTIONS, codebook, codebook_pa
 from pipeline.dataset.columns import NamedDataset, check_naming, online_names
 from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.dataset.missing import missing_reasons
-from pipeline.dataset.statfiles import choice_numbers, stats_table
+from pipeline.dataset.names import StatsTool
+from pipeline.dataset.repeats import key_style, repeat_tables, table_questions
+from pipeline.dataset.statfiles import StatsTable, choice_numbers, stats_table
 from pipeline.dataset.types import (
     DEFAULT_TIMEZONE,
     normalised,
@@ -28,6 +31,8 @@ from pipeline.registry import registered_questionnaire
 from pipeline.store.dual_log import decided_kept
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
+
+REPEAT_FORMS = ("tables", "wide")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class ExportOptions:
     # online: the online export's own column names and metadata columns (columns.py), when an
     # online export was imported; short: question names, no metadata
     columns: str = "online"
+    repeats: str = "tables"  # one of REPEAT_FORMS: repeat groups as tables, or wide columns
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class ExportSummary:
     dual_policy: str = "keep-both"
     online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
     kept_as_text: dict[str, str] = field(default_factory=dict)  # column -> why not typed
+    repeats: dict[str, int] | None = None  # repeat group -> rows of its table, when written so
+    repeat_keys: str = ""  # how the repeat tables are keyed: odk or kobo (repeats.KEY_STYLES)
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
@@ -73,6 +81,8 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     zone = timezone_named(options.timezone)
     matches = read_match_file(options.match_file) if options.match_file else None
     check_naming(options.columns)
+    if options.repeats not in REPEAT_FORMS:
+        raise UsageError(f"--repeats {options.repeats}: choose one of {', '.join(REPEAT_FORMS)}")
     layouts, questionnaire = registered_questionnaire(workspace, questionnaire_id)
     lang = _language(questionnaire, options.language)
     store = Store.open(workspace.store_url, read_only=True)
@@ -94,9 +104,14 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     if contacts is not None:
         frame = with_contacts(frame, contacts)
     frame = normalised(frame, questionnaire, zone)
+    reasons = _reasons(frame, questionnaire, dataset) if fmt in STATS_FORMATS else None
+    tables: dict[str, pd.DataFrame] = {}
+    keys = ""
+    if options.repeats == "tables":
+        keys = key_style(frame)
+        frame, tables = repeat_tables(frame, questionnaire, keys)
     numbers = choice_numbers(frame, questionnaire)
     typed = typed_dataset(frame, questionnaire, zone)
-    reasons = (_reasons(frame, questionnaire, dataset) if fmt in STATS_FORMATS else None)
 
     # Last: everything before works on question names.
     def renamed(table: pd.DataFrame) -> NamedDataset:
@@ -105,16 +120,21 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
 
     named = renamed(frame)
     frame = named.frame
+    descriptions = {**COLUMN_DESCRIPTIONS, **dict(named.metadata)}
     book = codebook(questionnaire, dataset.online_columns, dataset.online_only,
                     list(frame.columns), numbers, named.short_names, named.metadata)
     typed = typed.renamed(renamed(typed.frame).frame, named.short_names)
-    stats = (stats_table(typed, questionnaire, "sav" if fmt == "sav" else "dta", reasons, lang,
-                         {**COLUMN_DESCRIPTIONS, **dict(named.metadata)}, numbers,
-                         named.short_names)
-             if reasons is not None else None)
+    tool: StatsTool = "sav" if fmt == "sav" else "dta"
+    stats = (stats_table(typed, questionnaire, tool, reasons, lang, descriptions, numbers,
+                         named.short_names) if fmt in STATS_FORMATS else None)
+    repeat_files, repeat_stats, books = _repeat_files(tables, questionnaire, dataset, fmt,
+                                                      lang, zone)
+    book = pd.concat([book.assign(table="dataset"), *books], ignore_index=True).fillna("")
+    book = book[["table", *(c for c in book.columns if c != "table")]]
     written = write_dataset(typed.frame if fmt in TYPED_FORMATS else frame, out, fmt, book,
                             summary(questionnaire, dual.frame), raw=options.raw, stats=stats,
-                            codebook_page=codebook_page(book, questionnaire.title.text(lang)))
+                            codebook_page=codebook_page(book, questionnaire.title.text(lang)),
+                            repeats=repeat_files, repeat_stats=repeat_stats)
     counts = frame["channel"].value_counts().to_dict()
     return ExportSummary(
         path=out,
@@ -127,6 +147,8 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         dual_policy=dual.policy,
         online_only=dataset.online_only,
         kept_as_text=typed.kept_as_text,
+        repeats={name: len(table) for name, table in tables.items()} if tables else None,
+        repeat_keys=keys if tables else "",
     )
 
 
@@ -138,6 +160,29 @@ def _language(questionnaire: Questionnaire, language: str | None) -> str:
         raise UsageError(f"--language {language}: the form is in "
                          f"{', '.join(questionnaire.languages)}; choose one of those")
     return language
+
+
+def _repeat_files(tables: dict[str, pd.DataFrame], questionnaire: Questionnaire,
+                  dataset: Dataset, fmt: str, lang: str, zone: tzinfo,
+                  ) -> tuple[dict[str, pd.DataFrame], dict[str, StatsTable], list[pd.DataFrame]]:
+    """Each repeat table as its format holds it (typed for Parquet and XLSX, labelled for SPSS
+    and Stata: an empty answer there is system missing, its table's _needs_review saying which
+    wait), and its codebook rows."""
+    held = table_questions(questionnaire)
+    files: dict[str, pd.DataFrame] = {}
+    stats: dict[str, StatsTable] = {}
+    books: list[pd.DataFrame] = []
+    for name, table in tables.items():
+        short = held.get(name, {})
+        numbers = choice_numbers(table, questionnaire, short)
+        typed = typed_dataset(table, questionnaire, zone, short)
+        files[name] = typed.frame if fmt in TYPED_FORMATS else table
+        if fmt in STATS_FORMATS:
+            stats[name] = stats_table(typed, questionnaire, "sav" if fmt == "sav" else "dta",
+                                      None, lang, COLUMN_DESCRIPTIONS, numbers, short)
+        books.append(codebook(questionnaire, dataset.online_columns, (), list(table.columns),
+                              numbers, short).assign(table=name))
+    return files, stats, books
 
 
 def _reasons(frame: pd.DataFrame, questionnaire: Questionnaire,

@@ -49,18 +49,21 @@ class StatsTable:
     file_label: str = ""
 
 
-def choice_numbers(frame: pd.DataFrame,
-                   questionnaire: Questionnaire) -> dict[str, dict[str, int]]:
-    """Column -> word code -> the number SPSS and Stata files hold, for every choice question
-    whose codes are words: 1, 2, ... in the form's order, then any other value the dataset holds
-    (an online answer that is no choice of the paper form), sorted."""
+def choice_numbers(frame: pd.DataFrame, questionnaire: Questionnaire,
+                   short_names: Mapping[str, str] | None = None) -> dict[str, dict[str, int]]:
+    """Question name -> word code -> the number SPSS and Stata files hold, for every choice
+    question whose codes are words: 1, 2, ... in the form's order, then any other value the
+    dataset holds (an online answer that is no choice of the paper form), sorted. `short_names`
+    gives the question of a column named otherwise (a repeat table's `age`)."""
+    by_name = {q.name: q for q in questionnaire.questions}
     numbers: dict[str, dict[str, int]] = {}
-    for question in questionnaire.questions:
-        if question.name not in frame.columns or question.type not in (
+    for column in frame.columns:
+        question = by_name.get((short_names or {}).get(column, column))
+        if question is None or question.type not in (
                 "select_one", "range", "acknowledge") or integer_codes(question):
             continue
         codes = {c.name: i for i, c in enumerate(question.choices, start=1)}
-        held = {str(v) for v in pd.unique(frame[question.name].astype(str)) if str(v)}
+        held = {str(v) for v in pd.unique(frame[column].astype(str)) if str(v)}
         for other in sorted(held - set(codes)):
             codes[other] = len(codes) + 1
         numbers[question.name] = codes
@@ -68,7 +71,7 @@ def choice_numbers(frame: pd.DataFrame,
 
 
 def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTool,
-                reasons: pd.DataFrame, lang: str | None = None,
+                reasons: pd.DataFrame | None, lang: str | None = None,
                 descriptions: Mapping[str, str] | None = None,
                 numbers: Mapping[str, Mapping[str, int]] | None = None,
                 short_names: Mapping[str, str] | None = None) -> StatsTable:
@@ -99,7 +102,7 @@ def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTo
             held, labelled = _numeric(values, kind, question, lang,
                                       numbered.get(short, {}))
             owner = question.name if question is not None else ""
-            if owner in reasons.columns and kind != "confidence":
+            if reasons is not None and owner in reasons.columns and kind != "confidence":
                 held = _with_codes(held, reasons[owner], tool)
                 coded.add(column)
                 if tool == "sav":

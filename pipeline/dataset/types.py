@@ -180,17 +180,22 @@ def _time_text(text: str) -> str:
 
 
 def typed_dataset(frame: pd.DataFrame, questionnaire: Questionnaire,
-                  zone: tzinfo = UTC) -> TypedDataset:
+                  zone: tzinfo = UTC,
+                  short_names: Mapping[str, str] | None = None) -> TypedDataset:
     """The (normalised) text dataset with each column of its kind's type; blanks are missing
-    (NA, None). A column holding a value its type cannot is kept as text, with the reason."""
-    kinds = column_kinds(list(frame.columns), questionnaire)
+    (NA, None). A column holding a value its type cannot is kept as text, with the reason.
+    `short_names` gives the question of a column named otherwise (a repeat table's `age`)."""
+    short_of = dict(short_names or {})
+    shorts = {c: short_of.get(c, c) for c in frame.columns}
+    short_kinds = column_kinds(list(shorts.values()), questionnaire)
+    kinds = {c: short_kinds[short] for c, short in shorts.items()}
     by_name = {q.name: q for q in questionnaire.questions}
     columns: dict[str, pd.Series] = {}
     kept: dict[str, str] = {}
     for column in frame.columns:
         kind = kinds[column]
         values = frame[column].astype(str)
-        if kind == "choice" and not integer_codes(by_name[column]):
+        if kind == "choice" and not integer_codes(by_name[shorts[column]]):
             kind = "text"
         converted, problem = _typed(values, kind, zone)
         if problem:

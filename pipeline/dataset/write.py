@@ -2,15 +2,19 @@
 
 CSV, Parquet, SPSS and Stata files get the codebook and summary as CSV files beside the dataset
 (`NAME.codebook.csv`, `NAME.summary.csv`); an XLSX workbook holds all three as sheets. Every
-format also gets the codebook as a page to read (`NAME.codebook.md`). Every file is written whole
-or not at all (temporary file, fsync, rename). No cell of a CSV or XLSX file is a formula a
-spreadsheet would evaluate (pipeline/formulas.py), unless `raw` asks for CSV values exactly as
-stored; Parquet is typed data that no spreadsheet evaluates, and is written as it is.
+format also gets the codebook as a page to read (`NAME.codebook.md`). Repeat groups' tables
+(pipeline/dataset/repeats.py), when given, go beside the dataset in its format
+(`NAME.REPEAT.csv`, `.parquet`, `.sav`, `.dta`) or as sheets after the dataset's. Every file is
+written whole or not at all (temporary file, fsync, rename). No cell of a CSV or XLSX file is
+a formula a spreadsheet would evaluate (pipeline/formulas.py), unless `raw` asks for CSV values
+exactly as stored; Parquet is typed data that no spreadsheet evaluates, and is written as it is.
 """
 
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
@@ -33,6 +37,8 @@ FORMATS: tuple[DatasetFormat, ...] = ("csv", "parquet", "xlsx", "sav", "dta")
 TYPED_FORMATS: tuple[DatasetFormat, ...] = ("parquet", "xlsx")  # hold numbers and dates
 STATS_FORMATS: tuple[DatasetFormat, ...] = ("sav", "dta")
 XLSX_MAX_ROWS = 1_048_575  # one header row besides
+SHEET_CHARS = 31  # an XLSX sheet name's limit
+COMPANIONS = ("dataset", "codebook", "summary")  # names a repeat's sheet or file cannot take
 
 
 def companion_paths(path: Path) -> tuple[Path, Path]:
@@ -51,40 +57,45 @@ def write_dataset(frame: pd.DataFrame, path: Path, fmt: str = "csv",
                   codebook: pd.DataFrame | None = None,
                   summary: pd.DataFrame | None = None, raw: bool = False,
                   stats: StatsTable | None = None,
-                  codebook_page: str | None = None) -> list[Path]:
+                  codebook_page: str | None = None,
+                  repeats: Mapping[str, pd.DataFrame] | None = None,
+                  repeat_stats: Mapping[str, StatsTable] | None = None) -> list[Path]:
     """The dataset in `fmt`, plus codebook and summary if given (beside it, or as sheets of the
-    workbook); returns the paths written, the dataset's first. `frame` is the text dataset for
-    CSV and the typed one (types.typed_dataset) for Parquet and XLSX; SPSS and Stata write
-    `stats` (statfiles.stats_table). `raw` writes CSV values exactly, text marks left off."""
+    workbook), and a table per repeat group (by its name) if given; returns the paths written,
+    the dataset's first. `frame` and `repeats` are text for CSV and typed (types.typed_dataset)
+    for Parquet and XLSX; SPSS and Stata write `stats` and `repeat_stats`
+    (statfiles.stats_table). `raw` writes CSV values exactly, text marks left off."""
     if fmt not in FORMATS:
         raise UsageError(f"export format {fmt!r}: papertwin writes {', '.join(FORMATS)}")
-    if fmt == "xlsx" and len(frame) > XLSX_MAX_ROWS:
-        raise UsageError(f"{len(frame)} responses do not fit in one XLSX sheet "
-                         f"({XLSX_MAX_ROWS} rows at most): export CSV or Parquet")
+    if fmt == "xlsx":
+        for name, sheet in {"dataset": frame, **(repeats or {})}.items():
+            if len(sheet) > XLSX_MAX_ROWS:
+                what = "responses" if name == "dataset" else f"rows of repeat group {name}"
+                raise UsageError(f"{len(sheet)} {what} do not fit in one XLSX sheet "
+                                 f"({XLSX_MAX_ROWS} rows at most): export CSV or Parquet")
+    if fmt in STATS_FORMATS and stats is None:
+        raise UsageError(f"export format {fmt}: the dataset's labels are needed")
     try:
-        return _write_files(frame, path, fmt, codebook, summary, raw, stats, codebook_page)
+        return _write_files(frame, path, fmt, codebook, summary, raw, stats, codebook_page,
+                            repeats or {}, repeat_stats or {})
     except OSError as exc:  # the place: a folder that is a file, a full or read-only disk
         raise not_writable(Path(exc.filename) if exc.filename else path, exc) from exc
 
 
 def _write_files(frame: pd.DataFrame, path: Path, fmt: str, codebook: pd.DataFrame | None,
                  summary: pd.DataFrame | None, raw: bool, stats: StatsTable | None,
-                 codebook_page: str | None) -> list[Path]:
+                 codebook_page: str | None, repeats: Mapping[str, pd.DataFrame],
+                 repeat_stats: Mapping[str, StatsTable]) -> list[Path]:
     written = [path]
     if fmt == "xlsx":
-        atomic_write_bytes(path, xlsx_bytes({"dataset": frame, "codebook": codebook,
-                                             "summary": summary}))
+        atomic_write_bytes(path, xlsx_bytes({"dataset": frame, **repeat_sheets(repeats),
+                                             "codebook": codebook, "summary": summary}))
     else:
-        if fmt in STATS_FORMATS:
-            if stats is None:
-                raise UsageError(f"export format {fmt}: the dataset's labels are needed")
-            write_stats(stats, path)
-        elif fmt == "parquet":
-            buffer = io.BytesIO()
-            frame.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
-            atomic_write_bytes(path, buffer.getvalue())
-        else:
-            atomic_write_text(path, csv_text(frame, raw))
+        _write_table(frame, path, fmt, raw, stats)
+        for name, repeat in repeats.items():
+            target = repeat_path(path, name)
+            _write_table(repeat, target, fmt, raw, repeat_stats.get(name))
+            written.append(target)
         codebook_path, summary_path = companion_paths(path)
         for table, target in ((codebook, codebook_path), (summary, summary_path)):
             if table is not None:
@@ -94,6 +105,40 @@ def _write_files(frame: pd.DataFrame, path: Path, fmt: str, codebook: pd.DataFra
         atomic_write_text(codebook_page_path(path), codebook_page)
         written.append(codebook_page_path(path))
     return written
+
+
+def _write_table(table: pd.DataFrame, path: Path, fmt: str, raw: bool,
+                 stats: StatsTable | None) -> None:
+    if fmt in STATS_FORMATS and stats is not None:
+        write_stats(stats, path)
+    elif fmt == "parquet":
+        buffer = io.BytesIO()
+        table.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
+        atomic_write_bytes(path, buffer.getvalue())
+    else:
+        atomic_write_text(path, csv_text(table, raw))
+
+
+def repeat_path(path: Path, name: str) -> Path:
+    """Where a repeat group's table goes beside a CSV, Parquet, SPSS or Stata dataset:
+    `NAME.REPEAT.csv` (a repeat named like a companion file, `codebook`, gets `~2`)."""
+    stem = path.name.removesuffix(path.suffix) if path.suffix else path.name
+    own = f"{name}~2" if name in COMPANIONS else name
+    return path.with_name(f"{stem}.{own}{path.suffix}")
+
+
+def repeat_sheets(repeats: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The repeat tables by sheet name: the repeat's name, cut to 31 characters, with what a
+    sheet name cannot hold replaced, made unique (among them and the workbook's own sheets)."""
+    sheets: dict[str, pd.DataFrame] = {}
+    for name, table in repeats.items():
+        base = re.sub(r"[\[\]:*?/\\]", "_", name)[:SHEET_CHARS]
+        title, n = base, 1
+        while title.lower() in {s.lower() for s in (*sheets, *COMPANIONS)}:
+            n += 1
+            title = f"{base[:SHEET_CHARS - len(str(n)) - 1]}~{n}"
+        sheets[title] = table
+    return sheets
 
 
 def csv_text(table: pd.DataFrame, raw: bool = False) -> str:

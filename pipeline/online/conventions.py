@@ -150,8 +150,10 @@ def refuse_repeat_file(path: Path, table: Table) -> None:
         raise InputFileError(
             f"online export {path} is the file of a repeat group ({tool}: it has a "
             f"{found[0]} column and no submission columns): give the main export file, the one "
-            "with one row per submission; papertwin does not import repeat groups, which a paper "
-            "form cannot print"
+            "with one row per submission, and papertwin reads the repeat groups with it "
+            "(ODK Central: the CSV zip, or the main CSV with FORMID-REPEAT.csv files beside it; "
+            "KoboToolbox: the XLSX export, which holds each repeat group as a sheet; a Kobo CSV "
+            "export cannot hold them)"
         )
 
 

@@ -20,6 +20,7 @@ from pipeline.online.conventions import (
     GENERIC,
     KOBO,
     LIMESURVEY,
+    ODK,
     Convention,
     convention_named,
     detect,
@@ -27,7 +28,8 @@ from pipeline.online.conventions import (
     refuse_repeat_file,
 )
 from pipeline.online.mapping import ColumnMapping, read_mapping
-from pipeline.online.table import Table, read_table
+from pipeline.online.repeats import RepeatRead, Widened, repeat_levels, widen
+from pipeline.online.table import Table, read_beside, read_tables
 from pipeline.records import OnlineNaming, OnlineRow
 
 # Kept for callers of papertwin 0.1: the metadata names the generic convention tries.
@@ -90,6 +92,9 @@ class OnlineImport:
     online_only: tuple[tuple[str, str], ...] = ()  # (name in the answers, export column)
     # The export's own column names and the metadata columns kept with each row (rows' metadata).
     naming: OnlineNaming = field(default_factory=OnlineNaming)
+    # Repeat groups read from their own tables (pipeline/online/repeats.py), answers kept
+    # under instance names (`member[2]/age`).
+    repeats: tuple[RepeatRead, ...] = ()
 
     @property
     def convention_title(self) -> str:
@@ -123,32 +128,49 @@ def read_online_export(path: Path, questionnaire: Questionnaire, *,
     options = ImportOptions(convention, mapping, reference_column, labels_to_names)
     named = convention_named(options.convention)
     column_mapping = read_mapping(options.mapping, questionnaire) if options.mapping else None
-    table = read_table(path)
+    table, others = read_tables(path)
     refuse_repeat_file(path, table)
     chosen = named or detect(path, table, column_mapping is not None)
-    return _Import(path, table, questionnaire, chosen, named is None, column_mapping,
+    widened = _with_repeats(path, table, others, questionnaire, chosen)
+    return _Import(path, widened, questionnaire, chosen, named is None, column_mapping,
                    options).run()
+
+
+def _with_repeats(path: Path, table: Table, others: tuple[Table, ...],
+                  questionnaire: Questionnaire, convention: Convention) -> Widened:
+    """The main table with its repeat tables' answers as instance-named columns, for the
+    tools whose exports key repeat tables to their submissions (ODK Central, KoboToolbox)."""
+    levels = repeat_levels(questionnaire)
+    if convention not in (ODK, KOBO):
+        note = (f"sheets {', '.join(t.name for t in others)} not imported: only the first "
+                "sheet holds one row per submission (the others are repeat groups, which "
+                f"papertwin reads from {ODK.title} and {KOBO.title} exports)")
+        return Widened(table, frozenset(), (), (note,) if others else ())
+    if convention is ODK and path.suffix.lower() == ".csv" and levels:
+        names = [f"{path.stem}-{level.name}.csv" for level in levels]
+        others = (*others, *read_beside(path, names))
+    if not levels and not others:
+        return Widened(table, frozenset(), (), ())
+    return widen(path, table, others, questionnaire, convention)
 
 
 class _Import:
     """One online export being read: the columns' meaning first, then every row."""
 
-    def __init__(self, path: Path, table: Table, questionnaire: Questionnaire,
+    def __init__(self, path: Path, widened: Widened, questionnaire: Questionnaire,
                  convention: Convention, detected: bool, mapping: ColumnMapping | None,
                  options: ImportOptions) -> None:
         self.path = path
-        self.table = table
+        self.table = widened.table
+        self.repeat_columns = widened.columns  # instance-named, from the repeat tables
+        self.repeats = widened.read
         self.questionnaire = questionnaire
         self.convention = convention
         self.detected = detected
         self.mapping = mapping or ColumnMapping()
         self.options = options
         self.names = [q.name for q in questionnaire.questions]
-        self.warnings: list[str] = []
-        if table.other_sheets:
-            self.warnings.append(
-                f"sheets {', '.join(table.other_sheets)} not imported: only the first sheet "
-                "holds one row per submission (the others are repeat groups)")
+        self.warnings: list[str] = list(widened.warnings)
 
     # -- metadata columns ----------------------------------------------------------------------
 
@@ -226,6 +248,9 @@ class _Import:
         for column in self.table.columns:
             if column in roles:
                 continue
+            if column in self.repeat_columns:
+                self._repeat_column(column, claims)
+                continue
             target = self.mapping.columns.get(column)
             if target is not None:
                 claims[target].append((column, True))
@@ -275,6 +300,19 @@ class _Import:
         self.extra.sort(key=self.table.columns.index)
         self.online_only = self._online_only(claims)
 
+    def _repeat_column(self, column: str, claims: dict[str, list[tuple[str, bool]]]) -> None:
+        """An instance-named column from a repeat table: a printed copy's question, one of its
+        multiple choice's 0/1 columns, or (a copy beyond the printed ones, a question asked
+        online only) kept under its own name."""
+        if column in self.names:
+            claims[column].append((column, True))
+            return
+        head, _, choice = column.rpartition("/")
+        if head in self.names and self.questionnaire.question(head).type == "select_multiple":
+            self.split[head].append((column, choice))
+            return
+        self.extra.append(column)
+
     def _online_only(self, claims: dict[str, list[tuple[str, bool]]]) -> dict[str, str]:
         """Export column -> answer name of the online form's own questions (not a generic file).
 
@@ -291,6 +329,9 @@ class _Import:
             if column in ambiguous or not any(v.strip() for v in self.table.column(column)):
                 continue
             if "/" in column and column.rsplit("/", 1)[0] in self.table.columns:
+                continue
+            if column in self.repeat_columns:
+                kept[column] = column  # already the instance name
                 continue
             name = column.rsplit(sep, 1)[-1] if sep else column
             if name in self.names or name in kept.values():
@@ -344,6 +385,7 @@ class _Import:
             mapping=str(self.mapping.path) if self.mapping.path else "",
             online_only=tuple((n, c) for c, n in self.online_only.items()),
             naming=self._naming(matched, kept),
+            repeats=self.repeats,
         )
 
     def _naming(self, matched: tuple[str, ...], kept: tuple[str, ...]) -> OnlineNaming:
@@ -464,10 +506,16 @@ class _Import:
                 submitted_at=record[submitted_at].strip() if submitted_at is not None else "",
                 respondent_ref=record[reference_at].strip() if reference_at is not None else "",
                 answers=answers,
-                source=f"{self.path.name} row {number}",
+                source=self._source(number),
                 metadata={column: record[at].strip() for at, column in metadata},
             ))
         return rows, invalid, disagreements
+
+    def _source(self, number: int) -> str:
+        """`FILE row N`, and the tool whose convention read it, `(kobo)`: the dataset keys its
+        repeat tables the way that tool does (pipeline/dataset/repeats.py)."""
+        tool = "" if self.convention is GENERIC else f" ({self.convention.name})"
+        return f"{self.path.name} row {number}{tool}"
 
     @staticmethod
     def _off_choice(question: Question, value: str) -> list[str]:
