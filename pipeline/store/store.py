@@ -34,7 +34,7 @@ from pipeline.store.copies import (
     in_standing_order,
 )
 from pipeline.store.engine import open_engine
-from pipeline.store.responses import PaperResponse, paper_responses
+from pipeline.store.responses import PaperResponse, PaperReturn, paper_responses, paper_returns
 from pipeline.store.review import (
     ReviewDecision,
     append_decision,
@@ -46,7 +46,7 @@ BatchEnd = Literal["finished", "stopped", "interrupted"]
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^\w.-]")
 PROBABLE_PHOTOCOPY = "probably a photocopy, another response"
 
-__all__ = ["FileRecord", "PaperResponse", "ReviewDecision", "Store"]
+__all__ = ["FileRecord", "PaperResponse", "PaperReturn", "ReviewDecision", "Store"]
 
 
 def now_iso() -> str:
@@ -223,6 +223,12 @@ class Store:
         """Each paper response of these forms, with the pages present and missing."""
         with self.engine.connect() as conn:
             return paper_responses(conn, layouts)
+
+    def paper_returns(self, form_keys: Collection[str]) -> list[PaperReturn]:
+        """Each paper response of these forms with when its first page was read: what the
+        tracking of a mailing counts (pipeline/dataset/tracking.py)."""
+        with self.engine.connect() as conn:
+            return paper_returns(conn, form_keys)
 
     # -- review ------------------------------------------------------------------------------
 
