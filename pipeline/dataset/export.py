@@ -9,6 +9,8 @@ from pathlib import Path
 from pipeline.dataset.build import load_dataset, split_multiple, with_contacts
 from pipeline.dataset.codebook import codebook, summary
 from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
+from pipeline.dataset.report import read_tracking
+from pipeline.dataset.tracking import Tracking
 from pipeline.dataset.write import write_dataset
 from pipeline.registry import registered_questionnaire
 from pipeline.store.dual_log import decided_kept
@@ -40,6 +42,7 @@ class ExportSummary:
     dual_pairs: tuple[DualPair, ...] = ()
     dual_policy: str = "keep-both"
     online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
+    tracking: Tracking | None = None  # the mailing's copies out and back (tracking.py)
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
@@ -56,6 +59,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     try:
         dataset = load_dataset(store, layouts, questionnaire)
         decisions = decided_kept(store)
+        tracking = read_tracking(store, layouts, questionnaire)
         contacts = ({key: store.contacts(key) for key, layout in layouts.items()
                      if layout.questionnaire.id == questionnaire.id}
                     if options.with_contacts else None)
@@ -81,4 +85,5 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         dual_pairs=dual.pairs,
         dual_policy=dual.policy,
         online_only=dataset.online_only,
+        tracking=tracking,
     )
