@@ -207,6 +207,15 @@ def export(args: argparse.Namespace, workspace: Workspace) -> int:
     return 0
 
 
+def report(args: argparse.Namespace, workspace: Workspace) -> int:
+    from flows.report import tracking_report
+
+    with _prefect():
+        result = tracking_report(workspace, args.out, args.form)
+    present.tracking_report(result)
+    return 0
+
+
 # -- the review app and its users ----------------------------------------------------------------
 
 def review(args: argparse.Namespace, workspace: Workspace) -> int:
@@ -258,8 +267,8 @@ def server(args: argparse.Namespace, workspace: Workspace) -> int:
 
 VERBS: dict[str, Verb] = {
     "forms": forms, "simulate": simulate, "ingest": ingest, "watch": watch,
-    "reconcile": reconcile, "export": export, "review": review, "users": users, "demo": demo,
-    "server": server,
+    "reconcile": reconcile, "export": export, "report": report, "review": review, "users": users,
+    "demo": demo, "server": server,
 }
 
 

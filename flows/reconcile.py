@@ -8,6 +8,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.export import write_dataset
+from flows.report import publish_tracking, track_returns
 from pipeline import online
 from pipeline.dataset import ExportOptions, ExportSummary
 from pipeline.online import ImportOptions, OnlineImport
@@ -23,7 +24,11 @@ def import_online_export(path: Path, workspace: Workspace, questionnaire_id: str
 @flow(name="reconcile")
 def reconcile(digital: Path, workspace: Workspace, questionnaire_id: str | None = None,
               options: ImportOptions | None = None) -> OnlineImport:
-    return import_online_export(digital, workspace, questionnaire_id, options)
+    """The online export merged in; the mailing's tracking, with the online returns it
+    brought, published as artifacts (flows/report.py)."""
+    imported = import_online_export(digital, workspace, questionnaire_id, options)
+    publish_tracking(track_returns(workspace, None, questionnaire_id).tracking)
+    return imported
 
 
 @flow(name="reconcile_and_export")
@@ -35,4 +40,5 @@ def reconcile_and_export(digital: Path, workspace: Workspace, out: Path, fmt: st
     flow's task): what an analyst runs at the end of a consultation, or on a schedule while
     it runs."""
     import_online_export(digital, workspace, questionnaire_id, import_options)
+    publish_tracking(track_returns(workspace, None, questionnaire_id).tracking)
     return write_dataset(workspace, out, fmt, questionnaire_id, export_options)

@@ -22,7 +22,8 @@ MODULES = (
     "pipeline.forms.template_quexml", "pipeline.forms.logo", "pipeline.forms.answer_shapes",
     "pipeline.simulate.returns", "pipeline.online.read", "pipeline.dataset.export",
     "flows.forms", "flows.ingest", "flows.reconcile", "flows.export", "flows.simulate",
-    "flows.watch",
+    "flows.watch", "flows.report", "pipeline.dataset.report", "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
     "flows.temporary_server",
     # What a flow run imports on its first call (found by listing a command's new modules).
     "prefect.flow_engine", "prefect.task_engine", "prefect.client.orchestration",

@@ -61,3 +61,23 @@ def names_postcode(*texts: str) -> bool:
     """Whether a question's name or label asks for a postcode: postcode, post code, post_code,
     or the Welsh cod post."""
     return any(POSTCODE_WORDS.search(text) for text in texts)
+
+
+# A postcode inside a line of an address ("Millbrook MB1 1AA"), written with or without its space.
+IN_TEXT = re.compile(
+    rf"(?<![A-Z0-9])((?:[{FIRST}][0-9]{{1,2}}|[{FIRST}][{SECOND}][0-9]{{1,2}}"
+    rf"|[{FIRST}][0-9][{AFTER_DIGIT}]|[{FIRST}][{SECOND}][0-9][{AFTER_DIGITS}]))"
+    rf" ?([0-9][{UNIT}]{{2}})(?![A-Z0-9])")
+
+
+def find_postcode(text: str) -> str | None:
+    """The last UK postcode written in `text` (an address line, a postcode cell), as the dataset
+    holds it (`SW1A 1AA`), or None: an address ends with its postcode."""
+    found = IN_TEXT.findall(text.upper())
+    return f"{found[-1][0]} {found[-1][1]}" if found else None
+
+
+def district(postcode: str) -> str:
+    """The postcode district: the outward code (`CF10` of `CF10 1AA`), an area of a few thousand
+    addresses, which names no one."""
+    return normalised(postcode).partition(" ")[0]

@@ -155,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "paths: travel/bus_freq) and its metadata columns (start, end, "
                              "deviceid, ...); short: question names, no metadata")
 
+    report = verbs.add_parser("report", help="copies printed per variant and how many came "
+                                             "back, by channel, week and postcode district")
+    report.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="also write the tables as CSV files and a PNG chart of returns "
+                             "per week into DIR")
+    report.add_argument("--form", "--questionnaire", dest="form", default=None,
+                        help="questionnaire id, if several")
+
     review = verbs.add_parser("review", help="serve the review web app (default on "
                                              "127.0.0.1:8800)")
     review.add_argument("--port", type=int, default=8800, help="port (default 8800)")

@@ -21,6 +21,8 @@ from pipeline.terminal import shown
 
 if TYPE_CHECKING:
     from pipeline.dataset import ExportSummary
+    from pipeline.dataset.report import TrackingReport
+    from pipeline.dataset.tracking import Tracking
     from pipeline.forms.build import BuiltForm
     from pipeline.ingest.batch import BatchSummary
     from pipeline.ingest.inbox import InboxPass
@@ -248,6 +250,79 @@ def exported(summary: ExportSummary, with_contacts: bool) -> None:
             "KoboToolbox's _index and _parent_index"
         print("  repeat groups as tables, keyed by " + keys + ": " + ", ".join(
             f"{shown(name)} ({rows} rows)" for name, rows in summary.repeats.items()))
+    if summary.tracking is not None and summary.tracking.total.printed:
+        print(f"  the mailing: {_tracking_line(summary.tracking)}")
+
+
+# -- the tracking of a mailing -------------------------------------------------------------------
+
+def tracking_report(report: TrackingReport, out: TextIO | None = None) -> None:
+    """The tables of `papertwin report`, aligned for a terminal; the files written after."""
+    from pipeline.dataset.tracking import CHANNEL_LABELS, CHANNELS, DISTRICT_MIN_COPIES
+
+    out = out or sys.stdout
+    tracking = report.tracking
+    print(f"returns of {shown(tracking.questionnaire_id)}:\n  {_tracking_line(tracking)}",
+          file=out)
+    print("\ncopies by variant", file=out)
+    _table(["variant", "languages", "printed", "addressed", "paper", "online", "returned",
+            "not returned", "rate"],
+           [[shown(v.variant), shown(v.languages), v.printed, v.addressed, v.paper, v.online,
+             v.returned, v.not_returned, _rate(v.rate)]
+            for v in [*tracking.variants, tracking.total]], out, left=2)
+    print("\nresponses by channel", file=out)
+    _table(["channel", "responses"],
+           [[CHANNEL_LABELS[channel], count] for channel, count in tracking.channels], out)
+    print("\nresponses by ISO week of return (paper: first page read; online: submitted)",
+          file=out)
+    shown_channels = [at for at, channel in enumerate(CHANNELS)
+                      if tracking.responses(channel)]
+    if tracking.weeks:
+        _table(["week", *(CHANNEL_LABELS[CHANNELS[at]] for at in shown_channels), "total"],
+               [[week.week, *(week.counts[at] for at in shown_channels), week.total]
+                for week in tracking.weeks], out)
+    else:
+        print("  none yet", file=out)
+    print(f"\naddressed copies by postcode district (districts of fewer than "
+          f"{DISTRICT_MIN_COPIES} copies counted as other)", file=out)
+    if tracking.districts:
+        _table(["district", "addressed", "paper", "online", "returned", "rate"],
+               [[shown(d.district), d.addressed, d.paper, d.online, d.returned, _rate(d.rate)]
+                for d in tracking.districts], out)
+    else:
+        print("  no addressed copies (no recipient list was given to forms build)", file=out)
+    if report.written:
+        print("", file=out)
+    for path in report.written:
+        print(f"wrote {shown(str(path))}", file=out)
+
+
+def _tracking_line(tracking: Tracking) -> str:
+    """Copies out, back per channel, and the rate, in one line; and the online responses that
+    are not of the mailing, in another when there are some."""
+    total = tracking.total
+    rate = f" ({_rate(total.rate)})" if total.rate is not None else ""
+    other = tracking.responses("online_other")
+    return (f"{total.printed} copies printed, {total.returned} returned{rate}: "
+            f"{total.paper} on paper, {total.online} online; {total.not_returned} not yet "
+            "returned" + (f"\n  and {other} online responses not from the mailing" if other
+                          else ""))
+
+
+def _rate(rate: float | None) -> str:
+    return "" if rate is None else f"{rate:.1%}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str | int]], out: TextIO,
+           left: int = 1) -> None:
+    """Columns aligned under their header: the first `left` to the left, the rest (counts) to
+    the right."""
+    cells = [list(header), *([str(cell) for cell in row] for row in rows)]
+    widths = [max(len(row[at]) for row in cells) for at in range(len(header))]
+    for row in cells:
+        print("  " + "  ".join(cell.ljust(width) if at < left else cell.rjust(width)
+                               for at, (cell, width) in enumerate(zip(row, widths, strict=True)))
+              .rstrip(), file=out)
 
 
 # -- the review app and its users ----------------------------------------------------------------

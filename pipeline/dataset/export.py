@@ -17,7 +17,9 @@ from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.dataset.missing import missing_reasons
 from pipeline.dataset.names import StatsTool
 from pipeline.dataset.repeats import key_style, repeat_tables, table_questions
+from pipeline.dataset.report import read_tracking
 from pipeline.dataset.statfiles import StatsTable, choice_numbers, stats_table
+from pipeline.dataset.tracking import Tracking
 from pipeline.dataset.types import (
     DEFAULT_TIMEZONE,
     normalised,
@@ -68,6 +70,7 @@ class ExportSummary:
     kept_as_text: dict[str, str] = field(default_factory=dict)  # column -> why not typed
     repeats: dict[str, int] | None = None  # repeat group -> rows of its table, when written so
     repeat_keys: str = ""  # how the repeat tables are keyed: odk or kobo (repeats.KEY_STYLES)
+    tracking: Tracking | None = None  # the mailing's copies out and back (tracking.py)
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
@@ -92,6 +95,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         naming = store.online_naming(questionnaire.id) if options.columns == "online" else None
         metadata = store.online_metadata(questionnaire.id) if naming and naming.metadata \
             else None
+        tracking = read_tracking(store, layouts, questionnaire)
         contacts = ({key: store.contacts(key) for key, layout in layouts.items()
                      if layout.questionnaire.id == questionnaire.id}
                     if options.with_contacts else None)
@@ -149,6 +153,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         kept_as_text=typed.kept_as_text,
         repeats={name: len(table) for name, table in tables.items()} if tables else None,
         repeat_keys=keys if tables else "",
+        tracking=tracking,
     )
 
 

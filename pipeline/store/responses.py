@@ -7,10 +7,10 @@ brought yet, and is complete once none is missing. Duplicates do not count (the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from pipeline.records import Layout
@@ -51,3 +51,27 @@ def paper_responses(conn: Connection, layouts: Mapping[str, Layout]) -> list[Pap
             tuple(n for n in expected if n not in pages),
             tuple(pages[n] for n in sorted(pages))))
     return responses
+
+
+@dataclass(frozen=True)
+class PaperReturn:
+    """A paper response as the mailing counts it: which copy came back, and when."""
+
+    form_key: str
+    serial: str  # as stored: "<serial>-<n>" for a further response made on a photocopy
+    printed_serial: str  # the serial printed on the pages (the copy that was mailed)
+    first_read_at: str  # when its first page was read (ISO 8601, UTC)
+
+
+def paper_returns(conn: Connection, form_keys: Collection[str]) -> list[PaperReturn]:
+    """Every response of these forms with an identified page, with when its first page was
+    read; by form key and serial."""
+    p = schema.pages
+    rows = conn.execute(
+        select(p.c.form_key, p.c.serial, p.c.copy_of, func.min(p.c.read_at).label("first"))
+        .where(p.c.outcome == "identified", p.c.form_key.in_(list(form_keys)))
+        .group_by(p.c.form_key, p.c.serial, p.c.copy_of)
+        .order_by(p.c.form_key, p.c.serial))
+    return [PaperReturn(str(row.form_key), str(row.serial), str(row.copy_of or row.serial),
+                        str(row.first))
+            for row in rows]

@@ -42,7 +42,7 @@ from pipeline.store.copies import (
 )
 from pipeline.store.engine import open_engine
 from pipeline.store.online_naming import metadata_table, read_naming, record_naming
-from pipeline.store.responses import PaperResponse, paper_responses
+from pipeline.store.responses import PaperResponse, PaperReturn, paper_responses, paper_returns
 from pipeline.store.review import (
     ReviewDecision,
     append_decision,
@@ -54,7 +54,7 @@ BatchEnd = Literal["finished", "stopped", "interrupted"]
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^\w.-]")
 PROBABLE_PHOTOCOPY = "probably a photocopy, another response"
 
-__all__ = ["FileRecord", "PaperResponse", "ReviewDecision", "Store"]
+__all__ = ["FileRecord", "PaperResponse", "PaperReturn", "ReviewDecision", "Store"]
 
 
 def now_iso() -> str:
@@ -231,6 +231,12 @@ class Store:
         """Each paper response of these forms, with the pages present and missing."""
         with self.engine.connect() as conn:
             return paper_responses(conn, layouts)
+
+    def paper_returns(self, form_keys: Collection[str]) -> list[PaperReturn]:
+        """Each paper response of these forms with when its first page was read: what the
+        tracking of a mailing counts (pipeline/dataset/tracking.py)."""
+        with self.engine.connect() as conn:
+            return paper_returns(conn, form_keys)
 
     # -- review ------------------------------------------------------------------------------
 

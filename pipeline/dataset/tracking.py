@@ -1,0 +1,268 @@
+"""Tracking a mailing: how many copies went out in each variant, how many came back, on which
+channel, in which week and to which postcode district (docs/tracking.md).
+
+Pure: it takes the register of forms, the paper returns, the online responses and the mailing
+list's contacts, and returns the tables; report.py reads them from the store and writes them out.
+A copy is one printed serial of one form key; a response is one row of the dataset. No table
+names a person: the smallest area is a postcode district, and districts with fewer than
+DISTRICT_MIN_COPIES copies are counted together as "other".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pipeline.postcode import district, find_postcode, names_postcode
+from pipeline.records import SERIAL_DIGITS, OnlineRow
+from pipeline.store.store import PaperReturn
+
+# A district with fewer copies than this is counted in "other": a count of 1 or 2 copies of a
+# small area comes too near to saying who answered.
+DISTRICT_MIN_COPIES = 5
+OTHER_DISTRICTS = "other"
+UNKNOWN_DISTRICT = "unknown"  # an addressed copy whose address holds no UK postcode
+UNKNOWN_WEEK = "unknown"  # a submission time an online tool wrote in no form papertwin reads
+
+STANDARD, LARGE_PRINT = "standard", "large print"
+# Where a response came from, in the order tables and the chart show them.
+CHANNELS: tuple[str, ...] = ("paper", "paper_other", "online", "online_variant_unknown",
+                             "online_other")
+CHANNEL_LABELS: Mapping[str, str] = {
+    "paper": "paper",  # a printed copy back on paper
+    "paper_other": "paper, other",  # a photocopy's further response, a form printed elsewhere
+    "online": "online",  # giving the reference of one printed copy
+    "online_variant_unknown": "online, variant unknown",  # a serial printed in several
+    "online_other": "online, not from the mailing",  # no reference, or one never printed
+}
+_DISTRICT_ORDER = re.compile(r"([A-Z]+)(\d*)(.*)")
+
+Copy = tuple[str, str]  # form key, serial
+
+
+@dataclass(frozen=True)
+class MailedForm:
+    """One form key of the questionnaire as the register has it: its variant and the copies
+    issued for it (serials 1..issued)."""
+
+    form_key: str
+    large_print: bool
+    languages: tuple[str, ...]
+    issued: int
+
+    @property
+    def variant(self) -> str:
+        return LARGE_PRINT if self.large_print else STANDARD
+
+    def issued_serial(self, serial: str) -> bool:
+        """Whether a copy of this form was printed with this serial."""
+        return (len(serial) == SERIAL_DIGITS and serial.isdigit()
+                and 1 <= int(serial) <= self.issued)
+
+
+@dataclass(frozen=True)
+class VariantReturns:
+    """The copies of one variant (large print or not, languages printed): out and back."""
+
+    variant: str
+    languages: str  # as printed, in order: "en", "en+cy"
+    printed: int  # serials issued
+    addressed: int  # of those, copies printed for a recipient on the mailing list
+    paper: int  # copies returned on paper
+    online: int  # copies whose reference an online response gave
+    returned: int  # copies returned on either channel, each counted once
+
+    @property
+    def not_returned(self) -> int:
+        return self.printed - self.returned
+
+    @property
+    def rate(self) -> float | None:
+        """Share of the copies printed that came back; None when none was printed."""
+        return self.returned / self.printed if self.printed else None
+
+
+@dataclass(frozen=True)
+class WeekReturns:
+    """The responses of one ISO week, per channel (in CHANNELS order)."""
+
+    week: str  # "2026-W45", or UNKNOWN_WEEK
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
+class DistrictReturns:
+    """The addressed copies of one postcode district (or of the districts counted together)."""
+
+    district: str
+    addressed: int
+    paper: int
+    online: int
+    returned: int
+
+    @property
+    def rate(self) -> float:
+        return self.returned / self.addressed
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """The tracking tables of one questionnaire."""
+
+    questionnaire_id: str
+    variants: tuple[VariantReturns, ...]
+    channels: tuple[tuple[str, int], ...]  # responses per channel, in CHANNELS order
+    weeks: tuple[WeekReturns, ...]
+    districts: tuple[DistrictReturns, ...]
+
+    @property
+    def total(self) -> VariantReturns:
+        """Every variant together."""
+        return VariantReturns("all", "", *(sum(getattr(v, name) for v in self.variants)
+                                           for name in ("printed", "addressed", "paper",
+                                                        "online", "returned")))
+
+    def responses(self, channel: str) -> int:
+        return dict(self.channels)[channel]
+
+
+def track(questionnaire_id: str, forms: Sequence[MailedForm], paper: Iterable[PaperReturn],
+          online: Iterable[OnlineRow],
+          contacts: Mapping[str, Mapping[str, Mapping[str, str]]]) -> Tracking:
+    """The tracking tables of a questionnaire from its forms, its paper returns, its online
+    responses and the mailing list's contacts (form key -> serial -> fields)."""
+    by_key = {form.form_key: form for form in forms}
+    channel_of: list[tuple[str, str]] = []  # (channel, when) per response
+    on_paper: set[Copy] = set()
+    for response in paper:
+        form = by_key.get(response.form_key)
+        mailed = (form is not None and response.serial == response.printed_serial
+                  and form.issued_serial(response.serial))
+        if mailed:
+            on_paper.add((response.form_key, response.serial))
+        channel_of.append(("paper" if mailed else "paper_other", response.first_read_at))
+    online_copies: set[Copy] = set()
+    for row in online:
+        owners = [form.form_key for form in forms if form.issued_serial(row.respondent_ref)]
+        if len(owners) == 1:
+            online_copies.add((owners[0], row.respondent_ref))
+        channel_of.append(({0: "online_other", 1: "online"}.get(len(owners),
+                                                                "online_variant_unknown"),
+                           row.submitted_at))
+    counted = Counter(channel for channel, _ in channel_of)
+    return Tracking(
+        questionnaire_id=questionnaire_id,
+        variants=_variants(forms, contacts, on_paper, online_copies),
+        channels=tuple((channel, counted[channel]) for channel in CHANNELS),
+        weeks=_weeks(channel_of),
+        districts=_districts(contacts, by_key, on_paper, online_copies),
+    )
+
+
+def _variants(forms: Sequence[MailedForm],
+              contacts: Mapping[str, Mapping[str, Mapping[str, str]]],
+              on_paper: set[Copy], online: set[Copy]) -> tuple[VariantReturns, ...]:
+    """One row per variant and languages, standard first; the form keys of one variant (two
+    versions of the questionnaire, say) counted together."""
+    groups: dict[tuple[str, str], list[MailedForm]] = {}
+    for form in sorted(forms, key=lambda f: (f.large_print, f.languages, f.form_key)):
+        groups.setdefault((form.variant, "+".join(form.languages)), []).append(form)
+    rows = []
+    for (variant, languages), members in groups.items():
+        keys = {form.form_key for form in members}
+        paper = {copy for copy in on_paper if copy[0] in keys}
+        by_web = {copy for copy in online if copy[0] in keys}
+        rows.append(VariantReturns(
+            variant, languages,
+            printed=sum(form.issued for form in members),
+            addressed=sum(1 for form in members for serial in contacts.get(form.form_key, {})
+                          if form.issued_serial(serial)),
+            paper=len(paper), online=len(by_web), returned=len(paper | by_web)))
+    return tuple(rows)
+
+
+def iso_week(moment: str) -> str:
+    """The ISO week of a time as the store or an online tool writes it ("2026-11-03T10:00:00Z",
+    "2026-11-03 10:00:00", "2026-11-03"): "2026-W45"; UNKNOWN_WEEK for any other text. The
+    date is taken as written, in the time zone it was written in."""
+    try:
+        day = datetime.fromisoformat(moment.strip()).date()
+    except ValueError:
+        return UNKNOWN_WEEK
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _weeks(channel_of: Sequence[tuple[str, str]]) -> tuple[WeekReturns, ...]:
+    """Responses per ISO week and channel, every week from the first to the last present (a
+    week without returns is a row of noughts, so the series has no gaps), UNKNOWN_WEEK last."""
+    counted = Counter((iso_week(when), channel) for channel, when in channel_of)
+    known = sorted({week for week, _ in counted} - {UNKNOWN_WEEK})
+    weeks = _week_range(known[0], known[-1]) if known else []
+    if any(week == UNKNOWN_WEEK for week, _ in counted):
+        weeks.append(UNKNOWN_WEEK)
+    return tuple(WeekReturns(week, tuple(counted[week, channel] for channel in CHANNELS))
+                 for week in weeks)
+
+
+def _week_range(first: str, last: str) -> list[str]:
+    def monday(week: str) -> date:
+        year, number = week.split("-W")
+        return date.fromisocalendar(int(year), int(number), 1)
+
+    start, end = monday(first), monday(last)
+    return [iso_week((start + timedelta(weeks=n)).isoformat())
+            for n in range((end - start).days // 7 + 1)]
+
+
+def contact_district(fields: Mapping[str, str]) -> str:
+    """The postcode district of a recipient: from a postcode column, else the last postcode in
+    the address; UNKNOWN_DISTRICT when neither holds one."""
+    for name, value in fields.items():
+        if names_postcode(name) and (found := find_postcode(value)):
+            return district(found)
+    for name, value in reversed(list(fields.items())):
+        if name.strip().lower() != "name" and (found := find_postcode(value)):
+            return district(found)
+    return UNKNOWN_DISTRICT
+
+
+def _districts(contacts: Mapping[str, Mapping[str, Mapping[str, str]]],
+               forms: Mapping[str, MailedForm], on_paper: set[Copy],
+               online: set[Copy]) -> tuple[DistrictReturns, ...]:
+    """Addressed copies and returns per postcode district of the mailing list; districts of
+    fewer than DISTRICT_MIN_COPIES copies counted together as OTHER_DISTRICTS."""
+    copies: dict[str, list[Copy]] = {}
+    for form_key, by_serial in contacts.items():
+        form = forms.get(form_key)
+        for serial, fields in by_serial.items():
+            if form is not None and form.issued_serial(serial):
+                copies.setdefault(contact_district(fields), []).append((form_key, serial))
+    grouped: dict[str, list[Copy]] = {}
+    for name, members in copies.items():
+        small = name != UNKNOWN_DISTRICT and len(members) < DISTRICT_MIN_COPIES
+        grouped.setdefault(OTHER_DISTRICTS if small else name, []).extend(members)
+    return tuple(
+        DistrictReturns(name, len(members),
+                        paper=sum(1 for c in members if c in on_paper),
+                        online=sum(1 for c in members if c in online),
+                        returned=sum(1 for c in members if c in on_paper or c in online))
+        for name, members in sorted(grouped.items(), key=lambda item: _district_key(item[0])))
+
+
+def _district_key(name: str) -> tuple[int, str, int, str]:
+    """Districts in postcode order (CF3 before CF10), then "other", then "unknown"."""
+    if name in (OTHER_DISTRICTS, UNKNOWN_DISTRICT):
+        return (1 if name == OTHER_DISTRICTS else 2, "", 0, "")
+    match = _DISTRICT_ORDER.fullmatch(name)
+    if match is None:
+        return (0, name, 0, "")
+    letters, digits, rest = match.groups()
+    return (0, letters, int(digits or 0), rest)
