@@ -136,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--with-contacts", action="store_true",
                         help="add the addressed mailing's names and addresses (contact_* "
                              "columns); without it the dataset is pseudonymous (serial only)")
+    export.add_argument("--route", default="flag", choices=["keep", "flag", "blank"],
+                        help="paper answers to questions the respondent's own answers skip: "
+                             "name them in _off_route (flag, default), also empty them in the "
+                             "dataset (blank; the store keeps them), or neither (keep)")
     export.add_argument("--raw", action="store_true",
                         help="CSV values exactly as stored: no ' before values a spreadsheet "
                              "would run as formulas (for R or pandas, never for a spreadsheet)")
@@ -314,4 +318,4 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
 
     return ExportOptions(dual_policy=args.dual_channel, match_file=args.match,
                          split_multiple=args.split_multiple,
-                         with_contacts=args.with_contacts, raw=args.raw)
+                         with_contacts=args.with_contacts, raw=args.raw, route=args.route)

@@ -9,6 +9,7 @@ from pathlib import Path
 from pipeline.dataset.build import load_dataset, split_multiple, with_contacts
 from pipeline.dataset.codebook import codebook, summary
 from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
+from pipeline.dataset.offroute import OFF_ROUTE_COLUMN, mark_off_route, route_mode
 from pipeline.dataset.write import write_dataset
 from pipeline.registry import registered_questionnaire
 from pipeline.store.dual_log import decided_kept
@@ -25,6 +26,7 @@ class ExportOptions:
     split_multiple: bool = False  # add name/choice 0/1 columns for multiple choices
     with_contacts: bool = False  # join the addressed mailing's contact details (not pseudonymous)
     raw: bool = False  # CSV values exactly, without the text mark before would-be formulas
+    route: str = "flag"  # paper answers the route skips: one of offroute.ROUTE_MODES
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class ExportSummary:
     dual_pairs: tuple[DualPair, ...] = ()
     dual_policy: str = "keep-both"
     online_only: tuple[str, ...] = ()  # columns asked online only, kept in the dataset
+    off_route: int = 0  # responses with at least one answer their own route skips
+    route: str = "flag"  # what was done with those answers (offroute.ROUTE_MODES)
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
@@ -50,6 +54,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     resolved: by a person's latest decision where there is one (the review app), else by the
     policy. Returns what was written, counted, for the command to report."""
     options = options or ExportOptions()
+    route = route_mode(options.route)  # a wrong word is refused before the store is opened
     matches = read_match_file(options.match_file) if options.match_file else None
     layouts, questionnaire = registered_questionnaire(workspace, questionnaire_id)
     store = Store.open(workspace.store_url, read_only=True)
@@ -62,7 +67,8 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     finally:
         store.close()
     dual = apply_policy(dataset.frame, options.dual_policy, matches, decisions=decisions)
-    frame = dual.frame
+    # Before the split, so that a blanked multiple choice's name/choice columns are empty too.
+    frame = mark_off_route(dual.frame, questionnaire, route)
     if options.split_multiple:
         frame = split_multiple(frame, questionnaire)
     if contacts is not None:
@@ -81,4 +87,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         dual_pairs=dual.pairs,
         dual_policy=dual.policy,
         online_only=dataset.online_only,
+        off_route=(int((frame[OFF_ROUTE_COLUMN] != "").sum())
+                   if OFF_ROUTE_COLUMN in frame.columns else 0),
+        route=route,
     )
