@@ -94,8 +94,10 @@ class _Decision:
     asked: list[bool | None]
 
     def rows_where(self, asked: bool | None) -> np.ndarray:
-        hits = np.array([a is asked for a in self.asked], dtype=bool)
-        return hits[self.codes]
+        """A boolean mask of the rows whose decision is `asked`."""
+        hits: np.ndarray = np.array([a is asked for a in self.asked], dtype=bool)
+        rows: np.ndarray = hits[self.codes]
+        return rows
 
 
 def _decide(frame: pd.DataFrame, questionnaire: Questionnaire,
