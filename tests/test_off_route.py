@@ -209,10 +209,11 @@ ROUTED = [*FORMS, *sorted((PROJECT / "form_templates").glob("*.yaml")),
 
 @pytest.mark.parametrize("path", ROUTED, ids=lambda p: p.name)
 def test_grouped_rows_are_decided_as_each_row_alone(path: Path) -> None:
-    """asked_table evaluates each combination of the route's answers once, on the questions
-    it needs alone: the same decisions as the whole form evaluated for each row, on every form
-    papertwin loads (the shipped templates, and the real XLSForms when they are beside the
-    checkout)."""
+    """asked_table decides a whole column at a time, each condition once per combination of
+    the answers it reads: the same decisions as the whole form evaluated row by row, answers
+    waiting for a person unknown, on every form papertwin loads (the shipped templates, and
+    the real XLSForms when they are beside the checkout); a blank paper row has nothing off
+    its route."""
     try:
         questionnaire = load_questionnaire(path).questionnaire
     except PapertwinError:

@@ -46,7 +46,7 @@ def step_reads(step: RouteStep, names: Collection[str]) -> tuple[str, ...]:
     repeats') name, and its "please specify" owner's; only questions (others are unknown)."""
     read: dict[str, None] = {}
     for condition in (*step.enclosing, step.question.relevant):
-        read.update(dict.fromkeys(sorted(_read(condition) & set(names))))
+        read.update(dict.fromkeys(sorted(n for n in _read(condition) if n in names)))
     if step.owner is not None and not step.question.relevant:
         read[step.owner.name] = None
     return tuple(read)
