@@ -54,7 +54,7 @@ def test_paper_answers_equal_the_ground_truth(
     assert list(frame.columns) == [
         "response_id", "channel", "submitted_at", "respondent_ref", "visit_frequency", "services",
         "opening_hours", "relocation", "comments", "_needs_review", "_confidence", "_source",
-        "_pages_missing",
+        "_pages_missing", "_off_route",
     ]
     assert frame["respondent_ref"].tolist() == [f"{n:06d}" for n in range(1, 7)]
     chars = errors = 0

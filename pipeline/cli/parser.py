@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="repeat groups as a table each, keyed to its parent response as "
                              "the reconciled online export keys them (default), or as the "
                              "dataset's own columns, one per printed copy (member[2]/age)")
+    export.add_argument("--route", default="flag", choices=["keep", "flag", "blank"],
+                        help="paper answers to questions the respondent's own answers skip: "
+                             "name them in _off_route (flag, default), also empty them in the "
+                             "dataset (blank; the store keeps them), or neither (keep)")
     export.add_argument("--raw", action="store_true",
                         help="CSV values exactly as stored: no ' before values a spreadsheet "
                              "would run as formulas (for R or pandas, never for a spreadsheet)")
@@ -339,4 +343,4 @@ def export_options(args: argparse.Namespace) -> ExportOptions:
                          split_multiple=args.split_multiple,
                          with_contacts=args.with_contacts, raw=args.raw,
                          language=args.language, timezone=args.timezone,
-                         columns=args.columns, repeats=args.repeats)
+                         columns=args.columns, repeats=args.repeats, route=args.route)

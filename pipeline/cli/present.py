@@ -237,6 +237,11 @@ def exported(summary: ExportSummary, with_contacts: bool) -> None:
               f"({summary.dual_policy}): {decided} settled by a person in the review app, "
               f"{waiting} pairs kept for a person to decide (_dual_channel names the other "
               "response)")
+    if summary.off_route:
+        done = ("emptied in the dataset, kept in the store" if summary.route == "blank"
+                else "kept")
+        print(f"  {summary.off_route} paper responses answered questions their own answers "
+              f"skip (--route {summary.route}): named in _off_route, {done}")
     if with_contacts:
         print("  it holds names and addresses (contact_* columns): keep it as safe as the "
               "mailing list")

@@ -16,6 +16,7 @@ from pipeline.dataset.columns import NamedDataset, check_naming, online_names
 from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.dataset.missing import missing_reasons
 from pipeline.dataset.names import StatsTool
+from pipeline.dataset.offroute import OFF_ROUTE_COLUMN, asked_table, mark_off_route, route_mode
 from pipeline.dataset.repeats import key_style, repeat_tables, table_questions
 from pipeline.dataset.report import read_tracking
 from pipeline.dataset.statfiles import StatsTable, choice_numbers, stats_table
@@ -52,6 +53,7 @@ class ExportOptions:
     # online export was imported; short: question names, no metadata
     columns: str = "online"
     repeats: str = "tables"  # one of REPEAT_FORMS: repeat groups as tables, or wide columns
+    route: str = "flag"  # paper answers the route skips: one of offroute.ROUTE_MODES
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class ExportSummary:
     repeats: dict[str, int] | None = None  # repeat group -> rows of its table, when written so
     repeat_keys: str = ""  # how the repeat tables are keyed: odk or kobo (repeats.KEY_STYLES)
     tracking: Tracking | None = None  # the mailing's copies out and back (tracking.py)
+    off_route: int = 0  # responses with at least one answer their own route skips
+    route: str = "flag"  # what was done with those answers (offroute.ROUTE_MODES)
 
 
 def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
@@ -81,6 +85,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     resolved: by a person's latest decision where there is one (the review app), else by the
     policy. Returns what was written, counted, for the command to report."""
     options = options or ExportOptions()
+    route = route_mode(options.route)  # a wrong word is refused before the store is opened
     zone = timezone_named(options.timezone)
     matches = read_match_file(options.match_file) if options.match_file else None
     check_naming(options.columns)
@@ -102,7 +107,8 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     finally:
         store.close()
     dual = apply_policy(dataset.frame, options.dual_policy, matches, decisions=decisions)
-    frame = dual.frame
+    # Before the split, so that a blanked multiple choice's name/choice columns are empty too.
+    frame = mark_off_route(dual.frame, questionnaire, route)
     if options.split_multiple:
         frame = split_multiple(frame, questionnaire)
     if contacts is not None:
@@ -154,6 +160,9 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
         repeats={name: len(table) for name, table in tables.items()} if tables else None,
         repeat_keys=keys if tables else "",
         tracking=tracking,
+        off_route=(int((frame[OFF_ROUTE_COLUMN] != "").sum())
+                   if OFF_ROUTE_COLUMN in frame.columns else 0),
+        route=route,
     )
 
 
@@ -192,6 +201,8 @@ def _repeat_files(tables: dict[str, pd.DataFrame], questionnaire: Questionnaire,
 
 def _reasons(frame: pd.DataFrame, questionnaire: Questionnaire,
              dataset: Dataset) -> pd.DataFrame:
-    """Why each empty answer is empty, for the SPSS and Stata codes."""
+    """Why each empty answer is empty, for the SPSS and Stata codes: the route as the form's
+    `relevant` logic decides it for each response, the pages never identified, and the
+    dataset's own columns naming what waits and what the route skips."""
     names = [q.name for q in questionnaire.questions if q.name in frame.columns]
-    return missing_reasons(frame, names, None, dataset.unread)
+    return missing_reasons(frame, names, asked_table(frame, questionnaire), dataset.unread)

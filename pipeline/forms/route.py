@@ -8,7 +8,7 @@ separated), as the dataset holds them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,16 +19,56 @@ END = "__end__"  # a choice's route_to that sends the respondent to the end of t
 
 
 def asked_questions(questionnaire: Questionnaire, answers: Mapping[str, str],
-                    today: date | None = None) -> dict[str, bool | None]:
+                    today: date | None = None, unknown: Collection[str] = (),
+                    answered_anyway: bool = False) -> dict[str, bool | None]:
     """Question name -> whether the online form asks it, given the response's answers: None
-    where the condition cannot be evaluated (it reads a calculation, or cannot be parsed).
+    where the condition cannot be evaluated (it reads a calculation, or cannot be parsed, or
+    an answer in `unknown`: one not known yet, such as a paper answer waiting for a person).
 
-    As online, a question not asked counts as blank in the conditions after it.
+    As online, a question not asked counts as blank in the conditions after it. With
+    `answered_anyway` (paper, where a respondent can answer what their route skips), one
+    whose asking cannot be decided counts as unknown after it, not as the answer given.
     """
-    values = {q.name: answers.get(q.name, "") for q in questionnaire.questions}
+    values = {q.name: answers.get(q.name, "") for q in questionnaire.questions
+              if q.name not in unknown}
     result: dict[str, bool | None] = {}
-    _ask_online(questionnaire.items, (), values, result, today)
+    for step in route_steps(questionnaire):
+        asked = step_asked(step, values, today)
+        result[step.question.name] = asked
+        if asked is False:
+            values[step.question.name] = ""  # online, an answer to a hidden question is gone
+        elif asked is None and answered_anyway:
+            values.pop(step.question.name, None)  # given, but perhaps never asked
     return result
+
+
+@dataclass(frozen=True)
+class RouteStep:
+    """A question as the online form comes to it: with the conditions of the repeats around
+    it, and the choice question at its level that its "please specify" belongs to."""
+
+    question: Question
+    enclosing: tuple[str, ...] = ()
+    owner: Question | None = None
+
+
+def route_steps(questionnaire: Questionnaire) -> Iterator[RouteStep]:
+    """Every question in the order the online form decides them (a repeat's copy by copy)."""
+    yield from _steps(questionnaire.items, ())
+
+
+def step_asked(step: RouteStep, values: Mapping[str, str],
+               today: date | None = None) -> bool | None:
+    """Whether the online form asks the step's question, given the answers known so far (a
+    question absent from `values` is not known)."""
+    question = step.question
+    asked = _all_hold((*step.enclosing, question.relevant), values, today)
+    if step.owner is not None and not question.relevant and asked is not False:
+        # a template's "please specify" with no condition of its own: asked of those who
+        # ticked its choice
+        ticked = values.get(step.owner.name)
+        asked = None if ticked is None else specify_choice(step.owner) in ticked.split()
+    return asked
 
 
 def specify_choice(question: Question) -> str:
@@ -39,27 +79,17 @@ def specify_choice(question: Question) -> str:
     return question.choices[-1].name if question.choices else ""
 
 
-def _ask_online(items: Sequence[Item], enclosing: tuple[str, ...], values: dict[str, str],
-                result: dict[str, bool | None], today: date | None) -> None:
+def _steps(items: Sequence[Item], enclosing: tuple[str, ...]) -> Iterator[RouteStep]:
     owners = {q.name: q for q in _level_questions(items)}
     for item in items:
         if isinstance(item, Repeat):
             for k in range(1, item.count + 1):
-                _ask_online(item.copy_items(k), (*enclosing, item.relevant), values, result,
-                            today)
+                yield from _steps(item.copy_items(k), (*enclosing, item.relevant))
             continue
         questions = item.rows if isinstance(item, Grid) else (
             (item,) if isinstance(item, Question) else ())
         for question in questions:
-            asked = _all_hold((*enclosing, question.relevant), values, today)
-            owner = owners.get(question.other_of)
-            if owner is not None and not question.relevant and asked is not False:
-                # a template's "please specify" with no condition of its own: asked of those
-                # who ticked its choice
-                asked = specify_choice(owner) in values.get(owner.name, "").split()
-            result[question.name] = asked
-            if asked is False:
-                values[question.name] = ""  # online, an answer to a hidden question is gone
+            yield RouteStep(question, enclosing, owners.get(question.other_of))
 
 
 def _level_questions(items: Sequence[Item]) -> Iterator[Question]:
