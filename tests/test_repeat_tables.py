@@ -228,9 +228,16 @@ def expected_tables(key: str, kobo: bool) -> dict[str, pd.DataFrame]:
             data = [[*row, pk, k] for row, pk, k in zip(rows, parent_key, own, strict=True)]
         return pd.DataFrame(data, columns=columns, dtype=str)
 
-    member_names = ["response_id", "channel", "first_name", "sex", "age", "_needs_review"]
-    visit_names = ["response_id", "channel", "seen", "wait", "paid", "_needs_review"]
-    plot_names = ["response_id", "channel", "area", "crops", "_needs_review"]
+    # columns named as the platform's own repeat tables name them (Kobo: with the group path)
+    within = {"member": "member/", "visit": "visit/", "plot": "visit/plot/"} if kobo else {}
+    member_names = ["response_id", "channel",
+                    *(within.get("member", "") + n for n in ("first_name", "sex", "age")),
+                    "_needs_review"]
+    visit_names = ["response_id", "channel",
+                   *(within.get("visit", "") + n for n in ("seen", "wait", "paid")),
+                   "_needs_review"]
+    plot_names = ["response_id", "channel",
+                  *(within.get("plot", "") + n for n in ("area", "crops")), "_needs_review"]
     return {
         "member": keyed([list(m[:6]) for m in members], member_names, "dataset", parents, [
             m[0] for m in members], [f"{m[0]}/member[{k}]" for m, k in zip(
@@ -291,11 +298,11 @@ def test_paper_and_online_instances_share_each_repeats_table_keyed_as_the_platfo
             pd.testing.assert_frame_equal(read_back(out, fmt, name), table, obj=f"{fmt} {name}")
         main = read_back(out, fmt, "dataset")
         metadata = [c for c in main.columns[7:] if c not in (  # the platform's own
-            "_needs_review", "_confidence", "_source", "_pages_missing", "_index")]
+            "_needs_review", "_confidence", "_source", "_pages_missing", "_off_route", "_index")]
         assert list(main.columns) == [
             "response_id", "channel", "submitted_at", "respondent_ref", "hh_size", "again",
             "member_count", *metadata, "_needs_review", "_confidence", "_source",
-            "_pages_missing", *(["_index"] if kobo else [])]
+            "_pages_missing", "_off_route", *(["_index"] if kobo else [])]
         assert list(main["_needs_review"]) == ["member[3]/age", "", "", ""]
         if kobo:
             assert list(main["_index"]) == ["1", "2", "3", "4"]

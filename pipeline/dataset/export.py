@@ -17,7 +17,12 @@ from pipeline.dataset.dualchannel import DualPair, apply_policy, read_match_file
 from pipeline.dataset.missing import missing_reasons
 from pipeline.dataset.names import StatsTool
 from pipeline.dataset.offroute import OFF_ROUTE_COLUMN, asked_table, mark_off_route, route_mode
-from pipeline.dataset.repeats import key_style, repeat_tables, table_questions
+from pipeline.dataset.repeats import (
+    key_style,
+    repeat_column_names,
+    repeat_tables,
+    table_questions,
+)
 from pipeline.dataset.report import read_tracking
 from pipeline.dataset.statfiles import StatsTable, choice_numbers, stats_table
 from pipeline.dataset.tracking import Tracking
@@ -30,6 +35,7 @@ from pipeline.dataset.types import (
 from pipeline.dataset.write import STATS_FORMATS, TYPED_FORMATS, write_dataset
 from pipeline.errors import UsageError
 from pipeline.model import Questionnaire
+from pipeline.records import OnlineNaming
 from pipeline.registry import registered_questionnaire
 from pipeline.store.dual_log import decided_kept
 from pipeline.store.store import Store
@@ -138,7 +144,7 @@ def export_dataset(workspace: Workspace, out: Path, fmt: str = "csv",
     stats = (stats_table(typed, questionnaire, tool, reasons, lang, descriptions, numbers,
                          named.short_names) if fmt in STATS_FORMATS else None)
     repeat_files, repeat_stats, books = _repeat_files(tables, questionnaire, dataset, fmt,
-                                                      lang, zone)
+                                                      lang, zone, naming)
     book = pd.concat([book.assign(table="dataset"), *books], ignore_index=True).fillna("")
     book = book[["table", *(c for c in book.columns if c != "table")]]
     written = write_dataset(typed.frame if fmt in TYPED_FORMATS else frame, out, fmt, book,
@@ -178,16 +184,22 @@ def _language(questionnaire: Questionnaire, language: str | None) -> str:
 
 def _repeat_files(tables: dict[str, pd.DataFrame], questionnaire: Questionnaire,
                   dataset: Dataset, fmt: str, lang: str, zone: tzinfo,
+                  naming: OnlineNaming | None,
                   ) -> tuple[dict[str, pd.DataFrame], dict[str, StatsTable], list[pd.DataFrame]]:
     """Each repeat table as its format holds it (typed for Parquet and XLSX, labelled for SPSS
     and Stata: an empty answer there is system missing, its table's _needs_review saying which
-    wait), and its codebook rows."""
+    wait), its columns named as the online export's repeat table named them (`naming`, with
+    `--columns online`), and its codebook rows."""
     held = table_questions(questionnaire)
     files: dict[str, pd.DataFrame] = {}
     stats: dict[str, StatsTable] = {}
     books: list[pd.DataFrame] = []
     for name, table in tables.items():
         short = held.get(name, {})
+        if naming is not None and short:
+            renames = repeat_column_names(list(table.columns), short, naming)
+            table = table.rename(columns=renames)
+            short = {renames.get(c, c): q for c, q in short.items()}
         numbers = choice_numbers(table, questionnaire, short)
         typed = typed_dataset(table, questionnaire, zone, short)
         files[name] = typed.frame if fmt in TYPED_FORMATS else table

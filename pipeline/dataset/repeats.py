@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
 from pipeline.model import Questionnaire, instance_path, repeat_paths
+from pipeline.records import OnlineNaming
 
 KEY_STYLES = ("odk", "kobo")
 DEFAULT_KEYS = "odk"  # ODK Central's, when no online export of another tool was reconciled
@@ -91,6 +92,24 @@ def table_questions(questionnaire: Questionnaire) -> dict[str, dict[str, str]]:
         if path in names and rest:
             found[names[path]].setdefault(column_within(path, rest), question.name)
     return found
+
+
+def repeat_column_names(columns: list[str], held: Mapping[str, str],
+                        naming: OnlineNaming) -> dict[str, str]:
+    """A repeat table's columns (`age`, `crops/maize`) -> the names the online export's own
+    table of that repeat gave them (`household/member/age`), where the import recorded one
+    (records.OnlineNaming: `member[*]/age`); a name another column has is not taken."""
+    question = next(iter(held.values()), "")
+    steps = instance_path(question)[0]
+    prefix = "".join(f"{repeat}[*]/" for repeat, _ in steps)
+    renames: dict[str, str] = {}
+    taken = set(columns)
+    for column in columns:
+        target = naming.columns.get(prefix + column)
+        if target is not None and target != column and target not in taken:
+            renames[column] = target
+            taken.add(target)
+    return renames
 
 
 def _table_names(paths: Iterable[tuple[str, ...]]) -> list[str]:

@@ -164,6 +164,7 @@ class _Import:
         self.table = widened.table
         self.repeat_columns = widened.columns  # instance-named, from the repeat tables
         self.repeats = widened.read
+        self.repeat_names = widened.export_names  # `member[*]/age` -> the repeat table's column
         self.questionnaire = questionnaire
         self.convention = convention
         self.detected = detected
@@ -399,6 +400,7 @@ class _Import:
                 if name not in columns and len(heads) == 1:
                     columns[name] = heads.pop()
         columns.update((name, column) for column, name in self.online_only.items())
+        columns.update(self.repeat_names)
         return OnlineNaming(
             convention=self.convention.name, group_separator=self.convention.group_separator,
             columns=columns,

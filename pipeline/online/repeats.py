@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import InputFileError
@@ -58,6 +58,8 @@ class Widened:
     columns: frozenset[str]  # the columns added, named by instance name
     read: tuple[RepeatRead, ...]
     warnings: tuple[str, ...]
+    # `member[*]/age` (any copy) -> the repeat table's own column (`household/member/age`)
+    export_names: dict[str, str] = field(default_factory=dict)
 
 
 def repeat_levels(questionnaire: Questionnaire) -> tuple[RepeatLevel, ...]:
@@ -153,6 +155,7 @@ class _Widening:
         # instance key -> (main row, instance prefix `member[2]/`), per table (Kobo: `_index`)
         self.instances: dict[str, dict[str, tuple[int, str]]] = {}
         self.within: dict[str, dict[str, None]] = {}  # repeat -> its table's names in a copy
+        self.export_names: dict[str, str] = {}  # `member[*]/age` -> the table's column
 
     def run(self) -> Widened:
         self.instances[""] = self._main_keys()
@@ -172,7 +175,8 @@ class _Widening:
                      for row, values in zip(self.main.rows, self.values, strict=True))
         table = Table((*self.main.columns, *columns), rows, self.main.delimiter,
                       self.main.other_sheets, self.main.name)
-        return Widened(table, frozenset(columns), tuple(read), tuple(self.warnings))
+        return Widened(table, frozenset(columns), tuple(read), tuple(self.warnings),
+                       self.export_names)
 
     def _main_keys(self) -> dict[str, tuple[int, str]]:
         key = "_index" if self.kobo else "KEY"
@@ -195,6 +199,9 @@ class _Widening:
         parents = self.instances[level.parent or ""]
         names = self._names(level, table)
         self.within[level.name] = dict.fromkeys(name for _, name in names)
+        for at, name in names:
+            self.export_names.setdefault(
+                f"{self._generic(level.parent)}{level.name}[*]/{name}", table.columns[at])
         position: dict[str, int] = defaultdict(int)
         mine: dict[str, tuple[int, str]] = {}
         parent_at, own_at = table.columns.index(parent_key), table.columns.index(own_key)
@@ -216,6 +223,14 @@ class _Widening:
                     self.values[row][column] = record[at].strip()
         self.instances[level.name] = mine
         return len(table.rows)
+
+    def _generic(self, repeat: str | None) -> str:
+        """The instance path of any copy of a repeat, `visit[*]/` ("" for the form)."""
+        path: list[str] = []
+        while repeat is not None:
+            path.insert(0, f"{repeat}[*]/")
+            repeat = self.levels[repeat].parent
+        return "".join(path)
 
     def _names(self, level: RepeatLevel, table: Table) -> list[tuple[int, str]]:
         """(column index, name within a copy) of the table's answer columns: a question's name
