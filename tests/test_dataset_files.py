@@ -146,6 +146,9 @@ def test_spss_file_has_labels_names_and_missing_codes(travel: Workspace,
     assert values["bus_trips"][-99.0] == "not asked: not on the respondent's route"
     assert meta.missing_ranges["bus_trips"] == [{"lo": -99.0, "hi": -96.0}]
     assert meta.file_label == "Teithio o gwmpas Millbrook"
+    assert (meta.variable_measure["bus_trips"], meta.variable_measure["uses_bus"]) == (
+        "scale", "nominal")
+    assert meta.original_variable_types["bus_trips"] == "F8.0"
     # word codes numbered in the form's order; number codes kept
     assert frame["uses_bus"].tolist() == [1.0, 2.0, -96.0, 1.0, 2.0]
     assert frame["bus_rating"].tolist() == [4.0, -99.0, -96.0, 2.0, -99.0]

@@ -47,6 +47,8 @@ class StatsTable:
     numbered: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> code -> number
     with_missing_codes: frozenset[str] = frozenset()  # dataset columns that carry the codes
     file_label: str = ""
+    measures: dict[str, str] = field(default_factory=dict)  # tool name -> SPSS measurement level
+    formats: dict[str, str] = field(default_factory=dict)  # tool name -> SPSS print format
 
 
 def choice_numbers(frame: pd.DataFrame, questionnaire: Questionnaire,
@@ -86,6 +88,8 @@ def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTo
     labels: dict[str, str | None] = {}
     value_labels: dict[str, dict[float, str]] = {}
     numbered = {k: dict(v) for k, v in (numbers or {}).items()}
+    measures: dict[str, str] = {}
+    formats: dict[str, str] = {}
     short_of = dict(short_names or {})
     coded: set[str] = set()
     for column in typed.frame.columns:
@@ -111,6 +115,10 @@ def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTo
                 value_labels[name] = {k: _clipped(v, value_limit, tool)
                                       for k, v in labelled.items()}
             columns[name] = held
+            measures[name] = "scale" if kind in ("integer", "decimal", "confidence") \
+                else "nominal"
+            if kind in ("integer", "choice", "split"):
+                formats[name] = "F8.0"  # whole numbers, shown without decimals
         elif kind == "date":
             columns[name] = values.astype(object).where(values.notna(), None)
         elif kind == "datetime":
@@ -120,7 +128,7 @@ def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTo
     title = questionnaire.title.text(lang)
     return StatsTable(tool, pd.DataFrame(columns, index=typed.frame.index), names, labels,
                       value_labels, numbered, frozenset(coded),
-                      _clipped(title, file_limit, tool))
+                      _clipped(title, file_limit, tool), measures, formats)
 
 
 def _owner(column: str, by_name: Mapping[str, Question]) -> Question | None:
@@ -191,7 +199,8 @@ def write_stats(table: StatsTable, path: Path) -> None:
                     column_labels=table.labels, variable_value_labels=table.value_labels,
                     missing_ranges={n: [{"lo": SPSS_RANGE[0], "hi": SPSS_RANGE[1]}]
                                     for n in codes},
-                    note=[f"{c.spss} = {c.words}" for c in MISSING_CODES])
+                    note=[f"{c.spss} = {c.words}" for c in MISSING_CODES],
+                    variable_measure=table.measures, variable_format=table.formats)
             else:
                 pyreadstat.write_dta(
                     table.frame, staged, file_label=table.file_label,
