@@ -85,6 +85,8 @@ def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
                        channels="paper, online" if short in online_columns else "paper",
                        relevant=question.relevant,
                        missing=_missing(kinds[short] in ("integer", "decimal", "choice")))
+            if kinds[short] == "choice":
+                row["typed_as"] = "Int64" if integer_codes(question) else "text"
             for lang in languages:
                 row[_in(lang, "label", languages)] = _label(question, grid, lang)
                 row[_in(lang, "choices", languages)] = "; ".join(
@@ -176,7 +178,9 @@ def codebook_page(table: pd.DataFrame, title: str) -> str:
     lines.append("")
     skip = {"column"}
     for row in table.to_dict("records"):
-        heading = f"## `{row['column']}`"
+        table = row.get("table", "dataset")
+        heading = (f"## `{row['column']}`" if table in ("", "dataset")
+                   else f"## `{row['column']}` (table `{table}`)")
         if row.get("number"):
             heading += f" (question {row['number']})"
         lines += [heading, ""]
