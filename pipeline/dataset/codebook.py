@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipeline.dataset.missing import MISSING_CODES
 from pipeline.dataset.names import tool_names
-from pipeline.dataset.types import TYPED_AS, column_kinds, integer_codes
+from pipeline.dataset.types import TYPED_AS, column_kinds, integer_codes, split_owner
 from pipeline.forms.condition_words import filter_line
 from pipeline.forms.numbering import question_numbers
 from pipeline.model import Grid, Question, Questionnaire, expand_items
@@ -70,7 +70,7 @@ def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
     rows = []
     for column, short in zip(columns, shorts, strict=True):
         question = by_name.get(short)
-        owner = _owner(short, by_name)
+        owner = split_owner(short, by_name)
         row: dict[str, object] = {c: "" for c in CODEBOOK_COLUMNS}
         row.update(column=column, sav_name=sav[column], dta_name=dta[column],
                    type=kinds[short], typed_as=TYPED_AS[kinds[short]])
@@ -122,12 +122,6 @@ def codebook(questionnaire: Questionnaire, online_columns: frozenset[str],
 def _in(lang: str, part: str, languages: Sequence[str]) -> str:
     """`label` for a form in one language; `label_en`, `label_cy` for one in several."""
     return part if len(languages) == 1 else f"{part}_{lang}"
-
-
-def _owner(column: str, by_name: Mapping[str, Question]) -> Question | None:
-    head = column.rsplit("/", 1)[0] if "/" in column else ""
-    question = by_name.get(head)
-    return question if question is not None and question.type == "select_multiple" else None
 
 
 def _number(question: Question, grid: Grid | None, numbers: Mapping[str, object]) -> str:

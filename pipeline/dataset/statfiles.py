@@ -22,7 +22,7 @@ import pyreadstat
 
 from pipeline.dataset.missing import CODE_OF, MISSING_CODES, SPSS_RANGE
 from pipeline.dataset.names import StatsTool, tool_names
-from pipeline.dataset.types import ColumnKind, TypedDataset, integer_codes
+from pipeline.dataset.types import ColumnKind, TypedDataset, integer_codes, split_owner
 from pipeline.errors import NotWritableError
 from pipeline.fsutil import atomic_write_bytes, make_folder
 from pipeline.model import Question, Questionnaire
@@ -97,7 +97,7 @@ def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTo
         name = names[column]
         values = typed.frame[column]
         short = short_of.get(column, column)
-        question = by_name.get(short) or _owner(short, by_name)
+        question = by_name.get(short) or split_owner(short, by_name)
         text = question.label.text(lang) if question is not None else ""
         if question is not None and short != question.name:
             text = f"{text}: {_choice_label(question, short.rsplit('/', 1)[1], lang)}"
@@ -129,13 +129,6 @@ def stats_table(typed: TypedDataset, questionnaire: Questionnaire, tool: StatsTo
     return StatsTable(tool, pd.DataFrame(columns, index=typed.frame.index), names, labels,
                       value_labels, numbered, frozenset(coded),
                       _clipped(title, file_limit, tool), measures, formats)
-
-
-def _owner(column: str, by_name: Mapping[str, Question]) -> Question | None:
-    """The multiple-choice question of a 0/1 column (`routes/bus`)."""
-    head = column.rsplit("/", 1)[0] if "/" in column else ""
-    question = by_name.get(head)
-    return question if question is not None and question.type == "select_multiple" else None
 
 
 def _choice_label(question: Question, choice: str, lang: str | None) -> str:

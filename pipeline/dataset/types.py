@@ -85,14 +85,15 @@ def column_kinds(columns: Sequence[str], questionnaire: Questionnaire) -> dict[s
             kinds[column] = "confidence"
         elif column in by_name:
             kinds[column] = question_kind(by_name[column])
-        elif _split_owner(column, by_name) is not None:
+        elif split_owner(column, by_name) is not None:
             kinds[column] = "split"
         else:
             kinds[column] = "text"
     return kinds
 
 
-def _split_owner(column: str, by_name: Mapping[str, Question]) -> Question | None:
+def split_owner(column: str, by_name: Mapping[str, Question]) -> Question | None:
+    """The multiple-choice question of a 0/1 column (`routes/bus`), if it is one."""
     if "/" not in column:
         return None
     head = column.rsplit("/", 1)[0]
