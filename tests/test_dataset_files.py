@@ -246,3 +246,18 @@ def test_a_closed_output_ends_the_command_quietly(travel: Workspace, tmp_path: P
     assert done.returncode == int(ExitCode.OUTPUT_CLOSED), done.stderr
     assert done.stderr.decode() == ""
     assert len(pd.read_csv(tmp_path / "d.csv")) == 5  # the file written is whole
+
+
+def test_a_value_its_type_cannot_hold_keeps_the_column_as_text(travel: Workspace,
+                                                               tmp_path: Path) -> None:
+    more = tmp_path / "more.csv"
+    more.write_text("response_id,submitted_at,uses_bus,bus_trips,distance_km\n"
+                    "o-3,2026-12-03T08:00:00Z,yes,about 40,3\n")
+    import_online_export(more, travel)
+    summary = export_dataset(travel, tmp_path / "d.parquet", "parquet")
+    assert summary.kept_as_text == {
+        "bus_trips": "1 value(s) are not whole numbers, such as 'about 40': kept as text"}
+    frame = pd.read_parquet(tmp_path / "d.parquet")
+    assert frame["bus_trips"].tolist()[-1] == "about 40"  # never dropped
+    assert frame["bus_trips"].tolist()[0] == "12"
+    assert str(pq.read_schema(tmp_path / "d.parquet").field("distance_km").type) == "double"
