@@ -83,7 +83,7 @@ ODK_METADATA = ["start", "end", "today", "deviceid", "meta-instanceID", "Submitt
                 "SubmitterName", "AttachmentsPresent", "AttachmentsExpected", "Status",
                 "ReviewState", "DeviceID", "Edits", "FormVersion"]
 LEADING = ["response_id", "channel", "submitted_at", "respondent_ref"]
-PROVENANCE = ["_needs_review", "_confidence", "_source", "_pages_missing"]
+PROVENANCE = ["_needs_review", "_confidence", "_source", "_pages_missing", "_off_route"]
 SHORT = [*LEADING, "bus_freq", "routes", "postcode", "comments", *PROVENANCE]
 
 
