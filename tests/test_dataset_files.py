@@ -138,8 +138,6 @@ def test_spss_file_has_labels_names_and_missing_codes(travel: Workspace,
     labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
     assert labels["uses_bus"] == "Ydych chi'n defnyddio'r bws?"
     assert labels["bus_trips"] == "Sawl taith bws a wnaethoch chi yr wythnos diwethaf?"
-    assert labels["modes_walk"] == "Sut arall ydych chi'n teithio?: Cerdded" if (
-        "modes_walk" in labels) else True
     values = meta.variable_value_labels
     assert values["uses_bus"][1.0] == "Ydw" and values["uses_bus"][2.0] == "Nac ydw"
     assert values["bus_rating"][5.0] == "Da iawn"
