@@ -376,7 +376,7 @@ def revision_of(url: str) -> str:
 
 def test_a_new_store_is_at_head_and_matches_the_schema(store_url: str) -> None:
     Store.open(store_url).close()
-    assert revision_of(store_url) == head_revision() == "0010"
+    assert revision_of(store_url) == head_revision() == "0011"
     with engine_of(store_url) as engine, engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     Store.open(store_url).close()  # opening again changes nothing

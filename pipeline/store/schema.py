@@ -233,4 +233,91 @@ forms = Table(
     Column("layout", Text, nullable=False),
     Column("issued", Integer, nullable=False, server_default="0"),  # serials 1..issued
     Column("registered_at", String(32), nullable=False),
+    # JSON: how the form was printed, so a reminder prints the same copy again: the template as
+    # kept in the workspace and the print options (0011); null for a form printed elsewhere or
+    # registered before.
+    Column("template", Text),
+)
+
+# Responses that did not come as a scanned copy (0011): phone | paper-keyed | letter. serial: the
+# copy the response answers for, when known ("" otherwise); form_key: the printed variant a
+# paper return was keyed from ("" for a phone call or a letter).
+channel_responses = Table(
+    "channel_responses", metadata,
+    Column("response_id", String(128), primary_key=True),
+    Column("questionnaire_id", String(128), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("form_key", String(128), nullable=False, server_default=""),
+    Column("serial", String(32), nullable=False, server_default=""),
+    Column("language", String(16), nullable=False, server_default=""),
+    Column("double_entry", Boolean, nullable=False, server_default=false()),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Index("channel_responses_by_serial", "questionnaire_id", "serial"),
+)
+
+# A keyed response's entries: entry 1, and under double entry entry 2 keyed blind by another
+# person. JSON: question name -> value as the dataset holds it.
+keyed_entries = Table(
+    "keyed_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", String(128), nullable=False),
+    Column("entry", Integer, nullable=False),
+    Column("answers", Text, nullable=False),
+    Column("keyed_by", String(64), nullable=False),
+    Column("keyed_at", String(32), nullable=False),
+    Index("keyed_entries_by_response", "response_id", "entry"),
+)
+
+# The third decision on a field where two entries differ (or a later correction); the latest
+# decision on a field wins, the entries stay as keyed.
+keyed_decisions = Table(
+    "keyed_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", String(128), nullable=False),
+    Column("question", String(128), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("why", Text, nullable=False),
+    Index("keyed_decisions_by_response", "response_id", "question", "id"),
+)
+
+# The scanned pages of a letter, in order, with the text read from each and its confidence
+# (0..1). A page belongs to one letter at most.
+letter_pages = Table(
+    "letter_pages", metadata,
+    Column("file_sha256", String(64), primary_key=True),
+    Column("page_index", Integer, primary_key=True),
+    Column("response_id", String(128), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("read_at", String(32), nullable=False),
+    Index("letter_pages_by_response", "response_id", "position"),
+)
+
+# A letter's text as a person corrected it; the latest wins, the text read stays in letter_pages.
+letter_texts = Table(
+    "letter_texts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", String(128), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("edited_by", String(64), nullable=False),
+    Column("edited_at", String(32), nullable=False),
+    Index("letter_texts_by_response", "response_id", "id"),
+)
+
+# Each reminder printed for a copy: round 1, 2, ... per serial; after: the date given (ISO).
+reminders = Table(
+    "reminders", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("questionnaire_id", String(128), nullable=False),
+    Column("form_key", String(128), nullable=False),
+    Column("serial", String(32), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("after", String(10), nullable=False),
+    Column("issued_at", String(32), nullable=False),
+    Index("reminders_by_serial", "questionnaire_id", "serial"),
 )
