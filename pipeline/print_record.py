@@ -48,10 +48,11 @@ def keep_print(workspace: Workspace, run: PlannedRun, options: LayoutOptions | N
     path."""
     kept = _keep_files(workspace.root, run.template, referenced_files(run.template,
                                                                       run.questionnaire))
-    options = {f.name: _json_value(getattr(_effective(run, options), f.name))
-               for f in fields(LayoutOptions)}
+    used = _effective(run, options)
     record = {"schema": PRINT_RECORD, "template": kept.relative_to(workspace.root).as_posix(),
-              "options": options, "duplex": run.duplex}
+              "options": {f.name: _json_value(getattr(used, f.name))
+                          for f in fields(LayoutOptions)},
+              "duplex": run.duplex}
     with Store.open(workspace.store_url) as store:
         record_template(store, form_key, record)
     return kept
@@ -125,5 +126,6 @@ def _json_value(value: Any) -> Any:
 def _options(given: Mapping[str, Any]) -> LayoutOptions:
     """LayoutOptions as recorded: options it no longer knows are left out, lists as tuples."""
     known = {f.name for f in fields(LayoutOptions)}
-    return LayoutOptions(**{name: tuple(value) if isinstance(value, list) else value
-                            for name, value in given.items() if name in known})
+    values: dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value
+                              for name, value in given.items() if name in known}
+    return LayoutOptions(**values)

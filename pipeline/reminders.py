@@ -18,7 +18,7 @@ import csv
 import io
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -35,13 +35,13 @@ from pipeline.fsutil import atomic_write_text, atomic_writer, make_folder
 from pipeline.print_record import Reprint, reprint_plan
 from pipeline.records import Copy, PageCode
 from pipeline.registry import registered_questionnaire
-from pipeline.store.channels import channel_responses
 from pipeline.store.reminders import (
     AddressedCopy,
     Reminder,
     addressed_copies,
     record_reminders,
     reminders_sent,
+    responded_serials,
 )
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -82,19 +82,6 @@ class ReminderRun:
         return dict(sorted(Counter(copy.round for copy in self.reminded).items()))
 
 
-@dataclass(frozen=True)
-class RoundCount:
-    """A round of reminders as the tracking counts it: how many went out, how many replied."""
-
-    round: int
-    sent: int
-    replied: int  # of those reminded in this round, copies with a response now
-
-    @property
-    def rate(self) -> float | None:
-        return self.replied / self.sent if self.sent else None
-
-
 def send_reminders(workspace: Workspace, after: date, out_dir: Path,
                    questionnaire_id: str | None = None, today: date | None = None
                    ) -> ReminderRun:
@@ -125,24 +112,6 @@ def send_reminders(workspace: Workspace, after: date, out_dir: Path,
     return replace(run, reminded=tuple(reminded), written=(pdf, listing))
 
 
-def responded_serials(store: Store, questionnaire_id: str, form_keys: Sequence[str]) -> set[str]:
-    """The serials of the questionnaire with a response on some channel: scanned (the serial
-    printed on the pages), keyed, phoned or a letter linked to it, or online by reference."""
-    paper = {r.printed_serial for r in store.paper_returns(form_keys)}
-    online = {row.respondent_ref.strip() for row in store.online_rows(questionnaire_id)}
-    keyed = {r.serial for r in channel_responses(store, [questionnaire_id])}
-    return (paper | online | keyed) - {""}
-
-
-def round_counts(sent: Iterable[Reminder], replied: set[str]) -> tuple[RoundCount, ...]:
-    """Per round, the copies reminded and how many of them have a response now."""
-    by_round: dict[int, set[str]] = {}
-    for reminder in sent:
-        by_round.setdefault(reminder.round, set()).add(reminder.serial)
-    return tuple(RoundCount(number, len(serials), len(serials & replied))
-                 for number, serials in sorted(by_round.items()))
-
-
 def _last_posted(copy: AddressedCopy, sent: Sequence[Reminder]) -> date:
     """The day the copy last went out: printed with the mailing, or its latest reminder."""
     times = [copy.recorded_at] + [r.issued_at for r in sent
@@ -160,7 +129,7 @@ def _print(reprints: Mapping[str, Reprint], due: Sequence[AddressedCopy],
     page = 1
     pdf_path = out_dir / PDF_NAME
     with tempfile.TemporaryDirectory(prefix="papertwin-reminders-") as tmp:
-        parts = []
+        parts: list[Path] = []
         for key, reprint in reprints.items():
             mine = [copy for copy in due if copy.form_key == key]
             part = Path(tmp) / f"part-{len(parts):03d}.pdf"

@@ -323,6 +323,10 @@ def tracking_report(report: TrackingReport, out: TextIO | None = None) -> None:
                 for d in tracking.districts], out)
     else:
         print("  no addressed copies (no recipient list was given to forms build)", file=out)
+    if tracking.reminders:
+        print("\nreminders by round (replied: of those reminded, on any channel since)", file=out)
+        _table(["round", "sent", "replied", "rate"],
+               [[r.round, r.sent, r.replied, _rate(r.rate)] for r in tracking.reminders], out)
     if report.written:
         print("", file=out)
     for path in report.written:
@@ -335,10 +339,12 @@ def _tracking_line(tracking: Tracking) -> str:
     total = tracking.total
     rate = f" ({_rate(total.rate)})" if total.rate is not None else ""
     other = tracking.responses("online_other")
+    reminded = "; ".join(f"round {r.round}: {r.sent} reminded, {r.replied} replied since"
+                         for r in tracking.reminders)
     return (f"{total.printed} copies printed, {total.returned} returned{rate}: "
             f"{total.paper} on paper, {total.online} online; {total.not_returned} not yet "
             "returned" + (f"\n  and {other} online responses not from the mailing" if other
-                          else ""))
+                          else "") + (f"\n  reminders: {reminded}" if reminded else ""))
 
 
 def _rate(rate: float | None) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from pipeline.store import schema
+from pipeline.store.channels import channel_responses
 from pipeline.store.store import Store, now_iso
 
 
@@ -84,3 +85,13 @@ def was_reminded(conn: Connection, form_key: str, serial: str) -> bool:
     return bool(conn.execute(select(func.count()).select_from(t)
                              .where(t.c.form_key == form_key, t.c.serial == serial))
                 .scalar_one())
+
+
+def responded_serials(store: Store, questionnaire_id: str, form_keys: Collection[str]) -> set[str]:
+    """The serials of the questionnaire with a response on some channel: scanned (the serial
+    printed on the pages, any form key given), keyed, phoned or a letter linked to it, or
+    online giving it as the respondent reference."""
+    paper = {r.printed_serial for r in store.paper_returns(form_keys)}
+    online = {row.respondent_ref.strip() for row in store.online_rows(questionnaire_id)}
+    keyed = {r.serial for r in channel_responses(store, [questionnaire_id])}
+    return (paper | online | keyed) - {""}
