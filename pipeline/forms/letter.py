@@ -243,7 +243,7 @@ def _body(design: LetterDesign, shape: Shape) -> list[_Para]:
                 paras.append(_Para(space=True))
             paras.append(_Para(slot_lang=lang, slot_lines=greetings[lang]))
         if design.reminder:
-            say((BOLD, phrase("reminder_subject", lang, title=questionnaire.title.text(lang))))
+            say((BOLD, f"{phrase('reminder_subject', lang)} {questionnaire.title.text(lang)}"))
             say((REGULAR, phrase("reminder_intro", lang)))
         else:
             for paragraph in _own(questionnaire.intro, lang, languages).split("\n\n"):
