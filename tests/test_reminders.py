@@ -308,3 +308,38 @@ def test_a_form_registered_without_its_template_says_what_to_do(tmp_path: Path) 
         send_reminders(workspace, date.today(), tmp_path / "out")
     assert f"form {built.layout.form_key} was registered without its template" in \
         str(raised.value)
+
+
+def test_the_files_a_template_names_are_kept_with_it(tmp_path: Path) -> None:
+    """A logo in a folder beside the template's: both kept, in the same places relative to each
+    other, so the kept template prints the same letterhead after the originals are gone."""
+    source = tmp_path / "consultation"
+    (source / "forms").mkdir(parents=True)
+    (source / "art").mkdir()
+    crest = np.full((40, 120, 3), 255, np.uint8)
+    crest[10:30, 10:110] = (40, 80, 160)
+    cv2.imwrite(str(source / "art" / "crest.png"), crest)
+    template = source / "forms" / "library.yaml"
+    template.write_text(TEMPLATE.read_text(encoding="utf-8")
+                        + "logo: ../art/crest.png\n", encoding="utf-8")
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    recipients = tmp_path / "people.csv"
+    recipients.write_text("name,address\nAnn,1 Mill Lane\n", encoding="utf-8")
+    built = build_forms(template, None, tmp_path / "form", workspace,
+                        recipients_file=recipients)
+    with Store.open(workspace.store_url) as store:
+        record = form_template(store, built.layout.form_key)
+    assert record is not None
+    kept = workspace.root / record["template"]
+    assert kept.parent.name == "forms"
+    assert (kept.parent.parent / "art" / "crest.png").read_bytes() == \
+        (source / "art" / "crest.png").read_bytes()
+    for path in (template, source / "art" / "crest.png"):
+        path.unlink()
+    run = send_reminders(workspace, date.today(), tmp_path / "out")
+    assert [copy.serial for copy in run.reminded] == ["000001"]
+    original, again = (rasterise_page(pdf, 1, 60) for pdf in (built.pdf_path,
+                                                               tmp_path / "out" / "reminders.pdf"))
+    top = slice(0, 60)  # the letterhead, logo included, is the same as the first letter's
+    assert original[top].min() < 128  # the logo and the organisation's name are drawn there
+    assert np.array_equal(original[top], again[top])
