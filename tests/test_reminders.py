@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import img2pdf
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 import zxingcpp
@@ -343,3 +344,37 @@ def test_the_files_a_template_names_are_kept_with_it(tmp_path: Path) -> None:
     top = slice(0, 60)  # the letterhead, logo included, is the same as the first letter's
     assert original[top].min() < 128  # the logo and the organisation's name are drawn there
     assert np.array_equal(original[top], again[top])
+
+
+def test_an_xlsforms_choices_file_is_kept_with_it(tmp_path: Path) -> None:
+    """select_one_from_file takes its choices from a CSV beside the form: kept beside the kept
+    form, so the reprint has the same choices (the same form key), the recipient list not."""
+    source = tmp_path / "forms"
+    source.mkdir()
+    (source / "towns.csv").write_text("name,label\ncardiff,Cardiff\nnewport,Newport\n",
+                                      encoding="utf-8")
+    people = source / "people.csv"
+    people.write_text("name,address\nAnn,1 Mill Lane\n", encoding="utf-8")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "survey"
+    for row in (["type", "name", "label"],
+                ["select_one_from_file towns.csv", "town", "Which town?"],
+                ["text", "why", "Why?"]):
+        sheet.append(row)
+    book.create_sheet("settings").append(["form_id", "version"])
+    book["settings"].append(["towns", "1"])
+    template = source / "towns.xlsx"
+    book.save(template)
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    built = build_forms(template, None, tmp_path / "form", workspace, recipients_file=people)
+    with Store.open(workspace.store_url) as store:
+        record = form_template(store, built.layout.form_key)
+    assert record is not None
+    kept = workspace.root / record["template"]
+    assert sorted(path.name for path in kept.parent.iterdir()) == ["towns.csv", "towns.xlsx"]
+    (source / "towns.csv").write_text("name,label\nswansea,Swansea\n", encoding="utf-8")
+    run = send_reminders(workspace, date.today(), tmp_path / "out")
+    assert [(copy.serial, copy.form_key) for copy in run.reminded] == \
+        [("000001", built.layout.form_key)]
