@@ -26,6 +26,7 @@ from pathlib import Path
 import pikepdf
 
 from pipeline.errors import WorkspaceError
+from pipeline.forms.build import PART_COPIES
 from pipeline.forms.letter import plan_letters
 from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import recipient_of
@@ -95,7 +96,10 @@ def send_reminders(workspace: Workspace, after: date, out_dir: Path,
         replied = responded_serials(store, questionnaire.id, keys)
         sent = reminders_sent(store, questionnaire.id)
         silent = [copy for copy in copies if copy.serial not in replied]
-        due = [copy for copy in silent if _last_posted(copy, sent) <= after]
+        latest = _latest_reminders(sent)
+        due = [copy for copy in silent
+               if max(_day(copy.recorded_at), latest.get((copy.form_key, copy.serial),
+                                                         date.min)) <= after]
         run = ReminderRun(questionnaire.id, after, len(copies), len(copies) - len(silent),
                           len(silent) - len(due))
         if not due:
@@ -112,11 +116,18 @@ def send_reminders(workspace: Workspace, after: date, out_dir: Path,
     return replace(run, reminded=tuple(reminded), written=(pdf, listing))
 
 
-def _last_posted(copy: AddressedCopy, sent: Sequence[Reminder]) -> date:
-    """The day the copy last went out: printed with the mailing, or its latest reminder."""
-    times = [copy.recorded_at] + [r.issued_at for r in sent
-                                  if r.form_key == copy.form_key and r.serial == copy.serial]
-    return max(date.fromisoformat(time[:10]) for time in times)
+def _latest_reminders(sent: Sequence[Reminder]) -> dict[tuple[str, str], date]:
+    """The day each copy's latest reminder was printed, by form key and serial."""
+    latest: dict[tuple[str, str], date] = {}
+    for reminder in sent:
+        copy = (reminder.form_key, reminder.serial)
+        latest[copy] = max(latest.get(copy, date.min), _day(reminder.issued_at))
+    return latest
+
+
+def _day(moment: str) -> date:
+    """The day of a time as the store writes it (ISO 8601, UTC)."""
+    return date.fromisoformat(moment[:10])
 
 
 def _print(reprints: Mapping[str, Reprint], due: Sequence[AddressedCopy],
@@ -132,16 +143,18 @@ def _print(reprints: Mapping[str, Reprint], due: Sequence[AddressedCopy],
         parts: list[Path] = []
         for key, reprint in reprints.items():
             mine = [copy for copy in due if copy.form_key == key]
-            part = Path(tmp) / f"part-{len(parts):03d}.pdf"
-            pages_each = _print_form(reprint, mine, part, today)
-            parts.append(part)
             layout = reprint.plan.layout
-            for copy in mine:
-                reminded.append(RemindedCopy(
-                    copy.serial, rounds[key, copy.serial] + 1, key,
-                    "large print" if layout.large_print else "standard",
-                    "+".join(reprint.plan.languages), copy.fields, page))
-                page += pages_each
+            for start in range(0, len(mine), PART_COPIES):  # memory stays flat, as in a build
+                chunk = mine[start:start + PART_COPIES]
+                part = Path(tmp) / f"part-{len(parts):05d}.pdf"
+                pages_each = _print_form(reprint, chunk, part, today)
+                parts.append(part)
+                for copy in chunk:
+                    reminded.append(RemindedCopy(
+                        copy.serial, rounds[key, copy.serial] + 1, key,
+                        "large print" if layout.large_print else "standard",
+                        "+".join(reprint.plan.languages), copy.fields, page))
+                    page += pages_each
         with atomic_writer(pdf_path) as handle, pikepdf.Pdf.new() as joined:
             opened = [pikepdf.open(part) for part in parts]
             try:

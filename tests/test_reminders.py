@@ -378,3 +378,52 @@ def test_an_xlsforms_choices_file_is_kept_with_it(tmp_path: Path) -> None:
     run = send_reminders(workspace, date.today(), tmp_path / "out")
     assert [(copy.serial, copy.form_key) for copy in run.reminded] == \
         [("000001", built.layout.form_key)]
+
+
+def test_a_long_run_is_printed_in_parts_joined_into_one_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a long build, the reminders are drawn some copies at a time (memory stays flat);
+    the print file joins them in order, each reminder where the list says it starts."""
+    monkeypatch.setattr("pipeline.reminders.PART_COPIES", 2)
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    people = tmp_path / "people.csv"
+    people.write_text("name,address\n" + "".join(f"Resident {n},{n} Mill Lane\n"
+                                                 for n in range(1, 4)), encoding="utf-8")
+    built = build_forms(TEMPLATE, None, tmp_path / "form", workspace, recipients_file=people)
+    run = send_reminders(workspace, date.today(), tmp_path / "out", today=date(2026, 11, 20))
+    pdf = tmp_path / "out" / "reminders.pdf"
+    each = page_count(pdf) // 3
+    assert [(c.serial, c.first_page) for c in run.reminded] == [
+        ("000001", 1), ("000002", 1 + each), ("000003", 1 + 2 * each)]
+    letter = built.layout.letter_pages
+    per_copy = len(built.layout.pages)
+    assert codes_on_pages(pdf) == [
+        (c.first_page + letter + page - 1, built.layout.form_key, c.serial, page)
+        for c in run.reminded for page in range(1, per_copy + 1)]
+    assert [r["serial"] for r in listed(tmp_path / "out")] == ["000001", "000002", "000003"]
+
+
+def test_the_reminder_letter_says_so_in_every_printed_language(tmp_path: Path) -> None:
+    import pdfplumber
+
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    people = tmp_path / "people.csv"
+    people.write_text("name,address,postcode\nAnn Jones,1 Bute Street,CF10 1AA\n",
+                      encoding="utf-8")
+    template = TEMPLATE.parent / "town_centre_xlsform.md"
+    build_forms(template, None, tmp_path / "form", workspace,
+                LayoutOptions(languages=("en", "cy"), large_print=True),
+                recipients_file=people, duplex=True)
+    run = send_reminders(workspace, date.today(), tmp_path / "out", today=date(2026, 11, 20))
+    assert [(c.variant, c.languages) for c in run.reminded] == [("large print", "en+cy")]
+    with pdfplumber.open(tmp_path / "out" / "reminders.pdf") as pdf:
+        letter = " ".join(" ".join((page.extract_text() or "").split())
+                          for page in pdf.pages[:2])
+    for said in ("Ann Jones", "1 Bute Street", "CF10 1AA", "Our reference: 000001",
+                 "Ein cyfeirnod: 000001", "20 November 2026", "Dear Ann Jones,",
+                 "Annwyl Ann Jones,", "Reminder: ", "Nodyn atgoffa: ",
+                 "we have not yet received your reply",
+                 "If you have already replied, thank you",
+                 "Os ydych eisoes wedi ateb, diolch", "Yours sincerely,"):
+        assert said in letter, said
+    assert "Please find enclosed a questionnaire about" not in letter  # not the first letter
