@@ -18,6 +18,7 @@ from pipeline.forms.layout import LayoutOptions
 from pipeline.forms.manifest import write_layout
 from pipeline.forms.quexf import LAYOUT_NAME, banding_layout
 from pipeline.forms.recipients import Recipient
+from pipeline.print_record import keep_print
 from pipeline.records import Layout
 from pipeline.registry import allocate_serials, register_layout
 from pipeline.store.store import Store
@@ -48,6 +49,7 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
     if run.recipients is not None:
         _keep_contacts(workspace, built.layout.form_key, serials, run.recipients)
     register_layout(workspace, built.layout)
+    keep_print(workspace, run, options, built.layout.form_key)
     return built
 
 
