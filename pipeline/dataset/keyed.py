@@ -54,7 +54,7 @@ def with_keyed(frame: pd.DataFrame, keyed: Sequence[KeyedResponse]) -> pd.DataFr
             waiting = [n for n in str(merged.at[row, "_needs_review"]).split() if n not in given]
             merged.at[row, "_needs_review"] = " ".join(waiting)
             merged.at[row, "channel"] = "paper-keyed"
-            merged.at[row, "_source"] = f"{source}; {merged.at[row, '_source']}"
+            merged.at[row, "_source"] = f"{source}; {merged.at[row, '_source']!s}"
             continue
         added.append({
             **{n: v for n, v in answers.items() if n in columns},
