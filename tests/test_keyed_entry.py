@@ -15,15 +15,15 @@ import pandas as pd
 import pytest
 
 from pipeline.dataset.export import export_dataset
-from pipeline.dataset.keyed import with_keyed
+from pipeline.errors import UsageError, WorkspaceError
 from pipeline.forms.sources import load_questionnaire
 from pipeline.ingest.batch import read_chunk
+from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.records import Layout
 from pipeline.review.accounts import add_user
 from pipeline.review.keying import check_entry, key_fields, keyed_value
 from pipeline.scan.pdf_images import iter_pdf_pages
-from pipeline.publish import build_forms
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import simulate_returns
 from pipeline.store.channels import new_channel_response
@@ -33,7 +33,6 @@ from pipeline.store.keyed import (
     record_decision,
     record_entry,
 )
-from pipeline.errors import UsageError, WorkspaceError
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 from tests.ingesting import ingest_without_flow
@@ -164,3 +163,278 @@ def test_the_questions_are_worded_in_the_language_chosen() -> None:
     assert english["visit_frequency"] == welsh.question("visit_frequency").label.text("en")
     assert cymraeg["visit_frequency"] == welsh.question("visit_frequency").label.text("cy")
     assert cymraeg["visit_frequency"] != english["visit_frequency"]
+
+
+# -- the review app, in Chromium ----------------------------------------------------------------
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+COPIES = 4
+DPI = 200
+
+
+@dataclass(frozen=True)
+class KeyingSite:
+    url: str
+    workspace: Workspace
+    layout: Layout
+    returns: Path  # the simulated scans of every copy, as one PDF
+    truth: dict[str, dict[str, object]]  # serial -> answers as written
+
+
+@pytest.fixture(scope="module")
+def keying_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyingSite]:
+    """The town centre form (with routing, postcode and digit cells), four copies printed and
+    filled in by the simulator (scanned later by a test), and three people to key."""
+    root = tmp_path_factory.mktemp("keying")
+    workspace = Workspace.resolve(root / "workspace").ensure()
+    built = build_forms(TOWN_CENTRE, COPIES, root / "form", workspace)
+    batch = simulate_returns(built.pdf_path.parent, root / "returns", seed=5,
+                             damage=Damage.none(), off_route=0.0)
+    truth = {r["serial"]: r["answers"]
+             for r in json.loads(batch.truth_path.read_text())["responses"]}
+    with Store.open(workspace.store_url) as store:
+        add_user(store, "kim", PASSWORD, "reviewer")
+        add_user(store, "lee", PASSWORD, "reviewer")
+        add_user(store, "sam", PASSWORD, "supervisor")
+    with serving(workspace) as url:
+        yield KeyingSite(url, workspace, built.layout, batch.pdf_path, truth)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[playwright_api.Browser]:
+    executable = chromium_executable()
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def logged_in(browser: playwright_api.Browser, site: KeyingSite,
+              name: str) -> playwright_api.Page:
+    """A new browser session, logged in by typing, on the keyed-entry list."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(site.url + "/keyed")
+    focused(page)
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == site.url + "/keyed", page.inner_text("main")
+    return page
+
+
+def focused(page: playwright_api.Page) -> str:
+    """The id of the element with the focus, once the page's own focus has landed."""
+    page.wait_for_function("document.activeElement && document.activeElement !== document.body")
+    return str(page.evaluate("document.activeElement.id"))
+
+
+def press(page: playwright_api.Page, key: str) -> None:
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+def shot(page: playwright_api.Page, name: str) -> None:
+    folder = os.environ.get("PAPERTWIN_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"keyed-{name}.png"), full_page=True)
+
+
+def exported(site: KeyingSite, tmp_path: Path) -> pd.DataFrame:
+    out = tmp_path / "dataset.csv"
+    export_dataset(site.workspace, out, "csv")
+    return pd.read_csv(out, dtype=str, keep_default_na=False)
+
+
+def start(page: playwright_api.Page, channel: str, serial: str = "",
+          double: bool = False) -> str:
+    """Start a keyed response from the list; its id, from the keying screen's address."""
+    page.select_option("#channel", channel)
+    page.fill("#serial", serial)
+    if double:
+        page.check("#double")
+    with page.expect_navigation():
+        page.click("#begin")
+    assert page.url.endswith("/entry/1"), page.inner_text("main")
+    return page.url.split("/keyed/")[1].split("/")[0]
+
+
+def key(page: playwright_api.Page, answers: dict[str, str]) -> None:
+    """Fill the keying screen and save it."""
+    for name, typed in answers.items():
+        page.fill(f"#q-{name}", typed)
+    with page.expect_navigation():
+        page.click("#save")
+
+
+@pytest.mark.slow
+def test_a_phone_response_keyed_by_keyboard_alone_lands_in_the_export(
+        browser: playwright_api.Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
+    page = logged_in(browser, keying_site, "kim")
+    assert focused(page) == "variant"
+    page.keyboard.press("Tab")  # the channel: a phone call is the first
+    assert page.input_value("#channel") == "phone"
+    page.keyboard.press("Tab")
+    press(page, "Enter")  # Enter in the serial field starts the response
+    assert "/entry/1" in page.url
+    response_id = page.url.split("/keyed/")[1].split("/")[0]
+    assert focused(page) == "q-visit_frequency"
+    assert page.inner_text("#field-visit_frequency .no") == "1"
+    assert "How often do you visit Millbrook town centre?" in page.inner_text(
+        "#field-visit_frequency")
+    page.keyboard.type("5")  # never: the next two questions are off the route
+    assert page.inner_text("#picked-visit_frequency") == "Never"
+    page.keyboard.press("Enter")
+    assert focused(page) == "q-pedestrian_high_street"
+    assert page.is_disabled("#q-travel_mode") and page.is_disabled("#q-visit_reasons")
+    for typed in ("1", "2", "4", "3", "5"):  # the grid's five rows
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+    assert focused(page) == "q-heard_before"
+    page.keyboard.type("2")  # no: where they heard of it is skipped
+    page.keyboard.press("Enter")
+    assert focused(page) == "q-priorities"
+    for typed in ("A covered market", "mb1 1aa", "150", "1", "2", "05 03 2027"):
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+    assert focused(page) == "q-comments"
+    shot(page, "01-keying")
+    page.keyboard.type("Keep the bus station open")
+    press(page, "Enter")  # the last field: saves, and the age comes back to correct
+    assert page.url.endswith(f"/keyed/{response_id}/entry/1")
+    assert page.inner_text("#error-age") == "150 is outside the question's limits (. <= 110)"
+    assert page.input_value("#q-comments") == "Keep the bus station open"  # nothing lost
+    assert page.input_value("#q-postcode") == "mb1 1aa"
+    assert focused(page) == "q-age"
+    shot(page, "02-validation")
+    page.keyboard.type("41")  # the field's text is selected: typing replaces it
+    press(page, "Control+Enter")
+    assert page.url == f"{keying_site.url}/keyed/{response_id}"
+    assert "settled" in page.inner_text("#state")
+
+    frame = exported(keying_site, tmp_path)
+    (row,) = frame[frame["response_id"] == response_id].to_dict("records")
+    expected = {
+        "channel": "phone", "respondent_ref": "", "visit_frequency": "never", "travel_mode": "",
+        "visit_reasons": "", "pedestrian_high_street": "strongly_support",
+        "market_square": "support", "station_road_car_park": "oppose", "cycle_lanes": "neutral",
+        "library_move": "strongly_oppose", "heard_before": "no", "heard_where": "",
+        "priorities": "A covered market", "postcode": "MB1 1AA", "age": "41",
+        "gender": "woman", "disability": "no", "completed_on": "2027-03-05",
+        "comments": "Keep the bus station open", "_needs_review": "", "_off_route": ""}
+    assert {k: row[k] for k in expected} == expected
+    assert row["_source"].startswith(f"keyed {response_id} (phone); entry 1 by kim at ")
+
+
+@pytest.mark.slow
+def test_a_double_keyed_return_is_settled_and_the_log_keeps_all_three(
+        browser: playwright_api.Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
+    sam = logged_in(browser, keying_site, "sam")
+    response_id = start(sam, "paper-keyed", double=True)
+    kim = logged_in(browser, keying_site, "kim")
+    kim.goto(f"{keying_site.url}/keyed/{response_id}/entry/1")
+    first = {"visit_frequency": "2", "travel_mode": "1 3", "heard_before": "1",
+             "heard_where": "2", "age": "41", "gender": "1", "comments": "Cheaper parking"}
+    key(kim, first)
+    assert kim.url == f"{keying_site.url}/keyed/{response_id}"
+    lee = logged_in(browser, keying_site, "lee")
+    lee.goto(f"{keying_site.url}/keyed/{response_id}")
+    assert "hidden until the second, blind entry" in lee.inner_text("#blind")
+    assert "Cheaper parking" not in lee.content()
+    lee.goto(f"{keying_site.url}/keyed/{response_id}/entry/2")
+    assert "Cheaper parking" not in lee.content()  # blind: entry 1 is nowhere on the page
+    assert lee.input_value("#q-age") == ""
+    key(lee, {**first, "age": "47", "gender": "2"})
+    kim.goto(f"{keying_site.url}/keyed/{response_id}/entry/2")
+    assert "keyed already" in kim.inner_text("main")
+
+    assert frame_ids(exported(keying_site, tmp_path)).isdisjoint({response_id})  # unsettled
+    sam.goto(f"{keying_site.url}/keyed/{response_id}/settle")
+    rows = sam.locator("#differ tbody tr")
+    assert [rows.nth(i).get_attribute("data-question") for i in range(rows.count())] == [
+        "age", "gender"]
+    assert "1 Woman" in rows.nth(1).inner_text() and "2 Man" in rows.nth(1).inner_text()
+    shot(sam, "03-settle")
+    sam.check("#pick-age-2")
+    sam.check("#pick-gender-other")
+    sam.fill("#other-gender", "4")
+    sam.fill("#why", "checked the return")
+    with sam.expect_navigation():
+        sam.click("#decide")
+    assert sam.url == f"{keying_site.url}/keyed/{response_id}"
+    entries = sam.inner_text("#entries")
+    assert "Entry 1" in entries and "kim" in entries and "Entry 2" in entries and "lee" in entries
+    decisions = sam.locator("#decisions tbody tr")
+    assert [decisions.nth(i).locator("td").all_inner_texts()[1:] for i in range(2)] == [
+        ["sam", "age", "47", "entry 2 kept: checked the return"],
+        ["sam", "gender", "prefer_not", "neither entry: keyed from the return: checked the "
+                                        "return"]]
+    shot(sam, "04-log")
+
+    frame = exported(keying_site, tmp_path)
+    (row,) = frame[frame["response_id"] == response_id].to_dict("records")
+    expected = {"channel": "paper-keyed", "visit_frequency": "weekly", "travel_mode": "walk bus",
+                "heard_where": "social_media", "age": "47", "gender": "prefer_not",
+                "comments": "Cheaper parking", "respondent_ref": ""}
+    assert {k: row[k] for k in expected} == expected
+    assert "entry 1 by kim" in row["_source"] and "entry 2 by lee" in row["_source"]
+    assert "2 fields decided by sam" in row["_source"]
+
+
+def frame_ids(frame: pd.DataFrame) -> set[str]:
+    return set(frame["response_id"])
+
+
+@pytest.mark.slow
+def test_a_return_keyed_by_its_serial_and_then_scanned_counts_once(
+        browser: playwright_api.Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
+    layout = keying_site.layout
+    serial = layout.copies[2].serial
+    truth = keying_site.truth[serial]
+    kim = logged_in(browser, keying_site, "kim")
+    kim.select_option("#channel", "paper-keyed")
+    kim.fill("#serial", "999999")
+    with kim.expect_navigation():
+        kim.click("#begin")
+    assert "serial 999999 was never issued for town_centre" in kim.inner_text("#problem")
+    response_id = start(kim, "paper-keyed", serial)
+    assert kim.inner_text(".head .meta").startswith(f"paper-keyed · copy {serial}")
+    key(kim, {"age": "29", "comments": "Typed in from the return"})
+    assert kim.url == f"{keying_site.url}/keyed/{response_id}"
+    kim.goto(f"{keying_site.url}/keyed")
+    with kim.expect_navigation():
+        kim.select_option("#channel", "paper-keyed")
+        kim.fill("#serial", serial)
+        kim.click("#begin")
+    assert f"copy {serial} is keyed already ({response_id}, by kim)" in kim.inner_text(
+        "#problem")
+
+    # The same copy comes back through the scanner later.
+    per_copy = len(layout.pages)
+    at = [c.serial for c in layout.copies].index(serial) * per_copy
+    pages = [gray for n, gray in iter_pdf_pages(keying_site.returns, "returns.pdf", DPI)][
+        at:at + per_copy]
+    import cv2
+    import img2pdf
+
+    scan = tmp_path / "late-return.pdf"
+    scan.write_bytes(img2pdf.convert([cv2.imencode(".png", g)[1].tobytes() for g in pages],
+                                     layout_fun=img2pdf.get_fixed_dpi_layout_fun((DPI, DPI))))
+    settings = ReaderSettings()
+    ingest_without_flow([scan], keying_site.workspace,
+                        lambda chunk, layouts: read_chunk(chunk, layouts, settings))
+
+    frame = exported(keying_site, tmp_path)
+    copy = frame[frame["respondent_ref"] == serial]
+    assert len(copy) == 1  # one copy, one row
+    (row,) = copy.to_dict("records")
+    assert frame_ids(frame).isdisjoint({response_id})
+    assert (row["response_id"], row["channel"]) == (f"paper-{layout.form_key}-{serial}",
+                                                    "paper-keyed")
+    assert (row["age"], row["comments"]) == ("29", "Typed in from the return")  # keyed wins
+    for name in ("visit_frequency", "heard_before", "gender"):  # the scan's, where not keyed
+        assert row[name] == str(truth.get(name) or ""), name
+    assert row["_source"].startswith(f"keyed {response_id} (paper-keyed); entry 1 by kim at ")
+    assert "late-return.pdf" in row["_source"]

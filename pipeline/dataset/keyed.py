@@ -65,6 +65,7 @@ def with_keyed(frame: pd.DataFrame, keyed: Sequence[KeyedResponse]) -> pd.DataFr
             "_source": source,
         })
     if added:
-        rows = pd.DataFrame(added).reindex(columns=columns).fillna("").astype(str)
+        rows = pd.DataFrame([{c: row.get(c, "") for c in columns} for row in added],
+                            columns=columns, dtype=str)
         merged = pd.concat([merged, rows], ignore_index=True)
     return merged.reset_index(drop=True)
