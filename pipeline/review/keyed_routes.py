@@ -93,6 +93,7 @@ def add_routes(app: FastAPI) -> None:
         shown = current.user.supervises or len(keyed.entries) >= keyed.entries_needed
         return render(request, "keyed_log.html", current, keyed=keyed, fields=fields,
                       shown=shown, title=layout.title, labels=CHANNEL_LABELS,
+                      settled=keyed.answers() if shown else None,
                       can_key=_next_entry(keyed, current))
 
     @app.get("/keyed/{response_id}/settle", response_class=HTMLResponse)

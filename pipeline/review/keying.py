@@ -29,6 +29,7 @@ class KeyField:
 
     name: str
     number: str  # as printed ("7"; a grid's rows share its number; "" for a "please specify")
+    grid: str  # the grid it is a row of, or ""
     heading: str  # a grid's question, over its first row; "" otherwise
     label: str
     hint: str
@@ -72,7 +73,7 @@ def key_fields(questionnaire: Questionnaire, lang: str) -> list[KeyField]:
         else:
             number = str(numbers.get(q.name, ""))
         fields.append(KeyField(
-            q.name, number, heading, q.label.text(lang), q.hint.text(lang), q.type,
+            q.name, number, q.grid, heading, q.label.text(lang), q.hint.text(lang), q.type,
             tuple((n, c.name, c.label.text(lang)) for n, c in enumerate(q.choices, start=1)),
             when.get(q.name)))
     return fields
