@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline.dataset.export import export_dataset
+from pipeline.dataset.keyed import with_keyed
 from pipeline.errors import UsageError, WorkspaceError
 from pipeline.forms.sources import load_questionnaire
 from pipeline.ingest.batch import read_chunk
@@ -26,8 +27,10 @@ from pipeline.review.keying import check_entry, key_fields, keyed_value
 from pipeline.scan.pdf_images import iter_pdf_pages
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import simulate_returns
-from pipeline.store.channels import new_channel_response
+from pipeline.store.channels import ChannelResponse, new_channel_response
 from pipeline.store.keyed import (
+    KeyedEntry,
+    KeyedResponse,
     keyed_response,
     keyed_responses,
     record_decision,
@@ -108,6 +111,44 @@ def test_only_phone_and_paper_keyed_responses_are_keyed(store: Store) -> None:
     with pytest.raises(WorkspaceError, match="no response"):
         record_entry(store, "phone-nothing", 1, {}, "kim")
     assert keyed_responses(store) == []
+
+
+# -- keyed rows in the dataset ---------------------------------------------------------------
+
+def _keyed(response_id: str, channel: str, serial: str, form_key: str,
+           answers: dict[str, str], double: bool = False) -> KeyedResponse:
+    response = ChannelResponse(response_id, "town_centre", channel, form_key, serial, "en",
+                               double, "kim", "2026-12-01T10:00:00+00:00", "")
+    entry = KeyedEntry(1, response_id, 1, answers, "kim", "2026-12-01T10:05:00+00:00")
+    return KeyedResponse(response, (entry,), ())
+
+
+def test_keyed_rows_join_the_scan_of_their_own_variant_and_unsettled_ones_wait() -> None:
+    columns = ["response_id", "channel", "submitted_at", "respondent_ref", "age", "gender",
+               "_needs_review", "_confidence", "_source", "_pages_missing"]
+    frame = pd.DataFrame([
+        ["paper-en1-000001", "paper", "t1", "000001", "52", "man", "age", "0.41", "a.pdf p1", ""],
+        ["paper-cy1-000001", "paper", "t2", "000001", "30", "woman", "", "0.97", "b.pdf p1", ""],
+        ["paper-en1-000001-2", "paper", "t3", "000001", "66", "", "", "0.9", "c.pdf p1", ""],
+    ], columns=columns)
+    keyed = [
+        _keyed("paper-keyed-1", "paper-keyed", "000001", "cy1", {"age": "31", "gender": ""}),
+        _keyed("paper-keyed-2", "paper-keyed", "000009", "en1", {"age": "40"}),
+        _keyed("phone-1", "phone", "", "en1", {"age": "70", "gender": "man"}),
+        _keyed("phone-2", "phone", "", "en1", {"age": "71"}, double=True),  # one entry of two
+    ]
+    out = with_keyed(frame, keyed)
+    assert out[["response_id", "channel", "respondent_ref", "age", "gender", "_needs_review",
+                "_confidence"]].values.tolist() == [
+        ["paper-en1-000001", "paper", "000001", "52", "man", "age", "0.41"],
+        ["paper-cy1-000001", "paper-keyed", "000001", "31", "woman", "", "0.97"],
+        ["paper-en1-000001-2", "paper", "000001", "66", "", "", "0.9"],
+        ["paper-keyed-2", "paper-keyed", "000009", "40", "", "", ""],
+        ["phone-1", "phone", "", "70", "man", "", ""],
+    ]
+    assert out.loc[1, "_source"] == ("keyed paper-keyed-1 (paper-keyed); entry 1 by kim at "
+                                     "2026-12-01T10:05:00+00:00; b.pdf p1")
+    assert out.loc[4, "submitted_at"] == "2026-12-01T10:05:00+00:00"
 
 
 # -- what is keyed, checked as the reader checks it ---------------------------------------------

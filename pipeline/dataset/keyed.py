@@ -35,9 +35,11 @@ def with_keyed(frame: pd.DataFrame, keyed: Sequence[KeyedResponse]) -> pd.DataFr
     """The dataset's table with the settled keyed responses: merged into the scanned row of the
     same copy where there is one, else as rows of their own after the others."""
     columns = list(frame.columns)
-    scanned = {ref: i for i, (rid, ref, channel) in enumerate(zip(
-        frame["response_id"], frame["respondent_ref"], frame["channel"], strict=True))
-        if channel == "paper" and ref and rid.endswith(f"-{ref}")}  # not a photocopy's
+    scanned: dict[str, list[int]] = {}  # serial -> the scanned rows of copies with it
+    for i, (rid, ref, channel) in enumerate(zip(frame["response_id"], frame["respondent_ref"],
+                                                frame["channel"], strict=True)):
+        if channel == "paper" and ref and rid.endswith(f"-{ref}"):  # not a photocopy's
+            scanned.setdefault(ref, []).append(i)
     merged = frame.copy()
     added: list[dict[str, str]] = []
     for response in keyed:
@@ -46,8 +48,8 @@ def with_keyed(frame: pd.DataFrame, keyed: Sequence[KeyedResponse]) -> pd.DataFr
             continue  # not settled: left out, never half settled
         serial = response.response.serial
         source = keyed_source(response)
-        if response.response.channel == "paper-keyed" and serial in scanned:
-            row = scanned.pop(serial)
+        row = _scanned_copy(frame, scanned, response) if serial else None
+        if row is not None:
             given = {n: v for n, v in answers.items() if v and n in columns}
             for name, value in given.items():
                 merged.at[row, name] = value
@@ -65,7 +67,23 @@ def with_keyed(frame: pd.DataFrame, keyed: Sequence[KeyedResponse]) -> pd.DataFr
             "_source": source,
         })
     if added:
-        rows = pd.DataFrame([{c: row.get(c, "") for c in columns} for row in added],
+        rows = pd.DataFrame([{c: entry.get(c, "") for c in columns} for entry in added],
                             columns=columns, dtype=str)
         merged = pd.concat([merged, rows], ignore_index=True)
     return merged.reset_index(drop=True)
+
+
+def _scanned_copy(frame: pd.DataFrame, scanned: dict[str, list[int]],
+                  keyed: KeyedResponse) -> int | None:
+    """The scanned row of the copy a paper return was keyed from: of the variant it was keyed
+    from, else the only scanned copy with its serial (None when none, or when several variants
+    share the serial and none is the one keyed from); each row is taken once."""
+    if keyed.response.channel != "paper-keyed":
+        return None
+    rows = scanned.get(keyed.response.serial, [])
+    exact = f"paper-{keyed.response.form_key}-{keyed.response.serial}"
+    chosen = next((i for i in rows if frame.at[i, "response_id"] == exact),
+                  rows[0] if len(rows) == 1 else None)
+    if chosen is not None:
+        rows.remove(chosen)
+    return chosen

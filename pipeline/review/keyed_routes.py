@@ -89,8 +89,10 @@ def add_routes(app: FastAPI) -> None:
         keyed = _keyed(request, response_id)
         layout = _layout_of(request, keyed)
         fields = key_fields(layout.questionnaire, keyed.response.language)
-        # Blind: nobody but a supervisor sees an entry's values before both are in.
-        shown = current.user.supervises or len(keyed.entries) >= keyed.entries_needed
+        # Blind: before both entries are in, only a supervisor who is not to key entry 2 sees
+        # entry 1's values.
+        shown = len(keyed.entries) >= keyed.entries_needed or (
+            current.user.supervises and _next_entry(keyed, current) != 2)
         return render(request, "keyed_log.html", current, keyed=keyed, fields=fields,
                       shown=shown, title=layout.title, labels=CHANNEL_LABELS,
                       settled=keyed.answers() if shown else None,
