@@ -10,13 +10,17 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import cv2
+import img2pdf
 import pandas as pd
 import pytest
 
 from pipeline.dataset.export import export_dataset
 from pipeline.dataset.keyed import with_keyed
 from pipeline.errors import UsageError, WorkspaceError
+from pipeline.forms.routing import apply_routing
 from pipeline.forms.sources import load_questionnaire
 from pipeline.ingest.batch import read_chunk
 from pipeline.publish import build_forms
@@ -40,6 +44,9 @@ from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 from tests.ingesting import ingest_without_flow
 from tests.review_site import CHROMIUM_ARGS, PASSWORD, chromium_executable, serving
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 PROJECT = Path(__file__).resolve().parent.parent
 TOWN_CENTRE = PROJECT / "form_templates" / "town_centre.yaml"
@@ -156,8 +163,6 @@ def test_keyed_rows_join_the_scan_of_their_own_variant_and_unsettled_ones_wait()
 @pytest.fixture(scope="module")
 def town_centre() -> Layout:
     """The questionnaire as a layout holds it (routed), with no workspace."""
-    from pipeline.forms.routing import apply_routing
-
     routed, _ = apply_routing(load_questionnaire(TOWN_CENTRE).questionnaire)
     return Layout("k", "t", (595.0, 842.0), (), routed)
 
@@ -208,7 +213,6 @@ def test_the_questions_are_worded_in_the_language_chosen() -> None:
 
 # -- the review app, in Chromium ----------------------------------------------------------------
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 COPIES = 4
 DPI = 200
 
@@ -242,16 +246,17 @@ def keying_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyingSite
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[playwright_api.Browser]:
+def browser() -> Iterator[Browser]:
+    sync_api = pytest.importorskip("playwright.sync_api")  # only the browser tests need it
     executable = chromium_executable()
-    with playwright_api.sync_playwright() as playwright:
+    with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
 
-def logged_in(browser: playwright_api.Browser, site: KeyingSite,
-              name: str) -> playwright_api.Page:
+def logged_in(browser: Browser, site: KeyingSite,
+              name: str) -> Page:
     """A new browser session, logged in by typing, on the keyed-entry list."""
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.goto(site.url + "/keyed")
@@ -265,18 +270,18 @@ def logged_in(browser: playwright_api.Browser, site: KeyingSite,
     return page
 
 
-def focused(page: playwright_api.Page) -> str:
+def focused(page: Page) -> str:
     """The id of the element with the focus, once the page's own focus has landed."""
     page.wait_for_function("document.activeElement && document.activeElement !== document.body")
     return str(page.evaluate("document.activeElement.id"))
 
 
-def press(page: playwright_api.Page, key: str) -> None:
+def press(page: Page, key: str) -> None:
     with page.expect_navigation():
         page.keyboard.press(key)
 
 
-def shot(page: playwright_api.Page, name: str) -> None:
+def shot(page: Page, name: str) -> None:
     folder = os.environ.get("PAPERTWIN_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -289,7 +294,7 @@ def exported(site: KeyingSite, tmp_path: Path) -> pd.DataFrame:
     return pd.read_csv(out, dtype=str, keep_default_na=False)
 
 
-def start(page: playwright_api.Page, channel: str, serial: str = "",
+def start(page: Page, channel: str, serial: str = "",
           double: bool = False) -> str:
     """Start a keyed response from the list; its id, from the keying screen's address."""
     page.select_option("#channel", channel)
@@ -302,7 +307,7 @@ def start(page: playwright_api.Page, channel: str, serial: str = "",
     return page.url.split("/keyed/")[1].split("/")[0]
 
 
-def key(page: playwright_api.Page, answers: dict[str, str]) -> None:
+def key(page: Page, answers: dict[str, str]) -> None:
     """Fill the keying screen and save it."""
     for name, typed in answers.items():
         page.fill(f"#q-{name}", typed)
@@ -312,7 +317,7 @@ def key(page: playwright_api.Page, answers: dict[str, str]) -> None:
 
 @pytest.mark.slow
 def test_a_phone_response_keyed_by_keyboard_alone_lands_in_the_export(
-        browser: playwright_api.Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
+        browser: Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
     page = logged_in(browser, keying_site, "kim")
     assert focused(page) == "variant"
     page.keyboard.press("Tab")  # the channel: a phone call is the first
@@ -371,7 +376,7 @@ def test_a_phone_response_keyed_by_keyboard_alone_lands_in_the_export(
 
 @pytest.mark.slow
 def test_a_double_keyed_return_is_settled_and_the_log_keeps_all_three(
-        browser: playwright_api.Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
+        browser: Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
     sam = logged_in(browser, keying_site, "sam")
     response_id = start(sam, "paper-keyed", double=True)
     kim = logged_in(browser, keying_site, "kim")
@@ -430,7 +435,7 @@ def frame_ids(frame: pd.DataFrame) -> set[str]:
 
 @pytest.mark.slow
 def test_a_return_keyed_by_its_serial_and_then_scanned_counts_once(
-        browser: playwright_api.Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
+        browser: Browser, keying_site: KeyingSite, tmp_path: Path) -> None:
     layout = keying_site.layout
     serial = layout.copies[2].serial
     truth = keying_site.truth[serial]
@@ -457,9 +462,6 @@ def test_a_return_keyed_by_its_serial_and_then_scanned_counts_once(
     at = [c.serial for c in layout.copies].index(serial) * per_copy
     pages = [gray for n, gray in iter_pdf_pages(keying_site.returns, "returns.pdf", DPI)][
         at:at + per_copy]
-    import cv2
-    import img2pdf
-
     scan = tmp_path / "late-return.pdf"
     scan.write_bytes(img2pdf.convert([cv2.imencode(".png", g)[1].tobytes() for g in pages],
                                      layout_fun=img2pdf.get_fixed_dpi_layout_fun((DPI, DPI))))
