@@ -372,6 +372,9 @@ def test_a_phone_response_keyed_by_keyboard_alone_lands_in_the_export(
         "comments": "Keep the bus station open", "_needs_review": "", "_off_route": ""}
     assert {k: row[k] for k in expected} == expected
     assert row["_source"].startswith(f"keyed {response_id} (phone); entry 1 by kim at ")
+    summary = pd.read_csv(tmp_path / "dataset.summary.csv", dtype=str, keep_default_na=False)
+    phoned = summary[(summary["channel"] == "phone") & (summary["question"] == "age")]
+    assert phoned[["value", "count"]].values.tolist() == [["(answered)", "1"], ["(blank)", "0"]]
 
 
 @pytest.mark.slow
