@@ -448,6 +448,7 @@ def test_a_return_keyed_by_its_serial_and_then_scanned_counts_once(
     with kim.expect_navigation():
         kim.click("#begin")
     assert "serial 999999 was never issued for town_centre" in kim.inner_text("#problem")
+    shot(kim, "00-start")
     response_id = start(kim, "paper-keyed", serial)
     assert kim.inner_text(".head .meta").startswith(f"paper-keyed · copy {serial}")
     key(kim, {"age": "29", "comments": "Typed in from the return"})
