@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 
 import pandas as pd
 
+from pipeline.dataset.keyed import with_keyed
 from pipeline.model import Questionnaire
 from pipeline.records import Layout, OnlineRow, PaperAnswer, flag_reason
 from pipeline.store.answer_table import (
     ONLINE_META,
     PAPER_COLUMNS,
 )
+from pipeline.store.keyed import keyed_responses
 from pipeline.store.store import Store
 
 LEADING_COLUMNS = ("response_id", "channel", "submitted_at", "respondent_ref")
@@ -60,7 +62,11 @@ def load_dataset(store: Store, layouts: dict[str, Layout], questionnaire: Questi
     form_keys = [k for k, layout in layouts.items()
                  if layout.questionnaire.id == questionnaire.id]
     paper, online = store.answer_tables(form_keys, questionnaire.id, serials, online_ids)
-    return combine_tables(paper, online, questionnaire, question_pages(layouts))
+    dataset = combine_tables(paper, online, questionnaire, question_pages(layouts))
+    if serials is None and online_ids is None:  # keyed responses: pipeline/dataset/keyed.py
+        dataset = replace(dataset, frame=with_keyed(dataset.frame,
+                                                    keyed_responses(store, [questionnaire.id])))
+    return dataset
 
 
 def question_pages(layouts: Mapping[str, Layout]) -> QuestionPages:

@@ -27,7 +27,8 @@ CHANNELS = ("paper", "online")
 COLUMN_DESCRIPTIONS: dict[str, str] = {
     "response_id": "the response's id: paper-<form key>-<serial> on paper, the online tool's "
                    "id online",
-    "channel": "how the response came: paper (scanned) or online",
+    "channel": "how the response came: paper (scanned) or online; phone or paper-keyed (keyed "
+               "by a person)",
     "submitted_at": "when it came, ISO 8601 in UTC: online, the tool's submission time; paper, "
                     "when its last page was read",
     "respondent_ref": "the copy serial printed on the paper form (also given online by those "
@@ -198,12 +199,14 @@ def summary(questionnaire: Questionnaire, frame: pd.DataFrame) -> pd.DataFrame:
     free text counts answered and unanswered only. An empty answer that waits for a person (an
     undecided reading, a page never identified) is counted as waiting, never as blank."""
     rows: list[dict[str, object]] = []
-    by_channel = {channel: frame[frame["channel"] == channel] for channel in CHANNELS}
+    # paper and online first, then any other channel present (phone, paper-keyed, ...)
+    channels = (*CHANNELS, *sorted(set(frame["channel"]) - set(CHANNELS)))
+    by_channel = {channel: frame[frame["channel"] == channel] for channel in channels}
     waiting_rows = _waiting_rows(frame)
     for question in questionnaire.questions:
         if question.name not in frame.columns:
             continue
-        for channel in CHANNELS:
+        for channel in channels:
             values = by_channel[channel][question.name]
             if values.empty:
                 continue
