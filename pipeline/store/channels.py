@@ -25,7 +25,7 @@ class ChannelResponse:
     response_id: str
     questionnaire_id: str
     channel: str  # one of CHANNELS
-    form_key: str  # the printed variant keyed from, or "" (a letter, a phone call)
+    form_key: str  # the printed variant keyed from or read out, or "" (a letter)
     serial: str  # the addressed copy it answers, or ""
     language: str
     double_entry: bool

@@ -240,8 +240,8 @@ forms = Table(
 )
 
 # Responses that did not come as a scanned copy (0011): phone | paper-keyed | letter. serial: the
-# copy the response answers for, when known ("" otherwise); form_key: the printed variant a
-# paper return was keyed from ("" for a phone call or a letter).
+# copy the response answers for, when known ("" otherwise); form_key: the printed variant whose
+# wording was keyed from or read out ("" for a letter).
 channel_responses = Table(
     "channel_responses", metadata,
     Column("response_id", String(128), primary_key=True),
