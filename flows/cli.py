@@ -93,12 +93,16 @@ def forms(args: argparse.Namespace, workspace: Workspace) -> int:
         present.previewed(pages, args.template, args.out)
         return 0
     from flows.forms import generate_forms
+    from pipeline.mailing import BuiltMailing
 
     with _prefect():
         built = generate_forms(args.template, args.out, workspace, args.copies,
                                layout_options(args), args.recipients, args.duplex)
     present.warnings(built.warnings)
-    present.built_forms(built)
+    if isinstance(built, BuiltMailing):
+        present.built_mailing(built)
+    else:
+        present.built_forms(built)
     return 0
 
 
