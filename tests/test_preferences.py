@@ -94,8 +94,9 @@ def test_a_mixed_mailing_prints_a_sorted_run_per_variant(mailing: Mailing) -> No
         assert {p.name for p in folder.iterdir()} == {"form.pdf", "layout.json", "contacts.csv"}
         layout = json.loads((folder / "layout.json").read_text())
         assert layout["form_key"] == run["form_key"]
-        assert [c["serial"] for c in layout["copies"]][0] == run["first_serial"]
-        assert [c["serial"] for c in layout["copies"]][-1] == run["last_serial"]
+        serials = [c["serial"] for c in layout["copies"]]
+        assert (serials[0], serials[-1]) == (run["first_serial"], run["last_serial"])
+        assert len(serials) == int(run["copies"])
         assert registered[run["form_key"]].languages == tuple(run["languages"].split(","))
         assert registered[run["form_key"]].large_print == (run["format"] == "large-print")
     assert len({r["form_key"] for r in runs}) == len(RUNS)
