@@ -83,6 +83,10 @@ def forms(args: argparse.Namespace, workspace: Workspace) -> int:
     from pipeline.forms.sources import load_questionnaire
 
     load_questionnaire(args.template)  # a bad template is said before Prefect starts
+    if args.recipients is not None:  # and so is a recipient list the template cannot print
+        from pipeline.forms.variants import plan_variants
+
+        plan_variants(args.template, args.recipients, layout_options(args))
     if args.forms_verb == "preview":
         from flows.forms import preview_forms
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pdfplumber
 import pytest
 
+from flows.cli import main
 from pipeline.dataset.export import export_dataset
 from pipeline.errors import ExitCode, InputFileError, UsageError
 from pipeline.forms.build import BuiltForm, preview_form
@@ -274,3 +275,33 @@ def test_a_real_two_language_xlsform_prints_each_persons_variant(tmp_path: Path)
         languages = printed.run.variant.languages
         assert (french in text) == ("fr" in languages), printed.run.variant.name
         assert (english in text) == ("en" in languages), printed.run.variant.name
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_forms_build_says_each_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    recipients = write_recipients(tmp_path / "recipients.csv", PEOPLE)
+    out = tmp_path / "mailing"
+    code = main(["--workspace", str(tmp_path / "ws"), "forms", "build", str(POLL),
+                 "--recipients", str(recipients), "--out", str(out)])
+    said = capsys.readouterr().out
+    assert code == 0
+    runs = read_csv(out / "runs.csv")
+    assert said.splitlines()[0] == ("built a mailing of 6 addressed copies in 4 variants, one "
+                                    "print run each:")
+    for run in runs:
+        assert (f"  {run['variant']}: {run['copies']} of form {run['form_key']}, serials "
+                f"{run['first_serial']}-{run['last_serial']}, in {out / run['variant']}") in said
+    assert f"  runs:     {out / 'runs.csv'}" in said
+
+
+def test_forms_build_refuses_a_bad_row_with_exit_code_4(capsys: pytest.CaptureFixture[str],
+                                                       tmp_path: Path) -> None:
+    recipients = write_recipients(tmp_path / "recipients.csv",
+                                  (PEOPLE[0], ("Gwen Ellis", "en", "tiny", "")))
+    code = main(["--workspace", str(tmp_path / "ws"), "forms", "build", str(POLL),
+                 "--recipients", str(recipients), "--out", str(tmp_path / "mailing")])
+    assert code == ExitCode.INPUT_FILE == 4
+    assert capsys.readouterr().err == (
+        f"papertwin: recipient list {recipients} line 3, column 'format': 'tiny' is not a format "
+        "papertwin prints (standard, large-print), or leave it blank for the run's\n")
+    assert not (tmp_path / "mailing").exists()
