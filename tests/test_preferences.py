@@ -276,6 +276,34 @@ def test_a_real_two_language_xlsform_prints_each_persons_variant(tmp_path: Path)
         assert (french in text) == ("fr" in languages), printed.run.variant.name
         assert (english in text) == ("en" in languages), printed.run.variant.name
 
+    # filled in and read back: every variant's choices land in the form's own columns
+    truth: dict[str, dict[str, object]] = {}
+    batches = []
+    for number, printed in enumerate(built.runs, start=1):
+        batch = simulate_returns(printed.built.pdf_path.parent, tmp_path / f"returns-{number}",
+                                 seed=number, damage=Damage.none())
+        truth.update({r["serial"]: r["answers"]
+                      for r in json.loads(batch.truth_path.read_text())["responses"]})
+        batches.append(batch.pdf_path)
+    settings = ReaderSettings()
+    outcomes = ingest_without_flow(batches, workspace,
+                                   lambda chunk, layouts: read_chunk(chunk, layouts, settings))
+    assert set(outcomes) == {"identified"}
+    export_dataset(workspace, tmp_path / "dataset.csv")
+    frame = pd.read_csv(tmp_path / "dataset.csv", dtype=str, keep_default_na=False)
+    assert sorted(frame["respondent_ref"]) == ["000001", "000002", "000003"]
+    layout = built.runs[0].built.layout
+    choices = [q.name for q in layout.questionnaire.questions if q.type == "select_one"]
+    assert set(choices) <= set(frame.columns)
+    for row in frame.to_dict("records"):
+        waiting = set(row["_needs_review"].split())
+        assert not waiting & set(choices), row  # every tick read with confidence
+        for question in choices:
+            if question not in waiting:
+                assert row[question] == truth_value(truth[row["respondent_ref"]].get(question)), (
+                    row, question)
+        assert waiting <= {q.name for q in layout.questionnaire.questions if q.type != "select_one"}
+
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_forms_build_says_each_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
