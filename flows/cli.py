@@ -224,6 +224,15 @@ def report(args: argparse.Namespace, workspace: Workspace) -> int:
     return 0
 
 
+def reminders(args: argparse.Namespace, workspace: Workspace) -> int:
+    from flows.reminders import reminders as print_reminders
+
+    with _prefect():
+        result = print_reminders(workspace, args.after, args.out, args.form)
+    present.reminders_printed(result)
+    return 0
+
+
 # -- the review app and its users ----------------------------------------------------------------
 
 def review(args: argparse.Namespace, workspace: Workspace) -> int:
@@ -275,7 +284,8 @@ def server(args: argparse.Namespace, workspace: Workspace) -> int:
 
 VERBS: dict[str, Verb] = {
     "forms": forms, "simulate": simulate, "ingest": ingest, "watch": watch,
-    "reconcile": reconcile, "export": export, "report": report, "review": review, "users": users,
+    "reconcile": reconcile, "export": export, "report": report,
+    "reminders": reminders, "review": review, "users": users,
     "demo": demo, "server": server,
 }
 

@@ -21,6 +21,7 @@ from pipeline.forms.quexf import LAYOUT_NAME, banding_layout
 from pipeline.forms.recipients import Recipient
 from pipeline.forms.variants import VariantRun, plan_variants
 from pipeline.mailing import BuiltMailing, print_mailing
+from pipeline.print_record import keep_print
 from pipeline.records import Layout
 from pipeline.registry import allocate_serials, register_layout
 from pipeline.store.store import Store
@@ -67,6 +68,7 @@ def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Wo
     if run.recipients is not None:
         _keep_contacts(workspace, built.layout.form_key, serials, run.recipients)
     register_layout(workspace, built.layout)
+    keep_print(workspace, run, options, built.layout.form_key)
     return built
 
 

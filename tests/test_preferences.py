@@ -22,6 +22,7 @@ from pipeline.forms.build import BuiltForm, preview_form
 from pipeline.forms.layout import LayoutOptions
 from pipeline.ingest.batch import read_chunk
 from pipeline.mailing import BuiltMailing
+from pipeline.print_record import reprint_plan
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.registry import registered_layouts
@@ -120,6 +121,19 @@ def test_a_mixed_mailing_prints_a_sorted_run_per_variant(mailing: Mailing) -> No
             in_run = [c for c in contacts if c["variant"] == run["variant"]]
             assert {s: (r["name"], r["language"], r["format"]) for s, r in kept.items()} == {
                 c["serial"]: (c["name"], c["language"], c["format"]) for c in in_run}
+
+
+def test_each_variant_is_kept_so_a_reminder_reprints_it(mailing: Mailing) -> None:
+    """Every serial belongs to one registered variant, which lays out again as printed."""
+    contacts = read_csv(mailing.out / "contacts.csv")
+    with Store.open(mailing.workspace.store_url) as store:
+        for printed in mailing.built.runs:
+            layout = printed.built.layout
+            again = reprint_plan(mailing.workspace, store, layout.form_key)
+            assert again.plan.layout.form_key == layout.form_key
+            assert again.plan.languages == printed.run.variant.languages
+            owned = {c["serial"] for c in contacts if c["variant"] == printed.run.variant.name}
+            assert owned == {c.serial for c in layout.copies}
 
 
 def _label_size(page: pdfplumber.page.Page, word: str) -> float:

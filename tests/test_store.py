@@ -49,6 +49,12 @@ from pipeline.registry import register_layout, registered_layouts
 from pipeline.simulate.returns import SimulatedBatch
 from pipeline.store import schema
 from pipeline.store import store as store_module
+from pipeline.store.channels import (
+    channel_response,
+    channel_responses,
+    link_serial,
+    new_channel_response,
+)
 from pipeline.store.migrate import FIRST_REVISION, alembic_config, head_revision
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -455,6 +461,33 @@ def test_an_online_export_imported_again_replaces_its_rows(store_url: str) -> No
     finally:
         store.close()
 
+
+def test_responses_on_other_channels_are_kept_with_their_serial(store_url: str) -> None:
+    store = Store.open(store_url)
+    try:
+        phoned = new_channel_response(store, "library_services", "phone", "amira",
+                                      language="cy", note="advocate on the line")
+        keyed = new_channel_response(store, "library_services", "paper-keyed", "ben",
+                                     form_key="library_services-v1-x", serial="000007",
+                                     double_entry=True)
+        new_channel_response(store, "town_centre", "letter", "ben")
+        with pytest.raises(WorkspaceError, match="unknown channel 'fax'"):
+            new_channel_response(store, "library_services", "fax", "ben")
+        link_serial(store, phoned.response_id, "000003")
+        with pytest.raises(WorkspaceError, match="no response nobody"):
+            link_serial(store, "nobody", "000003")
+        listed = channel_responses(store, ["library_services"])
+        assert sorted((r.channel, r.serial, r.created_by) for r in listed) == [
+            ("paper-keyed", "000007", "ben"), ("phone", "000003", "amira")]
+        listed = sorted(listed, key=lambda r: r.channel, reverse=True)
+        assert listed[0].language == "cy" and listed[0].note == "advocate on the line"
+        assert channel_response(store, keyed.response_id) == keyed
+        assert len({phoned.response_id, keyed.response_id}) == 2
+        assert [r.questionnaire_id for r in channel_responses(store, channel="letter")] == [
+            "town_centre"]
+        assert channel_response(store, "nobody") is None
+    finally:
+        store.close()
 
 # -- answers continued over pages, and large files -----------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--form", "--questionnaire", dest="form", default=None,
                         help="questionnaire id, if several")
 
+    reminders = verbs.add_parser("reminders", help="a reminder letter and a fresh copy for "
+                                                   "each addressed copy not yet returned")
+    reminders.add_argument("--after", type=_day, required=True, metavar="DATE",
+                           help="YYYY-MM-DD: remind the copies posted (or last reminded) on or "
+                                "before DATE that have no response on any channel")
+    reminders.add_argument("--out", type=Path, required=True, metavar="DIR",
+                           help="folder for reminders.pdf and reminders.csv")
+    reminders.add_argument("--form", "--questionnaire", dest="form", default=None,
+                           help="questionnaire id, if several")
+
     review = verbs.add_parser("review", help="serve the review web app (default on "
                                              "127.0.0.1:8800)")
     review.add_argument("--port", type=int, default=8800, help="port (default 8800)")
@@ -265,6 +276,14 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-pages", type=_page_count, default=MAX_PAGES_PER_FILE, metavar="N",
                         help="set aside a scan file of more than N pages instead of reading it "
                              f"(default {MAX_PAGES_PER_FILE}: a full sheet feeder, both sides)")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: give it as YYYY-MM-DD") \
+            from None
 
 
 def _share(text: str) -> float:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pipeline.mailing import BuiltMailing
     from pipeline.online import OnlineImport
     from pipeline.publish import ImportedForm
+    from pipeline.reminders import ReminderRun
     from pipeline.review.accounts import User
     from pipeline.simulate.returns import SimulatedBatch
 
@@ -105,6 +106,32 @@ def built_mailing(mailing: BuiltMailing) -> None:
     print(f"  runs:     {shown(str(mailing.runs_path))}")
     print(f"  contacts: {shown(str(mailing.contacts_path))} (names and addresses by serial, with "
           "each one's variant: keep it safe)")
+
+
+def reminders_printed(run: ReminderRun, out: TextIO | None = None) -> None:
+    """What `papertwin reminders` found, and the files it wrote; why nothing, when nothing."""
+    out = out or sys.stdout
+    after = run.after.isoformat()
+    name = shown(run.questionnaire_id)
+    if not run.addressed:
+        print(f"no reminders: {name} has no addressed copies (reminders go to the recipients "
+              "of `papertwin forms build --recipients`)", file=out)
+        return
+    found = (f"{run.addressed} addressed copies of {name}: {run.replied} replied, "
+             f"{run.addressed - run.replied} not yet")
+    if run.not_due:
+        found += f" ({run.not_due} of them posted or reminded after {after}, not yet due)"
+    print(found, file=out)
+    if not run.reminded:
+        print(f"no reminders: nobody is due (silent, posted or last reminded on or before "
+              f"{after})", file=out)
+        return
+    rounds = ", ".join(f"{count} in round {number}" for number, count in run.rounds.items())
+    print(f"printed {len(run.reminded)} reminders ({rounds})", file=out)
+    pdf, listing = run.written
+    print(f"  print file: {shown(str(pdf))}", file=out)
+    print(f"  list:       {shown(str(listing))} (names and addresses by serial: keep it safe)",
+          file=out)
 
 
 def previewed(pages: Sequence[Path], template: Path, out_dir: Path) -> None:
@@ -311,6 +338,10 @@ def tracking_report(report: TrackingReport, out: TextIO | None = None) -> None:
                 for d in tracking.districts], out)
     else:
         print("  no addressed copies (no recipient list was given to forms build)", file=out)
+    if tracking.reminders:
+        print("\nreminders by round (replied: of those reminded, on any channel since)", file=out)
+        _table(["round", "sent", "replied", "rate"],
+               [[r.round, r.sent, r.replied, _rate(r.rate)] for r in tracking.reminders], out)
     if report.written:
         print("", file=out)
     for path in report.written:
@@ -323,10 +354,12 @@ def _tracking_line(tracking: Tracking) -> str:
     total = tracking.total
     rate = f" ({_rate(total.rate)})" if total.rate is not None else ""
     other = tracking.responses("online_other")
+    reminded = "; ".join(f"round {r.round}: {r.sent} reminded, {r.replied} replied since"
+                         for r in tracking.reminders)
     return (f"{total.printed} copies printed, {total.returned} returned{rate}: "
             f"{total.paper} on paper, {total.online} online; {total.not_returned} not yet "
             "returned" + (f"\n  and {other} online responses not from the mailing" if other
-                          else ""))
+                          else "") + (f"\n  reminders: {reminded}" if reminded else ""))
 
 
 def _rate(rate: float | None) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +20,7 @@ from pipeline.dataset.tracking import (
     DISTRICT_MIN_COPIES,
     MailedForm,
     Tracking,
+    reminder_rounds,
     track,
 )
 from pipeline.dataset.write import csv_text
@@ -28,11 +29,12 @@ from pipeline.ingest.report import markdown_text
 from pipeline.model import Questionnaire
 from pipeline.records import Layout
 from pipeline.registry import registered_questionnaire
+from pipeline.store.reminders import reminders_sent, responded_serials
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
 CHART_NAME = "tracking-returns-by-week.png"
-TABLE_NAMES = ("variants", "channels", "weeks", "districts")
+TABLE_NAMES = ("variants", "channels", "weeks", "districts", "reminders")  # reminders: if sent
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,14 @@ def read_tracking(store: Store, layouts: Mapping[str, Layout],
              for key, layout in layouts.items()
              if layout.questionnaire.id == questionnaire.id]
     keys = [form.form_key for form in forms]
-    return track(questionnaire.id, forms, store.paper_returns(keys),
-                 store.online_rows(questionnaire.id), {key: store.contacts(key) for key in keys})
+    tracking = track(questionnaire.id, forms, store.paper_returns(keys),
+                     store.online_rows(questionnaire.id),
+                     {key: store.contacts(key) for key in keys})
+    sent = reminders_sent(store, questionnaire.id)
+    if not sent:
+        return tracking
+    return replace(tracking, reminders=reminder_rounds(
+        ((r.round, r.serial) for r in sent), responded_serials(store, questionnaire.id, keys)))
 
 
 def tracking_tables(tracking: Tracking) -> dict[str, pd.DataFrame]:
@@ -97,7 +105,12 @@ def tracking_tables(tracking: Tracking) -> dict[str, pd.DataFrame]:
             "returned": [d.returned for d in tracking.districts],
             "rate": [_share(d.rate) for d in tracking.districts],
         }),
-    }
+    } | ({} if not tracking.reminders else {"reminders": pd.DataFrame({
+        "round": [r.round for r in tracking.reminders],
+        "sent": [r.sent for r in tracking.reminders],
+        "replied": [r.replied for r in tracking.reminders],
+        "rate": [_share(r.rate) for r in tracking.reminders],
+    })})
 
 
 def _share(rate: float | None) -> float | None:
@@ -128,6 +141,9 @@ def tracking_markdown(tracking: Tracking) -> str:
              _markdown(tables["weeks"]), "", "## Addressed copies by postcode district", "",
              f"Districts of fewer than {DISTRICT_MIN_COPIES} copies are counted together as "
              "*other*.", "", _markdown(tables["districts"])]
+    if "reminders" in tables:
+        lines += ["", "## Reminders by round", "", "Of the copies reminded in each round, how "
+                  "many have replied since, on any channel.", "", _markdown(tables["reminders"])]
     return "\n".join(lines) + "\n"
 
 

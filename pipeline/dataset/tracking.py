@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -113,6 +113,31 @@ class DistrictReturns:
 
 
 @dataclass(frozen=True)
+class ReminderRound:
+    """A round of reminders (docs/reminders.md): the copies reminded in it, and how many of
+    them have a response now, on any channel."""
+
+    round: int
+    sent: int
+    replied: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.replied / self.sent if self.sent else None
+
+
+def reminder_rounds(sent: Iterable[tuple[int, str]], replied: Collection[str]
+                    ) -> tuple[ReminderRound, ...]:
+    """Per round, from the (round, serial) of each reminder printed and the serials with a
+    response now: how many were reminded and how many of those have replied."""
+    by_round: dict[int, set[str]] = {}
+    for number, serial in sent:
+        by_round.setdefault(number, set()).add(serial)
+    return tuple(ReminderRound(number, len(serials), sum(1 for s in serials if s in replied))
+                 for number, serials in sorted(by_round.items()))
+
+
+@dataclass(frozen=True)
 class Tracking:
     """The tracking tables of one questionnaire."""
 
@@ -121,6 +146,7 @@ class Tracking:
     channels: tuple[tuple[str, int], ...]  # responses per channel, in CHANNELS order
     weeks: tuple[WeekReturns, ...]
     districts: tuple[DistrictReturns, ...]
+    reminders: tuple[ReminderRound, ...] = ()  # per round: reminded, and replied since
 
     @property
     def total(self) -> VariantReturns:

@@ -98,6 +98,7 @@ class LetterDesign:
     large_print: bool = False
     right_to_left: bool = False
     today: date = field(default_factory=date.today)
+    reminder: bool = False  # a reminder's letter: says so, and thanks those who already replied
 
     @property
     def body_width(self) -> float:
@@ -241,10 +242,16 @@ def _body(design: LetterDesign, shape: Shape) -> list[_Para]:
             if paras:  # the next language's part: a line apart
                 paras.append(_Para(space=True))
             paras.append(_Para(slot_lang=lang, slot_lines=greetings[lang]))
-        for paragraph in _own(questionnaire.intro, lang, languages).split("\n\n"):
-            say((REGULAR, " ".join(paragraph.split())))
-        say((REGULAR, phrase("cover_enclosed", lang)), (BOLD, questionnaire.title.text(lang)))
-        if returns.closing_date:
+        if design.reminder:
+            say((BOLD, f"{phrase('reminder_subject', lang)} {questionnaire.title.text(lang)}"))
+            say((REGULAR, phrase("reminder_intro", lang)))
+        else:
+            for paragraph in _own(questionnaire.intro, lang, languages).split("\n\n"):
+                say((REGULAR, " ".join(paragraph.split())))
+            say((REGULAR, phrase("cover_enclosed", lang)),
+                (BOLD, questionnaire.title.text(lang)))
+        if returns.closing_date and not (design.reminder and _passed(returns.closing_date, lang,
+                                                                     design.today)):
             back = phrase("letter_return", lang, date=date_text(returns.closing_date, lang))
         else:
             back = phrase("letter_return_undated", lang)
@@ -253,6 +260,8 @@ def _body(design: LetterDesign, shape: Shape) -> list[_Para]:
         say((REGULAR, back))
         if returns.helpline:
             say((REGULAR, phrase("helpline", lang, number=returns.helpline.text(lang))))
+        if design.reminder:
+            say((REGULAR, phrase("reminder_thanks", lang)))
     closings = list(dict.fromkeys(phrase("letter_closing", lang) for lang in languages))
     # each line once: the name is the same in every language, the title is not
     sender = list(dict.fromkeys(
@@ -264,6 +273,15 @@ def _body(design: LetterDesign, shape: Shape) -> list[_Para]:
     paras.append(_Para(tuple(line for text in sender for line in wrap(text, REGULAR, size, width)),
                        signature=True))
     return paras
+
+
+def _passed(closing: Label, lang: str, today: date) -> bool:
+    """Whether a closing date given as an ISO date is before `today`: a reminder then asks for
+    the reply without a date rather than by a day gone by."""
+    try:
+        return date.fromisoformat(closing.text(lang).strip()) < today
+    except ValueError:
+        return False
 
 
 # Laying the letter out

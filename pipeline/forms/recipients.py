@@ -119,3 +119,12 @@ def write_contacts(path: Path, serials: list[str], recipients: list[Recipient]) 
     for serial, recipient in zip(serials, recipients, strict=True):
         writer.writerow(neutral_row([serial, *(recipient.row.get(c, "") for c in columns)]))
     atomic_write_text(path, out.getvalue())
+
+
+def recipient_of(fields: dict[str, str]) -> Recipient:
+    """A recipient again from the fields the contacts kept (a reminder's address): the name
+    and address columns read as the recipient list's are."""
+    by_lower = {k.strip().lower(): v for k, v in fields.items()}
+    lines = [part.strip() for column in ADDRESS_COLUMNS
+             for part in by_lower.get(column, "").split("\n") if part.strip()]
+    return Recipient(by_lower.get("name", ""), tuple(lines[:MAX_ADDRESS_LINES]), dict(fields))

@@ -142,6 +142,14 @@ def load_xlsform(path: Path, limits: TemplateLimits = DEFAULT_LIMITS
     return loaded
 
 
+def choice_files(path: Path, limits: TemplateLimits = DEFAULT_LIMITS) -> tuple[Path, ...]:
+    """The files beside the form that its select_one_from_file questions take choices from and
+    that exist: what must be kept with the form to print it again."""
+    rows = _Interpreter(path, _read_workbook(path, limits), limits)._sheet("survey")
+    named = dict.fromkeys(_parse_type(row.get("type", "")).file for row in rows)
+    return tuple(path.parent / name for name in named if name and (path.parent / name).is_file())
+
+
 def _read_workbook(path: Path, limits: TemplateLimits) -> Mapping[str, Any]:
     """The workbook's rows, read only once the file has passed the limits that bound reading."""
     readers: Mapping[str, Callable[[BytesIO], Any]] = {

@@ -66,7 +66,8 @@ def link_serial(store: Store, response_id: str, serial: str, form_key: str = "")
 
 def channel_responses(store: Store, questionnaire_ids: Iterable[str] | None = None,
                       channel: str | None = None) -> list[ChannelResponse]:
-    """The responses of the questionnaires given (all when None), oldest first."""
+    """The responses of the questionnaires given (all when None), oldest first (to the second:
+    responses opened within one second come in the order of their ids)."""
     t = schema.channel_responses
     if not store.has_table(t.name):
         return []

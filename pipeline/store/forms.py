@@ -10,7 +10,9 @@ issued for any of the questionnaire's forms.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
@@ -97,3 +99,29 @@ def _raise_issued(conn: Connection, form_key: str, issued: int) -> None:
     t = schema.forms
     conn.execute(update(t).where(t.c.form_key == form_key, t.c.issued < issued)
                  .values(issued=issued))
+
+
+def record_template(store: Store, form_key: str, printed: Mapping[str, object]) -> None:
+    """Keep how the form was printed (JSON: the kept template's path in the workspace and the
+    print options), so a copy can be printed again identically; the latest print wins."""
+    t = schema.forms
+    with store.engine.begin() as conn:
+        done = conn.execute(update(t).where(t.c.form_key == form_key)
+                            .values(template=json.dumps(dict(printed), ensure_ascii=False,
+                                                        sort_keys=True)))
+        if not done.rowcount:
+            raise WorkspaceError(f"form {form_key} is not registered in the store")
+
+
+def form_template(store: Store, form_key: str) -> dict[str, Any] | None:
+    """How the form was printed, as record_template kept it; None for a form printed elsewhere
+    or registered before the store kept it."""
+    t = schema.forms
+    if not store.has_table(t.name):
+        return None
+    with store.engine.connect() as conn:
+        row = conn.execute(select(t.c.template).where(t.c.form_key == form_key)).first()
+    if row is None or row.template is None:
+        return None
+    found = json.loads(row.template)
+    return found if isinstance(found, dict) else None

@@ -53,6 +53,8 @@ from pipeline.store.upsert import upsert
 BatchEnd = Literal["finished", "stopped", "interrupted"]
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^\w.-]")
 PROBABLE_PHOTOCOPY = "probably a photocopy, another response"
+REMINDED = ("the serial was sent a reminder, so this is the same person's second return (the "
+            "first copy and the reminder copy): the copy read first counts")
 
 __all__ = ["FileRecord", "PaperResponse", "PaperReturn", "ReviewDecision", "Store"]
 
@@ -191,8 +193,8 @@ class Store:
                     # A copy's pages are compared together, once the copies before it in
                     # this file are stored (a copy and its photocopy may share an envelope).
                     run = run_of[at]
-                    settled.update(zip(run, settle_copy(
-                        [_mark_duplicate(conn, results[i]) for i in run]), strict=True))
+                    settled.update(zip(run, reminded_returns(conn, settle_copy(
+                        [_mark_duplicate(conn, results[i]) for i in run])), strict=True))
                 marked = settled.get(at, MarkedPage(result))
                 result = marked.result
                 page_id = _new_id(conn.execute(insert(schema.pages).values(
@@ -349,7 +351,8 @@ def replace_page_reading(conn: Connection, page_id: int, result: PageResult,
     """Give a stored page a new reading (a person keyed what the reader could not), inside the
     caller's transaction; a copy of a page already identified elsewhere becomes a duplicate.
     Returns the result as stored."""
-    (marked,) = settle_copy([_mark_duplicate(conn, result, except_page=page_id)])
+    (marked,) = reminded_returns(conn, settle_copy([_mark_duplicate(conn, result,
+                                                                    except_page=page_id)]))
     result = marked.result
     conn.execute(update(schema.pages).where(schema.pages.c.id == page_id)
                  .values(**_page_values(marked), read_at=now_iso()))
@@ -484,6 +487,22 @@ def settle_copy(marks: Sequence[MarkedPage]) -> list[MarkedPage]:
                 page, reason=f"serial {page.serial} page {page.page} read before; "
                              f"{PROBABLE_PHOTOCOPY}: other pages of this copy differ from "
                              "every copy read before")))
+    return settled
+
+
+def reminded_returns(conn: Connection, marks: Sequence[MarkedPage]) -> list[MarkedPage]:
+    """A second copy of a serial that was sent a reminder is that person's second return (the
+    original and the reminder copy both came back), not a photocopy handed to someone else:
+    it stays a duplicate, and the copy read first counts (docs/reminders.md)."""
+    from pipeline.store.reminders import was_reminded
+
+    settled = []
+    for mark in marks:
+        page = mark.result
+        if mark.photocopy and was_reminded(conn, page.form_key, page.serial):
+            mark = replace(mark, photocopy=False, result=replace(
+                page, reason=f"serial {page.serial} page {page.page} read before; {REMINDED}"))
+        settled.append(mark)
     return settled
 
 
