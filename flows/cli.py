@@ -83,6 +83,10 @@ def forms(args: argparse.Namespace, workspace: Workspace) -> int:
     from pipeline.forms.sources import load_questionnaire
 
     load_questionnaire(args.template)  # a bad template is said before Prefect starts
+    if args.recipients is not None:  # and so is a recipient list the template cannot print
+        from pipeline.forms.variants import plan_variants
+
+        plan_variants(args.template, args.recipients, layout_options(args))
     if args.forms_verb == "preview":
         from flows.forms import preview_forms
 
@@ -93,12 +97,16 @@ def forms(args: argparse.Namespace, workspace: Workspace) -> int:
         present.previewed(pages, args.template, args.out)
         return 0
     from flows.forms import generate_forms
+    from pipeline.mailing import BuiltMailing
 
     with _prefect():
         built = generate_forms(args.template, args.out, workspace, args.copies,
                                layout_options(args), args.recipients, args.duplex)
     present.warnings(built.warnings)
-    present.built_forms(built)
+    if isinstance(built, BuiltMailing):
+        present.built_mailing(built)
+    else:
+        present.built_forms(built)
     return 0
 
 

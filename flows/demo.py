@@ -14,6 +14,7 @@ from flows.ingest import ingest_batch
 from flows.reconcile import reconcile
 from pipeline.cli import present
 from pipeline.errors import WorkspaceError
+from pipeline.forms.build import BuiltForm
 from pipeline.programs import check_programs
 from pipeline.registry import pick_questionnaire, registered_layouts
 from pipeline.simulate.returns import BATCH_NAME, TRUTH_NAME
@@ -41,6 +42,8 @@ def run_demo(root: Path | None) -> int:
     present.say(f"papertwin demo in workspace {workspace.root}")
 
     built = generate_forms(TEMPLATE, workspace.root / "printed", workspace, copies)
+    if not isinstance(built, BuiltForm):  # anonymous copies make one form
+        raise TypeError("the demo's copies printed as a mailing")
     if built.layout.form_key != truth["form_key"]:
         raise WorkspaceError(
             f"sample_scans/ were made for form {truth['form_key']}, but the template now builds "

@@ -10,22 +10,25 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline.forms.build import BuiltForm, preview_form
 from pipeline.forms.layout import LayoutOptions
-from pipeline.publish import ImportedForm, build_forms, import_banding
+from pipeline.publish import BuiltMailing, ImportedForm, build_forms, import_banding
 from pipeline.workspace import Workspace
 
 
 @task(name="build forms", cache_policy=NO_CACHE)
 def build(template: Path, copies: int | None, out_dir: Path, workspace: Workspace,
-          options: LayoutOptions | None, recipients: Path | None, duplex: bool) -> BuiltForm:
+          options: LayoutOptions | None, recipients: Path | None,
+          duplex: bool) -> BuiltForm | BuiltMailing:
     return build_forms(template, copies, out_dir, workspace, options, recipients, duplex)
 
 
 @flow(name="generate_forms")
 def generate_forms(template: Path, out_dir: Path, workspace: Workspace, copies: int | None = None,
                    options: LayoutOptions | None = None,
-                   recipients: Path | None = None, duplex: bool = False) -> BuiltForm:
-    """N anonymous copies, or one addressed copy per recipient, with the layout registered;
-    `duplex` pads each copy to whole sheets for double-sided printing."""
+                   recipients: Path | None = None,
+                   duplex: bool = False) -> BuiltForm | BuiltMailing:
+    """N anonymous copies, or one addressed copy per recipient (a run per variant when the
+    recipients ask for different ones), with the layouts registered; `duplex` pads each copy to
+    whole sheets for double-sided printing."""
     return build(template, copies, out_dir, workspace, options, recipients, duplex)
 
 

@@ -13,18 +13,21 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipeline.errors import UsageError
 from pipeline.forms.build import BuiltForm, plan_run, print_copies
 from pipeline.forms.layout import LayoutOptions
 from pipeline.forms.manifest import write_layout
 from pipeline.forms.quexf import LAYOUT_NAME, banding_layout
 from pipeline.forms.recipients import Recipient
+from pipeline.forms.variants import VariantRun, plan_variants
+from pipeline.mailing import BuiltMailing, print_mailing
 from pipeline.print_record import keep_print
 from pipeline.records import Layout
 from pipeline.registry import allocate_serials, register_layout
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 
-__all__ = ["ImportedForm", "build_forms", "import_banding"]
+__all__ = ["BuiltMailing", "ImportedForm", "build_forms", "import_banding"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,29 @@ class ImportedForm:
 def build_forms(template: Path, copies: int | None, out_dir: Path, workspace: Workspace,
                 options: LayoutOptions | None = None,
                 recipients_file: Path | None = None, duplex: bool = False,
-                printed_on: date | None = None) -> BuiltForm:
+                printed_on: date | None = None,
+                addressed: Sequence[Recipient] | None = None) -> BuiltForm | BuiltMailing:
     """Print N anonymous copies, or one addressed copy per recipient, and register the layout.
 
-    `duplex` (or the template's own setting) pads each copy to whole sheets; `printed_on` is the
-    date the cover letters carry, today unless given.
+    Recipients who ask for different variants (their `language` and `format` columns) make a
+    mailing of several runs, each printed by this same path with `addressed`, the recipients of
+    its variant (pipeline/mailing.py). `duplex` (or the template's own setting) pads each copy to
+    whole sheets; `printed_on` is the date the cover letters carry, today unless given.
     """
-    run = plan_run(template, copies, options, recipients_file, duplex)
+    if recipients_file is not None:
+        if copies is not None:
+            raise UsageError("give --copies or --recipients, not both")
+        runs = plan_variants(template, recipients_file, options)
+        if len(runs) > 1:
+            def print_run(one: VariantRun, folder: Path) -> BuiltForm:
+                built = build_forms(template, None, folder, workspace, one.variant.options, None,
+                                    duplex, printed_on, one.recipients)
+                if not isinstance(built, BuiltForm):  # one variant's recipients make one form
+                    raise TypeError(f"variant {one.variant.name} printed as a mailing")
+                return built
+            return print_mailing(runs, out_dir, print_run)
+        options, addressed, recipients_file = runs[0].variant.options, runs[0].recipients, None
+    run = plan_run(template, copies, options, recipients_file, duplex, addressed)
     serials = allocate_serials(workspace, run.plan.layout, run.copies)
     built = print_copies(run, serials, out_dir, printed_on)
     if run.recipients is not None:

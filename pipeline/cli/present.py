@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pipeline.forms.build import BuiltForm
     from pipeline.ingest.batch import BatchSummary
     from pipeline.ingest.inbox import InboxPass
+    from pipeline.mailing import BuiltMailing
     from pipeline.online import OnlineImport
     from pipeline.publish import ImportedForm
     from pipeline.reminders import ReminderRun
@@ -91,6 +92,20 @@ def built_forms(built: BuiltForm) -> None:
     if built.contacts_path is not None:
         print(f"  contacts: {shown(str(built.contacts_path))} (names and addresses by serial: "
               "keep it safe)")
+
+
+def built_mailing(mailing: BuiltMailing) -> None:
+    copies = sum(len(p.built.layout.copies) for p in mailing.runs)
+    print(f"built a mailing of {copies} addressed copies in {len(mailing.runs)} variants, "
+          "one print run each:")
+    for printed in mailing.runs:
+        layout = printed.built.layout
+        print(f"  {shown(printed.run.variant.name)}: {len(layout.copies)} of form "
+              f"{shown(layout.form_key)}, serials {layout.copies[0].serial}-"
+              f"{layout.copies[-1].serial}, in {shown(str(printed.built.pdf_path.parent))}")
+    print(f"  runs:     {shown(str(mailing.runs_path))}")
+    print(f"  contacts: {shown(str(mailing.contacts_path))} (names and addresses by serial, with "
+          "each one's variant: keep it safe)")
 
 
 def reminders_printed(run: ReminderRun, out: TextIO | None = None) -> None:

@@ -20,6 +20,7 @@ from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import Recipient, read_recipients, write_contacts
 from pipeline.forms.render import letter_design, render_pdf
 from pipeline.forms.sources import XLSFORM_SUFFIXES, YAML_SUFFIXES, load_questionnaire
+from pipeline.forms.variants import plan_variants
 from pipeline.fsutil import atomic_writer
 from pipeline.model import Questionnaire
 from pipeline.programs.poppler import render_pngs
@@ -64,15 +65,18 @@ class PlannedRun:
 
 
 def plan_run(template: Path, copies: int | None, options: LayoutOptions | None = None,
-             recipients_file: Path | None = None, duplex: bool = False) -> PlannedRun:
-    """N anonymous copies, or one addressed copy per recipient; `duplex` (or the template's own
-    setting) pads each copy to whole sheets."""
-    recipients: list[Recipient] | None = None
-    if recipients_file is not None:
+             recipients_file: Path | None = None, duplex: bool = False,
+             addressed: Sequence[Recipient] | None = None) -> PlannedRun:
+    """N anonymous copies, or one addressed copy per recipient (of the file, or `addressed`:
+    the recipients of one variant of a mailing); `duplex` (or the template's own setting) pads
+    each copy to whole sheets."""
+    recipients: list[Recipient] | None = None if addressed is None else list(addressed)
+    if recipients_file is not None or recipients is not None:
         if copies is not None:
             raise UsageError("give --copies or --recipients, not both")
-        recipients = read_recipients(recipients_file)
-        copies = len(recipients)
+        if recipients is None and recipients_file is not None:
+            recipients = read_recipients(recipients_file)
+        copies = len(recipients or ())
     if copies is None or not 1 <= copies <= MAX_COPIES:
         raise UsageError(f"--copies must be between 1 and {MAX_COPIES}, not {copies}")
     loaded = load_questionnaire(template)
@@ -133,15 +137,34 @@ def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = 
                  dpi: int = 100, recipients_file: Path | None = None, duplex: bool = False,
                  printed_on: date | None = None) -> tuple[list[Path], tuple[str, ...]]:
     """PNG pages of one specimen copy (serial 000000), or of the first few addressed copies
-    with their cover letters; nothing is registered or issued."""
+    with their cover letters; a mailing whose recipients ask for several variants shows the
+    first copy of each (`<variant>-page-N.png`). Nothing is registered or issued."""
+    if recipients_file is not None:
+        runs = plan_variants(template, recipients_file, options)
+        if len(runs) > 1:  # the first copy of each variant, its pages named by the variant
+            pages: list[Path] = []
+            warnings: dict[str, None] = {}
+            for run in runs:
+                shown, said = _preview(template, out_dir, run.variant.options, dpi,
+                                       list(run.recipients[:1]), duplex, printed_on,
+                                       f"{run.variant.name}-page")
+                pages.extend(shown)
+                warnings.update(dict.fromkeys(said))
+            return pages, tuple(warnings)
+        return _preview(template, out_dir, runs[0].variant.options, dpi,
+                        list(runs[0].recipients[:PREVIEW_RECIPIENTS]), duplex, printed_on)
+    return _preview(template, out_dir, options, dpi, None, duplex, printed_on)
+
+
+def _preview(template: Path, out_dir: Path, options: LayoutOptions | None, dpi: int,
+             recipients: list[Recipient] | None, duplex: bool, printed_on: date | None,
+             prefix: str = "page") -> tuple[list[Path], tuple[str, ...]]:
     loaded = load_questionnaire(template)
     plan = plan_form(loaded.questionnaire, options, f"template {template}")
     duplex = duplex or loaded.questionnaire.printing.duplex
-    recipients = None
     letters = None
     copies = [_copy(plan, SPECIMEN_SERIAL)]
-    if recipients_file is not None:
-        recipients = read_recipients(recipients_file)[:PREVIEW_RECIPIENTS]
+    if recipients is not None:
         copies = [_copy(plan, SPECIMEN_SERIAL) for _ in recipients]
         letters = plan_letters(letter_design(plan, printed_on), recipients,
                                [c.serial for c in copies])
@@ -150,7 +173,7 @@ def preview_form(template: Path, out_dir: Path, options: LayoutOptions | None = 
         pdf = Path(tmp) / "preview.pdf"
         with pdf.open("wb") as handle:
             render_pdf(plan, copies, handle, recipients, letters, duplex)
-        pages = render_pngs(pdf, out_dir, "page", dpi)
+        pages = render_pngs(pdf, out_dir, prefix, dpi)
     return pages, _warnings(template, loaded.questionnaire, loaded.warnings + plan.warnings,
                             letters)
 

@@ -4,12 +4,16 @@ The contacts file and the store's contacts table are the only places a name meet
 questionnaire pages carry the serial alone, and the address is printed on a separate cover letter
 that shows in the envelope's window. The contacts file is opened in spreadsheets, so no field of
 it is a formula (pipeline/formulas.py).
+
+Two optional columns say how a person wants their copy: `language` (the languages printed, in
+order: `cy,en`) and `format` (`standard` or `large-print`); blank takes the run's options.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,9 @@ from pipeline.fsutil import atomic_write_text
 ADDRESS_COLUMNS = ("address", "address1", "address2", "address3", "address4", "address5",
                    "town", "county", "postcode")
 MAX_ADDRESS_LINES = 6
+LANGUAGE_COLUMN = "language"
+FORMAT_COLUMN = "format"
+FORMATS = ("standard", "large-print")
 
 
 @dataclass(frozen=True)
@@ -28,12 +35,15 @@ class Recipient:
     address: tuple[str, ...]
     row: dict[str, str]  # every column as given, for the contacts file
     line: int = 0  # its line in the recipient list (the header is line 1), for messages
+    languages: tuple[str, ...] = ()  # the languages asked for, in order; () for the run's
+    format: str = ""  # one of FORMATS; "" for the run's
 
 
-def read_recipients(path: Path) -> list[Recipient]:
+def read_recipients(path: Path, languages: Sequence[str] | None = None) -> list[Recipient]:
     """The recipients of an addressed mailing, in the list's order, from a CSV with a name column
     and address columns; InputFileError, naming the file and line, for a list that cannot be
-    printed."""
+    printed. `languages`: the template's, which a `language` column may name (spelled as the
+    template spells them, whatever the case written); None takes any."""
     if not path.is_file():
         raise InputFileError(f"recipient list {path} does not exist: check the path")
     try:
@@ -61,10 +71,42 @@ def read_recipients(path: Path) -> list[Recipient]:
         if len(lines) > MAX_ADDRESS_LINES:
             raise InputFileError(f"recipient list {path} line {number}: more than "
                                  f"{MAX_ADDRESS_LINES} address lines do not fit the window")
-        recipients.append(Recipient(name, tuple(lines), row, number))
+        where = f"recipient list {path} line {number}"
+        recipients.append(Recipient(
+            name, tuple(lines), row, number,
+            _languages(by_lower.get(LANGUAGE_COLUMN, ""), languages, where),
+            _format(by_lower.get(FORMAT_COLUMN, ""), where)))
     if not recipients:
         raise InputFileError(f"recipient list {path} has no recipients")
     return recipients
+
+
+def _languages(value: str, known: Sequence[str] | None, where: str) -> tuple[str, ...]:
+    """`cy,en` (commas, semicolons or spaces between) as the template spells its codes."""
+    asked = [part for part in value.replace(";", ",").replace(" ", ",").split(",") if part]
+    spelled = {lang.lower(): lang for lang in known} if known is not None else None
+    found: list[str] = []
+    for lang in asked:
+        code = lang if spelled is None else spelled.get(lang.lower())
+        if code is None:
+            raise InputFileError(
+                f"{where}, column '{LANGUAGE_COLUMN}': '{lang}' is not a language of the "
+                f"template (its languages: {', '.join(known or ())}); write them in the order "
+                f"to print, e.g. '{','.join((known or ())[:2])}', or leave it blank for the run's")
+        if code in found:
+            raise InputFileError(f"{where}, column '{LANGUAGE_COLUMN}': '{lang}' is named twice")
+        found.append(code)
+    return tuple(found)
+
+
+def _format(value: str, where: str) -> str:
+    """A known format, whatever the case or a space for the hyphen; "" for blank."""
+    normal = "-".join(value.lower().replace("_", " ").split())
+    if normal and normal not in FORMATS:
+        raise InputFileError(f"{where}, column '{FORMAT_COLUMN}': '{value}' is not a format "
+                             f"papertwin prints ({', '.join(FORMATS)}), or leave it blank for "
+                             "the run's")
+    return normal
 
 
 def write_contacts(path: Path, serials: list[str], recipients: list[Recipient]) -> None:

@@ -1,8 +1,10 @@
 """The forms registered in the store and the serials issued for each.
 
-A serial is the respondent reference: two copies must never share one, even when two `forms
-build` runs issue serials for the same form at once, so issuing takes the form's lock
-(locks.py) before it reads the count.
+A serial is the respondent reference: two copies of a questionnaire must never share one, even
+when they are printed in different variants (languages, large print: each its own form key) and
+their readings meet in one dataset, or when two `forms build` runs issue serials at once. So
+issuing takes the questionnaire's lock (locks.py), then continues after the highest serial
+issued for any of the questionnaire's forms.
 """
 
 from __future__ import annotations
@@ -30,16 +32,17 @@ class RegisteredForm:
 
 def register_form(store: Store, layout: Layout, issued: int = 0) -> None:
     """Keep the form's geometry; `issued` raises the count of serials issued (never lowers it)."""
-    with locked_transaction(store, f"forms:{layout.form_key}") as conn:
+    with locked_transaction(store, _serials_lock(layout)) as conn:
         _ensure_row(conn, layout)
         _raise_issued(conn, layout.form_key, issued)
 
 
 def issue_serials(store: Store, layout: Layout, count: int) -> list[str]:
-    """`count` new serials for the form, after every one issued so far."""
-    with locked_transaction(store, f"forms:{layout.form_key}") as conn:
+    """`count` new serials for the form, after every one issued so far for any form of its
+    questionnaire (every variant of it, every version)."""
+    with locked_transaction(store, _serials_lock(layout)) as conn:
         _ensure_row(conn, layout)
-        first = _issued(conn, layout.form_key) + 1
+        first = _issued_for_questionnaire(conn, layout.questionnaire.id) + 1
         last = first + count - 1
         if last >= 10**SERIAL_DIGITS:
             raise WorkspaceError(f"form {layout.form_key} has run out of {SERIAL_DIGITS}-digit "
@@ -73,9 +76,23 @@ def _ensure_row(conn: Connection, layout: Layout) -> None:
                                   registered_at=now_iso()))
 
 
-def _issued(conn: Connection, form_key: str) -> int:
+def _serials_lock(layout: Layout) -> str:
+    return f"serials:{layout.questionnaire.id}"
+
+
+def _issued_for_questionnaire(conn: Connection, questionnaire_id: str) -> int:
+    """The highest serial issued for any registered form of the questionnaire."""
     t = schema.forms
-    return int(conn.execute(select(t.c.issued).where(t.c.form_key == form_key)).scalar_one())
+    rows = conn.execute(select(t.c.layout, t.c.issued).where(t.c.issued > 0)).all()
+    return max((int(row.issued) for row in rows
+                if _questionnaire_id(row.layout) == questionnaire_id), default=0)
+
+
+def _questionnaire_id(layout_json: str) -> str:
+    """The questionnaire id of a stored layout, without building the whole layout."""
+    data = json.loads(layout_json)
+    questionnaire = data.get("questionnaire") if isinstance(data, dict) else None
+    return str(questionnaire.get("id", "")) if isinstance(questionnaire, dict) else ""
 
 
 def _raise_issued(conn: Connection, form_key: str, issued: int) -> None:
