@@ -31,6 +31,7 @@ from pipeline.forms.letter import plan_letters
 from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import recipient_of
 from pipeline.forms.render import letter_design, render_pdf
+from pipeline.forms.variants import LARGE_PRINT, STANDARD, Variant
 from pipeline.formulas import CSV_QUOTING, neutral_row
 from pipeline.fsutil import atomic_write_text, atomic_writer, make_folder
 from pipeline.print_record import Reprint, reprint_plan
@@ -59,8 +60,8 @@ class RemindedCopy:
     serial: str
     round: int
     form_key: str
-    variant: str  # "standard" or "large print"
-    languages: str  # as printed: "en", "en+cy"
+    variant: str  # the mailing's name for it: "en-standard", "cy-en-large-print"
+    languages: str  # as printed, as runs.csv writes them: "en", "cy,en"
     fields: Mapping[str, str]  # the recipient as the mailing list gave them
     first_page: int  # of the print file, counting from 1: the letter's first page
 
@@ -152,8 +153,9 @@ def _print(reprints: Mapping[str, Reprint], due: Sequence[AddressedCopy],
                 for copy in chunk:
                     reminded.append(RemindedCopy(
                         copy.serial, rounds[key, copy.serial] + 1, key,
-                        "large print" if layout.large_print else "standard",
-                        "+".join(reprint.plan.languages), copy.fields, page))
+                        Variant(reprint.plan.languages,
+                                LARGE_PRINT if layout.large_print else STANDARD).name,
+                        ",".join(reprint.plan.languages), copy.fields, page))
                     page += pages_each
         with atomic_writer(pdf_path) as handle, pikepdf.Pdf.new() as joined:
             opened = [pikepdf.open(part) for part in parts]

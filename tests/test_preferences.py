@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,7 @@ from pipeline.print_record import reprint_plan
 from pipeline.publish import build_forms
 from pipeline.read.page import ReaderSettings
 from pipeline.registry import registered_layouts
+from pipeline.reminders import send_reminders
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import simulate_returns
 from pipeline.simulate.truth import truth_value
@@ -212,6 +214,29 @@ def test_one_variant_prints_as_before_in_its_options(mailing: Mailing, tmp_path:
     assert [c.serial for c in built.layout.copies] == [f"{n:06d}" for n in
                                                        range(len(PEOPLE) + 1, len(PEOPLE) + 3)]
 
+
+def test_a_reminder_reprints_each_persons_variant(tmp_path: Path) -> None:
+    """The preference outlives the mailing: each silent person's reminder and fresh copy come in
+    the languages and size they asked for, with their own serial."""
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    recipients = write_recipients(tmp_path / "people.csv", PEOPLE)
+    build_forms(POLL, None, tmp_path / "mailing", workspace, recipients_file=recipients)
+    contacts = {c["serial"]: c for c in read_csv(tmp_path / "mailing" / "contacts.csv")}
+    run = send_reminders(workspace, date.today(), tmp_path / "reminders")
+    assert sorted(c.serial for c in run.reminded) == sorted(contacts)
+    runs = {r["variant"]: r for r in read_csv(tmp_path / "mailing" / "runs.csv")}
+    with pdfplumber.open(tmp_path / "reminders" / "reminders.pdf") as pdf:
+        for copy in run.reminded:
+            person = contacts[copy.serial]
+            assert copy.variant == person["variant"]
+            assert copy.form_key == runs[copy.variant]["form_key"]
+            assert copy.languages == person["language"]
+            letter = pdf.pages[copy.first_page - 1].extract_text()
+            assert f"Dear {person['name']}" in letter
+            assert (f"Annwyl {person['name']}" in letter) == ("cy" in copy.languages)
+    listed = read_csv(tmp_path / "reminders" / "reminders.csv")
+    assert {r["serial"]: r["variant"] for r in listed} == {
+        s: c["variant"] for s, c in contacts.items()}
 
 def test_serials_continue_over_every_variant_of_a_questionnaire(tmp_path: Path) -> None:
     workspace = Workspace.resolve(tmp_path / "ws").ensure()

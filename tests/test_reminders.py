@@ -415,7 +415,7 @@ def test_the_reminder_letter_says_so_in_every_printed_language(tmp_path: Path) -
                 LayoutOptions(languages=("en", "cy"), large_print=True),
                 recipients_file=people, duplex=True)
     run = send_reminders(workspace, date.today(), tmp_path / "out", today=date(2026, 11, 20))
-    assert [(c.variant, c.languages) for c in run.reminded] == [("large print", "en+cy")]
+    assert [(c.variant, c.languages) for c in run.reminded] == [("en-cy-large-print", "en,cy")]
     with pdfplumber.open(tmp_path / "out" / "reminders.pdf") as pdf:
         letter = " ".join(" ".join((page.extract_text() or "").split())
                           for page in pdf.pages[:2])
