@@ -87,6 +87,41 @@ def ocr_words(image: Image8, psm: int = 6, lang: str = "eng",
     return words
 
 
+@dataclass(frozen=True)
+class PageText:
+    text: str  # lines as read, a blank line between paragraphs
+    confidence: float  # 0..1: the words' confidences, each weighted by its length
+    words: int
+
+
+def ocr_page(image: Image8, lang: str = "eng", timeout: float = DEFAULT_TIMEOUT,
+             psm: int = 3) -> PageText:
+    """The whole page's text, as a letter is read: tesseract finds the blocks and lines itself
+    (page segmentation 3), and the lines come back in reading order with paragraphs kept."""
+    data = _run(lambda: pytesseract.image_to_data(
+        image, lang=lang, config=f"--psm {psm}", output_type=pytesseract.Output.DICT,
+        timeout=timeout), timeout)
+    lines: dict[tuple[int, int, int], list[str]] = {}
+    weight = weighted = 0.0
+    for i, text in enumerate(data["text"]):
+        conf = float(data["conf"][i])
+        if not text.strip() or conf < 0:
+            continue
+        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+        lines.setdefault(key, []).append(text.strip())
+        weight += len(text.strip())
+        weighted += conf * len(text.strip())
+    out: list[str] = []
+    last: tuple[int, int] | None = None
+    for (block, par, _), words in lines.items():
+        if last is not None and (block, par) != last:
+            out.append("")
+        last = (block, par)
+        out.append(" ".join(words))
+    count = sum(len(words) for words in lines.values())
+    return PageText("\n".join(out), round(weighted / weight / 100, 3) if weight else 0.0, count)
+
+
 def ocr_chars(image: Image8, psm: int = 7, lang: str = "eng", timeout: float = DEFAULT_TIMEOUT,
               whitelist: str = "") -> list[OcrChar]:
     """Every character read, with its own box and confidence (hOCR with character boxes).
