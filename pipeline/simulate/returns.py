@@ -175,10 +175,12 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     if letter:
         typed = compose_letter(seed)
         at = len(layout.pages) if len(layout.copies) > 1 else len(jpegs)
-        scanned = scanned_letter(typed, dpi, damage, np.random.default_rng([seed, LETTER_STREAM]))
-        jpegs[at:at] = scanned
-        files[at:at] = [{"letter": 1, "page": n} for n in range(1, len(scanned) + 1)]
-        letters.append({"file": BATCH_NAME, "pages": list(range(at + 1, at + len(scanned) + 1)),
+        letter_scans = scanned_letter(typed, dpi, damage,
+                                      np.random.default_rng([seed, LETTER_STREAM]))
+        jpegs[at:at] = letter_scans
+        files[at:at] = [{"letter": 1, "page": n} for n in range(1, len(letter_scans) + 1)]
+        letters.append({"file": BATCH_NAME,
+                        "pages": list(range(at + 1, at + len(letter_scans) + 1)),
                         "sender": typed.sender, "text": typed.text})
 
     out_dir.mkdir(parents=True, exist_ok=True)
