@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 
 import pandas as pd
 
+from pipeline.dataset.letters import with_letters
 from pipeline.model import Questionnaire
 from pipeline.records import Layout, OnlineRow, PaperAnswer, flag_reason
 from pipeline.store.answer_table import (
@@ -60,7 +61,10 @@ def load_dataset(store: Store, layouts: dict[str, Layout], questionnaire: Questi
     form_keys = [k for k, layout in layouts.items()
                  if layout.questionnaire.id == questionnaire.id]
     paper, online = store.answer_tables(form_keys, questionnaire.id, serials, online_ids)
-    return combine_tables(paper, online, questionnaire, question_pages(layouts))
+    dataset = combine_tables(paper, online, questionnaire, question_pages(layouts))
+    if serials is None and online_ids is None:  # letters: the whole dataset's rows only
+        dataset = replace(dataset, frame=with_letters(dataset.frame, store, questionnaire))
+    return dataset
 
 
 def question_pages(layouts: Mapping[str, Layout]) -> QuestionPages:

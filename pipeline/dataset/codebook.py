@@ -38,6 +38,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "_pages_missing": "printed pages of the copy never identified (their questions wait)",
     "_off_route": "questions answered on paper that the respondent's own earlier answers "
                   "skip (names, space separated)",
+    "_letter_text": "a letter's text, as read or as a person corrected it (channel letter)",
     "_dual_channel": "the same person's response on the other channel, and which was kept",
 }
 CODEBOOK_COLUMNS = ("column", "sav_name", "dta_name", "number", "question", "label", "type",
