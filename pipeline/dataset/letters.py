@@ -5,7 +5,7 @@ qualitative coding reads `_letter_text` (a person's latest correction, else the 
 `respondent_ref` is the serial a reviewer linked it to ("" otherwise), `_source` names its
 scanned pages as paper pages are named ("<file> p<page>", joined by "; "), and `_confidence` is
 the lowest of its pages' reading confidences (1.00 once a person corrected the text).
-`_letter_text` follows `_pages_missing`, and is there only when the questionnaire has letters,
+`_letter_text` is the last column (after `_off_route`), and is there only when the questionnaire has letters,
 so a dataset without letters keeps its columns.
 """
 
@@ -27,7 +27,7 @@ def letter_rows(store: Store, questionnaire: Questionnaire,
     an empty table when it has none."""
     found = letters(store, [questionnaire.id])
     return pd.DataFrame([_row(letter) for letter in found],
-                        columns=[*columns, LETTER_TEXT]).fillna("").astype(str)
+                        columns=[*columns, LETTER_TEXT], dtype=object).fillna("").astype(str)
 
 
 def _row(letter: Letter) -> dict[str, str]:
@@ -51,5 +51,5 @@ def with_letters(frame: pd.DataFrame, store: Store, questionnaire: Questionnaire
     rows = letter_rows(store, questionnaire, list(frame.columns))
     if rows.empty:
         return frame
-    # After _pages_missing: the provenance columns added later (_off_route) follow it.
+    # The last column: the export puts _off_route after _pages_missing, before it.
     return pd.concat([frame.assign(**{LETTER_TEXT: ""}), rows], ignore_index=True)

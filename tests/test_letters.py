@@ -1,0 +1,161 @@
+"""Letters are responses: a typed letter scanned among the forms becomes one response of channel
+`letter`, its text read close to what was typed, kept together, correctable and in the export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+import zxingcpp
+
+from flows.ingest import ingest_batch
+from pipeline.dataset.export import export_dataset
+from pipeline.forms.build import BuiltForm
+from pipeline.programs.poppler import page_count, rasterise_page
+from pipeline.read.letter import LETTER_REASON, letter_text
+from pipeline.read.page import ReaderSettings, read_page
+from pipeline.records import PageRef
+from pipeline.registry import register_layout
+from pipeline.simulate.damage import Damage
+from pipeline.simulate.returns import SimulatedBatch, simulate_returns
+from pipeline.simulate.truth import truth_value
+from pipeline.store.letters import letters
+from pipeline.store.store import Store
+from pipeline.textdistance import edit_distance
+from pipeline.workspace import Workspace
+
+from .conftest import PROJECT
+
+REAL_SCANS = PROJECT.parent / "shared" / "real_scans" / "quexf"
+
+
+def cer(read: str, truth: str) -> float:
+    """Character error rate, whitespace made single spaces on both sides (line breaks and
+    paragraph gaps are layout, not characters the writer typed)."""
+    got, expected = " ".join(read.split()), " ".join(truth.split())
+    return edit_distance(got, expected) / len(expected)
+
+
+@pytest.fixture(scope="module")
+def with_letter(built: tuple[Workspace, BuiltForm],
+                tmp_path_factory: pytest.TempPathFactory) -> SimulatedBatch:
+    _, form = built
+    return simulate_returns(form.pdf_path.parent, tmp_path_factory.mktemp("letter"), seed=1,
+                            damage=Damage.mild(), letter=True)
+
+
+def test_the_simulator_puts_a_two_page_letter_among_the_forms(
+        with_letter: SimulatedBatch) -> None:
+    truth = json.loads(with_letter.truth_path.read_text())
+    files = truth["files"]["returns.pdf"]
+    assert with_letter.pages == 14 == len(files) == page_count(with_letter.pdf_path)
+    assert [f.get("letter") for f in files[2:4]] == [1, 1]
+    assert [f["serial"] for f in files[:2]] == ["000001", "000001"]
+    assert files[4] == {"serial": "000002", "page": 1}
+    (letter,) = truth["letters"]
+    assert letter["pages"] == [3, 4]
+    assert letter["text"].startswith(letter["sender"])
+    assert "Yours faithfully," in letter["text"] and len(letter["text"]) > 1500
+
+
+@pytest.mark.slow
+def test_a_scanned_letter_among_the_forms_is_one_letter_response(
+    prefect_harness: None, built: tuple[Workspace, BuiltForm], with_letter: SimulatedBatch,
+    tmp_path: Path,
+) -> None:
+    _, form = built
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    register_layout(workspace, form.layout)
+    truth = json.loads(with_letter.truth_path.read_text())
+
+    summary = ingest_batch([with_letter.pdf_path], workspace)
+    assert summary.outcomes == {"identified": 12, "not_a_form": 2}
+    assert [(p.index, p.reason) for p in summary.pages if p.outcome == "not_a_form"] == [
+        (3, LETTER_REASON), (4, LETTER_REASON)]
+
+    with Store.open(workspace.store_url) as store:
+        (letter,) = letters(store)
+    assert letter.response.channel == "letter"
+    assert letter.response.questionnaire_id == form.layout.questionnaire.id
+    assert [(p.page_index, p.position) for p in letter.pages] == [(3, 1), (4, 2)]
+    assert all(p.confidence > 0.8 for p in letter.pages)
+    rate = cer(letter.text, truth["letters"][0]["text"])
+    print(f"letter CER {rate:.4f} over {len(truth['letters'][0]['text'])} characters")
+    assert rate < 0.05
+
+    # Read again: the pages are known, no second letter.
+    ingest_batch([with_letter.pdf_path], workspace)
+    with Store.open(workspace.store_url) as store:
+        assert len(letters(store)) == 1
+
+    out = tmp_path / "dataset.csv"
+    exported = export_dataset(workspace, out)
+    assert exported.by_channel == {"paper": 6, "letter": 1}
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(frame.columns)[-3:] == ["_pages_missing", "_off_route", "_letter_text"]
+    row = frame[frame["channel"] == "letter"].iloc[0]
+    assert row["response_id"] == letter.response.response_id
+    assert row["_source"] == "returns.pdf p3; returns.pdf p4"
+    assert row["_letter_text"] == letter.text
+    assert row["respondent_ref"] == ""
+    questions = [q.name for q in form.layout.questionnaire.questions]
+    assert all(row[q] == "" for q in questions)
+    # The forms of the batch are read as without the letter.
+    paper = frame[frame["channel"] == "paper"].set_index("respondent_ref")
+    assert (frame.loc[frame["channel"] == "paper", "_letter_text"] == "").all()
+    for response in truth["responses"]:
+        for question in form.layout.questionnaire.questions:
+            if question.type == "text":
+                continue
+            got = paper.loc[response["serial"], question.name]
+            if question.name in paper.loc[response["serial"], "_needs_review"].split():
+                continue
+            expected = truth_value(response["answers"].get(question.name))
+            if question.type == "select_multiple":
+                assert set(got.split()) == set(expected.split()), (response["serial"], question)
+            else:
+                assert got == expected, (response["serial"], question.name)
+
+
+def test_a_dataset_without_letters_has_no_letter_column(
+        built: tuple[Workspace, BuiltForm], tmp_path: Path) -> None:
+    _, form = built
+    workspace = Workspace.resolve(tmp_path / "ws").ensure()
+    register_layout(workspace, form.layout)
+    out = tmp_path / "dataset.csv"
+    export_dataset(workspace, out)
+    assert "_letter_text" not in pd.read_csv(out, dtype=str).columns
+
+
+def _without_barcodes(gray: np.ndarray) -> np.ndarray:
+    """The page with every barcode painted over: what reading sees of a form with no code."""
+    out = gray.copy()
+    for barcode in zxingcpp.read_barcodes(gray):
+        p = barcode.position
+        xs = [p.top_left.x, p.top_right.x, p.bottom_left.x, p.bottom_right.x]
+        ys = [p.top_left.y, p.top_right.y, p.bottom_left.y, p.bottom_right.y]
+        cv2.rectangle(out, (min(xs) - 30, min(ys) - 30), (max(xs) + 30, max(ys) + 30), 255, -1)
+    return out
+
+
+@pytest.mark.skipif(not REAL_SCANS.is_dir(), reason="the shared real scans are not beside "
+                                                    "this checkout (../shared/real_scans)")
+def test_real_filled_forms_are_never_letters() -> None:
+    """Real hand-filled forms of another system: full of printed text, but rows of boxes. With
+    their barcode they are another system's form; without it, not a form, never a letter."""
+    settings = ReaderSettings()
+    seen = 0
+    for pdf in sorted(REAL_SCANS.glob("test_*.pdf")):
+        for number in range(1, page_count(pdf) + 1):
+            gray = rasterise_page(pdf, number, 200)
+            ref = PageRef("0" * 64, pdf.name, number)
+            assert letter_text(gray, 30.0) is None, (pdf.name, number)
+            assert read_page(gray, ref, {}, settings).outcome == "unknown_form"
+            bare = read_page(_without_barcodes(gray), ref, {}, settings)
+            assert bare.reason != LETTER_REASON, (pdf.name, number, bare)
+            seen += 1
+    assert seen == 10
