@@ -5,8 +5,8 @@ qualitative coding reads `_letter_text` (a person's latest correction, else the 
 `respondent_ref` is the serial a reviewer linked it to ("" otherwise), `_source` names its
 scanned pages as paper pages are named ("<file> p<page>", joined by "; "), and `_confidence` is
 the lowest of its pages' reading confidences (1.00 once a person corrected the text).
-`_letter_text` is the last column (after `_off_route`), and is there only when the questionnaire has letters,
-so a dataset without letters keeps its columns.
+`_letter_text` is the last column (after `_off_route`), there only when the questionnaire has
+letters, so a dataset without letters keeps its columns.
 """
 
 from __future__ import annotations
