@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.errors import NotFoundError, PapertwinError, UsageError
 from pipeline.records import Layout
-from pipeline.review import dual_routes, page_routes
+from pipeline.review import dual_routes, letter_routes, page_routes
 from pipeline.review.accounts import Session, close_session, open_session
 from pipeline.review.params import (
     AnswerKeyText,
@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     _team_routes(app)
     page_routes.add_routes(app)
     dual_routes.add_routes(app)
+    letter_routes.add_routes(app)
     return app
 
 
