@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import cv2
+import img2pdf
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +22,7 @@ from pipeline.read.letter import LETTER_REASON, letter_text
 from pipeline.read.page import ReaderSettings, read_page
 from pipeline.records import PageRef
 from pipeline.registry import register_layout
+from pipeline.review.pages import unidentified_pages
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import SimulatedBatch, simulate_returns
 from pipeline.simulate.truth import truth_value
@@ -27,6 +30,14 @@ from pipeline.store.letters import letters
 from pipeline.store.store import Store
 from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace
+from tests.review_site import (
+    CHROMIUM_ARGS,
+    PASSWORD,
+    chromium_executable,
+    ingest,
+    serving,
+    workspace_with_user,
+)
 
 from .conftest import PROJECT
 
@@ -159,3 +170,98 @@ def test_real_filled_forms_are_never_letters() -> None:
             assert bare.reason != LETTER_REASON, (pdf.name, number, bare)
             seen += 1
     assert seen == 10
+
+
+# -- in the review app ---------------------------------------------------------------------------
+
+def _letter_site(root: Path, form: BuiltForm, batch: SimulatedBatch) -> Workspace:
+    """A workspace with one reviewer, the form registered, and a scan file of the letter's two
+    pages followed by a page of black bars (no form, no letter) read into it."""
+    workspace = workspace_with_user(root, "rita", "reviewer")
+    register_layout(workspace, form.layout)
+    truth = json.loads(batch.truth_path.read_text())
+    first, second = truth["letters"][0]["pages"]
+    bars = np.full((2339, 1654), 250, np.uint8)
+    for row in range(300, 2000, 60):
+        bars[row : row + 16, 200:1450] = 40
+    pages = [rasterise_page(batch.pdf_path, n, 200) for n in (first, second)] + [bars]
+    scan = root / "post.pdf"
+    scan.write_bytes(img2pdf.convert([cv2.imencode(".png", p)[1].tobytes() for p in pages],
+                                     layout_fun=img2pdf.get_fixed_dpi_layout_fun((200, 200))))
+    assert ingest([scan], workspace, ReaderSettings()) == ["not_a_form"] * 3
+    return workspace
+
+
+@pytest.mark.slow
+def test_a_reviewer_corrects_a_letter_and_links_its_serial_by_keyboard(
+        built: tuple[Workspace, BuiltForm], with_letter: SimulatedBatch, tmp_path: Path) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    _, form = built
+    workspace = _letter_site(tmp_path, form, with_letter)
+    with Store.open(workspace.store_url) as store:
+        (letter,) = letters(store)
+        assert [p.page_index for p in letter.pages] == [1, 2]
+        assert [p.page_index for p in unidentified_pages(store)] == [3]  # the bars only
+    response_id = letter.response.response_id
+    corrected = letter.text.replace("Dear Sir or Madam,", "Dear Consultation Team,")
+    assert corrected != letter.text
+    shots = os.environ.get("PAPERTWIN_SCREENSHOTS")
+    with serving(workspace) as url, playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_executable(),
+                                             args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(url + "/login")
+        page.fill("#name", "rita")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+
+        # The list: the letter's row has the focus; Enter opens it.
+        page.goto(url + "/letters")
+        assert response_id in page.inner_text("#letters")
+        page.wait_for_function("document.activeElement.tagName === 'A'")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url == f"{url}/letters/{response_id}"
+        assert page.locator(".scan img").count() == 2
+        assert [t for t in page.locator(".conf").all_inner_texts()] == [
+            f"{p.confidence:.2f}" for p in letter.pages]
+        if shots:
+            page.screenshot(path=str(Path(shots) / "letter.png"), full_page=True)
+        # The text has the focus: corrected by keyboard, then the serial, then saved.
+        page.wait_for_function("document.activeElement.id === 'text'")
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(corrected)
+        page.keyboard.press("Tab")
+        page.keyboard.type("000004")
+        with page.expect_navigation():
+            page.keyboard.press("Control+Enter")
+        assert page.is_visible("[role=status]")
+        assert page.input_value("#serial") == "000004"
+
+        # The page of bars, from the page screen: marked as a letter of its own with Alt+L.
+        page.goto(url + "/pages/next")
+        with page.expect_navigation():
+            page.keyboard.press("Alt+L")
+        assert page.url.startswith(url + "/letters/letter-")
+        if shots:
+            page.screenshot(path=str(Path(shots) / "letters.png"), full_page=True)
+        browser.close()
+
+    with Store.open(workspace.store_url) as store:
+        saved, marked = letters(store)
+        assert not unidentified_pages(store)
+    assert saved.response.response_id == response_id
+    assert saved.text == corrected and saved.corrections[-1].edited_by == "rita"
+    assert saved.read_text == letter.text  # what was read stays
+    assert saved.response.serial == "000004"
+    assert [(p.page_index, p.position) for p in marked.pages] == [(3, 1)]
+    assert marked.response.created_by == "rita"
+
+    out = tmp_path / "dataset.csv"
+    export_dataset(workspace, out)
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("response_id")
+    assert frame.loc[response_id, "_letter_text"] == corrected
+    assert frame.loc[response_id, "respondent_ref"] == "000004"
+    assert frame.loc[response_id, "channel"] == "letter"
+    assert frame.loc[response_id, "_source"] == "post.pdf p1; post.pdf p2"
