@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -16,17 +17,29 @@ import zxingcpp
 
 from flows.ingest import ingest_batch
 from pipeline.dataset.export import export_dataset
+from pipeline.errors import WorkspaceError
 from pipeline.forms.build import BuiltForm
+from pipeline.ingest.letters import letter_questionnaire, letter_runs
 from pipeline.programs.poppler import page_count, rasterise_page
 from pipeline.read.letter import LETTER_REASON, letter_text
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.records import PageRef
+from pipeline.records import PageRef, PageResult
 from pipeline.registry import register_layout
 from pipeline.review.pages import unidentified_pages
 from pipeline.simulate.damage import Damage
 from pipeline.simulate.returns import SimulatedBatch, simulate_returns
 from pipeline.simulate.truth import truth_value
-from pipeline.store.letters import letters
+from pipeline.store.channels import link_serial
+from pipeline.store.letters import PageText as LetterPageText
+from pipeline.store.letters import (
+    add_page,
+    correct_text,
+    letter,
+    letter_of_page,
+    letters,
+    register_letter,
+    set_questionnaire,
+)
 from pipeline.store.store import Store
 from pipeline.textdistance import edit_distance
 from pipeline.workspace import Workspace
@@ -265,3 +278,61 @@ def test_a_reviewer_corrects_a_letter_and_links_its_serial_by_keyboard(
     assert frame.loc[response_id, "respondent_ref"] == "000004"
     assert frame.loc[response_id, "channel"] == "letter"
     assert frame.loc[response_id, "_source"] == "post.pdf p1; post.pdf p2"
+
+
+# -- pages of one letter, and the store ----------------------------------------------------------
+
+def _page(index: int, outcome: str, reason: str = "", form_key: str = "") -> PageResult:
+    return PageResult(PageRef("f" * 64, "post.pdf", index), outcome,  # type: ignore[arg-type]
+                      reason, form_key=form_key)
+
+
+def test_consecutive_letter_pages_of_a_file_are_one_letter() -> None:
+    letter_page = LETTER_REASON
+    pages = [_page(1, "not_a_form", letter_page), _page(2, "blank"),
+             _page(3, "not_a_form", letter_page), _page(4, "identified", form_key="k"),
+             _page(5, "not_a_form", letter_page), _page(6, "not_a_form", "a leaflet"),
+             _page(7, "not_a_form", letter_page)]
+    assert letter_runs(pages) == [(1, 3), (5,), (7,)]
+
+
+def test_a_letter_answers_the_questionnaire_of_the_forms_beside_it(
+        built: tuple[Workspace, BuiltForm]) -> None:
+    _, form = built
+    other = replace(form.layout, form_key="other-key",
+                    questionnaire=replace(form.layout.questionnaire, id="another"))
+    layouts = {form.layout.form_key: form.layout, "other-key": other}
+    ours = form.layout.questionnaire.id
+    beside = [_page(1, "identified", form_key=form.layout.form_key), _page(2, "not_a_form")]
+    assert letter_questionnaire(beside, layouts) == ours
+    assert letter_questionnaire([_page(1, "not_a_form")], layouts) == ""  # a reviewer chooses
+    assert letter_questionnaire([_page(1, "not_a_form")], {"k": form.layout}) == ours
+    both = [*beside, _page(3, "identified", form_key="other-key")]
+    assert letter_questionnaire(both, layouts) == ""
+
+
+def test_a_letter_in_the_store_keeps_its_pages_and_every_correction(store: Store) -> None:
+    first = LetterPageText("a" * 64, 3, "Dear Sir,\nThe library", 0.91)
+    second = LetterPageText("a" * 64, 4, "must stay open.", 0.87)
+    response = register_letter(store, "library_services", [first, second], "ingest")
+    assert response.channel == "letter"
+    with pytest.raises(WorkspaceError, match="already in letter"):
+        register_letter(store, "library_services", [second], "ingest")
+    assert letter_of_page(store, "a" * 64, 4) == response.response_id
+    assert add_page(store, response.response_id, LetterPageText("b" * 64, 1, "P.S.", 0.5)) == 3
+
+    correct_text(store, response.response_id, "Dear Sir, the library must stay open.", "rita")
+    correct_text(store, response.response_id, "Dear Sir, the library must stay open!", "sam")
+    link_serial(store, response.response_id, "000004")
+    set_questionnaire(store, response.response_id, "another")
+    found = letter(store, response.response_id)
+    assert found is not None
+    assert [(p.page_index, p.position) for p in found.pages] == [(3, 1), (4, 2), (1, 3)]
+    assert found.read_text == "Dear Sir,\nThe library\n\nmust stay open.\n\nP.S."
+    assert found.text == "Dear Sir, the library must stay open!"
+    assert [c.edited_by for c in found.corrections] == ["rita", "sam"]
+    assert (found.response.serial, found.response.questionnaire_id) == ("000004", "another")
+    assert found.confidence == 1.0
+    assert [f.response.response_id for f in letters(store, ["another"])] == [
+        response.response_id]
+    assert letters(store, ["library_services"]) == []
