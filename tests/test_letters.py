@@ -233,6 +233,8 @@ def test_a_reviewer_corrects_a_letter_and_links_its_serial_by_keyboard(
         page.goto(url + "/letters")
         assert response_id in page.inner_text("#letters")
         page.wait_for_function("document.activeElement.tagName === 'A'")
+        if shots:
+            page.screenshot(path=str(Path(shots) / "letters-list.png"), full_page=True)
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert page.url == f"{url}/letters/{response_id}"
@@ -254,11 +256,13 @@ def test_a_reviewer_corrects_a_letter_and_links_its_serial_by_keyboard(
 
         # The page of bars, from the page screen: marked as a letter of its own with Alt+L.
         page.goto(url + "/pages/next")
+        if shots:
+            page.screenshot(path=str(Path(shots) / "page-as-letter.png"), full_page=True)
         with page.expect_navigation():
             page.keyboard.press("Alt+L")
         assert page.url.startswith(url + "/letters/letter-")
         if shots:
-            page.screenshot(path=str(Path(shots) / "letters.png"), full_page=True)
+            page.screenshot(path=str(Path(shots) / "letter-marked.png"), full_page=True)
         browser.close()
 
     with Store.open(workspace.store_url) as store:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pipeline.errors import UsageError
 from pipeline.review.accounts import Session
 from pipeline.review.letters import NEW, mark_as_letter, save_letter
-from pipeline.review.params import FileHash, PageIndex
+from pipeline.review.params import FileHash, PageIndex, ResponseId
 from pipeline.review.web import checked_form, layouts_of, render, see_other, session, store_of
 from pipeline.store.letters import Letter, letter, letters
 
@@ -26,11 +26,12 @@ def add_routes(app: FastAPI) -> None:
                       titles=_questionnaires(request))
 
     @app.get("/letters/{response_id}", response_class=HTMLResponse)
-    def letter_view(request: Request, current: Current, response_id: str) -> Response:
+    def letter_view(request: Request, current: Current, response_id: ResponseId) -> Response:
         return _letter_page(request, current, _letter(request, response_id), "")
 
     @app.post("/letters/{response_id}")
-    async def letter_save(request: Request, current: Current, response_id: str) -> Response:
+    async def letter_save(request: Request, current: Current,
+                          response_id: ResponseId) -> Response:
         form = await checked_form(request, current)
         found = _letter(request, response_id)
         try:
