@@ -19,11 +19,11 @@ from flows.ingest import ingest_batch
 from pipeline.dataset.export import export_dataset
 from pipeline.errors import WorkspaceError
 from pipeline.forms.build import BuiltForm
-from pipeline.ingest.letters import letter_questionnaire, letter_runs
+from pipeline.ingest.letters import letter_questionnaire, letter_runs, register_file_letters
 from pipeline.programs.poppler import page_count, rasterise_page
 from pipeline.read.letter import LETTER_REASON, letter_text
 from pipeline.read.page import ReaderSettings, read_page
-from pipeline.records import PageRef, PageResult
+from pipeline.records import ArchivedFile, PageRef, PageResult
 from pipeline.registry import register_layout
 from pipeline.review.pages import unidentified_pages
 from pipeline.simulate.damage import Damage
@@ -340,3 +340,9 @@ def test_a_letter_in_the_store_keeps_its_pages_and_every_correction(store: Store
     assert [f.response.response_id for f in letters(store, ["another"])] == [
         response.response_id]
     assert letters(store, ["library_services"]) == []
+    # A file stored again: its letter pages are known, no letter is made of them twice.
+    archived = ArchivedFile("a" * 64, "post.pdf", Path("post.pdf"), Path("post.pdf"), "pdf", 1)
+    again = [replace(_page(i, "not_a_form", LETTER_REASON), ref=PageRef("a" * 64, "post.pdf", i))
+             for i in (3, 4)]
+    assert register_file_letters(store, archived, again, {}) == ()
+    assert len(letters(store)) == 1

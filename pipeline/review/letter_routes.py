@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from pipeline.errors import UsageError
+from pipeline.errors import UsageError, WorkspaceError
 from pipeline.review.accounts import Session
 from pipeline.review.letters import NEW, mark_as_letter, save_letter
 from pipeline.review.params import FileHash, PageIndex, ResponseId
@@ -54,7 +54,7 @@ def add_routes(app: FastAPI) -> None:
         try:
             response_id = mark_as_letter(store, file_sha256, page_index, to_letter, only,
                                          current.user.name)
-        except UsageError as exc:
+        except (UsageError, WorkspaceError) as exc:
             raise HTTPException(422, str(exc)) from exc
         return see_other(f"/letters/{response_id}")
 
