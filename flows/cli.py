@@ -134,7 +134,8 @@ def simulate(args: argparse.Namespace, workspace: Workspace) -> int:
     damage = Damage.none() if args.clean else Damage.mild()
     with _prefect():
         batch = simulate(args.form, args.out, seed=args.seed, dpi=args.dpi, damage=damage,
-                         degradation=args.degrade, marks=marks(args), off_route=args.off_route)
+                         degradation=args.degrade, marks=marks(args), off_route=args.off_route,
+                         letter=args.letter)
     present.simulated(batch)
     return 0
 

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the marks respondents make, comma-separated, each respondent one "
                                "of them: tick, cross, spill, dot, circle (default: ticks and "
                                "crosses)")
+    simulate.add_argument("--letter", action="store_true",
+                          help="put a typed two-page letter among the forms, after the first "
+                               "copy (docs/letters.md)")
 
     ingest = verbs.add_parser("ingest", help="read scanned returns into the store")
     ingest.add_argument("paths", nargs="+", type=Path, help="scan files or folders of them")

@@ -13,6 +13,7 @@ from dataclasses import astuple, dataclass, field, replace
 import pandas as pd
 
 from pipeline.dataset.keyed import with_keyed
+from pipeline.dataset.letters import with_letters
 from pipeline.model import Questionnaire
 from pipeline.records import Layout, OnlineRow, PaperAnswer, flag_reason
 from pipeline.store.answer_table import (
@@ -63,9 +64,10 @@ def load_dataset(store: Store, layouts: dict[str, Layout], questionnaire: Questi
                  if layout.questionnaire.id == questionnaire.id]
     paper, online = store.answer_tables(form_keys, questionnaire.id, serials, online_ids)
     dataset = combine_tables(paper, online, questionnaire, question_pages(layouts))
-    if serials is None and online_ids is None:  # keyed responses: pipeline/dataset/keyed.py
+    if serials is None and online_ids is None:  # keyed.py, then letters.py
         dataset = replace(dataset, frame=with_keyed(dataset.frame,
                                                     keyed_responses(store, [questionnaire.id])))
+        dataset = replace(dataset, frame=with_letters(dataset.frame, store, questionnaire))
     return dataset
 
 

@@ -28,7 +28,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "response_id": "the response's id: paper-<form key>-<serial> on paper, the online tool's "
                    "id online",
     "channel": "how the response came: paper (scanned) or online; phone or paper-keyed (keyed "
-               "by a person)",
+               "by a person); letter (correspondence, its text in _letter_text)",
     "submitted_at": "when it came, ISO 8601 in UTC: online, the tool's submission time; paper, "
                     "when its last page was read",
     "respondent_ref": "the copy serial printed on the paper form (also given online by those "
@@ -39,6 +39,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "_pages_missing": "printed pages of the copy never identified (their questions wait)",
     "_off_route": "questions answered on paper that the respondent's own earlier answers "
                   "skip (names, space separated)",
+    "_letter_text": "a letter's text, as read or as a person corrected it (channel letter)",
     "_dual_channel": "the same person's response on the other channel, and which was kept",
 }
 CODEBOOK_COLUMNS = ("column", "sav_name", "dta_name", "number", "question", "label", "type",

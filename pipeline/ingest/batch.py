@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipeline.errors import InputFileError, ProgramFailedError, UsageError
 from pipeline.fsutil import atomic_write_bytes
+from pipeline.ingest.letters import register_file_letters
 from pipeline.programs import check_programs
 from pipeline.read.identify import CODE_UNREADABLE
 from pipeline.read.page import (
@@ -516,6 +517,9 @@ def store_reading(reading: FileReading, batch_id: int, workspace: Workspace,
             return reading
         stored = held.record_file(batch_id, reading.archived, reading.pages,
                                   workspace.crops_dir, reading.error, reading.permanent)
+        if any(p.outcome == "not_a_form" for p in stored):  # letters (ingest/letters.py)
+            register_file_letters(held, reading.archived, stored,
+                                  registered_layouts(workspace, held))
     return replace(reading, pages=tuple(stored))
 
 

@@ -87,6 +87,51 @@ def ocr_words(image: Image8, psm: int = 6, lang: str = "eng",
     return words
 
 
+@dataclass(frozen=True)
+class PageText:
+    text: str  # lines as read, a blank line between paragraphs
+    confidence: float  # 0..1: the words' confidences, each weighted by its length
+    words: int
+
+
+def ocr_page(image: Image8, lang: str = "eng", timeout: float = DEFAULT_TIMEOUT,
+             psm: int = 3) -> PageText:
+    """The whole page's text, as a letter is read: tesseract finds the blocks and lines itself
+    (page segmentation 3). Lines are put in order down the page by where they are, since
+    tesseract may list a right-aligned address block after the text beneath it, and a blank
+    line marks a gap between lines taller than most lines are (a new paragraph)."""
+    data = _run(lambda: pytesseract.image_to_data(
+        image, lang=lang, config=f"--psm {psm}", output_type=pytesseract.Output.DICT,
+        timeout=timeout), timeout)
+    lines: dict[tuple[int, int, int], list[tuple[int, str]]] = {}
+    spans: dict[tuple[int, int, int], tuple[int, int]] = {}
+    weight = weighted = 0.0
+    for i, text in enumerate(data["text"]):
+        conf = float(data["conf"][i])
+        if not text.strip() or conf < 0:
+            continue
+        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+        top, bottom = int(data["top"][i]), int(data["top"][i]) + int(data["height"][i])
+        lines.setdefault(key, []).append((int(data["left"][i]), text.strip()))
+        was = spans.get(key, (top, bottom))
+        spans[key] = (min(was[0], top), max(was[1], bottom))
+        weight += len(text.strip())
+        weighted += conf * len(text.strip())
+    order = sorted(lines, key=lambda k: spans[k])
+    heights = sorted(spans[k][1] - spans[k][0] for k in order)
+    usual = heights[len(heights) // 2] if heights else 0
+    out: list[str] = []
+    last_bottom: int | None = None
+    for key in order:
+        top, bottom = spans[key]
+        if last_bottom is not None and top - last_bottom > 0.8 * usual:
+            out.append("")
+        last_bottom = bottom
+        out.append(" ".join(word for _, word in sorted(lines[key])))
+    count = sum(len(words) for words in lines.values())
+    return PageText("\n".join(out), round(weighted / weight / 100, 3) if weight else 0.0, count)
+
+
 def ocr_chars(image: Image8, psm: int = 7, lang: str = "eng", timeout: float = DEFAULT_TIMEOUT,
               whitelist: str = "") -> list[OcrChar]:
     """Every character read, with its own box and confidence (hOCR with character boxes).

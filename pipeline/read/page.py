@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.errors import InputFileError, UsageError
+from pipeline.errors import InputFileError, ProgramFailedError, UsageError
 from pipeline.read.answers import (
     AMONG_SPECKLE,
     AMONG_SPECKLE_NOTE,
@@ -31,6 +31,7 @@ from pipeline.read.identify import (
     identify,
     read_cleaned,
 )
+from pipeline.read.letter import LETTER_REASON, letter_text
 from pipeline.read.refine import SQUARE, Ink, find_slant, refine_box, squared
 from pipeline.read.register import (
     Aligned,
@@ -196,6 +197,8 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
         if found:
             return PageResult(ref, "unreadable",
                               f"only {found} of 4 corner marks found: damaged or cut off")
+        if _is_letter(gray, settings):
+            return PageResult(ref, "not_a_form", LETTER_REASON)
         return PageResult(ref, "not_a_form", "no corner marks and no page code: an enclosed "
                                              "letter or another document, kept for a person")
     code = identified.code
@@ -210,6 +213,14 @@ def _read(gray: Image8, ref: PageRef, layouts: dict[str, Layout], settings: Read
         return PageResult(ref, "unreadable", f"form {code.form_key} has no page {code.page}",
                           form_key=code.form_key, serial=code.serial, page=code.page)
     return _read_fields(registration, layout, code, identified.source, ref, settings)
+
+
+def _is_letter(gray: Image8, settings: ReaderSettings) -> bool:
+    """A page of running text (read/letter.py); one tesseract cannot read stays for a person."""
+    try:
+        return letter_text(gray, settings.ocr_timeout) is not None
+    except ProgramFailedError:
+        return False
 
 
 def _recover(gray: Image8, registration: Registration | None, identified: Identification | None,

@@ -1,8 +1,8 @@
 """The review web app: login, the batch overview, and the queue of flagged answers.
 
-Pages of whole scans (unidentified pages, duplicates) and dual-channel pairs have their routes in
-page_routes.py and dual_routes.py; everything here and there goes through web.py for the session,
-CSRF and rendering.
+Pages of whole scans (unidentified pages, duplicates), dual-channel pairs, keyed entry and letters
+have their routes in page_routes.py, dual_routes.py, keyed_routes.py and letter_routes.py;
+everything here and there goes through web.py for the session, CSRF and rendering.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.errors import NotFoundError, PapertwinError, UsageError
 from pipeline.records import Layout
-from pipeline.review import dual_routes, keyed_routes, page_routes
+from pipeline.review import dual_routes, keyed_routes, letter_routes, page_routes
 from pipeline.review.accounts import Session, close_session, open_session
 from pipeline.review.params import (
     AnswerKeyText,
@@ -100,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     page_routes.add_routes(app)
     dual_routes.add_routes(app)
     keyed_routes.add_routes(app)
+    letter_routes.add_routes(app)
     return app
 
 

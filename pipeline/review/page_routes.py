@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pipeline.errors import InputFileError, UsageError
 from pipeline.read.page import ReaderSettings
 from pipeline.review.accounts import Session
+from pipeline.review.letter_routes import mark_choices
 from pipeline.review.pages import (
     DuplicateGroup,
     PageItem,
@@ -152,7 +153,8 @@ def _page_form(request: Request, current: Session, item: PageItem, problem: str,
              "page": str(item.page or ""), "why": ""}
     shown.update({k: v for k, v in (keyed or {}).items() if k in shown})
     return render(request, "page.html", current, status=status, item=item, forms=forms,
-                  problem=problem, url=_page_url(item), shown=shown)
+                  problem=problem, url=_page_url(item), shown=shown,
+                  letter_choices=mark_choices(request))
 
 
 def _unidentified(request: Request, file_sha256: str, page_index: int) -> PageItem:

@@ -35,6 +35,7 @@ from pipeline.simulate.degrade import (
     plan_copy,
     plan_page,
 )
+from pipeline.simulate.letters import compose_letter, scanned_letter
 from pipeline.simulate.pen import (
     COLOUR_SCAN_TOOLS,
     PEN_COLOURS,
@@ -55,6 +56,7 @@ from pipeline.simulate.truth import TRUTH_SCHEMA
 
 TRUTH_NAME = "truth.json"
 ROUTE_STREAM = 15  # seeds route_rng beside the seed
+LETTER_STREAM = 17  # seeds the letter's scan: the forms' draws stay as they were without it
 DEGRADE_STREAM = 16  # seeds the degradation's draws: a seed's answers are the same whatever
 # the profile
 MARKS = MappingProxyType({"tick": draw_tick, "cross": draw_cross, "spill": draw_spill,
@@ -79,7 +81,7 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
                      pens: tuple[str, ...] = (),
                      off_route: float = OFF_ROUTE_SHARE,
                      degradation: str | None = None,
-                     marks: tuple[str, ...] = ()) -> SimulatedBatch:
+                     marks: tuple[str, ...] = (), letter: bool = False) -> SimulatedBatch:
     """Fill every copy in form_dir, scan it badly, write one batch PDF and truth.json.
 
     `varied` makes respondents use every kind of pen (marker, pencil) and mark (ticks that spill
@@ -95,10 +97,16 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     degrade.py: each copy is then printed, damaged and scanned
     as the profile says (mode and dpi by copy, skew and upside down by page), instead of with
     `damage` at `dpi`, and truth.json records it for every page.
+    `letter` puts a typed two-page letter (simulate/letters.py) among the forms, after the
+    first copy, scanned with `damage` at `dpi`; truth.json keeps its text under "letters" and
+    names its pages {"letter": 1, "page": n} in "files".
     """
     damage = damage or Damage.mild()
     if degradation is not None:
         check_profile(degradation)
+        if letter:
+            raise UsageError("a letter is scanned with the batch's damage, not a degradation "
+                             "profile: leave out --degrade or --letter")
     unknown = sorted(set(marks) - set(MARK_STYLES))
     if unknown:
         raise UsageError(f"no such mark: {', '.join(unknown)}; marks are "
@@ -160,6 +168,20 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
                               "marking": {"tool": tool, "mark": mark_style,
                                           "scan": "colour" if in_colour else "grey"}})
         jpegs = [s if isinstance(s, bytes) else s.result() for s in scans]
+    files = [{"serial": c.serial, "page": p.page} for c in layout.copies for p in layout.pages]
+    if degradation is not None:
+        files = [{**f, **how} for f, how in zip(files, scanned_as, strict=True)]
+    letters: list[dict[str, Any]] = []
+    if letter:
+        typed = compose_letter(seed)
+        at = len(layout.pages) if len(layout.copies) > 1 else len(jpegs)
+        letter_scans = scanned_letter(typed, dpi, damage,
+                                      np.random.default_rng([seed, LETTER_STREAM]))
+        jpegs[at:at] = letter_scans
+        files[at:at] = [{"letter": 1, "page": n} for n in range(1, len(letter_scans) + 1)]
+        letters.append({"file": BATCH_NAME,
+                        "pages": list(range(at + 1, at + len(letter_scans) + 1)),
+                        "sender": typed.sender, "text": typed.text})
 
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf_path = out_dir / BATCH_NAME
@@ -168,9 +190,6 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
         atomic_write_bytes(pdf_path, img2pdf.convert(jpegs, layout_fun=layout_mode))
     else:  # every image carries its own dpi
         atomic_write_bytes(pdf_path, img2pdf.convert(jpegs))
-    files = [{"serial": c.serial, "page": p.page} for c in layout.copies for p in layout.pages]
-    if degradation is not None:
-        files = [{**f, **how} for f, how in zip(files, scanned_as, strict=True)]
     truth: dict[str, Any] = {
         "schema": TRUTH_SCHEMA,
         "form_key": layout.form_key,
@@ -182,6 +201,8 @@ def simulate_returns(form_dir: Path, out_dir: Path, seed: int = 1, dpi: int = 20
     }
     if degradation is not None:
         truth["degradation"] = degradation
+    if letters:
+        truth["letters"] = letters
     truth_path = out_dir / TRUTH_NAME
     atomic_write_text(truth_path, json.dumps(truth, indent=1, ensure_ascii=False))
     return SimulatedBatch(pdf_path, truth_path, len(jpegs), len(responses))

@@ -112,13 +112,18 @@ class PageDecision:
 
 def unidentified_pages(store: Store) -> list[PageItem]:
     """Pages the reader could not identify that no person has decided about since they were
-    read (a file read again comes back with what the reader finds)."""
+    read (a file read again comes back with what the reader finds), and that are in no letter."""
     p, d = schema.pages, schema.page_decisions
     decided = (select(d.c.id).where(d.c.file_sha256 == p.c.file_sha256,
                                     d.c.page_index == p.c.page_index,
                                     d.c.decided_at >= p.c.read_at).exists())
+    letter = schema.letter_pages  # a page in a letter waits on the letters' screen instead
+    in_letter = (select(letter.c.response_id).where(letter.c.file_sha256 == p.c.file_sha256,
+                                                    letter.c.page_index == p.c.page_index)
+                 .exists())
     with store.engine.connect() as conn:
-        rows = conn.execute(_page_query().where(p.c.outcome.in_(UNIDENTIFIED), ~decided)
+        rows = conn.execute(_page_query().where(p.c.outcome.in_(UNIDENTIFIED), ~decided,
+                                                ~in_letter)
                             .order_by(schema.files.c.batch_id, schema.files.c.name,
                                       p.c.page_index)).all()
     return [_item(row) for row in rows]
