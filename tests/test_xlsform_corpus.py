@@ -21,6 +21,7 @@ from pyxform.xls2xform import convert
 from flows.cli import main
 from pipeline.forms.layout import plan_form
 from pipeline.forms.sources import load_questionnaire
+from pipeline.review.keying import check_entry, key_fields, keyed_value
 
 from .conftest import PROJECT
 from .printed_geometry import (
@@ -88,3 +89,27 @@ def test_every_readable_form_prints_in_every_variant(form: Path, tmp_path: Path)
             found.append(f"no box for {sorted(missing)[:5]}")
         problems += [f"{variant_name(options)}: {p}" for p in found[:10]]
     assert problems == []
+
+
+@needs_corpus
+@pytest.mark.parametrize("form", [p for p in FORMS if printable(p)], ids=lambda p: p.name)
+def test_every_readable_form_can_be_keyed_in_each_of_its_languages(form: Path) -> None:
+    """Keyed entry (a phoned-in answer, a return typed in) on the forms people write: every
+    question is offered in printed order in each language, a blank entry is valid, the first
+    choice keyed as "1" is that choice, and a whole number keyed as a word is refused."""
+    questionnaire = load_questionnaire(form).questionnaire
+    names = [q.name for q in questionnaire.questions]
+    for lang in questionnaire.languages:
+        fields = key_fields(questionnaire, lang)
+        assert [f.name for f in fields] == names
+        assert all(f.label for f in fields), [f.name for f in fields if not f.label]
+    assert check_entry(questionnaire, {}).problems == {}
+    choices = {q.name: q.choices[0].name for q in questionnaire.questions
+               if q.is_choice and q.type != "rank" and q.choices}
+    keyed = check_entry(questionnaire, dict.fromkeys(choices, "1"))
+    assert keyed.problems == {}
+    assert {n: v for n, v in keyed.answers.items() if n in choices} == {
+        n: c for n, c in choices.items() if n not in keyed.skipped}
+    for q in questionnaire.questions:
+        if q.type == "integer":
+            assert keyed_value(q, "many")[1], q.name
