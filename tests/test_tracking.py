@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from pipeline.forms.layout import LayoutOptions
 from pipeline.online import import_online_export
 from pipeline.publish import build_forms
 from pipeline.records import ArchivedFile, OnlineRow, PageRef, PageResult
+from pipeline.registry import register_layout
 from pipeline.store.store import PaperReturn, Store
 from pipeline.workspace import Workspace
 
@@ -120,18 +122,30 @@ def _store_pages(workspace: Workspace, name: str, pages: list[tuple[str, str, in
 
 @pytest.fixture
 def mailing(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    """Eight standard copies and three large print ones, addressed; four returned on paper in
-    two weeks, five online responses: two naming a standard copy (one also back on paper), one
-    a serial printed in both variants, one no reference and one a serial never printed."""
+    """Eight standard copies and three large print ones, addressed (serials 1-8 and 1-3); four
+    returned on paper in two weeks, five online responses: two naming a standard copy (one also
+    back on paper), one a serial printed in both variants, one no reference and one a serial
+    never printed."""
     monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
     workspace = Workspace.resolve(tmp_path / "ws")
     (tmp_path / "standard.csv").write_text(STANDARD_LIST)
     (tmp_path / "large.csv").write_text(LARGE_PRINT_LIST)
     standard = build_forms(TEMPLATE, None, tmp_path / "standard", workspace,
                            recipients_file=tmp_path / "standard.csv").layout.form_key
-    large = build_forms(TEMPLATE, None, tmp_path / "large", workspace,
-                        LayoutOptions(large_print=True),
-                        recipients_file=tmp_path / "large.csv").layout.form_key
+    # The large print copies were printed from another workspace and registered here, as
+    # before a questionnaire's forms shared one run of serials: their serials 1-3 are printed
+    # in both variants.
+    with monkeypatch.context() as patch:
+        patch.delenv("PAPERTWIN_STORE_URL")  # the other workspace's own store
+        large_layout = build_forms(TEMPLATE, None, tmp_path / "large",
+                                   Workspace.resolve(tmp_path / "elsewhere"),
+                                   LayoutOptions(large_print=True),
+                                   recipients_file=tmp_path / "large.csv").layout
+    register_layout(workspace, large_layout)
+    large = large_layout.form_key
+    with Store.open(workspace.store_url) as store:
+        store.record_contacts(large, {row["serial"]: row for row in csv.DictReader(
+            (tmp_path / "large" / "contacts.csv").open(newline="", encoding="utf-8"))})
     with monkeypatch.context() as patch:
         _store_pages(workspace, "week45.pdf", [(standard, "000001", 1), (standard, "000001", 2),
                                                (standard, "000002", 1), (large, "000001", 1)],
@@ -248,13 +262,17 @@ def test_reconcile_publishes_the_tracking_as_artifacts(prefect_harness: None,
 
 # -- the pure function -------------------------------------------------------------------------
 
+def serials(first: int, last: int) -> frozenset[str]:
+    return frozenset(f"{n:06d}" for n in range(first, last + 1))
+
+
 def test_languages_photocopies_and_references_in_several_variants() -> None:
     """A Welsh and English variant beside the English one; a further response on a photocopy
     and a form printed elsewhere count as paper, not a mailed copy; a reference printed in two
     variants is not given to either."""
-    forms = [MailedForm("q-v1-aaa", False, ("en",), 4),
-             MailedForm("q-v1-bbb", False, ("cy", "en"), 2),
-             MailedForm("q-v1-ccc", False, ("en",), 0)]  # printed by another system
+    forms = [MailedForm("q-v1-aaa", False, ("en",), serials(1, 4)),
+             MailedForm("q-v1-bbb", False, ("cy", "en"), serials(1, 2)),
+             MailedForm("q-v1-ccc", False, ("en",), frozenset())]  # printed by another system
     paper = [PaperReturn("q-v1-aaa", "000003", "000003", "2027-01-04T10:00:00+00:00"),
              PaperReturn("q-v1-aaa", "000003-2", "000003", "2027-01-05T10:00:00+00:00"),
              PaperReturn("q-v1-bbb", "000002", "000002", "2026-12-28T10:00:00+00:00"),
@@ -276,8 +294,24 @@ def test_languages_photocopies_and_references_in_several_variants() -> None:
     assert tracking.districts == ()
 
 
+def test_a_variant_printed_after_another_counts_its_own_serials(tmp_path: Path) -> None:
+    """A questionnaire's variants share one run of serials: the large print copies printed
+    after eight standard ones are 9-11, and the tracking counts each variant's own."""
+    workspace = Workspace.resolve(tmp_path / "ws")
+    build_forms(TEMPLATE, 8, tmp_path / "standard", workspace)
+    large = build_forms(TEMPLATE, 3, tmp_path / "large", workspace,
+                        LayoutOptions(large_print=True)).layout
+    assert [c.serial for c in large.copies] == ["000009", "000010", "000011"]
+    with pytest.MonkeyPatch.context() as patch:
+        _store_pages(workspace, "back.pdf", [(large.form_key, "000010", 1)], WEEK_45, patch)
+    tracking = tracking_report(workspace).tracking
+    assert [(v.variant, v.printed, v.paper, v.returned) for v in tracking.variants] == [
+        ("standard", 8, 0, 0), ("large print", 3, 1, 1)]
+    assert dict(tracking.channels)["paper"] == 1
+
+
 def test_a_week_without_returns_is_a_row_of_noughts() -> None:
-    forms = [MailedForm("k", True, ("en",), 1)]
+    forms = [MailedForm("k", True, ("en",), serials(1, 1))]
     online = [OnlineRow("a", "2026-11-02", "", {}, "x"), OnlineRow("b", "2026-11-23", "", {}, "x")]
     assert [(w.week, w.total) for w in track("q", forms, [], online, {}).weeks] == [
         ("2026-W45", 1), ("2026-W46", 0), ("2026-W47", 0), ("2026-W48", 1)]

@@ -59,7 +59,8 @@ def read_tracking(store: Store, layouts: Mapping[str, Layout],
                   questionnaire: Questionnaire) -> Tracking:
     """The tracking of a questionnaire (every version of it registered) from what the store
     holds now. `layouts`: the registered forms, each with the copies issued for it."""
-    forms = [MailedForm(key, layout.large_print, layout.languages, len(layout.copies))
+    forms = [MailedForm(key, layout.large_print, layout.languages,
+                        frozenset(c.serial for c in layout.copies))
              for key, layout in layouts.items()
              if layout.questionnaire.id == questionnaire.id]
     keys = [form.form_key for form in forms]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pipeline.postcode import district, find_postcode, names_postcode
-from pipeline.records import SERIAL_DIGITS, OnlineRow
+from pipeline.records import OnlineRow
 from pipeline.store.store import PaperReturn
 
 # A district with fewer copies than this is counted in "other": a count of 1 or 2 copies of a
@@ -45,13 +45,14 @@ Copy = tuple[str, str]  # form key, serial
 
 @dataclass(frozen=True)
 class MailedForm:
-    """One form key of the questionnaire as the register has it: its variant and the copies
-    issued for it (serials 1..issued)."""
+    """One form key of the questionnaire as the register has it: its variant and the serials
+    issued for it (the variants of one mailing share a questionnaire's run of serials, so a
+    form's serials need not start at 1)."""
 
     form_key: str
     large_print: bool
     languages: tuple[str, ...]
-    issued: int
+    serials: frozenset[str]
 
     @property
     def variant(self) -> str:
@@ -59,8 +60,7 @@ class MailedForm:
 
     def issued_serial(self, serial: str) -> bool:
         """Whether a copy of this form was printed with this serial."""
-        return (len(serial) == SERIAL_DIGITS and serial.isdigit()
-                and 1 <= int(serial) <= self.issued)
+        return serial in self.serials
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def _variants(forms: Sequence[MailedForm],
         by_web = {copy for copy in online if copy[0] in keys}
         rows.append(VariantReturns(
             variant, languages,
-            printed=sum(form.issued for form in members),
+            printed=sum(len(form.serials) for form in members),
             addressed=sum(1 for form in members for serial in contacts.get(form.form_key, {})
                           if form.issued_serial(serial)),
             paper=len(paper), online=len(by_web), returned=len(paper | by_web)))
