@@ -90,6 +90,9 @@ responses by channel
   online                                2
   online, variant unknown               1
   online, not from the mailing          2
+  paper, keyed                          0
+  phone                                 0
+  letter                                0
 
 responses by ISO week of return (paper: first page read; online: submitted)
   week      paper  online  online, variant unknown  online, not from the mailing  total
@@ -167,11 +170,11 @@ EXPECTED = Tracking(
                        returned=1),
     ),
     channels=(("paper", 4), ("paper_other", 0), ("online", 2), ("online_variant_unknown", 1),
-              ("online_other", 2)),
+              ("online_other", 2), ("paper_keyed", 0), ("phone", 0), ("letter", 0)),
     weeks=(
-        WeekReturns("2026-W45", (3, 0, 0, 0, 0)),
-        WeekReturns("2026-W46", (0, 0, 2, 1, 0)),
-        WeekReturns("2026-W47", (1, 0, 0, 0, 2)),
+        WeekReturns("2026-W45", (3, 0, 0, 0, 0, 0, 0, 0)),
+        WeekReturns("2026-W46", (0, 0, 2, 1, 0, 0, 0, 0)),
+        WeekReturns("2026-W47", (1, 0, 0, 0, 2, 0, 0, 0)),
     ),
     # CF3 (2 copies) and NP20 (1) are too small to show: counted together as "other".
     districts=(
@@ -220,17 +223,18 @@ def test_report_prints_the_tables_and_writes_csv_and_a_chart(
 
     assert read("variants").to_dict("records")[2] == {
         "variant": "all", "languages": "", "printed": "11", "addressed": "11",
-        "returned_paper": "4", "returned_online": "2", "returned": "5", "not_returned": "6",
-        "rate": "0.455"}
+        "returned_paper": "4", "returned_online": "2", "returned_keyed": "0",
+        "returned_letter": "0", "returned": "5", "not_returned": "6", "rate": "0.455"}
     assert read("weeks").values.tolist() == [
-        ["2026-W45", "3", "0", "0", "0", "0", "3"],
-        ["2026-W46", "0", "0", "2", "1", "0", "3"],
-        ["2026-W47", "1", "0", "0", "0", "2", "3"],
+        ["2026-W45", "3", "0", "0", "0", "0", "0", "0", "0", "3"],
+        ["2026-W46", "0", "0", "2", "1", "0", "0", "0", "0", "3"],
+        ["2026-W47", "1", "0", "0", "0", "2", "0", "0", "0", "3"],
     ]
     assert list(read("weeks").columns) == ["week", "paper", "paper_other", "online",
-                                           "online_variant_unknown", "online_other", "total"]
+                                           "online_variant_unknown", "online_other",
+                                           "paper_keyed", "phone", "letter", "total"]
     assert read("districts")["district"].tolist() == ["CF10", "other", "unknown"]
-    assert read("channels")["responses"].tolist() == ["4", "0", "2", "1", "2"]
+    assert read("channels")["responses"].tolist() == ["4", "0", "2", "1", "2", "0", "0", "0"]
     with Image.open(out / "tracking-returns-by-week.png") as chart:
         assert (chart.format, chart.size) == ("PNG", (1000, 500))
 
@@ -252,8 +256,8 @@ def test_reconcile_publishes_the_tracking_as_artifacts(prefect_harness: None,
     assert set(artifacts) == {"markdown", "image"}
     markdown = artifacts["markdown"].data
     assert "# Returns of library\\_services" in markdown
-    assert "| standard | en | 8 | 8 | 3 | 2 | 4 | 4 | 0.5 |" in markdown
-    assert "| 2026-W47 | 1 | 0 | 0 | 0 | 2 | 3 |" in markdown
+    assert "| standard | en | 8 | 8 | 3 | 2 | 0 | 0 | 4 | 4 | 0.5 |" in markdown
+    assert "| 2026-W47 | 1 | 0 | 0 | 0 | 2 | 0 | 0 | 0 | 3 |" in markdown
     image = artifacts["image"].data
     assert image.startswith("data:image/png;base64,")
     with Image.open(io.BytesIO(base64.b64decode(image.split(",", 1)[1]))) as chart:
@@ -286,11 +290,12 @@ def test_languages_photocopies_and_references_in_several_variants() -> None:
         VariantReturns("standard", "en", 4, 0, paper=1, online=2, returned=2),
     )
     assert tracking.channels == (("paper", 2), ("paper_other", 2), ("online", 2),
-                                 ("online_variant_unknown", 1), ("online_other", 0))
+                                 ("online_variant_unknown", 1), ("online_other", 0),
+                                 ("paper_keyed", 0), ("phone", 0), ("letter", 0))
     # 2026-W53 runs into January 2027; the weeks between are rows of noughts.
-    assert tracking.weeks == (WeekReturns("2026-W53", (1, 0, 0, 0, 0)),
-                              WeekReturns("2027-W01", (1, 2, 1, 1, 0)),
-                              WeekReturns("unknown", (0, 0, 1, 0, 0)))
+    assert tracking.weeks == (WeekReturns("2026-W53", (1, 0, 0, 0, 0, 0, 0, 0)),
+                              WeekReturns("2027-W01", (1, 2, 1, 1, 0, 0, 0, 0)),
+                              WeekReturns("unknown", (0, 0, 1, 0, 0, 0, 0, 0)))
     assert tracking.districts == ()
 
 
