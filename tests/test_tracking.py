@@ -22,7 +22,7 @@ from flows.cli import main
 from flows.reconcile import reconcile
 from pipeline.cli import present
 from pipeline.dataset.export import export_dataset
-from pipeline.dataset.report import tracking_report
+from pipeline.dataset.report import TrackingReport, tracking_report, tracking_tables
 from pipeline.dataset.tracking import (
     DistrictReturns,
     MailedForm,
@@ -37,7 +37,8 @@ from pipeline.forms.layout import LayoutOptions
 from pipeline.online import import_online_export
 from pipeline.publish import build_forms
 from pipeline.records import ArchivedFile, OnlineRow, PageRef, PageResult
-from pipeline.registry import register_layout
+from pipeline.registry import register_layout, registered_layouts
+from pipeline.store.channels import new_channel_response
 from pipeline.store.store import PaperReturn, Store
 from pipeline.workspace import Workspace
 
@@ -330,3 +331,105 @@ def test_iso_weeks_and_districts_as_written() -> None:
         == "SW1A"
     assert contact_district({"name": "A", "address1": "Cardiff CF10 1AA", "town": "x"}) == "CF10"
     assert contact_district({"name": "CF10 1AA", "address": "nowhere"}) == "unknown"
+
+
+# -- keyed, phoned and letter responses ---------------------------------------------------------
+
+WEEK_48 = "2026-11-24T09:00:00+00:00"
+PRINTED_WITH_KEYED = """\
+returns of library_services:
+  11 copies printed, 8 returned (72.7%): 4 on paper, 2 online, 3 keyed, 1 by letter; 3 not yet returned
+  and 2 online responses not from the mailing
+
+copies by variant
+  variant      languages  printed  addressed  paper  online  keyed  letter  returned  not returned   rate
+  standard     en               8          8      3       2      2       1         6             2  75.0%
+  large print  en               3          3      1       0      1       0         2             1  66.7%
+  all                          11         11      4       2      3       1         8             3  72.7%
+
+responses by channel
+  channel                       responses
+  paper                                 4
+  paper, other                          0
+  online                                2
+  online, variant unknown               1
+  online, not from the mailing          2
+  paper, keyed                          2
+  phone                                 3
+  letter                                2
+
+responses by ISO week of return (paper: first page read; online: submitted; keyed, phone and letters: registered)
+  week      paper  online  online, variant unknown  online, not from the mailing  paper, keyed  phone  letter  total
+  2026-W45      3       0                        0                             0             0      0       0      3
+  2026-W46      0       2                        1                             0             0      0       0      3
+  2026-W47      1       0                        0                             2             1      1       0      5
+  2026-W48      0       0                        0                             0             1      2       2      5
+
+addressed copies by postcode district (districts of fewer than 5 copies counted as other)
+  district  addressed  paper  online  keyed  letter  returned   rate
+  CF10              7      3       1      3       0         6  85.7%
+  other             3      1       1      0       1         2  66.7%
+  unknown           1      0       0      0       0         0   0.0%
+"""  # noqa: E501
+
+
+def test_keyed_phoned_and_letter_responses_count_as_channels_and_returned_copies(
+    mailing: Workspace, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Phoned-in, keyed and letter responses count in the channels and weeks of when they were
+    registered; those naming a serial return that copy, once whatever else came back for it (a
+    keyed return waiting for its second entry included); one naming a serial printed in both
+    variants, with no form to tell which, returns no copy."""
+    layouts = sorted(registered_layouts(mailing).values(), key=lambda layout: layout.large_print)
+    standard, large = (layout.form_key for layout in layouts)
+    with Store.open(mailing.store_url) as store, monkeypatch.context() as patch:
+        def respond(when: str, channel: str, form_key: str = "", serial: str = "",
+                    double_entry: bool = False) -> None:
+            patch.setattr("pipeline.store.channels.now_iso", lambda: when)
+            new_channel_response(store, "library_services", channel, "ann", form_key=form_key,
+                                 serial=serial, double_entry=double_entry)
+
+        respond(WEEK_47, "phone", standard, "000003")  # Cai's copy, in CF10
+        respond(WEEK_47, "paper-keyed", standard, "000002", double_entry=True)  # also scanned
+        respond(WEEK_48, "paper-keyed", standard)  # a return without its serial
+        respond(WEEK_48, "phone", large, "000002")  # Jon's large print copy: its own form's
+        respond(WEEK_48, "letter", serial="000007")  # Gus's copy, in CF3 (other)
+        respond(WEEK_48, "letter")  # a letter from nobody on the list
+        respond(WEEK_48, "phone", serial="000001")  # printed in both variants: no copy
+        new_channel_response(store, "another_survey", "phone", "ann", serial="000005")
+
+    tracking = tracking_report(mailing).tracking
+    assert tracking == Tracking(
+        questionnaire_id="library_services",
+        variants=(
+            VariantReturns("standard", "en", printed=8, addressed=8, paper=3, online=2,
+                           returned=6, keyed=2, letter=1),
+            VariantReturns("large print", "en", printed=3, addressed=3, paper=1, online=0,
+                           returned=2, keyed=1, letter=0),
+        ),
+        channels=(("paper", 4), ("paper_other", 0), ("online", 2),
+                  ("online_variant_unknown", 1), ("online_other", 2), ("paper_keyed", 2),
+                  ("phone", 3), ("letter", 2)),
+        weeks=(
+            WeekReturns("2026-W45", (3, 0, 0, 0, 0, 0, 0, 0)),
+            WeekReturns("2026-W46", (0, 0, 2, 1, 0, 0, 0, 0)),
+            WeekReturns("2026-W47", (1, 0, 0, 0, 2, 1, 1, 0)),
+            WeekReturns("2026-W48", (0, 0, 0, 0, 0, 1, 2, 2)),
+        ),
+        districts=(
+            DistrictReturns("CF10", addressed=7, paper=3, online=1, returned=6, keyed=3),
+            DistrictReturns("other", addressed=3, paper=1, online=1, returned=2, letter=1),
+            DistrictReturns("unknown", addressed=1, paper=0, online=0, returned=0),
+        ),
+    )
+    out = io.StringIO()
+    present.tracking_report(TrackingReport(tracking), out)
+    assert out.getvalue() == PRINTED_WITH_KEYED
+    tables = tracking_tables(tracking)
+    assert tables["variants"].to_dict("records")[2] == {
+        "variant": "all", "languages": "", "printed": 11, "addressed": 11, "returned_paper": 4,
+        "returned_online": 2, "returned_keyed": 3, "returned_letter": 1, "returned": 8,
+        "not_returned": 3, "rate": 0.727}
+    assert tables["districts"][["district", "returned_keyed", "returned_letter"]].values \
+        .tolist() == [["CF10", 3, 0], ["other", 0, 1], ["unknown", 0, 0]]
+    assert tables["channels"]["label"].tolist()[5:] == ["paper, keyed", "phone", "letter"]

@@ -201,14 +201,14 @@ def track(questionnaire_id: str, forms: Sequence[MailedForm], paper: Iterable[Pa
                            row.submitted_at))
     keyed: set[Copy] = set()
     by_letter: set[Copy] = set()
-    for response in others:
-        channel = STORE_CHANNELS.get(response.channel)
+    for other in others:
+        channel = STORE_CHANNELS.get(other.channel)
         if channel is None:
             continue
-        channel_of.append((channel, response.created_at))
-        owner = _owner(forms, by_key, response)
+        channel_of.append((channel, other.created_at))
+        owner = _owner(forms, by_key, other)
         if owner is not None:
-            (by_letter if channel == "letter" else keyed).add((owner, response.serial))
+            (by_letter if channel == "letter" else keyed).add((owner, other.serial))
     counted = Counter(channel for channel, _ in channel_of)
     back = _Back(on_paper, online_copies, keyed, by_letter)
     return Tracking(
