@@ -21,8 +21,14 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from flows.cli import main
 from flows.reconcile import reconcile
 from pipeline.cli import present
+from pipeline.dataset.chart import returns_chart
 from pipeline.dataset.export import export_dataset
-from pipeline.dataset.report import TrackingReport, tracking_report, tracking_tables
+from pipeline.dataset.report import (
+    TrackingReport,
+    tracking_markdown,
+    tracking_report,
+    tracking_tables,
+)
 from pipeline.dataset.tracking import (
     DistrictReturns,
     MailedForm,
@@ -433,3 +439,6 @@ def test_keyed_phoned_and_letter_responses_count_as_channels_and_returned_copies
     assert tables["districts"][["district", "returned_keyed", "returned_letter"]].values \
         .tolist() == [["CF10", 3, 0], ["other", 0, 1], ["unknown", 0, 0]]
     assert tables["channels"]["label"].tolist()[5:] == ["paper, keyed", "phone", "letter"]
+    assert "| 2026-W48 | 0 | 0 | 0 | 0 | 0 | 1 | 2 | 2 | 5 |" in tracking_markdown(tracking)
+    with Image.open(io.BytesIO(returns_chart(tracking))) as chart:
+        assert (chart.format, chart.size) == ("PNG", (1000, 500))
