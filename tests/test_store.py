@@ -57,6 +57,7 @@ from pipeline.store.channels import (
     new_channel_response,
 )
 from pipeline.store.forms import registered_forms
+from pipeline.store.keyed import record_entry
 from pipeline.store.migrate import FIRST_REVISION, alembic_config, head_revision
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -502,6 +503,12 @@ def test_responses_on_other_channels_are_kept_with_their_serial(store_url: str) 
         assert [r.questionnaire_id for r in channel_responses(store, channel="letter")] == [
             "town_centre"]
         assert channel_response(store, "nobody") is None
+        # received: a letter, or a keying saved once; the phone call keyed is, the return
+        # opened for keying and never saved is not
+        record_entry(store, phoned.response_id, 1, {"visit_frequency": "weekly"}, "amira")
+        letters = {r.response_id for r in channel_responses(store, channel="letter")}
+        assert {r.response_id for r in channel_responses(store, received=True)} == {
+            phoned.response_id, *letters}
     finally:
         store.close()
 

@@ -45,6 +45,7 @@ from pipeline.publish import build_forms
 from pipeline.records import ArchivedFile, OnlineRow, PageRef, PageResult
 from pipeline.registry import register_layout, registered_layouts
 from pipeline.store.channels import new_channel_response
+from pipeline.store.keyed import record_entry
 from pipeline.store.store import PaperReturn, Store
 from pipeline.workspace import Workspace
 
@@ -392,8 +393,11 @@ def test_keyed_phoned_and_letter_responses_count_as_channels_and_returned_copies
         def respond(when: str, channel: str, form_key: str = "", serial: str = "",
                     double_entry: bool = False) -> None:
             patch.setattr("pipeline.store.channels.now_iso", lambda: when)
-            new_channel_response(store, "library_services", channel, "ann", form_key=form_key,
-                                 serial=serial, double_entry=double_entry)
+            opened = new_channel_response(store, "library_services", channel, "ann",
+                                          form_key=form_key, serial=serial,
+                                          double_entry=double_entry)
+            if channel != "letter":  # keyed once: a keying opened and left is no response
+                record_entry(store, opened.response_id, 1, {"visit_frequency": "weekly"}, "ann")
 
         respond(WEEK_47, "phone", standard, "000003")  # Cai's copy, in CF10
         respond(WEEK_47, "paper-keyed", standard, "000002", double_entry=True)  # also scanned
@@ -402,7 +406,10 @@ def test_keyed_phoned_and_letter_responses_count_as_channels_and_returned_copies
         respond(WEEK_48, "letter", serial="000007")  # Gus's copy, in CF3 (other)
         respond(WEEK_48, "letter")  # a letter from nobody on the list
         respond(WEEK_48, "phone", serial="000001")  # printed in both variants: no copy
-        new_channel_response(store, "another_survey", "phone", "ann", serial="000005")
+        other = new_channel_response(store, "another_survey", "phone", "ann", serial="000005")
+        record_entry(store, other.response_id, 1, {}, "ann")
+        # opened, never saved: not a response, though it names Eli's copy
+        new_channel_response(store, "library_services", "phone", "ann", serial="000005")
 
     tracking = tracking_report(mailing).tracking
     assert tracking == Tracking(

@@ -68,7 +68,7 @@ def read_tracking(store: Store, layouts: Mapping[str, Layout],
     tracking = track(questionnaire.id, forms, store.paper_returns(keys),
                      store.online_rows(questionnaire.id),
                      {key: store.contacts(key) for key in keys},
-                     channel_responses(store, [questionnaire.id]))
+                     channel_responses(store, [questionnaire.id], received=True))
     sent = reminders_sent(store, questionnaire.id)
     if not sent:
         return tracking
