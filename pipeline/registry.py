@@ -16,7 +16,7 @@ from dataclasses import replace
 from pipeline.errors import LayoutError, StoreNotWritableError, WorkspaceError
 from pipeline.forms.manifest import read_layout
 from pipeline.model import Questionnaire
-from pipeline.records import SERIAL_DIGITS, Copy, Layout, PageCode
+from pipeline.records import Copy, Layout, PageCode
 from pipeline.store.engine import sqlite_file
 from pipeline.store.forms import (
     RegisteredForm,
@@ -38,11 +38,12 @@ def register_layout(workspace: Workspace, layout: Layout) -> None:
     printed = [int(c.serial) for c in layout.copies if c.serial.isdigit()]
     with Store.open(workspace.ensure().store_url) as store:
         _bring_in_files(store, workspace)
-        register_form(store, layout, max(printed, default=0))
+        register_form(store, layout, printed)
 
 
 def allocate_serials(workspace: Workspace, layout: Layout, count: int) -> list[str]:
-    """Serials continue from the last ones issued for this form, so no two copies share one."""
+    """Serials continue after the last ones issued for any form of the questionnaire, so no two
+    of its copies share one."""
     with Store.open(workspace.ensure().store_url) as store:
         _bring_in_files(store, workspace)
         return issue_serials(store, layout, count)
@@ -66,13 +67,13 @@ def load_registered_layout(workspace: Workspace, form_key: str) -> Layout:
 
 
 def serials_issued(workspace: Workspace, form_key: str,
-                   store: Store | None = None) -> int | None:
-    """How many serials were issued for the form; None when the workspace does not say (a form
-    not registered here, or one registered without serials, as a form printed elsewhere is): a
+                   store: Store | None = None) -> frozenset[str] | None:
+    """The serials issued for the form; None when the workspace does not say (a form not
+    registered here, or one registered without serials, as a form printed elsewhere is): a
     serial keyed by hand is then taken as it is. `store`: the workspace's, when the caller
     holds it open already."""
     form = _registered(workspace, store).get(form_key)
-    return form.issued if form is not None and form.issued else None
+    return frozenset(form.serials) if form is not None and form.ranges else None
 
 
 def pick_questionnaire(layouts: dict[str, Layout], questionnaire_id: str | None) -> Questionnaire:
@@ -145,7 +146,8 @@ def _bring_in_files(store: Store, workspace: Workspace) -> None:
     """Register, in the store, the forms an older workspace kept as files (idempotent: the
     issued count only rises, the geometry of a form key never changes)."""
     for form in _files(workspace, skip=registered_forms(store)).values():
-        register_form(store, form.layout, form.issued)
+        register_form(store, form.layout, (n for first, last in form.ranges
+                                           for n in range(first, last + 1)))
 
 
 def _files(workspace: Workspace, skip: Collection[str] = ()) -> dict[str, RegisteredForm]:
@@ -159,9 +161,9 @@ def _files(workspace: Workspace, skip: Collection[str] = ()) -> dict[str, Regist
         if path.name.endswith(".serials.json") or path.stem in skip:
             continue
         layout = read_layout(path)
+        issued = max(_issued_file(workspace, layout), _printed(layout))
         forms[layout.form_key] = RegisteredForm(replace(layout, copies=()),
-                                                max(_issued_file(workspace, layout),
-                                                    _printed(layout)))
+                                                ((1, issued),) if issued else ())
     return forms
 
 
@@ -180,10 +182,10 @@ def _printed(layout: Layout) -> int:
 
 
 def _with_issued_copies(form: RegisteredForm) -> Layout:
-    """The layout with one copy per serial issued for it (serials run from 000001)."""
+    """The layout with one copy per serial issued for it."""
     layout = form.layout
     return layout.with_copies(tuple(
         Copy(serial, tuple(PageCode(layout.form_key, serial, p.page).encode()
                            for p in layout.pages))
-        for serial in (str(n).zfill(SERIAL_DIGITS) for n in range(1, form.issued + 1))))
+        for serial in form.serials))
 

@@ -46,6 +46,7 @@ from pipeline.simulate.truth import truth_value
 from pipeline.store import schema
 from pipeline.store.channels import new_channel_response
 from pipeline.store.forms import form_template
+from pipeline.store.keyed import record_entry
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
 from tests.ingesting import ingest_without_flow
@@ -156,8 +157,9 @@ def test_reminders_go_to_exactly_the_silent_and_count_once(mailing: Mailing,
                       "o-2,2026-11-11T08:00:00Z,,never\n", encoding="utf-8")
     import_online_export(online, ws)
     with Store.open(ws.store_url) as store:
-        new_channel_response(store, mailing.layout.questionnaire.id, "paper-keyed", "keyer",
-                             form_key=key, serial=KEYED)
+        keyed = new_channel_response(store, mailing.layout.questionnaire.id, "paper-keyed",
+                                     "keyer", form_key=key, serial=KEYED)
+        record_entry(store, keyed.response_id, 1, {"visit_frequency": "weekly"}, "keyer")
 
     # Not yet due: every copy went out after the day before.
     yesterday = (date.today() - timedelta(days=1)).isoformat()

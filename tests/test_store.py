@@ -44,6 +44,7 @@ from pipeline.records import (
     PageRef,
     PageResult,
     PaperAnswer,
+    layout_to_dict,
 )
 from pipeline.registry import register_layout, registered_layouts
 from pipeline.simulate.returns import SimulatedBatch
@@ -55,6 +56,8 @@ from pipeline.store.channels import (
     link_serial,
     new_channel_response,
 )
+from pipeline.store.forms import registered_forms
+from pipeline.store.keyed import record_entry
 from pipeline.store.migrate import FIRST_REVISION, alembic_config, head_revision
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -382,7 +385,7 @@ def revision_of(url: str) -> str:
 
 def test_a_new_store_is_at_head_and_matches_the_schema(store_url: str) -> None:
     Store.open(store_url).close()
-    assert revision_of(store_url) == head_revision() == "0011"
+    assert revision_of(store_url) == head_revision() == "0012"
     with engine_of(store_url) as engine, engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     Store.open(store_url).close()  # opening again changes nothing
@@ -410,6 +413,20 @@ def test_a_first_release_store_is_stamped_and_upgraded(
     finally:
         store.close()
     assert responses_of(ws)[copies[0]] == ((1, 2), ())
+
+
+def test_the_serials_a_form_was_issued_before_0012_run_from_one(
+        store_url: str, built: tuple[Workspace, BuiltForm]) -> None:
+    layout = built[1].layout
+    with engine_of(store_url) as engine, engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0011")
+        conn.execute(schema.forms.insert().values(
+            form_key=layout.form_key, issued=4, registered_at="2026-01-05T09:00:00+00:00",
+            layout=json.dumps(layout_to_dict(replace(layout, copies=())))))
+    with Store.open(store_url) as store:  # migrated to the head
+        form = registered_forms(store)[layout.form_key]
+        assert form.ranges == ((1, 4),)
+        assert form.serials == ("000001", "000002", "000003", "000004")
 
 
 def test_a_store_of_a_newer_papertwin_is_refused(store_url: str) -> None:
@@ -486,6 +503,12 @@ def test_responses_on_other_channels_are_kept_with_their_serial(store_url: str) 
         assert [r.questionnaire_id for r in channel_responses(store, channel="letter")] == [
             "town_centre"]
         assert channel_response(store, "nobody") is None
+        # received: a letter, or a keying saved once; the phone call keyed is, the return
+        # opened for keying and never saved is not
+        record_entry(store, phoned.response_id, 1, {"visit_frequency": "weekly"}, "amira")
+        letters = {r.response_id for r in channel_responses(store, channel="letter")}
+        assert {r.response_id for r in channel_responses(store, received=True)} == {
+            phoned.response_id, *letters}
     finally:
         store.close()
 

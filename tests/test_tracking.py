@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,14 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from flows.cli import main
 from flows.reconcile import reconcile
 from pipeline.cli import present
+from pipeline.dataset.chart import returns_chart
 from pipeline.dataset.export import export_dataset
-from pipeline.dataset.report import tracking_report
+from pipeline.dataset.report import (
+    TrackingReport,
+    tracking_markdown,
+    tracking_report,
+    tracking_tables,
+)
 from pipeline.dataset.tracking import (
     DistrictReturns,
     MailedForm,
@@ -36,6 +43,9 @@ from pipeline.forms.layout import LayoutOptions
 from pipeline.online import import_online_export
 from pipeline.publish import build_forms
 from pipeline.records import ArchivedFile, OnlineRow, PageRef, PageResult
+from pipeline.registry import register_layout, registered_layouts
+from pipeline.store.channels import new_channel_response
+from pipeline.store.keyed import record_entry
 from pipeline.store.store import PaperReturn, Store
 from pipeline.workspace import Workspace
 
@@ -88,6 +98,9 @@ responses by channel
   online                                2
   online, variant unknown               1
   online, not from the mailing          2
+  paper, keyed                          0
+  phone                                 0
+  letter                                0
 
 responses by ISO week of return (paper: first page read; online: submitted)
   week      paper  online  online, variant unknown  online, not from the mailing  total
@@ -120,18 +133,30 @@ def _store_pages(workspace: Workspace, name: str, pages: list[tuple[str, str, in
 
 @pytest.fixture
 def mailing(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    """Eight standard copies and three large print ones, addressed; four returned on paper in
-    two weeks, five online responses: two naming a standard copy (one also back on paper), one
-    a serial printed in both variants, one no reference and one a serial never printed."""
+    """Eight standard copies and three large print ones, addressed (serials 1-8 and 1-3); four
+    returned on paper in two weeks, five online responses: two naming a standard copy (one also
+    back on paper), one a serial printed in both variants, one no reference and one a serial
+    never printed."""
     monkeypatch.setenv("PAPERTWIN_STORE_URL", store_url)
     workspace = Workspace.resolve(tmp_path / "ws")
     (tmp_path / "standard.csv").write_text(STANDARD_LIST)
     (tmp_path / "large.csv").write_text(LARGE_PRINT_LIST)
     standard = build_forms(TEMPLATE, None, tmp_path / "standard", workspace,
                            recipients_file=tmp_path / "standard.csv").layout.form_key
-    large = build_forms(TEMPLATE, None, tmp_path / "large", workspace,
-                        LayoutOptions(large_print=True),
-                        recipients_file=tmp_path / "large.csv").layout.form_key
+    # The large print copies were printed from another workspace and registered here, as
+    # before a questionnaire's forms shared one run of serials: their serials 1-3 are printed
+    # in both variants.
+    with monkeypatch.context() as patch:
+        patch.delenv("PAPERTWIN_STORE_URL")  # the other workspace's own store
+        large_layout = build_forms(TEMPLATE, None, tmp_path / "large",
+                                   Workspace.resolve(tmp_path / "elsewhere"),
+                                   LayoutOptions(large_print=True),
+                                   recipients_file=tmp_path / "large.csv").layout
+    register_layout(workspace, large_layout)
+    large = large_layout.form_key
+    with Store.open(workspace.store_url) as store:
+        store.record_contacts(large, {row["serial"]: row for row in csv.DictReader(
+            (tmp_path / "large" / "contacts.csv").open(newline="", encoding="utf-8"))})
     with monkeypatch.context() as patch:
         _store_pages(workspace, "week45.pdf", [(standard, "000001", 1), (standard, "000001", 2),
                                                (standard, "000002", 1), (large, "000001", 1)],
@@ -153,11 +178,11 @@ EXPECTED = Tracking(
                        returned=1),
     ),
     channels=(("paper", 4), ("paper_other", 0), ("online", 2), ("online_variant_unknown", 1),
-              ("online_other", 2)),
+              ("online_other", 2), ("paper_keyed", 0), ("phone", 0), ("letter", 0)),
     weeks=(
-        WeekReturns("2026-W45", (3, 0, 0, 0, 0)),
-        WeekReturns("2026-W46", (0, 0, 2, 1, 0)),
-        WeekReturns("2026-W47", (1, 0, 0, 0, 2)),
+        WeekReturns("2026-W45", (3, 0, 0, 0, 0, 0, 0, 0)),
+        WeekReturns("2026-W46", (0, 0, 2, 1, 0, 0, 0, 0)),
+        WeekReturns("2026-W47", (1, 0, 0, 0, 2, 0, 0, 0)),
     ),
     # CF3 (2 copies) and NP20 (1) are too small to show: counted together as "other".
     districts=(
@@ -206,17 +231,18 @@ def test_report_prints_the_tables_and_writes_csv_and_a_chart(
 
     assert read("variants").to_dict("records")[2] == {
         "variant": "all", "languages": "", "printed": "11", "addressed": "11",
-        "returned_paper": "4", "returned_online": "2", "returned": "5", "not_returned": "6",
-        "rate": "0.455"}
+        "returned_paper": "4", "returned_online": "2", "returned_keyed": "0",
+        "returned_letter": "0", "returned": "5", "not_returned": "6", "rate": "0.455"}
     assert read("weeks").values.tolist() == [
-        ["2026-W45", "3", "0", "0", "0", "0", "3"],
-        ["2026-W46", "0", "0", "2", "1", "0", "3"],
-        ["2026-W47", "1", "0", "0", "0", "2", "3"],
+        ["2026-W45", "3", "0", "0", "0", "0", "0", "0", "0", "3"],
+        ["2026-W46", "0", "0", "2", "1", "0", "0", "0", "0", "3"],
+        ["2026-W47", "1", "0", "0", "0", "2", "0", "0", "0", "3"],
     ]
     assert list(read("weeks").columns) == ["week", "paper", "paper_other", "online",
-                                           "online_variant_unknown", "online_other", "total"]
+                                           "online_variant_unknown", "online_other",
+                                           "paper_keyed", "phone", "letter", "total"]
     assert read("districts")["district"].tolist() == ["CF10", "other", "unknown"]
-    assert read("channels")["responses"].tolist() == ["4", "0", "2", "1", "2"]
+    assert read("channels")["responses"].tolist() == ["4", "0", "2", "1", "2", "0", "0", "0"]
     with Image.open(out / "tracking-returns-by-week.png") as chart:
         assert (chart.format, chart.size) == ("PNG", (1000, 500))
 
@@ -238,8 +264,8 @@ def test_reconcile_publishes_the_tracking_as_artifacts(prefect_harness: None,
     assert set(artifacts) == {"markdown", "image"}
     markdown = artifacts["markdown"].data
     assert "# Returns of library\\_services" in markdown
-    assert "| standard | en | 8 | 8 | 3 | 2 | 4 | 4 | 0.5 |" in markdown
-    assert "| 2026-W47 | 1 | 0 | 0 | 0 | 2 | 3 |" in markdown
+    assert "| standard | en | 8 | 8 | 3 | 2 | 0 | 0 | 4 | 4 | 0.5 |" in markdown
+    assert "| 2026-W47 | 1 | 0 | 0 | 0 | 2 | 0 | 0 | 0 | 3 |" in markdown
     image = artifacts["image"].data
     assert image.startswith("data:image/png;base64,")
     with Image.open(io.BytesIO(base64.b64decode(image.split(",", 1)[1]))) as chart:
@@ -248,13 +274,17 @@ def test_reconcile_publishes_the_tracking_as_artifacts(prefect_harness: None,
 
 # -- the pure function -------------------------------------------------------------------------
 
+def serials(first: int, last: int) -> frozenset[str]:
+    return frozenset(f"{n:06d}" for n in range(first, last + 1))
+
+
 def test_languages_photocopies_and_references_in_several_variants() -> None:
     """A Welsh and English variant beside the English one; a further response on a photocopy
     and a form printed elsewhere count as paper, not a mailed copy; a reference printed in two
     variants is not given to either."""
-    forms = [MailedForm("q-v1-aaa", False, ("en",), 4),
-             MailedForm("q-v1-bbb", False, ("cy", "en"), 2),
-             MailedForm("q-v1-ccc", False, ("en",), 0)]  # printed by another system
+    forms = [MailedForm("q-v1-aaa", False, ("en",), serials(1, 4)),
+             MailedForm("q-v1-bbb", False, ("cy", "en"), serials(1, 2)),
+             MailedForm("q-v1-ccc", False, ("en",), frozenset())]  # printed by another system
     paper = [PaperReturn("q-v1-aaa", "000003", "000003", "2027-01-04T10:00:00+00:00"),
              PaperReturn("q-v1-aaa", "000003-2", "000003", "2027-01-05T10:00:00+00:00"),
              PaperReturn("q-v1-bbb", "000002", "000002", "2026-12-28T10:00:00+00:00"),
@@ -268,16 +298,33 @@ def test_languages_photocopies_and_references_in_several_variants() -> None:
         VariantReturns("standard", "en", 4, 0, paper=1, online=2, returned=2),
     )
     assert tracking.channels == (("paper", 2), ("paper_other", 2), ("online", 2),
-                                 ("online_variant_unknown", 1), ("online_other", 0))
+                                 ("online_variant_unknown", 1), ("online_other", 0),
+                                 ("paper_keyed", 0), ("phone", 0), ("letter", 0))
     # 2026-W53 runs into January 2027; the weeks between are rows of noughts.
-    assert tracking.weeks == (WeekReturns("2026-W53", (1, 0, 0, 0, 0)),
-                              WeekReturns("2027-W01", (1, 2, 1, 1, 0)),
-                              WeekReturns("unknown", (0, 0, 1, 0, 0)))
+    assert tracking.weeks == (WeekReturns("2026-W53", (1, 0, 0, 0, 0, 0, 0, 0)),
+                              WeekReturns("2027-W01", (1, 2, 1, 1, 0, 0, 0, 0)),
+                              WeekReturns("unknown", (0, 0, 1, 0, 0, 0, 0, 0)))
     assert tracking.districts == ()
 
 
+def test_a_variant_printed_after_another_counts_its_own_serials(tmp_path: Path) -> None:
+    """A questionnaire's variants share one run of serials: the large print copies printed
+    after eight standard ones are 9-11, and the tracking counts each variant's own."""
+    workspace = Workspace.resolve(tmp_path / "ws")
+    build_forms(TEMPLATE, 8, tmp_path / "standard", workspace)
+    large = build_forms(TEMPLATE, 3, tmp_path / "large", workspace,
+                        LayoutOptions(large_print=True)).layout
+    assert [c.serial for c in large.copies] == ["000009", "000010", "000011"]
+    with pytest.MonkeyPatch.context() as patch:
+        _store_pages(workspace, "back.pdf", [(large.form_key, "000010", 1)], WEEK_45, patch)
+    tracking = tracking_report(workspace).tracking
+    assert [(v.variant, v.printed, v.paper, v.returned) for v in tracking.variants] == [
+        ("standard", 8, 0, 0), ("large print", 3, 1, 1)]
+    assert dict(tracking.channels)["paper"] == 1
+
+
 def test_a_week_without_returns_is_a_row_of_noughts() -> None:
-    forms = [MailedForm("k", True, ("en",), 1)]
+    forms = [MailedForm("k", True, ("en",), serials(1, 1))]
     online = [OnlineRow("a", "2026-11-02", "", {}, "x"), OnlineRow("b", "2026-11-23", "", {}, "x")]
     assert [(w.week, w.total) for w in track("q", forms, [], online, {}).weeks] == [
         ("2026-W45", 1), ("2026-W46", 0), ("2026-W47", 0), ("2026-W48", 1)]
@@ -291,3 +338,114 @@ def test_iso_weeks_and_districts_as_written() -> None:
         == "SW1A"
     assert contact_district({"name": "A", "address1": "Cardiff CF10 1AA", "town": "x"}) == "CF10"
     assert contact_district({"name": "CF10 1AA", "address": "nowhere"}) == "unknown"
+
+
+# -- keyed, phoned and letter responses ---------------------------------------------------------
+
+WEEK_48 = "2026-11-24T09:00:00+00:00"
+PRINTED_WITH_KEYED = """\
+returns of library_services:
+  11 copies printed, 8 returned (72.7%): 4 on paper, 2 online, 3 keyed, 1 by letter; 3 not yet returned
+  and 2 online responses not from the mailing
+
+copies by variant
+  variant      languages  printed  addressed  paper  online  keyed  letter  returned  not returned   rate
+  standard     en               8          8      3       2      2       1         6             2  75.0%
+  large print  en               3          3      1       0      1       0         2             1  66.7%
+  all                          11         11      4       2      3       1         8             3  72.7%
+
+responses by channel
+  channel                       responses
+  paper                                 4
+  paper, other                          0
+  online                                2
+  online, variant unknown               1
+  online, not from the mailing          2
+  paper, keyed                          2
+  phone                                 3
+  letter                                2
+
+responses by ISO week of return (paper: first page read; online: submitted; keyed, phone and letters: registered)
+  week      paper  online  online, variant unknown  online, not from the mailing  paper, keyed  phone  letter  total
+  2026-W45      3       0                        0                             0             0      0       0      3
+  2026-W46      0       2                        1                             0             0      0       0      3
+  2026-W47      1       0                        0                             2             1      1       0      5
+  2026-W48      0       0                        0                             0             1      2       2      5
+
+addressed copies by postcode district (districts of fewer than 5 copies counted as other)
+  district  addressed  paper  online  keyed  letter  returned   rate
+  CF10              7      3       1      3       0         6  85.7%
+  other             3      1       1      0       1         2  66.7%
+  unknown           1      0       0      0       0         0   0.0%
+"""  # noqa: E501
+
+
+def test_keyed_phoned_and_letter_responses_count_as_channels_and_returned_copies(
+    mailing: Workspace, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Phoned-in, keyed and letter responses count in the channels and weeks of when they were
+    registered; those naming a serial return that copy, once whatever else came back for it (a
+    keyed return waiting for its second entry included); one naming a serial printed in both
+    variants, with no form to tell which, returns no copy."""
+    layouts = sorted(registered_layouts(mailing).values(), key=lambda layout: layout.large_print)
+    standard, large = (layout.form_key for layout in layouts)
+    with Store.open(mailing.store_url) as store, monkeypatch.context() as patch:
+        def respond(when: str, channel: str, form_key: str = "", serial: str = "",
+                    double_entry: bool = False) -> None:
+            patch.setattr("pipeline.store.channels.now_iso", lambda: when)
+            opened = new_channel_response(store, "library_services", channel, "ann",
+                                          form_key=form_key, serial=serial,
+                                          double_entry=double_entry)
+            if channel != "letter":  # keyed once: a keying opened and left is no response
+                record_entry(store, opened.response_id, 1, {"visit_frequency": "weekly"}, "ann")
+
+        respond(WEEK_47, "phone", standard, "000003")  # Cai's copy, in CF10
+        respond(WEEK_47, "paper-keyed", standard, "000002", double_entry=True)  # also scanned
+        respond(WEEK_48, "paper-keyed", standard)  # a return without its serial
+        respond(WEEK_48, "phone", large, "000002")  # Jon's large print copy: its own form's
+        respond(WEEK_48, "letter", serial="000007")  # Gus's copy, in CF3 (other)
+        respond(WEEK_48, "letter")  # a letter from nobody on the list
+        respond(WEEK_48, "phone", serial="000001")  # printed in both variants: no copy
+        other = new_channel_response(store, "another_survey", "phone", "ann", serial="000005")
+        record_entry(store, other.response_id, 1, {}, "ann")
+        # opened, never saved: not a response, though it names Eli's copy
+        new_channel_response(store, "library_services", "phone", "ann", serial="000005")
+
+    tracking = tracking_report(mailing).tracking
+    assert tracking == Tracking(
+        questionnaire_id="library_services",
+        variants=(
+            VariantReturns("standard", "en", printed=8, addressed=8, paper=3, online=2,
+                           returned=6, keyed=2, letter=1),
+            VariantReturns("large print", "en", printed=3, addressed=3, paper=1, online=0,
+                           returned=2, keyed=1, letter=0),
+        ),
+        channels=(("paper", 4), ("paper_other", 0), ("online", 2),
+                  ("online_variant_unknown", 1), ("online_other", 2), ("paper_keyed", 2),
+                  ("phone", 3), ("letter", 2)),
+        weeks=(
+            WeekReturns("2026-W45", (3, 0, 0, 0, 0, 0, 0, 0)),
+            WeekReturns("2026-W46", (0, 0, 2, 1, 0, 0, 0, 0)),
+            WeekReturns("2026-W47", (1, 0, 0, 0, 2, 1, 1, 0)),
+            WeekReturns("2026-W48", (0, 0, 0, 0, 0, 1, 2, 2)),
+        ),
+        districts=(
+            DistrictReturns("CF10", addressed=7, paper=3, online=1, returned=6, keyed=3),
+            DistrictReturns("other", addressed=3, paper=1, online=1, returned=2, letter=1),
+            DistrictReturns("unknown", addressed=1, paper=0, online=0, returned=0),
+        ),
+    )
+    out = io.StringIO()
+    present.tracking_report(TrackingReport(tracking), out)
+    assert out.getvalue() == PRINTED_WITH_KEYED
+    tables = tracking_tables(tracking)
+    assert tables["variants"].to_dict("records")[2] == {
+        "variant": "all", "languages": "", "printed": 11, "addressed": 11, "returned_paper": 4,
+        "returned_online": 2, "returned_keyed": 3, "returned_letter": 1, "returned": 8,
+        "not_returned": 3, "rate": 0.727}
+    assert tables["districts"][["district", "returned_keyed", "returned_letter"]].values \
+        .tolist() == [["CF10", 3, 0], ["other", 0, 1], ["unknown", 0, 0]]
+    assert tables["channels"]["label"].tolist()[5:] == ["paper, keyed", "phone", "letter"]
+    assert "| 2026-W48 | 0 | 0 | 0 | 0 | 0 | 1 | 2 | 2 | 5 |" in tracking_markdown(tracking)
+    with Image.open(io.BytesIO(returns_chart(tracking))) as chart:
+        assert (chart.format, chart.size) == ("PNG", (1000, 500))

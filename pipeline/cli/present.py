@@ -311,17 +311,22 @@ def tracking_report(report: TrackingReport, out: TextIO | None = None) -> None:
     tracking = report.tracking
     print(f"returns of {shown(tracking.questionnaire_id)}:\n  {_tracking_line(tracking)}",
           file=out)
+    # The keyed and letter columns only once a response came that way (the CSV files always
+    # have them), so a mailing back on paper and online alone reads as it always did.
+    others = [name for name, channels in (("keyed", ("paper_keyed", "phone")),
+                                          ("letter", ("letter",)))
+              if any(tracking.responses(channel) for channel in channels)]
     print("\ncopies by variant", file=out)
-    _table(["variant", "languages", "printed", "addressed", "paper", "online", "returned",
-            "not returned", "rate"],
+    _table(["variant", "languages", "printed", "addressed", "paper", "online", *others,
+            "returned", "not returned", "rate"],
            [[shown(v.variant), shown(v.languages), v.printed, v.addressed, v.paper, v.online,
-             v.returned, v.not_returned, _rate(v.rate)]
+             *(getattr(v, name) for name in others), v.returned, v.not_returned, _rate(v.rate)]
             for v in [*tracking.variants, tracking.total]], out, left=2)
     print("\nresponses by channel", file=out)
     _table(["channel", "responses"],
            [[CHANNEL_LABELS[channel], count] for channel, count in tracking.channels], out)
-    print("\nresponses by ISO week of return (paper: first page read; online: submitted)",
-          file=out)
+    print("\nresponses by ISO week of return (paper: first page read; online: submitted"
+          + ("; keyed, phone and letters: registered" if others else "") + ")", file=out)
     shown_channels = [at for at, channel in enumerate(CHANNELS)
                       if tracking.responses(channel)]
     if tracking.weeks:
@@ -333,8 +338,9 @@ def tracking_report(report: TrackingReport, out: TextIO | None = None) -> None:
     print(f"\naddressed copies by postcode district (districts of fewer than "
           f"{DISTRICT_MIN_COPIES} copies counted as other)", file=out)
     if tracking.districts:
-        _table(["district", "addressed", "paper", "online", "returned", "rate"],
-               [[shown(d.district), d.addressed, d.paper, d.online, d.returned, _rate(d.rate)]
+        _table(["district", "addressed", "paper", "online", *others, "returned", "rate"],
+               [[shown(d.district), d.addressed, d.paper, d.online,
+                 *(getattr(d, name) for name in others), d.returned, _rate(d.rate)]
                 for d in tracking.districts], out)
     else:
         print("  no addressed copies (no recipient list was given to forms build)", file=out)
@@ -354,10 +360,13 @@ def _tracking_line(tracking: Tracking) -> str:
     total = tracking.total
     rate = f" ({_rate(total.rate)})" if total.rate is not None else ""
     other = tracking.responses("online_other")
+    keyed = f", {total.keyed} keyed" if total.keyed else ""
+    letter = f", {total.letter} by letter" if total.letter else ""
     reminded = "; ".join(f"round {r.round}: {r.sent} reminded, {r.replied} replied since"
                          for r in tracking.reminders)
     return (f"{total.printed} copies printed, {total.returned} returned{rate}: "
-            f"{total.paper} on paper, {total.online} online; {total.not_returned} not yet "
+            f"{total.paper} on paper, {total.online} online{keyed}{letter}; "
+            f"{total.not_returned} not yet "
             "returned" + (f"\n  and {other} online responses not from the mailing" if other
                           else "") + (f"\n  reminders: {reminded}" if reminded else ""))
 

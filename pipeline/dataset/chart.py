@@ -12,7 +12,8 @@ from pipeline.dataset.tracking import CHANNEL_LABELS, CHANNELS, Tracking
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.0, 100  # a 1000 x 500 pixel image
 # Okabe and Ito's palette, told apart by people with any common colour blindness.
 COLOURS = {"paper": "#0072B2", "paper_other": "#56B4E9", "online": "#E69F00",
-           "online_variant_unknown": "#F0E442", "online_other": "#CC79A7"}
+           "online_variant_unknown": "#F0E442", "online_other": "#CC79A7",
+           "paper_keyed": "#009E73", "phone": "#D55E00", "letter": "#999999"}
 
 
 def returns_chart(tracking: Tracking) -> bytes:
@@ -48,7 +49,8 @@ def returns_chart(tracking: Tracking) -> bytes:
               if total.rate is not None else "no copies printed")
     axes.set_title(f"{copies}; {sum(bottoms)} responses in all", loc="left", fontsize=10,
                    color="#555555")
-    axes.set_xlabel("ISO week of return (paper: first page read; online: submitted)")
+    axes.set_xlabel("ISO week of return (paper: first page read; online: submitted; keyed, "
+                    "phone and letters: registered)")
     axes.set_ylabel("responses")
     axes.set_xticks(positions, weeks, rotation=45 if len(weeks) > 8 else 0,
                     ha="right" if len(weeks) > 8 else "center")

@@ -29,6 +29,7 @@ from pipeline.ingest.report import markdown_text
 from pipeline.model import Questionnaire
 from pipeline.records import Layout
 from pipeline.registry import registered_questionnaire
+from pipeline.store.channels import channel_responses
 from pipeline.store.reminders import reminders_sent, responded_serials
 from pipeline.store.store import Store
 from pipeline.workspace import Workspace
@@ -59,13 +60,15 @@ def read_tracking(store: Store, layouts: Mapping[str, Layout],
                   questionnaire: Questionnaire) -> Tracking:
     """The tracking of a questionnaire (every version of it registered) from what the store
     holds now. `layouts`: the registered forms, each with the copies issued for it."""
-    forms = [MailedForm(key, layout.large_print, layout.languages, len(layout.copies))
+    forms = [MailedForm(key, layout.large_print, layout.languages,
+                        frozenset(c.serial for c in layout.copies))
              for key, layout in layouts.items()
              if layout.questionnaire.id == questionnaire.id]
     keys = [form.form_key for form in forms]
     tracking = track(questionnaire.id, forms, store.paper_returns(keys),
                      store.online_rows(questionnaire.id),
-                     {key: store.contacts(key) for key in keys})
+                     {key: store.contacts(key) for key in keys},
+                     channel_responses(store, [questionnaire.id], received=True))
     sent = reminders_sent(store, questionnaire.id)
     if not sent:
         return tracking
@@ -85,6 +88,8 @@ def tracking_tables(tracking: Tracking) -> dict[str, pd.DataFrame]:
             "addressed": [v.addressed for v in variants],
             "returned_paper": [v.paper for v in variants],
             "returned_online": [v.online for v in variants],
+            "returned_keyed": [v.keyed for v in variants],
+            "returned_letter": [v.letter for v in variants],
             "returned": [v.returned for v in variants],
             "not_returned": [v.not_returned for v in variants],
             "rate": [_share(v.rate) for v in variants],
@@ -102,6 +107,8 @@ def tracking_tables(tracking: Tracking) -> dict[str, pd.DataFrame]:
             "addressed": [d.addressed for d in tracking.districts],
             "returned_paper": [d.paper for d in tracking.districts],
             "returned_online": [d.online for d in tracking.districts],
+            "returned_keyed": [d.keyed for d in tracking.districts],
+            "returned_letter": [d.letter for d in tracking.districts],
             "returned": [d.returned for d in tracking.districts],
             "rate": [_share(d.rate) for d in tracking.districts],
         }),

@@ -1,8 +1,9 @@
 """Tracking a mailing: how many copies went out in each variant, how many came back, on which
 channel, in which week and to which postcode district (docs/tracking.md).
 
-Pure: it takes the register of forms, the paper returns, the online responses and the mailing
-list's contacts, and returns the tables; report.py reads them from the store and writes them out.
+Pure: it takes the register of forms, the paper returns, the online responses, the responses on
+the other channels (keyed, phoned, letters) and the mailing list's contacts, and returns the
+tables; report.py reads them from the store and writes them out.
 A copy is one printed serial of one form key; a response is one row of the dataset. No table
 names a person: the smallest area is a postcode district, and districts with fewer than
 DISTRICT_MIN_COPIES copies are counted together as "other".
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pipeline.postcode import district, find_postcode, names_postcode
-from pipeline.records import SERIAL_DIGITS, OnlineRow
+from pipeline.records import OnlineRow
+from pipeline.store.channels import ChannelResponse
 from pipeline.store.store import PaperReturn
 
 # A district with fewer copies than this is counted in "other": a count of 1 or 2 copies of a
@@ -28,16 +30,23 @@ UNKNOWN_DISTRICT = "unknown"  # an addressed copy whose address holds no UK post
 UNKNOWN_WEEK = "unknown"  # a submission time an online tool wrote in no form papertwin reads
 
 STANDARD, LARGE_PRINT = "standard", "large print"
-# Where a response came from, in the order tables and the chart show them.
+# Where a response came from, in the order tables and the chart show them (the channels added
+# after the first five come last, so the columns of tracking-weeks.csv keep their places).
 CHANNELS: tuple[str, ...] = ("paper", "paper_other", "online", "online_variant_unknown",
-                             "online_other")
+                             "online_other", "paper_keyed", "phone", "letter")
 CHANNEL_LABELS: Mapping[str, str] = {
     "paper": "paper",  # a printed copy back on paper
     "paper_other": "paper, other",  # a photocopy's further response, a form printed elsewhere
     "online": "online",  # giving the reference of one printed copy
     "online_variant_unknown": "online, variant unknown",  # a serial printed in several
     "online_other": "online, not from the mailing",  # no reference, or one never printed
+    "paper_keyed": "paper, keyed",  # a paper return typed in by hand
+    "phone": "phone",  # answers given on the telephone, keyed by whoever took the call
+    "letter": "letter",  # a letter registered as a response
 }
+# The tracking's channel of each channel of the store's channel_responses.
+STORE_CHANNELS: Mapping[str, str] = {"paper-keyed": "paper_keyed", "phone": "phone",
+                                     "letter": "letter"}
 _DISTRICT_ORDER = re.compile(r"([A-Z]+)(\d*)(.*)")
 
 Copy = tuple[str, str]  # form key, serial
@@ -45,13 +54,14 @@ Copy = tuple[str, str]  # form key, serial
 
 @dataclass(frozen=True)
 class MailedForm:
-    """One form key of the questionnaire as the register has it: its variant and the copies
-    issued for it (serials 1..issued)."""
+    """One form key of the questionnaire as the register has it: its variant and the serials
+    issued for it (the variants of one mailing share a questionnaire's run of serials, so a
+    form's serials need not start at 1)."""
 
     form_key: str
     large_print: bool
     languages: tuple[str, ...]
-    issued: int
+    serials: frozenset[str]
 
     @property
     def variant(self) -> str:
@@ -59,8 +69,7 @@ class MailedForm:
 
     def issued_serial(self, serial: str) -> bool:
         """Whether a copy of this form was printed with this serial."""
-        return (len(serial) == SERIAL_DIGITS and serial.isdigit()
-                and 1 <= int(serial) <= self.issued)
+        return serial in self.serials
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,9 @@ class VariantReturns:
     addressed: int  # of those, copies printed for a recipient on the mailing list
     paper: int  # copies returned on paper
     online: int  # copies whose reference an online response gave
-    returned: int  # copies returned on either channel, each counted once
+    returned: int  # copies returned on any channel, each counted once
+    keyed: int = 0  # copies whose serial a phoned-in or keyed response names
+    letter: int = 0  # copies whose serial a letter names
 
     @property
     def not_returned(self) -> int:
@@ -106,6 +117,8 @@ class DistrictReturns:
     paper: int
     online: int
     returned: int
+    keyed: int = 0
+    letter: int = 0
 
     @property
     def rate(self) -> float:
@@ -153,7 +166,8 @@ class Tracking:
         """Every variant together."""
         return VariantReturns("all", "", *(sum(getattr(v, name) for v in self.variants)
                                            for name in ("printed", "addressed", "paper",
-                                                        "online", "returned")))
+                                                        "online", "returned", "keyed",
+                                                        "letter")))
 
     def responses(self, channel: str) -> int:
         return dict(self.channels)[channel]
@@ -161,9 +175,12 @@ class Tracking:
 
 def track(questionnaire_id: str, forms: Sequence[MailedForm], paper: Iterable[PaperReturn],
           online: Iterable[OnlineRow],
-          contacts: Mapping[str, Mapping[str, Mapping[str, str]]]) -> Tracking:
+          contacts: Mapping[str, Mapping[str, Mapping[str, str]]],
+          others: Iterable[ChannelResponse] = ()) -> Tracking:
     """The tracking tables of a questionnaire from its forms, its paper returns, its online
-    responses and the mailing list's contacts (form key -> serial -> fields)."""
+    responses, the mailing list's contacts (form key -> serial -> fields) and its responses on
+    the other channels (`others`: keyed, phoned, letters; each counts from when it was opened,
+    a keyed one still waiting for its second entry or a decision included)."""
     by_key = {form.form_key: form for form in forms}
     channel_of: list[tuple[str, str]] = []  # (channel, when) per response
     on_paper: set[Copy] = set()
@@ -182,19 +199,61 @@ def track(questionnaire_id: str, forms: Sequence[MailedForm], paper: Iterable[Pa
         channel_of.append(({0: "online_other", 1: "online"}.get(len(owners),
                                                                 "online_variant_unknown"),
                            row.submitted_at))
+    keyed: set[Copy] = set()
+    by_letter: set[Copy] = set()
+    for other in others:
+        channel = STORE_CHANNELS.get(other.channel)
+        if channel is None:
+            continue
+        channel_of.append((channel, other.created_at))
+        owner = _owner(forms, by_key, other)
+        if owner is not None:
+            (by_letter if channel == "letter" else keyed).add((owner, other.serial))
     counted = Counter(channel for channel, _ in channel_of)
+    back = _Back(on_paper, online_copies, keyed, by_letter)
     return Tracking(
         questionnaire_id=questionnaire_id,
-        variants=_variants(forms, contacts, on_paper, online_copies),
+        variants=_variants(forms, contacts, back),
         channels=tuple((channel, counted[channel]) for channel in CHANNELS),
         weeks=_weeks(channel_of),
-        districts=_districts(contacts, by_key, on_paper, online_copies),
+        districts=_districts(contacts, by_key, back),
     )
+
+
+def _owner(forms: Sequence[MailedForm], by_key: Mapping[str, MailedForm],
+           response: ChannelResponse) -> str | None:
+    """The form key of the copy a keyed response or a letter names by its serial: the form it
+    was keyed from when that form issued the serial, else the one form that did; None when it
+    names no serial, or one no form or several forms issued."""
+    if not response.serial:
+        return None
+    form = by_key.get(response.form_key)
+    if form is not None and form.issued_serial(response.serial):
+        return form.form_key
+    owners = [form.form_key for form in forms if form.issued_serial(response.serial)]
+    return owners[0] if len(owners) == 1 else None
+
+
+@dataclass(frozen=True)
+class _Back:
+    """The copies back, per way they came back (a copy may be in several)."""
+
+    paper: set[Copy]
+    online: set[Copy]
+    keyed: set[Copy]
+    letter: set[Copy]
+
+    def within(self, copies: Collection[Copy]) -> tuple[int, int, int, int, int]:
+        """Of `copies`: how many back on paper, online, keyed, by letter, and on any of them."""
+        sets = [self.paper, self.online, self.keyed, self.letter]
+        counts = [sum(1 for copy in copies if copy in found) for found in sets]
+        returned = sum(1 for copy in copies if any(copy in found for found in sets))
+        return counts[0], counts[1], counts[2], counts[3], returned
 
 
 def _variants(forms: Sequence[MailedForm],
               contacts: Mapping[str, Mapping[str, Mapping[str, str]]],
-              on_paper: set[Copy], online: set[Copy]) -> tuple[VariantReturns, ...]:
+              back: _Back) -> tuple[VariantReturns, ...]:
     """One row per variant and languages, standard first; the form keys of one variant (two
     versions of the questionnaire, say) counted together."""
     groups: dict[tuple[str, str], list[MailedForm]] = {}
@@ -202,15 +261,14 @@ def _variants(forms: Sequence[MailedForm],
         groups.setdefault((form.variant, "+".join(form.languages)), []).append(form)
     rows = []
     for (variant, languages), members in groups.items():
-        keys = {form.form_key for form in members}
-        paper = {copy for copy in on_paper if copy[0] in keys}
-        by_web = {copy for copy in online if copy[0] in keys}
+        copies = {(form.form_key, serial) for form in members for serial in form.serials}
+        paper, online, keyed, letter, returned = back.within(copies)
         rows.append(VariantReturns(
             variant, languages,
-            printed=sum(form.issued for form in members),
+            printed=sum(len(form.serials) for form in members),
             addressed=sum(1 for form in members for serial in contacts.get(form.form_key, {})
                           if form.issued_serial(serial)),
-            paper=len(paper), online=len(by_web), returned=len(paper | by_web)))
+            paper=paper, online=online, returned=returned, keyed=keyed, letter=letter))
     return tuple(rows)
 
 
@@ -261,8 +319,7 @@ def contact_district(fields: Mapping[str, str]) -> str:
 
 
 def _districts(contacts: Mapping[str, Mapping[str, Mapping[str, str]]],
-               forms: Mapping[str, MailedForm], on_paper: set[Copy],
-               online: set[Copy]) -> tuple[DistrictReturns, ...]:
+               forms: Mapping[str, MailedForm], back: _Back) -> tuple[DistrictReturns, ...]:
     """Addressed copies and returns per postcode district of the mailing list; districts of
     fewer than DISTRICT_MIN_COPIES copies counted together as OTHER_DISTRICTS."""
     copies: dict[str, list[Copy]] = {}
@@ -275,12 +332,12 @@ def _districts(contacts: Mapping[str, Mapping[str, Mapping[str, str]]],
     for name, members in copies.items():
         small = name != UNKNOWN_DISTRICT and len(members) < DISTRICT_MIN_COPIES
         grouped.setdefault(OTHER_DISTRICTS if small else name, []).extend(members)
-    return tuple(
-        DistrictReturns(name, len(members),
-                        paper=sum(1 for c in members if c in on_paper),
-                        online=sum(1 for c in members if c in online),
-                        returned=sum(1 for c in members if c in on_paper or c in online))
-        for name, members in sorted(grouped.items(), key=lambda item: _district_key(item[0])))
+    rows = []
+    for name, members in sorted(grouped.items(), key=lambda item: _district_key(item[0])):
+        paper, online, keyed, letter, returned = back.within(members)
+        rows.append(DistrictReturns(name, len(members), paper=paper, online=online,
+                                    returned=returned, keyed=keyed, letter=letter))
+    return tuple(rows)
 
 
 def _district_key(name: str) -> tuple[int, str, int, str]:

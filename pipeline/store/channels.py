@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, exists, insert, or_, select, update
 
 from pipeline.errors import WorkspaceError
 from pipeline.store import schema
@@ -65,13 +65,20 @@ def link_serial(store: Store, response_id: str, serial: str, form_key: str = "")
 
 
 def channel_responses(store: Store, questionnaire_ids: Iterable[str] | None = None,
-                      channel: str | None = None) -> list[ChannelResponse]:
+                      channel: str | None = None,
+                      received: bool = False) -> list[ChannelResponse]:
     """The responses of the questionnaires given (all when None), oldest first (to the second:
-    responses opened within one second come in the order of their ids)."""
+    responses opened within one second come in the order of their ids). `received`: only those
+    that came, a letter or a keying saved at least once; a keying opened and left before its
+    first save is not a response that came back."""
     t = schema.channel_responses
     if not store.has_table(t.name):
         return []
     query = select(t)
+    if received:
+        entries = schema.keyed_entries
+        query = query.where(or_(t.c.channel == "letter", exists().where(
+            entries.c.response_id == t.c.response_id)))
     if questionnaire_ids is not None:
         query = query.where(t.c.questionnaire_id.in_(list(questionnaire_ids)))
     if channel is not None:

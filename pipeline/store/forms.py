@@ -10,7 +10,7 @@ issued for any of the questionnaire's forms.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,18 +23,41 @@ from pipeline.store import schema
 from pipeline.store.locks import locked_transaction
 from pipeline.store.store import Store, now_iso
 
+SerialRange = tuple[int, int]  # first, last: a run of serials issued together
+
 
 @dataclass(frozen=True)
 class RegisteredForm:
     layout: Layout  # without copies
-    issued: int  # serials 1..issued have been issued
+    ranges: tuple[SerialRange, ...]  # the serials issued for it, run by run, in order
+
+    @property
+    def serials(self) -> tuple[str, ...]:
+        """Every serial issued for the form, as printed."""
+        return tuple(str(n).zfill(SERIAL_DIGITS)
+                     for first, last in self.ranges for n in range(first, last + 1))
 
 
-def register_form(store: Store, layout: Layout, issued: int = 0) -> None:
-    """Keep the form's geometry; `issued` raises the count of serials issued (never lowers it)."""
+def serial_ranges(numbers: Iterable[int]) -> tuple[SerialRange, ...]:
+    """Serial numbers as runs of consecutive ones."""
+    ranges: list[SerialRange] = []
+    for n in sorted(set(numbers)):
+        if ranges and ranges[-1][1] == n - 1:
+            ranges[-1] = (ranges[-1][0], n)
+        else:
+            ranges.append((n, n))
+    return tuple(ranges)
+
+
+def register_form(store: Store, layout: Layout, issued: Iterable[int] = ()) -> None:
+    """Keep the form's geometry; the serial numbers `issued` count as issued for it from now on
+    (those it had are kept)."""
     with locked_transaction(store, _serials_lock(layout)) as conn:
         _ensure_row(conn, layout)
-        _raise_issued(conn, layout.form_key, issued)
+        had = {n for first, last in _ranges(conn, layout.form_key)
+               for n in range(first, last + 1)}
+        for first, last in serial_ranges(set(issued) - had):
+            _add_range(conn, layout.form_key, first, last)
 
 
 def issue_serials(store: Store, layout: Layout, count: int) -> list[str]:
@@ -47,8 +70,7 @@ def issue_serials(store: Store, layout: Layout, count: int) -> list[str]:
         if last >= 10**SERIAL_DIGITS:
             raise WorkspaceError(f"form {layout.form_key} has run out of {SERIAL_DIGITS}-digit "
                                  "serials")
-        conn.execute(update(schema.forms).where(schema.forms.c.form_key == layout.form_key)
-                     .values(issued=last))
+        _add_range(conn, layout.form_key, first, last)
     return [str(n).zfill(SERIAL_DIGITS) for n in range(first, last + 1)]
 
 
@@ -61,9 +83,17 @@ def registered_forms(store: Store) -> dict[str, RegisteredForm]:
     with store.engine.connect() as conn:
         rows = conn.execute(select(t.c.form_key, t.c.layout, t.c.issued)
                             .order_by(t.c.form_key)).all()
+        ranges: dict[str, list[SerialRange]] = {}
+        if store.has_table(schema.serial_ranges.name):
+            r = schema.serial_ranges
+            for row in conn.execute(select(r.c.form_key, r.c.first, r.c.last)
+                                    .order_by(r.c.form_key, r.c.first)):
+                ranges.setdefault(str(row.form_key), []).append((int(row.first), int(row.last)))
+        else:  # a read-only store from before 0012: serials ran from 1 then
+            ranges = {str(row.form_key): [(1, int(row.issued))] for row in rows if row.issued}
     return {str(row.form_key): RegisteredForm(
                 layout_from_dict(json.loads(row.layout), f"form {row.form_key} in the store"),
-                int(row.issued))
+                tuple(ranges.get(str(row.form_key), ())))
             for row in rows}
 
 
@@ -95,10 +125,19 @@ def _questionnaire_id(layout_json: str) -> str:
     return str(questionnaire.get("id", "")) if isinstance(questionnaire, dict) else ""
 
 
-def _raise_issued(conn: Connection, form_key: str, issued: int) -> None:
+def _ranges(conn: Connection, form_key: str) -> list[SerialRange]:
+    r = schema.serial_ranges
+    return [(int(row.first), int(row.last)) for row in conn.execute(
+        select(r.c.first, r.c.last).where(r.c.form_key == form_key).order_by(r.c.first))]
+
+
+def _add_range(conn: Connection, form_key: str, first: int, last: int) -> None:
+    """Record a run of serials issued for the form, and raise its highest serial issued."""
+    conn.execute(insert(schema.serial_ranges).values(form_key=form_key, first=first, last=last,
+                                                     issued_at=now_iso()))
     t = schema.forms
-    conn.execute(update(t).where(t.c.form_key == form_key, t.c.issued < issued)
-                 .values(issued=issued))
+    conn.execute(update(t).where(t.c.form_key == form_key, t.c.issued < last)
+                 .values(issued=last))
 
 
 def record_template(store: Store, form_key: str, printed: Mapping[str, object]) -> None:

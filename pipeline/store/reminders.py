@@ -93,5 +93,5 @@ def responded_serials(store: Store, questionnaire_id: str, form_keys: Collection
     online giving it as the respondent reference."""
     paper = {r.printed_serial for r in store.paper_returns(form_keys)}
     online = {row.respondent_ref.strip() for row in store.online_rows(questionnaire_id)}
-    keyed = {r.serial for r in channel_responses(store, [questionnaire_id])}
+    keyed = {r.serial for r in channel_responses(store, [questionnaire_id], received=True)}
     return (paper | online | keyed) - {""}

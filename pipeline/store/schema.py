@@ -231,12 +231,23 @@ forms = Table(
     "forms", metadata,
     Column("form_key", String(128), primary_key=True),
     Column("layout", Text, nullable=False),
-    Column("issued", Integer, nullable=False, server_default="0"),  # serials 1..issued
+    # the highest serial issued for the form; serial_ranges says which were (0012)
+    Column("issued", Integer, nullable=False, server_default="0"),
     Column("registered_at", String(32), nullable=False),
     # JSON: how the form was printed, so a reminder prints the same copy again: the template as
     # kept in the workspace and the print options (0011); null for a form printed elsewhere or
     # registered before.
     Column("template", Text),
+)
+
+# The serials issued for a form, run by run (0012): serials are unique across the forms of a
+# questionnaire, so a variant printed after another starts after the other's serials.
+serial_ranges = Table(
+    "serial_ranges", metadata,
+    Column("form_key", String(128), primary_key=True),
+    Column("first", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+    Column("issued_at", String(32), nullable=False),
 )
 
 # Responses that did not come as a scanned copy (0011): phone | paper-keyed | letter. serial: the
