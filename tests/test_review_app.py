@@ -108,7 +108,8 @@ def test_every_page_but_login_needs_a_session(site: Site) -> None:
         store.close()
     values = {"form_key": item.form_key, "serial": item.serial, "question": item.question,
               "file_sha256": page.file_sha256, "page_index": str(page.page_index), "page": "1",
-              "paper_id": "p", "online_id": "o", "response_id": "letter-0"}
+              "paper_id": "p", "online_id": "o", "response_id": "letter-0",
+              "entry": "1"}
     app = create_app(Settings(site.workspace))
     checked: set[str] = set()
     with httpx.Client(base_url=site.url, follow_redirects=False) as client:
