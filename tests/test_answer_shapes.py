@@ -97,6 +97,11 @@ def test_bounds_as_parsed() -> None:
     assert read_constraint("${age} <= 110 and 18 <= ${age}", "age").bounds == Bounds(
         Decimal(18), True, Decimal(110), True)
     assert read_constraint("${other} <= 5", "age").bounds == Bounds()  # not this answer
+    # as a person reads them when a keyed or read number is outside them
+    assert [read_constraint(c, "age").bounds.said() for c in (
+        ". > 0 and . < 1000", "${age} <= 110 and 18 <= ${age}", ". <= 110", ". >= 0.5",
+        "${other} <= 5")] == ["more than 0 and less than 1000", "from 18 to 110", "at most 110",
+                              "at least 0.5", "no limit"]
     assert read_constraint(POSTCODE_REGEX).patterns == (
         "^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$",)
 
@@ -197,7 +202,7 @@ def test_numbers_outside_their_bounds_go_to_a_person() -> None:
     age = Question("age", "integer", Label.of("Age"), cells=3, constraint=". <= 110")
     assert validate(age, " 45") == ("45", "")
     assert validate(age, "145") == (
-        "145", "failed validation: 145 is outside the question's limits (. <= 110)")
+        "145", "failed validation: 145 is outside the question's limits (at most 110: . <= 110)")
     weight = Question("w", "decimal", Label.of("W"), cells=4, decimals=1,
                       constraint=". > 0 and . < 300")
     assert validate(weight, " 725") == ("72.5", "")

@@ -171,7 +171,7 @@ def test_keyed_values_are_validated_as_the_reader_validates_cells(town_centre: L
     q = town_centre.questionnaire.question
     assert keyed_value(q("age"), "41") == ("41", "")
     assert keyed_value(q("age"), "150") == ("", "150 is outside the question's limits "
-                                                "(. <= 110)")
+                                                "(at most 110: . <= 110)")
     assert keyed_value(q("age"), "forty")[1] == "not a number"
     assert keyed_value(q("postcode"), "mb1 1aa") == ("MB1 1AA", "")
     assert keyed_value(q("postcode"), "MB1") == ("", "not a UK postcode")
@@ -350,7 +350,8 @@ def test_a_phone_response_keyed_by_keyboard_alone_lands_in_the_export(
     page.keyboard.type("Keep the bus station open")
     press(page, "Enter")  # the last field: saves, and the age comes back to correct
     assert page.url.endswith(f"/keyed/{response_id}/entry/1")
-    assert page.inner_text("#error-age") == "150 is outside the question's limits (. <= 110)"
+    assert page.inner_text("#error-age") == ("150 is outside the question's limits "
+                                             "(at most 110: . <= 110)")
     assert page.input_value("#q-comments") == "Keep the bus station open"  # nothing lost
     assert page.input_value("#q-postcode") == "mb1 1aa"
     assert focused(page) == "q-age"

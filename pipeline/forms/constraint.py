@@ -49,6 +49,17 @@ class Bounds:
         return self.high is None or not (value > self.high or (value == self.high
                                                                and not self.high_inclusive))
 
+    def said(self) -> str:
+        """The bounds in words, for the person keying or reviewing: "from 16 to 110",
+        "at most 110", "more than 0"."""
+        low = None if self.low is None else (
+            f"{'at least' if self.low_inclusive else 'more than'} {self.low}")
+        high = None if self.high is None else (
+            f"{'at most' if self.high_inclusive else 'less than'} {self.high}")
+        if low and high and self.low_inclusive and self.high_inclusive:
+            return f"from {self.low} to {self.high}"
+        return " and ".join(part for part in (low, high) if part) or "no limit"
+
 
 @dataclass(frozen=True)
 class Constraint:

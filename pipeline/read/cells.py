@@ -211,7 +211,7 @@ def _number(question: Question, compact: str) -> tuple[str, str]:
     if not bounds.holds(Decimal(value)):
         return value, flag_reason("failed validation",
                                   f"{value} is outside the question's limits "
-                                  f"({question.constraint})")
+                                  f"({bounds.said()}: {question.constraint})")
     return value, ""
 
 
