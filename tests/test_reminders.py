@@ -30,6 +30,7 @@ from pipeline.dataset.export import export_dataset
 from pipeline.dataset.report import tracking_report
 from pipeline.dataset.tracking import ReminderRound
 from pipeline.errors import ExitCode, TemplateError, WorkspaceError
+from pipeline.forms.build import BuiltForm
 from pipeline.forms.layout import LayoutOptions
 from pipeline.ingest.batch import read_chunk
 from pipeline.online import import_online_export
@@ -269,16 +270,22 @@ def test_how_a_form_was_printed_is_kept(tmp_path: Path) -> None:
         assert form_template(store, built.layout.form_key) == record
 
 
-def test_a_changed_kept_template_is_a_clear_error(tmp_path: Path) -> None:
+def addressed_to_ann(template: Path, tmp_path: Path) -> tuple[Workspace, BuiltForm, Path]:
+    """One addressed copy of the template, in a new workspace: the workspace, the form, and the
+    template as the workspace keeps it."""
     workspace = Workspace.resolve(tmp_path / "ws").ensure()
     recipients = tmp_path / "people.csv"
     recipients.write_text("name,address\nAnn,1 Mill Lane\n", encoding="utf-8")
-    built = build_forms(TEMPLATE, None, tmp_path / "form", workspace,
-                        recipients_file=recipients)
+    built = build_forms(template, None, tmp_path / "form", workspace, recipients_file=recipients)
+    assert isinstance(built, BuiltForm)
     with Store.open(workspace.store_url) as store:
         record = form_template(store, built.layout.form_key)
     assert record is not None
-    kept = workspace.root / record["template"]
+    return workspace, built, workspace.root / record["template"]
+
+
+def test_a_changed_kept_template_is_a_clear_error(tmp_path: Path) -> None:
+    workspace, built, kept = addressed_to_ann(TEMPLATE, tmp_path)
     kept.write_text(kept.read_text(encoding="utf-8").replace("How often", "How frequently", 1),
                     encoding="utf-8")
     with pytest.raises(TemplateError) as raised:
@@ -288,7 +295,7 @@ def test_a_changed_kept_template_is_a_clear_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "reminders.pdf").exists()
     with Store.open(workspace.store_url) as store, store.engine.connect() as conn:
         assert conn.execute(select(schema.reminders)).all() == []
-    assert int(ExitCode.TEMPLATE) == 3
+    assert raised.value.exit_code == ExitCode.TEMPLATE == 3
 
 
 def test_no_addressed_copies_is_said_not_a_crash(tmp_path: Path) -> None:
@@ -300,11 +307,7 @@ def test_no_addressed_copies_is_said_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_a_form_registered_without_its_template_says_what_to_do(tmp_path: Path) -> None:
-    workspace = Workspace.resolve(tmp_path / "ws").ensure()
-    recipients = tmp_path / "people.csv"
-    recipients.write_text("name,address\nAnn,1 Mill Lane\n", encoding="utf-8")
-    built = build_forms(TEMPLATE, None, tmp_path / "form", workspace,
-                        recipients_file=recipients)
+    workspace, built, _ = addressed_to_ann(TEMPLATE, tmp_path)
     with Store.open(workspace.store_url) as store, store.engine.begin() as conn:
         conn.execute(schema.forms.update().values(template=None))
     with pytest.raises(WorkspaceError) as raised:
@@ -325,15 +328,7 @@ def test_the_files_a_template_names_are_kept_with_it(tmp_path: Path) -> None:
     template = source / "forms" / "library.yaml"
     template.write_text(TEMPLATE.read_text(encoding="utf-8")
                         + "logo: ../art/crest.png\n", encoding="utf-8")
-    workspace = Workspace.resolve(tmp_path / "ws").ensure()
-    recipients = tmp_path / "people.csv"
-    recipients.write_text("name,address\nAnn,1 Mill Lane\n", encoding="utf-8")
-    built = build_forms(template, None, tmp_path / "form", workspace,
-                        recipients_file=recipients)
-    with Store.open(workspace.store_url) as store:
-        record = form_template(store, built.layout.form_key)
-    assert record is not None
-    kept = workspace.root / record["template"]
+    workspace, built, kept = addressed_to_ann(template, tmp_path)
     assert kept.parent.name == "forms"
     assert (kept.parent.parent / "art" / "crest.png").read_bytes() == \
         (source / "art" / "crest.png").read_bytes()

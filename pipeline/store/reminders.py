@@ -3,7 +3,8 @@
 A reminder is a letter and a fresh copy of the questionnaire with the same serial; the row
 here says which copy was reminded, in which round and when, so the next run knows the round and
 the tracking knows how many replied after it. The same table tells the store that a second copy
-of a reminded serial is the same person's second return, not a photocopy (store.py).
+of a reminded serial is the same person's second return, not a photocopy (store.py,
+`reminded_returns`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import insert, select
 
 from pipeline.store import schema
 from pipeline.store.channels import channel_responses
@@ -76,15 +76,6 @@ def reminders_sent(store: Store, questionnaire_id: str) -> list[Reminder]:
                             .order_by(t.c.id)).all()
     return [Reminder(str(r.questionnaire_id), str(r.form_key), str(r.serial), int(r.round),
                      str(r.after), str(r.issued_at)) for r in rows]
-
-
-def was_reminded(conn: Connection, form_key: str, serial: str) -> bool:
-    """Whether a reminder copy of this serial was printed: then two copies of it may come back
-    from the one person it was addressed to."""
-    t = schema.reminders
-    return bool(conn.execute(select(func.count()).select_from(t)
-                             .where(t.c.form_key == form_key, t.c.serial == serial))
-                .scalar_one())
 
 
 def responded_serials(store: Store, questionnaire_id: str, form_keys: Collection[str]) -> set[str]:

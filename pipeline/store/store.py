@@ -494,16 +494,22 @@ def reminded_returns(conn: Connection, marks: Sequence[MarkedPage]) -> list[Mark
     """A second copy of a serial that was sent a reminder is that person's second return (the
     original and the reminder copy both came back), not a photocopy handed to someone else:
     it stays a duplicate, and the copy read first counts (docs/reminders.md)."""
-    from pipeline.store.reminders import was_reminded
-
     settled = []
     for mark in marks:
         page = mark.result
-        if mark.photocopy and was_reminded(conn, page.form_key, page.serial):
+        if mark.photocopy and _was_reminded(conn, page.form_key, page.serial):
             mark = replace(mark, photocopy=False, result=replace(
                 page, reason=f"serial {page.serial} page {page.page} read before; {REMINDED}"))
         settled.append(mark)
     return settled
+
+
+def _was_reminded(conn: Connection, form_key: str, serial: str) -> bool:
+    """Whether a reminder copy of this serial was printed (store/reminders.py): then two copies
+    of it may come back from the one person it was addressed to."""
+    t = schema.reminders
+    return conn.execute(select(t.c.id).where(t.c.form_key == form_key, t.c.serial == serial)
+                        .limit(1)).first() is not None
 
 
 def _copies_in(results: Sequence[PageResult]) -> dict[int, list[int]]:
