@@ -450,7 +450,10 @@ def test_a_return_keyed_by_its_serial_and_then_scanned_counts_once(
         kim.click("#begin")
     assert "serial 999999 was never issued for town_centre" in kim.inner_text("#problem")
     shot(kim, "00-start")
-    response_id = start(kim, "paper-keyed", serial)
+    abandoned = start(kim, "paper-keyed", serial)  # opened, then left without saving
+    kim.goto(f"{keying_site.url}/keyed")
+    response_id = start(kim, "paper-keyed", serial)  # the copy is still to key
+    assert response_id != abandoned
     assert kim.inner_text(".head .meta").startswith(f"paper-keyed · copy {serial}")
     key(kim, {"age": "29", "comments": "Typed in from the return"})
     assert kim.url == f"{keying_site.url}/keyed/{response_id}"
@@ -461,6 +464,10 @@ def test_a_return_keyed_by_its_serial_and_then_scanned_counts_once(
         kim.click("#begin")
     assert f"copy {serial} is keyed already ({response_id}, by kim)" in kim.inner_text(
         "#problem")
+    # The keying left open earlier cannot key the copy a second time either.
+    kim.goto(f"{keying_site.url}/keyed/{abandoned}/entry/1")
+    key(kim, {"age": "30"})
+    assert f"copy {serial} was keyed meanwhile ({response_id}, by kim)" in kim.inner_text("main")
 
     # The same copy comes back through the scanner later.
     per_copy = len(layout.pages)

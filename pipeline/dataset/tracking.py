@@ -179,8 +179,9 @@ def track(questionnaire_id: str, forms: Sequence[MailedForm], paper: Iterable[Pa
           others: Iterable[ChannelResponse] = ()) -> Tracking:
     """The tracking tables of a questionnaire from its forms, its paper returns, its online
     responses, the mailing list's contacts (form key -> serial -> fields) and its responses on
-    the other channels (`others`: keyed, phoned, letters; each counts from when it was opened,
-    a keyed one still waiting for its second entry or a decision included)."""
+    the other channels (`others`: keyed, phoned, letters that came, each in the week it was
+    opened; report.py passes those received, a keyed one still waiting for its second entry or
+    a decision included)."""
     by_key = {form.form_key: form for form in forms}
     channel_of: list[tuple[str, str]] = []  # (channel, when) per response
     on_paper: set[Copy] = set()

@@ -30,7 +30,7 @@ from pipeline.review.web import (
     store_of,
     supervisor,
 )
-from pipeline.store.channels import channel_responses, new_channel_response
+from pipeline.store.channels import ChannelResponse, channel_responses, new_channel_response
 from pipeline.store.keyed import (
     KEYED_CHANNELS,
     KeyedResponse,
@@ -81,6 +81,13 @@ def add_routes(app: FastAPI) -> None:
         dropped = [n for n in checked.skipped if typed.get(n, "").strip()]
         if not checked.ok or dropped:
             return _entry_page(request, current, keyed, entry, typed, checked, status=422)
+        copy = keyed.response
+        if entry == 1 and copy.serial:
+            earlier = _keyed_before(request, copy.questionnaire_id, copy.serial)
+            if earlier is not None and earlier.response_id != response_id:
+                raise HTTPException(409, f"copy {copy.serial} was keyed meanwhile "
+                                         f"({earlier.response_id}, by {earlier.created_by}): "
+                                         "a copy is keyed once")
         record_entry(store_of(request), response_id, entry, checked.answers, current.user.name)
         return see_other(f"/keyed/{response_id}")
 
@@ -159,14 +166,23 @@ def _start(request: Request, current: Session, form: Mapping[str, str]) -> str:
             raise UsageError(f"serial {serial} was never issued for {questionnaire_id}: check "
                              "the number printed under the code on the return, or leave it "
                              "empty for a return without one")
-        for earlier in channel_responses(store, [questionnaire_id], "paper-keyed"):
-            if earlier.serial == serial:
-                raise UsageError(f"copy {serial} is keyed already ({earlier.response_id}, by "
-                                 f"{earlier.created_by}): a copy is keyed once")
+        earlier = _keyed_before(request, questionnaire_id, serial)
+        if earlier is not None:
+            raise UsageError(f"copy {serial} is keyed already ({earlier.response_id}, by "
+                             f"{earlier.created_by}): a copy is keyed once")
     response = new_channel_response(store, questionnaire_id, channel, current.user.name,
                                     form_key=form_key, serial=serial, language=language,
                                     double_entry=double, note=form.get("note", "").strip())
     return response.response_id
+
+
+def _keyed_before(request: Request, questionnaire_id: str,
+                  serial: str) -> ChannelResponse | None:
+    """The paper return of this copy keyed already (saved once at least: a keying opened and
+    left before its first save holds nothing, and the copy is still to key)."""
+    return next((earlier for earlier in channel_responses(
+        store_of(request), [questionnaire_id], "paper-keyed", received=True)
+        if earlier.serial == serial), None)
 
 
 def _list_page(request: Request, current: Session, problem: str, posted: Mapping[str, str],
