@@ -80,13 +80,16 @@ def _prefect() -> contextlib.AbstractContextManager[str]:
 def forms(args: argparse.Namespace, workspace: Workspace) -> int:
     if args.forms_verb == "import":
         return _forms_import(args, workspace)
-    from pipeline.forms.sources import load_questionnaire
-
-    load_questionnaire(args.template)  # a bad template is said before Prefect starts
-    if args.recipients is not None:  # and so is a recipient list the template cannot print
+    # A bad template, or a recipient list the template cannot print, is said before Prefect
+    # starts (plan_variants reads the template to check the list against it).
+    if args.recipients is not None:
         from pipeline.forms.variants import plan_variants
 
         plan_variants(args.template, args.recipients, layout_options(args))
+    else:
+        from pipeline.forms.sources import load_questionnaire
+
+        load_questionnaire(args.template)
     if args.forms_verb == "preview":
         from flows.forms import preview_forms
 
