@@ -19,6 +19,7 @@ point, an optional exponent) is data, not a formula: it is never changed.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable
 from typing import Final
@@ -46,6 +47,16 @@ def neutral_row(values: Iterable[str]) -> list[str]:
     """Each value as `neutral_text` gives it: a CSV row a spreadsheet shows as text and never
     runs."""
     return [neutral_text(value) for value in values]
+
+
+def neutral_csv(rows: Iterable[Iterable[str]]) -> str:
+    """CSV text of rows of text (a header first), every field quoted and none able to run as a
+    formula: the lists papertwin writes beside a print file (contacts, runs, reminders)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", quoting=CSV_QUOTING)
+    for row in rows:
+        writer.writerow(neutral_row(row))
+    return out.getvalue()
 
 
 def neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:

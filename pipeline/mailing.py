@@ -8,15 +8,13 @@ the order of the runs.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.forms.build import CONTACTS_NAME, BuiltForm
 from pipeline.forms.variants import VariantRun
-from pipeline.formulas import CSV_QUOTING, neutral_row
+from pipeline.formulas import neutral_csv
 from pipeline.fsutil import atomic_write_text
 
 RUNS_NAME = "runs.csv"
@@ -45,7 +43,8 @@ def print_mailing(runs: tuple[VariantRun, ...], out_dir: Path,
     mailing's contacts.csv in out_dir."""
     printed = tuple(PrintedRun(run, build_one(run, out_dir / run.variant.name)) for run in runs)
     runs_path = out_dir / RUNS_NAME
-    atomic_write_text(runs_path, _csv([RUNS_COLUMNS, *(_run_row(p, out_dir) for p in printed)]))
+    atomic_write_text(runs_path, neutral_csv([RUNS_COLUMNS,
+                                              *(_run_row(p, out_dir) for p in printed)]))
     contacts_path = out_dir / CONTACTS_NAME
     atomic_write_text(contacts_path, _contacts(printed))
     warnings = dict.fromkeys(w for p in printed for w in p.built.warnings)
@@ -67,12 +66,5 @@ def _contacts(printed: tuple[PrintedRun, ...]) -> str:
         for copy, recipient in zip(p.built.layout.copies, p.run.recipients, strict=True):
             rows.append([copy.serial, p.run.variant.name,
                          *(recipient.row.get(c, "") for c in columns)])
-    return _csv(rows)
+    return neutral_csv(rows)
 
-
-def _csv(rows: Sequence[Sequence[str]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n", quoting=CSV_QUOTING)
-    for row in rows:
-        writer.writerow(neutral_row(list(row)))
-    return out.getvalue()

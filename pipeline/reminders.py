@@ -14,8 +14,6 @@ round (1 for the first reminder of a copy, 2 for the next, ...), once both files
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -32,7 +30,7 @@ from pipeline.forms.printorder import print_order
 from pipeline.forms.recipients import recipient_of
 from pipeline.forms.render import letter_design, render_pdf
 from pipeline.forms.variants import LARGE_PRINT, STANDARD, Variant
-from pipeline.formulas import CSV_QUOTING, neutral_row
+from pipeline.formulas import neutral_csv
 from pipeline.fsutil import atomic_write_text, atomic_writer, make_folder
 from pipeline.print_record import Reprint, reprint_plan
 from pipeline.records import Copy, PageCode
@@ -193,11 +191,7 @@ def _listing(reminded: Sequence[RemindedCopy]) -> str:
     """The list beside the print file: one row per reminder, the recipient's columns last; no
     field able to run as a spreadsheet formula."""
     columns = list(dict.fromkeys(name for copy in reminded for name in copy.fields))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n", quoting=CSV_QUOTING)
-    writer.writerow(neutral_row([*LIST_COLUMNS, *columns]))
-    for copy in reminded:
-        writer.writerow(neutral_row([copy.serial, str(copy.round), copy.form_key, copy.variant,
-                                     copy.languages, str(copy.first_page),
-                                     *(copy.fields.get(name, "") for name in columns)]))
-    return out.getvalue()
+    return neutral_csv([[*LIST_COLUMNS, *columns], *(
+        [copy.serial, str(copy.round), copy.form_key, copy.variant, copy.languages,
+         str(copy.first_page), *(copy.fields.get(name, "") for name in columns)]
+        for copy in reminded)])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import InputFileError
-from pipeline.formulas import CSV_QUOTING, neutral_row
+from pipeline.formulas import neutral_csv
 from pipeline.fsutil import atomic_write_text
 
 ADDRESS_COLUMNS = ("address", "address1", "address2", "address3", "address4", "address5",
@@ -113,12 +113,9 @@ def write_contacts(path: Path, serials: list[str], recipients: list[Recipient]) 
     """Write the contacts file: each serial beside its recipient's columns as given (`serials`
     and `recipients` pair up in order), no field able to run as a spreadsheet formula."""
     columns = list(dict.fromkeys(c for r in recipients for c in r.row))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n", quoting=CSV_QUOTING)
-    writer.writerow(neutral_row(["serial", *columns]))
-    for serial, recipient in zip(serials, recipients, strict=True):
-        writer.writerow(neutral_row([serial, *(recipient.row.get(c, "") for c in columns)]))
-    atomic_write_text(path, out.getvalue())
+    atomic_write_text(path, neutral_csv([["serial", *columns], *(
+        [serial, *(recipient.row.get(c, "") for c in columns)]
+        for serial, recipient in zip(serials, recipients, strict=True))]))
 
 
 def recipient_of(fields: dict[str, str]) -> Recipient:
